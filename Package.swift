@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "kmemscope",
+    products: [
+        .executable(name: "kmemscope", targets: ["kmemscope"]),
+        .library(name: "GDBRemote", targets: ["GDBRemote"]),
+        .library(name: "KernelLayouts", targets: ["KernelLayouts"]),
+        .library(name: "AllocatorModel", targets: ["AllocatorModel"]),
+        .library(name: "KernelMM", targets: ["KernelMM"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian's libelf-dev / libdw-dev, found through pkg-config.
+        .systemLibrary(name: "CLibElf", path: "Sources/CLibElf", pkgConfig: "libelf",
+                       providers: [.apt(["libelf-dev"])]),
+        .systemLibrary(name: "CLibDW", path: "Sources/CLibDW", pkgConfig: "libdw",
+                       providers: [.apt(["libdw-dev"])]),
+
+        .target(name: "GDBRemote"),
+        .target(name: "AllocatorModel"),
+        .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW"]),
+        // The kernel's allocator sources, compiled unchanged for the host: the very files
+        // the Embedded Swift kernel builds (see kernel/Makefile.inc).
+        .target(name: "KernelMM", path: "kernel/mm"),
+        .executableTarget(name: "kmemscope", dependencies: [
+            "GDBRemote", "KernelLayouts", "AllocatorModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
+        .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts"]),
+        .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
+        .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
+        .testTarget(name: "KernelBootTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

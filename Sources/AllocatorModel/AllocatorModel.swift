@@ -1,0 +1,1 @@
+// AllocatorModel: see DESIGN in README.md

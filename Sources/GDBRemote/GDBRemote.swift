@@ -1,0 +1,1 @@
+// GDBRemote: see DESIGN in README.md

@@ -1,0 +1,1 @@
+// KernelLayouts: see DESIGN in README.md

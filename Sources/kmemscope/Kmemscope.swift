@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@main
+struct Kmemscope: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kmemscope",
+        abstract: "See and check the physical memory allocator of a kernel running in QEMU.")
+}

@@ -23,7 +23,8 @@ final class Arena {
     ]
 
     init(regions: [MemoryRegion] = Arena.defaultRegions, bytes: Int = 24 << 20,
-         dma32StartPFN: UInt64 = 0x400, normalStartPFN: UInt64 = 0xC00, poison: Bool = false) throws {
+         dma32StartPFN: UInt64 = 0x400, normalStartPFN: UInt64 = 0xC00, poison: Bool = false,
+         opLogCapacity: UInt64 = 4096) throws {
         self.bytes = bytes
         self.regions = regions
         guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
@@ -35,6 +36,7 @@ final class Arena {
         config.normalStartPFN = normalStartPFN
         config.kernel = PhysRange(start: 0x100000, end: 0x140000)
         config.poison = poison
+        config.opLogCapacity = opLogCapacity
         allocator = try regions.withUnsafeBufferPointer { r in
             try PageAllocator.boot(regions: r, reservations: UnsafeBufferPointer(start: nil, count: 0), config: config)
         }

@@ -25,7 +25,8 @@ struct LayoutPinTests {
         #expect(MemoryLayout<Zone>.offset(of: \Zone.lowmemReserve) == 112)
         #expect(MemoryLayout<Zone>.offset(of: \Zone.pcp) == 136)
         #expect(MemoryLayout<PerCPUPages>.size == 24 + 64)
-        #expect(MemoryLayout<KmemState>.size == 15 * 8)
+        #expect(MemoryLayout<KmemState>.size == 19 * 8)
+        #expect(MemoryLayout<OpLogEntry>.size == 64)
     }
 
     @Test func listIndexing() {

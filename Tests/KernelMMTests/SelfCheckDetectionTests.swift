@@ -7,7 +7,7 @@ import Testing
 struct SelfCheckDetectionTests {
     func fired(_ a: Arena) -> Set<SelfCheck> {
         let r = a.allocator.selfCheck()
-        return Set((0..<r.recordedCount).map { r.recorded[$0].check })
+        return Set(SelfCheck.allCases.filter { r.fired($0) })
     }
 
     /// A free head of order ≥ 1 in segment 4 (Normal), and its list index.

@@ -204,6 +204,15 @@ isr_common:
     call kernel_exception
     jmp kernel_halt_forever
 
+/* The Swift runtime's heap entry points, served by the kernel's slab heap (Heap.swift);
+   Swift reserves these names, so they are defined here. */
+    .globl posix_memalign
+posix_memalign:
+    jmp kmem_runtime_memalign
+    .globl free
+free:
+    jmp kmem_runtime_free
+
 /* memset, memcpy, memmove: what the Swift runtime and stdlib call. */
     .globl memset
 memset:
@@ -264,6 +273,13 @@ idt_ptr:
     .globl boot_info
 boot_info:
     .quad 0
+/* A debugger writes a sequence number here; the kernel calls kmem_checkpoint as soon as its
+   operation sequence reaches it, then clears it. */
+    .globl kmem_stop_seq
+    .type kmem_stop_seq, @object
+    .size kmem_stop_seq, 8
+kmem_stop_seq:
+    .quad 0
 
     .section .bss
     .p2align 12
@@ -274,6 +290,12 @@ pdpt_direct: .skip 4096
 pd_kernel:   .skip 4096
 pd_direct:   .skip 4096 * DIRECT_MAP_GIB
 idt:         .skip 16 * 32
+/* The layout descriptor (see kernel/mm/LayoutDescriptor.swift), filled at boot. */
+    .p2align 6
+    .globl kmem_info
+    .type kmem_info, @object
+    .size kmem_info, 16384
+kmem_info:   .skip 16384
     .p2align 4
 boot_stack:  .skip 65536
 boot_stack_top:

@@ -17,3 +17,18 @@ extern char __kernel_start[], __kernel_end[];
 static inline uint64_t kernel_image_start(void) { return (uint64_t)__kernel_start; }
 /// Virtual address one past the kernel image (bss included).
 static inline uint64_t kernel_image_end(void) { return (uint64_t)__kernel_end; }
+
+extern char __build_id_note[], __build_id_note_end[];
+/// Address of the GNU build-id note (namesz, descsz, type, "GNU\0", the id).
+static inline const uint8_t *build_id_note(void) { return (const uint8_t *)__build_id_note; }
+static inline uint64_t build_id_note_size(void) { return (uint64_t)(__build_id_note_end - __build_id_note); }
+
+extern uint8_t kmem_info[];
+/// The layout descriptor buffer (16 KiB).
+static inline uint8_t *kmem_info_buffer(void) { return kmem_info; }
+
+extern volatile uint64_t kmem_stop_seq;
+/// The sequence number a debugger asked to stop at (0 = none).
+static inline uint64_t stop_sequence(void) { return kmem_stop_seq; }
+static inline void clear_stop_sequence(void) { kmem_stop_seq = 0; }
+static inline uint64_t stop_sequence_address(void) { return (uint64_t)&kmem_stop_seq; }

@@ -14,11 +14,26 @@ extension PageAllocator {
     /// allowed zone can satisfy it above its watermark. Throws only for misuse (bad order
     /// or alignment) or corruption found on the way.
     public func allocate(_ request: AllocationRequest) throws(KmemError) -> UInt64? {
+        let seq = beginOperation()
+        let mt = request.migratetype.rawValue, zc = request.zone.rawValue
+        let flags: UInt8 = request.ignoreWatermarks ? 1 : 0
+        do {
+            let pfn = try allocateUnlogged(request)
+            record(seq, .allocate, status: pfn == nil ? .failed : .ok, order: request.order, migratetype: mt,
+                   zone: zc, flags: flags, alignment: request.alignment, result: pfn ?? Kmem.none, owner: request.owner)
+            return pfn
+        } catch {
+            record(seq, .allocate, status: .misuse, order: request.order, migratetype: mt, zone: zc, flags: flags,
+                   alignment: request.alignment, owner: request.owner)
+            throw error
+        }
+    }
+
+    func allocateUnlogged(_ request: AllocationRequest) throws(KmemError) -> UInt64? {
         guard request.order >= 0 && request.order <= Kmem.maxOrder else { throw .invalidOrder(order: request.order) }
         guard request.alignment != 0 && request.alignment & (request.alignment &- 1) == 0 else {
             throw .invalidAlignment(pages: request.alignment)
         }
-        beginOperation()
         let highest = min(request.zone.highestZone, ZoneKind.count - 1)
         var pass = 0
         while pass < 3 {
@@ -34,7 +49,7 @@ extension PageAllocator {
             // buddy lists so they can merge (Linux drains pcp lists on failure).
             if pass == 1 {
                 var dz = highest
-                while dz >= 0 { try drainPerCPU(zone(dz), all: true); dz -= 1 }
+                while dz >= 0 { try drainUnlogged(zone(dz), all: true); dz -= 1 }
             }
             pass += 1
         }

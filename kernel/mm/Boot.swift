@@ -51,7 +51,9 @@ extension PageAllocator {
         bytes &+= UInt64(MemoryLayout<KmemState>.stride) &+ 64
         bytes &+= UInt64(MemoryLayout<Zone>.stride * ZoneKind.count) &+ 64
         bytes &+= UInt64(MemoryLayout<Segment>.stride * plan.count) &+ 64
-        bytes &+= frameCount &* UInt64(MemoryLayout<FrameMeta>.stride) &+ 64
+        bytes &+= frameCount &* UInt64(MemoryLayout<FrameMeta>.stride) &+ 4096
+        bytes &+= UInt64(MemoryLayout<HeapState>.stride) &+ 64
+        bytes &+= config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride) &+ 64
         for i in 0..<plan.count { bytes &+= bitmapBytes(plan.start(i), plan.end(i)) }
         let needPages = (bytes &+ Kmem.pageSize &- 1) >> Kmem.pageShift
 
@@ -71,6 +73,8 @@ extension PageAllocator {
         let statePhys = try bump.allocate(UInt64(MemoryLayout<KmemState>.stride), align: 64)
         let zonesPhys = try bump.allocate(UInt64(MemoryLayout<Zone>.stride * ZoneKind.count), align: 64)
         let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * plan.count), align: 64)
+        let heapPhys = try bump.allocate(UInt64(MemoryLayout<HeapState>.stride), align: 64)
+        let logPhys = try bump.allocate(config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride), align: 64)
         let metaPhys = try bump.allocate(frameCount &* UInt64(MemoryLayout<FrameMeta>.stride), align: 4096)
         let bitmapsStart = bump.cursor
         zero(dm &+ statePhys, metaPhys &- statePhys)
@@ -82,8 +86,10 @@ extension PageAllocator {
             segmentCount: UInt64(plan.count), dma32StartPFN: config.dma32StartPFN,
             normalStartPFN: config.normalStartPFN, bootMemStart: bootStart << Kmem.pageShift,
             bootMemEnd: bootEnd << Kmem.pageShift, options: config.poison ? 1 : 0,
-            kernelStart: config.kernel.start, kernelEnd: config.kernel.end)
+            kernelStart: config.kernel.start, kernelEnd: config.kernel.end, opLog: dm &+ logPhys,
+            opLogCapacity: config.opLogCapacity, parentSequence: 0, heap: dm &+ heapPhys)
         let pa = PageAllocator(state: state)
+        pa.initHeap()
 
         for i in 0..<plan.count {
             let seg = pa.segment(i)

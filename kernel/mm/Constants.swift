@@ -26,6 +26,17 @@ public enum Kmem {
     public static let stateMagic: UInt64 = 0x4B4D_454D_5354_4154
     /// Byte written over free pages when page poisoning is on (as Linux's PAGE_POISON).
     public static let poisonByte: UInt8 = 0xAA
+    /// Byte written over free slab objects (after their link word), as SLUB's POISON_FREE.
+    public static let slabPoison: UInt8 = 0x6B
+    /// Smallest and largest slab object sizes; larger requests take whole buddy blocks.
+    public static let smallestObject: UInt64 = 16
+    public static let largestObject: UInt64 = 2048
+    /// Size classes of the slab heap.
+    public static let slabCacheCount = 8
+    /// Owner tag of slab pages: `slabOwnerBase + cache index`.
+    public static let slabOwnerBase: UInt64 = 0x51AB_0000
+    /// Owner tag of large heap allocations (whole buddy blocks).
+    public static let largeHeapOwner: UInt64 = 0x1A46_E000
 }
 
 /// Index of the free list for `migratetype slot` and `order` in a segment.

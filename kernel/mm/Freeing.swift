@@ -10,8 +10,18 @@ extension PageAllocator {
     /// wrong order, a frame outside managed memory, a reserved frame, a frame inside a
     /// block, or a refcount other than 1.
     public func free(_ pfn: UInt64, order: Int) throws(KmemError) {
+        let seq = beginOperation()
+        do {
+            try freeUnlogged(pfn, order: order)
+            record(seq, .free, status: .ok, order: order, address: pfn, result: 1)
+        } catch {
+            record(seq, .free, status: .misuse, order: order, address: pfn)
+            throw error
+        }
+    }
+
+    func freeUnlogged(_ pfn: UInt64, order: Int) throws(KmemError) {
         guard order >= 0 && order <= Kmem.maxOrder else { throw .invalidOrder(order: order) }
-        beginOperation()
         guard pfn < frameCount, let s = segmentIndex(containing: pfn) else { throw .outsideManagedMemory(pfn: pfn) }
         let seg = segment(s)
         let m = meta(pfn)

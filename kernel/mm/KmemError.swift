@@ -27,6 +27,16 @@ public enum KmemError: Error {
     case corruptedFrame(pfn: UInt64, flags: UInt32)
     /// Boot could not lay out the allocator (no room for metadata, too many segments).
     case bootFailed(reason: StaticString)
+    /// `kfree` of an address the heap never handed out (not in a slab object or large block).
+    case heapInvalidFree(address: UInt64)
+    /// `kfree` of an object that is already free.
+    case heapDoubleFree(address: UInt64)
+    /// A slab's free-object list points outside its slab or at a misaligned object.
+    case slabCorrupted(address: UInt64, link: UInt64)
+    /// A free slab object was written to while free (poison overwritten).
+    case slabPoisonOverwritten(address: UInt64, offset: UInt64, found: UInt8)
+    /// The heap was used before `SlabHeap` was set up.
+    case heapNotReady
 
     /// A short name of the problem, as printed after `kmem: BUG:`.
     public var summary: StaticString {
@@ -44,13 +54,20 @@ public enum KmemError: Error {
         case .corruptedList: return "corrupted free list"
         case .corruptedFrame: return "corrupted frame metadata"
         case .bootFailed(let reason): return reason
+        case .heapInvalidFree: return "kfree of an address the heap did not hand out"
+        case .heapDoubleFree: return "kfree of a free object (double free)"
+        case .slabCorrupted: return "corrupted slab free list"
+        case .slabPoisonOverwritten: return "poison overwritten in free slab object (use after free)"
+        case .heapNotReady: return "heap used before it was set up"
         }
     }
 
     /// The frame the problem is about (`Kmem.none` when it is about no frame).
     public var pfn: UInt64 {
         switch self {
-        case .invalidOrder, .invalidAlignment, .bootFailed: return Kmem.none
+        case .invalidOrder, .invalidAlignment, .bootFailed, .heapNotReady: return Kmem.none
+        case .heapInvalidFree(let a), .heapDoubleFree(let a), .slabCorrupted(let a, _), .slabPoisonOverwritten(let a, _, _):
+            return a >> Kmem.pageShift  // the virtual address's page; `write` prints the address
         case .outsideManagedMemory(let p), .doubleFree(let p), .freeReserved(let p),
              .notBlockHead(let p): return p
         case .wrongOrder(let p, _, _), .notAllocated(let p, _), .badRefcount(let p, _),
@@ -62,8 +79,16 @@ public enum KmemError: Error {
     /// Writes `<summary> pfn 0x… (details)` to `out`.
     public func write<S: TextSink>(to out: inout S) {
         out.write(summary)
-        if pfn != Kmem.none { out.write(" pfn "); out.hex(pfn) }
         switch self {
+        case .heapInvalidFree(let a), .heapDoubleFree(let a), .slabCorrupted(let a, _), .slabPoisonOverwritten(let a, _, _):
+            out.write(" address "); out.hex(a)
+        default:
+            if pfn != Kmem.none { out.write(" pfn "); out.hex(pfn) }
+        }
+        switch self {
+        case .slabCorrupted(_, let link): out.write(" link "); out.hex(link)
+        case .slabPoisonOverwritten(_, let off, let b):
+            out.write(": byte "); out.hex(UInt64(b)); out.write(" instead of 0x6b at offset "); out.hex(off)
         case .invalidOrder(let o): out.write(" order "); out.dec(UInt64(truncatingIfNeeded: o))
         case .invalidAlignment(let a): out.write(" alignment "); out.dec(a)
         case .wrongOrder(_, let a, let f):

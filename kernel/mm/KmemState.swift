@@ -28,4 +28,12 @@ public struct KmemState: Sendable {
     /// Physical range of the kernel image.
     public var kernelStart: UInt64
     public var kernelEnd: UInt64
+    /// Virtual address of the operation log ring (`OpLogEntry` × `opLogCapacity`).
+    public var opLog: UInt64
+    /// Entries in the ring; entry of operation s is at index `s % opLogCapacity`.
+    public var opLogCapacity: UInt64
+    /// Sequence of the operation being run inside (a `kmalloc` growing its cache), else 0.
+    public var parentSequence: UInt64
+    /// Virtual address of the slab heap's `HeapState`.
+    public var heap: UInt64
 }

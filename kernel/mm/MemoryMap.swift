@@ -45,6 +45,8 @@ public struct BootConfig: Sendable {
     public var lowReservedEnd: UInt64 = 0x10_0000
     /// Fill free pages with a pattern and check it on allocation.
     public var poison: Bool = false
+    /// Entries of the operation log ring (0: no log).
+    public var opLogCapacity: UInt64 = 65536
 
     public init(directMapOffset: UInt64) { self.directMapOffset = directMapOffset }
 }

@@ -22,12 +22,25 @@ extension PageAllocator {
     func perCPUFree(_ zone: UnsafeMutablePointer<Zone>, _ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64) throws(KmemError) {
         pushPerCPU(zone, pfn, pageblockMigratetype(segment: seg, pfn: pfn))
         if zone.pointee.pcp.count > zone.pointee.pcp.high {
-            try drainPerCPU(zone, all: false)
+            try drainUnlogged(zone, all: false)
+        }
+    }
+
+    /// Returns every frame of the zone's per-CPU lists to the buddy lists (logged operation).
+    public func drainPerCPU(_ zone: UnsafeMutablePointer<Zone>, all: Bool) throws(KmemError) {
+        let seq = beginOperation()
+        let z = UInt8(truncatingIfNeeded: zone.pointee.kind)
+        do {
+            try drainUnlogged(zone, all: all)
+            record(seq, .drain, status: .ok, order: all ? 1 : 0, zone: z, result: 1)
+        } catch {
+            record(seq, .drain, status: .misuse, order: all ? 1 : 0, zone: z)
+            throw error
         }
     }
 
     /// Returns `batch` frames (or all, when `all`) from the zone's per-CPU lists to the buddy lists.
-    public func drainPerCPU(_ zone: UnsafeMutablePointer<Zone>, all: Bool) throws(KmemError) {
+    func drainUnlogged(_ zone: UnsafeMutablePointer<Zone>, all: Bool) throws(KmemError) {
         var left = all ? zone.pointee.pcp.count : max(zone.pointee.pcp.batch, 1)
         var slot = 0
         while left > 0 && slot < Kmem.migratetypeSlots {

@@ -46,3 +46,34 @@ extension PageAllocator {
         }
     }
 }
+
+extension PageAllocator {
+    /// /proc/slabinfo: `kmalloc-SIZE active_objs num_objs objsize objperslab pagesperslab :
+    /// slabdata active_slabs num_slabs`, counted by walking each cache's slab lists.
+    public func writeSlabinfo<S: TextSink>(to out: inout S) {
+        for i in 0..<Kmem.slabCacheCount {
+            let c = cache(i)
+            var slabs: UInt64 = 0
+            var active: UInt64 = 0
+            for pass in 0..<2 {
+                let full = pass == 1
+                var p = full ? c.pointee.fullHead : c.pointee.partialHead
+                var n: UInt64 = 0
+                while p != Kmem.none && p < frameCount && n < frameCount {
+                    active &+= meta(p).pointee.slabInfo & 0xFFFF_FFFF
+                    slabs &+= 1
+                    n &+= 1
+                    p = meta(p).pointee.next
+                }
+            }
+            out.write("slabinfo: kmalloc-"); out.dec(c.pointee.objectSize)
+            var pad = 5 - (c.pointee.objectSize >= 1000 ? 4 : c.pointee.objectSize >= 100 ? 3 : 2)
+            while pad > 0 { out.put(32); pad -= 1 }
+            out.dec(active, width: 7); out.dec(slabs &* c.pointee.objectsPerSlab, width: 7)
+            out.dec(c.pointee.objectSize, width: 6); out.dec(c.pointee.objectsPerSlab, width: 5)
+            out.write("    1 : slabdata"); out.dec(slabs, width: 6); out.dec(slabs, width: 6); out.newline()
+        }
+        out.write("slabinfo: large "); out.dec(heap.pointee.largeAllocations); out.write(" blocks, ")
+        out.dec(heap.pointee.largePages); out.write(" pages"); out.newline()
+    }
+}

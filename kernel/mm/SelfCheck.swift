@@ -8,10 +8,12 @@ extension PageAllocator {
         var zoneAllocated: InlineArray<3, UInt64> = .init(repeating: 0)
         var zoneReserved: InlineArray<3, UInt64> = .init(repeating: 0)
         var zoneCached: InlineArray<3, UInt64> = .init(repeating: 0)
+        var slabPages: UInt64 = 0
         var s = 0
         while s < segmentCount {
             let seg = segment(s)
             let t = checkTiling(seg, &r)
+            slabPages &+= t.slabPages
             checkLists(seg, t.heads, &r)
             checkParity(seg, &r)
             if seg.pointee.freePages != t.free { r.fail(.counters, seg.pointee.startPFN, expected: t.free, found: seg.pointee.freePages) }
@@ -40,6 +42,7 @@ extension PageAllocator {
             if sum != zp.pointee.managedPages { r.fail(.counters, zp.pointee.startPFN, expected: zp.pointee.managedPages, found: sum) }
             checkPerCPU(z, cachedFrames: zoneCached[z], &r)
         }
+        checkHeap(slabPages: slabPages, &r)
         return r
     }
 
@@ -49,6 +52,7 @@ extension PageAllocator {
         var allocated: UInt64 = 0
         var reserved: UInt64 = 0
         var cached: UInt64 = 0
+        var slabPages: UInt64 = 0
         var heads: InlineArray<12, UInt64> = .init(repeating: 0)
     }
 
@@ -115,6 +119,7 @@ extension PageAllocator {
                 t.free &+= blockEnd &- p
             } else {
                 if m.pointee.refcount != 1 { r.fail(.refcount, p, expected: 1, found: UInt64(m.pointee.refcount)) }
+                if st.contains(.slab) { t.slabPages &+= 1 }
                 t.allocated &+= blockEnd &- p
             }
             p = blockEnd

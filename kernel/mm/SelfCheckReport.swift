@@ -30,6 +30,11 @@ public enum SelfCheck: UInt8, Sendable, CaseIterable {
     case pageblockTags
     /// Allocated heads have refcount 1, all other frames 0.
     case refcount
+    /// Slab caches: partial/full lists well linked, slab pages tagged SLAB with their cache,
+    /// in-page free lists inside their slab and acyclic, counters equal what the slabs say.
+    case slab
+    /// Free slab objects still hold the poison pattern (no write after free).
+    case slabPoison
 
     /// Stable name, as the toolkit prints it.
     public var name: StaticString {
@@ -48,6 +53,8 @@ public enum SelfCheck: UInt8, Sendable, CaseIterable {
         case .perCPU: return "pcp-lists"
         case .pageblockTags: return "pageblock-tags"
         case .refcount: return "refcount"
+        case .slab: return "slab-structure"
+        case .slabPoison: return "slab-poison"
         }
     }
 }
@@ -70,6 +77,11 @@ public struct SelfCheckReport: Sendable {
     public var recorded: InlineArray<8, SelfCheckViolation> =
         .init(repeating: SelfCheckViolation(check: .tiling, pfn: 0, expected: 0, found: 0))
     public var recordedCount = 0
+    /// Bit `SelfCheck.rawValue` is set for every check that fired (recorded or not).
+    public var firedMask: UInt32 = 0
+
+    /// Whether `check` fired.
+    public func fired(_ check: SelfCheck) -> Bool { firedMask & (1 << UInt32(check.rawValue)) != 0 }
 
     /// Whether no violation was found.
     public var passed: Bool { count == 0 }
@@ -80,6 +92,7 @@ public struct SelfCheckReport: Sendable {
             recordedCount += 1
         }
         count &+= 1
+        firedMask |= 1 << UInt32(check.rawValue)
     }
 
     /// Writes `self-check: ok (N frames)` or the count and each recorded violation.
@@ -88,7 +101,13 @@ public struct SelfCheckReport: Sendable {
             out.write("kmem: self-check: ok ("); out.dec(framesChecked); out.write(" frames)"); out.newline()
             return
         }
-        out.write("kmem: self-check: FAILED, "); out.dec(count); out.write(" violations"); out.newline()
+        out.write("kmem: self-check: FAILED, "); out.dec(count); out.write(" violations:")
+        var raw: UInt8 = 0
+        while let c = SelfCheck(rawValue: raw) {
+            if fired(c) { out.put(32); out.write(c.name) }
+            raw += 1
+        }
+        out.newline()
         for i in 0..<recordedCount {
             let v = recorded[i]
             out.write("kmem:   "); out.write(v.check.name); out.write(" pfn "); out.hex(v.pfn)

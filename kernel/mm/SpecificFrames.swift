@@ -4,17 +4,35 @@ extension PageAllocator {
     /// Allocates exactly frame `pfn` as an order-0 block. Returns false when the frame is
     /// managed but busy (allocated or reserved); throws when it is not managed memory.
     public func allocateFrame(_ pfn: UInt64, migratetype: Migratetype = .unmovable, owner: UInt64 = 0) throws(KmemError) -> Bool {
-        beginOperation()
-        guard try claimFrame(pfn) else { return false }
-        try markAllocated(pfn, AllocationRequest(order: 0, migratetype: migratetype, owner: owner))
-        return true
+        let seq = beginOperation()
+        do {
+            let got = try claimFrame(pfn)
+            if got { try markAllocated(pfn, AllocationRequest(order: 0, migratetype: migratetype, owner: owner)) }
+            record(seq, .allocateFrame, status: got ? .ok : .failed, migratetype: migratetype.rawValue,
+                   address: pfn, result: got ? 1 : 0, owner: owner)
+            return got
+        } catch {
+            record(seq, .allocateFrame, status: .misuse, migratetype: migratetype.rawValue, address: pfn, owner: owner)
+            throw error
+        }
     }
 
     /// Reserves `count` frames from `start`: all must be free or cached, else nothing
     /// changes and the result is false. Reserved frames count in `reservedPages` and can
     /// never be freed.
     public func reserveRange(start: UInt64, count: UInt64, owner: UInt64 = 0) throws(KmemError) -> Bool {
-        beginOperation()
+        let seq = beginOperation()
+        do {
+            let got = try reserveUnlogged(start: start, count: count, owner: owner)
+            record(seq, .reserveRange, status: got ? .ok : .failed, size: count, address: start, result: got ? 1 : 0, owner: owner)
+            return got
+        } catch {
+            record(seq, .reserveRange, status: .misuse, size: count, address: start, owner: owner)
+            throw error
+        }
+    }
+
+    func reserveUnlogged(start: UInt64, count: UInt64, owner: UInt64) throws(KmemError) -> Bool {
         var p = start
         while p < start &+ count {
             guard p < frameCount, segmentIndex(containing: p) != nil else { throw .outsideManagedMemory(pfn: p) }

@@ -1,8 +1,9 @@
 /// The kernel command line: space-separated `key=value` words.
 ///
 /// Keys read by the kernel: `poison=1` (page poisoning), `exit=1` (leave QEMU through
-/// isa-debug-exit after the report), `misuse=KIND` (commit one API misuse on purpose to show
-/// it is caught: `double-free`, `wrong-order`, `outside`, `free-reserved`, `interior`).
+/// isa-debug-exit at the end), `misuse=KIND` (commit one API misuse on purpose to show it is
+/// caught: `double-free`, `wrong-order`, `outside`, `free-reserved`, `interior`),
+/// `seed=N ops=N phases=N` (the workload), `fault=KIND@SEQ` (fault injection).
 struct CommandLine {
     let bytes: UnsafePointer<UInt8>?
     let count: Int
@@ -33,9 +34,46 @@ struct CommandLine {
         return true
     }
 
+    /// The decimal (or `0x` hex) number value of `key`, or `default`.
+    func number(_ key: StaticString, default value: UInt64) -> UInt64 {
+        guard let v = self.value(key), let b = bytes else { return value }
+        return parseNumber(b + v.start, v.count) ?? value
+    }
+
+    /// `fault=KIND@SEQ`: the kind and the sequence number.
+    var fault: (kind: FaultKind, sequence: UInt64)? {
+        guard let v = value("fault"), let b = bytes else { return nil }
+        var at = 0
+        while at < v.count && b[v.start + at] != 64 { at += 1 }
+        guard at < v.count, let kind = FaultKind.named(b + v.start, count: at),
+              let seq = parseNumber(b + v.start + at + 1, v.count - at - 1) else { return nil }
+        return (kind, seq)
+    }
+
     /// Writes the command line.
     func write<S: TextSink>(to out: inout S) {
         guard let b = bytes else { return }
         for i in 0..<count { out.put(b[i]) }
     }
+}
+
+/// Parses a decimal or `0x` hex number of `count` bytes.
+func parseNumber(_ p: UnsafePointer<UInt8>, _ count: Int) -> UInt64? {
+    guard count > 0 else { return nil }
+    var v: UInt64 = 0
+    if count > 2 && p[0] == 48 && (p[1] == 120 || p[1] == 88) {
+        for i in 2..<count {
+            let c = p[i]
+            let d: UInt64
+            if c >= 48 && c <= 57 { d = UInt64(c - 48) } else if c >= 97 && c <= 102 { d = UInt64(c - 87) } else if c >= 65 && c <= 70 { d = UInt64(c - 55) } else { return nil }
+            v = v &* 16 &+ d
+        }
+        return v
+    }
+    for i in 0..<count {
+        let c = p[i]
+        guard c >= 48 && c <= 57 else { return nil }
+        v = v &* 10 &+ UInt64(c - 48)
+    }
+    return v
 }

@@ -30,6 +30,8 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
         kmemBug(error)
     }
     kmemStateAddress = UInt64(UInt(bitPattern: allocator.state))
+    kernelAllocator = allocator
+    publishKernelInfo(allocator, kernel: config.kernel)
 
     console.write("kmem: kernel image phys ["); console.hex(config.kernel.start); console.write(", ")
     console.hex(config.kernel.end); console.write(") boot memory phys [")
@@ -46,7 +48,34 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     let report = allocator.selfCheck()
     report.write(to: &console)
     console.write("kmem: ready"); console.newline()
-    if cmdline.has("exit", "1") { qemuExit(report.passed ? 0 : 1) }
+
+    let ops = cmdline.number("ops", default: 0)
+    let fault = cmdline.fault
+    if cmdline.value("fault") != nil && fault == nil {
+        console.write("kmem: fault: cannot parse fault=KIND@SEQ (kinds: double-free broken-link list-cycle parity-flip alloc-bitmap-flip wrong-order counter-drift lost-block overlap refcount pageblock-tag slab-freelist use-after-free)")
+        console.newline()
+    }
+    var passed = report.passed
+    if ops > 0 {
+        let seed = cmdline.number("seed", default: 1)
+        let phases = cmdline.number("phases", default: 4)
+        console.write("kmem: workload seed "); console.dec(seed); console.write(" ops "); console.dec(ops)
+        console.write(" phases "); console.dec(phases); console.newline()
+        var workload = Workload(allocator: allocator, seed: seed, operations: ops, phases: phases,
+                                fault: fault?.kind, faultSequence: fault?.sequence ?? 0)
+        do { try workload.run() } catch { kmemBug(error) }
+        if let kind = workload.fault {
+            console.write("kmem: fault: "); console.write(kind.name); console.write(" found no target"); console.newline()
+        }
+        console.write("kmem: workload: live page blocks "); console.dec(UInt64(workload.live.pages.count))
+        console.write(" pages "); console.dec(workload.live.pagesHeld)
+        console.write(" heap objects "); console.dec(UInt64(workload.live.objects.count)); console.newline()
+        let final = allocator.selfCheck()
+        final.write(to: &console)
+        passed = final.passed
+        console.write("kmem: done seq "); console.dec(allocator.state.pointee.sequence); console.newline()
+    }
+    if cmdline.has("exit", "1") { qemuExit(passed ? 0 : 1) }
     haltForever()
 }
 

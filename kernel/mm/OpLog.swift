@@ -1,0 +1,82 @@
+/// What an operation-log entry records.
+public enum OpKind: UInt8, Sendable {
+    /// `allocate`: order, migratetype, zone constraint, alignment, owner → PFN.
+    case allocate = 1
+    /// `free`: PFN, order.
+    case free = 2
+    /// `allocateFrame`: PFN → 1 claimed / 0 busy.
+    case allocateFrame = 3
+    /// `reserveRange`: PFN, count (in `size`) → 1 reserved / 0 busy.
+    case reserveRange = 4
+    /// `kmalloc`: size, alignment (bytes) → address.
+    case heapAllocate = 5
+    /// `kfree`: address.
+    case heapFree = 6
+    /// `drainPerCPU`: zone (in `zone`), all (in `order`).
+    case drain = 7
+}
+
+/// Outcome of an operation.
+public enum OpStatus: UInt8, Sendable {
+    /// Done: `result` holds the PFN, address or 1.
+    case ok = 0
+    /// Nothing to give (no memory, frame busy): `result` is `Kmem.none` or 0.
+    case failed = 1
+    /// Misuse or corruption was detected (`KmemError`); nothing changed.
+    case misuse = 2
+}
+
+/// One entry of the operation log: 64 bytes, in a ring indexed by `sequence % capacity`.
+public struct OpLogEntry: Sendable {
+    /// Sequence number of the operation (0 = empty slot).
+    public var sequence: UInt64          // 0
+    /// `OpKind`.
+    public var kind: UInt8               // 8
+    /// Order (page operations).
+    public var order: UInt8              // 9
+    /// `Migratetype`.
+    public var migratetype: UInt8        // 10
+    /// `ZoneConstraint` (allocate), zone index (drain).
+    public var zone: UInt8               // 11
+    /// `OpStatus`.
+    public var status: UInt8             // 12
+    /// Bit 0: watermarks ignored.
+    public var flags: UInt8              // 13
+    public var _pad: UInt16              // 14
+    /// Alignment: pages for `allocate`, bytes for `kmalloc`.
+    public var alignment: UInt64         // 16
+    /// Bytes for `kmalloc`, frames for `reserveRange`.
+    public var size: UInt64              // 24
+    /// Argument: the PFN (free, allocateFrame, reserveRange) or address (kfree).
+    public var address: UInt64           // 32
+    /// Result: PFN or address given, 1/0 for claims, `Kmem.none` when nothing.
+    public var result: UInt64            // 40
+    /// Owner tag of the request.
+    public var owner: UInt64             // 48
+    /// Sequence number of the operation this one ran inside (a slab page for `kmalloc`), 0 if none.
+    public var parent: UInt64            // 56
+}
+
+extension PageAllocator {
+    /// Writes the log entry of operation `sequence` (no-op when the log has no capacity).
+    func record(_ sequence: UInt64, _ kind: OpKind, status: OpStatus, order: Int = 0,
+                migratetype: UInt8 = 0, zone: UInt8 = 0, flags: UInt8 = 0, alignment: UInt64 = 0,
+                size: UInt64 = 0, address: UInt64 = 0, result: UInt64 = Kmem.none, owner: UInt64 = 0) {
+        let capacity = state.pointee.opLogCapacity
+        guard capacity != 0 else { return }
+        let log = UnsafeMutablePointer<OpLogEntry>(bitPattern: UInt(state.pointee.opLog))!
+        log[Int(sequence % capacity)] = OpLogEntry(
+            sequence: sequence, kind: kind.rawValue, order: UInt8(truncatingIfNeeded: order),
+            migratetype: migratetype, zone: zone, status: status.rawValue, flags: flags, _pad: 0,
+            alignment: alignment, size: size, address: address, result: result, owner: owner,
+            parent: state.pointee.parentSequence)
+    }
+
+    /// The entry for `sequence`, if it is still in the ring.
+    public func logEntry(_ sequence: UInt64) -> OpLogEntry? {
+        let capacity = state.pointee.opLogCapacity
+        guard capacity != 0 else { return nil }
+        let e = UnsafeMutablePointer<OpLogEntry>(bitPattern: UInt(state.pointee.opLog))![Int(sequence % capacity)]
+        return e.sequence == sequence ? e : nil
+    }
+}

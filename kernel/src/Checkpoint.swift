@@ -1,0 +1,24 @@
+import KernelSupport
+
+/// Called between workload phases with the phase number, and when the sequence number
+/// reaches `kmem_stop_seq`. Never inlined, with this exact C name, so a debugger can break
+/// here and look. Prints the phase, the sequence number, buddyinfo per zone and slabinfo per
+/// cache, all counted by walking the kernel's own structures.
+@_cdecl("kmem_checkpoint")
+@inline(never)
+func kmemCheckpoint(_ phase: UInt64) {
+    guard let a = kernelAllocator else { return }
+    console.write("kmem: checkpoint phase "); console.dec(phase)
+    console.write(" seq "); console.dec(a.state.pointee.sequence); console.newline()
+    a.writeBuddyinfo(to: &console)
+    a.writeSlabinfo(to: &console)
+}
+
+/// Calls `kmem_checkpoint` when a debugger's `kmem_stop_seq` has been reached (once).
+func checkStopSequence(_ a: PageAllocator, phase: UInt64) {
+    let stop = stop_sequence()
+    if stop != 0 && a.state.pointee.sequence >= stop {
+        clear_stop_sequence()
+        kmemCheckpoint(phase)
+    }
+}

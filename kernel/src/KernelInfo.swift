@@ -1,0 +1,37 @@
+import KernelSupport
+
+/// Fills `kmem_info`: the binary header (magic, version, text size) and the layout
+/// descriptor text, the allocator's part plus what only the kernel knows.
+func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange) {
+    let buffer = kmem_info_buffer()!
+    var out = BufferSink(base: buffer + 16, capacity: LayoutDescriptor.capacity - 16)
+    a.writeLayoutDescriptor(to: &out)
+    func addr(_ key: StaticString, _ v: UInt64) { out.write(key); out.put(61); out.hex(v); out.newline() }
+    addr("KERNEL_VIRT_BASE", kernelVMA)
+    addr("KERNEL_PHYS_START", kernel.start)
+    addr("KERNEL_PHYS_END", kernel.end)
+    addr("STOP_SEQ", stop_sequence_address())
+    addr("KMEM_STATE_ADDRESS", UInt64(UInt(bitPattern: a.state)))
+    out.write("BUILD-ID=")
+    let note = build_id_note()!
+    let descsz = Int(UnsafeRawPointer(note).load(fromByteOffset: 4, as: UInt32.self))
+    let namesz = Int(UnsafeRawPointer(note).load(fromByteOffset: 0, as: UInt32.self))
+    let desc = note + 12 + ((namesz + 3) & ~3)
+    if build_id_note_size() >= UInt64(12 + descsz) {
+        for i in 0..<descsz {
+            let b = desc[i]
+            out.put(hexDigit(b >> 4)); out.put(hexDigit(b & 15))
+        }
+    }
+    out.newline()
+    let header = UnsafeMutableRawPointer(buffer)
+    header.storeBytes(of: LayoutDescriptor.magic, as: UInt64.self)
+    header.storeBytes(of: LayoutDescriptor.version, toByteOffset: 8, as: UInt32.self)
+    header.storeBytes(of: UInt32(out.count), toByteOffset: 12, as: UInt32.self)
+    if out.dropped != 0 {
+        console.write("kmem: BUG: kmem_info is too small by "); console.dec(UInt64(out.dropped)); console.write(" bytes"); console.newline()
+        haltForever()
+    }
+}
+
+func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? n + 48 : n + 87 }

@@ -1,0 +1,162 @@
+/// A block of pages the workload holds.
+struct LivePage {
+    var pfn: UInt64
+    var order: Int
+}
+
+/// What the workload holds. A class, so the Swift runtime allocates it (and its arrays grow
+/// through `posix_memalign`) from the kernel's own slab heap.
+final class LiveSet {
+    var pages: [LivePage] = []
+    var objects: [UInt64] = []
+    var pagesHeld: UInt64 = 0
+
+    /// Removes and returns element `i` by swapping the last one in (order does not matter).
+    func takePage(_ i: Int) -> LivePage {
+        let p = pages[i]
+        pages[i] = pages[pages.count - 1]
+        pages.removeLast()
+        pagesHeld &-= 1 << UInt64(p.order)
+        return p
+    }
+
+    func takeObject(_ i: Int) -> UInt64 {
+        let o = objects[i]
+        objects[i] = objects[objects.count - 1]
+        objects.removeLast()
+        return o
+    }
+}
+
+/// The deterministic workload: `ops` operations in `phases` phases, from `seed`. It mixes
+/// orders 0…11 (skewed to small), both migratetypes, zone-constrained and over-aligned
+/// requests, specific-frame allocations, a few range reservations, heap allocations of every
+/// size class and large ones, and frees in random order, keeping a live set so memory ends
+/// fragmented. Between phases it calls `kmem_checkpoint`.
+struct Workload {
+    let allocator: PageAllocator
+    var rng: SplitMix64
+    let operations: UInt64
+    let phases: UInt64
+    /// Fault to inject once the sequence number reaches `faultSequence`.
+    var fault: FaultKind?
+    var faultSequence: UInt64
+    let live = LiveSet()
+    /// Pages the workload tries to keep at most (a third of managed memory).
+    let pageBudget: UInt64
+
+    init(allocator: PageAllocator, seed: UInt64, operations: UInt64, phases: UInt64, fault: FaultKind?, faultSequence: UInt64) {
+        self.allocator = allocator
+        rng = SplitMix64(seed: seed)
+        self.operations = operations
+        self.phases = max(phases, 1)
+        self.fault = fault
+        self.faultSequence = faultSequence
+        var managed: UInt64 = 0
+        for z in 0..<ZoneKind.count { managed &+= allocator.zone(z).pointee.managedPages }
+        pageBudget = managed / 3
+    }
+
+    mutating func run() throws(KmemError) {
+        var done: UInt64 = 0
+        var phase: UInt64 = 1
+        while phase <= phases {
+            let end = operations * phase / phases
+            while done < end {
+                try step()
+                done += 1
+                afterOperation(phase: phase)
+            }
+            kmemCheckpoint(phase)
+            phase += 1
+        }
+    }
+
+    mutating func afterOperation(phase: UInt64) {
+        if let kind = fault, allocator.state.pointee.sequence >= faultSequence {
+            if let report = allocator.injectFault(kind) {
+                report.write(to: &console)
+                fault = nil
+            }
+        }
+        checkStopSequence(allocator, phase: phase)
+    }
+
+    mutating func step() throws(KmemError) {
+        let over = live.pagesHeld > pageBudget
+        let dice = rng.below(100)
+        switch dice {
+        case 0..<32 where !over: try allocatePages()
+        case 32..<38 where !over: try allocateSpecificFrame()
+        case 38..<39 where !over: try reserveSomeFrames()
+        case 39..<66: try heapAllocate()
+        case 66..<84: try freeObject()
+        default: try freePages()
+        }
+    }
+
+    mutating func randomOrder() -> Int {
+        var k = 0
+        while k < Kmem.maxOrder && rng.below(2) == 0 { k += 1 }
+        return k
+    }
+
+    mutating func allocatePages() throws(KmemError) {
+        let order = randomOrder()
+        let r = rng.below(10)
+        let zone: ZoneConstraint = r < 7 ? .any : (r < 9 ? .dma32 : .dma)
+        let mt: Migratetype = rng.below(2) == 0 ? .unmovable : .movable
+        let alignment: UInt64 = rng.below(10) == 0 ? 1 << UInt64(order + 1 + Int(rng.below(3))) : 1
+        let owner = 0x574B_0000 | rng.below(0x10000)
+        if let pfn = try allocator.allocate(AllocationRequest(order: order, migratetype: mt, zone: zone, alignment: alignment, owner: owner)) {
+            live.pages.append(LivePage(pfn: pfn, order: order))
+            live.pagesHeld &+= 1 << UInt64(order)
+        }
+    }
+
+    mutating func randomManagedFrame() -> UInt64 {
+        let seg = allocator.segment(Int(rng.below(UInt64(allocator.segmentCount)))).pointee
+        return seg.startPFN &+ rng.below(seg.endPFN &- seg.startPFN)
+    }
+
+    mutating func allocateSpecificFrame() throws(KmemError) {
+        let pfn = randomManagedFrame()
+        if try allocator.allocateFrame(pfn, migratetype: rng.below(2) == 0 ? .unmovable : .movable, owner: 0x5350_4543) {
+            live.pages.append(LivePage(pfn: pfn, order: 0))
+            live.pagesHeld &+= 1
+        }
+    }
+
+    mutating func reserveSomeFrames() throws(KmemError) {
+        let pfn = randomManagedFrame()
+        let n = 1 &+ rng.below(4)
+        let seg = allocator.segment(allocator.segmentIndex(containing: pfn)!).pointee
+        guard pfn &+ n <= seg.endPFN else { return }
+        _ = try allocator.reserveRange(start: pfn, count: n, owner: 0x5245_5356)
+    }
+
+    mutating func heapAllocate() throws(KmemError) {
+        let r = rng.below(100)
+        let size: UInt64
+        if r < 88 {
+            let cls = rng.below(8)  // every size class
+            size = 1 &+ rng.below(16 << cls)
+        } else {
+            size = 2049 &+ rng.below(64 * 1024)
+        }
+        let address = try allocator.kmalloc(size: size, alignment: 16)
+        if address != 0 { live.objects.append(address) }
+    }
+
+    mutating func freeObject() throws(KmemError) {
+        guard !live.objects.isEmpty else { return }
+        let o = live.takeObject(Int(rng.below(UInt64(live.objects.count))))
+        try allocator.kfree(o)
+    }
+
+    mutating func freePages() throws(KmemError) {
+        guard !live.pages.isEmpty else { return }
+        let p = live.takePage(Int(rng.below(UInt64(live.pages.count))))
+        try allocator.free(p.pfn, order: p.order)
+    }
+}

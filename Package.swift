@@ -32,7 +32,8 @@ let package = Package(
         ]),
 
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
-        .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts"]),
+        .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts"],
+                    exclude: ["Fixtures/ImageSources"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
         .testTarget(name: "KernelBootTests"),

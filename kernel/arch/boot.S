@@ -1,0 +1,279 @@
+/*
+ * PVH entry, long mode and exception stubs for the kmemscope kernel.
+ *
+ * QEMU's `-kernel kernel.elf` finds the Xen PVH note and enters _start32 in 32-bit protected
+ * mode, paging off, EBX = physical address of hvm_start_info. We build page tables that map
+ *   - the kernel at KERNEL_VMA (0xffffffff80000000 + phys, first 1 GiB, 2 MiB pages),
+ *   - all physical memory up to 64 GiB at DIRECT_MAP (0xffff888000000000 + phys),
+ *   - an identity map of the first 1 GiB, only until we run in the higher half,
+ * enable PAE, SSE and long mode, and call kmain(start_info_phys) on a 64 KiB stack.
+ * Exceptions 0-31 print the vector, error code and registers (kernel_exception) and halt.
+ */
+    .set KERNEL_VMA, 0xFFFFFFFF80000000
+    .set DIRECT_MAP_GIB, 64
+    .set DIRECT_MAP_PML4_INDEX, 273      /* 0xffff888000000000 >> 39 & 511 */
+
+    .section .note.Xen, "a", @note
+    .p2align 2
+    .long 4                               /* namesz */
+    .long 4                               /* descsz */
+    .long 18                              /* XEN_ELFNOTE_PHYS32_ENTRY */
+    .asciz "Xen"
+    .long _start32 - KERNEL_VMA
+
+    .section .boot.text, "ax", @progbits
+    .code32
+    .globl _start32
+_start32:
+    cli
+    cld
+    mov %ebx, (boot_info - KERNEL_VMA)
+    mov $(boot_stack_top - KERNEL_VMA), %esp
+
+    /* kernel / identity PD: 512 x 2 MiB from physical 0 */
+    mov $(pd_kernel - KERNEL_VMA), %edi
+    mov $0x83, %eax
+    mov $512, %ecx
+1:  mov %eax, (%edi)
+    movl $0, 4(%edi)
+    add $0x200000, %eax
+    add $8, %edi
+    loop 1b
+
+    /* direct map PDs: DIRECT_MAP_GIB x 512 x 2 MiB */
+    mov $(pd_direct - KERNEL_VMA), %edi
+    xor %eax, %eax
+    xor %edx, %edx
+    mov $(DIRECT_MAP_GIB * 512), %ecx
+2:  mov %eax, %ebx
+    or $0x83, %ebx
+    mov %ebx, (%edi)
+    mov %edx, 4(%edi)
+    add $0x200000, %eax
+    adc $0, %edx
+    add $8, %edi
+    loop 2b
+
+    mov $(pdpt_direct - KERNEL_VMA), %edi
+    mov $(pd_direct - KERNEL_VMA + 3), %eax
+    mov $DIRECT_MAP_GIB, %ecx
+3:  mov %eax, (%edi)
+    movl $0, 4(%edi)
+    add $4096, %eax
+    add $8, %edi
+    loop 3b
+
+    movl $(pd_kernel - KERNEL_VMA + 3), (pdpt_low - KERNEL_VMA)
+    movl $(pd_kernel - KERNEL_VMA + 3), (pdpt_high - KERNEL_VMA + 510 * 8)
+    movl $(pdpt_low - KERNEL_VMA + 3), (pml4 - KERNEL_VMA)
+    movl $(pdpt_direct - KERNEL_VMA + 3), (pml4 - KERNEL_VMA + DIRECT_MAP_PML4_INDEX * 8)
+    movl $(pdpt_high - KERNEL_VMA + 3), (pml4 - KERNEL_VMA + 511 * 8)
+
+    /* CR4: PAE, OSFXSR, OSXMMEXCPT (the Swift stdlib uses SSE) */
+    mov %cr4, %eax
+    or $((1 << 5) | (1 << 9) | (1 << 10)), %eax
+    mov %eax, %cr4
+    mov $(pml4 - KERNEL_VMA), %eax
+    mov %eax, %cr3
+    /* EFER.LME */
+    mov $0xC0000080, %ecx
+    rdmsr
+    or $(1 << 8), %eax
+    wrmsr
+    /* CR0: PG, PE, MP; clear EM */
+    mov %cr0, %eax
+    and $~(1 << 2), %eax
+    or $((1 << 31) | (1 << 1) | 1), %eax
+    mov %eax, %cr0
+    lgdt (gdt_ptr32 - KERNEL_VMA)
+    ljmp $0x08, $(start64_low - KERNEL_VMA)
+
+    .code64
+start64_low:
+    movabs $start64_high, %rax
+    jmp *%rax
+
+    .text
+start64_high:
+    xor %eax, %eax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov %ax, %fs
+    mov %ax, %gs
+    movabs $boot_stack_top, %rsp
+    lgdt gdt_ptr64(%rip)
+    /* drop the identity map: a null pointer must fault */
+    movq $0, pml4(%rip)
+    mov %cr3, %rax
+    mov %rax, %cr3
+    call idt_init
+    mov boot_info(%rip), %edi
+    xor %ebp, %ebp
+    call kmain
+    .globl kernel_halt_forever
+kernel_halt_forever:
+    cli
+    hlt
+    jmp kernel_halt_forever
+
+idt_init:
+    lea idt(%rip), %rdi
+    lea isr_table(%rip), %rsi
+    xor %ecx, %ecx
+1:  mov (%rsi, %rcx, 8), %rax
+    mov %ax, (%rdi)
+    movw $0x08, 2(%rdi)
+    movw $0x8E00, 4(%rdi)
+    shr $16, %rax
+    mov %ax, 6(%rdi)
+    shr $16, %rax
+    mov %eax, 8(%rdi)
+    movl $0, 12(%rdi)
+    add $16, %rdi
+    inc %ecx
+    cmp $32, %ecx
+    jne 1b
+    lidt idt_ptr(%rip)
+    ret
+
+    .macro ISR_NOERR n
+isr\n:
+    pushq $0
+    pushq $\n
+    jmp isr_common
+    .endm
+    .macro ISR_ERR n
+isr\n:
+    pushq $\n
+    jmp isr_common
+    .endm
+
+    ISR_NOERR 0
+    ISR_NOERR 1
+    ISR_NOERR 2
+    ISR_NOERR 3
+    ISR_NOERR 4
+    ISR_NOERR 5
+    ISR_NOERR 6
+    ISR_NOERR 7
+    ISR_ERR 8
+    ISR_NOERR 9
+    ISR_ERR 10
+    ISR_ERR 11
+    ISR_ERR 12
+    ISR_ERR 13
+    ISR_ERR 14
+    ISR_NOERR 15
+    ISR_NOERR 16
+    ISR_ERR 17
+    ISR_NOERR 18
+    ISR_NOERR 19
+    ISR_NOERR 20
+    ISR_ERR 21
+    ISR_NOERR 22
+    ISR_NOERR 23
+    ISR_NOERR 24
+    ISR_NOERR 25
+    ISR_NOERR 26
+    ISR_NOERR 27
+    ISR_NOERR 28
+    ISR_ERR 29
+    ISR_ERR 30
+    ISR_NOERR 31
+
+/* Frame for kernel_exception, from the lowest address: r15 … rax, vector, error, rip, cs, rflags, rsp, ss */
+isr_common:
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, %rdi
+    and $~15, %rsp
+    call kernel_exception
+    jmp kernel_halt_forever
+
+/* memset, memcpy, memmove: what the Swift runtime and stdlib call. */
+    .globl memset
+memset:
+    mov %rdi, %r9
+    mov %esi, %eax
+    mov %rdx, %rcx
+    rep stosb
+    mov %r9, %rax
+    ret
+    .globl memcpy
+memcpy:
+    mov %rdi, %rax
+    mov %rdx, %rcx
+    rep movsb
+    ret
+    .globl memmove
+memmove:
+    mov %rdi, %rax
+    mov %rdx, %rcx
+    cmp %rsi, %rdi
+    jbe 1f
+    lea (%rsi, %rdx), %r8
+    cmp %r8, %rdi
+    jae 1f
+    lea -1(%rsi, %rdx), %rsi
+    lea -1(%rdi, %rdx), %rdi
+    std
+    rep movsb
+    cld
+    ret
+1:  rep movsb
+    ret
+
+    .section .rodata
+    .p2align 3
+isr_table:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad isr\n
+    .endr
+
+    .section .data
+    .p2align 3
+gdt:
+    .quad 0
+    .quad 0x00AF9A000000FFFF    /* 0x08: 64-bit code */
+    .quad 0x00CF92000000FFFF    /* 0x10: data */
+gdt_end:
+gdt_ptr32:
+    .word gdt_end - gdt - 1
+    .long gdt - KERNEL_VMA
+    .p2align 3
+gdt_ptr64:
+    .word gdt_end - gdt - 1
+    .quad gdt
+idt_ptr:
+    .word 32 * 16 - 1
+    .quad idt
+    .globl boot_info
+boot_info:
+    .quad 0
+
+    .section .bss
+    .p2align 12
+pml4:        .skip 4096
+pdpt_low:    .skip 4096
+pdpt_high:   .skip 4096
+pdpt_direct: .skip 4096
+pd_kernel:   .skip 4096
+pd_direct:   .skip 4096 * DIRECT_MAP_GIB
+idt:         .skip 16 * 32
+    .p2align 4
+boot_stack:  .skip 65536
+boot_stack_top:

@@ -1,0 +1,19 @@
+// Port I/O, control registers and linker symbols for the Embedded Swift kernel.
+// Everything here is static inline, so it is inlined into Swift.
+#pragma once
+#include <stdint.h>
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
+static inline void cpu_halt(void) { __asm__ volatile("cli; hlt"); }
+static inline uint64_t read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+
+extern char __kernel_start[], __kernel_end[];
+/// Virtual address of the first byte of the kernel image.
+static inline uint64_t kernel_image_start(void) { return (uint64_t)__kernel_start; }
+/// Virtual address one past the kernel image (bss included).
+static inline uint64_t kernel_image_end(void) { return (uint64_t)__kernel_end; }

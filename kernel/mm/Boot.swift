@@ -1,0 +1,229 @@
+/// Boot: from the memory map to a running buddy allocator.
+///
+/// 1. Usable RAM (e820 type 1, page-aligned, below `limitPFN`) minus reservations (the
+///    first MiB, the kernel image, the caller's ranges), split at the zone limits, gives
+///    the candidate segments.
+/// 2. The allocator's own memory (state, zones, segments, the FrameMeta array, bitmaps,
+///    tags) is sized from those candidates (an upper bound) and carved from the top of the
+///    highest candidate below the Normal zone that fits (memblock allocates top-down).
+/// 3. The boot allocator hands it out; every frame's metadata is written; each segment is
+///    given to the buddy lists as maximal aligned blocks, in movable pageblocks.
+extension PageAllocator {
+    /// Lays out and starts an allocator over `regions`. Bounded by the number of regions,
+    /// reservations and `Kmem.segmentCapacity`.
+    public static func boot(regions: UnsafeBufferPointer<MemoryRegion>,
+                            reservations: UnsafeBufferPointer<PhysRange>,
+                            config: BootConfig) throws(KmemError) -> PageAllocator {
+        var usable = RangeList()
+        for r in regions where r.type == MemoryRegion.usable {
+            let s = (r.base &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+            let e = min((r.base &+ r.length) >> Kmem.pageShift, config.limitPFN)
+            if s < e { try usable.insertMerging(s, e) }
+        }
+        guard usable.count > 0 else { throw .bootFailed(reason: "no usable RAM in the memory map") }
+        let frameCount = usable.end(usable.count - 1)
+
+        var reserved = RangeList()
+        try reserved.insertMerging(0, (config.lowReservedEnd &+ Kmem.pageSize &- 1) >> Kmem.pageShift)
+        if config.kernel.end > config.kernel.start {
+            try reserved.insertMerging(config.kernel.start >> Kmem.pageShift,
+                                       (config.kernel.end &+ Kmem.pageSize &- 1) >> Kmem.pageShift)
+        }
+        for r in reservations where r.end > r.start {
+            try reserved.insertMerging(r.start >> Kmem.pageShift, (r.end &+ Kmem.pageSize &- 1) >> Kmem.pageShift)
+        }
+
+        // Candidate segments: usable minus reserved, split at zone limits.
+        var plan = RangeList()
+        let limits = (config.dma32StartPFN, config.normalStartPFN)
+        for i in 0..<usable.count {
+            try usable.subtracting(index: i, reserved) { (s: UInt64, e: UInt64) throws(KmemError) in
+                var a = s
+                if a < limits.0 && limits.0 < e { try plan.insertMerging(a, limits.0, merge: false); a = limits.0 }
+                if a < limits.1 && limits.1 < e { try plan.insertMerging(a, limits.1, merge: false); a = limits.1 }
+                try plan.insertMerging(a, e, merge: false)
+            }
+        }
+        guard plan.count > 0 else { throw .bootFailed(reason: "no RAM left after boot reservations") }
+
+        // Size the boot allocations from the candidates (carving only shrinks one).
+        var bytes: UInt64 = 4096 * 4
+        bytes &+= UInt64(MemoryLayout<KmemState>.stride) &+ 64
+        bytes &+= UInt64(MemoryLayout<Zone>.stride * ZoneKind.count) &+ 64
+        bytes &+= UInt64(MemoryLayout<Segment>.stride * plan.count) &+ 64
+        bytes &+= frameCount &* UInt64(MemoryLayout<FrameMeta>.stride) &+ 64
+        for i in 0..<plan.count { bytes &+= bitmapBytes(plan.start(i), plan.end(i)) }
+        let needPages = (bytes &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+
+        guard let carve = plan.chooseCarve(pages: needPages, below: config.normalStartPFN,
+                                           preferAbove: config.dma32StartPFN) else {
+            throw .bootFailed(reason: "no RAM range large enough for the allocator's metadata")
+        }
+        let bootEnd = plan.end(carve)
+        let bootStart = bootEnd &- needPages
+        plan.setEnd(carve, bootStart)
+        plan.removeEmpty()
+        guard plan.count <= Kmem.segmentCapacity else { throw .bootFailed(reason: "too many memory segments") }
+
+        // Hand out the boot allocations.
+        let dm = config.directMapOffset
+        var bump = BootAllocator(start: bootStart << Kmem.pageShift, end: bootEnd << Kmem.pageShift)
+        let statePhys = try bump.allocate(UInt64(MemoryLayout<KmemState>.stride), align: 64)
+        let zonesPhys = try bump.allocate(UInt64(MemoryLayout<Zone>.stride * ZoneKind.count), align: 64)
+        let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * plan.count), align: 64)
+        let metaPhys = try bump.allocate(frameCount &* UInt64(MemoryLayout<FrameMeta>.stride), align: 4096)
+        let bitmapsStart = bump.cursor
+        zero(dm &+ statePhys, metaPhys &- statePhys)
+
+        let state = UnsafeMutablePointer<KmemState>(bitPattern: UInt(dm &+ statePhys))!
+        state.pointee = KmemState(
+            magic: Kmem.stateMagic, sequence: 0, directMapOffset: dm, frameMeta: dm &+ metaPhys,
+            frameCount: frameCount, zones: dm &+ zonesPhys, segments: dm &+ segsPhys,
+            segmentCount: UInt64(plan.count), dma32StartPFN: config.dma32StartPFN,
+            normalStartPFN: config.normalStartPFN, bootMemStart: bootStart << Kmem.pageShift,
+            bootMemEnd: bootEnd << Kmem.pageShift, options: config.poison ? 1 : 0,
+            kernelStart: config.kernel.start, kernelEnd: config.kernel.end)
+        let pa = PageAllocator(state: state)
+
+        for i in 0..<plan.count {
+            let seg = pa.segment(i)
+            let s = plan.start(i), e = plan.end(i)
+            seg.pointee = Segment(
+                startPFN: s, endPFN: e, zone: UInt32(pa.zoneIndex(of: s)), index: UInt32(i), freePages: 0,
+                reservedPages: 0, freeHeads: .init(repeating: Kmem.none), freeCounts: .init(repeating: 0),
+                parityBitmaps: .init(repeating: 0), allocBitmap: 0, pageblockTags: 0,
+                firstPageblock: s >> UInt64(Kmem.pageblockOrder),
+                pageblockCount: ((e &- 1) >> UInt64(Kmem.pageblockOrder)) &- (s >> UInt64(Kmem.pageblockOrder)) &+ 1)
+            for k in 0...Kmem.maxOrder {
+                let words = (Segment.parityBits(start: s, end: e, order: k) &+ 63) / 64
+                seg.pointee.parityBitmaps[k] = dm &+ (try bump.allocate(words &* 8, align: 8))
+            }
+            seg.pointee.allocBitmap = dm &+ (try bump.allocate(((e &- s &+ 63) / 64) &* 8, align: 8))
+            let tags = try bump.allocate((seg.pointee.pageblockCount &+ 7) & ~7, align: 8)
+            seg.pointee.pageblockTags = dm &+ tags
+        }
+        zero(dm &+ bitmapsStart, bump.cursor &- bitmapsStart)
+        for i in 0..<plan.count {
+            let seg = pa.segment(i)
+            let tags = UnsafeMutablePointer<UInt8>(bitPattern: UInt(seg.pointee.pageblockTags))!
+            for t in 0..<Int(seg.pointee.pageblockCount) { tags[t] = Migratetype.movable.rawValue }
+        }
+
+        pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: bootStart, bootEnd: bootEnd, config: config)
+        pa.initZones(usable: usable)
+        for i in 0..<plan.count { pa.releaseSegment(pa.segment(i)) }
+        pa.computeWatermarks()
+        return pa
+    }
+
+    /// Bytes of bitmaps and tags a segment `[s, e)` needs (each rounded up to 8 bytes).
+    static func bitmapBytes(_ s: UInt64, _ e: UInt64) -> UInt64 {
+        var b: UInt64 = 0
+        for k in 0...Kmem.maxOrder { b &+= ((Segment.parityBits(start: s, end: e, order: k) &+ 63) / 64) &* 8 }
+        b &+= ((e &- s &+ 63) / 64) &* 8
+        let blocks = ((e &- 1) >> UInt64(Kmem.pageblockOrder)) &- (s >> UInt64(Kmem.pageblockOrder)) &+ 1
+        return b &+ ((blocks &+ 7) & ~7) &+ 64
+    }
+
+    static func zero(_ address: UInt64, _ bytes: UInt64) {
+        UnsafeMutableRawPointer(bitPattern: UInt(address))!.initializeMemory(as: UInt8.self, repeating: 0, count: Int(bytes))
+    }
+
+    /// Zone index of a PFN by the zone limits.
+    public func zoneIndex(of pfn: UInt64) -> Int {
+        if pfn >= state.pointee.normalStartPFN { return Int(ZoneKind.normal.rawValue) }
+        if pfn >= state.pointee.dma32StartPFN { return Int(ZoneKind.dma32.rawValue) }
+        return Int(ZoneKind.dma.rawValue)
+    }
+
+    /// Writes every frame's metadata: holes empty, RAM reserved (with an owner tag) until
+    /// its segment is released.
+    func initFrameMeta(usable: RangeList, reserved: RangeList, bootStart: UInt64, bootEnd: UInt64, config: BootConfig) {
+        var pfn: UInt64 = 0
+        while pfn < frameCount { meta(pfn).pointee = .empty; pfn &+= 1 }
+        let kStart = config.kernel.start >> Kmem.pageShift
+        let kEnd = (config.kernel.end &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+        let lowEnd = (config.lowReservedEnd &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+        for i in 0..<usable.count {
+            var p = usable.start(i)
+            while p < usable.end(i) {
+                let m = meta(p)
+                m.pointee.zone = UInt8(zoneIndex(of: p))
+                var st: FrameFlags = .reserved
+                if p >= kStart && p < kEnd {
+                    st.insert(.kernel)
+                    m.pointee.owner = BootOwner.kernelImage
+                } else if p >= bootStart && p < bootEnd {
+                    m.pointee.owner = BootOwner.bootMemory
+                } else if p < lowEnd {
+                    m.pointee.owner = BootOwner.firmware
+                } else {
+                    m.pointee.owner = BootOwner.bootInfo
+                }
+                m.pointee.state = st
+                p &+= 1
+            }
+        }
+    }
+
+    /// Fills each zone's span and present/managed counts from the usable ranges and segments.
+    func initZones(usable: RangeList) {
+        for z in 0..<ZoneKind.count {
+            zone(z).pointee = Zone(
+                kind: UInt32(z), segmentCount: 0, firstSegment: 0, startPFN: 0, endPFN: 0, spannedPages: 0,
+                presentPages: 0, managedPages: 0, bootReservedPages: 0, reservedPages: 0, freePages: 0,
+                allocatedPages: 0, watermarkMin: 0, watermarkLow: 0, watermarkHigh: 0,
+                lowmemReserve: .init(repeating: 0),
+                pcp: PerCPUPages(count: 0, high: 0, batch: 0, heads: .init(repeating: Kmem.none), counts: .init(repeating: 0)))
+        }
+        let bounds: InlineArray<4, UInt64> = [0, state.pointee.dma32StartPFN, state.pointee.normalStartPFN, .max]
+        for z in 0..<ZoneKind.count {
+            let zp = zone(z)
+            for i in 0..<usable.count {
+                let s = max(usable.start(i), bounds[z]), e = min(usable.end(i), bounds[z + 1])
+                guard s < e else { continue }
+                if zp.pointee.presentPages == 0 { zp.pointee.startPFN = s }
+                zp.pointee.endPFN = e
+                zp.pointee.presentPages &+= e &- s
+            }
+            zp.pointee.spannedPages = zp.pointee.endPFN &- zp.pointee.startPFN
+        }
+        var i = 0
+        while i < segmentCount {
+            let seg = segment(i)
+            let zp = zone(of: seg)
+            if zp.pointee.segmentCount == 0 { zp.pointee.firstSegment = UInt64(i) }
+            zp.pointee.segmentCount &+= 1
+            zp.pointee.managedPages &+= seg.pointee.pageCount
+            i += 1
+        }
+        for z in 0..<ZoneKind.count {
+            let zp = zone(z)
+            zp.pointee.bootReservedPages = zp.pointee.presentPages &- zp.pointee.managedPages
+        }
+    }
+
+    /// Gives a segment's frames to the buddy lists as maximal aligned blocks (which never
+    /// have a free buddy, so no merging is needed).
+    func releaseSegment(_ seg: UnsafeMutablePointer<Segment>) {
+        let s = seg.pointee.startPFN, e = seg.pointee.endPFN
+        let poison = poisoning
+        var p = s
+        while p < e {
+            let m = meta(p)
+            var st: FrameFlags = .free
+            if poison { fillPoison(p); st.insert(.poisoned) }
+            m.pointee.state = st
+            m.pointee.owner = 0
+            m.pointee.segment = UInt16(seg.pointee.index)
+            p &+= 1
+        }
+        p = s
+        while p < e {
+            var k = Kmem.maxOrder
+            while k > 0 && (p & (pages(k) &- 1) != 0 || p &+ pages(k) > e) { k -= 1 }
+            pushFree(seg, p, k, Int(Migratetype.movable.rawValue))
+            p &+= pages(k)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+/// Free-list, parity-bitmap, allocation-bitmap and pageblock-tag primitives. Every change
+/// of a block's "free at order k" state goes through `pushFree`/`removeFree`, which is
+/// what keeps the parity bitmaps, list counts and page counters exact.
+extension PageAllocator {
+    /// Puts the block at `pfn` of `order` on its segment's free list of migratetype slot
+    /// `mt` (front, LIFO), marks its head FREE|HEAD, toggles its parity bit and counts it.
+    func pushFree(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int, _ mt: Int) {
+        let m = meta(pfn)
+        let idx = freeListIndex(mt, order)
+        let head = seg.pointee.freeHeads[idx]
+        m.pointee.next = head
+        m.pointee.prev = Kmem.none
+        if head != Kmem.none && head < frameCount { meta(head).pointee.prev = pfn }
+        seg.pointee.freeHeads[idx] = pfn
+        seg.pointee.freeCounts[idx] &+= 1
+        var st = m.pointee.state.subtracting(FrameFlags.stateMask)
+        st.formUnion([.free, .head])
+        m.pointee.state = st
+        m.pointee.order = UInt8(order)
+        m.pointee.migratetype = UInt8(mt)
+        m.pointee.lastSeq = sequence
+        toggleParity(seg, pfn, order)
+        seg.pointee.freePages &+= pages(order)
+        zone(of: seg).pointee.freePages &+= pages(order)
+    }
+
+    /// Unlinks the free block at `pfn` (a FREE|HEAD frame) from the list it is on, checking
+    /// that its neighbours point back. Returns its order. The head keeps FREE|HEAD: the
+    /// caller decides what the frames become.
+    @discardableResult
+    func removeFree(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64) throws(KmemError) -> Int {
+        let m = meta(pfn)
+        let order = Int(m.pointee.order)
+        let mt = Int(m.pointee.migratetype)
+        guard order <= Kmem.maxOrder, mt < Kmem.migratetypeSlots, m.pointee.state.contains([.free, .head]) else {
+            throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags)
+        }
+        let idx = freeListIndex(mt, order)
+        let next = m.pointee.next
+        let prev = m.pointee.prev
+        if prev == Kmem.none {
+            guard seg.pointee.freeHeads[idx] == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
+            seg.pointee.freeHeads[idx] = next
+        } else {
+            let p = try linked(prev, from: pfn)
+            guard p.pointee.next == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
+            p.pointee.next = next
+        }
+        if next != Kmem.none {
+            let n = try linked(next, from: pfn)
+            guard n.pointee.prev == pfn else { throw .corruptedList(pfn: pfn, link: next) }
+            n.pointee.prev = prev
+        }
+        m.pointee.next = Kmem.none
+        m.pointee.prev = Kmem.none
+        seg.pointee.freeCounts[idx] &-= 1
+        toggleParity(seg, pfn, order)
+        seg.pointee.freePages &-= pages(order)
+        zone(of: seg).pointee.freePages &-= pages(order)
+        return order
+    }
+
+    /// Flips the parity bit of the buddy pair containing `pfn` at `order`.
+    @inline(__always)
+    func toggleParity(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int) {
+        let shift = UInt64(order + 1)
+        let bit = (pfn >> shift) &- (seg.pointee.startPFN >> shift)
+        let w = words(seg.pointee.parityBitmaps[order])
+        w[Int(bit >> 6)] ^= 1 &<< (bit & 63)
+    }
+
+    /// Reads the parity bit of the pair containing `pfn` at `order`.
+    public func parityBit(segment seg: UnsafeMutablePointer<Segment>, pfn: UInt64, order: Int) -> Bool {
+        let shift = UInt64(order + 1)
+        let bit = (pfn >> shift) &- (seg.pointee.startPFN >> shift)
+        return words(seg.pointee.parityBitmaps[order])[Int(bit >> 6)] & (1 &<< (bit & 63)) != 0
+    }
+
+    /// Sets (`inUse`) or clears the allocation-bitmap bits of `count` frames from `pfn`.
+    func markInUse(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ count: UInt64, _ inUse: Bool) {
+        let w = words(seg.pointee.allocBitmap)
+        var bit = pfn &- seg.pointee.startPFN
+        let end = bit &+ count
+        while bit < end {
+            if bit & 63 == 0 && end &- bit >= 64 {
+                w[Int(bit >> 6)] = inUse ? .max : 0
+                bit &+= 64
+            } else {
+                if inUse { w[Int(bit >> 6)] |= 1 &<< (bit & 63) } else { w[Int(bit >> 6)] &= ~(1 &<< (bit & 63)) }
+                bit &+= 1
+            }
+        }
+    }
+
+    /// Reads the allocation-bitmap bit of `pfn`.
+    public func inUseBit(segment seg: UnsafeMutablePointer<Segment>, pfn: UInt64) -> Bool {
+        let bit = pfn &- seg.pointee.startPFN
+        return words(seg.pointee.allocBitmap)[Int(bit >> 6)] & (1 &<< (bit & 63)) != 0
+    }
+
+    /// Pointer to the tag byte of the pageblock containing `pfn`.
+    @inline(__always)
+    func pageblockTag(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64) -> UnsafeMutablePointer<UInt8> {
+        let idx = (pfn >> UInt64(Kmem.pageblockOrder)) &- seg.pointee.firstPageblock
+        return UnsafeMutablePointer<UInt8>(bitPattern: UInt(seg.pointee.pageblockTags))! + Int(idx)
+    }
+
+    /// Migratetype of the pageblock containing `pfn` (an invalid tag reads as movable).
+    public func pageblockMigratetype(segment seg: UnsafeMutablePointer<Segment>, pfn: UInt64) -> Int {
+        let t = Int(pageblockTag(seg, pfn).pointee)
+        return t < Migratetype.count ? t : Int(Migratetype.movable.rawValue)
+    }
+
+    /// Tags every pageblock that the block `[pfn, pfn + 2^order)` touches with `mt`.
+    func retagPageblocks(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int, _ mt: Int) {
+        var p = pfn
+        let end = pfn &+ pages(order)
+        while p < end {
+            if seg.pointee.contains(p) { pageblockTag(seg, p).pointee = UInt8(mt) }
+            p = (p | (Kmem.pageblockPages &- 1)) &+ 1
+        }
+    }
+}

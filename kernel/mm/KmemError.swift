@@ -1,0 +1,80 @@
+/// Misuse of the allocator's API or corruption found on its fast path. The kernel prints
+/// each as `kmem: BUG: <what> pfn 0x<pfn>` and halts; the host tests catch them.
+public enum KmemError: Error {
+    /// An order outside `0...Kmem.maxOrder`.
+    case invalidOrder(order: Int)
+    /// An alignment that is zero or not a power of two (in pages).
+    case invalidAlignment(pages: UInt64)
+    /// The frame is not in any segment: not RAM, or not handed to the buddy allocator.
+    case outsideManagedMemory(pfn: UInt64)
+    /// The block is already free (or cached on the per-CPU list).
+    case doubleFree(pfn: UInt64)
+    /// Freed with an order other than the one it was allocated with.
+    case wrongOrder(pfn: UInt64, allocated: Int, freed: Int)
+    /// The frame is reserved and cannot be freed.
+    case freeReserved(pfn: UInt64)
+    /// The frame is inside an allocated block, not its first frame.
+    case notBlockHead(pfn: UInt64)
+    /// The frame is in no state that can be freed.
+    case notAllocated(pfn: UInt64, flags: UInt32)
+    /// An allocated head whose reference count is not 1.
+    case badRefcount(pfn: UInt64, refcount: UInt32)
+    /// A poisoned free page was written to while free.
+    case poisonOverwritten(pfn: UInt64, offset: UInt64, found: UInt8)
+    /// A free or per-CPU list link that does not point back, or points outside memory.
+    case corruptedList(pfn: UInt64, link: UInt64)
+    /// A frame whose metadata contradicts the operation (e.g. a free frame in no free block).
+    case corruptedFrame(pfn: UInt64, flags: UInt32)
+    /// Boot could not lay out the allocator (no room for metadata, too many segments).
+    case bootFailed(reason: StaticString)
+
+    /// A short name of the problem, as printed after `kmem: BUG:`.
+    public var summary: StaticString {
+        switch self {
+        case .invalidOrder: return "invalid order"
+        case .invalidAlignment: return "invalid alignment"
+        case .outsideManagedMemory: return "address outside managed memory"
+        case .doubleFree: return "double free"
+        case .wrongOrder: return "free with wrong order"
+        case .freeReserved: return "free of reserved frame"
+        case .notBlockHead: return "free of a frame inside a block"
+        case .notAllocated: return "free of a frame that is not allocated"
+        case .badRefcount: return "free of a page with bad refcount"
+        case .poisonOverwritten: return "poison overwritten in free page"
+        case .corruptedList: return "corrupted free list"
+        case .corruptedFrame: return "corrupted frame metadata"
+        case .bootFailed(let reason): return reason
+        }
+    }
+
+    /// The frame the problem is about (`Kmem.none` when it is about no frame).
+    public var pfn: UInt64 {
+        switch self {
+        case .invalidOrder, .invalidAlignment, .bootFailed: return Kmem.none
+        case .outsideManagedMemory(let p), .doubleFree(let p), .freeReserved(let p),
+             .notBlockHead(let p): return p
+        case .wrongOrder(let p, _, _), .notAllocated(let p, _), .badRefcount(let p, _),
+             .poisonOverwritten(let p, _, _), .corruptedList(let p, _), .corruptedFrame(let p, _):
+            return p
+        }
+    }
+
+    /// Writes `<summary> pfn 0x… (details)` to `out`.
+    public func write<S: TextSink>(to out: inout S) {
+        out.write(summary)
+        if pfn != Kmem.none { out.write(" pfn "); out.hex(pfn) }
+        switch self {
+        case .invalidOrder(let o): out.write(" order "); out.dec(UInt64(truncatingIfNeeded: o))
+        case .invalidAlignment(let a): out.write(" alignment "); out.dec(a)
+        case .wrongOrder(_, let a, let f):
+            out.write(" (allocated order "); out.dec(UInt64(a)); out.write(", freed as order ")
+            out.dec(UInt64(truncatingIfNeeded: f)); out.write(")")
+        case .notAllocated(_, let f), .corruptedFrame(_, let f): out.write(" flags "); out.hex(UInt64(f))
+        case .badRefcount(_, let r): out.write(" refcount "); out.dec(UInt64(r))
+        case .poisonOverwritten(_, let off, let b):
+            out.write(": byte "); out.hex(UInt64(b)); out.write(" instead of 0xaa at offset "); out.hex(off)
+        case .corruptedList(_, let link): out.write(" link "); out.hex(link)
+        default: break
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// The root of the allocator's state, placed in boot memory by `PageAllocator.boot`. Every
+/// other structure is reached from here by virtual address, so a debugger needs one symbol.
+public struct KmemState {
+    /// `Kmem.stateMagic`.
+    public var magic: UInt64
+    /// Sequence number of the last allocator operation.
+    public var sequence: UInt64
+    /// Virtual address of physical address 0 (the direct map).
+    public var directMapOffset: UInt64
+    /// Virtual address of the `FrameMeta` array.
+    public var frameMeta: UInt64
+    /// Entries in the `FrameMeta` array (one per PFN from 0).
+    public var frameCount: UInt64
+    /// Virtual address of the `Zone` array (`ZoneKind.count` entries).
+    public var zones: UInt64
+    /// Virtual address of the `Segment` array, sorted by start PFN, grouped by zone.
+    public var segments: UInt64
+    /// Segments in use.
+    public var segmentCount: UInt64
+    /// First PFN of DMA32 and of Normal (16 MiB and 4 GiB in the kernel).
+    public var dma32StartPFN: UInt64
+    public var normalStartPFN: UInt64
+    /// Physical range of the boot allocations (state, metadata, bitmaps).
+    public var bootMemStart: UInt64
+    public var bootMemEnd: UInt64
+    /// Bit 0: page poisoning on.
+    public var options: UInt64
+    /// Physical range of the kernel image.
+    public var kernelStart: UInt64
+    public var kernelEnd: UInt64
+}

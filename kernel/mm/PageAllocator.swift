@@ -1,0 +1,84 @@
+/// The zoned buddy page allocator. A `PageAllocator` is a handle on a `KmemState` in
+/// memory; all state lives there (and in the arrays it points to), never in the handle, so
+/// a debugger reading guest memory sees everything, and the host tests can run many
+/// allocators over private arenas.
+///
+/// Fast path files: `FreeLists.swift` (list and bitmap primitives), `Allocation.swift`,
+/// `Freeing.swift`, `PerCPUCache.swift`, `SpecificFrames.swift`. Debug checks live beside
+/// them: `SelfCheck.swift`, `Poisoning.swift`.
+public struct PageAllocator {
+    /// The state this handle operates on.
+    public let state: UnsafeMutablePointer<KmemState>
+    @usableFromInline let metaBase: UnsafeMutablePointer<FrameMeta>
+    @usableFromInline let zoneBase: UnsafeMutablePointer<Zone>
+    @usableFromInline let segmentBase: UnsafeMutablePointer<Segment>
+
+    /// A handle on the state at `state` (set up by `PageAllocator.boot`).
+    public init(state: UnsafeMutablePointer<KmemState>) {
+        self.state = state
+        metaBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.frameMeta))!
+        zoneBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.zones))!
+        segmentBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.segments))!
+    }
+
+    /// Frames covered by the metadata array.
+    @inline(__always) public var frameCount: UInt64 { state.pointee.frameCount }
+
+    /// Number of segments.
+    @inline(__always) public var segmentCount: Int { Int(state.pointee.segmentCount) }
+
+    /// Metadata of `pfn`; the caller has checked `pfn < frameCount`.
+    @inline(__always) public func meta(_ pfn: UInt64) -> UnsafeMutablePointer<FrameMeta> {
+        metaBase + Int(pfn)
+    }
+
+    /// Zone `index` (`ZoneKind.rawValue`).
+    @inline(__always) public func zone(_ index: Int) -> UnsafeMutablePointer<Zone> { zoneBase + index }
+
+    /// Segment `index`.
+    @inline(__always) public func segment(_ index: Int) -> UnsafeMutablePointer<Segment> { segmentBase + index }
+
+    /// The zone of a segment.
+    @inline(__always) func zone(of seg: UnsafeMutablePointer<Segment>) -> UnsafeMutablePointer<Zone> {
+        zoneBase + Int(seg.pointee.zone)
+    }
+
+    /// Direct-map pointer to physical address `phys`.
+    @inline(__always) public func virt(_ phys: UInt64) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: UInt(phys &+ state.pointee.directMapOffset))!
+    }
+
+    /// Pointer to a bitmap stored at virtual address `address`.
+    @inline(__always) func words(_ address: UInt64) -> UnsafeMutablePointer<UInt64> {
+        UnsafeMutablePointer(bitPattern: UInt(address))!
+    }
+
+    /// Whether page poisoning is on.
+    @inline(__always) public var poisoning: Bool { state.pointee.options & 1 != 0 }
+
+    /// The current operation's sequence number.
+    @inline(__always) var sequence: UInt64 { state.pointee.sequence }
+
+    /// Starts a new operation: bumps and returns the global sequence number.
+    @discardableResult
+    public func beginOperation() -> UInt64 {
+        state.pointee.sequence &+= 1
+        return state.pointee.sequence
+    }
+
+    /// The segment that manages `pfn`, if any. Bounded by the segment count.
+    public func segmentIndex(containing pfn: UInt64) -> Int? {
+        var i = 0
+        while i < segmentCount {
+            if segment(i).pointee.contains(pfn) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Metadata of a PFN read from a link in memory, checked against the array bounds.
+    @inline(__always) func linked(_ pfn: UInt64, from: UInt64) throws(KmemError) -> UnsafeMutablePointer<FrameMeta> {
+        guard pfn < frameCount else { throw .corruptedList(pfn: from, link: pfn) }
+        return meta(pfn)
+    }
+}

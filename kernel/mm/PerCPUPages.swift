@@ -1,0 +1,16 @@
+/// A zone's order-0 per-CPU page cache, shaped as Linux's pcp lists (one CPU here):
+/// frees of single pages park here, allocations take from here, and the lists are
+/// refilled from and drained to the buddy lists `batch` frames at a time, keeping at most
+/// `high` frames. Cached frames carry `FrameFlags.pcp`: neither free nor allocated.
+public struct PerCPUPages {
+    /// Frames on all lists.
+    public var count: UInt64
+    /// Most frames kept before a drain.
+    public var high: UInt64
+    /// Frames moved per refill or drain.
+    public var batch: UInt64
+    /// Head PFN of the list of each migratetype slot, `Kmem.none` when empty.
+    public var heads: InlineArray<4, UInt64>
+    /// Frames on the list of each migratetype slot.
+    public var counts: InlineArray<4, UInt64>
+}

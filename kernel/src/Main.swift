@@ -1,0 +1,94 @@
+import KernelSupport
+
+/// Virtual address of the allocator's `KmemState` (0 until boot has laid it out). A
+/// debugger finds everything else from here; the linker script also names it `kmem_state`.
+nonisolated(unsafe) var kmemStateAddress: UInt64 = 0
+
+/// The kernel's entry, called by boot.S in long mode on the boot stack.
+@_cdecl("kmain")
+func kmain(_ startInfoPhys: UInt64) -> Never {
+    Serial.initialize()
+    console.write("kmem: kmemscope kernel, Embedded Swift, x86_64"); console.newline()
+    let boot = BootInfo(phys: startInfoPhys)
+    let cmdline = boot.commandLine
+    console.write("kmem: command line: "); cmdline.write(to: &console); console.newline()
+    printMemoryMap(boot.memoryMap)
+
+    var config = BootConfig(directMapOffset: directMapOffset)
+    config.kernel = PhysRange(start: kernel_image_start() &- kernelVMA, end: kernel_image_end() &- kernelVMA)
+    config.limitPFN = 64 << (30 - 12)
+    config.poison = cmdline.has("poison", "1")
+    let allocator: PageAllocator
+    do {
+        allocator = try withUnsafeTemporaryAllocation(of: PhysRange.self, capacity: 2) { (r: UnsafeMutableBufferPointer<PhysRange>) throws(KmemError) -> PageAllocator in
+            r[0] = PhysRange(start: startInfoPhys, end: startInfoPhys &+ UInt64(MemoryLayout<HVMStartInfo>.size))
+            r[1] = PhysRange(start: boot.info.memoryMapPhys,
+                             end: boot.info.memoryMapPhys &+ UInt64(boot.info.memoryMapEntries) &* 24)
+            return try PageAllocator.boot(regions: boot.memoryMap, reservations: UnsafeBufferPointer(r), config: config)
+        }
+    } catch {
+        kmemBug(error)
+    }
+    kmemStateAddress = UInt64(UInt(bitPattern: allocator.state))
+
+    console.write("kmem: kernel image phys ["); console.hex(config.kernel.start); console.write(", ")
+    console.hex(config.kernel.end); console.write(") boot memory phys [")
+    console.hex(allocator.state.pointee.bootMemStart); console.write(", ")
+    console.hex(allocator.state.pointee.bootMemEnd); console.write(") frames ")
+    console.dec(allocator.frameCount); console.write(" poison ")
+    console.write(config.poison ? "on" : "off"); console.newline()
+    allocator.writeZones(to: &console)
+    allocator.writeSegments(to: &console)
+    allocator.writeBuddyinfo(to: &console)
+
+    if cmdline.value("misuse") != nil { commitMisuse(allocator, cmdline) }
+
+    let report = allocator.selfCheck()
+    report.write(to: &console)
+    console.write("kmem: ready"); console.newline()
+    if cmdline.has("exit", "1") { qemuExit(report.passed ? 0 : 1) }
+    haltForever()
+}
+
+/// Prints the e820 map as Linux does at boot.
+func printMemoryMap(_ map: UnsafeBufferPointer<MemoryRegion>) {
+    for r in map {
+        console.write("kmem: e820: [mem "); console.hex(r.base, digits: 16); console.write("-")
+        console.hex(r.base &+ r.length &- 1, digits: 16); console.write("] ")
+        switch r.type {
+        case 1: console.write("usable")
+        case 2: console.write("reserved")
+        case 3: console.write("ACPI data")
+        case 4: console.write("ACPI NVS")
+        default: console.write("type "); console.dec(UInt64(r.type))
+        }
+        console.newline()
+    }
+}
+
+/// `misuse=KIND`: commits one API misuse on purpose; the allocator must catch it, and the
+/// kernel prints `kmem: BUG: …` and halts.
+func commitMisuse(_ a: PageAllocator, _ cmdline: CommandLine) {
+    do {
+        guard let pfn = try a.allocate(AllocationRequest(order: 2, owner: 0x6d69_7375_7365)) else {
+            console.write("kmem: misuse: allocation failed"); console.newline()
+            return
+        }
+        console.write("kmem: misuse: allocated order 2 at pfn "); console.hex(pfn); console.newline()
+        if cmdline.has("misuse", "double-free") {
+            try a.free(pfn, order: 2)
+            try a.free(pfn, order: 2)
+        } else if cmdline.has("misuse", "wrong-order") {
+            try a.free(pfn, order: 1)
+        } else if cmdline.has("misuse", "interior") {
+            try a.free(pfn &+ 1, order: 0)
+        } else if cmdline.has("misuse", "outside") {
+            try a.free(a.frameCount &+ 16, order: 0)
+        } else if cmdline.has("misuse", "free-reserved") {
+            try a.free(a.state.pointee.kernelStart >> Kmem.pageShift, order: 0)
+        }
+        console.write("kmem: misuse: unknown kind, nothing done"); console.newline()
+    } catch {
+        kmemBug(error)
+    }
+}

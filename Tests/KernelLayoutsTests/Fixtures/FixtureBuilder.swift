@@ -128,6 +128,9 @@ struct Fixtures: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: locate(tool))
         process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = "/opt/swift/usr/bin:" + (environment["PATH"] ?? "/usr/bin:/bin")
+        process.environment = environment
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out

@@ -14,11 +14,22 @@ public struct PhysicalAddress: RawRepresentable, Hashable, Comparable, Sendable,
     /// `0x…` in lower-case hex, as gdb and readelf print addresses.
     public var description: String { "0x" + String(rawValue, radix: 16) }
 
+    /// Encoded as a `0x…` hex string: JSON numbers lose precision above 2^53, where a
+    /// higher-half kernel's addresses are. Decodes that or a plain number.
     public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(UInt64.self)
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(UInt64.self) {
+            rawValue = n
+            return
+        }
+        let text = try c.decode(String.self)
+        guard text.hasPrefix("0x"), let n = UInt64(text.dropFirst(2), radix: 16) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a 0x… address: \(text)")
+        }
+        rawValue = n
     }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
+        try c.encode(description)
     }
 }

@@ -82,3 +82,14 @@ import Testing
         }
     }
 }
+
+/// Addresses survive JSON: as `0x…` strings, since higher-half addresses exceed 2^53.
+@Suite struct AddressCodingTests {
+    @Test func addressesRoundTripThroughJSONAsHex() throws {
+        let address = VirtualAddress(0xffff_ffff_8015_e208)
+        let data = try JSONEncoder().encode([address])
+        #expect(String(decoding: data, as: UTF8.self) == "[\"0xffffffff8015e208\"]")
+        #expect(try JSONDecoder().decode([VirtualAddress].self, from: data) == [address])
+        #expect(try JSONDecoder().decode([PhysicalAddress].self, from: Data("[4096]".utf8)) == [PhysicalAddress(4096)])
+    }
+}

@@ -30,7 +30,7 @@ struct LayoutCommand: ParsableCommand {
             if image.json {
                 print(try JSONOutput.string(layouts.count == 1 ? AnyEncodable(layouts[0]) : AnyEncodable(layouts)))
             } else {
-                print(layouts.map(LayoutPrinter.text).joined(separator: "\n\n"))
+                print(layouts.map(LayoutTable.text).joined(separator: "\n\n"))
             }
             if timing {
                 CommandFailure.printToStandardError(TimingLine.text(

@@ -1,10 +1,9 @@
-import KernelLayouts
-
-/// Formats a `StructLayout` as a table, pahole-style: absolute offsets, nested members indented.
-enum LayoutPrinter {
-    static func text(_ layout: StructLayout) -> String {
+/// Formats a `StructLayout` as a table, pahole-style: absolute offsets, nested members
+/// indented, array shapes, enum cases, and DWARF's own offset where it differs.
+public enum LayoutTable {
+    public static func text(_ layout: StructLayout) -> String {
         var lines: [String] = []
-        var head = "\(layout.language == .swift ? "struct" : "struct") \(layout.qualifiedName)"
+        var head = "struct \(layout.qualifiedName)"
         head += "  size \(layout.size)  align \(layout.alignment)  stride \(layout.stride)"
         if let l = layout.linkageName { head += "  (\(l))" }
         lines.append(head)

@@ -111,6 +111,10 @@ public struct DwarfTypes: Sendable {
         var resolver = LayoutResolver(entries: entries)
         do throws(LayoutResolver.Failure) {
             let r = try resolver.resolve(c.offset)
+            if resolver.isClass(entries[c.offset]!) {
+                throw LayoutResolver.Failure(reason: "\(c.qualifiedName) is a class: its values are 8-byte references, "
+                    + "and Swift's DWARF does not give its instance layout")
+            }
             guard let layout = r.nested else {
                 throw LayoutResolver.Failure(reason: "\(c.qualifiedName) is a \(r.typeName), not a struct")
             }

@@ -100,6 +100,14 @@ struct LayoutResolver {
     /// Whether the entry is a Swift enum with payloads (a structure with a `DW_TAG_variant_part`).
     func isPayloadEnum(_ e: DwarfEntry) -> Bool { !children(e, DwarfTag.variantPart).isEmpty }
 
+    /// Whether the entry is a Swift class: Swift 6.3 emits classes as `DW_TAG_structure_type`
+    /// too, told apart only by the mangling's nominal kind (`…C` + `D`, as in `$e3Fix4NodeCD`).
+    /// Generic classes (`…CyxGD`) are not recognised.
+    func isClass(_ e: DwarfEntry) -> Bool {
+        guard let m = mangledName(e) else { return false }
+        return m.hasSuffix("CD")
+    }
+
     // MARK: Resolution
 
     mutating func resolve(_ offset: UInt64?, substitutions: [UInt64] = []) throws(Failure) -> ResolvedType {
@@ -178,6 +186,10 @@ struct LayoutResolver {
         guard let size = e.byteSize else {
             throw Failure(reason: "\(displayName(e)) is only declared in DWARF, without a size")
         }
+        if swift && isClass(e) {
+            // A class-typed value is a reference; the members DWARF lists are the instance's.
+            return ResolvedType(size: size, alignment: 8, typeName: displayName(e))
+        }
         if swift && isPayloadEnum(e) {
             return ResolvedType(size: size, alignment: try payloadAlignment(e, substitutions: substitutions, size: size),
                                 typeName: displayName(e))
@@ -228,7 +240,11 @@ struct LayoutResolver {
         }
         let layout = try structLayout(e, members: children(generic, DwarfTag.member), substitutions: parameters,
                                       size: size, dwarfOffsetsMeaningful: false)
-        return ResolvedType(size: size, alignment: layout.alignment, typeName: displayName(e), nested: layout)
+        // Standard-library specialisations (UnsafeMutablePointer<T>…) are leaves, as their
+        // unspecialised relatives are.
+        let stdlib = demangledName(e)?.hasPrefix("Swift.") ?? false
+        return ResolvedType(size: size, alignment: layout.alignment, typeName: displayName(e),
+                            nested: stdlib ? nil : layout)
     }
 
     /// The alignment of a payload enum: its payloads' largest.

@@ -95,7 +95,7 @@ import Testing
             _ = try t.structLayout(named: "FixtureBox")
         } throws: { error in
             guard case KernelImageError.ambiguousStruct(_, let candidates) = error else { return false }
-            return Set(candidates) == ["Fix.FixtureBox<UInt64>", "Fix.FixtureBox<UInt8>"]
+            return Set(candidates) == ["Fix.FixtureBox<UInt64>", "Fix.FixtureBox<UInt8>", "Fix.FixtureBox<Fix.FixtureBox<UInt8>>"]
         }
         let wide = try t.structLayout(named: "FixtureBox<UInt64>")
         #expect(wide.size == UInt64(MemoryLayout<FixtureBox<UInt64>>.size))
@@ -144,6 +144,37 @@ import Testing
             "pair.1": \.pair.1, "owner": \.owner, "seq": \.seq,
         ]
         return all[path]
+    }
+
+    @Test func classReferencesPointersPayloadEnumsAndNestedGenericsLandWhereTheHostPutsThem() throws {
+        let layout = try types().structLayout(named: "FixtureMixed")
+        #expect(layout.size == UInt64(MemoryLayout<FixtureMixed>.size))
+        #expect(layout.alignment == UInt64(MemoryLayout<FixtureMixed>.alignment))
+        #expect(layout.members.map(\.name) == ["first", "node", "pointer", "maybeLink", "shape", "boxes", "maybes",
+                                               "label", "small", "ratio", "pairs"])
+        let members: KeyValuePairs<String, PartialKeyPath<FixtureMixed>> = [
+            "first": \.first, "node": \.node, "pointer": \.pointer, "maybeLink": \.maybeLink, "shape": \.shape,
+            "boxes": \.boxes, "boxes.value": \.boxes.value, "boxes.value.tag": \.boxes.value.tag,
+            "boxes.tag": \.boxes.tag, "maybes": \.maybes, "label": \.label, "small": \.small, "ratio": \.ratio,
+            "pairs": \.pairs, "pairs.0.1": \.pairs.0.1, "pairs.1": \.pairs.1,
+        ]
+        for (path, keyPath) in members {
+            let expected = try #require(MemoryLayout<FixtureMixed>.offset(of: keyPath))
+            #expect(try layout.offset(of: path) == UInt64(expected), "\(path)")
+        }
+        #expect(try layout.member("node").size == UInt64(MemoryLayout<FixtureNode?>.size))
+        #expect(try layout.member("shape").size == UInt64(MemoryLayout<FixtureShape>.size))
+        #expect(try layout.member("maybes").array?.elementStride == UInt64(MemoryLayout<UInt32?>.stride))
+        #expect(try layout.member("pointer").nested == nil)  // standard-library types stay leaves
+    }
+
+    @Test func aClassIsNotAStructLayout() throws {
+        #expect {
+            _ = try types().structLayout(named: "FixtureNode")
+        } throws: { error in
+            guard case KernelImageError.layoutIncomplete(_, let reason) = error else { return false }
+            return reason.contains("is a class")
+        }
     }
 
     @Test func cStructsComeStraightFromDWARF() throws {

@@ -76,8 +76,10 @@ struct Fixtures: Sendable {
         try run("swiftc", x86 + embeddedFlags + ["-module-name", "Other", "-c", src + "/Other.swift", "-o", p("other.o")])
         try run("clang", ["-target", "x86_64-unknown-none-elf", "-g", "-O1", "-ffreestanding", "-mcmodel=kernel",
                           "-mno-red-zone", "-fno-pic", "-c", src + "/czone.c", "-o", p("czone.o")])
+        try run("clang", ["-target", "x86_64-unknown-none-elf", "-O1", "-ffreestanding", "-mcmodel=kernel",
+                          "-mno-red-zone", "-fno-pic", "-c", src + "/stubs.c", "-o", p("stubs.o")])
         let link = ["-T", src + "/fixture.ld", "-static", "--gc-sections", "--build-id=sha1", "-z", "max-page-size=4096",
-                    "-u", "other_touch", "-u", "c_touch", p("other.o"), p("czone.o")]
+                    "-u", "other_touch", "-u", "c_touch", p("other.o"), p("czone.o"), p("stubs.o")]
         try run("ld.lld", link + [p("fix.o"), "-o", p("fixture.elf")])
         try run("ld.lld", link + [p("fix-reordered.o"), "-o", p("fixture-reordered.elf")])
 

@@ -51,3 +51,31 @@ public struct FixtureZone {
     public var spans: (FixtureInner, FixtureInner)
     public var count: Int
 }
+
+public final class FixtureNode {
+    public var value: UInt32 = 0
+    public init() {}
+}
+
+public enum FixtureShape {
+    case dot(UInt8)
+    case link(FixtureLink)
+    case nothing
+}
+
+/// The odd corners: a `let`, a static, a class reference, pointers, payload enums, nested
+/// generics, optionals in an InlineArray, nested tuples, floating point.
+public struct FixtureMixed {
+    nonisolated(unsafe) public static var instances: UInt64 = 0
+    public let first: UInt8
+    public var node: FixtureNode?
+    public var pointer: UnsafeMutablePointer<FixtureLink>
+    public var maybeLink: FixtureLink?
+    public var shape: FixtureShape
+    public var boxes: FixtureBox<FixtureBox<UInt8>>
+    public var maybes: InlineArray<2, UInt32?>
+    public var label: StaticString
+    public var small: Int8
+    public var ratio: Double
+    public var pairs: ((UInt8, UInt16), UInt64)
+}

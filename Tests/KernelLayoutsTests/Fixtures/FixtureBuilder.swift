@@ -50,8 +50,15 @@ struct Fixtures: Sendable {
     ]
 
     private static func build() throws(FixtureError) -> Fixtures {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("kmemscope-layouts-\(getpid())").path
+        let tmp = FileManager.default.temporaryDirectory
+        // Fixtures of earlier runs whose process is gone.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []
+        where name.hasPrefix("kmemscope-layouts-") {
+            if let pid = Int32(name.dropFirst("kmemscope-layouts-".count)), pid != getpid(), kill(pid, 0) != 0 {
+                try? FileManager.default.removeItem(atPath: tmp.appendingPathComponent(name).path)
+            }
+        }
+        let dir = tmp.appendingPathComponent("kmemscope-layouts-\(getpid())").path
         try? FileManager.default.removeItem(atPath: dir)
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -33,7 +33,16 @@ final class ElfHandle {
         elf_version(UInt32(EV_CURRENT))
         guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil) else {
             let message = String(cString: elf_errmsg(-1))
+            // libelf refuses a file that starts like an ELF but is too short for its header.
+            var magic = [UInt8](repeating: 0, count: 4)
+            let n = pread(fd, &magic, 4, 0)
             close(fd)
+            if n == 4 && magic == [0x7f, 0x45, 0x4c, 0x46] {
+                throw .truncated(path: path, detail: "\(fileSize) bytes, the ELF header is incomplete (\(message))")
+            }
+            if n >= 0 && magic != [0x7f, 0x45, 0x4c, 0x46] {
+                throw .notELF(path: path, found: "libelf: \(message)")
+            }
             throw .library(function: "elf_begin", message: message)
         }
         self.fd = fd

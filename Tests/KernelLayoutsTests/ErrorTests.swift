@@ -1,3 +1,4 @@
+import Foundation
 import KernelLayouts
 import Testing
 
@@ -36,6 +37,19 @@ import Testing
         } throws: { error in
             guard case KernelImageError.truncated = error else { return false }
             return "\(error)".contains("truncated ELF")
+        }
+    }
+
+    @Test func anELFHeaderCutShort() throws {
+        let f = try Fixtures.get()
+        let bytes = try #require(FileManager.default.contents(atPath: f.image))
+        let path = f.directory + "/header-only.elf"
+        #expect(FileManager.default.createFile(atPath: path, contents: bytes.prefix(40)))
+        #expect {
+            _ = try ElfFile(path: path)
+        } throws: { error in
+            guard case KernelImageError.truncated(_, let detail) = error else { return false }
+            return detail.contains("40 bytes")
         }
     }
 

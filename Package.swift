@@ -25,7 +25,9 @@ let package = Package(
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW"]),
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
-        .target(name: "KernelMM", path: "kernel/mm"),
+        // Optimised even in debug builds: the property tests run its self-check after every
+        // one of ~300,000 random operations.
+        .target(name: "KernelMM", path: "kernel/mm", swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(name: "kmemscope", dependencies: [
             "GDBRemote", "KernelLayouts", "AllocatorModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

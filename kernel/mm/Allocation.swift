@@ -102,15 +102,16 @@ extension PageAllocator {
         var k = Kmem.maxOrder
         while k >= request.order {
             if let pfn = try findBlock(seg, donor, k, alignment: request.alignment) {
-                try removeFree(seg, pfn)
                 var mt = donor
                 if k >= Kmem.pageblockOrder {
                     retagPageblocks(seg, pfn, k, want)
                     mt = want
                 } else if k >= Kmem.pageblockOrder / 2 || request.migratetype == .unmovable {
+                    // moves the found block to `want`'s list too, so it is removed from there
                     try claimPageblock(seg, pfn, want)
                     mt = want
                 }
+                try removeFree(seg, pfn)
                 split(seg, pfn, from: k, to: request.order, mt)
                 return pfn
             }

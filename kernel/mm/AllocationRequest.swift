@@ -1,5 +1,5 @@
 /// What an allocation asks for.
-public struct AllocationRequest {
+public struct AllocationRequest: Sendable {
     /// Block order, `0...Kmem.maxOrder`.
     public var order: Int
     /// Mobility class: selects free lists and pageblocks.

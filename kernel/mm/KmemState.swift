@@ -1,6 +1,6 @@
 /// The root of the allocator's state, placed in boot memory by `PageAllocator.boot`. Every
 /// other structure is reached from here by virtual address, so a debugger needs one symbol.
-public struct KmemState {
+public struct KmemState: Sendable {
     /// `Kmem.stateMagic`.
     public var magic: UInt64
     /// Sequence number of the last allocator operation.

@@ -1,5 +1,5 @@
 /// One entry of the boot memory map (e820 layout, as PVH's `hvm_memmap_table_entry`).
-public struct MemoryRegion {
+public struct MemoryRegion: Sendable {
     /// Physical start address.
     public var base: UInt64
     /// Length in bytes.
@@ -20,7 +20,7 @@ public struct MemoryRegion {
 }
 
 /// A half-open range of physical addresses, `[start, end)`.
-public struct PhysRange {
+public struct PhysRange: Sendable {
     public var start: UInt64
     public var end: UInt64
     public init(start: UInt64, end: UInt64) {
@@ -30,7 +30,7 @@ public struct PhysRange {
 }
 
 /// What `PageAllocator.boot` needs besides the memory map.
-public struct BootConfig {
+public struct BootConfig: Sendable {
     /// Virtual address of physical 0 in the direct map.
     public var directMapOffset: UInt64
     /// First PFN of DMA32 (16 MiB in the kernel; smaller in host tests).

@@ -1,5 +1,5 @@
 /// Mobility class of a free block or pageblock, as Linux's migratetypes.
-public enum Migratetype: UInt8 {
+public enum Migratetype: UInt8, Sendable {
     /// Kernel data and page tables: never moves.
     case unmovable = 0
     /// User and cache data: could be migrated.

@@ -2,7 +2,7 @@
 /// frees of single pages park here, allocations take from here, and the lists are
 /// refilled from and drained to the buddy lists `batch` frames at a time, keeping at most
 /// `high` frames. Cached frames carry `FrameFlags.pcp`: neither free nor allocated.
-public struct PerCPUPages {
+public struct PerCPUPages: Sendable {
     /// Frames on all lists.
     public var count: UInt64
     /// Most frames kept before a drain.

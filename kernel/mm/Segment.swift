@@ -2,7 +2,7 @@
 ///
 /// Blocks are aligned on absolute PFNs (a block of order k starts at a multiple of 2^k and
 /// its buddy is `pfn ^ (1 << k)`); the segment's edges only limit which blocks exist.
-public struct Segment {
+public struct Segment: Sendable {
     /// First frame of the segment.
     public var startPFN: UInt64
     /// One past the last frame.

@@ -1,6 +1,6 @@
 /// The kernel's own invariant checks, by stable name. The toolkit's AllocatorModel checks
 /// the same contract independently, from a snapshot.
-public enum SelfCheck: UInt8 {
+public enum SelfCheck: UInt8, Sendable, CaseIterable {
     /// Every managed frame is in exactly one free, allocated, reserved or cached block, and
     /// belongs to its segment.
     case tiling = 0
@@ -53,7 +53,7 @@ public enum SelfCheck: UInt8 {
 }
 
 /// One violation: which check, where, what was expected and found.
-public struct SelfCheckViolation {
+public struct SelfCheckViolation: Sendable {
     public var check: SelfCheck
     public var pfn: UInt64
     public var expected: UInt64
@@ -61,7 +61,7 @@ public struct SelfCheckViolation {
 }
 
 /// Result of `PageAllocator.selfCheck()`: a count and the first few violations.
-public struct SelfCheckReport {
+public struct SelfCheckReport: Sendable {
     /// Violations found.
     public var count: UInt64 = 0
     /// Frames visited by the tiling walk.

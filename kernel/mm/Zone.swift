@@ -2,7 +2,7 @@
 ///
 /// Invariant: `freePages + pcp.count + allocatedPages + reservedPages == managedPages`,
 /// and `presentPages == managedPages + bootReservedPages`.
-public struct Zone {
+public struct Zone: Sendable {
     /// `ZoneKind.rawValue`.
     public var kind: UInt32
     /// Segments of this zone (consecutive in the global segment array).

@@ -1,5 +1,5 @@
 /// The three zones, by physical address: DMA [0, 16 MiB), DMA32 [16 MiB, 4 GiB), Normal [4 GiB, end).
-public enum ZoneKind: UInt8 {
+public enum ZoneKind: UInt8, Sendable {
     case dma = 0
     case dma32 = 1
     case normal = 2
@@ -19,7 +19,7 @@ public enum ZoneKind: UInt8 {
 
 /// Which zones an allocation may come from: the named zone and every zone below it,
 /// highest first (Linux's zonelist fallback).
-public enum ZoneConstraint: UInt8 {
+public enum ZoneConstraint: UInt8, Sendable {
     /// Only DMA (ISA devices).
     case dma = 0
     /// DMA32, then DMA (32-bit devices).

@@ -70,22 +70,24 @@ func printMemoryMap(_ map: UnsafeBufferPointer<MemoryRegion>) {
 /// kernel prints `kmem: BUG: …` and halts.
 func commitMisuse(_ a: PageAllocator, _ cmdline: CommandLine) {
     do {
-        guard let pfn = try a.allocate(AllocationRequest(order: 2, owner: 0x6d69_7375_7365)) else {
+        guard let pfn = try a.allocate(AllocationRequest(order: 4, owner: 0x6d69_7375_7365)) else {
             console.write("kmem: misuse: allocation failed"); console.newline()
             return
         }
-        console.write("kmem: misuse: allocated order 2 at pfn "); console.hex(pfn); console.newline()
+        console.write("kmem: misuse: allocated order 4 at pfn "); console.hex(pfn); console.newline()
         if cmdline.has("misuse", "double-free") {
-            try a.free(pfn, order: 2)
-            try a.free(pfn, order: 2)
+            try a.free(pfn, order: 4)
+            try a.free(pfn, order: 4)
         } else if cmdline.has("misuse", "wrong-order") {
-            try a.free(pfn, order: 1)
+            try a.free(pfn, order: 3)
         } else if cmdline.has("misuse", "interior") {
             try a.free(pfn &+ 1, order: 0)
         } else if cmdline.has("misuse", "outside") {
             try a.free(a.frameCount &+ 16, order: 0)
         } else if cmdline.has("misuse", "free-reserved") {
-            try a.free(a.state.pointee.kernelStart >> Kmem.pageShift, order: 0)
+            try a.free(pfn, order: 4)
+            guard try a.reserveRange(start: pfn, count: 1) else { return }
+            try a.free(pfn, order: 0)
         }
         console.write("kmem: misuse: unknown kind, nothing done"); console.newline()
     } catch {

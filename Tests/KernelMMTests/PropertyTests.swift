@@ -1,0 +1,167 @@
+import Testing
+@testable import KernelMM
+
+/// Random operation storms over a small arena with holes, checking after every operation
+/// the allocator's own invariants and an independent shadow of what is live.
+@Suite("Random operation sequences")
+struct PropertyTests {
+    /// 6 MiB with a hole at [3M, 3.25M); DMA < 1.5 MiB ≤ DMA32 < 4 MiB ≤ Normal.
+    static let smallRegions: [MemoryRegion] = [
+        MemoryRegion(base: 0, length: 0x9F000, type: 1),
+        MemoryRegion(base: 0x100000, length: 0x200000, type: 1),
+        MemoryRegion(base: 0x340000, length: 0x2C0000, type: 1),
+    ]
+
+    static func smallArena(poison: Bool = false) throws -> Arena {
+        try Arena(regions: smallRegions, bytes: 6 << 20, dma32StartPFN: 0x180, normalStartPFN: 0x400, poison: poison)
+    }
+
+    /// 20 batches × 50 sequences × 40 operations = 1000 sequences.
+    @Test(arguments: 0..<20)
+    func shortSequences(batch: UInt64) throws {
+        for i in 0..<50 as Range<UInt64> {
+            let seed = batch * 50 + i
+            var storm = try Storm(seed: seed, arena: PropertyTests.smallArena(poison: seed % 7 == 0))
+            try storm.run(operations: 40)
+            if storm.failed { return }
+        }
+    }
+
+    @Test(arguments: [1001, 1002, 1003, 1004] as [UInt64])
+    func longSequences(seed: UInt64) throws {
+        var storm = try Storm(seed: seed, arena: PropertyTests.smallArena(poison: seed == 1004))
+        try storm.run(operations: 2000)
+    }
+}
+
+/// One random storm: its generator, arena and shadow of live blocks.
+struct Storm {
+    let seed: UInt64
+    var rng: SplitMix64
+    let arena: Arena
+    var pa: PageAllocator { arena.allocator }
+    /// Live blocks: head PFN → order.
+    var live: [UInt64: Int] = [:]
+    /// Owner of each frame by the shadow: nil = not handed out by us.
+    var owner: [UInt64: UInt64] = [:]
+    var reserved: Set<UInt64> = []
+    var freed: [UInt64] = []
+    var managed: [UInt64]
+    var failed = false
+    var step = 0
+
+    init(seed: UInt64, arena: Arena) throws {
+        self.seed = seed
+        rng = SplitMix64(seed: seed)
+        self.arena = arena
+        managed = arena.managedPFNs
+    }
+
+    mutating func fail(_ what: String) {
+        Issue.record("seed \(seed) step \(step): \(what)")
+        failed = true
+    }
+
+    mutating func randomOrder() -> Int {
+        var k = 0
+        while k < Kmem.maxOrder && rng.next() % 3 == 0 { k += 1 }
+        return k
+    }
+
+    mutating func run(operations: Int) throws {
+        while step < operations && !failed {
+            let dice = rng.next() % 100
+            switch dice {
+            case 0..<42: try allocate()
+            case 42..<72: try freeOne()
+            case 72..<80: try allocateSpecific()
+            case 80..<84: try reserve()
+            case 84..<88: try pa.drainPerCPU(pa.zone(Int(rng.next() % 3)), all: rng.next() % 2 == 0)
+            default: try misuse()
+            }
+            let r = arena.check()
+            if !r.passed { fail("self-check after operation:\n\(r.text)"); return }
+            step += 1
+        }
+        // Everything handed out comes back, and the counters agree.
+        for (p, k) in live { try pa.free(p, order: k) }
+        for z in 0..<3 { try pa.drainPerCPU(pa.zone(z), all: true) }
+        for z in 0..<3 {
+            let zone = pa.zone(z).pointee
+            if zone.freePages + zone.reservedPages != zone.managedPages || zone.allocatedPages != 0 {
+                fail("zone \(z) after freeing all: free \(zone.freePages) reserved \(zone.reservedPages) managed \(zone.managedPages)")
+            }
+        }
+        let r = arena.check()
+        if !r.passed { fail("self-check at the end:\n\(r.text)") }
+    }
+
+    mutating func allocate() throws {
+        let order = randomOrder()
+        let mt: Migratetype = rng.next() % 2 == 0 ? .unmovable : .movable
+        let zone = ZoneConstraint(rawValue: UInt8(rng.next() % 3))!
+        let alignment: UInt64 = rng.next() % 4 == 0 ? 1 << UInt64(order + Int(rng.next() % 4)) : 1
+        let request = AllocationRequest(order: order, migratetype: mt, zone: zone, alignment: alignment,
+                                        owner: seed, ignoreWatermarks: rng.next() % 8 == 0)
+        guard let p = try pa.allocate(request) else { return }
+        if p % alignment != 0 || p % (1 << UInt64(order)) != 0 { return fail("pfn \(p) misaligned for order \(order) alignment \(alignment)") }
+        if arena.zoneOf(p) > zone.highestZone { return fail("pfn \(p) above zone constraint \(zone)") }
+        for f in p..<(p + 1 << UInt64(order)) {
+            if owner[f] != nil || reserved.contains(f) { return fail("pfn \(f) handed out twice") }
+            if pa.segmentIndex(containing: f) == nil { return fail("pfn \(f) outside managed memory") }
+            owner[f] = p
+        }
+        live[p] = order
+    }
+
+    mutating func freeOne() throws {
+        guard let (p, k) = live.randomElement(using: &rng) else { return }
+        try pa.free(p, order: k)
+        for f in p..<(p + 1 << UInt64(k)) { owner[f] = nil }
+        live[p] = nil
+        freed.append(p)
+    }
+
+    mutating func allocateSpecific() throws {
+        let p = managed.randomElement(using: &rng)!
+        let busy = owner[p] != nil || reserved.contains(p)
+        let got = try pa.allocateFrame(p, owner: seed)
+        if got == busy { return fail("allocateFrame(\(p)) returned \(got) but the frame is \(busy ? "busy" : "free")") }
+        if got { owner[p] = p; live[p] = 0 }
+    }
+
+    mutating func reserve() throws {
+        let p = managed.randomElement(using: &rng)!
+        let n = 1 + rng.next() % 8
+        guard (p..<(p + n)).allSatisfy({ pa.segmentIndex(containing: $0) != nil }) else { return }
+        let busy = (p..<(p + n)).contains { owner[$0] != nil || reserved.contains($0) }
+        let got = try pa.reserveRange(start: p, count: n, owner: seed)
+        if got == busy { return fail("reserveRange(\(p), \(n)) returned \(got)") }
+        if got { for f in p..<(p + n) { reserved.insert(f) } }
+    }
+
+    /// A misuse must throw and leave the state exactly valid.
+    mutating func misuse() throws {
+        switch rng.next() % 4 {
+        case 0:
+            guard let p = freed.randomElement(using: &rng), owner[p] == nil, !reserved.contains(p) else { return }
+            expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }
+        case 1:
+            guard let (p, k) = live.randomElement(using: &rng) else { return }
+            expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k == Kmem.maxOrder ? k - 1 : k + 1) }
+        case 2:
+            guard let (p, k) = live.randomElement(using: &rng), k > 0 else { return }
+            expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p + 1, order: 0) }
+        default:
+            guard let p = reserved.randomElement(using: &rng) else { return }
+            expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }
+        }
+    }
+
+    mutating func expectThrow(_ body: (PageAllocator) throws(KmemError) -> Void) {
+        do {
+            try body(pa)
+            fail("misuse was not detected")
+        } catch {}
+    }
+}

@@ -1,0 +1,79 @@
+import Testing
+@testable import KernelMM
+
+@Suite("Specific frames, reserved ranges, per-CPU cache, pageblocks, poisoning")
+struct SpecificFrameTests {
+    @Test func allocateOneChosenFrame() throws {
+        let a = try Arena()
+        let pa = a.allocator
+        #expect(try pa.allocateFrame(0x9A3, owner: 7))
+        let m = pa.meta(0x9A3).pointee
+        #expect(m.state.contains([.allocated, .head]) && m.owner == 7 && m.order == 0)
+        #expect(try pa.allocateFrame(0x9A3) == false, "busy frame")
+        #expect(a.check().passed, "\(a.check().text)")
+        try pa.free(0x9A3, order: 0)
+        #expect(try pa.allocateFrame(0x9A3), "the frame is on the per-CPU list and can be claimed again")
+        #expect(a.check().passed, "\(a.check().text)")
+    }
+
+    @Test func reserveRange() throws {
+        let a = try Arena()
+        let pa = a.allocator
+        let p = try #require(try pa.allocate(AllocationRequest(order: 0, zone: .dma)))
+        #expect(try pa.reserveRange(start: p, count: 2) == false, "a busy frame makes the whole range fail")
+        #expect(pa.meta(p + 1).pointee.state.contains(.free) || pa.meta(p + 1).pointee.state.contains(.pcp) || pa.meta(p + 1).pointee.state.contains(.allocated))
+        #expect(try pa.reserveRange(start: 0xA00, count: 37, owner: 9))
+        for f in 0xA00..<(0xA00 + 37) as Range<UInt64> { #expect(pa.meta(f).pointee.state.contains(.reserved)) }
+        #expect(pa.zone(1).pointee.reservedPages == 37)
+        #expect(a.check().passed, "\(a.check().text)")
+        #expect(throws: KmemError.outsideManagedMemory(pfn: 0x600)) { try pa.reserveRange(start: 0x5FF, count: 2) }
+    }
+
+    @Test func perCPUCacheBatchesAndDrains() throws {
+        let a = try Arena()
+        let pa = a.allocator
+        let z = pa.zone(2)
+        let p = try #require(try pa.allocate(AllocationRequest(order: 0)))
+        #expect(a.zoneOf(p) == 2)
+        // the first order-0 allocation refilled a batch; the rest stay cached
+        #expect(z.pointee.pcp.count == z.pointee.pcp.batch - 1)
+        var live: [UInt64] = [p]
+        for _ in 0..<40 { live.append(try #require(try pa.allocate(AllocationRequest(order: 0)))) }
+        for q in live { try pa.free(q, order: 0) }
+        #expect(z.pointee.pcp.count <= z.pointee.pcp.high)
+        #expect(z.pointee.pcp.count > 0)
+        #expect(a.check().passed, "\(a.check().text)")
+        try pa.drainPerCPU(z, all: true)
+        #expect(z.pointee.pcp.count == 0)
+        #expect(a.check().passed, "\(a.check().text)")
+    }
+
+    @Test func unmovableRequestStealsAndClaimsAPageblock() throws {
+        let a = try Arena()
+        let pa = a.allocator
+        let seg = pa.segment(4)  // Normal [0xF00, 0x1800): all pageblocks movable at boot
+        #expect(pa.pageblockMigratetype(segment: seg, pfn: 0x1000) == 1)
+        let p = try #require(try pa.allocate(AllocationRequest(order: 3, migratetype: .unmovable)))
+        #expect(a.zoneOf(p) == 2)
+        let s = pa.segment(try #require(pa.segmentIndex(containing: p)))
+        #expect(pa.pageblockMigratetype(segment: s, pfn: p) == 0, "the stolen block's pageblock is now unmovable")
+        // a second unmovable request is served from the claimed pageblock's unmovable lists
+        let q = try #require(try pa.allocate(AllocationRequest(order: 3, migratetype: .unmovable)))
+        #expect(q >> 9 == p >> 9)
+        #expect(a.check().passed, "\(a.check().text)")
+    }
+
+    @Test func poisonIsCheckedOnAllocation() throws {
+        let a = try Arena(poison: true)
+        let pa = a.allocator
+        #expect(pa.meta(0x900).pointee.state.contains(.poisoned))
+        #expect(try pa.allocateFrame(0x900))
+        // the frame is no longer poisoned once allocated, and may be written
+        pa.virt(0x900 << 12).storeBytes(of: 0x42, as: UInt8.self)
+        try pa.free(0x900, order: 0)
+        #expect(pa.meta(0x900).pointee.state.contains(.poisoned))
+        // a write after free lands in a poisoned page
+        pa.virt((0x900 << 12) + 100).storeBytes(of: 0x5A, as: UInt8.self)
+        #expect(throws: KmemError.poisonOverwritten(pfn: 0x900, offset: 100, found: 0x5A)) { try pa.allocateFrame(0x900) }
+    }
+}

@@ -34,7 +34,8 @@ let package = Package(
         ]),
 
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
-        .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts"]),
+        .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
+                    exclude: ["Fixtures/ImageSources", "Snapshots"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
         .testTarget(name: "KernelBootTests"),

@@ -4,5 +4,6 @@ import ArgumentParser
 struct Kmemscope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmemscope",
-        abstract: "See and check the physical memory allocator of a kernel running in QEMU.")
+        abstract: "See and check the physical memory allocator of a kernel running in QEMU.",
+        subcommands: [SymCommand.self, LayoutCommand.self])
 }

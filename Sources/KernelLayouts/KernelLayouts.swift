@@ -1,1 +1,0 @@
-// KernelLayouts: see DESIGN in README.md

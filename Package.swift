@@ -38,7 +38,7 @@ let package = Package(
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
-        .testTarget(name: "KernelBootTests"),
+        .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
     ],
     swiftLanguageModes: [.v6]
 )

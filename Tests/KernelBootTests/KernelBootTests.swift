@@ -72,7 +72,7 @@ struct KernelBootTests {
         ("free-reserved", "kmem: BUG: free of reserved frame pfn 0x"),
     ])
     func misuseIsCaughtAndHalts(kind: String, message: String) throws {
-        let r = try QEMUBoot.run(memory: "128M", append: "misuse=\(kind) exit=1", until: "kmem: BUG:")
+        let r = try QEMUBoot.run(memory: "128M", append: "misuse=\(kind) exit=1", until: ["kmem: BUG:"])
         #expect(r.status == nil, "the kernel halts (no exit) after a BUG")
         #expect(r.serial.contains(message), "\(r.serial)")
         #expect(!r.serial.contains("kmem: ready"))

@@ -27,9 +27,9 @@ final class QEMUBoot {
         }
     }
 
-    /// Boots with `memory` and `append`, and returns when QEMU exits or a serial line
-    /// contains `until` (then QEMU is killed). Throws on the deadline.
-    static func run(memory: String, append: String, until: String? = nil, deadline: Double = 90) throws -> Result {
+    /// Boots with `memory` and `append`, and returns when QEMU exits or the serial output
+    /// contains one of `until` (then QEMU is killed). Throws on the deadline.
+    static func run(memory: String, append: String, until: [String] = [], deadline: Double = 90) throws -> Result {
         guard FileManager.default.fileExists(atPath: kernel.path) else { throw Failure.noKernel(kernel.path) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
@@ -60,7 +60,8 @@ final class QEMUBoot {
                 usleep(50_000)
                 return Result(serial: buffer.text, status: p.terminationStatus, seconds: Date().timeIntervalSince(start))
             }
-            if let marker = until, buffer.text.contains(marker) {
+            let text = buffer.text
+            if until.contains(where: { text.contains($0) }) {
                 usleep(100_000)  // let the rest of the line arrive
                 return Result(serial: buffer.text, status: nil, seconds: Date().timeIntervalSince(start))
             }

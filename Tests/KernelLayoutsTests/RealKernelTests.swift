@@ -66,6 +66,23 @@ import Testing
             "frameCount": \.frameCount, "zones": \.zones, "segments": \.segments, "segmentCount": \.segmentCount,
             "dma32StartPFN": \.dma32StartPFN, "normalStartPFN": \.normalStartPFN, "bootMemStart": \.bootMemStart,
             "bootMemEnd": \.bootMemEnd, "options": \.options, "kernelStart": \.kernelStart, "kernelEnd": \.kernelEnd,
+            "opLog": \.opLog, "opLogCapacity": \.opLogCapacity, "parentSequence": \.parentSequence, "heap": \.heap,
+        ])
+    }
+
+    @Test func heapAndLogStructuresMatchTheHostBuild() throws {
+        try check("SlabCache", SlabCache.self, [
+            "objectSize": \.objectSize, "objectsPerSlab": \.objectsPerSlab, "partialHead": \.partialHead,
+            "fullHead": \.fullHead, "partialSlabs": \.partialSlabs, "fullSlabs": \.fullSlabs, "inUse": \.inUse,
+            "allocations": \.allocations, "frees": \.frees,
+        ])
+        try check("HeapState", HeapState.self, [
+            "cacheCount": \.cacheCount, "largeAllocations": \.largeAllocations, "largePages": \.largePages, "caches": \.caches,
+        ])
+        try check("OpLogEntry", OpLogEntry.self, [
+            "sequence": \.sequence, "kind": \.kind, "order": \.order, "migratetype": \.migratetype, "zone": \.zone,
+            "status": \.status, "flags": \.flags, "_pad": \._pad, "alignment": \.alignment, "size": \.size,
+            "address": \.address, "result": \.result, "owner": \.owner, "parent": \.parent,
         ])
     }
 

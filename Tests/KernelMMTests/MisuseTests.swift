@@ -48,6 +48,14 @@ struct MisuseTests {
         #expect(a.check().passed, "\(a.check().text)")
     }
 
+    @Test func slabPagesAreFreedOnlyThroughTheHeap() throws {
+        let a = try Arena()
+        let o = try a.allocator.kmalloc(size: 64)
+        let pfn = (o - a.allocator.state.pointee.directMapOffset) >> 12
+        #expect(throws: KmemError.freeSlabPage(pfn: pfn)) { try a.allocator.free(pfn, order: 0) }
+        #expect(a.check().passed, "\(a.check().text)")
+    }
+
     @Test func neverAllocatedFrameIsADoubleFree() throws {
         let a = try Arena()
         #expect(throws: KmemError.doubleFree(pfn: 0x900)) { try a.allocator.free(0x900, order: 0) }

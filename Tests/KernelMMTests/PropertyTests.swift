@@ -46,6 +46,7 @@ struct Storm {
     var owner: [UInt64: UInt64] = [:]
     var reserved: Set<UInt64> = []
     var freed: [UInt64] = []
+    var objects: Set<UInt64> = []
     var managed: [UInt64]
     var failed = false
     var step = 0
@@ -72,11 +73,13 @@ struct Storm {
         while step < operations && !failed {
             let dice = rng.next() % 100
             switch dice {
-            case 0..<42: try allocate()
-            case 42..<72: try freeOne()
-            case 72..<80: try allocateSpecific()
-            case 80..<84: try reserve()
-            case 84..<88: try pa.drainPerCPU(pa.zone(Int(rng.next() % 3)), all: rng.next() % 2 == 0)
+            case 0..<34: try allocate()
+            case 34..<58: try freeOne()
+            case 58..<64: try allocateSpecific()
+            case 64..<67: try reserve()
+            case 67..<70: try pa.drainPerCPU(pa.zone(Int(rng.next() % 3)), all: rng.next() % 2 == 0)
+            case 70..<80: try heapAllocate()
+            case 80..<88: try heapFree()
             default: try misuse()
             }
             let r = arena.check()
@@ -85,6 +88,7 @@ struct Storm {
         }
         // Everything handed out comes back, and the counters agree.
         for (p, k) in live { try pa.free(p, order: k) }
+        for o in objects { try pa.kfree(o) }
         for z in 0..<3 { try pa.drainPerCPU(pa.zone(z), all: true) }
         for z in 0..<3 {
             let zone = pa.zone(z).pointee
@@ -122,9 +126,16 @@ struct Storm {
         freed.append(p)
     }
 
+    /// Whether the heap holds frame `p` (a slab page or a large block): the storm's shadow does
+    /// not see those, so it asks the frame's owner tag.
+    func heapHolds(_ p: UInt64) -> Bool {
+        let m = pa.meta(p).pointee
+        return m.state.contains(.allocated) && (m.owner == Kmem.largeHeapOwner || (m.owner >= Kmem.slabOwnerBase && m.owner < Kmem.slabOwnerBase + 8))
+    }
+
     mutating func allocateSpecific() throws {
         let p = managed.randomElement(using: &rng)!
-        let busy = owner[p] != nil || reserved.contains(p)
+        let busy = owner[p] != nil || reserved.contains(p) || heapHolds(p)
         let got = try pa.allocateFrame(p, owner: seed)
         if got == busy { return fail("allocateFrame(\(p)) returned \(got) but the frame is \(busy ? "busy" : "free")") }
         if got { owner[p] = p; live[p] = 0 }
@@ -134,17 +145,35 @@ struct Storm {
         let p = managed.randomElement(using: &rng)!
         let n = 1 + rng.next() % 8
         guard (p..<(p + n)).allSatisfy({ pa.segmentIndex(containing: $0) != nil }) else { return }
-        let busy = (p..<(p + n)).contains { owner[$0] != nil || reserved.contains($0) }
+        let busy = (p..<(p + n)).contains { owner[$0] != nil || reserved.contains($0) || heapHolds($0) }
         let got = try pa.reserveRange(start: p, count: n, owner: seed)
         if got == busy { return fail("reserveRange(\(p), \(n)) returned \(got)") }
         if got { for f in p..<(p + n) { reserved.insert(f) } }
+    }
+
+    mutating func heapAllocate() throws {
+        let size = rng.next() % 6 == 0 ? 2049 + rng.next() % 20000 : 1 + rng.next() % 2048
+        let o = try pa.kmalloc(size: size)
+        guard o != 0 else { return }
+        let pfn = (o - pa.state.pointee.directMapOffset) >> 12
+        if objects.contains(o) { return fail("kmalloc returned live object \(o) again") }
+        if owner[pfn] != nil || reserved.contains(pfn) { return fail("heap object \(o) inside a page handed out to the storm") }
+        objects.insert(o)
+    }
+
+    mutating func heapFree() throws {
+        guard let o = objects.randomElement(using: &rng) else { return }
+        try pa.kfree(o)
+        objects.remove(o)
+        if rng.next() % 4 == 0 { expectThrow { (a: PageAllocator) throws(KmemError) in try a.kfree(o) } }
     }
 
     /// A misuse must throw and leave the state exactly valid.
     mutating func misuse() throws {
         switch rng.next() % 4 {
         case 0:
-            guard let p = freed.randomElement(using: &rng), owner[p] == nil, !reserved.contains(p) else { return }
+            guard let p = freed.randomElement(using: &rng), owner[p] == nil, !reserved.contains(p),
+                  pa.meta(p).pointee.owner != Kmem.largeHeapOwner else { return }
             expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }
         case 1:
             guard let (p, k) = live.randomElement(using: &rng) else { return }

@@ -30,6 +30,7 @@ extension PageAllocator {
         if st.contains(.free) || st.contains(.pcp) { throw .doubleFree(pfn: pfn) }
         guard st.contains(.allocated) else { throw .notAllocated(pfn: pfn, flags: m.pointee.flags) }
         guard st.contains(.head) else { throw .notBlockHead(pfn: pfn) }
+        if st.contains(.slab) { throw .freeSlabPage(pfn: pfn) }
         guard Int(m.pointee.order) == order else {
             throw .wrongOrder(pfn: pfn, allocated: Int(m.pointee.order), freed: order)
         }

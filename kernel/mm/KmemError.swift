@@ -13,6 +13,8 @@ public enum KmemError: Error {
     case wrongOrder(pfn: UInt64, allocated: Int, freed: Int)
     /// The frame is reserved and cannot be freed.
     case freeReserved(pfn: UInt64)
+    /// The page is a slab page of the heap: only `kfree` of its objects may release it.
+    case freeSlabPage(pfn: UInt64)
     /// The frame is inside an allocated block, not its first frame.
     case notBlockHead(pfn: UInt64)
     /// The frame is in no state that can be freed.
@@ -47,6 +49,7 @@ public enum KmemError: Error {
         case .doubleFree: return "double free"
         case .wrongOrder: return "free with wrong order"
         case .freeReserved: return "free of reserved frame"
+        case .freeSlabPage: return "free of a slab page (owned by the heap)"
         case .notBlockHead: return "free of a frame inside a block"
         case .notAllocated: return "free of a frame that is not allocated"
         case .badRefcount: return "free of a page with bad refcount"
@@ -69,7 +72,7 @@ public enum KmemError: Error {
         case .heapInvalidFree(let a), .heapDoubleFree(let a), .slabCorrupted(let a, _), .slabPoisonOverwritten(let a, _, _):
             return a >> Kmem.pageShift  // the virtual address's page; `write` prints the address
         case .outsideManagedMemory(let p), .doubleFree(let p), .freeReserved(let p),
-             .notBlockHead(let p): return p
+             .notBlockHead(let p), .freeSlabPage(let p): return p
         case .wrongOrder(let p, _, _), .notAllocated(let p, _), .badRefcount(let p, _),
              .poisonOverwritten(let p, _, _), .corruptedList(let p, _), .corruptedFrame(let p, _):
             return p

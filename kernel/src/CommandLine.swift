@@ -3,7 +3,8 @@
 /// Keys read by the kernel: `poison=1` (page poisoning), `exit=1` (leave QEMU through
 /// isa-debug-exit at the end), `misuse=KIND` (commit one API misuse on purpose to show it is
 /// caught: `double-free`, `wrong-order`, `outside`, `free-reserved`, `interior`),
-/// `seed=N ops=N phases=N` (the workload), `fault=KIND@SEQ` (fault injection).
+/// `seed=N ops=N phases=N` (the workload), `fault=KIND@SEQ` (fault injection),
+/// `dumpinfo=1` (print the layout descriptor).
 struct CommandLine {
     let bytes: UnsafePointer<UInt8>?
     let count: Int

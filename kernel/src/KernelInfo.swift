@@ -35,3 +35,15 @@ func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange) {
 }
 
 func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? n + 48 : n + 87 }
+
+/// `dumpinfo=1`: prints the layout descriptor text, each line prefixed `kmem_info: `.
+func printKernelInfo() {
+    let buffer = kmem_info_buffer()!
+    let size = Int(UnsafeRawPointer(buffer).load(fromByteOffset: 12, as: UInt32.self))
+    console.write("kmem_info: ")
+    for i in 0..<size {
+        let b = buffer[16 + i]
+        console.put(b)
+        if b == 10 && i + 1 < size { console.write("kmem_info: ") }
+    }
+}

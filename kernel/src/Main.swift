@@ -32,6 +32,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     kmemStateAddress = UInt64(UInt(bitPattern: allocator.state))
     kernelAllocator = allocator
     publishKernelInfo(allocator, kernel: config.kernel)
+    if cmdline.has("dumpinfo", "1") { printKernelInfo() }
 
     console.write("kmem: kernel image phys ["); console.hex(config.kernel.start); console.write(", ")
     console.hex(config.kernel.end); console.write(") boot memory phys [")

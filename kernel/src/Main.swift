@@ -45,6 +45,11 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     allocator.writeBuddyinfo(to: &console)
 
     if cmdline.value("misuse") != nil { commitMisuse(allocator, cmdline) }
+    if cmdline.has("crash", "pagefault") {
+        // An unmapped address: the exception handler must report vector 14 and halt.
+        console.write("kmem: crash: reading "); console.hex(0xDEAD_0000); console.newline()
+        _ = volatile_read_u64(0xDEAD_0000)
+    }
 
     let report = allocator.selfCheck()
     report.write(to: &console)

@@ -7,11 +7,7 @@ extension PageAllocator {
     func pushFree(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int, _ mt: Int) {
         let m = meta(pfn)
         let idx = freeListIndex(mt, order)
-        let head = seg.pointee.freeHeads[idx]
-        m.pointee.next = head
-        m.pointee.prev = Kmem.none
-        if head != Kmem.none && head < frameCount { meta(head).pointee.prev = pfn }
-        seg.pointee.freeHeads[idx] = pfn
+        linkFront(pfn, head: freeListHead(seg, idx))
         seg.pointee.freeCounts[idx] &+= 1
         var st = m.pointee.state.subtracting(FrameFlags.stateMask)
         st.formUnion([.free, .head])
@@ -36,23 +32,7 @@ extension PageAllocator {
             throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags)
         }
         let idx = freeListIndex(mt, order)
-        let next = m.pointee.next
-        let prev = m.pointee.prev
-        if prev == Kmem.none {
-            guard seg.pointee.freeHeads[idx] == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
-            seg.pointee.freeHeads[idx] = next
-        } else {
-            let p = try linked(prev, from: pfn)
-            guard p.pointee.next == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
-            p.pointee.next = next
-        }
-        if next != Kmem.none {
-            let n = try linked(next, from: pfn)
-            guard n.pointee.prev == pfn else { throw .corruptedList(pfn: pfn, link: next) }
-            n.pointee.prev = prev
-        }
-        m.pointee.next = Kmem.none
-        m.pointee.prev = Kmem.none
+        try unlink(pfn, head: freeListHead(seg, idx))
         seg.pointee.freeCounts[idx] &-= 1
         toggleParity(seg, pfn, order)
         seg.pointee.freePages &-= pages(order)

@@ -59,11 +59,7 @@ extension PageAllocator {
 
     func pushPerCPU(_ zone: UnsafeMutablePointer<Zone>, _ pfn: UInt64, _ slot: Int) {
         let m = meta(pfn)
-        let head = zone.pointee.pcp.heads[slot]
-        m.pointee.next = head
-        m.pointee.prev = Kmem.none
-        if head != Kmem.none && head < frameCount { meta(head).pointee.prev = pfn }
-        zone.pointee.pcp.heads[slot] = pfn
+        linkFront(pfn, head: perCPUHead(zone, slot))
         zone.pointee.pcp.counts[slot] &+= 1
         zone.pointee.pcp.count &+= 1
         var st = m.pointee.state.subtracting(FrameFlags.stateMask)
@@ -85,23 +81,7 @@ extension PageAllocator {
     func unlinkPerCPU(_ zone: UnsafeMutablePointer<Zone>, _ pfn: UInt64, _ slot: Int) throws(KmemError) {
         let m = try linked(pfn, from: pfn)
         guard m.pointee.state.contains(.pcp) else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
-        let next = m.pointee.next
-        let prev = m.pointee.prev
-        if prev == Kmem.none {
-            guard zone.pointee.pcp.heads[slot] == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
-            zone.pointee.pcp.heads[slot] = next
-        } else {
-            let p = try linked(prev, from: pfn)
-            guard p.pointee.next == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
-            p.pointee.next = next
-        }
-        if next != Kmem.none {
-            let n = try linked(next, from: pfn)
-            guard n.pointee.prev == pfn else { throw .corruptedList(pfn: pfn, link: next) }
-            n.pointee.prev = prev
-        }
-        m.pointee.next = Kmem.none
-        m.pointee.prev = Kmem.none
+        try unlink(pfn, head: perCPUHead(zone, slot))
         zone.pointee.pcp.counts[slot] &-= 1
         zone.pointee.pcp.count &-= 1
     }

@@ -202,35 +202,16 @@ extension PageAllocator {
     }
 
     func linkSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: UInt64, full: Bool) {
-        let m = meta(pfn)
-        let head = full ? c.pointee.fullHead : c.pointee.partialHead
-        m.pointee.next = head
-        m.pointee.prev = Kmem.none
-        if head != Kmem.none && head < frameCount { meta(head).pointee.prev = pfn }
-        if full { c.pointee.fullHead = pfn; c.pointee.fullSlabs &+= 1 } else { c.pointee.partialHead = pfn; c.pointee.partialSlabs &+= 1 }
+        linkFront(pfn, head: full ? withHead(&c.pointee.fullHead) : withHead(&c.pointee.partialHead))
+        if full { c.pointee.fullSlabs &+= 1 } else { c.pointee.partialSlabs &+= 1 }
     }
 
     func unlinkSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: UInt64, full: Bool) throws(KmemError) {
-        let m = meta(pfn)
-        let next = m.pointee.next, prev = m.pointee.prev
-        if prev == Kmem.none {
-            let head = full ? c.pointee.fullHead : c.pointee.partialHead
-            guard head == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
-            if full { c.pointee.fullHead = next } else { c.pointee.partialHead = next }
-        } else {
-            let p = try linked(prev, from: pfn)
-            guard p.pointee.next == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
-            p.pointee.next = next
-        }
-        if next != Kmem.none {
-            let n = try linked(next, from: pfn)
-            guard n.pointee.prev == pfn else { throw .corruptedList(pfn: pfn, link: next) }
-            n.pointee.prev = prev
-        }
-        m.pointee.next = Kmem.none
-        m.pointee.prev = Kmem.none
+        try unlink(pfn, head: full ? withHead(&c.pointee.fullHead) : withHead(&c.pointee.partialHead))
         if full { c.pointee.fullSlabs &-= 1 } else { c.pointee.partialSlabs &-= 1 }
     }
+
+    @inline(__always) func withHead(_ p: UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt64> { p }
 
     /// Fills an object after its link word with `Kmem.slabPoison`.
     func fillSlabPoison(_ obj: UInt64, _ size: UInt64) {

@@ -77,3 +77,25 @@ extension PageAllocator {
         out.dec(heap.pointee.largePages); out.write(" pages"); out.newline()
     }
 }
+
+extension PageAllocator {
+    /// One line per populated zone: largest free order, fragmentation score at orders 3 and 9
+    /// (the pageblock order), free pages by migratetype (as /proc/pagetypeinfo sums them) and
+    /// pages on the per-CPU lists.
+    public func writeZoneStatistics<S: TextSink>(to out: inout S) {
+        for z in 0..<ZoneKind.count where zone(z).pointee.managedPages != 0 {
+            out.write("kmem: zone "); out.padded(ZoneKind(rawValue: UInt8(z))!.name, width: 7)
+            out.write("largest-order ")
+            let k = largestFreeOrder(zone: z)
+            if k < 0 { out.write("none") } else { out.dec(UInt64(k)) }
+            out.write(" frag(3) "); out.dec(fragmentationScore(zone: z, order: 3)); out.write("%")
+            out.write(" frag(9) "); out.dec(fragmentationScore(zone: z, order: Kmem.pageblockOrder)); out.write("%")
+            for mt in 0..<Migratetype.count {
+                out.put(32); out.write(Migratetype(rawValue: UInt8(mt))!.name); out.put(32)
+                out.dec(freePages(zone: z, migratetype: mt))
+            }
+            out.write(" pcp "); out.dec(zone(z).pointee.pcp.count)
+            out.newline()
+        }
+    }
+}

@@ -43,6 +43,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     allocator.writeZones(to: &console)
     allocator.writeSegments(to: &console)
     allocator.writeBuddyinfo(to: &console)
+    allocator.writeZoneStatistics(to: &console)
 
     if cmdline.value("misuse") != nil { commitMisuse(allocator, cmdline) }
     if cmdline.has("crash", "pagefault") {
@@ -76,6 +77,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
         console.write("kmem: workload: live page blocks "); console.dec(UInt64(workload.live.pages.count))
         console.write(" pages "); console.dec(workload.live.pagesHeld)
         console.write(" heap objects "); console.dec(UInt64(workload.live.objects.count)); console.newline()
+        allocator.writeZoneStatistics(to: &console)
         let final = allocator.selfCheck()
         final.write(to: &console)
         passed = final.passed

@@ -201,17 +201,23 @@ extension PageAllocator {
         linkSlab(c, pfn, full: false)
     }
 
+    /// The head of a cache's full or partial slab list.
+    func slabListHead(_ c: UnsafeMutablePointer<SlabCache>, full: Bool) -> UnsafeMutablePointer<UInt64> {
+        full ? address(of: &c.pointee.fullHead) : address(of: &c.pointee.partialHead)
+    }
+
     func linkSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: UInt64, full: Bool) {
-        linkFront(pfn, head: full ? withHead(&c.pointee.fullHead) : withHead(&c.pointee.partialHead))
+        linkFront(pfn, head: slabListHead(c, full: full))
         if full { c.pointee.fullSlabs &+= 1 } else { c.pointee.partialSlabs &+= 1 }
     }
 
     func unlinkSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: UInt64, full: Bool) throws(KmemError) {
-        try unlink(pfn, head: full ? withHead(&c.pointee.fullHead) : withHead(&c.pointee.partialHead))
+        try unlink(pfn, head: slabListHead(c, full: full))
         if full { c.pointee.fullSlabs &-= 1 } else { c.pointee.partialSlabs &-= 1 }
     }
 
-    @inline(__always) func withHead(_ p: UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt64> { p }
+    /// The address of a field reached through a pointer (inout-to-pointer conversion).
+    @inline(__always) func address(of field: UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt64> { field }
 
     /// Fills an object after its link word with `Kmem.slabPoison`.
     func fillSlabPoison(_ obj: UInt64, _ size: UInt64) {

@@ -25,10 +25,12 @@ public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible 
     case packetTooLarge(request: String, size: Int, limit: Int)
     /// The stub answered `request` with an empty packet: it does not implement it.
     case unsupported(request: String)
-    /// The stub answered `request` with `E NN`.
+    /// The stub answered `request` with `E NN` (`code` is NN read as hex: QEMU's E22, its
+    /// decimal EINVAL, is 0x22).
     case stubError(request: String, code: UInt8)
-    /// Memory at `address` could not be accessed (`code` is the stub's `E NN`, 14 = EFAULT
-    /// for an unmapped address on QEMU). `count` is the size of the access that failed.
+    /// Memory at `address` could not be accessed. `code` is the stub's `E NN` read as hex, as
+    /// the protocol says; QEMU prints errno in decimal digits, so its EFAULT for an unmapped
+    /// address arrives as `E14` (code 0x14). `count` is the size of the access that failed.
     case memoryAccess(address: UInt64, count: Int, write: Bool, code: UInt8)
     /// `name` is not among the registers the target description lists.
     case unknownRegister(name: String)
@@ -66,7 +68,7 @@ public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible 
             return "the stub answered '\(request)' with error E\(hex2(code))"
         case .memoryAccess(let address, let count, let write, let code):
             return "cannot \(write ? "write" : "read") \(count) bytes at 0x\(String(address, radix: 16)): "
-                + "E\(hex2(code))\(code == 14 ? " (address not mapped)" : "")"
+                + "E\(hex2(code))\(code == 0x14 ? " (address not mapped)" : "")"
         case .unknownRegister(let name):
             return "no register named '\(name)' in the target description"
         case .wrongState(let operation, let expected):

@@ -57,7 +57,7 @@ extension RemoteTarget {
         try connection.pipeline(window: max(1, depth ?? pipelineDepth), timeout: requestTimeout, next: take) {
             chunk, reply in
             if let code = Self.errorCode(reply) {
-                if code == 0x16, chunk.count > 64 {
+                if code == 0x22, chunk.count > 64 {
                     // EINVAL for a read the size we derived from PacketSize: the stub serves less.
                     if chunk.count <= maximumReadSize { maximumReadSize = max(64, chunk.count / 2) }
                     queue.append(chunk)

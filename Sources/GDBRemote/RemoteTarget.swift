@@ -43,7 +43,8 @@ public final class RemoteTarget {
     /// The largest `m` read, in bytes. Starts at half the negotiated PacketSize (a reply carries
     /// two hex digits per byte: QEMU 7.2's PacketSize=0x1000 gives 2048, exactly the largest
     /// read it accepts; 2049 gets `E22`). If the stub still answers `E22` (EINVAL) to a read of
-    /// this size, the size is halved and the read retried, down to 64 bytes: so a stub that
+    /// this size (QEMU prints errno in decimal, so its EINVAL is `E22`, code 0x22), the size is
+    /// halved and the read retried, down to 64 bytes: so a stub that
     /// announces more than it serves is learned, not assumed.
     public internal(set) var maximumReadSize: Int
     /// Whether QEMU's physical-memory mode (`Qqemu.PhyMemMode:1`) is on.

@@ -26,6 +26,8 @@ let package = Package(
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         .target(name: "KernelMM", path: "kernel/mm"),
+        // Benchmark driver for scripts/bench-gdbremote.sh (reads guest memory, prints MiB/s).
+        .executableTarget(name: "gdbremote-bench", dependencies: ["GDBRemote"]),
         .executableTarget(name: "kmemscope", dependencies: [
             "GDBRemote", "KernelLayouts", "AllocatorModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

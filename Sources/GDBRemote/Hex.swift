@@ -18,26 +18,46 @@ public enum Hex {
     /// Decodes `source` (an even number of hex digits) into `destination`, which must hold
     /// exactly `source.count / 2` bytes. Returns `false` if a character is not a hex digit or
     /// the sizes do not match; `destination` is then partly written.
-    @inlinable
     public static func decode(_ source: UnsafeRawBufferPointer,
                               into destination: UnsafeMutableRawBufferPointer) -> Bool {
         let n = destination.count
         guard source.count == n * 2 else { return false }
         if n == 0 { return true }
-        return digitValue.withUnsafeBufferPointer { table -> Bool in
-            let src = source.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            let dst = destination.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            let t = table.baseAddress!
-            var bad: UInt8 = 0
-            for i in 0..<n {
-                let hi = t[Int(src[2 &* i])]
-                let lo = t[Int(src[2 &* i &+ 1])]
-                bad |= hi | lo
-                dst[i] = (hi &<< 4) | (lo & 0x0F)
-            }
-            // A valid digit is < 16, so a high-nibble bit anywhere means a bad character.
-            return bad & 0xF0 == 0
+        let src = source.baseAddress!
+        let dst = destination.baseAddress!
+        // Eight digits (one 64-bit word) at a time, SWAR: a digit's value is its low nibble
+        // plus 9 for letters (bit 6 set), and validity is range checks done on all lanes.
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        var bad: UInt64 = 0
+        while i + 4 <= n {
+            let x = src.loadUnaligned(fromByteOffset: 2 &* i, as: UInt64.self)
+            let y = x | (0x20 &* ones)
+            let isDigit = (x &+ 0x50 &* ones) & ~(x &+ 0x46 &* ones)
+            let isLetter = (y &+ 0x1F &* ones) & ~(y &+ 0x19 &* ones)
+            bad |= (~(isDigit | isLetter) & high) | (x & high)
+            let v = (x & (0x0F &* ones)) &+ ((x >> 6) & ones) &* 9
+            var w = ((v & 0x00FF_00FF_00FF_00FF) << 4) | ((v >> 8) & 0x00FF_00FF_00FF_00FF)
+            w = (w | (w >> 8)) & 0x0000_FFFF_0000_FFFF
+            w = (w | (w >> 16)) & 0xFFFF_FFFF
+            dst.storeBytes(of: UInt32(truncatingIfNeeded: w).littleEndian, toByteOffset: i, as: UInt32.self)
+            i &+= 4
         }
+        let s8 = src.assumingMemoryBound(to: UInt8.self)
+        let d8 = dst.assumingMemoryBound(to: UInt8.self)
+        while i < n {
+            let h = s8[2 &* i], l = s8[2 &* i &+ 1]
+            if !isHexDigit(h) || !isHexDigit(l) { return false }
+            d8[i] = (((h & 0x0F) &+ (h >> 6) &* 9) &<< 4) | ((l & 0x0F) &+ (l >> 6) &* 9)
+            i &+= 1
+        }
+        return bad == 0
+    }
+
+    @inline(__always)
+    static func isHexDigit(_ c: UInt8) -> Bool {
+        (c &- 0x30) < 10 || ((c | 0x20) &- 0x61) < 6
     }
 
     /// Decodes hex digits given as bytes; `nil` if they are not valid hex.

@@ -1,3 +1,5 @@
+import Glibc  // memchr only: the codec does no I/O
+
 /// The GDB remote serial protocol's framing, with no I/O at all.
 ///
 /// Outgoing: ``frame(_:)`` wraps a payload as `$payload#cc`, escaping the four bytes that may
@@ -44,11 +46,8 @@ public struct PacketCodec: Sendable {
     // MARK: Encoding
 
     /// The modulo-256 sum of `bytes`.
-    @inlinable
     public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt8 {
-        var sum: UInt8 = 0
-        for b in bytes { sum &+= b }
-        return sum
+        scan(bytes).sum
     }
 
     /// The modulo-256 sum of `bytes`.
@@ -138,15 +137,47 @@ public struct PacketCodec: Sendable {
     }
 
     private func firstIndex(of byte: UInt8, from start: Int) -> Int? {
-        buffer.withUnsafeBufferPointer { p -> Int? in
-            var i = start
-            let n = p.count
-            while i < n {
-                if p[i] == byte { return i }
-                i &+= 1
-            }
-            return nil
+        guard start < buffer.count else { return nil }
+        return buffer.withUnsafeBytes { p -> Int? in
+            guard let found = memchr(p.baseAddress! + start, Int32(byte), p.count - start) else { return nil }
+            return p.baseAddress!.distance(to: UnsafeRawPointer(found))
         }
+    }
+
+    /// The checksum of `body` and whether it holds `}` or `*` (escapes or run-length), in
+    /// one pass over 64-bit words (SWAR): byte sums in 16-bit lanes, and the classic
+    /// "has a zero byte" test on the word XOR each special byte.
+    static func scan(_ body: UnsafeRawBufferPointer) -> (sum: UInt8, special: Bool) {
+        guard let base = body.baseAddress else { return (0, false) }
+        let count = body.count
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let lanes: UInt64 = 0x00FF_00FF_00FF_00FF
+        var total: UInt64 = 0
+        var special: UInt64 = 0
+        var i = 0
+        while i + 8 <= count {
+            // At most 128 words per block, so 16-bit lanes (each +510 per word) cannot overflow.
+            var acc: UInt64 = 0
+            let end = min(count, i + 8 * 128)
+            while i + 8 <= end {
+                let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                acc &+= (x & lanes) &+ ((x >> 8) & lanes)
+                let a = x ^ (0x7D &* ones), b = x ^ (0x2A &* ones)
+                special |= ((a &- ones) & ~a & high) | ((b &- ones) & ~b & high)
+                i &+= 8
+            }
+            total &+= (acc & 0xFFFF) &+ ((acc >> 16) & 0xFFFF) &+ ((acc >> 32) & 0xFFFF) &+ (acc >> 48)
+        }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        var sum = UInt8(truncatingIfNeeded: total)
+        while i < count {
+            let b = p[i]
+            sum &+= b
+            if b == 0x7D || b == 0x2A { special = 1 }
+            i &+= 1
+        }
+        return (sum, special != 0)
     }
 
     private mutating func packet() -> PacketEvent? {
@@ -179,8 +210,9 @@ public struct PacketCodec: Sendable {
         let received = Hex.number(buffer[(hash + 1)...(hash + 2)]).map { UInt8($0) }
         let (computed, payload) = buffer.withUnsafeBytes { raw -> (UInt8, [UInt8]) in
             let body = UnsafeRawBufferPointer(rebasing: raw[(start + 1)..<hash])
-            let sum = PacketCodec.checksum(body)
-            return (sum, sum == received ? PacketCodec.expand(body) : [])
+            let (sum, special) = PacketCodec.scan(body)
+            guard sum == received else { return (sum, []) }
+            return (sum, special ? PacketCodec.expand(body) : Array(body))
         }
         guard computed == received else { return .corrupt(computed: computed, received: received) }
         return isNotification ? .notification(payload) : .packet(payload)
@@ -188,12 +220,6 @@ public struct PacketCodec: Sendable {
 
     /// Undoes `}` escapes and run-length encoding.
     static func expand(_ body: UnsafeRawBufferPointer) -> [UInt8] {
-        var needsWork = false
-        for b in body where b == UInt8(ascii: "}") || b == UInt8(ascii: "*") {
-            needsWork = true
-            break
-        }
-        if !needsWork { return Array(body) }
         var out: [UInt8] = []
         out.reserveCapacity(body.count)
         var i = 0

@@ -30,6 +30,9 @@ public final class PacketConnection {
     public var expectUnsolicitedStop = false
     /// The unsolicited stop reply, if one arrived.
     public private(set) var unsolicitedStopReply: [UInt8]?
+    /// Whether the stub waits for our `+` before sending its next packet: `nil` until seen
+    /// otherwise, `false` once a packet arrived while our ack for the one before was unsent.
+    public private(set) var stubWaitsForAcks: Bool?
     /// `O` console-output packets that arrived while waiting for a stop.
     public private(set) var consoleOutput: [UInt8] = []
 
@@ -276,7 +279,7 @@ public final class PacketConnection {
             }
             if inFlight() == 0 && failure == nil { try refill() }
         }
-        try flush()
+        if stubWaitsForAcks != false { try flush() }
         if let failure { throw failure }
     }
 
@@ -302,9 +305,17 @@ public final class PacketConnection {
     private func nextEvent(deadline: ContinuousClock.Instant, timeout: Duration,
                            request: String) throws -> PacketEvent {
         while true {
-            if let event = codec.next() { return event }
-            // About to wait: acks must go out now, since some stubs wait for them.
-            if !pendingOutput.isEmpty { try flush() }
+            if let event = codec.next() {
+                // A packet arriving while our ack for the previous one is still unsent shows
+                // the stub does not wait for acks (QEMU never does): from then on acks ride
+                // with the next requests instead of costing a write each.
+                if case .packet = event, stubWaitsForAcks == nil, pendingOutput.last == UInt8(ascii: "+") {
+                    stubWaitsForAcks = false
+                }
+                return event
+            }
+            // About to wait: acks must go out now if the stub may be waiting for them.
+            if !pendingOutput.isEmpty && stubWaitsForAcks != false { try flush() }
             let left = ContinuousClock.now.duration(to: deadline)
             if left <= .zero { throw GDBRemoteError.timedOut(request: request, after: timeout) }
             let n: Int

@@ -5,6 +5,7 @@ import Glibc
 /// socket. Every wait goes through `poll(2)` with a timeout, so no call can hang.
 public final class SocketTransport: RemoteTransport {
     private var fd: Int32
+    private var lastReadWouldBlock = false
     /// The address this transport connected to.
     public let address: RemoteAddress
     public var peerDescription: String { address.description }
@@ -168,9 +169,20 @@ public final class SocketTransport: RemoteTransport {
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration) throws -> Int {
         guard fd >= 0 else { throw GDBRemoteError.io(operation: "receive", errno: EBADF, reason: "connection closed") }
         let deadline = ContinuousClock.now + timeout
+        // If the last read found nothing waiting, the next one probably will not either:
+        // poll first, which saves the `recv` that would fail with EAGAIN.
+        var pollFirst = lastReadWouldBlock
         while true {
+            if pollFirst {
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let r = poll(&pfd, 1, Self.milliseconds(until: deadline))
+                if r == 0 { throw GDBRemoteError.timedOut(request: "", after: timeout) }
+            }
             let n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if n >= 0 { return n }
+            if n >= 0 {
+                lastReadWouldBlock = pollFirst && n < buffer.count
+                return n
+            }
             let e = errno
             if e == EINTR { continue }
             if e == ECONNRESET { return 0 }
@@ -178,9 +190,7 @@ public final class SocketTransport: RemoteTransport {
                 throw GDBRemoteError.io(operation: "receive from \(address)", errno: e,
                                         reason: String(cString: strerror(e)))
             }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let r = poll(&pfd, 1, Self.milliseconds(until: deadline))
-            if r == 0 { throw GDBRemoteError.timedOut(request: "", after: timeout) }
+            pollFirst = true
         }
     }
 

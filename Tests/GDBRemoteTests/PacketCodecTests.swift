@@ -140,4 +140,44 @@ import Testing
         #expect(d.register(named: "cr3")?.number == 2)
         #expect(d.register(named: "cr3")?.feature == "org.gnu.gdb.i386.core")
     }
+
+    @Test func wordAtATimeHexDecodeAgreesWithTheDefinitionForEveryByte() {
+        // Every byte value, in every lane of a 64-bit word and in the scalar tail.
+        let valid = Set(Array("0123456789abcdefABCDEF".utf8))
+        for c in 0...255 {
+            for position in 0..<10 {
+                var text = Array("0123456789abcdef0123".utf8)   // 20 digits: 2 words + tail
+                text[position * 2 + (c & 1)] = UInt8(c)
+                let decoded = Hex.decode(text)
+                #expect((decoded != nil) == valid.contains(UInt8(c)), "byte \(c) at \(position)")
+                if let decoded, let v = Hex.digitValue[c] as UInt8?, v != 0xFF {
+                    let i = position
+                    let hi = Hex.digitValue[Int(text[2 * i])], lo = Hex.digitValue[Int(text[2 * i + 1])]
+                    #expect(decoded[i] == hi << 4 | lo)
+                }
+            }
+        }
+        let upper = Hex.decode("DEADBEEFcafe0123")
+        #expect(upper == [0xde, 0xad, 0xbe, 0xef, 0xca, 0xfe, 0x01, 0x23])
+    }
+
+    @Test func wordAtATimeChecksumAgreesWithTheSum() {
+        var x: UInt64 = 12345
+        for length in [0, 1, 7, 8, 9, 63, 64, 1023, 1024, 1025, 4096, 9000] {
+            let bytes: [UInt8] = (0..<length).map { _ in
+                x = x &* 6364136223846793005 &+ 1442695040888963407
+                return UInt8(0x30 + (x >> 59))   // never '}' or '*'
+            }
+            let (sum, special) = bytes.withUnsafeBytes { PacketCodec.scan($0) }
+            #expect(sum == bytes.reduce(0, &+))
+            #expect(!special)
+            for position in Set([0, length / 2, length - 1]) where position >= 0 && position < length {
+                for marker in [UInt8(ascii: "}"), UInt8(ascii: "*")] {
+                    var b = bytes
+                    b[position] = marker
+                    #expect(b.withUnsafeBytes { PacketCodec.scan($0) }.special, "\(marker) at \(position)/\(length)")
+                }
+            }
+        }
+    }
 }

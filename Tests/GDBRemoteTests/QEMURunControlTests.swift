@@ -125,4 +125,18 @@ import Testing
         try target.kill()
         #expect(qemu.waitForExit(timeout: 5))
     }
+
+    @Test func accessWatchpointHitsAndReadWatchpointIsAccepted() throws {
+        let qemu = try QEMUInstance.launch()
+        defer { qemu.stop() }
+        let target = try qemu.connect()
+        try loadProgram(target)
+        try target.setWatchpoint(at: 0x600, length: 4, kind: .readWatchpoint)
+        try target.removeWatchpoint(at: 0x600, length: 4, kind: .readWatchpoint)
+        try target.setWatchpoint(at: 0x500, length: 1, kind: .accessWatchpoint)
+        let stop = try target.continueUntilStop(timeout: .seconds(10))
+        #expect(stop.signal == 5)
+        #expect(stop.watchpointAddress == 0x500, "\(stop)")
+        try target.removeWatchpoint(at: 0x500, length: 1, kind: .accessWatchpoint)
+    }
 }

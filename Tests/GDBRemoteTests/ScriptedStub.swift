@@ -67,8 +67,19 @@ final class ScriptedStub: @unchecked Sendable {
             }
         }
 
+        /// Guards `fd` between the stub thread (which closes it) and ``close()`` from a test:
+        /// a shutdown on a stale descriptor number would hit another test's socket.
+        fileprivate let fdLock = NSLock()
+
         func close() {
+            fdLock.lock(); defer { fdLock.unlock() }
             if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
+
+        fileprivate func closeDescriptor() {
+            fdLock.lock(); defer { fdLock.unlock() }
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
         }
     }
 
@@ -142,8 +153,10 @@ final class ScriptedStub: @unchecked Sendable {
         guard client >= 0 else { return }
         var one: Int32 = 1
         setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(4))
+        session.fdLock.lock()
         session.fd = client
-        defer { close(client) }
+        session.fdLock.unlock()
+        defer { session.closeDescriptor() }
         if !greeting.isEmpty { session.raw(greeting) }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import GDBRemote
 
@@ -203,5 +204,47 @@ import Testing
         #expect(throws: GDBRemoteError.connectionRefused(address: "unix:/nonexistent/gdb.sock")) {
             _ = try RemoteTarget.connect(to: .unix("/nonexistent/gdb.sock"), timeout: .seconds(2))
         }
+    }
+
+    @Test func malformedReplyNamesTheRequest() throws {
+        let stub = try ScriptedStub { s, r in s.reply(r.hasPrefix("m") ? "zz" : "bogus") }
+        defer { stub.stop() }
+        let target = try RemoteTarget.connect(to: stub.address, timeout: .seconds(3))
+        #expect(throws: GDBRemoteError.malformedReply(request: "m1000,1", reply: "zz")) {
+            try target.readMemory(at: 0x1000, count: 1)
+        }
+        #expect(throws: GDBRemoteError.malformedReply(request: "Z0,1000,1", reply: "bogus")) {
+            try target.setBreakpoint(at: 0x1000)
+        }
+    }
+
+    @Test func connectTimesOutWhenTheListenerNeverAccepts() throws {
+        // A loopback listener with a full accept queue drops further SYNs, so connect hangs.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var sa = sockaddr_in()
+        sa.sin_family = sa_family_t(AF_INET)
+        sa.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &sa) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { s in
+                bind(fd, s, len) == 0 && listen(fd, 0) == 0 && getsockname(fd, s, &len) == 0
+            }
+        }
+        try #require(ok)
+        let port = UInt16(bigEndian: sa.sin_port)
+        var fillers: [SocketTransport] = []
+        var timedOut = false
+        for _ in 0..<8 {
+            do {
+                fillers.append(try SocketTransport.connect(to: .tcp("127.0.0.1", port), timeout: .milliseconds(300)))
+            } catch GDBRemoteError.connectTimedOut(let address, let after) {
+                #expect(address == "127.0.0.1:\(port)")
+                #expect(after == .milliseconds(300))
+                timedOut = true
+                break
+            }
+        }
+        #expect(timedOut)
     }
 }

@@ -55,6 +55,8 @@ import Testing
         try target.setWatchpoint(at: 0x500, length: 1)
         let stop = try target.continueUntilStop(timeout: .seconds(10))
         #expect(stop.watchpointAddress == 0x500, "\(stop)")
+        #expect(stop.raw.hasPrefix("T05"), "\(stop)")
+        #expect(stop.fields.contains { $0.name == "watch" }, "\(stop)")
         #expect(try target.readMemory(at: 0x500, count: 1) == [0x42])
         try target.removeWatchpoint(at: 0x500, length: 1)
     }
@@ -137,6 +139,7 @@ import Testing
         let stop = try target.continueUntilStop(timeout: .seconds(10))
         #expect(stop.signal == 5)
         #expect(stop.watchpointAddress == 0x500, "\(stop)")
+        #expect(stop.fields.contains { $0.name == "awatch" }, "\(stop)")
         try target.removeWatchpoint(at: 0x500, length: 1, kind: .accessWatchpoint)
     }
 }

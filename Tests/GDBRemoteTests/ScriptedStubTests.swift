@@ -247,4 +247,20 @@ import Testing
         }
         #expect(timedOut)
     }
+
+    @Test func refusedWriteNamesTheChunkAddress() throws {
+        let stub = try ScriptedStub(features: "PacketSize=200") { s, r in
+            // Refuse writes at or above 0x2100.
+            let address = Hex.number(r.dropFirst().prefix { $0 != "," }) ?? 0
+            s.reply(r.hasPrefix("M") && address >= 0x2100 ? "E0e" : "OK")
+        }
+        defer { stub.stop() }
+        let target = try RemoteTarget.connect(to: stub.address, timeout: .seconds(3))
+        #expect {
+            try target.writeMemory(at: 0x2000, bytes: [UInt8](repeating: 7, count: 1000))
+        } throws: { error in
+            guard case GDBRemoteError.memoryAccess(let address, 1000, true, 0x0e) = error else { return false }
+            return address >= 0x2100 && address < 0x2200
+        }
+    }
 }

@@ -36,7 +36,9 @@ public final class RemoteTarget {
     public internal(set) var isRunning = false
     /// The actions `vCont?` listed (e.g. `c`, `C`, `s`, `S`), empty if `vCont` is unsupported.
     public private(set) var vContActions: Set<String> = []
-    /// How long a request may wait for its reply.
+    /// How long a request may wait for its reply. For a pipelined read or write it bounds
+    /// each wait for the next reply (a stall), not the whole transfer, so a 1 GiB read does
+    /// not need a larger value.
     public var requestTimeout: Duration = .seconds(5)
     /// How many `m`/`M` requests a large read or write keeps in flight (1 = one at a time).
     public var pipelineDepth = 64

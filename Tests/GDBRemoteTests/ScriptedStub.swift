@@ -23,7 +23,6 @@ final class ScriptedStub: @unchecked Sendable {
         var onNak: (() -> Void)?
         /// How many of the next resends (on `-`) are damaged again.
         var corruptResends = 0
-        fileprivate var lastPayload: [UInt8] = []
 
         func raw(_ bytes: [UInt8]) {
             var offset = 0
@@ -49,7 +48,6 @@ final class ScriptedStub: @unchecked Sendable {
             let sum = UInt8(Hex.number(frame.suffix(2))!) &+ 1
             frame.replaceSubrange((frame.count - 2)..., with: Array(Hex.string([sum]).utf8))
             lastFrame = ScriptedStub.frameVerbatim(Array(payload.utf8))
-            lastPayload = Array(payload.utf8)
             raw((ackMode ? [UInt8(ascii: "+")] : []) + frame)
         }
 

@@ -168,8 +168,9 @@ public final class PacketConnection {
     /// reply with other requests in flight cannot be asked for again with `-` (the stub would
     /// resend its *latest* reply, not that one), so it is acknowledged and its request is sent
     /// again as a new request: `onReply` may therefore see tags out of order, and the requests
-    /// must be idempotent (memory reads and writes are). With one request in flight a damaged
-    /// reply is answered `-` as the protocol says.
+    /// must be idempotent (memory reads and writes are). With one request in flight (in ack
+    /// mode) a damaged reply is answered `-` as the protocol says; in no-ack mode there is no
+    /// `-`, so it is always sent again as a new request.
     public func pipeline<Tag>(window: Int, timeout: Duration,
                               next: () throws -> (payload: [UInt8], tag: Tag)?,
                               onReply: (Tag, [UInt8]) throws -> Void) throws {
@@ -177,7 +178,6 @@ public final class PacketConnection {
         var sent: [Outstanding<Tag>] = []       // sent, not yet acked (ack mode)
         var accepted: [Outstanding<Tag>] = []   // acked (or no-ack mode), awaiting the reply
         var resend: [Outstanding<Tag>] = []     // to send again as new requests
-        var corruptInARow = 0
         // An error from `onReply`: stop sending, drain what is in flight (so the next request
         // is not answered with a stale reply), then throw it.
         var failure: Error?
@@ -247,22 +247,20 @@ public final class PacketConnection {
                 }
                 // A stub that does not ack before replying: the reply is for the oldest request.
                 let item = accepted.isEmpty ? sent.removeFirst() : accepted.removeFirst()
-                corruptInARow = 0
                 if ackMode { pendingOutput.append(UInt8(ascii: "+")) }
                 if failure == nil {
                     do { try onReply(item.tag, payload) } catch { failure = error }
                 }
                 if failure == nil { try refill() }
             case .corrupt:
-                corruptInARow += 1
-                if inFlight() == 1 {
+                if inFlight() == 1 && ackMode {
                     var item = accepted.isEmpty ? sent[0] : accepted[0]
                     item.attempts += 1
                     if item.attempts > maximumAttempts {
                         throw GDBRemoteError.checksumFailure(request: item.label, attempts: item.attempts - 1)
                     }
                     if accepted.isEmpty { sent[0] = item } else { accepted[0] = item }
-                    if ackMode { try write(pendingOutput + [UInt8(ascii: "-")], request: item.label) }
+                    try write(pendingOutput + [UInt8(ascii: "-")], request: item.label)
                     pendingOutput = []
                 } else {
                     var item = accepted.isEmpty ? sent.removeFirst() : accepted.removeFirst()

@@ -263,4 +263,18 @@ import Testing
             return address >= 0x2100 && address < 0x2200
         }
     }
+
+    @Test func damagedReplyInNoAckModeIsRequestedAgain() throws {
+        var damaged = false
+        let stub = try ScriptedStub(features: "PacketSize=1000;QStartNoAckMode+") { s, r in
+            if !damaged { damaged = true; s.replyCorrupt(ScriptedStub.patternReply(r)); return }
+            s.reply(ScriptedStub.patternReply(r))
+        }
+        defer { stub.stop() }
+        let target = try RemoteTarget.connect(to: stub.address, timeout: .seconds(3))
+        #expect(!target.connection.ackMode)
+        #expect(try target.readMemory(at: 0x40, count: 8) == (0x40..<0x48).map { ScriptedStub.patternByte($0) })
+        #expect(stub.requests.filter { $0 == "m40,8" }.count == 2)
+        #expect(!stub.controls.contains(UInt8(ascii: "-")))
+    }
 }

@@ -33,8 +33,6 @@ public final class PacketConnection {
     /// Whether the stub waits for our `+` before sending its next packet: `nil` until seen
     /// otherwise, `false` once a packet arrived while our ack for the one before was unsent.
     public private(set) var stubWaitsForAcks: Bool?
-    /// `O` console-output packets that arrived while waiting for a stop.
-    public private(set) var consoleOutput: [UInt8] = []
 
     private var codec: PacketCodec
     private let receiveBuffer: UnsafeMutableRawBufferPointer

@@ -25,7 +25,10 @@ extension RemoteTarget {
             } catch GDBRemoteError.timedOut {
                 throw GDBRemoteError.timedOut(request: "stop reply", after: timeout)
             }
-            if packet.first == UInt8(ascii: "O"), packet.count > 1, packet.count % 2 == 1 { continue }
+            if packet.first == UInt8(ascii: "O"), packet.count > 1, let text = Hex.decode(packet.dropFirst()) {
+                consoleOutput.append(contentsOf: text)
+                continue
+            }
             if packet == Array("OK".utf8) { continue }
             guard let stop = StopReply(packet) else {
                 throw GDBRemoteError.malformedReply(request: "stop reply", reply: String(decoding: packet, as: UTF8.self))

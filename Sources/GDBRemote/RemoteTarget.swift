@@ -51,8 +51,8 @@ public final class RemoteTarget {
     public internal(set) var maximumReadSize: Int
     /// Whether QEMU's physical-memory mode (`Qqemu.PhyMemMode:1`) is on.
     public internal(set) var physicalMemoryMode = false
-    /// Console output (`O` packets) the stub sent while the target ran.
-    public var consoleOutput: [UInt8] { connection.consoleOutput }
+    /// Console output (`O` packets, decoded) the stub sent while the target ran.
+    public internal(set) var consoleOutput: [UInt8] = []
 
     /// Connects to a stub at `address` and negotiates the session.
     ///

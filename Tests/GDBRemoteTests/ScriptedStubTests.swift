@@ -277,4 +277,20 @@ import Testing
         #expect(stub.requests.filter { $0 == "m40,8" }.count == 2)
         #expect(!stub.controls.contains(UInt8(ascii: "-")))
     }
+
+    @Test func consoleOutputWhileRunningIsCollected() throws {
+        let stub = try ScriptedStub { s, r in
+            guard r == "c" else { return s.reply("E01") }
+            s.reply("O" + Hex.string(Array("hello ".utf8)))
+            s.reply("O" + Hex.string(Array("world\n".utf8)))
+            s.reply("T05thread:01;swbreak:;")
+        }
+        defer { stub.stop() }
+        let target = try RemoteTarget.connect(to: stub.address, timeout: .seconds(3))
+        let stop = try target.continueUntilStop(timeout: .seconds(3))
+        #expect(stop.signal == 5)
+        #expect(stop.fields.contains { $0.name == "swbreak" })
+        #expect(String(decoding: target.consoleOutput, as: UTF8.self) == "hello world\n")
+        #expect(!target.isRunning)
+    }
 }

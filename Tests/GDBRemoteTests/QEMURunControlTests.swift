@@ -5,7 +5,7 @@ import Testing
 /// Run control against QEMU: a three-instruction real-mode program placed at 0x7c00 with
 /// `M`, CS:IP pointed at it with `P`, then stepped, stopped at breakpoints and watchpoints,
 /// and interrupted; and a hardware breakpoint in SeaBIOS itself.
-@Suite struct QEMURunControlTests {
+@Suite(.timeLimit(.minutes(2))) struct QEMURunControlTests {
     static let entry: UInt64 = 0x7c00
     /// 7c00: mov byte [0x500], 0x42 ; 7c05: nop ; 7c06: jmp $
     static let program: [UInt8] = [0xc6, 0x06, 0x00, 0x05, 0x42, 0x90, 0xeb, 0xfe]

@@ -5,7 +5,7 @@ import Testing
 /// Negotiation, registers, memory and monitor commands against QEMU 7.2's real gdbstub,
 /// with a halted 64 MiB guest and no kernel (real mode at the reset vector, paging off, so
 /// virtual addresses are physical ones).
-@Suite struct QEMUSessionTests {
+@Suite(.timeLimit(.minutes(2))) struct QEMUSessionTests {
     @Test func negotiatesWithQEMU() throws {
         let qemu = try QEMUInstance.launch()
         defer { qemu.stop() }

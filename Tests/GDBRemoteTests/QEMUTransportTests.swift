@@ -3,7 +3,7 @@ import Testing
 @testable import GDBRemote
 
 /// Transports against QEMU: Unix-domain socket, IPv6 loopback, and the stub vanishing.
-@Suite struct QEMUTransportTests {
+@Suite(.timeLimit(.minutes(2))) struct QEMUTransportTests {
     @Test func unixDomainSocket() throws {
         let qemu = try QEMUInstance.launch(.unix)
         defer { qemu.stop() }

@@ -4,7 +4,7 @@ import Testing
 @testable import GDBRemote
 
 /// Faults QEMU cannot be made to produce, from ``ScriptedStub``.
-@Suite struct ScriptedStubTests {
+@Suite(.timeLimit(.minutes(2))) struct ScriptedStubTests {
     @Test func unsolicitedStopOnConnectIsNotTakenAsAReply() throws {
         let greeting = ScriptedStub.frameVerbatim(Array("T02thread:01;".utf8))
         let stub = try ScriptedStub(greeting: greeting) { s, r in s.reply(ScriptedStub.patternReply(r)) }

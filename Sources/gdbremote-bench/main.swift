@@ -42,8 +42,9 @@ do {
     try target.setPhysicalMemoryMode(false)
     target.close()
 
-    if let output {
-        FileManager.default.createFile(atPath: output, contents: Data(buffer))
+    if let output, !FileManager.default.createFile(atPath: output, contents: Data(buffer)) {
+        FileHandle.standardError.write("gdbremote-bench: cannot write \(output)\n".data(using: .utf8)!)
+        exit(1)
     }
     print("read_size=\(target.maximumReadSize)")
     print("serial_seconds=\(serialTime)")

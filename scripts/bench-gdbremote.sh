@@ -14,12 +14,12 @@
 # gdb's time is its whole process minus the median time of a gdb that connects and detaches
 # without reading (start-up and connection), so it measures the dump alone.
 #
-# Usage: scripts/bench-gdbremote.sh            (env: SIZE_MIB=64 MEM=256M DEPTH=64 REPEAT=3)
+# Usage: scripts/bench-gdbremote.sh            (env: SIZE_MIB=64 MEM=256M DEPTH=128 REPEAT=3)
 set -euo pipefail
 
 SIZE_MIB=${SIZE_MIB:-64}
 MEM=${MEM:-256M}
-DEPTH=${DEPTH:-64}
+DEPTH=${DEPTH:-128}
 REPEAT=${REPEAT:-3}
 SIZE=$((SIZE_MIB * 1024 * 1024))
 

@@ -41,7 +41,9 @@ public final class RemoteTarget {
     /// not need a larger value.
     public var requestTimeout: Duration = .seconds(5)
     /// How many `m`/`M` requests a large read or write keeps in flight (1 = one at a time).
-    public var pipelineDepth = 64
+    /// 128 measured about 10% faster than 64 against QEMU 7.2 (fewer idle moments for the
+    /// stub); more gave no consistent gain.
+    public var pipelineDepth = 128
     /// The largest `m` read, in bytes. Starts at half the negotiated PacketSize (a reply carries
     /// two hex digits per byte: QEMU 7.2's PacketSize=0x1000 gives 2048, exactly the largest
     /// read it accepts; 2049 gets `E22`). If the stub still answers `E22` (EINVAL) to a read of

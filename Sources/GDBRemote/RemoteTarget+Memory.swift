@@ -33,13 +33,15 @@ extension RemoteTarget {
         let total = buffer.count
 
         func take() -> (payload: [UInt8], tag: Chunk)? {
-            guard firstFailure == nil else { return nil }
+            // After a failure no new ranges are asked for, but follow-ups of earlier ones still
+            // are, so the first bad address found is really the first.
             var chunk: Chunk
             if queueHead < queue.count {
                 chunk = queue[queueHead]
                 queueHead += 1
                 if queueHead == queue.count { queue.removeAll(keepingCapacity: true); queueHead = 0 }
-            } else if nextOffset < total {
+                if let failure = firstFailure, chunk.offset > failure.offset { return take() }
+            } else if firstFailure == nil, nextOffset < total {
                 chunk = Chunk(offset: nextOffset, count: min(maximumReadSize, total - nextOffset))
                 nextOffset += chunk.count
             } else {

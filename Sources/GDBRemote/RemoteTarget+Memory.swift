@@ -98,15 +98,28 @@ extension RemoteTarget {
         }
     }
 
-    /// The first address in `[start, end)` that cannot be read, probing one page at a time.
+    /// The first address in `[start, end)` that cannot be read: probes a page (or
+    /// ``maximumReadSize``) at a time, then narrows the failing piece down to the byte by
+    /// bisecting on the read length (a dozen requests at most).
     private func firstUnreadable(from start: UInt64, upTo end: UInt64) throws -> UInt64? {
+        func fails(_ at: UInt64, _ n: Int) throws -> Bool {
+            let reply = try connection.request(Self.memoryRequest("m", at, n), timeout: requestTimeout)
+            return Self.errorCode(reply) != nil
+        }
         var at = start
         while at < end {
-            let pageEnd = (at | 0xFFF) &+ 1
-            let n = Int(min(pageEnd, end) - at)
-            let reply = try connection.request(Self.memoryRequest("m", at, n), timeout: requestTimeout)
-            if Self.errorCode(reply) != nil { return at }
-            at = pageEnd
+            let pieceEnd = min((at | 0xFFF) &+ 1, end, at &+ UInt64(maximumReadSize))
+            let n = Int(pieceEnd - at)
+            if try fails(at, n) {
+                // Smallest length that fails: the byte at `at + length - 1` is the first bad one.
+                var low = 1, high = n
+                while low < high {
+                    let mid = (low + high) / 2
+                    if try fails(at, mid) { high = mid } else { low = mid + 1 }
+                }
+                return at &+ UInt64(low - 1)
+            }
+            at = pieceEnd
         }
         return nil
     }

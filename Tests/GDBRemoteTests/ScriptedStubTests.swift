@@ -293,4 +293,22 @@ import Testing
         #expect(String(decoding: target.consoleOutput, as: UTF8.self) == "hello world\n")
         #expect(!target.isRunning)
     }
+
+    @Test func firstBadAddressIsExactEvenWhileReadSizeIsBeingLearned() throws {
+        // This stub serves at most 1024 bytes per read (E22 above, as QEMU would say) and has
+        // nothing from 0x1bb8 (= 0x1000 + 3000) on.
+        let stub = try ScriptedStub { s, r in
+            guard let (a, n) = ScriptedStub.parseRead(r) else { return s.reply("E01") }
+            if n > 1024 { return s.reply("E22") }
+            if a &+ UInt64(n) > 0x1bb8 { return s.reply("E14") }
+            s.reply(ScriptedStub.patternReply(r))
+        }
+        defer { stub.stop() }
+        let target = try RemoteTarget.connect(to: stub.address, timeout: .seconds(3))
+        #expect(throws: GDBRemoteError.memoryAccess(address: 0x1bb8, count: 8192, write: false, code: 0x14)) {
+            try target.readMemory(at: 0x1000, count: 8192)
+        }
+        #expect(target.maximumReadSize == 1024)
+        #expect(try target.readMemory(at: 0x1000, count: 3000) == (0x1000..<0x1bb8).map { ScriptedStub.patternByte($0) })
+    }
 }

@@ -26,8 +26,10 @@ let package = Package(
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         // Optimised even in debug builds: the property tests run its self-check after every
-        // one of ~300,000 random operations.
+        // one of ~50,000 random operations.
         .target(name: "KernelMM", path: "kernel/mm", swiftSettings: [.unsafeFlags(["-O"])]),
+        // Benchmark driver for scripts/bench-gdbremote.sh (reads guest memory, prints MiB/s).
+        .executableTarget(name: "gdbremote-bench", dependencies: ["GDBRemote"]),
         .executableTarget(name: "kmemscope", dependencies: [
             "GDBRemote", "KernelLayouts", "AllocatorModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -39,6 +41,8 @@ let package = Package(
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
+        // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelMM"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,1 +1,0 @@
-// GDBRemote: see DESIGN in README.md

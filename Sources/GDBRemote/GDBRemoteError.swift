@@ -1,0 +1,87 @@
+/// Everything that can go wrong talking to a GDB stub. Every throwing API in this module
+/// throws only this type; each case carries what a user needs to act on it (the address,
+/// the request, how long we waited) and ``description`` says it in one sentence.
+public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Nothing listens at `address` (ECONNREFUSED, or a Unix socket path with no server).
+    case connectionRefused(address: String)
+    /// Connecting to `address` failed for another reason (`errno` and its text).
+    case connectFailed(address: String, errno: Int32, reason: String)
+    /// The host name could not be resolved.
+    case addressNotFound(address: String, reason: String)
+    /// The connection to `address` was not established within `after`.
+    case connectTimedOut(address: String, after: Duration)
+    /// The stub closed the connection (or QEMU went away) while we waited for `request`.
+    /// `midPacket` is true if it closed after sending part of a packet.
+    case connectionClosed(request: String, midPacket: Bool)
+    /// No complete reply to `request` arrived within `after`.
+    case timedOut(request: String, after: Duration)
+    /// The stub's reply to `request` is not what the protocol allows.
+    case malformedReply(request: String, reply: String)
+    /// The stub's reply to `request` failed its checksum `attempts` times in a row, or the
+    /// stub rejected our packet (`-`) that many times.
+    case checksumFailure(request: String, attempts: Int)
+    /// A packet of `size` bytes is larger than `limit` (the stub's PacketSize when sending,
+    /// the decoder's maximum when receiving).
+    case packetTooLarge(request: String, size: Int, limit: Int)
+    /// The stub answered `request` with an empty packet: it does not implement it.
+    case unsupported(request: String)
+    /// The stub answered `request` with `E NN` (`code` is NN read as hex: QEMU's E22, its
+    /// decimal EINVAL, is 0x22).
+    case stubError(request: String, code: UInt8)
+    /// Memory at `address` could not be accessed. `code` is the stub's `E NN` read as hex, as
+    /// the protocol says; QEMU prints errno in decimal digits, so its EFAULT for an unmapped
+    /// address arrives as `E14` (code 0x14). `count` is the size of the access that failed.
+    case memoryAccess(address: UInt64, count: Int, write: Bool, code: UInt8)
+    /// `name` is not among the registers the target description lists.
+    case unknownRegister(name: String)
+    /// The operation needs the target stopped (or running) and it is not.
+    case wrongState(operation: String, expected: String)
+    /// The target process exited (`W`) or was killed by a signal (`X`).
+    case targetExited(status: UInt8, bySignal: Bool)
+    /// A system call on the connection failed.
+    case io(operation: String, errno: Int32, reason: String)
+
+    public var description: String {
+        switch self {
+        case .connectionRefused(let address):
+            return "connection refused by \(address): is QEMU running with -gdb on that address?"
+        case .connectFailed(let address, let errno, let reason):
+            return "cannot connect to \(address): \(reason) (errno \(errno))"
+        case .addressNotFound(let address, let reason):
+            return "cannot resolve \(address): \(reason)"
+        case .connectTimedOut(let address, let after):
+            return "no connection to \(address) within \(after)"
+        case .connectionClosed(let request, let midPacket):
+            return "the stub closed the connection \(midPacket ? "in the middle of a packet" : "") "
+                + "while waiting for the reply to '\(request)'"
+        case .timedOut(let request, let after):
+            return "no reply to '\(request)' within \(after): the stub is hung or the target is running"
+        case .malformedReply(let request, let reply):
+            return "malformed reply to '\(request)': '\(reply.prefix(120))'"
+        case .checksumFailure(let request, let attempts):
+            return "checksum failure on '\(request)' after \(attempts) attempts: the link corrupts data"
+        case .packetTooLarge(let request, let size, let limit):
+            return "packet for '\(request)' is \(size) bytes, more than the limit of \(limit)"
+        case .unsupported(let request):
+            return "the stub does not support '\(request)' (empty reply)"
+        case .stubError(let request, let code):
+            return "the stub answered '\(request)' with error E\(hex2(code))"
+        case .memoryAccess(let address, let count, let write, let code):
+            return "cannot \(write ? "write" : "read") \(count) bytes at 0x\(String(address, radix: 16)): "
+                + "E\(hex2(code))\(code == 0x14 ? " (address not mapped)" : "")"
+        case .unknownRegister(let name):
+            return "no register named '\(name)' in the target description"
+        case .wrongState(let operation, let expected):
+            return "\(operation) needs the target \(expected)"
+        case .targetExited(let status, let bySignal):
+            return bySignal ? "the target was killed by signal \(status)" : "the target exited with status \(status)"
+        case .io(let operation, let errno, let reason):
+            return "\(operation) failed: \(reason) (errno \(errno))"
+        }
+    }
+}
+
+private func hex2(_ value: UInt8) -> String {
+    let s = String(value, radix: 16)
+    return s.count == 1 ? "0" + s : s
+}

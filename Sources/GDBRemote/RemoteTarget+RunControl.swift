@@ -1,0 +1,105 @@
+/// Run control: resume, step, interrupt, wait for a stop, and breakpoints/watchpoints.
+extension RemoteTarget {
+    /// Lets the target run (`vCont;c` when the stub lists it, `c` otherwise) and returns at
+    /// once. End the run with ``waitForStop(timeout:)`` or ``interrupt(timeout:)``.
+    public func resume() throws {
+        try requireStopped("resume")
+        try connection.send(Array((vContActions.contains("c") ? "vCont;c" : "c").utf8))
+        isRunning = true
+    }
+
+    /// Waits until the running target stops and returns why.
+    ///
+    /// - Throws: ``GDBRemoteError/timedOut(request:after:)`` if it is still running after
+    ///   `timeout` (it keeps running: ``interrupt(timeout:)`` stops it), and
+    ///   ``GDBRemoteError/targetExited(status:bySignal:)`` if the process ended.
+    @discardableResult
+    public func waitForStop(timeout: Duration) throws -> StopReply {
+        guard isRunning else { throw GDBRemoteError.wrongState(operation: "wait for a stop", expected: "running") }
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            let packet: [UInt8]
+            do {
+                packet = try connection.receivePacket(timeout: max(left, .zero), waitingFor: "stop reply")
+            } catch GDBRemoteError.timedOut {
+                throw GDBRemoteError.timedOut(request: "stop reply", after: timeout)
+            }
+            if packet.first == UInt8(ascii: "O"), packet.count > 1, let text = Hex.decode(packet.dropFirst()) {
+                consoleOutput.append(contentsOf: text)
+                continue
+            }
+            if packet == Array("OK".utf8) { continue }
+            guard let stop = StopReply(packet) else {
+                throw GDBRemoteError.malformedReply(request: "stop reply", reply: String(decoding: packet, as: UTF8.self))
+            }
+            isRunning = false
+            lastStop = stop
+            switch stop.kind {
+            case .exited(let status): throw GDBRemoteError.targetExited(status: status, bySignal: false)
+            case .terminated(let signal): throw GDBRemoteError.targetExited(status: signal, bySignal: true)
+            case .signal: return stop
+            }
+        }
+    }
+
+    /// Resumes and waits for the next stop (a breakpoint, a watchpoint, an exit…).
+    ///
+    /// - Throws: ``GDBRemoteError/timedOut(request:after:)`` if nothing stops it within
+    ///   `timeout`; the target is then still running.
+    @discardableResult
+    public func continueUntilStop(timeout: Duration) throws -> StopReply {
+        try resume()
+        return try waitForStop(timeout: timeout)
+    }
+
+    /// Executes one instruction (`vCont;s:THREAD` when available, `s` otherwise) and returns
+    /// the stop reply.
+    @discardableResult
+    public func step(timeout: Duration = .seconds(5)) throws -> StopReply {
+        try requireStopped("step")
+        let request: String
+        if vContActions.contains("s") {
+            request = lastStop?.thread.map { "vCont;s:\($0)" } ?? "vCont;s"
+        } else {
+            request = "s"
+        }
+        try connection.send(Array(request.utf8))
+        isRunning = true
+        return try waitForStop(timeout: timeout)
+    }
+
+    /// Stops a running target by sending the interrupt byte (0x03) and returns its stop reply
+    /// (QEMU: `T02…`, SIGINT).
+    @discardableResult
+    public func interrupt(timeout: Duration = .seconds(5)) throws -> StopReply {
+        guard isRunning else { throw GDBRemoteError.wrongState(operation: "interrupt", expected: "running") }
+        try connection.sendRaw([0x03])
+        return try waitForStop(timeout: timeout)
+    }
+
+    /// Inserts a breakpoint or watchpoint (`Z0`…`Z4`) at `address`. `length` is the
+    /// breakpoint kind for `Z0`/`Z1` (1 on x86) or the watched length for `Z2`–`Z4`.
+    ///
+    /// - Throws: ``GDBRemoteError/unsupported(request:)`` if the stub does not offer that kind,
+    ///   ``GDBRemoteError/stubError(request:code:)`` if it refuses (e.g. out of debug registers).
+    public func setBreakpoint(at address: UInt64, kind: BreakpointKind = .software, length: Int = 1) throws {
+        try expectOK("Z\(kind.rawValue),\(String(address, radix: 16)),\(String(length, radix: 16))")
+    }
+
+    /// Removes a breakpoint or watchpoint set with ``setBreakpoint(at:kind:length:)``.
+    public func removeBreakpoint(at address: UInt64, kind: BreakpointKind = .software, length: Int = 1) throws {
+        try expectOK("z\(kind.rawValue),\(String(address, radix: 16)),\(String(length, radix: 16))")
+    }
+
+    /// Inserts a watchpoint on `length` bytes at `address` (`Z2` write, `Z3` read, `Z4` access).
+    public func setWatchpoint(at address: UInt64, length: Int, kind: BreakpointKind = .writeWatchpoint) throws {
+        precondition(kind.rawValue >= 2, "use setBreakpoint for breakpoints")
+        try setBreakpoint(at: address, kind: kind, length: length)
+    }
+
+    /// Removes a watchpoint set with ``setWatchpoint(at:length:kind:)``.
+    public func removeWatchpoint(at address: UInt64, length: Int, kind: BreakpointKind = .writeWatchpoint) throws {
+        try removeBreakpoint(at: address, kind: kind, length: length)
+    }
+}

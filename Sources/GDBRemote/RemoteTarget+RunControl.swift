@@ -4,8 +4,27 @@ extension RemoteTarget {
     /// once. End the run with ``waitForStop(timeout:)`` or ``interrupt(timeout:)``.
     public func resume() throws {
         try requireStopped("resume")
+        // If that step lands on another breakpoint, QEMU reports it again as soon as we continue.
+        _ = try stepOverCodeBreakpoint()
         try connection.send(Array((vContActions.contains("c") ? "vCont;c" : "c").utf8))
         isRunning = true
+    }
+
+    /// When the PC is at a code breakpoint this target inserted, removes it, executes one
+    /// instruction and inserts it again; returns that step's stop reply, or nil when there
+    /// was nothing to step over. The PC is the register the description types `code_ptr`.
+    func stepOverCodeBreakpoint() throws -> StopReply? {
+        guard !codeBreakpoints.isEmpty,
+              let pc = targetDescription.registers.first(where: { $0.type == "code_ptr" }),
+              case let address = try register(pc.name), let here = codeBreakpoints[address] else { return nil }
+        for b in here { try expectOK(Self.breakpointPacket("z", b.kind, address, b.length)) }
+        let stop = try singleStep(timeout: requestTimeout)
+        for b in here { try expectOK(Self.breakpointPacket("Z", b.kind, address, b.length)) }
+        return stop
+    }
+
+    static func breakpointPacket(_ op: String, _ kind: BreakpointKind, _ address: UInt64, _ length: Int) -> String {
+        "\(op)\(kind.rawValue),\(String(address, radix: 16)),\(String(length, radix: 16))"
     }
 
     /// Waits until the running target stops and returns why.
@@ -58,6 +77,11 @@ extension RemoteTarget {
     @discardableResult
     public func step(timeout: Duration = .seconds(5)) throws -> StopReply {
         try requireStopped("step")
+        if let stop = try stepOverCodeBreakpoint() { return stop }
+        return try singleStep(timeout: timeout)
+    }
+
+    func singleStep(timeout: Duration) throws -> StopReply {
         let request: String
         if vContActions.contains("s") {
             request = lastStop?.thread.map { "vCont;s:\($0)" } ?? "vCont;s"
@@ -84,12 +108,15 @@ extension RemoteTarget {
     /// - Throws: ``GDBRemoteError/unsupported(request:)`` if the stub does not offer that kind,
     ///   ``GDBRemoteError/stubError(request:code:)`` if it refuses (e.g. out of debug registers).
     public func setBreakpoint(at address: UInt64, kind: BreakpointKind = .software, length: Int = 1) throws {
-        try expectOK("Z\(kind.rawValue),\(String(address, radix: 16)),\(String(length, radix: 16))")
+        try expectOK(Self.breakpointPacket("Z", kind, address, length))
+        if kind.rawValue <= 1 { codeBreakpoints[address, default: []].append((kind, length)) }
     }
 
     /// Removes a breakpoint or watchpoint set with ``setBreakpoint(at:kind:length:)``.
     public func removeBreakpoint(at address: UInt64, kind: BreakpointKind = .software, length: Int = 1) throws {
-        try expectOK("z\(kind.rawValue),\(String(address, radix: 16)),\(String(length, radix: 16))")
+        try expectOK(Self.breakpointPacket("z", kind, address, length))
+        codeBreakpoints[address]?.removeAll { $0.kind == kind && $0.length == length }
+        if codeBreakpoints[address]?.isEmpty == true { codeBreakpoints[address] = nil }
     }
 
     /// Inserts a watchpoint on `length` bytes at `address` (`Z2` write, `Z3` read, `Z4` access).

@@ -34,6 +34,10 @@ public final class RemoteTarget {
     public var unsolicitedStop: StopReply? { connection.unsolicitedStopReply.flatMap { StopReply($0) } }
     /// True between a resume (``resume()``) and the stop reply that ends it.
     public internal(set) var isRunning = false
+    /// Code breakpoints (`Z0`/`Z1`) inserted through this target, by address: resuming from
+    /// one steps over it first, as gdb does, because QEMU reports a breakpoint again at the PC
+    /// it resumes from.
+    var codeBreakpoints: [UInt64: [(kind: BreakpointKind, length: Int)]] = [:]
     /// The actions `vCont?` listed (e.g. `c`, `C`, `s`, `S`), empty if `vCont` is unsupported.
     public private(set) var vContActions: Set<String> = []
     /// How long a request may wait for its reply. For a pipelined read or write it bounds

@@ -72,6 +72,13 @@ struct KernelDebugTests {
         let boot = try DebugBoot(append: "seed=2 ops=6000 phases=2")
         defer { boot.stop() }
         let t = boot.target
+        // With -S the kernel is not in memory yet (the PVH option ROM copies it): stop at its
+        // entry first, then write the variable.
+        let kmain = try image.symbol("kmain").address.rawValue
+        try t.setBreakpoint(at: kmain, kind: .hardware)
+        _ = try t.continueUntilStop(timeout: .seconds(30))
+        #expect(try t.register("rip") == kmain)
+        try t.removeBreakpoint(at: kmain, kind: .hardware)
         let wanted: UInt64 = 1234
         try t.writeMemory(at: stopSeq, bytes: (0..<8).map { UInt8(truncatingIfNeeded: wanted >> (8 * $0)) })
         try t.setBreakpoint(at: checkpoint)

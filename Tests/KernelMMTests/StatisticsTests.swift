@@ -33,7 +33,7 @@ struct StatisticsTests {
         #expect(byType == pa.zone(0).pointee.freePages)
         var s = StringSink()
         pa.writeZoneStatistics(to: &s)
-        #expect(s.text.contains("kmem: zone DMA    largest-order 0 frag(3) 100% frag(9) 100%"), "\(s.text)")
+        #expect(s.text.contains("kmem: zonestat DMA    largest-order 0 frag(3) 100% frag(9) 100%"), "\(s.text)")
         #expect(a.check().passed, "\(a.check().text)")
     }
 }

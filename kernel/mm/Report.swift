@@ -84,7 +84,7 @@ extension PageAllocator {
     /// pages on the per-CPU lists.
     public func writeZoneStatistics<S: TextSink>(to out: inout S) {
         for z in 0..<ZoneKind.count where zone(z).pointee.managedPages != 0 {
-            out.write("kmem: zone "); out.padded(ZoneKind(rawValue: UInt8(z))!.name, width: 7)
+            out.write("kmem: zonestat "); out.padded(ZoneKind(rawValue: UInt8(z))!.name, width: 7)
             out.write("largest-order ")
             let k = largestFreeOrder(zone: z)
             if k < 0 { out.write("none") } else { out.dec(UInt64(k)) }

@@ -6,13 +6,18 @@ import KernelSupport
 /// cache, all counted by walking the kernel's own structures.
 @_cdecl("kmem_checkpoint")
 @inline(never)
-func kmemCheckpoint(_ phase: UInt64) {
+public func kmemCheckpointBody(_ phase: UInt64) {
     guard let a = kernelAllocator else { return }
     console.write("kmem: checkpoint phase "); console.dec(phase)
     console.write(" seq "); console.dec(a.state.pointee.sequence); console.newline()
     a.writeBuddyinfo(to: &console)
     a.writeSlabinfo(to: &console)
 }
+
+/// `kmem_checkpoint` by its C name: every call goes through the C symbol, so a breakpoint
+/// there catches them all (and the linker keeps it).
+@_extern(c, "kmem_checkpoint")
+func kmemCheckpoint(_ phase: UInt64)
 
 /// Calls `kmem_checkpoint` when a debugger's `kmem_stop_seq` has been reached (once).
 func checkStopSequence(_ a: PageAllocator, phase: UInt64) {

@@ -65,12 +65,13 @@ public enum KmemError: Error {
         }
     }
 
-    /// The frame the problem is about (`Kmem.none` when it is about no frame).
+    /// The frame the problem is about (`Kmem.none` when it is about no frame, or about a heap
+    /// address).
     public var pfn: UInt64 {
         switch self {
-        case .invalidOrder, .invalidAlignment, .bootFailed, .heapNotReady: return Kmem.none
-        case .heapInvalidFree(let a), .heapDoubleFree(let a), .slabCorrupted(let a, _), .slabPoisonOverwritten(let a, _, _):
-            return a >> Kmem.pageShift  // the virtual address's page; `write` prints the address
+        case .invalidOrder, .invalidAlignment, .bootFailed, .heapNotReady, .heapInvalidFree, .heapDoubleFree,
+             .slabCorrupted, .slabPoisonOverwritten:
+            return Kmem.none  // heap errors name a virtual address, which `write` prints
         case .outsideManagedMemory(let p), .doubleFree(let p), .freeReserved(let p),
              .notBlockHead(let p), .freeSlabPage(let p): return p
         case .wrongOrder(let p, _, _), .notAllocated(let p, _), .badRefcount(let p, _),

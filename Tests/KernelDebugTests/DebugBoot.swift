@@ -9,6 +9,8 @@ final class DebugBoot {
     static var kernel: String { root.appendingPathComponent("kernel/build/kernel.elf").path }
 
     let directory: String
+    /// The gdbstub's Unix socket.
+    let socket: String
     let process: Process
     let target: RemoteTarget
 
@@ -18,7 +20,7 @@ final class DebugBoot {
         }
         directory = NSTemporaryDirectory() + "kmemscope-debug-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let socket = directory + "/gdb.sock"
+        socket = directory + "/gdb.sock"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
         process.arguments = ["-kernel", DebugBoot.kernel, "-m", memory, "-append", append, "-S",

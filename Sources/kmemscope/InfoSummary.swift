@@ -1,0 +1,60 @@
+import KernelLayouts
+
+/// What `kmemscope info` prints.
+struct InfoSummary: Encodable {
+    var elf: String
+    var buildID: String
+    var descriptorAddress: String
+    var version: UInt32
+    var pageSize: UInt64
+    var maxOrder: UInt64
+    var pageblockOrder: UInt64
+    var directMap: String
+    var frames: UInt64
+    var frameMetaSize: UInt64
+    var segments: UInt64
+    var zones: UInt64
+    var opLogCapacity: UInt64
+    var sequence: UInt64
+    var slabCaches: UInt64
+    var check: DescriptorCheck
+
+    init(info: KernelInfo, sequence: UInt64, check: DescriptorCheck, elf: String) {
+        func n(_ k: String) -> UInt64 { (try? info.number(k)) ?? 0 }
+        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+        self.elf = elf
+        buildID = info.buildID ?? ""
+        descriptorAddress = hex(info.address)
+        version = KernelInfo.version
+        pageSize = n("PAGE_SIZE")
+        maxOrder = n("MAX_ORDER")
+        pageblockOrder = n("PAGEBLOCK_ORDER")
+        directMap = hex(n("DIRECT_MAP"))
+        frames = n("FRAME_COUNT")
+        frameMetaSize = n("SIZE(FrameMeta)")
+        segments = n("SEGMENT_COUNT")
+        zones = n("ZONE_COUNT")
+        opLogCapacity = n("OPLOG_CAPACITY")
+        self.sequence = sequence
+        slabCaches = n("SLAB_CACHE_COUNT")
+        self.check = check
+    }
+
+    var text: String {
+        var lines = [
+            "kmem_info at \(descriptorAddress), version \(version); build-id \(buildID) matches \(elf)",
+            "page size \(pageSize), MAX_ORDER \(maxOrder), pageblock order \(pageblockOrder), direct map \(directMap)",
+            "\(frames) frames (FrameMeta \(frameMetaSize) bytes each), \(zones) zones, \(segments) segments, \(slabCaches) slab caches",
+            "operation log \(opLogCapacity) entries; sequence \(sequence)",
+        ]
+        if let skipped = check.skipped {
+            lines.append(skipped)
+        } else if check.mismatches.isEmpty {
+            lines.append("layouts: the kernel's \(check.agreed) measured sizes and offsets agree with DWARF")
+        } else {
+            lines.append("layouts: \(check.mismatches.count) disagree with DWARF (\(check.agreed) agree):")
+            lines += check.mismatches.map { "  " + $0 }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

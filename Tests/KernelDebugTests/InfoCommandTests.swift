@@ -1,0 +1,99 @@
+import Foundation
+import KernelLayouts
+import Testing
+
+/// `kmemscope info` end to end: the real binary, the real kernel, QEMU's real gdbstub.
+@Suite("kmemscope info")
+struct InfoCommandTests {
+    static let binary = DebugBoot.root.appendingPathComponent(".build/debug/kmemscope").path
+
+    /// Runs kmemscope with `arguments`; returns exit status, stdout and stderr.
+    static func kmemscope(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw DebugBootError("no kmemscope at \(binary): run `swift build` first")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        p.currentDirectoryURL = DebugBoot.root
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func withRunningGuest(_ body: (String) throws -> Void) throws {
+        let boot = try DebugBoot(append: "seed=1 ops=2000 phases=2")
+        defer { boot.stop() }
+        // Let it boot and finish the workload, then free the stub for kmemscope.
+        try boot.target.resume()
+        let start = Date()
+        while !boot.serial.contains("kmem: done") && Date().timeIntervalSince(start) < 60 { usleep(50_000) }
+        #expect(boot.serial.contains("kmem: done"))
+        _ = try boot.target.interrupt()
+        try boot.target.detach()
+        try body("unix:" + boot.socket)
+    }
+
+    @Test func summarisesAndChecksTheRunningGuest() throws {
+        try withRunningGuest { target in
+            let r = try Self.kmemscope(["info", "--target", target, "--elf", DebugBoot.kernel])
+            #expect(r.status == 0, "\(r.err)")
+            #expect(r.out.contains("matches \(DebugBoot.kernel)"))
+            #expect(r.out.contains("measured sizes and offsets agree with DWARF"), "\(r.out)")
+            let seq = r.out.split(separator: "\n").first { $0.hasPrefix("operation log") }?.split(separator: " ").last
+            #expect(UInt64(seq ?? "") ?? 0 > 2000)
+            let j = try Self.kmemscope(["info", "--target", target, "--elf", DebugBoot.kernel, "--json"])
+            let object = try JSONSerialization.jsonObject(with: Data(j.out.utf8)) as? [String: Any]
+            #expect(object?["pageSize"] as? Int == 4096)
+        }
+    }
+
+    @Test func refusesAnELFWithAnotherBuildID() throws {
+        let image = try KernelImage(path: DebugBoot.kernel)
+        let id = try #require(image.elf.buildID).bytes
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: DebugBoot.kernel)))
+        let at = try #require((0...(bytes.count - id.count)).first { bytes[$0..<($0 + id.count)].elementsEqual(id) })
+        bytes[at] ^= 0xFF
+        let other = NSTemporaryDirectory() + "kmemscope-other-\(getpid()).elf"
+        try Data(bytes).write(to: URL(fileURLWithPath: other))
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        try withRunningGuest { target in
+            let r = try Self.kmemscope(["info", "--target", target, "--elf", other])
+            #expect(r.status == 1)
+            #expect(r.err.contains("build-id mismatch"), "\(r.err)")
+        }
+    }
+
+    @Test func clearErrorsForBadInput() throws {
+        // nothing listening
+        let refused = try Self.kmemscope(["info", "--target", "127.0.0.1:1", "--elf", DebugBoot.kernel])
+        #expect(refused.status == 1 && refused.err.contains("cannot attach to 127.0.0.1:1"), "\(refused.err)")
+        // a malformed address
+        let bad = try Self.kmemscope(["info", "--target", "nowhere", "--elf", DebugBoot.kernel])
+        #expect(bad.status != 0 && bad.err.contains("not HOST:PORT"))
+        // an ELF without a symbol table
+        let stripped = NSTemporaryDirectory() + "kmemscope-stripped-\(getpid()).elf"
+        let strip = Process()
+        strip.executableURL = URL(fileURLWithPath: "/opt/swift/usr/bin/llvm-objcopy")
+        strip.arguments = ["--strip-all", DebugBoot.kernel, stripped]
+        try strip.run()
+        strip.waitUntilExit()
+        defer { try? FileManager.default.removeItem(atPath: stripped) }
+        let s = try Self.kmemscope(["info", "--target", "127.0.0.1:1", "--elf", stripped])
+        #expect(s.status == 1 && s.err.contains("symbol"), "\(s.err)")
+    }
+
+    @Test func aGuestThatHasNotBootedIsNamedAsSuch() throws {
+        let boot = try DebugBoot(append: "")   // halted at reset: no kernel in memory yet
+        defer { boot.stop() }
+        boot.target.close()
+        let r = try Self.kmemscope(["info", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(r.status == 1)
+        #expect(r.err.contains("has not booted this kernel yet"), "\(r.err)")
+    }
+}

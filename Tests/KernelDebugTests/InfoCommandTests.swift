@@ -97,3 +97,31 @@ struct InfoCommandTests {
         #expect(r.err.contains("has not booted this kernel yet"), "\(r.err)")
     }
 }
+
+/// `kmemscope zones` end to end: buddyinfo decoded from guest memory equals what the kernel
+/// printed by walking its own lists at its last checkpoint.
+@Suite("kmemscope zones")
+struct ZonesCommandTests {
+    @Test func buddyinfoFromGuestMemoryMatchesTheKernel() throws {
+        let boot = try DebugBoot(memory: "1G", append: "seed=4 ops=5000 phases=2")
+        defer { boot.stop() }
+        try boot.target.resume()
+        let start = Date()
+        while !boot.serial.contains("kmem: done") && Date().timeIntervalSince(start) < 60 { usleep(50_000) }
+        _ = try boot.target.interrupt()
+        try boot.target.detach()
+        let r = try InfoCommandTests.kmemscope(["zones", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(r.status == 0, "\(r.err)")
+        func buddyLines(_ s: Substring) -> [String] {
+            s.split(whereSeparator: \.isNewline).map(String.init).filter { $0.hasPrefix("Node 0, zone") }
+        }
+        // the kernel's last checkpoint; nothing allocates after it
+        let serial = boot.serial
+        let last = try #require(serial.range(of: "kmem: checkpoint phase 2", options: .backwards))
+        let kernel = buddyLines(serial[last.upperBound...])
+        #expect(kernel.count == 2)
+        #expect(buddyLines(r.out[...]) == kernel, "\(r.out)")
+        let seq = serial.split(whereSeparator: \.isNewline).first { $0.hasPrefix("kmem: done seq ") }?.split(separator: " ").last
+        #expect(r.out.hasPrefix("sequence \(seq ?? "?")"))
+    }
+}

@@ -1,1 +1,0 @@
-// AllocatorModel: see DESIGN in README.md

@@ -1,0 +1,37 @@
+/// The allocator's state as read from guest memory at one moment: plain values, no I/O.
+/// `KernelLayouts` decodes it; every view and check in this module reads it.
+public struct KernelSnapshot: Sendable {
+    /// Bytes per page.
+    public var pageSize: UInt64
+    /// Largest buddy order.
+    public var maxOrder: Int
+    /// Pageblock order.
+    public var pageblockOrder: Int
+    /// Migratetypes in use, and free-list slots per order.
+    public var migratetypes: Int
+    public var migratetypeSlots: Int
+    /// The allocator's operation sequence number when the snapshot was taken.
+    public var sequence: UInt64
+    /// The zones, by index (DMA, DMA32, Normal).
+    public var zones: [ZoneSnapshot]
+    /// All segments, in the kernel's order.
+    public var segments: [SegmentSnapshot]
+    /// Every frame's metadata, by PFN.
+    public var frames: FrameTable
+
+    public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
+                sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {
+        self.pageSize = pageSize
+        self.maxOrder = maxOrder
+        self.pageblockOrder = pageblockOrder
+        self.migratetypes = migratetypes
+        self.migratetypeSlots = migratetypeSlots
+        self.sequence = sequence
+        self.zones = zones
+        self.segments = segments
+        self.frames = frames
+    }
+
+    /// "No frame" in a list link or head.
+    public static let none: UInt64 = .max
+}

@@ -1,0 +1,108 @@
+import AllocatorModel
+
+/// Decodes the allocator's state from guest memory into a `KernelSnapshot`, using only the
+/// addresses, sizes and offsets the kernel published in `kmem_info` (so it needs no DWARF).
+/// Every count read from the guest is checked against a hard limit before it sizes a read.
+public struct SnapshotDecoder {
+    /// Most frames the kernel's direct map can cover (64 GiB of 4 KiB pages).
+    public static let maximumFrames: UInt64 = 16 << 20
+    public static let maximumSegments: UInt64 = 64
+    public static let maximumZones: UInt64 = 8
+
+    public let info: KernelInfo
+    public let memory: any GuestMemory
+
+    public init(info: KernelInfo, memory: any GuestMemory) {
+        self.info = info
+        self.memory = memory
+    }
+
+    /// Reads zones, segments and the whole FrameMeta array.
+    public func decode() throws -> KernelSnapshot {
+        let maxOrder = Int(try limited("MAX_ORDER", 63))
+        let slots = Int(try limited("MIGRATETYPE_SLOTS", 16))
+        let zoneCount = try limited("ZONE_COUNT", Self.maximumZones)
+        let segmentCount = try limited("SEGMENT_COUNT", Self.maximumSegments)
+        let frameCount = try limited("FRAME_COUNT", Self.maximumFrames)
+        let sequence = try memory.readU64(at: try info.number("SEQUENCE"))
+
+        let zoneSize = try info.size(of: "Zone")
+        let zoneBytes = try memory.read(at: try info.number("ZONES"), count: Int(zoneSize * zoneCount))
+        let names = ["DMA", "DMA32", "Normal"]
+        var zones: [ZoneSnapshot] = []
+        for z in 0..<Int(zoneCount) {
+            let r = Record(bytes: zoneBytes, base: z * Int(zoneSize), info: info, type: "Zone")
+            let pcp = Int(try info.offset(of: "Zone", "pcp"))
+            zones.append(ZoneSnapshot(
+                index: z, name: z < names.count ? names[z] : "Zone\(z)",
+                firstSegment: Int(try r.u64("firstSegment")), segmentCount: Int(try r.u32("segmentCount")),
+                startPFN: try r.u64("startPFN"), endPFN: try r.u64("endPFN"), spannedPages: try r.u64("spannedPages"),
+                presentPages: try r.u64("presentPages"), managedPages: try r.u64("managedPages"),
+                bootReservedPages: try r.u64("bootReservedPages"), reservedPages: try r.u64("reservedPages"),
+                freePages: try r.u64("freePages"), allocatedPages: try r.u64("allocatedPages"),
+                watermarkMin: try r.u64("watermarkMin"), watermarkLow: try r.u64("watermarkLow"),
+                watermarkHigh: try r.u64("watermarkHigh"),
+                lowmemReserve: try (0..<Int(zoneCount)).map { try r.u64("lowmemReserve", index: $0) },
+                pcpCount: try r.u64(at: pcp + Int(try info.offset(of: "PerCPUPages", "count"))),
+                pcpHigh: try r.u64(at: pcp + Int(try info.offset(of: "PerCPUPages", "high"))),
+                pcpBatch: try r.u64(at: pcp + Int(try info.offset(of: "PerCPUPages", "batch")))))
+        }
+
+        let segmentSize = try info.size(of: "Segment")
+        let segmentBytes = try memory.read(at: try info.number("SEGMENTS"), count: Int(segmentSize * segmentCount))
+        let lists = slots * (maxOrder + 1)
+        var segments: [SegmentSnapshot] = []
+        for i in 0..<Int(segmentCount) {
+            let r = Record(bytes: segmentBytes, base: i * Int(segmentSize), info: info, type: "Segment")
+            segments.append(SegmentSnapshot(
+                index: i, zone: Int(try r.u32("zone")), startPFN: try r.u64("startPFN"), endPFN: try r.u64("endPFN"),
+                freePages: try r.u64("freePages"), reservedPages: try r.u64("reservedPages"),
+                freeHeads: try (0..<lists).map { try r.u64("freeHeads", index: $0) },
+                freeCounts: try (0..<lists).map { try r.u64("freeCounts", index: $0) }))
+        }
+
+        let stride = try info.size(of: "FrameMeta")
+        guard stride >= 16 && stride <= 4096 else { throw SnapshotError.implausible(what: "SIZE(FrameMeta)", value: stride, limit: 4096) }
+        func o(_ f: String) throws -> Int { Int(try info.offset(of: "FrameMeta", f)) }
+        let layout = FrameTable.Layout(
+            stride: Int(stride), next: try o("next"), prev: try o("prev"), flags: try o("flags"), order: try o("order"),
+            migratetype: try o("migratetype"), zone: try o("zone"), refcount: try o("refcount"),
+            segment: try o("segment"), owner: try o("owner"), lastSeq: try o("lastSeq"))
+        guard layout.isValid else { throw SnapshotError.implausible(what: "a FrameMeta field offset", value: stride, limit: stride) }
+        let frameBytes = try memory.read(at: try info.number("FRAME_META"), count: Int(frameCount * stride))
+        return KernelSnapshot(
+            pageSize: try info.number("PAGE_SIZE"), maxOrder: maxOrder, pageblockOrder: Int(try info.number("PAGEBLOCK_ORDER")),
+            migratetypes: Int(try info.number("MIGRATETYPES")), migratetypeSlots: slots, sequence: sequence,
+            zones: zones, segments: segments, frames: FrameTable(layout: layout, bytes: frameBytes))
+    }
+
+    private func limited(_ key: String, _ limit: UInt64) throws -> UInt64 {
+        let v = try info.number(key)
+        guard v <= limit else { throw SnapshotError.implausible(what: key, value: v, limit: limit) }
+        return v
+    }
+
+    /// One structure's bytes, read by field name through the descriptor's offsets.
+    private struct Record {
+        let bytes: [UInt8]
+        let base: Int
+        let info: KernelInfo
+        let type: String
+
+        func u64(_ field: String, index: Int = 0) throws -> UInt64 {
+            try u64(at: Int(try info.offset(of: type, field)) + index * 8)
+        }
+
+        func u32(_ field: String) throws -> UInt64 {
+            let o = base + Int(try info.offset(of: type, field))
+            guard o + 4 <= bytes.count else { throw SnapshotError.implausible(what: "OFFSET(\(type).\(field))", value: UInt64(o), limit: UInt64(bytes.count)) }
+            return bytes[o..<(o + 4)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
+
+        func u64(at offset: Int) throws -> UInt64 {
+            let o = base + offset
+            guard o + 8 <= bytes.count else { throw SnapshotError.implausible(what: "an offset in \(type)", value: UInt64(o), limit: UInt64(bytes.count)) }
+            return bytes[o..<(o + 8)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
+    }
+}

@@ -18,6 +18,8 @@ public struct KernelSnapshot: Sendable {
     public var segments: [SegmentSnapshot]
     /// Every frame's metadata, by PFN.
     public var frames: FrameTable
+    /// The `FrameMeta.flags` bits, as the kernel published them.
+    public var flags = FlagBits()
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {
@@ -30,6 +32,19 @@ public struct KernelSnapshot: Sendable {
         self.zones = zones
         self.segments = segments
         self.frames = frames
+    }
+
+    /// The flag bits the checks read.
+    public struct FlagBits: Sendable, Equatable {
+        public var free: UInt32 = 1 << 0
+        public var allocated: UInt32 = 1 << 1
+        public var reserved: UInt32 = 1 << 2
+        public var slab: UInt32 = 1 << 5
+        public var head: UInt32 = 1 << 10
+        public var pcp: UInt32 = 1 << 11
+        public init() {}
+        /// The mutually exclusive state bits.
+        public var states: UInt32 { free | allocated | reserved | pcp }
     }
 
     /// "No frame" in a list link or head.

@@ -21,6 +21,9 @@ public struct ZoneSnapshot: Sendable, Equatable {
     public var pcpCount: UInt64
     public var pcpHigh: UInt64
     public var pcpBatch: UInt64
+    /// Per-CPU list heads and counts, one per migratetype slot.
+    public var pcpHeads: [UInt64] = []
+    public var pcpCounts: [UInt64] = []
 
     public init(index: Int, name: String, firstSegment: Int, segmentCount: Int, startPFN: UInt64, endPFN: UInt64,
                 spannedPages: UInt64, presentPages: UInt64, managedPages: UInt64, bootReservedPages: UInt64,

@@ -46,6 +46,10 @@ public struct SnapshotDecoder {
                 pcpCount: try r.u64(at: pcp + Int(try info.offset(of: "PerCPUPages", "count"))),
                 pcpHigh: try r.u64(at: pcp + Int(try info.offset(of: "PerCPUPages", "high"))),
                 pcpBatch: try r.u64(at: pcp + Int(try info.offset(of: "PerCPUPages", "batch")))))
+            let heads = pcp + Int(try info.offset(of: "PerCPUPages", "heads"))
+            let counts = pcp + Int(try info.offset(of: "PerCPUPages", "counts"))
+            zones[z].pcpHeads = try (0..<slots).map { try r.u64(at: heads + 8 * $0) }
+            zones[z].pcpCounts = try (0..<slots).map { try r.u64(at: counts + 8 * $0) }
         }
 
         let segmentSize = try info.size(of: "Segment")
@@ -70,10 +74,19 @@ public struct SnapshotDecoder {
             segment: try o("segment"), owner: try o("owner"), lastSeq: try o("lastSeq"))
         guard layout.isValid else { throw SnapshotError.implausible(what: "a FrameMeta field offset", value: stride, limit: stride) }
         let frameBytes = try memory.read(at: try info.number("FRAME_META"), count: Int(frameCount * stride))
-        return KernelSnapshot(
+        var flags = KernelSnapshot.FlagBits()
+        flags.free = UInt32(truncatingIfNeeded: try info.number("FLAG(free)"))
+        flags.allocated = UInt32(truncatingIfNeeded: try info.number("FLAG(allocated)"))
+        flags.reserved = UInt32(truncatingIfNeeded: try info.number("FLAG(reserved)"))
+        flags.slab = UInt32(truncatingIfNeeded: try info.number("FLAG(slab)"))
+        flags.head = UInt32(truncatingIfNeeded: try info.number("FLAG(head)"))
+        flags.pcp = UInt32(truncatingIfNeeded: try info.number("FLAG(pcp)"))
+        var snapshot = KernelSnapshot(
             pageSize: try info.number("PAGE_SIZE"), maxOrder: maxOrder, pageblockOrder: Int(try info.number("PAGEBLOCK_ORDER")),
             migratetypes: Int(try info.number("MIGRATETYPES")), migratetypeSlots: slots, sequence: sequence,
             zones: zones, segments: segments, frames: FrameTable(layout: layout, bytes: frameBytes))
+        snapshot.flags = flags
+        return snapshot
     }
 
     private func limited(_ key: String, _ limit: UInt64) throws -> UInt64 {

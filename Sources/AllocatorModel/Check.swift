@@ -1,0 +1,61 @@
+/// The invariants `Verifier` checks, each with a stable name the CLI prints and accepts.
+/// They restate the allocator contract (kernel/README.md) independently of the kernel's own
+/// self-check, from a snapshot.
+public enum Check: String, CaseIterable, Sendable, Codable {
+    case tiling = "tiling"
+    case blockAlignment = "block-alignment"
+    case interiorHead = "interior-head"
+    case refcount = "refcount"
+    case freeListLinks = "free-list-links"
+    case freeListEntry = "free-list-entry"
+    case freeListMembership = "free-list-membership"
+    case unusedList = "unused-list"
+    case coalescible = "coalescible-buddies"
+    case counters = "counters"
+    case perCPU = "pcp-lists"
+
+    /// One line on what the check asserts.
+    public var summary: String {
+        switch self {
+        case .tiling: return "every managed frame is in exactly one free, allocated, reserved or per-CPU-cached state, inside a block of its segment"
+        case .blockAlignment: return "every block head is aligned to its order and the block fits its segment"
+        case .interiorHead: return "no frame inside a block carries the head flag"
+        case .refcount: return "allocated heads have refcount 1, every other frame 0"
+        case .freeListLinks: return "free-list links stay in the segment, point back (prev), and end (no cycle)"
+        case .freeListEntry: return "every free-list node is a free head of the list's order and migratetype"
+        case .freeListMembership: return "every free block is on exactly one list"
+        case .unusedList: return "lists of unused migratetype slots are empty"
+        case .coalescible: return "no free block has a free buddy of the same order in its segment"
+        case .counters: return "segment and zone counters and list counts equal what the lists and frames say"
+        case .perCPU: return "per-CPU lists hold cached frames of their zone, linked both ways, matching their counts"
+        }
+    }
+}
+
+/// One broken invariant: which, where, what was expected and what was found.
+public struct Violation: Sendable, Equatable, Codable {
+    public var check: Check
+    public var zone: String?
+    public var segment: Int?
+    public var pfn: UInt64?
+    public var expected: String
+    public var found: String
+
+    public init(_ check: Check, zone: String? = nil, segment: Int? = nil, pfn: UInt64? = nil, expected: String, found: String) {
+        self.check = check
+        self.zone = zone
+        self.segment = segment
+        self.pfn = pfn
+        self.expected = expected
+        self.found = found
+    }
+
+    /// `check [zone Z] [segment S] [pfn 0x…]: expected …, found …`
+    public var text: String {
+        var where_ = ""
+        if let zone { where_ += " zone \(zone)" }
+        if let segment { where_ += " segment \(segment)" }
+        if let pfn { where_ += " pfn 0x\(String(pfn, radix: 16))" }
+        return "\(check.rawValue)\(where_): expected \(expected), found \(found)"
+    }
+}

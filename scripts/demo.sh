@@ -33,3 +33,7 @@ grep -q "kmem: done" "$tmp/serial.txt" || { echo "== the workload did not finish
 grep -E "^kmem: (checkpoint|workload:|done|self-check)" "$tmp/serial.txt" | sed 's/\r$//'
 echo "== kmemscope info --target unix:$tmp/gdb.sock =="
 "$(swift build --show-bin-path)/kmemscope" info --target "unix:$tmp/gdb.sock" --elf kernel/build/kernel.elf
+echo "== kmemscope zones: zones and buddyinfo decoded from guest memory =="
+"$(swift build --show-bin-path)/kmemscope" zones --target "unix:$tmp/gdb.sock" --elf kernel/build/kernel.elf
+echo "== kmemscope verify: the allocator contract, checked from guest memory =="
+"$(swift build --show-bin-path)/kmemscope" verify --target "unix:$tmp/gdb.sock" --elf kernel/build/kernel.elf

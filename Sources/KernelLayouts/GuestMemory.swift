@@ -8,6 +8,6 @@ public protocol GuestMemory {
 extension GuestMemory {
     /// Reads a little-endian 64-bit value.
     public func readU64(at address: UInt64) throws -> UInt64 {
-        try read(at: address, count: 8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        littleEndian(try read(at: address, count: 8)[...])
     }
 }

@@ -18,11 +18,10 @@ public struct KernelInfo: Sendable {
 
     /// Parses a descriptor from its header and text.
     public init(address: UInt64, header: [UInt8], text: [UInt8]) throws(KernelInfoError) {
-        func le(_ b: ArraySlice<UInt8>) -> UInt64 { b.reversed().reduce(0) { $0 << 8 | UInt64($1) } }
         guard header.count >= 16 else { throw .badSize(size: 0, limit: Self.capacity) }
-        let magic = le(header[0..<8])
+        let magic = littleEndian(header[0..<8])
         guard magic == Self.magic else { throw .badMagic(address: address, found: magic) }
-        let version = UInt32(le(header[8..<12]))
+        let version = UInt32(littleEndian(header[8..<12]))
         guard version == Self.version else { throw .unsupportedVersion(found: version, supported: Self.version) }
         var entries: [(key: String, value: String)] = []
         for line in text.split(separator: UInt8(ascii: "\n")) {
@@ -40,10 +39,9 @@ public struct KernelInfo: Sendable {
     /// Reads and parses the descriptor at `address` (the `kmem_info` symbol) in guest memory.
     public static func read(from memory: some GuestMemory, at address: UInt64) throws -> KernelInfo {
         let header = try memory.read(at: address, count: 16)
-        func le(_ b: ArraySlice<UInt8>) -> UInt64 { b.reversed().reduce(0) { $0 << 8 | UInt64($1) } }
-        let magic = le(header[0..<8])
+        let magic = littleEndian(header[0..<8])
         guard magic == Self.magic else { throw KernelInfoError.badMagic(address: address, found: magic) }
-        let size = UInt32(le(header[12..<16]))
+        let size = UInt32(littleEndian(header[12..<16]))
         guard size > 0, Int(size) <= Self.capacity - 16 else {
             throw KernelInfoError.badSize(size: size, limit: Self.capacity - 16)
         }

@@ -109,13 +109,13 @@ public struct SnapshotDecoder {
         func u32(_ field: String) throws -> UInt64 {
             let o = base + Int(try info.offset(of: type, field))
             guard o + 4 <= bytes.count else { throw SnapshotError.implausible(what: "OFFSET(\(type).\(field))", value: UInt64(o), limit: UInt64(bytes.count)) }
-            return bytes[o..<(o + 4)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+            return littleEndian(bytes[o..<(o + 4)])
         }
 
         func u64(at offset: Int) throws -> UInt64 {
             let o = base + offset
             guard o + 8 <= bytes.count else { throw SnapshotError.implausible(what: "an offset in \(type)", value: UInt64(o), limit: UInt64(bytes.count)) }
-            return bytes[o..<(o + 8)].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+            return littleEndian(bytes[o..<(o + 8)])
         }
     }
 }

@@ -39,12 +39,19 @@ final class DebugBoot {
             }
             usleep(20_000)
         }
-        do {
-            target = try RemoteTarget.connect(to: .unix(socket))
-        } catch {
-            DebugBoot.kill(process)
-            throw error
+        // The socket file appears at bind(), a moment before listen(): retry a refused connect.
+        var connected: RemoteTarget?
+        while connected == nil {
+            do {
+                connected = try RemoteTarget.connect(to: .unix(socket))
+            } catch GDBRemoteError.connectionRefused where Date().timeIntervalSince(start) < 20 {
+                usleep(50_000)
+            } catch {
+                DebugBoot.kill(process)
+                throw error
+            }
         }
+        target = connected!
     }
 
     /// What the kernel printed so far.

@@ -13,6 +13,9 @@ public enum Check: String, CaseIterable, Sendable, Codable {
     case coalescible = "coalescible-buddies"
     case counters = "counters"
     case perCPU = "pcp-lists"
+    case parity = "parity-bitmap"
+    case allocBitmap = "alloc-bitmap"
+    case pageblockTags = "pageblock-tags"
 
     /// One line on what the check asserts.
     public var summary: String {
@@ -28,6 +31,9 @@ public enum Check: String, CaseIterable, Sendable, Codable {
         case .coalescible: return "no free block has a free buddy of the same order in its segment"
         case .counters: return "segment and zone counters and list counts equal what the lists and frames say"
         case .perCPU: return "per-CPU lists hold cached frames of their zone, linked both ways, matching their counts"
+        case .parity: return "each parity bit equals (left buddy is a free head) XOR (right buddy is a free head)"
+        case .allocBitmap: return "the allocation bitmap is 1 exactly for allocated and reserved frames"
+        case .pageblockTags: return "pageblock tags are valid migratetypes and every free block's pageblocks carry its migratetype"
         }
     }
 }

@@ -15,6 +15,7 @@ public struct Verifier {
         for seg in snapshot.segments {
             let tiled = tile(seg, &report)
             checkLists(seg, tiled, &report)
+            checkBitmaps(seg, tiled, &report)
             if seg.zone < zoneTotals.count { zoneTotals[seg.zone].add(tiled) }
             report.framesChecked += seg.pageCount
         }
@@ -29,6 +30,10 @@ public struct Verifier {
         var allocatedPages: UInt64 = 0
         var reservedPages: UInt64 = 0
         var cachedFrames: Set<UInt64> = []
+        /// Frames in use (allocated or reserved), for the allocation bitmap.
+        var inUse: Set<UInt64> = []
+        /// Migratetype of each free head.
+        var freeMigratetypes: [UInt64: UInt8] = [:]
 
         mutating func add(_ t: Tiled) {
             freePages += t.freePages
@@ -68,7 +73,7 @@ public struct Verifier {
             if state == f.pcp || state == f.reserved {
                 if m.flags & f.head != 0 { fail(.interiorHead, p, "no head flag on a single frame", "head") }
                 if m.refcount != 0 { fail(.refcount, p, "0", "\(m.refcount)") }
-                if state == f.pcp { t.cachedFrames.insert(p) } else { t.reservedPages += 1 }
+                if state == f.pcp { t.cachedFrames.insert(p) } else { t.reservedPages += 1; t.inUse.insert(p) }
                 p += 1
                 continue
             }
@@ -102,15 +107,17 @@ public struct Verifier {
             if isFree {
                 if m.refcount != 0 { fail(.refcount, p, "0", "\(m.refcount)") }
                 t.freeHeads[p] = UInt8(k)
+                t.freeMigratetypes[p] = m.migratetype
                 t.freePages += end - p
             } else {
                 if m.refcount != 1 { fail(.refcount, p, "1", "\(m.refcount)") }
                 t.allocatedPages += end - p
+                t.inUse.formUnion(p..<end)
             }
             p = end
         }
         // coalescing: no free block has a free buddy of the same order
-        for (head, k) in t.freeHeads where Int(k) < snapshot.maxOrder {
+        for (head, k) in t.freeHeads.sorted(by: { $0.key < $1.key }) where Int(k) < snapshot.maxOrder {
             let buddy = head ^ (UInt64(1) << UInt64(k))
             if head < buddy, t.freeHeads[buddy] == k {
                 fail(.coalescible, head, "its order-\(k) buddy \(hex(buddy)) not free", "both free")
@@ -165,7 +172,7 @@ public struct Verifier {
                 }
             }
         }
-        for (head, k) in t.freeHeads where listed[head] != k {
+        for (head, k) in t.freeHeads.sorted(by: { $0.key < $1.key }) where listed[head] != k {
             fail(.freeListMembership, head, "the order-\(k) free block on its list", listed[head] == nil ? "on no list" : "listed as order \(listed[head]!)")
         }
         if seg.freePages != t.freePages { fail(.counters, nil, "segment free pages \(t.freePages) (tiled)", "\(seg.freePages)") }

@@ -58,11 +58,13 @@ public struct SnapshotDecoder {
         var segments: [SegmentSnapshot] = []
         for i in 0..<Int(segmentCount) {
             let r = Record(bytes: segmentBytes, base: i * Int(segmentSize), info: info, type: "Segment")
-            segments.append(SegmentSnapshot(
+            var seg = SegmentSnapshot(
                 index: i, zone: Int(try r.u32("zone")), startPFN: try r.u64("startPFN"), endPFN: try r.u64("endPFN"),
                 freePages: try r.u64("freePages"), reservedPages: try r.u64("reservedPages"),
                 freeHeads: try (0..<lists).map { try r.u64("freeHeads", index: $0) },
-                freeCounts: try (0..<lists).map { try r.u64("freeCounts", index: $0) }))
+                freeCounts: try (0..<lists).map { try r.u64("freeCounts", index: $0) })
+            try readBitmaps(&seg, r, maxOrder: maxOrder, frameCount: frameCount)
+            segments.append(seg)
         }
 
         let stride = try info.size(of: "FrameMeta")
@@ -87,6 +89,29 @@ public struct SnapshotDecoder {
             zones: zones, segments: segments, frames: FrameTable(layout: layout, bytes: frameBytes))
         snapshot.flags = flags
         return snapshot
+    }
+
+    /// Reads a segment's parity bitmaps, allocation bitmap and pageblock tags.
+    private func readBitmaps(_ seg: inout SegmentSnapshot, _ r: Record, maxOrder: Int, frameCount: UInt64) throws {
+        guard seg.startPFN < seg.endPFN, seg.endPFN <= frameCount else {
+            throw SnapshotError.implausible(what: "segment \(seg.index)'s end PFN", value: seg.endPFN, limit: frameCount)
+        }
+        func words(_ address: UInt64, bits: UInt64) throws -> [UInt64] {
+            let bytes = try memory.read(at: address, count: Int((bits + 63) / 64 * 8))
+            return stride(from: 0, to: bytes.count, by: 8).map { littleEndian(bytes[$0..<($0 + 8)]) }
+        }
+        for k in 0...maxOrder {
+            let shift = UInt64(k + 1)
+            let bits = ((seg.endPFN - 1) >> shift) - (seg.startPFN >> shift) + 1
+            seg.parity.append(try words(try r.u64("parityBitmaps", index: k), bits: bits))
+        }
+        seg.allocBitmap = try words(try r.u64("allocBitmap"), bits: seg.pageCount)
+        seg.firstPageblock = try r.u64("firstPageblock")
+        let blocks = try r.u64("pageblockCount")
+        guard blocks <= seg.pageCount + 1 else {
+            throw SnapshotError.implausible(what: "segment \(seg.index)'s pageblock count", value: blocks, limit: seg.pageCount + 1)
+        }
+        seg.pageblockTags = try memory.read(at: try r.u64("pageblockTags"), count: Int(blocks))
     }
 
     private func limited(_ key: String, _ limit: UInt64) throws -> UInt64 {

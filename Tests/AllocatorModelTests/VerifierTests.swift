@@ -94,3 +94,37 @@ struct VerifierTests {
         #expect(r.text.contains("free-list-links zone DMA segment 0 pfn 0x0: expected a link inside the segment"), "\(r.text)")
     }
 }
+
+@Suite("Verifier: bitmaps and tags")
+struct BitmapVerifierTests {
+    /// The hand-made segment with correct bitmaps: free heads 0 (order 3) and 8 (order 2),
+    /// frames 12-15 allocated, everything in migratetype-1 pageblocks (order 2 = 4 frames).
+    static func snapshot(parityFlip: (order: Int, bit: Int)? = nil, allocFlip: Int? = nil, tag: UInt8 = 1) -> KernelSnapshot {
+        var s = VerifierTests.snapshot()
+        var seg = s.segments[0]
+        seg.parity = [[0], [0], [0], [0]]
+        seg.parity[2][0] = 1 << 1     // order-2 pair (8, 12): 8 free, 12 not
+        seg.parity[3][0] = 1 << 0     // order-3 pair (0, 8): 0 free at order 3, 8 is not order 3
+        if let f = parityFlip { seg.parity[f.order][0] ^= 1 << UInt64(f.bit) }
+        seg.allocBitmap = [0xF000]
+        if let a = allocFlip { seg.allocBitmap[0] ^= 1 << UInt64(a) }
+        seg.pageblockTags = [1, 1, tag, 1]
+        seg.firstPageblock = 0
+        s.segments[0] = seg
+        return s
+    }
+
+    @Test func correctBitmapsPass() {
+        let r = Verifier(Self.snapshot()).run()
+        #expect(r.passed, "\(r.text)")
+    }
+
+    @Test func eachFlipIsFound() {
+        let parity = Verifier(Self.snapshot(parityFlip: (2, 1))).run()
+        #expect(parity.failedChecks == [.parity])
+        #expect(parity.violations[0].expected.contains("0x8/0xc"))
+        #expect(Verifier(Self.snapshot(allocFlip: 3)).run().failedChecks == [.allocBitmap])
+        #expect(Verifier(Self.snapshot(tag: 0)).run().failedChecks == [.pageblockTags], "frames 8-11 are free movable")
+        #expect(Verifier(Self.snapshot(tag: 9)).run().failedChecks == [.pageblockTags])
+    }
+}

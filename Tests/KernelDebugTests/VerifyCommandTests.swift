@@ -28,13 +28,14 @@ struct VerifyCommandTests {
     @Test func cleanGuestPasses() throws {
         let r = try #require(Self.cleanRun)
         #expect(r.status == 0, "\(r.out)")
-        #expect(r.out.contains("verify: 11 checks over") && r.out.contains("all passed"))
+        #expect(r.out.contains("verify: 14 checks over") && r.out.contains("all passed"))
     }
 
     static let faults: [(String, String)] = [
         ("double-free", "free-list-links"), ("broken-link", "free-list-links"), ("list-cycle", "free-list-links"),
         ("wrong-order", "free-list-entry"), ("counter-drift", "counters"), ("lost-block", "free-list-membership"),
-        ("overlap", "tiling"), ("refcount", "refcount"),
+        ("overlap", "tiling"), ("refcount", "refcount"), ("parity-flip", "parity-bitmap"),
+        ("alloc-bitmap-flip", "alloc-bitmap"), ("pageblock-tag", "pageblock-tags"),
     ]
 
     @Test(arguments: VerifyCommandTests.faults)

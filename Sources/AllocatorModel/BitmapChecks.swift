@@ -1,0 +1,60 @@
+/// Parity bitmaps, the allocation bitmap and pageblock tags against the tiling of a segment.
+extension Verifier {
+    func checkBitmaps(_ seg: SegmentSnapshot, _ t: Tiled, _ r: inout VerifyReport) {
+        let zone = zoneName(seg.zone)
+        func fail(_ c: Check, _ p: UInt64, _ e: String, _ found: String) {
+            r.add(Violation(c, zone: zone, segment: seg.index, pfn: p, expected: e, found: found))
+        }
+        func bit(_ words: [UInt64], _ i: UInt64) -> Bool? {
+            let w = Int(i >> 6)
+            return w < words.count ? words[w] & (1 << (i & 63)) != 0 : nil
+        }
+        func freeHead(_ p: UInt64, _ k: Int) -> Bool { t.freeHeads[p] == UInt8(k) }
+
+        // parity: one bit per buddy pair of each order
+        for (k, words) in seg.parity.enumerated() where k <= snapshot.maxOrder {
+            let shift = UInt64(k + 1)
+            var pair = seg.startPFN >> shift
+            while pair <= (seg.endPFN - 1) >> shift {
+                let left = pair << shift
+                let want = freeHead(left, k) != freeHead(left + (1 << UInt64(k)), k)
+                let have = bit(words, pair - (seg.startPFN >> shift))
+                if have != want {
+                    let right = left + (1 << UInt64(k))
+                    fail(.parity, left, "bit \(want ? 1 : 0) for the order-\(k) pair 0x\(String(left, radix: 16))/0x\(String(right, radix: 16))",
+                         have.map { $0 ? "1" : "0" } ?? "no bit (bitmap too short)")
+                }
+                pair += 1
+            }
+        }
+        // allocation bitmap: 1 exactly for frames in use
+        if !seg.allocBitmap.isEmpty {
+            var p = seg.startPFN
+            while p < seg.endPFN {
+                let want = t.inUse.contains(p)
+                let have = bit(seg.allocBitmap, p - seg.startPFN)
+                if have != want { fail(.allocBitmap, p, want ? "1 (in use)" : "0 (free or cached)", have.map { $0 ? "1" : "0" } ?? "no bit") }
+                p += 1
+            }
+        }
+        // pageblock tags: valid, and free blocks agree with them
+        if !seg.pageblockTags.isEmpty {
+            for (i, tag) in seg.pageblockTags.enumerated() where Int(tag) >= snapshot.migratetypes {
+                fail(.pageblockTags, (seg.firstPageblock + UInt64(i)) << UInt64(snapshot.pageblockOrder),
+                     "a migratetype below \(snapshot.migratetypes)", "\(tag)")
+            }
+            for (head, k) in t.freeHeads.sorted(by: { $0.key < $1.key }) {
+                guard let mt = t.freeMigratetypes[head] else { continue }
+                var p = head
+                let end = min(head + (UInt64(1) << UInt64(k)), seg.endPFN)
+                while p < end {
+                    let index = Int((p >> UInt64(snapshot.pageblockOrder)) - seg.firstPageblock)
+                    if index >= 0 && index < seg.pageblockTags.count && seg.pageblockTags[index] != mt {
+                        fail(.pageblockTags, head, "the pageblock of this migratetype-\(mt) free block tagged \(mt)", "tag \(seg.pageblockTags[index])")
+                    }
+                    p = ((p >> UInt64(snapshot.pageblockOrder)) + 1) << UInt64(snapshot.pageblockOrder)
+                }
+            }
+        }
+    }
+}

@@ -16,6 +16,8 @@ public enum Check: String, CaseIterable, Sendable, Codable {
     case parity = "parity-bitmap"
     case allocBitmap = "alloc-bitmap"
     case pageblockTags = "pageblock-tags"
+    case slabStructure = "slab-structure"
+    case slabPoison = "slab-poison"
 
     /// One line on what the check asserts.
     public var summary: String {
@@ -34,6 +36,8 @@ public enum Check: String, CaseIterable, Sendable, Codable {
         case .parity: return "each parity bit equals (left buddy is a free head) XOR (right buddy is a free head)"
         case .allocBitmap: return "the allocation bitmap is 1 exactly for allocated and reserved frames"
         case .pageblockTags: return "pageblock tags are valid migratetypes and every free block's pageblocks carry its migratetype"
+        case .slabStructure: return "slab lists hold SLAB pages of their cache; in-page free lists stay in their slab, end, and match the counters"
+        case .slabPoison: return "free slab objects still hold the poison after their link (no write after free)"
         }
     }
 }
@@ -42,24 +46,29 @@ public enum Check: String, CaseIterable, Sendable, Codable {
 public struct Violation: Sendable, Equatable, Codable {
     public var check: Check
     public var zone: String?
+    /// The slab cache, for heap checks.
+    public var cache: String?
     public var segment: Int?
     public var pfn: UInt64?
     public var expected: String
     public var found: String
 
-    public init(_ check: Check, zone: String? = nil, segment: Int? = nil, pfn: UInt64? = nil, expected: String, found: String) {
+    public init(_ check: Check, zone: String? = nil, cache: String? = nil, segment: Int? = nil, pfn: UInt64? = nil,
+                expected: String, found: String) {
         self.check = check
         self.zone = zone
+        self.cache = cache
         self.segment = segment
         self.pfn = pfn
         self.expected = expected
         self.found = found
     }
 
-    /// `check [zone Z] [segment S] [pfn 0x…]: expected …, found …`
+    /// `check [zone Z] [cache C] [segment S] [pfn 0x…]: expected …, found …`
     public var text: String {
         var where_ = ""
         if let zone { where_ += " zone \(zone)" }
+        if let cache { where_ += " cache \(cache)" }
         if let segment { where_ += " segment \(segment)" }
         if let pfn { where_ += " pfn 0x\(String(pfn, radix: 16))" }
         return "\(check.rawValue)\(where_): expected \(expected), found \(found)"

@@ -6,6 +6,8 @@ public struct FrameTable: Sendable {
         public var stride: Int
         public var next: Int, prev: Int, flags: Int, order: Int, migratetype: Int, zone: Int
         public var refcount: Int, segment: Int, owner: Int, lastSeq: Int
+        /// Slab words (address of the first free object; in use | objects << 32), -1 when absent.
+        public var slabFree = -1, slabInfo = -1
 
         public init(stride: Int, next: Int, prev: Int, flags: Int, order: Int, migratetype: Int, zone: Int,
                     refcount: Int, segment: Int, owner: Int, lastSeq: Int) {
@@ -28,6 +30,7 @@ public struct FrameTable: Sendable {
                 && [flags, refcount].allSatisfy { $0 >= 0 && $0 + 4 <= stride }
                 && segment >= 0 && segment + 2 <= stride
                 && [order, migratetype, zone].allSatisfy { $0 >= 0 && $0 < stride }
+                && [slabFree, slabInfo].allSatisfy { $0 == -1 || ($0 >= 0 && $0 + 8 <= stride) }
         }
     }
 
@@ -55,7 +58,8 @@ public struct FrameTable: Sendable {
             func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: p.loadUnaligned(fromByteOffset: base + o, as: UInt16.self)) }
             return FrameRecord(next: u64(l.next), prev: u64(l.prev), flags: u32(l.flags), order: p[base + l.order],
                                migratetype: p[base + l.migratetype], zone: p[base + l.zone], refcount: u32(l.refcount),
-                               segment: u16(l.segment), owner: u64(l.owner), lastSeq: u64(l.lastSeq))
+                               segment: u16(l.segment), owner: u64(l.owner), lastSeq: u64(l.lastSeq),
+                               slabFree: l.slabFree < 0 ? 0 : u64(l.slabFree), slabInfo: l.slabInfo < 0 ? 0 : u64(l.slabInfo))
         }
     }
 }
@@ -72,4 +76,6 @@ public struct FrameRecord: Sendable, Equatable {
     public var segment: UInt16
     public var owner: UInt64
     public var lastSeq: UInt64
+    public var slabFree: UInt64 = 0
+    public var slabInfo: UInt64 = 0
 }

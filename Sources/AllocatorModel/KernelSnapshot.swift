@@ -20,6 +20,8 @@ public struct KernelSnapshot: Sendable {
     public var frames: FrameTable
     /// The `FrameMeta.flags` bits, as the kernel published them.
     public var flags = FlagBits()
+    /// The slab heap, when it was read.
+    public var heap: HeapSnapshot?
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {

@@ -12,14 +12,17 @@ public struct Verifier {
     public func run() -> VerifyReport {
         var report = VerifyReport(keepPerCheck: keepPerCheck)
         var zoneTotals = [Tiled](repeating: Tiled(), count: snapshot.zones.count)
+        var slabHeads: Set<UInt64> = []
         for seg in snapshot.segments {
             let tiled = tile(seg, &report)
+            slabHeads.formUnion(tiled.slabHeads)
             checkLists(seg, tiled, &report)
             checkBitmaps(seg, tiled, &report)
             if seg.zone < zoneTotals.count { zoneTotals[seg.zone].add(tiled) }
             report.framesChecked += seg.pageCount
         }
         for z in snapshot.zones { checkZone(z, zoneTotals[z.index], &report) }
+        checkHeap(&report, slabHeads: slabHeads)
         return report
     }
 
@@ -34,6 +37,8 @@ public struct Verifier {
         var inUse: Set<UInt64> = []
         /// Migratetype of each free head.
         var freeMigratetypes: [UInt64: UInt8] = [:]
+        /// Allocated heads flagged SLAB.
+        var slabHeads: Set<UInt64> = []
 
         mutating func add(_ t: Tiled) {
             freePages += t.freePages
@@ -111,6 +116,7 @@ public struct Verifier {
                 t.freePages += end - p
             } else {
                 if m.refcount != 1 { fail(.refcount, p, "1", "\(m.refcount)") }
+                if m.flags & f.slab != 0 { t.slabHeads.insert(p) }
                 t.allocatedPages += end - p
                 t.inUse.formUnion(p..<end)
             }

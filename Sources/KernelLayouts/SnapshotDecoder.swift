@@ -70,10 +70,12 @@ public struct SnapshotDecoder {
         let stride = try info.size(of: "FrameMeta")
         guard stride >= 16 && stride <= 4096 else { throw SnapshotError.implausible(what: "SIZE(FrameMeta)", value: stride, limit: 4096) }
         func o(_ f: String) throws -> Int { Int(try info.offset(of: "FrameMeta", f)) }
-        let layout = FrameTable.Layout(
+        var layout = FrameTable.Layout(
             stride: Int(stride), next: try o("next"), prev: try o("prev"), flags: try o("flags"), order: try o("order"),
             migratetype: try o("migratetype"), zone: try o("zone"), refcount: try o("refcount"),
             segment: try o("segment"), owner: try o("owner"), lastSeq: try o("lastSeq"))
+        layout.slabFree = try o("slabFree")
+        layout.slabInfo = try o("slabInfo")
         guard layout.isValid else { throw SnapshotError.implausible(what: "a FrameMeta field offset", value: stride, limit: stride) }
         let frameBytes = try memory.read(at: try info.number("FRAME_META"), count: Int(frameCount * stride))
         var flags = KernelSnapshot.FlagBits()
@@ -88,7 +90,39 @@ public struct SnapshotDecoder {
             migratetypes: Int(try info.number("MIGRATETYPES")), migratetypeSlots: slots, sequence: sequence,
             zones: zones, segments: segments, frames: FrameTable(layout: layout, bytes: frameBytes))
         snapshot.flags = flags
+        snapshot.heap = try decodeHeap(snapshot.frames, pageSize: snapshot.pageSize)
         return snapshot
+    }
+
+    /// Most slab pages read (each is one page of guest memory).
+    public static let maximumSlabPages = 1 << 16
+
+    /// The slab caches and the contents of every slab page on their lists.
+    func decodeHeap(_ frames: FrameTable, pageSize: UInt64) throws -> HeapSnapshot {
+        let count = try limited("SLAB_CACHE_COUNT", 64)
+        let size = try info.size(of: "SlabCache")
+        let bytes = try memory.read(at: try info.number("SLAB_CACHES"), count: Int(size * count))
+        var caches: [HeapSnapshot.Cache] = []
+        for i in 0..<Int(count) {
+            let r = Record(bytes: bytes, base: i * Int(size), info: info, type: "SlabCache")
+            caches.append(HeapSnapshot.Cache(
+                index: i, objectSize: try r.u64("objectSize"), objectsPerSlab: try r.u64("objectsPerSlab"),
+                partialHead: try r.u64("partialHead"), fullHead: try r.u64("fullHead"),
+                partialSlabs: try r.u64("partialSlabs"), fullSlabs: try r.u64("fullSlabs"), inUse: try r.u64("inUse")))
+        }
+        let directMap = try info.number("DIRECT_MAP")
+        var pages: [UInt64: [UInt8]] = [:]
+        for c in caches {
+            for head in [c.partialHead, c.fullHead] {
+                var p = head
+                while p != KernelSnapshot.none, pages[p] == nil, pages.count < Self.maximumSlabPages, let f = frames[p] {
+                    pages[p] = try memory.read(at: directMap &+ p &* pageSize, count: Int(pageSize))
+                    p = f.next
+                }
+            }
+        }
+        return HeapSnapshot(caches: caches, slabOwnerBase: try info.number("SLAB_OWNER_BASE"),
+                            poison: UInt8(truncatingIfNeeded: try info.number("SLAB_POISON")), directMap: directMap, pages: pages)
     }
 
     /// Reads a segment's parity bitmaps, allocation bitmap and pageblock tags.

@@ -125,3 +125,27 @@ struct ZonesCommandTests {
         #expect(r.out.hasPrefix("sequence \(seq ?? "?")"))
     }
 }
+
+/// `kmemscope log`: the operation log read from guest memory ends at the kernel's sequence.
+@Suite("kmemscope log")
+struct LogCommandTests {
+    @Test func lastOperationsEndAtTheKernelsSequence() throws {
+        let boot = try DebugBoot(append: "seed=5 ops=3000 phases=1")
+        defer { boot.stop() }
+        try boot.target.resume()
+        let start = Date()
+        while !boot.serial.contains("kmem: done") && Date().timeIntervalSince(start) < 60 { usleep(50_000) }
+        _ = try boot.target.interrupt()
+        try boot.target.detach()
+        let done = try #require(boot.serial.split(whereSeparator: \.isNewline).first { $0.hasPrefix("kmem: done seq ") })
+        let last = try #require(UInt64(done.split(separator: " ").last!))
+        let r = try InfoCommandTests.kmemscope(["log", "--last", "12", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n")
+        #expect(lines.count == 12)
+        #expect(lines.map { UInt64($0.split(separator: " ")[1]) ?? 0 } == Array((last - 11)...last))
+        let kinds: Set<String> = ["allocate", "free", "allocate-frame", "reserve", "kmalloc", "kfree", "drain-pcp"]
+        #expect(lines.allSatisfy { kinds.contains(String($0.split(separator: " ")[2])) }, "\(r.out)")
+        #expect(lines.allSatisfy { $0.contains(" ok") || $0.contains(" failed") })
+    }
+}

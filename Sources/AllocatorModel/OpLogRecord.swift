@@ -1,0 +1,76 @@
+/// One entry of the kernel's operation log, decoded.
+public struct OpLogRecord: Sendable, Equatable, Codable {
+    /// What kind of operation (the kernel's `OpKind`).
+    public enum Kind: UInt8, Sendable, Codable {
+        case allocate = 1, free, allocateFrame, reserveRange, heapAllocate, heapFree, drain
+
+        public var name: String {
+            switch self {
+            case .allocate: return "allocate"
+            case .free: return "free"
+            case .allocateFrame: return "allocate-frame"
+            case .reserveRange: return "reserve"
+            case .heapAllocate: return "kmalloc"
+            case .heapFree: return "kfree"
+            case .drain: return "drain-pcp"
+            }
+        }
+    }
+
+    public var sequence: UInt64
+    public var kind: Kind?
+    public var rawKind: UInt8
+    public var order: UInt8
+    public var migratetype: UInt8
+    public var zone: UInt8
+    /// 0 ok, 1 failed (no memory, busy), 2 misuse.
+    public var status: UInt8
+    public var flags: UInt8
+    public var alignment: UInt64
+    public var size: UInt64
+    public var address: UInt64
+    public var result: UInt64
+    public var owner: UInt64
+    public var parent: UInt64
+
+    public init(sequence: UInt64, rawKind: UInt8, order: UInt8, migratetype: UInt8, zone: UInt8, status: UInt8, flags: UInt8,
+                alignment: UInt64, size: UInt64, address: UInt64, result: UInt64, owner: UInt64, parent: UInt64) {
+        self.sequence = sequence
+        self.kind = Kind(rawValue: rawKind)
+        self.rawKind = rawKind
+        self.order = order
+        self.migratetype = migratetype
+        self.zone = zone
+        self.status = status
+        self.flags = flags
+        self.alignment = alignment
+        self.size = size
+        self.address = address
+        self.result = result
+        self.owner = owner
+        self.parent = parent
+    }
+
+    /// One line: `seq N kind arguments → result status [inside M]`.
+    public var text: String {
+        func hex(_ v: UInt64) -> String { v == .max ? "none" : "0x" + String(v, radix: 16) }
+        let mt = migratetype == 0 ? "unmovable" : migratetype == 1 ? "movable" : "mt\(migratetype)"
+        let zones = ["dma", "dma32", "any"]
+        let args: String
+        switch kind {
+        case .allocate:
+            args = "order \(order) \(mt) zone \(Int(zone) < zones.count ? zones[Int(zone)] : "\(zone)") align \(alignment)"
+                + (flags & 1 != 0 ? " no-watermarks" : "") + " owner \(hex(owner)) -> pfn \(hex(result))"
+        case .free: args = "pfn \(hex(address)) order \(order)"
+        case .allocateFrame: args = "pfn \(hex(address)) \(mt) -> \(result == 1 ? "claimed" : "busy")"
+        case .reserveRange: args = "pfn \(hex(address)) count \(size) -> \(result == 1 ? "reserved" : "busy")"
+        case .heapAllocate: args = "size \(size) align \(alignment) -> \(hex(result))"
+        case .heapFree: args = "\(hex(address))"
+        case .drain: args = "zone \(zone)\(order == 1 ? " all" : "")"
+        case nil: args = "unknown kind \(rawKind)"
+        }
+        let outcome = ["ok", "failed", "MISUSE"]
+        return "seq \(sequence) \(kind?.name ?? "?") \(args) \(Int(status) < outcome.count ? outcome[Int(status)] : "status \(status)")"
+            + (parent != 0 ? " (inside \(parent))" : "")
+    }
+}

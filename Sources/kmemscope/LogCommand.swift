@@ -1,0 +1,29 @@
+import ArgumentParser
+import AllocatorModel
+import KernelLayouts
+
+/// `kmemscope log`: the most recent entries of the kernel's operation log.
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Show the last operations the guest's allocator and heap performed (its operation log).")
+
+    @Option(name: .long, help: "How many of the most recent operations.")
+    var last: Int = 20
+
+    @OptionGroup var image: ImageOptions
+    @OptionGroup var stub: TargetOptions
+
+    func validate() throws {
+        guard last > 0 && last <= 65536 else { throw ValidationError("--last must be 1…65536") }
+    }
+
+    func run() throws {
+        let session = try GuestSession.open(image, stub)
+        try session.run(stub) {
+            let sequence = try session.memory.readU64(at: try session.info.number("SEQUENCE"))
+            let records = try OpLogDecoder(info: session.info, memory: session.memory).last(last, upTo: sequence)
+            print(image.json ? try JSONOutput.string(records) : records.map(\.text).joined(separator: "\n"))
+        }
+    }
+}

@@ -54,6 +54,17 @@ final class DebugBoot {
         target = connected!
     }
 
+    /// Lets the guest run until its serial output shows one of `markers` (at most `timeout`
+    /// seconds), then stops it and detaches, so another client (kmemscope) can attach.
+    func runUntil(_ markers: [String] = ["kmem: done"], timeout: Double = 60) throws {
+        try target.resume()
+        let start = Date()
+        while !markers.contains(where: { serial.contains($0) }) && Date().timeIntervalSince(start) < timeout { usleep(50_000) }
+        usleep(100_000)
+        _ = try target.interrupt()
+        try target.detach()
+    }
+
     /// What the kernel printed so far.
     var serial: String { (try? String(contentsOfFile: directory + "/serial.txt", encoding: .utf8)) ?? "" }
 

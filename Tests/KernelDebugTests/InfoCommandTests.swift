@@ -29,13 +29,8 @@ struct InfoCommandTests {
     func withRunningGuest(_ body: (String) throws -> Void) throws {
         let boot = try DebugBoot(append: "seed=1 ops=2000 phases=2")
         defer { boot.stop() }
-        // Let it boot and finish the workload, then free the stub for kmemscope.
-        try boot.target.resume()
-        let start = Date()
-        while !boot.serial.contains("kmem: done") && Date().timeIntervalSince(start) < 60 { usleep(50_000) }
+        try boot.runUntil()
         #expect(boot.serial.contains("kmem: done"))
-        _ = try boot.target.interrupt()
-        try boot.target.detach()
         try body("unix:" + boot.socket)
     }
 
@@ -105,11 +100,7 @@ struct ZonesCommandTests {
     @Test func buddyinfoFromGuestMemoryMatchesTheKernel() throws {
         let boot = try DebugBoot(memory: "1G", append: "seed=4 ops=5000 phases=2")
         defer { boot.stop() }
-        try boot.target.resume()
-        let start = Date()
-        while !boot.serial.contains("kmem: done") && Date().timeIntervalSince(start) < 60 { usleep(50_000) }
-        _ = try boot.target.interrupt()
-        try boot.target.detach()
+        try boot.runUntil()
         let r = try InfoCommandTests.kmemscope(["zones", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
         #expect(r.status == 0, "\(r.err)")
         func buddyLines(_ s: Substring) -> [String] {
@@ -132,11 +123,7 @@ struct LogCommandTests {
     @Test func lastOperationsEndAtTheKernelsSequence() throws {
         let boot = try DebugBoot(append: "seed=5 ops=3000 phases=1")
         defer { boot.stop() }
-        try boot.target.resume()
-        let start = Date()
-        while !boot.serial.contains("kmem: done") && Date().timeIntervalSince(start) < 60 { usleep(50_000) }
-        _ = try boot.target.interrupt()
-        try boot.target.detach()
+        try boot.runUntil()
         let done = try #require(boot.serial.split(whereSeparator: \.isNewline).first { $0.hasPrefix("kmem: done seq ") })
         let last = try #require(UInt64(done.split(separator: " ").last!))
         let r = try InfoCommandTests.kmemscope(["log", "--last", "12", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])

@@ -9,13 +9,7 @@ struct VerifyCommandTests {
     static func verify(_ append: String) throws -> (serial: String, status: Int32, out: String) {
         let boot = try DebugBoot(append: append)
         defer { boot.stop() }
-        try boot.target.resume()
-        let start = Date()
-        while !boot.serial.contains("kmem: done") && !boot.serial.contains("kmem: BUG:")
-                && Date().timeIntervalSince(start) < 60 { usleep(50_000) }
-        usleep(100_000)
-        _ = try boot.target.interrupt()
-        try boot.target.detach()
+        try boot.runUntil(["kmem: done", "kmem: BUG:"])
         let r = try InfoCommandTests.kmemscope(["verify", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
         return (boot.serial, r.status, r.out + r.err)
     }

@@ -21,6 +21,17 @@ extension PageAllocator {
                 r.fail(.counters, seg.pointee.startPFN, expected: t.reserved, found: seg.pointee.reservedPages)
             }
             let z = Int(seg.pointee.zone)
+            // One tag per pageblock per zone: a pageblock shared with the previous segment
+            // (split by a hole) carries the same tag in both.
+            if s > 0 && segment(s - 1).pointee.zone == seg.pointee.zone {
+                let prev = segment(s - 1)
+                let edge = seg.pointee.startPFN
+                if (prev.pointee.endPFN &- 1) >> UInt64(Kmem.pageblockOrder) == edge >> UInt64(Kmem.pageblockOrder)
+                    && pageblockTag(prev, edge).pointee != pageblockTag(seg, edge).pointee {
+                    r.fail(.pageblockTags, edge, expected: UInt64(pageblockTag(prev, edge).pointee),
+                           found: UInt64(pageblockTag(seg, edge).pointee))
+                }
+            }
             if z < ZoneKind.count {
                 zoneFree[z] &+= t.free
                 zoneAllocated[z] &+= t.allocated

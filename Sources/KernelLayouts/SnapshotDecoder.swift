@@ -6,7 +6,7 @@ import AllocatorModel
 public struct SnapshotDecoder {
     /// Most frames the kernel's direct map can cover (64 GiB of 4 KiB pages).
     public static let maximumFrames: UInt64 = 16 << 20
-    public static let maximumSegments: UInt64 = 64
+    public static let maximumSegments: UInt64 = 256
     public static let maximumZones: UInt64 = 8
 
     public let info: KernelInfo

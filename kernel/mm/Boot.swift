@@ -17,6 +17,7 @@ extension PageAllocator {
                             config: BootConfig) throws(KmemError) -> PageAllocator {
         // Usable RAM, less what is held back for a later hot-add (the metadata still covers it).
         var usable = RangeList()
+        var dropped = RangeList()  // RAM left unmanaged because the map has too many ranges
         let hs = (config.heldBack.start &+ Kmem.pageSize &- 1) >> Kmem.pageShift
         let he = config.heldBack.end >> Kmem.pageShift
         var frameCount: UInt64 = 0
@@ -26,10 +27,10 @@ extension PageAllocator {
             guard s < e else { continue }
             frameCount = max(frameCount, e)
             if hs < he && s < he && hs < e {
-                if s < hs { try usable.insertMerging(s, hs) }
-                if he < e { try usable.insertMerging(he, e) }
+                if s < hs { try usable.insertOrKeepLargest(s, hs, dropped: &dropped) }
+                if he < e { try usable.insertOrKeepLargest(he, e, dropped: &dropped) }
             } else {
-                try usable.insertMerging(s, e)
+                try usable.insertOrKeepLargest(s, e, dropped: &dropped)
             }
         }
         guard usable.count > 0 else { throw .bootFailed(reason: "no usable RAM in the memory map") }
@@ -50,9 +51,9 @@ extension PageAllocator {
         for i in 0..<usable.count {
             try usable.subtracting(index: i, reserved) { (s: UInt64, e: UInt64) throws(KmemError) in
                 var a = s
-                if a < limits.0 && limits.0 < e { try plan.insertMerging(a, limits.0, merge: false); a = limits.0 }
-                if a < limits.1 && limits.1 < e { try plan.insertMerging(a, limits.1, merge: false); a = limits.1 }
-                try plan.insertMerging(a, e, merge: false)
+                if a < limits.0 && limits.0 < e { plan.insertKeepingLargest(a, limits.0, dropped: &dropped); a = limits.0 }
+                if a < limits.1 && limits.1 < e { plan.insertKeepingLargest(a, limits.1, dropped: &dropped); a = limits.1 }
+                plan.insertKeepingLargest(a, e, dropped: &dropped)
             }
         }
         guard plan.count > 0 else { throw .bootFailed(reason: "no RAM left after boot reservations") }
@@ -76,10 +77,12 @@ extension PageAllocator {
         let plannedStart = bootEnd &- needPages
         plan.setEnd(carve, plannedStart)
         plan.removeEmpty()
+        // A map of more usable ranges than the allocator has segments for still boots: the
+        // smallest ranges stay unmanaged (RESERVED, owner `BootOwner.unmanaged`).
+        plan.keepLargest(Kmem.segmentCapacity, dropped: &dropped)
         // The segment just below the carve, which gets the bump allocator's slack back.
         var below: Int? = nil
         for i in 0..<plan.count where plan.end(i) == plannedStart { below = i }
-        guard plan.count <= Kmem.segmentCapacity else { throw .bootFailed(reason: "too many memory segments") }
 
         // Hand out the boot allocations.
         let dm = config.directMapOffset
@@ -144,6 +147,14 @@ extension PageAllocator {
         }
 
         pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: finalStart, bootEnd: bootEnd, config: config)
+        for i in 0..<dropped.count {
+            var p = dropped.start(i)
+            let end = min(dropped.end(i), frameCount)
+            while p < end {
+                if pa.meta(p).pointee.state.contains(.reserved) { pa.meta(p).pointee.owner = BootOwner.unmanaged }
+                p &+= 1
+            }
+        }
         // Held-back RAM: no state and no segment (as a hole), but its zone, so that
         // `addMemory` can tell RAM from a hole.
         for r in regions where r.type == MemoryRegion.usable && hs < he {
@@ -187,7 +198,8 @@ extension PageAllocator {
         let lowEnd = (config.lowReservedEnd &+ Kmem.pageSize &- 1) >> Kmem.pageShift
         for i in 0..<usable.count {
             var p = usable.start(i)
-            while p < usable.end(i) {
+            let end = usable.end(i)  // once: a RangeList is 4 KiB, not to be read per frame
+            while p < end {
                 let m = meta(p)
                 m.pointee.zone = UInt8(zoneIndex(of: p))
                 var st: FrameFlags = .reserved
@@ -199,7 +211,7 @@ extension PageAllocator {
                 } else if p < lowEnd {
                     m.pointee.owner = BootOwner.firmware
                 } else {
-                    m.pointee.owner = BootOwner.bootInfo
+                    m.pointee.owner = BootOwner.bootInfo  // until `markUnmanaged` says otherwise
                 }
                 m.pointee.state = st
                 p &+= 1

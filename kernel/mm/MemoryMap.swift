@@ -66,4 +66,7 @@ public enum BootOwner {
     public static let bootInfo: UInt64 = 4
     /// Bitmaps and tags of a segment added after boot (`addMemory`), carved from its top.
     public static let hotAddMemory: UInt64 = 5
+    /// Usable RAM left out because the map has more ranges than the allocator has segments
+    /// for (the smallest ranges are left out).
+    public static let unmanaged: UInt64 = 6
 }

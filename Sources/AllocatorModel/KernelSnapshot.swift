@@ -44,6 +44,12 @@ public struct KernelSnapshot: Sendable {
         public var slab: UInt32 = 1 << 5
         public var head: UInt32 = 1 << 10
         public var pcp: UInt32 = 1 << 11
+        /// Quarantined (its poison was found overwritten): only with `reserved`. 0 when the
+        /// kernel does not publish it.
+        public var poisoned: UInt32 = 0
+        /// Every bit the kernel defines (the union of its `FLAG(…)` entries); 0 when unknown.
+        /// A frame with another bit set is corrupt.
+        public var defined: UInt32 = 0
         public init() {}
         /// The mutually exclusive state bits.
         public var states: UInt32 { free | allocated | reserved | pcp }

@@ -85,6 +85,10 @@ public struct SnapshotDecoder {
         flags.slab = UInt32(truncatingIfNeeded: try info.number("FLAG(slab)"))
         flags.head = UInt32(truncatingIfNeeded: try info.number("FLAG(head)"))
         flags.pcp = UInt32(truncatingIfNeeded: try info.number("FLAG(pcp)"))
+        if info["FLAG(poisoned)"] != nil { flags.poisoned = UInt32(truncatingIfNeeded: try info.number("FLAG(poisoned)")) }
+        for e in info.entries where e.key.hasPrefix("FLAG(") {
+            flags.defined |= UInt32(truncatingIfNeeded: try info.number(e.key))
+        }
         var snapshot = KernelSnapshot(
             pageSize: try info.number("PAGE_SIZE"), maxOrder: maxOrder, pageblockOrder: Int(try info.number("PAGEBLOCK_ORDER")),
             migratetypes: Int(try info.number("MIGRATETYPES")), migratetypeSlots: slots, sequence: sequence,

@@ -81,6 +81,17 @@ struct VerifierTests {
         var shared = Frames()
         shared.refcount[12] = 3   // shared through get(): legal
         #expect(Verifier(Self.snapshot(shared)).run().passed)
+        // a bit the kernel does not define, and a quarantined frame that is not reserved
+        var undefined = Frames()
+        undefined.flags[13] |= 1 << 8
+        var snap = Self.snapshot(undefined)
+        snap.flags.defined = 0b1111_1111_1111_1 & ~(0b111 << 7)
+        #expect(Verifier(snap).run().failedChecks == [.tiling])
+        var quarantined = Frames()
+        quarantined.flags[13] |= 1 << 6
+        snap = Self.snapshot(quarantined)
+        snap.flags.poisoned = 1 << 6
+        #expect(Verifier(snap).run().failedChecks == [.tiling])
         var h = Frames()
         h.flags[3] = 0b11  // free and allocated
         #expect(Verifier(Self.snapshot(h)).run().failedChecks.contains(.tiling))

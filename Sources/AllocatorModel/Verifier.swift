@@ -22,6 +22,8 @@ public struct Verifier {
             report.framesChecked += seg.pageCount
         }
         for z in snapshot.zones { checkZone(z, zoneTotals[z.index], &report) }
+        checkZoneParameters(&report)
+        checkFrameFields(&report)
         checkHeap(&report, slabHeads: slabHeads)
         return report
     }

@@ -104,7 +104,9 @@ struct ZonesCommandTests {
         let r = try InfoCommandTests.kmemscope(["zones", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
         #expect(r.status == 0, "\(r.err)")
         func buddyLines(_ s: Substring) -> [String] {
-            s.split(whereSeparator: \.isNewline).map(String.init).filter { $0.hasPrefix("Node 0, zone") }
+            // Linux's /proc/buddyinfo ends each number with a space; the kernel's serial lines do not
+            s.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("Node 0, zone") }
+                .map { String($0.reversed().drop { $0 == " " }.reversed()) }
         }
         // the kernel's last checkpoint; nothing allocates after it
         let serial = boot.serial

@@ -41,7 +41,7 @@ public enum Check: String, CaseIterable, Sendable, Codable {
         case .slabStructure: return "slab lists hold SLAB pages of their cache; in-page free lists stay in their slab, end, and match the counters"
         case .slabPoison: return "free slab objects still hold the poison after their link (no write after free)"
         case .zoneParameters: return "watermarks, lowmem reserve and per-CPU batch/high follow the contract's formulas; span, present and managed agree with the segments"
-        case .frameFields: return "every managed frame names its segment's zone; frames outside every segment are holes or boot reservations"
+        case .frameFields: return "every managed frame names its segment's zone and no operation after the current sequence; frames outside every segment are holes or boot reservations"
         }
     }
 }

@@ -65,9 +65,15 @@ extension Verifier {
             if seg.startPFN > next { outside(next, seg.startPFN) }
             var p = seg.startPFN
             while p < min(seg.endPFN, count) {
-                if let m = snapshot.frames[p], Int(m.zone) != seg.zone {
-                    r.add(Violation(.frameFields, zone: zoneName(seg.zone), segment: seg.index, pfn: p,
-                                    expected: "zone \(seg.zone), its segment's", found: "zone \(m.zone)"))
+                if let m = snapshot.frames[p] {
+                    if Int(m.zone) != seg.zone {
+                        r.add(Violation(.frameFields, zone: zoneName(seg.zone), segment: seg.index, pfn: p,
+                                        expected: "zone \(seg.zone), its segment's", found: "zone \(m.zone)"))
+                    }
+                    if m.lastSeq > snapshot.sequence {
+                        r.add(Violation(.frameFields, zone: zoneName(seg.zone), segment: seg.index, pfn: p,
+                                        expected: "lastSeq at most the sequence \(snapshot.sequence)", found: "\(m.lastSeq)"))
+                    }
                 }
                 p += 1
             }

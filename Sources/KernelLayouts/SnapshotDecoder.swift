@@ -113,6 +113,8 @@ public struct SnapshotDecoder {
                 index: i, objectSize: try r.u64("objectSize"), objectsPerSlab: try r.u64("objectsPerSlab"),
                 partialHead: try r.u64("partialHead"), fullHead: try r.u64("fullHead"),
                 partialSlabs: try r.u64("partialSlabs"), fullSlabs: try r.u64("fullSlabs"), inUse: try r.u64("inUse")))
+            caches[i].allocations = try r.u64("allocations")
+            caches[i].frees = try r.u64("frees")
         }
         let directMap = try info.number("DIRECT_MAP")
         var pages: [UInt64: [UInt8]] = [:]

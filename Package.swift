@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "GDBRemote", targets: ["GDBRemote"]),
         .library(name: "KernelLayouts", targets: ["KernelLayouts"]),
         .library(name: "AllocatorModel", targets: ["AllocatorModel"]),
+        .library(name: "KernelSession", targets: ["KernelSession"]),
         .library(name: "KernelMM", targets: ["KernelMM"]),
     ],
     dependencies: [
@@ -23,6 +24,9 @@ let package = Package(
         .target(name: "GDBRemote"),
         .target(name: "AllocatorModel"),
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW"]),
+        // A session with a guest: attach, remember the run state, settle to an operation
+        // boundary, read, restore (on errors and signals too). One-shot commands use it today.
+        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts"]),
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         // Optimised even in debug builds: the property tests run its self-check after every
@@ -31,7 +35,7 @@ let package = Package(
         // Benchmark driver for scripts/bench-gdbremote.sh (reads guest memory, prints MiB/s).
         .executableTarget(name: "gdbremote-bench", dependencies: ["GDBRemote"]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "AllocatorModel",
+            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -13,10 +13,8 @@ struct ZonesCommand: ParsableCommand {
     @OptionGroup var stub: TargetOptions
 
     func run() throws {
-        let session = try GuestSession.open(image, stub)
-        try session.run(stub) {
-            let snapshot = try SnapshotDecoder(info: session.info, memory: session.memory).decode()
-            print(ZoneTable.text(snapshot))
-        }
+        let session = try stub.attach(image)
+        let snapshot = try session.settledRead { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        print(ZoneTable.text(snapshot))
     }
 }

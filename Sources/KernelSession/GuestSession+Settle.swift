@@ -1,0 +1,60 @@
+import GDBRemote
+import KernelLayouts
+
+extension GuestSession {
+    /// How long ``settle(within:)`` waits for an operation in progress to end by default.
+    public static let settleTimeout: Duration = .seconds(5)
+
+    /// Makes sure the guest is stopped between two allocator operations, so that what is read
+    /// is a consistent state.
+    ///
+    /// The kernel counts operations in progress in the word its descriptor publishes as `BUSY`
+    /// (`KmemState.busy`) and calls `kmem_op_end` each time it returns to 0. If it is not 0, a
+    /// breakpoint at `kmem_op_end` lets the guest finish that operation (at most `limit`), and
+    /// is removed again; the word is checked once more. A kernel that publishes no `BUSY`
+    /// (an older build) is read as it is, with a warning in ``warnings``.
+    ///
+    /// - Throws: ``SessionError/stuck(sequence:busy:after:)`` if the operation does not end in
+    ///   time (no verdict is possible then), `.image` if the ELF has no `kmem_op_end`.
+    @discardableResult
+    public func settle(within limit: Duration = GuestSession.settleTimeout) throws -> SettlePoint {
+        let sequenceAddress = try info.number("SEQUENCE")
+        guard info["BUSY"] != nil else {
+            warnings.append("warning: kmem_info has no BUSY word (a kernel older than this kmemscope): "
+                + "reading without settling to an operation boundary; an operation in progress can show as violations")
+            return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: false, ranToOperationEnd: false)
+        }
+        let busyAddress = try info.number("BUSY")
+        var busy = try memory.readU64(at: busyAddress)
+        if busy == 0 {
+            return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: true, ranToOperationEnd: false)
+        }
+        let opEnd: UInt64
+        do {
+            opEnd = try kernel.symbol("kmem_op_end").address.rawValue
+        } catch {
+            throw SessionError.image(error)
+        }
+        try target.setBreakpoint(at: opEnd)
+        breakpoints.insert(opEnd)
+        let deadline = ContinuousClock.now + limit
+        while busy != 0 {
+            let left = ContinuousClock.now.duration(to: deadline)
+            do {
+                guard left > .zero else { throw GDBRemoteError.timedOut(request: "stop reply", after: limit) }
+                try target.continueUntilStop(timeout: left)
+            } catch GDBRemoteError.timedOut {
+                if target.isRunning { _ = try target.interrupt() }
+                let sequence = try memory.readU64(at: sequenceAddress)
+                busy = try memory.readU64(at: busyAddress)
+                try target.removeBreakpoint(at: opEnd)
+                breakpoints.remove(opEnd)
+                throw SessionError.stuck(sequence: sequence, busy: busy, after: limit)
+            }
+            busy = try memory.readU64(at: busyAddress)
+        }
+        try target.removeBreakpoint(at: opEnd)
+        breakpoints.remove(opEnd)
+        return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: true, ranToOperationEnd: true)
+    }
+}

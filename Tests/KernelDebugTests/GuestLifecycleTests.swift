@@ -1,0 +1,107 @@
+import Foundation
+import Glibc
+import KernelLayouts
+import Testing
+
+/// The guest is left as it was found: a stopped guest stays stopped, a running one runs on,
+/// on success, on error and on SIGTERM/SIGINT alike; `--resume` and `--leave-stopped` override.
+/// QEMU's monitor says which (`info status`), from outside the gdbstub.
+@Suite("The guest left as it was found", .serialized)
+struct GuestLifecycleTests {
+    static func kmemscope(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try InfoCommandTests.kmemscope(arguments)
+    }
+
+    static func seconds(_ s: Double) { usleep(UInt32(s * 1_000_000)) }
+
+    @Test func aStoppedGuestStaysStoppedWhenInfoFails() throws {
+        let boot = try DebugBoot(append: "")   // -S: halted at reset, the kernel not loaded yet
+        defer { boot.stop() }
+        boot.target.close()
+        #expect(try boot.vmStatus() == "paused")
+        let r = try Self.kmemscope(["info", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(r.status == 2, "\(r.err)")
+        #expect(r.err.contains("has not booted this kernel yet"), "\(r.err)")
+        #expect(try boot.vmStatus() == "paused", "a failed info must not start a -S guest")
+    }
+
+    @Test func aStoppedGuestStaysStoppedWhenInfoSucceedsUnlessResumed() throws {
+        let image = try KernelImage(path: DebugBoot.kernel)
+        let boot = try DebugBoot(append: "seed=1 ops=20000 phases=4")
+        defer { boot.stop() }
+        // From -S to the first checkpoint under a debugger that then disconnects without
+        // resuming: the guest has never run freely and is stopped.
+        try boot.target.setBreakpoint(at: try image.symbol("kmem_checkpoint").address.rawValue, kind: .hardware)
+        _ = try boot.target.continueUntilStop(timeout: .seconds(60))
+        try boot.target.removeBreakpoint(at: try image.symbol("kmem_checkpoint").address.rawValue, kind: .hardware)
+        boot.target.close()
+        #expect(try boot.vmStatus() == "paused")
+        let serialBefore = boot.serial
+        let r = try Self.kmemscope(["info", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(try boot.vmStatus() == "paused")
+        let v = try Self.kmemscope(["verify", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(v.status == 0, "\(v.out)\(v.err)")
+        #expect(try boot.vmStatus() == "paused")
+        Self.seconds(0.3)
+        #expect(boot.serial == serialBefore, "the guest printed nothing: it did not run")
+        // --resume overrides: the guest runs afterwards.
+        let resumed = try Self.kmemscope(["info", "--resume", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(resumed.status == 0, "\(resumed.err)")
+        #expect(try boot.vmStatus() == "running")
+    }
+
+    @Test func aRunningGuestRunsOnAfterVerifyUnlessLeftStopped() throws {
+        let boot = try DebugBoot(memory: "1G", append: "seed=1 ops=200000 phases=4")
+        defer { boot.stop() }
+        try boot.release()
+        #expect(try boot.vmStatus() == "running")
+        let v = try Self.kmemscope(["verify", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(v.status == 0, "\(v.out)\(v.err)")
+        #expect(try boot.vmStatus() == "running", "verify must let a running guest run on")
+        // a failing command too: another build's ELF is refused after attaching
+        let other = try InfoCommandTests.otherBuild()
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        let f = try Self.kmemscope(["info", "--target", "unix:" + boot.socket, "--elf", other])
+        #expect(f.status == 2 && f.err.contains("build-id mismatch"), "\(f.err)")
+        #expect(try boot.vmStatus() == "running", "a failed info must let a running guest run on")
+        // --leave-stopped overrides.
+        let z = try Self.kmemscope(["zones", "--leave-stopped", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(z.status == 0, "\(z.err)")
+        #expect(try boot.vmStatus() == "paused")
+    }
+
+    /// Starts verify, waits until it has stopped the guest (the monitor says paused), sends
+    /// `signal`, and returns how verify ended.
+    static func signalDuringRead(_ boot: DebugBoot, _ signal: Int32) throws -> (status: Int32, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: InfoCommandTests.binary)
+        p.arguments = ["verify", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        let start = Date()
+        while try boot.vmStatus() == "running" && p.isRunning && Date().timeIntervalSince(start) < 20 { usleep(2_000) }
+        #expect(p.isRunning, "verify ended before it could be signalled")
+        kill(p.processIdentifier, signal)
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func aSignalDuringAReadLetsARunningGuestRunAgain() throws {
+        // 4G: a FrameMeta array of 64 MiB, long enough a read to land a signal in it.
+        let boot = try DebugBoot(memory: "4G", append: "seed=1 ops=400000 phases=4")
+        defer { boot.stop() }
+        try boot.release()
+        let term = try Self.signalDuringRead(boot, SIGTERM)
+        #expect(term.status == 2, "\(term.err)")
+        #expect(term.err.contains("interrupted by SIGTERM"), "\(term.err)")
+        Self.seconds(0.2)
+        #expect(try boot.vmStatus() == "running")
+        let int = try Self.signalDuringRead(boot, SIGINT)
+        #expect(int.status == 130, "\(int.err)")
+        #expect(try boot.vmStatus() == "running")
+    }
+}

@@ -39,7 +39,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
+        // Test support: a scripted GDB stub and a listener that never answers.
+        .target(name: "StubSupport", dependencies: ["GDBRemote"], path: "Tests/StubSupport"),
+        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "StubSupport"]),
+        .testTarget(name: "KernelSessionTests", dependencies: ["KernelSession", "KernelLayouts", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),

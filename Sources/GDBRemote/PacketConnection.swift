@@ -297,6 +297,8 @@ public final class PacketConnection {
                     if failure == nil { try refill() }
                 }
             case .oversize(let size):
+                // That was the oldest request's reply (discarded): it is owed no longer.
+                if !accepted.isEmpty { accepted.removeFirst() } else if !sent.isEmpty { sent.removeFirst() }
                 throw GDBRemoteError.packetTooLarge(request: oldest, size: size, limit: codec.maximumPayload)
             }
             if inFlight() == 0 && failure == nil { try refill() }

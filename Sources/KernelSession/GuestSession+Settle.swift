@@ -12,26 +12,28 @@ extension GuestSession {
     /// (`KmemState.busy`) and calls `kmem_op_end` each time it returns to 0. If it is not 0, a
     /// breakpoint at `kmem_op_end` lets the guest finish that operation (at most `limit`), and
     /// is removed again; the word is checked once more. A kernel that publishes no `BUSY`
-    /// (an older build) is read as it is, with a warning in ``warnings``.
+    /// (an older build) is read as it is, with a warning in ``warnings``. `boundary` names the
+    /// word and the function (the bundled kernel's by default).
     ///
     /// - Throws: ``SessionError/stuck(sequence:busy:after:)`` if the operation does not end in
     ///   time (no verdict is possible then), `.image` if the ELF has no `kmem_op_end`.
     @discardableResult
-    public func settle(within limit: Duration = GuestSession.settleTimeout) throws -> SettlePoint {
-        let sequenceAddress = try info.number("SEQUENCE")
-        guard info["BUSY"] != nil else {
-            warnings.append("warning: kmem_info has no BUSY word (a kernel older than this kmemscope): "
+    public func settle(within limit: Duration = GuestSession.settleTimeout,
+                       boundary: OperationBoundary = .bundledKernel) throws -> SettlePoint {
+        let sequenceAddress = try info.number(boundary.sequenceKey)
+        guard info[boundary.busyKey] != nil else {
+            warnings.append("warning: kmem_info has no \(boundary.busyKey) word (a kernel older than this kmemscope): "
                 + "reading without settling to an operation boundary; an operation in progress can show as violations")
             return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: false, ranToOperationEnd: false)
         }
-        let busyAddress = try info.number("BUSY")
+        let busyAddress = try info.number(boundary.busyKey)
         var busy = try memory.readU64(at: busyAddress)
         if busy == 0 {
             return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: true, ranToOperationEnd: false)
         }
         let opEnd: UInt64
         do {
-            opEnd = try kernel.symbol("kmem_op_end").address.rawValue
+            opEnd = try kernel.symbol(boundary.endSymbol).address.rawValue
         } catch {
             throw SessionError.image(error)
         }

@@ -8,6 +8,12 @@ public struct SettlePoint: Sendable, Equatable {
     /// Whether the guest had to run to the end of an operation (`kmem_op_end`) first.
     public let ranToOperationEnd: Bool
 
+    public init(sequence: UInt64, betweenOperations: Bool, ranToOperationEnd: Bool) {
+        self.sequence = sequence
+        self.betweenOperations = betweenOperations
+        self.ranToOperationEnd = ranToOperationEnd
+    }
+
     /// The line a command prints to standard error: `stopped at sequence N, between operations`.
     public var text: String {
         guard betweenOperations else {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import GDBRemote
+import StubSupport
 
 /// Faults QEMU cannot be made to produce, from ``ScriptedStub``.
 @Suite(.timeLimit(.minutes(2))) struct ScriptedStubTests {

@@ -1,4 +1,5 @@
 import Foundation
+import GDBRemote
 import Glibc
 import KernelLayouts
 import Testing
@@ -69,6 +70,25 @@ struct GuestLifecycleTests {
         let z = try Self.kmemscope(["zones", "--leave-stopped", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
         #expect(z.status == 0, "\(z.err)")
         #expect(try boot.vmStatus() == "paused")
+    }
+
+    @Test func aStubHeldByAnotherDebuggerIsNamedAndTheGuestIsNotStrandedLater() throws {
+        let boot = try DebugBoot(append: "seed=1 ops=2000 phases=2")
+        defer { boot.stop() }
+        try boot.runUntil()              // the guest runs; then hold the stub ourselves
+        let holder = try RemoteTarget.connect(to: .unix(boot.socket))
+        let start = Date()
+        let r = try Self.kmemscope(["info", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(r.status == 2)
+        #expect(r.err.contains("already in use by another debugger"), "\(r.err)")
+        #expect(Date().timeIntervalSince(start) < 8, "bounded by the greeting, not the request timeout")
+        #expect(try holder.readMemory(at: try KernelImage(path: DebugBoot.kernel).symbol("kmem_info").address.rawValue, count: 8).count == 8,
+                "the holder is undisturbed")
+        // The holder leaves (the guest runs); QEMU then serves kmemscope's abandoned connection,
+        // which stops the guest, and finds the detach kmemscope queued: the guest runs again.
+        try holder.detach()
+        usleep(500_000)
+        #expect(try boot.vmStatus() == "running")
     }
 
     /// Starts verify, waits until it has stopped the guest (the monitor says paused), sends

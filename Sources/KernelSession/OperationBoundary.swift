@@ -9,6 +9,7 @@ public struct OperationBoundary: Sendable, Equatable {
     /// The function called when the busy word returns to 0.
     public var endSymbol: String
 
+    /// A boundary described by its descriptor keys and end-of-operation function.
     public init(busyKey: String, sequenceKey: String, endSymbol: String) {
         self.busyKey = busyKey
         self.sequenceKey = sequenceKey

@@ -8,6 +8,7 @@ public struct SettlePoint: Sendable, Equatable {
     /// Whether the guest had to run to the end of an operation (`kmem_op_end`) first.
     public let ranToOperationEnd: Bool
 
+    /// A settle result (the session makes these; tests compare with them).
     public init(sequence: UInt64, betweenOperations: Bool, ranToOperationEnd: Bool) {
         self.sequence = sequence
         self.betweenOperations = betweenOperations

@@ -25,10 +25,10 @@ struct EdgeConnectionTests {
         #expect(sent.contains("$qSupported") && sent.contains("$D;1#"), "\(sent)")
     }
 
-    @Test func aStubThatOnlyAcksIsSlowNotHeld() throws {
+    @Test func aStubThatAnswersIsNotTakenForHeld() throws {
         let stub = try ScriptedStub { _, _ in }
         defer { stub.stop() }
-        // ScriptedStub answers qSupported itself; a stub that sent a greeting is not "held".
+        // The greeting bound only applies to total silence: an answering stub connects as before.
         let target = try RemoteTarget.connect(to: stub.address, timeout: .seconds(3), greeting: .milliseconds(500))
         #expect(target.features.packetSize == 0x1000)
     }

@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelMM"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM"]),
     ],
     swiftLanguageModes: [.v6]
 )

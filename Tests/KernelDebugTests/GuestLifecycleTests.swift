@@ -2,6 +2,7 @@ import Foundation
 import GDBRemote
 import Glibc
 import KernelLayouts
+import KernelSession
 import Testing
 
 /// The guest is left as it was found: a stopped guest stays stopped, a running one runs on,
@@ -89,6 +90,32 @@ struct GuestLifecycleTests {
         try holder.detach()
         usleep(500_000)
         #expect(try boot.vmStatus() == "running")
+    }
+
+    @Test func aGuestWhoseOperationNeverEndsIsStuckWithNoVerdict() throws {
+        // A kernel whose busy word never returns to 0: stop at the first checkpoint (between
+        // operations), raise busy to 1 behind the kernel's back, and leave the guest stopped.
+        // Every later operation then ends at busy 1, so kmem_op_end is never called.
+        let image = try KernelImage(path: DebugBoot.kernel)
+        // (Whether the workload then runs on or ends and halts, busy stays at 1 or more.)
+        let boot = try DebugBoot(append: "seed=1 ops=200000 phases=8")
+        defer { boot.stop() }
+        let checkpoint = try image.symbol("kmem_checkpoint").address.rawValue
+        try boot.target.setBreakpoint(at: checkpoint, kind: .hardware)
+        _ = try boot.target.continueUntilStop(timeout: .seconds(60))
+        try boot.target.removeBreakpoint(at: checkpoint, kind: .hardware)
+        let info = try KernelInfo.read(from: StubMemory(target: boot.target), at: try image.symbol("kmem_info").address.rawValue)
+        let busy = try info.number("BUSY")
+        #expect(try StubMemory(target: boot.target).readU64(at: busy) == 0, "a checkpoint is between operations")
+        try boot.target.writeMemory(at: busy, bytes: [1, 0, 0, 0, 0, 0, 0, 0])
+        boot.target.close()
+        let start = Date()
+        let r = try Self.kmemscope(["verify", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(r.status == 2, "\(r.out)\(r.err)")
+        #expect(r.err.contains("the guest is stuck inside allocator operation "), "\(r.err)")
+        #expect(r.out.isEmpty, "no verdict printed: \(r.out)")
+        #expect(Date().timeIntervalSince(start) < 15)
+        #expect(try boot.vmStatus() == "paused", "found stopped, left stopped")
     }
 
     /// Starts verify, waits until it has stopped the guest (the monitor says paused), sends

@@ -15,11 +15,17 @@ extension GuestSession {
     /// (an older build) is read as it is, with a warning in ``warnings``. `boundary` names the
     /// word and the function (the bundled kernel's by default).
     ///
+    /// A guest that was found *stopped* inside an operation (someone paused it there) is not
+    /// run unless `runStoppedGuest` says so, or the session will resume it anyway
+    /// (``RestorePolicy/resume``): letting it run would not leave it as it was found.
+    ///
     /// - Throws: ``SessionError/stuck(sequence:busy:after:)`` if the operation does not end in
-    ///   time (no verdict is possible then), `.image` if the ELF has no `kmem_op_end`.
+    ///   time (no verdict is possible then), ``SessionError/stoppedInsideOperation(sequence:busy:)``
+    ///   for a guest found stopped mid-operation, `.image` if the ELF has no `kmem_op_end`.
     @discardableResult
     public func settle(within limit: Duration = GuestSession.settleTimeout,
-                       boundary: OperationBoundary = .bundledKernel) throws -> SettlePoint {
+                       boundary: OperationBoundary = .bundledKernel,
+                       runStoppedGuest: Bool = false) throws -> SettlePoint {
         let sequenceAddress = try info.number(boundary.sequenceKey)
         guard info[boundary.busyKey] != nil else {
             warnings.append("warning: kmem_info has no \(boundary.busyKey) word (a kernel older than this kmemscope): "
@@ -30,6 +36,9 @@ extension GuestSession {
         var busy = try memory.readU64(at: busyAddress)
         if busy == 0 {
             return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: true, ranToOperationEnd: false)
+        }
+        if found == .stopped && policy != .resume && !runStoppedGuest {
+            throw SessionError.stoppedInsideOperation(sequence: try memory.readU64(at: sequenceAddress), busy: busy)
         }
         let opEnd: UInt64
         do {

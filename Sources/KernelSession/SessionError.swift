@@ -22,6 +22,8 @@ public enum SessionError: Error, CustomStringConvertible {
     case decode(SnapshotError)
     /// The guest did not leave allocator operation `sequence` within `after` (busy = `busy`).
     case stuck(sequence: UInt64, busy: UInt64, after: Duration)
+    /// The guest was found stopped inside allocator operation `sequence` and may not be run.
+    case stoppedInsideOperation(sequence: UInt64, busy: UInt64)
     /// SIGINT or SIGTERM arrived; the guest was restored first.
     case interrupted(signal: Int32)
     /// Anything else (a message to print as it is).
@@ -42,6 +44,8 @@ public enum SessionError: Error, CustomStringConvertible {
         case .decode(let e): return "\(e)"
         case .stuck(let sequence, let busy, let after):
             return "the guest is stuck inside allocator operation \(sequence) (busy = \(busy), no kmem_op_end within \(after)): no verdict; the kernel may be hung or halted inside the allocator"
+        case .stoppedInsideOperation(let sequence, let busy):
+            return "the guest was found stopped inside allocator operation \(sequence) (busy = \(busy)) and kmemscope does not run a guest it found stopped: pass --settle to let it finish that operation (it stops again right after), or --resume"
         case .interrupted(let signal):
             return "interrupted by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : "signal \(signal)"); the guest was left as found"
         case .other(let message): return message

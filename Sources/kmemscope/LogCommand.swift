@@ -13,6 +13,7 @@ struct LogCommand: ParsableCommand {
 
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
 
     func validate() throws {
         guard last > 0 && last <= 65536 else { throw ValidationError("--last must be 1…65536") }
@@ -20,7 +21,7 @@ struct LogCommand: ParsableCommand {
 
     func run() throws {
         let session = try stub.attach(image)
-        let records = try session.settledRead { s in
+        let records = try session.settledRead(settling) { s in
             let sequence = try s.memory.readU64(at: try s.info.number("SEQUENCE"))
             return try OpLogDecoder(info: s.info, memory: s.memory).last(last, upTo: sequence)
         }

@@ -4,12 +4,12 @@ extension GuestSession {
     /// Settles the guest to an operation boundary, runs `body`, restores the guest, and
     /// prints the warnings and where it stopped (`stopped at sequence N, between operations`)
     /// on standard error.
-    func settledRead<T>(_ body: (GuestSession) throws -> T) throws(SessionError) -> T {
+    func settledRead<T>(_ options: SettleOptions, _ body: (GuestSession) throws -> T) throws(SessionError) -> T {
         var point: SettlePoint?
         let value: T
         do {
             value = try read { s in
-                point = try s.settle()
+                point = try s.settle(runStoppedGuest: options.settle)
                 return try body(s)
             }
         } catch {

@@ -12,11 +12,12 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
 
     func run() throws {
         let session = try stub.attach(image)
         // Read, then let the guest go before the checks run.
-        let snapshot = try session.settledRead { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         let report = Verifier(snapshot).run()
         print(image.json ? try JSONOutput.string(report) : "sequence \(snapshot.sequence)\n" + report.text)
         if !report.passed { throw ExitCode(1) }

@@ -11,10 +11,11 @@ struct ZonesCommand: ParsableCommand {
 
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
 
     func run() throws {
         let session = try stub.attach(image)
-        let snapshot = try session.settledRead { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         print(ZoneTable.text(snapshot))
     }
 }

@@ -109,13 +109,53 @@ struct GuestLifecycleTests {
         #expect(try StubMemory(target: boot.target).readU64(at: busy) == 0, "a checkpoint is between operations")
         try boot.target.writeMemory(at: busy, bytes: [1, 0, 0, 0, 0, 0, 0, 0])
         boot.target.close()
+        // Found stopped inside an operation: not run without --settle.
+        let refused = try Self.kmemscope(["verify", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(refused.status == 2 && refused.err.contains("found stopped inside allocator operation"), "\(refused.err)")
+        #expect(try boot.vmStatus() == "paused")
         let start = Date()
-        let r = try Self.kmemscope(["verify", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        let r = try Self.kmemscope(["verify", "--settle", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
         #expect(r.status == 2, "\(r.out)\(r.err)")
         #expect(r.err.contains("the guest is stuck inside allocator operation "), "\(r.err)")
         #expect(r.out.isEmpty, "no verdict printed: \(r.out)")
         #expect(Date().timeIntervalSince(start) < 15)
         #expect(try boot.vmStatus() == "paused", "found stopped, left stopped")
+    }
+
+    @Test func aGuestFoundStoppedInsideAnOperationIsRunToItsEndOnlyWithSettle() throws {
+        let image = try KernelImage(path: DebugBoot.kernel)
+        let boot = try DebugBoot(memory: "256M", append: "seed=1 ops=5000000 phases=4")
+        defer { boot.stop() }
+        let t = boot.target
+        // Run, then stop at moments until one lands inside an operation (most do), and leave
+        // the guest stopped there, as a developer pausing it from gdb or the monitor would.
+        try t.resume()
+        usleep(2_000_000)
+        _ = try t.interrupt()
+        let info = try KernelInfo.read(from: StubMemory(target: t), at: try image.symbol("kmem_info").address.rawValue)
+        try t.resume()
+        var busy: UInt64 = 0
+        for _ in 0..<50 where busy == 0 {
+            _ = try t.interrupt()
+            busy = try StubMemory(target: t).readU64(at: try info.number("BUSY"))
+            if busy == 0 { try t.resume(); usleep(UInt32.random(in: 1_000...50_000)) }
+        }
+        try #require(busy != 0, "never stopped inside an operation")
+        let rip = try t.register("rip")
+        t.close()
+        let r = try Self.kmemscope(["verify", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(r.status == 2 && r.err.contains("found stopped inside allocator operation"), "\(r.err)")
+        #expect(r.out.isEmpty)
+        let again = try RemoteTarget.connect(to: .unix(boot.socket))
+        #expect(try again.register("rip") == rip, "the guest did not move")
+        again.close()
+        let settled = try Self.kmemscope(["verify", "--settle", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(settled.status == 0, "\(settled.out)\(settled.err)")
+        #expect(settled.err.contains("between operations (ran to the end of the operation in progress)"), "\(settled.err)")
+        #expect(try boot.vmStatus() == "paused", "stopped again, as found")
+        let rip2 = try RemoteTarget.connect(to: .unix(boot.socket))
+        #expect(try rip2.register("rip") == image.symbol("kmem_op_end").address.rawValue, "stopped at kmem_op_end")
+        rip2.close()
     }
 
     /// Starts verify, waits until it has stopped the guest (the monitor says paused), sends

@@ -63,6 +63,31 @@ struct SettleTests {
         #expect(requests.last == "D;1", "the running guest is let go: \(requests)")
     }
 
+    @Test func aGuestFoundStoppedInsideAnOperationIsNotRunUnlessAllowed() throws {
+        let guest = try FakeGuest(running: false, sequence: 55, busy: 1)
+        let session = try Self.attach(guest)
+        do {
+            _ = try session.read { try $0.settle(within: .seconds(2), boundary: Self.boundary) }
+            Issue.record("ran a guest found stopped")
+        } catch {
+            guard case .stoppedInsideOperation(55, 1) = error else { Issue.record("\(error)"); return }
+            #expect(error.description.contains("--settle"))
+        }
+        #expect(!guest.stub.requests.contains { $0.hasPrefix("Z") || $0 == "c" || $0.hasPrefix("D") }, "\(guest.stub.requests)")
+
+        // Allowed: it runs to the end of the operation and is left stopped there.
+        let allowed = try FakeGuest(running: false, sequence: 55, busy: 1)
+        let point = try Self.attach(allowed).read { try $0.settle(within: .seconds(2), boundary: Self.boundary, runStoppedGuest: true) }
+        #expect(point.ranToOperationEnd && point.sequence == 56)
+        usleep(100_000)
+        #expect(!allowed.stub.requests.contains { $0.hasPrefix("D") }, "left stopped: \(allowed.stub.requests)")
+
+        // --resume: it will run anyway, so settling may run it.
+        let resumed = try FakeGuest(running: false, sequence: 55, busy: 1)
+        let session3 = try GuestSession.attach(kernel: resumed.kernel, to: resumed.stub.address, timeout: .seconds(3), policy: .resume)
+        #expect(try session3.read { try $0.settle(within: .seconds(2), boundary: Self.boundary) }.ranToOperationEnd)
+    }
+
     @Test func anOldKernelWithoutBusyIsReadWithAWarning() throws {
         let guest = try FakeGuest(running: false, busy: nil)
         let session = try Self.attach(guest)

@@ -2,7 +2,7 @@ import Glibc
 import Synchronization
 
 private let pendingSignal = Atomic<Int32>(0)
-private let holding = Atomic<Bool>(false)
+private let holding = Atomic<Int>(0)
 
 /// SIGINT and SIGTERM while kmemscope holds a guest.
 ///
@@ -17,7 +17,7 @@ public enum InterruptSignals {
         for s in [SIGINT, SIGTERM] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signal in
-                if holding.load(ordering: .relaxed) {
+                if holding.load(ordering: .relaxed) > 0 {
                     pendingSignal.store(signal, ordering: .relaxed)
                 } else {
                     // Only async-signal-safe calls here: write(2) of a static string, _exit.
@@ -47,9 +47,12 @@ public enum InterruptSignals {
     /// Whether a signal arrived while a guest was held.
     public static var isPending: Bool { pending != 0 }
 
-    /// Marks whether a guest is held (signals deferred) or not (signals exit at once). If a
+    /// Counts the guests held (while any is, signals are deferred; with none, they exit at
+    /// once): `true` when a session starts holding one, `false` when it lets it go. If a
     /// signal is pending when holding ends, the caller is about to report it.
-    static func setHolding(_ value: Bool) { holding.store(value, ordering: .relaxed) }
+    static func setHolding(_ value: Bool) {
+        if value { holding.wrappingAdd(1, ordering: .relaxed) } else { holding.wrappingSubtract(1, ordering: .relaxed) }
+    }
 
     /// 130 for SIGINT (the shell's 128 + 2), 2 for anything else: no verdict was reached.
     public static func exitStatus(for signal: Int32) -> Int32 { signal == SIGINT ? 130 : 2 }

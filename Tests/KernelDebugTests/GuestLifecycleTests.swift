@@ -53,6 +53,21 @@ struct GuestLifecycleTests {
         #expect(try boot.vmStatus() == "running")
     }
 
+    @Test func aGuestPausedFromTheMonitorStaysPaused() throws {
+        let boot = try DebugBoot(append: "seed=1 ops=2000 phases=2")
+        defer { boot.stop() }
+        try boot.runUntil()
+        _ = try boot.monitor("stop")
+        #expect(try boot.vmStatus() == "paused")
+        for command in ["info", "zones", "verify", "log"] {
+            let r = try Self.kmemscope([command, "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+            #expect(r.status == 0, "\(command): \(r.err)")
+            #expect(try boot.vmStatus() == "paused", "\(command) resumed a guest paused from the monitor")
+        }
+        _ = try boot.monitor("cont")
+        #expect(try boot.vmStatus() == "running")
+    }
+
     @Test func aRunningGuestRunsOnAfterVerifyUnlessLeftStopped() throws {
         let boot = try DebugBoot(memory: "1G", append: "seed=1 ops=200000 phases=4")
         defer { boot.stop() }

@@ -15,14 +15,24 @@ extension PageAllocator {
     public static func boot(regions: UnsafeBufferPointer<MemoryRegion>,
                             reservations: UnsafeBufferPointer<PhysRange>,
                             config: BootConfig) throws(KmemError) -> PageAllocator {
+        // Usable RAM, less what is held back for a later hot-add (the metadata still covers it).
         var usable = RangeList()
+        let hs = (config.heldBack.start &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+        let he = config.heldBack.end >> Kmem.pageShift
+        var frameCount: UInt64 = 0
         for r in regions where r.type == MemoryRegion.usable {
             let s = (r.base &+ Kmem.pageSize &- 1) >> Kmem.pageShift
             let e = min((r.base &+ r.length) >> Kmem.pageShift, config.limitPFN)
-            if s < e { try usable.insertMerging(s, e) }
+            guard s < e else { continue }
+            frameCount = max(frameCount, e)
+            if hs < he && s < he && hs < e {
+                if s < hs { try usable.insertMerging(s, hs) }
+                if he < e { try usable.insertMerging(he, e) }
+            } else {
+                try usable.insertMerging(s, e)
+            }
         }
         guard usable.count > 0 else { throw .bootFailed(reason: "no usable RAM in the memory map") }
-        let frameCount = usable.end(usable.count - 1)
 
         var reserved = RangeList()
         try reserved.insertMerging(0, (config.lowReservedEnd &+ Kmem.pageSize &- 1) >> Kmem.pageShift)
@@ -51,7 +61,7 @@ extension PageAllocator {
         var bytes: UInt64 = 4096 * 4
         bytes &+= UInt64(MemoryLayout<KmemState>.stride) &+ 64
         bytes &+= UInt64(MemoryLayout<Zone>.stride * ZoneKind.count) &+ 64
-        bytes &+= UInt64(MemoryLayout<Segment>.stride * plan.count) &+ 64
+        bytes &+= UInt64(MemoryLayout<Segment>.stride * Kmem.segmentCapacity) &+ 64
         bytes &+= frameCount &* UInt64(MemoryLayout<FrameMeta>.stride) &+ 4096
         bytes &+= UInt64(MemoryLayout<HeapState>.stride) &+ 64
         bytes &+= config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride) &+ 64
@@ -76,7 +86,8 @@ extension PageAllocator {
         var bump = BootAllocator(start: plannedStart << Kmem.pageShift, end: bootEnd << Kmem.pageShift)
         let statePhys = try bump.allocate(UInt64(MemoryLayout<KmemState>.stride), align: 64)
         let zonesPhys = try bump.allocate(UInt64(MemoryLayout<Zone>.stride * ZoneKind.count), align: 64)
-        let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * plan.count), align: 64)
+        // Room for every segment the allocator can ever manage (hot-add inserts more).
+        let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * Kmem.segmentCapacity), align: 64)
         let heapPhys = try bump.allocate(UInt64(MemoryLayout<HeapState>.stride), align: 64)
         let logPhys = try bump.allocate(config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride), align: 64)
         let metaBytes = frameCount &* UInt64(MemoryLayout<FrameMeta>.stride)
@@ -133,6 +144,13 @@ extension PageAllocator {
         }
 
         pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: finalStart, bootEnd: bootEnd, config: config)
+        // Held-back RAM: no state and no segment (as a hole), but its zone, so that
+        // `addMemory` can tell RAM from a hole.
+        for r in regions where r.type == MemoryRegion.usable && hs < he {
+            var p = max((r.base &+ Kmem.pageSize &- 1) >> Kmem.pageShift, hs)
+            let e = min(min((r.base &+ r.length) >> Kmem.pageShift, config.limitPFN), he)
+            while p < e { pa.meta(p).pointee.zone = UInt8(pa.zoneIndex(of: p)); p &+= 1 }
+        }
         pa.initZones(usable: usable)
         for i in 0..<plan.count { pa.releaseSegment(pa.segment(i)) }
         pa.computeWatermarks()

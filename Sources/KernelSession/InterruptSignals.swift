@@ -4,25 +4,25 @@ import Synchronization
 private let pendingSignal = Atomic<Int32>(0)
 private let holding = Atomic<Int>(0)
 
-/// SIGINT and SIGTERM while kmemscope holds a guest.
+/// SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session) while kmemscope holds a guest.
 ///
 /// While a session holds the guest stopped, a signal only sets a flag: the wait in progress
 /// (every wait for the stub is sliced and asks ``isPending``) ends with an error, the session
-/// puts the guest back as it found it, and the tool exits (130 after SIGINT, 2 after SIGTERM).
+/// puts the guest back as it found it, and the tool exits (130 after SIGINT, 2 after SIGTERM or SIGHUP).
 /// When no guest is held the handler exits at once with the same status.
 public enum InterruptSignals {
     /// Installs the handlers (once per process; later calls do nothing).
     public static func install() {
         guard !installed.exchange(true, ordering: .relaxed) else { return }
-        for s in [SIGINT, SIGTERM] {
+        for s in [SIGINT, SIGTERM, SIGHUP] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signal in
                 if holding.load(ordering: .relaxed) > 0 {
                     pendingSignal.store(signal, ordering: .relaxed)
                 } else {
                     // Only async-signal-safe calls here: write(2) of a static string, _exit.
-                    let message: StaticString = signal == SIGINT
-                        ? "kmemscope: interrupted by SIGINT\n" : "kmemscope: interrupted by SIGTERM\n"
+                    let message: StaticString = signal == SIGINT ? "kmemscope: interrupted by SIGINT\n"
+                        : signal == SIGHUP ? "kmemscope: interrupted by SIGHUP\n" : "kmemscope: interrupted by SIGTERM\n"
                     _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
                     _exit(InterruptSignals.exitStatus(for: signal))
                 }
@@ -37,6 +37,7 @@ public enum InterruptSignals {
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGHUP)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 

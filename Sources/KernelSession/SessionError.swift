@@ -47,7 +47,7 @@ public enum SessionError: Error, CustomStringConvertible {
         case .stoppedInsideOperation(let sequence, let busy):
             return "the guest was found stopped inside allocator operation \(sequence) (busy = \(busy)) and kmemscope does not run a guest it found stopped: pass --settle to let it finish that operation (it stops again right after), or --resume"
         case .interrupted(let signal):
-            return "interrupted by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : "signal \(signal)"); the guest was left as found"
+            return "interrupted by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : signal == 1 ? "SIGHUP" : "signal \(signal)"); the guest was left as found"
         case .other(let message): return message
         }
     }

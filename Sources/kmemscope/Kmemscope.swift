@@ -3,7 +3,7 @@ import Foundation
 import KernelSession
 
 /// The root command. Exit status, for scripts: 0 all checks passed, 1 violations found,
-/// 2 no verdict (usage, connection, ELF, decode error, a stuck guest, SIGTERM), 130 SIGINT.
+/// 2 no verdict (usage, connection, ELF, decode error, a stuck guest, SIGTERM, SIGHUP), 130 SIGINT.
 @main
 struct Kmemscope: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,7 +11,7 @@ struct Kmemscope: ParsableCommand {
         abstract: "See and check the physical memory allocator of a kernel running in QEMU.",
         discussion: """
             Exit status: 0 all checks passed, 1 violations found, 2 usage, connection, ELF or \
-            decode error (no verdict), 130 interrupted by SIGINT (2 for SIGTERM). The guest is \
+            decode error (no verdict), 130 interrupted by SIGINT (2 for SIGTERM or SIGHUP). The guest is \
             left as it was found (running or stopped) unless --resume or --leave-stopped says otherwise.
             """,
         subcommands: [InfoCommand.self, ZonesCommand.self, VerifyCommand.self, LogCommand.self, SymCommand.self, LayoutCommand.self])

@@ -205,5 +205,9 @@ struct GuestLifecycleTests {
         let int = try Self.signalDuringRead(boot, SIGINT)
         #expect(int.status == 130, "\(int.err)")
         #expect(try boot.vmStatus() == "running")
+        // A closed terminal or ssh session during a read: the same.
+        let hup = try Self.signalDuringRead(boot, SIGHUP)
+        #expect(hup.status == 2 && hup.err.contains("interrupted by SIGHUP"), "\(hup.err)")
+        #expect(try boot.vmStatus() == "running")
     }
 }

@@ -205,3 +205,46 @@ struct LogCommandTests {
         #expect(lines.allSatisfy { $0.contains(" ok") || $0.contains(" failed") })
     }
 }
+
+/// The /proc views against the kernel's own report at its last checkpoint (buddyinfo and
+/// slabinfo, counted by the kernel walking its own structures).
+@Suite("kmemscope /proc views")
+struct ProcViewCommandTests {
+    @Test func buddyinfoAndSlabinfoMatchTheKernel() throws {
+        let boot = try DebugBoot(memory: "1G", append: "seed=4 ops=5000 phases=2")
+        defer { boot.stop() }
+        try boot.runUntil()
+        let serial = boot.serial
+        let last = try #require(serial.range(of: "kmem: checkpoint phase 2", options: .backwards))
+        let report = serial[last.upperBound...].split(whereSeparator: \.isNewline).map(String.init)
+        let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
+
+        let buddy = try InfoCommandTests.kmemscope(["buddyinfo"] + target)
+        #expect(buddy.status == 0, "\(buddy.err)")
+        // Linux's layout: `%6lu ` per order, so each line ends with a space
+        #expect(buddy.out.split(separator: "\n").allSatisfy { $0.hasPrefix("Node 0, zone ") && $0.hasSuffix(" ") })
+        let kernelBuddy = report.filter { $0.hasPrefix("Node 0, zone") }
+        #expect(buddy.out.split(separator: "\n").map { String($0.dropLast()) } == kernelBuddy, "\(buddy.out)")
+
+        let slab = try InfoCommandTests.kmemscope(["slabinfo"] + target)
+        #expect(slab.status == 0, "\(slab.err)")
+        let ours = slab.out.split(separator: "\n").map(String.init)
+        #expect(ours.first == "slabinfo - version: 2.1")
+        // name, active objects, objects, object size, objects per slab, and slabs agree
+        for line in report where line.hasPrefix("slabinfo: kmalloc-") {
+            let k = line.split(separator: " ").dropFirst().map(String.init)   // name active num size perslab 1 : slabdata a n
+            let mine = try #require(ours.first { $0.hasPrefix(k[0] + " ") }?.split(separator: " ").map(String.init), "\(k[0]) missing:\n\(slab.out)")
+            #expect(Array(mine[0...4]) == Array(k[0...4]), "\(line) vs \(mine)")
+            #expect(mine[mine.count - 3] == k[k.count - 1], "slabs: \(line) vs \(mine)")
+        }
+
+        for view in ["pagetypeinfo", "zoneinfo"] {
+            let r = try InfoCommandTests.kmemscope([view] + target)
+            #expect(r.status == 0, "\(view): \(r.err)")
+        }
+        let pti = try InfoCommandTests.kmemscope(["pagetypeinfo"] + target)
+        #expect(pti.out.hasPrefix("Page block order: 9\nPages per block:  512\n"))
+        let json = try InfoCommandTests.kmemscope(["buddyinfo", "--json"] + target)
+        #expect(json.out.contains("\"schemaVersion\" : 1"))
+    }
+}

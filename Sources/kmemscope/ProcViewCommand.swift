@@ -1,0 +1,87 @@
+import ArgumentParser
+import AllocatorModel
+import KernelLayouts
+
+/// What the /proc view commands share: attach, read a snapshot at an operation boundary,
+/// print one view. Text by default; `--json` gives the view's lines and any broken lists.
+protocol ProcViewCommand: ParsableCommand {
+    var image: ImageOptions { get }
+    var stub: TargetOptions { get }
+    var settling: SettleOptions { get }
+    /// The view's text from a snapshot.
+    static func view(_ snapshot: KernelSnapshot, _ census: FreeListCensus) -> String
+}
+
+extension ProcViewCommand {
+    func run() throws {
+        let session = try stub.attach(image)
+        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let census = FreeListCensus(snapshot)
+        let text = Self.view(snapshot, census)
+        let broken = census.broken.map { $0.text(zoneName: $0.zone < snapshot.zones.count ? snapshot.zones[$0.zone].name : "zone \($0.zone)") }
+        if image.json {
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            print(try JSONOutput.string(ProcViewJSON(schemaVersion: 1, sequence: snapshot.sequence,
+                                                     lines: text.hasSuffix("\n") ? Array(lines.dropLast()) : lines,
+                                                     brokenLists: broken)))
+        } else {
+            print(text, terminator: "")
+            // a broken list is named, never counted past: the counts above stop at the break
+            for b in broken { StandardError.write("kmemscope: broken free list: \(b)") }
+        }
+    }
+}
+
+/// `--json` of a /proc view.
+struct ProcViewJSON: Encodable {
+    var schemaVersion: Int
+    var sequence: UInt64
+    var lines: [String]
+    var brokenLists: [String]
+}
+
+/// `kmemscope buddyinfo`: /proc/buddyinfo from guest memory.
+struct BuddyinfoCommand: ProcViewCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "buddyinfo",
+        abstract: "Free blocks per zone and order, as /proc/buddyinfo prints them.",
+        discussion: "Columns: orders 0…MAX_ORDER (11 here); each number is the free blocks of that order in the zone, counted by walking the free lists.")
+    @OptionGroup var image: ImageOptions
+    @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
+    static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.buddyinfo(s, c) }
+}
+
+/// `kmemscope pagetypeinfo`: /proc/pagetypeinfo from guest memory.
+struct PagetypeinfoCommand: ProcViewCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pagetypeinfo",
+        abstract: "Free blocks per zone, migratetype and order, and pageblocks per migratetype, as /proc/pagetypeinfo prints them.")
+    @OptionGroup var image: ImageOptions
+    @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
+    static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.pagetypeinfo(s, c) }
+}
+
+/// `kmemscope zoneinfo`: /proc/zoneinfo (the fields this allocator has) from guest memory.
+struct ZoneinfoCommand: ProcViewCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zoneinfo",
+        abstract: "Free pages, watermarks, span, present, managed, lowmem protection and per-CPU lists per zone, as /proc/zoneinfo prints them.")
+    @OptionGroup var image: ImageOptions
+    @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
+    static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.zoneinfo(s) }
+}
+
+/// `kmemscope slabinfo`: /proc/slabinfo (version 2.1) from guest memory.
+struct SlabinfoCommand: ProcViewCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slabinfo",
+        abstract: "The slab heap's caches, as /proc/slabinfo version 2.1 prints them.",
+        discussion: "Columns: name, active objects, total objects, object size, objects per slab, pages per slab, tunables (0 here), active slabs, slabs, shared (0).")
+    @OptionGroup var image: ImageOptions
+    @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
+    static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.slabinfo(s) }
+}

@@ -40,6 +40,8 @@ let package = Package(
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
+        // The reference model beside the kernel's allocator on the same random operations.
+        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
         .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelMM"]),

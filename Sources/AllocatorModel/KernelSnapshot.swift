@@ -42,6 +42,10 @@ public struct KernelSnapshot: Sendable {
         public var allocated: UInt32 = 1 << 1
         public var reserved: UInt32 = 1 << 2
         public var slab: UInt32 = 1 << 5
+        /// RESERVED|POISONED: a quarantined frame.
+        public var poisoned: UInt32 = 1 << 6
+        public var kernel: UInt32 = 1 << 3
+        public var user: UInt32 = 1 << 4
         public var head: UInt32 = 1 << 10
         public var pcp: UInt32 = 1 << 11
         public init() {}

@@ -3,6 +3,8 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
     /// What kind of operation (the kernel's `OpKind`).
     public enum Kind: UInt8, Sendable, Codable {
         case allocate = 1, free, allocateFrame, reserveRange, heapAllocate, heapFree, drain
+        /// A frame taken out of use inside an allocation because its poison was overwritten.
+        case quarantine
 
         public var name: String {
             switch self {
@@ -13,6 +15,7 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
             case .heapAllocate: return "kmalloc"
             case .heapFree: return "kfree"
             case .drain: return "drain-pcp"
+            case .quarantine: return "quarantine"
             }
         }
     }
@@ -23,7 +26,7 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
     public var order: UInt8
     public var migratetype: UInt8
     public var zone: UInt8
-    /// 0 ok, 1 failed (no memory, busy), 2 misuse.
+    /// 0 ok, 1 failed (no memory, busy), 2 misuse (nothing changed), 3 corrupt (the kernel halted).
     public var status: UInt8
     public var flags: UInt8
     public var alignment: UInt64
@@ -67,9 +70,10 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
         case .heapAllocate: args = "size \(size) align \(alignment) -> \(hex(result))"
         case .heapFree: args = "\(hex(address))"
         case .drain: args = "zone \(zone)\(order == 1 ? " all" : "")"
+        case .quarantine: args = "pfn \(hex(address)) first bad byte at \(size): 0x\(String(result, radix: 16))"
         case nil: args = "unknown kind \(rawKind)"
         }
-        let outcome = ["ok", "failed", "MISUSE"]
+        let outcome = ["ok", "failed", "MISUSE", "CORRUPT"]
         return "seq \(sequence) \(kind?.name ?? "?") \(args) \(Int(status) < outcome.count ? outcome[Int(status)] : "status \(status)")"
             + (parent != 0 ? " (inside \(parent))" : "")
     }

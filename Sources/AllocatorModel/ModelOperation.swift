@@ -1,0 +1,111 @@
+/// What an operation of the model returns, in the operation log's terms ("Operation log":
+/// status 0 ok, 1 failed, 2 misuse: nothing changed, 3 corrupt: the kernel halts).
+public enum ModelStatus: UInt8, Sendable, Equatable, CustomStringConvertible {
+    case ok = 0, failed = 1, misuse = 2, corrupt = 3
+
+    public var description: String {
+        switch self {
+        case .ok: return "ok"
+        case .failed: return "failed"
+        case .misuse: return "misuse"
+        case .corrupt: return "corrupt"
+        }
+    }
+}
+
+/// An operation's outcome: its status and the `result` word the log records (a PFN, an
+/// address, 1 for done, 0 for a busy claim, `none` when nothing was given).
+public struct ModelResult: Sendable, Equatable, CustomStringConvertible {
+    public var status: ModelStatus
+    public var value: UInt64
+
+    public static func ok(_ v: UInt64) -> ModelResult { ModelResult(status: .ok, value: v) }
+    public static func failed(_ v: UInt64) -> ModelResult { ModelResult(status: .failed, value: v) }
+    public static let misuse = ModelResult(status: .misuse, value: .max)
+
+    public var description: String {
+        "\(status) " + (value == .max ? "none" : "0x" + String(value, radix: 16))
+    }
+}
+
+/// A misuse found before anything changed ("Errors change nothing"): what and where.
+public struct ModelMisuse: Error, Sendable, Equatable {
+    public var what: String
+    public var at: UInt64
+}
+
+/// The arguments of one allocator operation, as the operation log records them.
+public enum ModelOperation: Sendable, Equatable {
+    case allocate(order: Int, migratetype: Int, zone: Int, alignment: UInt64, owner: UInt64, ignoreWatermarks: Bool)
+    case free(pfn: UInt64, order: Int)
+    case allocateFrame(pfn: UInt64, migratetype: Int, owner: UInt64)
+    case reserveRange(start: UInt64, count: UInt64, owner: UInt64)
+    case drainPerCPU(zone: Int, all: Bool)
+    case kmalloc(size: UInt64, alignment: UInt64)
+    case kfree(address: UInt64)
+
+    /// The operation a top-level log entry asks for; nil for a kind that is only ever nested
+    /// (quarantine) or unknown.
+    public init?(_ r: OpLogRecord) {
+        switch r.kind {
+        case .allocate:
+            self = .allocate(order: Int(r.order), migratetype: Int(r.migratetype), zone: Int(r.zone), alignment: r.alignment,
+                             owner: r.owner, ignoreWatermarks: r.flags & 1 != 0)
+        case .free: self = .free(pfn: r.address, order: Int(r.order))
+        case .allocateFrame: self = .allocateFrame(pfn: r.address, migratetype: Int(r.migratetype), owner: r.owner)
+        case .reserveRange: self = .reserveRange(start: r.address, count: r.size, owner: r.owner)
+        case .drain: self = .drainPerCPU(zone: Int(r.zone), all: r.order == 1)
+        case .heapAllocate: self = .kmalloc(size: r.size, alignment: r.alignment)
+        case .heapFree: self = .kfree(address: r.address)
+        case .quarantine, nil: return nil
+        }
+    }
+}
+
+extension ModelState {
+    /// Runs one top-level operation.
+    @discardableResult
+    public mutating func apply(_ op: ModelOperation) -> ModelResult {
+        switch op {
+        case let .allocate(order, mt, zone, alignment, owner, ignore):
+            return allocate(order: order, migratetype: mt, zone: zone, alignment: alignment, owner: owner, ignoreWatermarks: ignore)
+        case let .free(pfn, order): return free(pfn, order: order)
+        case let .allocateFrame(pfn, mt, owner): return allocateFrame(pfn, migratetype: mt, owner: owner)
+        case let .reserveRange(start, count, owner): return reserveRange(start: start, count: count, owner: owner)
+        case let .drainPerCPU(zone, all): return drainPerCPU(zone: zone, all: all)
+        case let .kmalloc(size, alignment): return kmalloc(size: size, alignment: alignment)
+        case let .kfree(address): return kfree(address)
+        }
+    }
+
+    // MARK: the operation log ("Operation log")
+
+    /// Takes the next sequence number ("takes the next sequence number when it starts").
+    mutating func beginOperation() -> UInt64 {
+        sequence += 1
+        return sequence
+    }
+
+    /// Runs `body` as the operation `seq`: operations it starts are nested (their `parent`
+    /// is `seq`), and the entry is written when it ends, after theirs.
+    mutating func operation(_ seq: UInt64, _ entry: OpLogRecord, _ body: (inout ModelState) -> ModelResult) -> ModelResult {
+        let outer = parentSequence
+        parentSequence = seq
+        let r = body(&self)
+        parentSequence = outer
+        var e = entry
+        e.status = r.status.rawValue
+        e.result = r.value
+        e.parent = outer
+        if keepsLog { log.append(e) }
+        return r
+    }
+
+    /// An entry with the common fields set.
+    func entry(_ seq: UInt64, _ kind: OpLogRecord.Kind, order: Int = 0, migratetype: Int = 0, zone: Int = 0, flags: UInt8 = 0,
+               alignment: UInt64 = 0, size: UInt64 = 0, address: UInt64 = 0, owner: UInt64 = 0) -> OpLogRecord {
+        OpLogRecord(sequence: seq, rawKind: kind.rawValue, order: UInt8(truncatingIfNeeded: order),
+                    migratetype: UInt8(truncatingIfNeeded: migratetype), zone: UInt8(truncatingIfNeeded: zone), status: 0,
+                    flags: flags, alignment: alignment, size: size, address: address, result: .max, owner: owner, parent: 0)
+    }
+}

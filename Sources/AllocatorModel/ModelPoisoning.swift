@@ -1,7 +1,7 @@
 /// "Page poisoning" of kernel/README.md. The model cannot see page contents: a
 /// `PoisonOracle` tells it which frames' pattern was overwritten — in the differential tests
 /// the frames the test overwrote, in a replay the kernel's own `quarantine` log entries.
-public struct PoisonOracle: Sendable {
+public struct PoisonOracle: Sendable, Equatable {
     /// Where a frame's pattern was found overwritten.
     public struct BadFrame: Sendable, Equatable {
         public var pfn: UInt64

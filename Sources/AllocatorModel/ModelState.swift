@@ -7,7 +7,7 @@
 /// is wrong. The operations live in the files named after the contract's paragraphs
 /// (`ModelAllocation`, `ModelFreeing`, `ModelPerCPU`, `ModelSpecificFrames`, `ModelPoisoning`,
 /// `ModelHeap`).
-public struct ModelState: Sendable {
+public struct ModelState: Sendable, Equatable {
     // MARK: constants of the contract ("Orders 0…11, pageblocks order 9")
     public static let maxOrder = 11
     public static let pageblockOrder = 9

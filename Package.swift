@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "KernelMM", path: "kernel/mm", swiftSettings: [.unsafeFlags(["-O"])]),
         // Benchmark driver for scripts/bench-gdbremote.sh (reads guest memory, prints MiB/s).
         .executableTarget(name: "gdbremote-bench", dependencies: ["GDBRemote"]),
+        // Host benchmark of the kernel's allocator (scripts/bench-allocator.sh).
+        .executableTarget(name: "kmem-bench", dependencies: ["KernelMM"]),
         .executableTarget(name: "kmemscope", dependencies: [
             "GDBRemote", "KernelLayouts", "AllocatorModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

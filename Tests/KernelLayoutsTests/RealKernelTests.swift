@@ -60,13 +60,14 @@ import Testing
     @Test func perCPUPagesAndKmemStateMatchTheHostBuild() throws {
         try check("PerCPUPages", PerCPUPages.self, [
             "count": \.count, "high": \.high, "batch": \.batch, "heads": \.heads, "counts": \.counts,
+            "tails": \.tails, "drainCursor": \.drainCursor,
         ])
         try check("KmemState", KmemState.self, [
             "magic": \.magic, "sequence": \.sequence, "directMapOffset": \.directMapOffset, "frameMeta": \.frameMeta,
             "frameCount": \.frameCount, "zones": \.zones, "segments": \.segments, "segmentCount": \.segmentCount,
             "dma32StartPFN": \.dma32StartPFN, "normalStartPFN": \.normalStartPFN, "bootMemStart": \.bootMemStart,
             "bootMemEnd": \.bootMemEnd, "options": \.options, "kernelStart": \.kernelStart, "kernelEnd": \.kernelEnd,
-            "opLog": \.opLog, "opLogCapacity": \.opLogCapacity, "parentSequence": \.parentSequence, "heap": \.heap,
+            "opLog": \.opLog, "opLogCapacity": \.opLogCapacity, "parentSequence": \.parentSequence, "heap": \.heap, "busy": \.busy,
         ])
     }
 

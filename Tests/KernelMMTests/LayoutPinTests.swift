@@ -24,9 +24,26 @@ struct LayoutPinTests {
         #expect(MemoryLayout<Segment>.size == 40 + (96 + 12) * 8 + 32)
         #expect(MemoryLayout<Zone>.offset(of: \Zone.lowmemReserve) == 112)
         #expect(MemoryLayout<Zone>.offset(of: \Zone.pcp) == 136)
-        #expect(MemoryLayout<PerCPUPages>.size == 24 + 64)
-        #expect(MemoryLayout<KmemState>.size == 19 * 8)
+        #expect(MemoryLayout<PerCPUPages>.size == 24 + 3 * 32 + 8)
+        #expect(MemoryLayout<PerCPUPages>.offset(of: \PerCPUPages.tails) == 88)
+        #expect(MemoryLayout<PerCPUPages>.offset(of: \PerCPUPages.drainCursor) == 120)
+        #expect(MemoryLayout<KmemState>.size == 20 * 8)
+        #expect(MemoryLayout<KmemState>.offset(of: \KmemState.busy) == 19 * 8)
         #expect(MemoryLayout<OpLogEntry>.size == 64)
+    }
+
+    /// The `InlineArray` sizes in the structures spell out products of the constants.
+    @Test func inlineArraysMatchTheConstants() {
+        let seg = Segment(startPFN: 0, endPFN: 0, zone: 0, index: 0, freePages: 0, reservedPages: 0,
+                          freeHeads: .init(repeating: 0), freeCounts: .init(repeating: 0), parityBitmaps: .init(repeating: 0),
+                          allocBitmap: 0, pageblockTags: 0, firstPageblock: 0, pageblockCount: 0)
+        #expect(seg.freeHeads.count == Kmem.freeListCount)
+        #expect(seg.freeCounts.count == Kmem.freeListCount)
+        #expect(seg.parityBitmaps.count == Kmem.orderCount)
+        let pcp = PerCPUPages(count: 0, high: 0, batch: 0, heads: .init(repeating: 0), counts: .init(repeating: 0),
+                              tails: .init(repeating: 0), drainCursor: 0)
+        #expect(pcp.heads.count == Kmem.migratetypeSlots && pcp.tails.count == Kmem.migratetypeSlots)
+        #expect(Kmem.poisonWord == 0xAAAA_AAAA_AAAA_AAAA)
     }
 
     @Test func listIndexing() {

@@ -213,6 +213,15 @@ posix_memalign:
 free:
     jmp kmem_runtime_free
 
+/* Called by the allocator each time KmemState.busy returns to 0 (an operation boundary).
+   A bare ret in its own object, so no optimiser can drop or inline the call: a debugger
+   that stopped the guest inside an operation breaks here to reach the boundary. */
+    .globl kmem_op_end
+    .type kmem_op_end, @function
+kmem_op_end:
+    ret
+    .size kmem_op_end, . - kmem_op_end
+
 /* memset, memcpy, memmove: what the Swift runtime and stdlib call. */
     .globl memset
 memset:

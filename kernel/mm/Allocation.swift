@@ -1,32 +1,24 @@
-/// Allocation: zone selection with watermarks and lowmem reserve, the buddy lists of each
-/// segment, splitting, and migratetype fallback with pageblock stealing.
+/// Allocation: zone selection with watermarks and lowmem reserve, the smallest fit across a
+/// zone's segments, splitting, and migratetype fallback with pageblock stealing. The rules
+/// are kernel/README.md's "Allocation" and "Page poisoning" clauses, in that order.
 ///
-/// Stealing rule (documented contract, checked by the toolkit's model): when no list of
-/// the requested migratetype in a zone has a block large enough, the allocator takes the
-/// *largest* block of the other migratetype (searching from `maxOrder` down). If that
-/// block is a pageblock or larger, every pageblock it covers is retagged to the requested
-/// migratetype. If it is smaller, the whole pageblock containing it is claimed (retagged,
-/// and every free block inside it moved to the requested migratetype's lists) when the
-/// block is at least half a pageblock's order (order ≥ 4) or the request is unmovable;
-/// otherwise the block is taken alone and its split remainders stay on the donor's lists.
+/// An allocation first *chooses* what it hands out (`Candidate`), changing nothing but
+/// per-CPU refills and pass-2 drains; it then checks the poison of the chosen frames; only
+/// then does it take them. A bad frame is quarantined and the allocation starts again.
 extension PageAllocator {
     /// Allocates a block as `request` describes. Returns its first PFN, or `nil` when no
-    /// allowed zone can satisfy it above its watermark. Throws only for misuse (bad order
-    /// or alignment) or corruption found on the way.
+    /// allowed zone can satisfy it above its watermark. Throws for misuse (bad order or
+    /// alignment; nothing changed) or corruption found on the way.
     public func allocate(_ request: AllocationRequest) throws(KmemError) -> UInt64? {
-        let seq = beginOperation()
-        let mt = request.migratetype.rawValue, zc = request.zone.rawValue
-        let flags: UInt8 = request.ignoreWatermarks ? 1 : 0
-        do {
-            let pfn = try allocateUnlogged(request)
-            record(seq, .allocate, status: pfn == nil ? .failed : .ok, order: request.order, migratetype: mt,
-                   zone: zc, flags: flags, alignment: request.alignment, result: pfn ?? Kmem.none, owner: request.owner)
-            return pfn
-        } catch {
-            record(seq, .allocate, status: .misuse, order: request.order, migratetype: mt, zone: zc, flags: flags,
-                   alignment: request.alignment, owner: request.owner)
-            throw error
-        }
+        var args = OpArguments()
+        args.order = request.order
+        args.migratetype = request.migratetype.rawValue
+        args.zone = request.zone.rawValue
+        args.flags = request.ignoreWatermarks ? 1 : 0
+        args.alignment = request.alignment
+        args.owner = request.owner
+        return try logged(.allocate, args, { (_) throws(KmemError) -> UInt64? in try allocateUnlogged(request) },
+                          outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!) })
     }
 
     func allocateUnlogged(_ request: AllocationRequest) throws(KmemError) -> UInt64? {
@@ -34,6 +26,22 @@ extension PageAllocator {
         guard request.alignment != 0 && request.alignment & (request.alignment &- 1) == 0 else {
             throw .invalidAlignment(pages: request.alignment)
         }
+        // Each restart follows a quarantine, which takes one free frame out of use for good:
+        // the frame count bounds the restarts.
+        var restarts: UInt64 = 0
+        while restarts <= frameCount {
+            switch try attemptAllocation(request) {
+            case .some(.none): return nil
+            case .some(.some(let pfn)): return pfn
+            case .none: restarts &+= 1
+            }
+        }
+        throw .corruptedFrame(pfn: Kmem.none, flags: 0)
+    }
+
+    /// One attempt: the passes over the zones. `nil` when a frame was quarantined and the
+    /// allocation must start again; `.some(nil)` when nothing could be given.
+    func attemptAllocation(_ request: AllocationRequest) throws(KmemError) -> UInt64?? {
         let highest = min(request.zone.highestZone, ZoneKind.count - 1)
         var pass = 0
         while pass < 3 {
@@ -41,19 +49,22 @@ extension PageAllocator {
             while z >= 0 {
                 let zone = self.zone(z)
                 if zone.pointee.managedPages != 0 && watermarkOK(zone, request, highest: highest, pass: pass) {
-                    if let pfn = try allocate(from: zone, request) { return pfn }
+                    if let candidate = try choose(from: zone, request) {
+                        if try quarantineIfPoisoned(candidate.pfn, pages(request.order)) { return nil }
+                        return .some(try take(candidate, request))
+                    }
                 }
                 z -= 1
             }
-            // Before giving up on the min watermark, return cached order-0 frames to the
-            // buddy lists so they can merge (Linux drains pcp lists on failure).
+            // Before the last pass, return cached order-0 frames to the buddy lists so they
+            // can merge (Linux drains pcp lists on failure).
             if pass == 1 {
                 var dz = highest
                 while dz >= 0 { try drainUnlogged(zone(dz), all: true); dz -= 1 }
             }
             pass += 1
         }
-        return nil
+        return .some(nil)
     }
 
     /// Pass 0 checks the low watermark, passes 1 and 2 the min watermark; both plus the
@@ -65,74 +76,104 @@ extension PageAllocator {
         return zone.pointee.freePages >= mark &+ pages(request.order)
     }
 
-    /// One zone: order-0 unaligned requests go through the per-CPU cache; the rest take
-    /// from the buddy lists, own migratetype first, then by stealing.
-    func allocate(from zone: UnsafeMutablePointer<Zone>, _ request: AllocationRequest) throws(KmemError) -> UInt64? {
+    /// What an allocation chose, before anything of that choice changed.
+    struct Candidate {
+        enum Source {
+            /// The first frame of the zone's per-CPU list of this migratetype slot.
+            case perCPU(zone: UnsafeMutablePointer<Zone>, slot: Int)
+            /// A block on a buddy list of the requested migratetype.
+            case own
+            /// A block on the other migratetype's list (stealing rules apply when taken).
+            case steal
+        }
+        var source: Source
+        var segment: UnsafeMutablePointer<Segment>?
+        var pfn: UInt64
+        var order: Int
+    }
+
+    /// Chooses from one zone: order-0 unaligned requests from the per-CPU cache (refilled
+    /// first when empty), the rest from the buddy lists.
+    func choose(from zone: UnsafeMutablePointer<Zone>, _ request: AllocationRequest) throws(KmemError) -> Candidate? {
         if request.order == 0 && request.alignment == 1 {
-            guard let pfn = try perCPUAllocate(zone, request.migratetype) else { return nil }
-            try markAllocated(pfn, request)
-            return pfn
+            let slot = Int(request.migratetype.rawValue)
+            guard let pfn = try perCPUCandidate(zone, request.migratetype) else { return nil }
+            return Candidate(source: .perCPU(zone: zone, slot: slot), segment: nil, pfn: pfn, order: 0)
         }
-        guard let pfn = try buddyAllocate(zone, request) else { return nil }
-        try markAllocated(pfn, request)
-        return pfn
+        return try chooseBuddy(zone, request)
     }
 
-    /// Takes a block from the zone's buddy lists (not yet marked allocated).
-    func buddyAllocate(_ zone: UnsafeMutablePointer<Zone>, _ request: AllocationRequest) throws(KmemError) -> UInt64? {
+    /// The block the buddy lists give: own migratetype smallest fit across the zone, else the
+    /// largest block of the other migratetype.
+    func chooseBuddy(_ zone: UnsafeMutablePointer<Zone>, _ request: AllocationRequest) throws(KmemError) -> Candidate? {
         let first = Int(zone.pointee.firstSegment)
-        let end = first + Int(zone.pointee.segmentCount)
-        let mt = Int(request.migratetype.rawValue)
-        var s = first
-        while s < end {
-            if let pfn = try takeFromSegment(segment(s), request, mt) { return pfn }
-            s += 1
-        }
-        s = first
-        while s < end {
-            if let pfn = try stealFromSegment(segment(s), request) { return pfn }
-            s += 1
-        }
-        return nil
-    }
-
-    /// Smallest block of `mt` in the segment that is large enough and aligned, split down.
-    func takeFromSegment(_ seg: UnsafeMutablePointer<Segment>, _ request: AllocationRequest, _ mt: Int) throws(KmemError) -> UInt64? {
+        let end = first &+ Int(zone.pointee.segmentCount)
+        let own = Int(request.migratetype.rawValue)
         var k = request.order
         while k <= Kmem.maxOrder {
-            if let pfn = try findBlock(seg, mt, k, alignment: request.alignment) {
-                try removeFree(seg, pfn)
-                split(seg, pfn, from: k, to: request.order, mt)
-                return pfn
+            var s = first
+            while s < end {
+                if let pfn = try findBlock(segment(s), own, k, alignment: request.alignment) {
+                    return Candidate(source: .own, segment: segment(s), pfn: pfn, order: k)
+                }
+                s += 1
             }
             k += 1
         }
-        return nil
-    }
-
-    /// Largest block of the other migratetype, stolen by the rule in this file's header.
-    func stealFromSegment(_ seg: UnsafeMutablePointer<Segment>, _ request: AllocationRequest) throws(KmemError) -> UInt64? {
-        let want = Int(request.migratetype.rawValue)
         let donor = Int(request.migratetype.fallback.rawValue)
-        var k = Kmem.maxOrder
+        k = Kmem.maxOrder
         while k >= request.order {
-            if let pfn = try findBlock(seg, donor, k, alignment: request.alignment) {
-                var mt = donor
-                if k >= Kmem.pageblockOrder {
-                    retagPageblocks(seg, pfn, k, want)
-                    mt = want
-                } else if k >= Kmem.pageblockOrder / 2 || request.migratetype == .unmovable {
-                    // moves the found block to `want`'s list too, so it is removed from there
-                    try claimPageblock(seg, pfn, want)
-                    mt = want
+            var s = first
+            while s < end {
+                if let pfn = try findBlock(segment(s), donor, k, alignment: request.alignment) {
+                    return Candidate(source: .steal, segment: segment(s), pfn: pfn, order: k)
                 }
-                try removeFree(seg, pfn)
-                split(seg, pfn, from: k, to: request.order, mt)
-                return pfn
+                s += 1
             }
             k -= 1
         }
         return nil
+    }
+
+    /// Takes a buddy block at once (the per-CPU refill): chosen and taken, no poison check
+    /// (the frames are not handed out yet). Returns its PFN, not marked allocated.
+    func buddyAllocate(_ zone: UnsafeMutablePointer<Zone>, _ request: AllocationRequest) throws(KmemError) -> UInt64? {
+        guard let c = try chooseBuddy(zone, request) else { return nil }
+        try takeBuddy(c, request)
+        return c.pfn
+    }
+
+    /// Takes the chosen frames and marks them allocated.
+    func take(_ c: Candidate, _ request: AllocationRequest) throws(KmemError) -> UInt64 {
+        switch c.source {
+        case .perCPU(let zone, let slot):
+            try unlinkPerCPU(zone, c.pfn, slot)
+        case .own, .steal:
+            try takeBuddy(c, request)
+        }
+        try markAllocated(c.pfn, request)
+        return c.pfn
+    }
+
+    /// Unlinks a chosen buddy block and splits it down to the request's order, applying the
+    /// stealing rule when it came from the other migratetype.
+    func takeBuddy(_ c: Candidate, _ request: AllocationRequest) throws(KmemError) {
+        let seg = c.segment!
+        let want = Int(request.migratetype.rawValue)
+        var mt = want
+        if case .steal = c.source {
+            mt = Int(request.migratetype.fallback.rawValue)
+            if c.order >= Kmem.pageblockOrder {
+                retagPageblocks(seg, c.pfn, c.order, want)
+                mt = want
+            } else if c.order >= Kmem.pageblockOrder / 2 || request.migratetype == .unmovable {
+                // moves the found block to `want`'s list too, so it is removed from there
+                try claimPageblock(seg, c.pfn, want)
+                mt = want
+            }
+        }
+        try removeFree(seg, c.pfn)
+        split(seg, c.pfn, from: c.order, to: request.order, mt)
     }
 
     /// First block on list (`mt`, `order`) whose PFN is a multiple of `alignment`.
@@ -189,7 +230,8 @@ extension PageAllocator {
     }
 
     /// Marks the block at `pfn` allocated: every frame ALLOCATED (head also HEAD with the
-    /// order, migratetype and refcount 1), allocation bits set, poison checked.
+    /// order, migratetype and refcount 1), allocation bits set. The frames are unlisted and
+    /// their poison, if any, was checked.
     func markAllocated(_ pfn: UInt64, _ request: AllocationRequest) throws(KmemError) {
         let m = meta(pfn)
         let segIndex = Int(m.pointee.segment)
@@ -200,17 +242,11 @@ extension PageAllocator {
         var i: UInt64 = 0
         while i < n {
             let f = meta(pfn &+ i)
-            if f.pointee.state.contains(.poisoned) { try checkPoison(pfn &+ i) }
-            var st = f.pointee.state.subtracting(FrameFlags.stateMask)
-            st.subtract([.head, .poisoned, .kernel, .user, .slab])
-            st.formUnion([.allocated, use])
-            if i == 0 { st.insert(.head) }
-            f.pointee.state = st
+            transition(f, to: .allocated, head: i == 0, add: use)
             f.pointee.order = i == 0 ? UInt8(request.order) : 0
             f.pointee.migratetype = request.migratetype.rawValue
             f.pointee.refcount = i == 0 ? 1 : 0
             f.pointee.owner = request.owner
-            f.pointee.lastSeq = sequence
             f.pointee.next = Kmem.none
             f.pointee.prev = Kmem.none
             i &+= 1

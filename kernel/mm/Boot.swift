@@ -87,7 +87,7 @@ extension PageAllocator {
             normalStartPFN: config.normalStartPFN, bootMemStart: bootStart << Kmem.pageShift,
             bootMemEnd: bootEnd << Kmem.pageShift, options: config.poison ? 1 : 0,
             kernelStart: config.kernel.start, kernelEnd: config.kernel.end, opLog: dm &+ logPhys,
-            opLogCapacity: config.opLogCapacity, parentSequence: 0, heap: dm &+ heapPhys)
+            opLogCapacity: config.opLogCapacity, parentSequence: 0, heap: dm &+ heapPhys, busy: 0)
         let pa = PageAllocator(state: state)
         pa.initHeap()
 
@@ -180,7 +180,8 @@ extension PageAllocator {
                 presentPages: 0, managedPages: 0, bootReservedPages: 0, reservedPages: 0, freePages: 0,
                 allocatedPages: 0, watermarkMin: 0, watermarkLow: 0, watermarkHigh: 0,
                 lowmemReserve: .init(repeating: 0),
-                pcp: PerCPUPages(count: 0, high: 0, batch: 0, heads: .init(repeating: Kmem.none), counts: .init(repeating: 0)))
+                pcp: PerCPUPages(count: 0, high: 0, batch: 0, heads: .init(repeating: Kmem.none), counts: .init(repeating: 0),
+                                 tails: .init(repeating: Kmem.none), drainCursor: 0))
         }
         let bounds: InlineArray<4, UInt64> = [0, state.pointee.dma32StartPFN, state.pointee.normalStartPFN, .max]
         for z in 0..<ZoneKind.count {
@@ -218,7 +219,7 @@ extension PageAllocator {
         while p < e {
             let m = meta(p)
             var st: FrameFlags = .free
-            if poison { fillPoison(p); st.insert(.poisoned) }
+            if poison { fillPoison(p); st.insert(.poisonFill) }
             m.pointee.state = st
             m.pointee.owner = 0
             m.pointee.segment = UInt16(seg.pointee.index)

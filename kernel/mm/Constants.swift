@@ -8,16 +8,18 @@ public enum Kmem {
     /// Largest buddy order: blocks of 2^11 pages (8 MiB).
     public static let maxOrder = 11
     /// Number of orders, `0...maxOrder`.
-    public static let orderCount = 12
+    public static let orderCount = maxOrder + 1
     /// Pageblocks are order 9 (2 MiB): the unit that carries a migratetype tag.
     public static let pageblockOrder = 9
     /// Pages per pageblock.
-    public static let pageblockPages: UInt64 = 512
+    public static let pageblockPages: UInt64 = 1 << UInt64(pageblockOrder)
     /// Free-list slots per order in every segment. The first `Migratetype.count` are used;
-    /// the rest are room for more migratetypes and must stay empty.
+    /// the rest are room for more migratetypes and must stay empty. (The `InlineArray`
+    /// sizes in `Segment` and `PerCPUPages` spell out these products; `LayoutPinTests`
+    /// pins them to these constants.)
     public static let migratetypeSlots = 4
     /// Free lists per segment: `migratetypeSlots × orderCount`, indexed `mt * orderCount + order`.
-    public static let freeListCount = 48
+    public static let freeListCount = migratetypeSlots * orderCount
     /// "No frame" in a free-list link or list head.
     public static let none: UInt64 = .max
     /// Most segments the allocator can manage in all.
@@ -26,6 +28,10 @@ public enum Kmem {
     public static let stateMagic: UInt64 = 0x4B4D_454D_5354_4154
     /// Byte written over free pages when page poisoning is on (as Linux's PAGE_POISON).
     public static let poisonByte: UInt8 = 0xAA
+    /// `poisonByte` in every byte of a word.
+    public static let poisonWord: UInt64 = 0x0101_0101_0101_0101 &* UInt64(poisonByte)
+    /// Owner tag of a quarantined frame (poison found overwritten).
+    public static let quarantineOwner: UInt64 = 0x0BAD_0000
     /// Byte written over free slab objects (after their link word), as SLUB's POISON_FREE.
     public static let slabPoison: UInt8 = 0x6B
     /// Smallest and largest slab object sizes; larger requests take whole buddy blocks.

@@ -17,19 +17,21 @@ public struct FrameFlags: OptionSet, Sendable {
     public static let user = FrameFlags(rawValue: 1 << 4)
     /// A slab page of the kernel heap (`owner` names the cache).
     public static let slab = FrameFlags(rawValue: 1 << 5)
-    /// Page contents hold the poison pattern (checked when allocated).
+    /// Quarantined (strat9's POISONED): the frame's poison pattern was found overwritten
+    /// while it was free, so it was taken out of use for good. Always with RESERVED.
     public static let poisoned = FrameFlags(rawValue: 1 << 6)
-    /// Copy-on-write mapping (kept for the toolkit; the allocator does not set it).
-    public static let cow = FrameFlags(rawValue: 1 << 7)
-    /// Dynamic-linker page (kept for the toolkit; the allocator does not set it).
-    public static let dll = FrameFlags(rawValue: 1 << 8)
-    /// Anonymous memory (kept for the toolkit; the allocator does not set it).
-    public static let anonymous = FrameFlags(rawValue: 1 << 9)
+    // Bits 7–9 were strat9's COW, DLL and ANONYMOUS: this kernel has no user address spaces
+    // to give them a meaning, so they are not defined and must stay 0.
     /// First frame of a free or allocated block; `order` is meaningful only here.
     public static let head = FrameFlags(rawValue: 1 << 10)
     /// Order-0 frame parked on a zone's per-CPU list: neither free nor allocated.
     public static let pcp = FrameFlags(rawValue: 1 << 11)
+    /// Page poisoning is on and the frame holds the poison pattern written when it was
+    /// freed; checked before the frame is handed out again.
+    public static let poisonFill = FrameFlags(rawValue: 1 << 12)
 
     /// The mutually exclusive state bits.
     public static let stateMask: FrameFlags = [.free, .allocated, .reserved, .pcp]
+    /// Every defined bit; any other bit set is corruption.
+    public static let defined: FrameFlags = [.free, .allocated, .reserved, .kernel, .user, .slab, .poisoned, .head, .pcp, .poisonFill]
 }

@@ -2,19 +2,21 @@
 /// `Kmem.none` at the ends). The buddy free lists, the per-CPU lists and the slab caches'
 /// partial/full lists are all this one list; each names its head by pointer.
 extension PageAllocator {
-    /// Links `pfn` at the front of the list whose head is `head`.
-    func linkFront(_ pfn: UInt64, head: UnsafeMutablePointer<UInt64>) {
+    /// Links `pfn` at the front of the list whose head is `head` (and whose tail, when the
+    /// list keeps one, is `tail`).
+    func linkFront(_ pfn: UInt64, head: UnsafeMutablePointer<UInt64>, tail: UnsafeMutablePointer<UInt64>? = nil) {
         let m = meta(pfn)
         let first = head.pointee
         m.pointee.next = first
         m.pointee.prev = Kmem.none
         if first != Kmem.none && first < frameCount { meta(first).pointee.prev = pfn }
+        if first == Kmem.none { tail?.pointee = pfn }
         head.pointee = pfn
     }
 
     /// Unlinks `pfn` from the list whose head is `head`, checking first that its neighbours
     /// (or the head) point back at it; on a mismatch nothing changes.
-    func unlink(_ pfn: UInt64, head: UnsafeMutablePointer<UInt64>) throws(KmemError) {
+    func unlink(_ pfn: UInt64, head: UnsafeMutablePointer<UInt64>, tail: UnsafeMutablePointer<UInt64>? = nil) throws(KmemError) {
         let m = meta(pfn)
         let next = m.pointee.next
         let prev = m.pointee.prev
@@ -22,8 +24,10 @@ extension PageAllocator {
         let n: UnsafeMutablePointer<FrameMeta>? = next == Kmem.none ? nil : try linked(next, from: pfn)
         guard p?.pointee.next ?? head.pointee == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
         guard n == nil || n!.pointee.prev == pfn else { throw .corruptedList(pfn: pfn, link: next) }
+        if let tail, n == nil, tail.pointee != pfn { throw .corruptedList(pfn: pfn, link: tail.pointee) }
         if let p { p.pointee.next = next } else { head.pointee = next }
         n?.pointee.prev = prev
+        if n == nil { tail?.pointee = prev }
         m.pointee.next = Kmem.none
         m.pointee.prev = Kmem.none
     }
@@ -38,6 +42,12 @@ extension PageAllocator {
     @inline(__always)
     func perCPUHead(_ zone: UnsafeMutablePointer<Zone>, _ slot: Int) -> UnsafeMutablePointer<UInt64> {
         elements(&zone.pointee.pcp.heads) + slot
+    }
+
+    /// The tail (coldest frame) of the per-CPU list of migratetype slot `slot`.
+    @inline(__always)
+    func perCPUTail(_ zone: UnsafeMutablePointer<Zone>, _ slot: Int) -> UnsafeMutablePointer<UInt64> {
+        elements(&zone.pointee.pcp.tails) + slot
     }
 
     @inline(__always)

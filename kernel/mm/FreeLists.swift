@@ -9,12 +9,9 @@ extension PageAllocator {
         let idx = freeListIndex(mt, order)
         linkFront(pfn, head: freeListHead(seg, idx))
         seg.pointee.freeCounts[idx] &+= 1
-        var st = m.pointee.state.subtracting(FrameFlags.stateMask)
-        st.formUnion([.free, .head])
-        m.pointee.state = st
+        transition(m, to: .free, head: true, add: m.pointee.state.intersection(.poisonFill))
         m.pointee.order = UInt8(order)
         m.pointee.migratetype = UInt8(mt)
-        m.pointee.lastSeq = sequence
         toggleParity(seg, pfn, order)
         seg.pointee.freePages &+= pages(order)
         zone(of: seg).pointee.freePages &+= pages(order)

@@ -1,28 +1,33 @@
-/// Freeing: misuse checks, then order-0 frames to the per-CPU cache and larger blocks to
-/// the buddy lists, merging with free buddies up to `maxOrder`.
+/// Freeing: misuse checks (all before any change), then order-0 frames to the per-CPU cache
+/// and larger blocks to the buddy lists, merging with free buddies up to `maxOrder`.
 ///
 /// Merge rule: a freed block merges with its buddy whenever the buddy is a free head of
-/// the same order in the same segment; there is no other no-merge case. A merged block of
-/// pageblock order or more takes the migratetype of its head's pageblock, and all its
-/// pageblocks are retagged to it (as Linux does since 6.10).
+/// the same order in the same segment; there is no other no-merge case. The pair's parity
+/// bit decides (the freed block is not on a list yet, so the bit is 1 exactly when the
+/// buddy is a free head of that order); the buddy's metadata is read as a cross-check and a
+/// disagreement is corruption. A merged block of pageblock order or more takes the
+/// migratetype of its head's pageblock, and all its pageblocks are retagged to it (as Linux
+/// does since 6.10).
 extension PageAllocator {
     /// Frees the block at `pfn` of `order`. Throws, changing nothing, on a double free, a
     /// wrong order, a frame outside managed memory, a reserved frame, a frame inside a
-    /// block, or a refcount other than 1.
+    /// block, a slab page or large heap block, or a refcount other than 1.
     public func free(_ pfn: UInt64, order: Int) throws(KmemError) {
-        let seq = beginOperation()
-        do {
-            try freeUnlogged(pfn, order: order)
-            record(seq, .free, status: .ok, order: order, address: pfn, result: 1)
-        } catch {
-            record(seq, .free, status: .misuse, order: order, address: pfn)
-            throw error
-        }
+        try free(pfn, order: order, heap: false)
     }
 
-    func freeUnlogged(_ pfn: UInt64, order: Int) throws(KmemError) {
+    /// `free`, also accepting a large heap block when `heap` (the heap's own `kfree`).
+    func free(_ pfn: UInt64, order: Int, heap: Bool) throws(KmemError) {
+        var args = OpArguments()
+        args.order = order
+        args.address = pfn
+        try logged(.free, args, { (_) throws(KmemError) in try freeUnlogged(pfn, order: order, heap: heap) },
+                   outcome: { (.ok, 1) })
+    }
+
+    func freeUnlogged(_ pfn: UInt64, order: Int, heap: Bool) throws(KmemError) {
         guard order >= 0 && order <= Kmem.maxOrder else { throw .invalidOrder(order: order) }
-        guard pfn < frameCount, let s = segmentIndex(containing: pfn) else { throw .outsideManagedMemory(pfn: pfn) }
+        guard let s = segmentIndex(containing: pfn) else { throw .outsideManagedMemory(pfn: pfn) }
         let seg = segment(s)
         let m = meta(pfn)
         let st = m.pointee.state
@@ -31,6 +36,7 @@ extension PageAllocator {
         guard st.contains(.allocated) else { throw .notAllocated(pfn: pfn, flags: m.pointee.flags) }
         guard st.contains(.head) else { throw .notBlockHead(pfn: pfn) }
         if st.contains(.slab) { throw .freeSlabPage(pfn: pfn) }
+        if !heap && m.pointee.owner == Kmem.largeHeapOwner { throw .freeHeapBlock(pfn: pfn) }
         guard Int(m.pointee.order) == order else {
             throw .wrongOrder(pfn: pfn, allocated: Int(m.pointee.order), freed: order)
         }
@@ -54,15 +60,10 @@ extension PageAllocator {
         while i < n {
             let f = meta(pfn &+ i)
             if poison { fillPoison(pfn &+ i) }
-            var st = f.pointee.state.subtracting(FrameFlags.stateMask)
-            st.subtract([.head, .kernel, .user, .slab, .poisoned])
-            st.insert(.free)
-            if poison { st.insert(.poisoned) }
-            f.pointee.state = st
+            transition(f, to: .free, head: false, add: poison ? .poisonFill : [])
             f.pointee.order = 0
             f.pointee.refcount = 0
             f.pointee.owner = 0
-            f.pointee.lastSeq = sequence
             i &+= 1
         }
         markInUse(seg, pfn, n, false)
@@ -76,8 +77,11 @@ extension PageAllocator {
         while order < Kmem.maxOrder {
             let buddy = pfn ^ pages(order)
             guard buddy >= seg.pointee.startPFN && buddy &+ pages(order) <= seg.pointee.endPFN else { break }
+            let merge = parityBit(segment: seg, pfn: pfn, order: order)
             let b = meta(buddy)
-            guard b.pointee.state.contains([.free, .head]) && Int(b.pointee.order) == order else { break }
+            let metaSaysFree = b.pointee.state.contains([.free, .head]) && Int(b.pointee.order) == order
+            guard merge == metaSaysFree else { throw .parityMismatch(pfn: buddy, order: order, free: merge) }
+            guard merge else { break }
             try removeFree(seg, buddy)
             let upper = meta(max(pfn, buddy))
             upper.pointee.state.remove(.head)

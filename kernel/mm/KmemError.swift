@@ -1,10 +1,15 @@
 /// Misuse of the allocator's API or corruption found on its fast path. The kernel prints
 /// each as `kmem: BUG: <what> pfn 0x<pfn>` and halts; the host tests catch them.
+///
+/// Misuse is found before anything changes (the state after the throw is the state before
+/// it); corruption may be found half way (`isCorruption`), and the state is then suspect.
 public enum KmemError: Error {
     /// An order outside `0...Kmem.maxOrder`.
     case invalidOrder(order: Int)
     /// An alignment that is zero or not a power of two (in pages).
     case invalidAlignment(pages: UInt64)
+    /// A frame range of zero frames, or one whose end wraps around.
+    case invalidRange(start: UInt64, count: UInt64)
     /// The frame is not in any segment: not RAM, or not handed to the buddy allocator.
     case outsideManagedMemory(pfn: UInt64)
     /// The block is already free (or cached on the per-CPU list).
@@ -15,18 +20,21 @@ public enum KmemError: Error {
     case freeReserved(pfn: UInt64)
     /// The page is a slab page of the heap: only `kfree` of its objects may release it.
     case freeSlabPage(pfn: UInt64)
+    /// The block is a large allocation of the heap: only `kfree` may release it.
+    case freeHeapBlock(pfn: UInt64)
     /// The frame is inside an allocated block, not its first frame.
     case notBlockHead(pfn: UInt64)
     /// The frame is in no state that can be freed.
     case notAllocated(pfn: UInt64, flags: UInt32)
     /// An allocated head whose reference count is not 1.
     case badRefcount(pfn: UInt64, refcount: UInt32)
-    /// A poisoned free page was written to while free.
-    case poisonOverwritten(pfn: UInt64, offset: UInt64, found: UInt8)
     /// A free or per-CPU list link that does not point back, or points outside memory.
     case corruptedList(pfn: UInt64, link: UInt64)
     /// A frame whose metadata contradicts the operation (e.g. a free frame in no free block).
     case corruptedFrame(pfn: UInt64, flags: UInt32)
+    /// The parity bit of a buddy pair disagrees with the buddy's metadata (`pfn` is the
+    /// buddy, `free` what the bit says).
+    case parityMismatch(pfn: UInt64, order: Int, free: Bool)
     /// Boot could not lay out the allocator (no room for metadata, too many segments).
     case bootFailed(reason: StaticString)
     /// `kfree` of an address the heap never handed out (not in a slab object or large block).
@@ -40,11 +48,25 @@ public enum KmemError: Error {
     /// The heap was used before `SlabHeap` was set up.
     case heapNotReady
 
+    /// Whether the fast path found the state broken (the state may be partly changed and the
+    /// kernel halts), rather than the caller misusing the API (nothing changed).
+    public var isCorruption: Bool {
+        switch self {
+        case .corruptedList, .corruptedFrame, .parityMismatch, .slabCorrupted, .slabPoisonOverwritten, .bootFailed:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// A short name of the problem, as printed after `kmem: BUG:`.
     public var summary: StaticString {
         switch self {
         case .invalidOrder: return "invalid order"
         case .invalidAlignment: return "invalid alignment"
+        case .invalidRange: return "invalid frame range"
+        case .freeHeapBlock: return "free of a large heap block (owned by the heap)"
+        case .parityMismatch: return "parity bitmap disagrees with frame metadata"
         case .outsideManagedMemory: return "address outside managed memory"
         case .doubleFree: return "double free"
         case .wrongOrder: return "free with wrong order"
@@ -53,7 +75,6 @@ public enum KmemError: Error {
         case .notBlockHead: return "free of a frame inside a block"
         case .notAllocated: return "free of a frame that is not allocated"
         case .badRefcount: return "free of a page with bad refcount"
-        case .poisonOverwritten: return "poison overwritten in free page"
         case .corruptedList: return "corrupted free list"
         case .corruptedFrame: return "corrupted frame metadata"
         case .bootFailed(let reason): return reason
@@ -73,9 +94,9 @@ public enum KmemError: Error {
              .slabCorrupted, .slabPoisonOverwritten:
             return Kmem.none  // heap errors name a virtual address, which `write` prints
         case .outsideManagedMemory(let p), .doubleFree(let p), .freeReserved(let p),
-             .notBlockHead(let p), .freeSlabPage(let p): return p
+             .notBlockHead(let p), .freeSlabPage(let p), .freeHeapBlock(let p), .invalidRange(let p, _): return p
         case .wrongOrder(let p, _, _), .notAllocated(let p, _), .badRefcount(let p, _),
-             .poisonOverwritten(let p, _, _), .corruptedList(let p, _), .corruptedFrame(let p, _):
+             .corruptedList(let p, _), .corruptedFrame(let p, _), .parityMismatch(let p, _, _):
             return p
         }
     }
@@ -100,8 +121,10 @@ public enum KmemError: Error {
             out.dec(UInt64(truncatingIfNeeded: f)); out.write(")")
         case .notAllocated(_, let f), .corruptedFrame(_, let f): out.write(" flags "); out.hex(UInt64(f))
         case .badRefcount(_, let r): out.write(" refcount "); out.dec(UInt64(r))
-        case .poisonOverwritten(_, let off, let b):
-            out.write(": byte "); out.hex(UInt64(b)); out.write(" instead of 0xaa at offset "); out.hex(off)
+        case .invalidRange(_, let n): out.write(" count "); out.dec(n)
+        case .parityMismatch(_, let k, let free):
+            out.write(" order "); out.dec(UInt64(truncatingIfNeeded: k))
+            out.write(free ? " (bit says free, metadata says not)" : " (bit says not free, metadata says free)")
         case .corruptedList(_, let link): out.write(" link "); out.hex(link)
         default: break
         }

@@ -32,8 +32,12 @@ public struct KmemState: Sendable {
     public var opLog: UInt64
     /// Entries in the ring; entry of operation s is at index `s % opLogCapacity`.
     public var opLogCapacity: UInt64
-    /// Sequence of the operation being run inside (a `kmalloc` growing its cache), else 0.
+    /// Sequence of the innermost operation running now, 0 between operations: what
+    /// `FrameMeta.lastSeq` records, and the `parent` of an operation nested inside it.
     public var parentSequence: UInt64
     /// Virtual address of the slab heap's `HeapState`.
     public var heap: UInt64
+    /// Allocator operations in progress, nested ones included: 0 between operations, when
+    /// the state is consistent. The kernel calls `kmem_op_end` each time it returns to 0.
+    public var busy: UInt64
 }

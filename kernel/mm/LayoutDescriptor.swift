@@ -39,6 +39,8 @@ extension PageAllocator {
         addr("DIRECT_MAP", s.directMapOffset)
         addr("STATE", UInt64(UInt(bitPattern: state)))
         addr("SEQUENCE", UInt64(UInt(bitPattern: state)) &+ 8)
+        func at(_ field: UnsafeMutablePointer<UInt64>) -> UInt64 { UInt64(UInt(bitPattern: field)) }
+        addr("BUSY", at(&state.pointee.busy))
         addr("ZONES", s.zones)
         addr("SEGMENTS", s.segments)
         num("SEGMENT_COUNT", s.segmentCount)
@@ -62,11 +64,10 @@ extension PageAllocator {
         addr("FLAG(user)", UInt64(FrameFlags.user.rawValue))
         addr("FLAG(slab)", UInt64(FrameFlags.slab.rawValue))
         addr("FLAG(poisoned)", UInt64(FrameFlags.poisoned.rawValue))
-        addr("FLAG(cow)", UInt64(FrameFlags.cow.rawValue))
-        addr("FLAG(dll)", UInt64(FrameFlags.dll.rawValue))
-        addr("FLAG(anonymous)", UInt64(FrameFlags.anonymous.rawValue))
         addr("FLAG(head)", UInt64(FrameFlags.head.rawValue))
         addr("FLAG(pcp)", UInt64(FrameFlags.pcp.rawValue))
+        addr("FLAG(poison_fill)", UInt64(FrameFlags.poisonFill.rawValue))
+        addr("QUARANTINE_OWNER", Kmem.quarantineOwner)
 
         let m = meta(0)
         let mb = UnsafeMutableRawPointer(m)
@@ -113,6 +114,8 @@ extension PageAllocator {
             off("PerCPUPages", "batch", pb, &p.pointee.batch)
             off("PerCPUPages", "heads", pb, &p.pointee.heads)
             off("PerCPUPages", "counts", pb, &p.pointee.counts)
+            off("PerCPUPages", "tails", pb, &p.pointee.tails)
+            off("PerCPUPages", "drainCursor", pb, &p.pointee.drainCursor)
         }
 
         let g = segment(0)
@@ -145,6 +148,8 @@ extension PageAllocator {
         off("KmemState", "opLog", sb, &state.pointee.opLog)
         off("KmemState", "opLogCapacity", sb, &state.pointee.opLogCapacity)
         off("KmemState", "heap", sb, &state.pointee.heap)
+        off("KmemState", "parentSequence", sb, &state.pointee.parentSequence)
+        off("KmemState", "busy", sb, &state.pointee.busy)
 
         let h = heap
         let hb = UnsafeMutableRawPointer(h)

@@ -14,6 +14,10 @@ public enum OpKind: UInt8, Sendable {
     case heapFree = 6
     /// `drainPerCPU`: zone (in `zone`), all (in `order`).
     case drain = 7
+    /// A frame taken out of use because its poison pattern was overwritten (always nested in
+    /// the operation that was about to hand it out): PFN, offset of the first bad byte (in
+    /// `size`) → that byte.
+    case quarantine = 8
 }
 
 /// Outcome of an operation.
@@ -22,8 +26,10 @@ public enum OpStatus: UInt8, Sendable {
     case ok = 0
     /// Nothing to give (no memory, frame busy): `result` is `Kmem.none` or 0.
     case failed = 1
-    /// Misuse or corruption was detected (`KmemError`); nothing changed.
+    /// Misuse was detected (`KmemError`); nothing changed.
     case misuse = 2
+    /// Corruption was found on the way (`KmemError.isCorruption`): the kernel halts.
+    case corrupt = 3
 }
 
 /// One entry of the operation log: 64 bytes, in a ring indexed by `sequence % capacity`.
@@ -58,6 +64,55 @@ public struct OpLogEntry: Sendable {
 }
 
 extension PageAllocator {
+    /// The fields of a log entry that describe the request, filled before it runs.
+    struct OpArguments {
+        var order: Int = 0
+        var migratetype: UInt8 = 0
+        var zone: UInt8 = 0
+        var flags: UInt8 = 0
+        var alignment: UInt64 = 0
+        var size: UInt64 = 0
+        var address: UInt64 = 0
+        var owner: UInt64 = 0
+    }
+
+    /// Runs one operation as the log and the debugger see it: takes the next sequence number,
+    /// counts it in `busy`, makes it the parent of operations nested in `body`, then writes
+    /// its entry — status and result from `outcome` of the value, or `misuse`/`corrupt` for
+    /// an error, which it rethrows — and calls `kmem_op_end` when `busy` returns to 0.
+    @inline(__always)
+    func logged<T>(_ kind: OpKind, _ args: OpArguments, _ body: (UInt64) throws(KmemError) -> T,
+                   outcome: (T) -> (OpStatus, UInt64)) throws(KmemError) -> T {
+        let seq = beginOperation()
+        let parent = state.pointee.parentSequence
+        state.pointee.parentSequence = seq
+        do {
+            let value = try body(seq)
+            state.pointee.parentSequence = parent
+            let (status, result) = outcome(value)
+            record(seq, kind, status: status, args, result: result)
+            endOperation()
+            return value
+        } catch {
+            state.pointee.parentSequence = parent
+            record(seq, kind, status: error.isCorruption ? .corrupt : .misuse, args, result: Kmem.none)
+            endOperation()
+            throw error
+        }
+    }
+
+    /// Ends an operation: `busy` down by one; at 0 the state is consistent again.
+    @inline(__always)
+    func endOperation() {
+        state.pointee.busy &-= 1
+        if state.pointee.busy == 0 { operationBoundary() }
+    }
+
+    func record(_ sequence: UInt64, _ kind: OpKind, status: OpStatus, _ a: OpArguments, result: UInt64) {
+        record(sequence, kind, status: status, order: a.order, migratetype: a.migratetype, zone: a.zone, flags: a.flags,
+               alignment: a.alignment, size: a.size, address: a.address, result: result, owner: a.owner)
+    }
+
     /// Writes the log entry of operation `sequence` (no-op when the log has no capacity).
     func record(_ sequence: UInt64, _ kind: OpKind, status: OpStatus, order: Int = 0,
                 migratetype: UInt8 = 0, zone: UInt8 = 0, flags: UInt8 = 0, alignment: UInt64 = 0,

@@ -56,24 +56,24 @@ public struct PageAllocator {
     /// Whether page poisoning is on.
     @inline(__always) public var poisoning: Bool { state.pointee.options & 1 != 0 }
 
-    /// The current operation's sequence number.
-    @inline(__always) var sequence: UInt64 { state.pointee.sequence }
+    /// The sequence number of the innermost operation running now (what `lastSeq` records).
+    @inline(__always) var sequence: UInt64 { state.pointee.parentSequence }
 
-    /// Starts a new operation: bumps and returns the global sequence number.
-    @discardableResult
-    public func beginOperation() -> UInt64 {
+    /// Starts a new operation (see `logged`): bumps and returns the global sequence number
+    /// and counts the operation in `busy`.
+    func beginOperation() -> UInt64 {
+        state.pointee.busy &+= 1
         state.pointee.sequence &+= 1
         return state.pointee.sequence
     }
 
-    /// The segment that manages `pfn`, if any. Bounded by the segment count.
+    /// The segment that manages `pfn`, if any: read from its `FrameMeta.segment` and checked
+    /// against that segment's range (so a corrupted index cannot mislead it).
     public func segmentIndex(containing pfn: UInt64) -> Int? {
-        var i = 0
-        while i < segmentCount {
-            if segment(i).pointee.contains(pfn) { return i }
-            i += 1
-        }
-        return nil
+        guard pfn < frameCount else { return nil }
+        let s = Int(meta(pfn).pointee.segment)
+        guard s < segmentCount, segment(s).pointee.contains(pfn) else { return nil }
+        return s
     }
 
     /// Metadata of a PFN read from a link in memory, checked against the array bounds.

@@ -1,8 +1,9 @@
 /// The order-0 per-CPU cache of each zone (see `PerCPUPages`).
 extension PageAllocator {
-    /// Takes a frame from the zone's per-CPU list of `mt`, refilling `batch` frames from
-    /// the buddy lists first when it is empty. The frame is not yet marked allocated.
-    func perCPUAllocate(_ zone: UnsafeMutablePointer<Zone>, _ mt: Migratetype) throws(KmemError) -> UInt64? {
+    /// The frame the zone's per-CPU list of `mt` would hand out (its first), refilling
+    /// `batch` frames from the buddy lists first when the list is empty. The frame stays on
+    /// the list: `take` unlinks it once its poison is checked.
+    func perCPUCandidate(_ zone: UnsafeMutablePointer<Zone>, _ mt: Migratetype) throws(KmemError) -> UInt64? {
         let slot = Int(mt.rawValue)
         if zone.pointee.pcp.counts[slot] == 0 {
             let refill = AllocationRequest(order: 0, migratetype: mt)
@@ -14,7 +15,9 @@ extension PageAllocator {
             }
         }
         guard zone.pointee.pcp.counts[slot] != 0 else { return nil }
-        return try popPerCPU(zone, slot)
+        let pfn = zone.pointee.pcp.heads[slot]
+        _ = try linked(pfn, from: pfn)
+        return pfn
     }
 
     /// Parks a freed frame (already FREE, unlisted) on the per-CPU list of its pageblock's
@@ -26,32 +29,33 @@ extension PageAllocator {
         }
     }
 
-    /// Returns every frame of the zone's per-CPU lists to the buddy lists (logged operation).
+    /// Returns `batch` frames (or all, when `all`) of the zone's per-CPU lists to the buddy
+    /// lists (logged operation).
     public func drainPerCPU(_ zone: UnsafeMutablePointer<Zone>, all: Bool) throws(KmemError) {
-        let seq = beginOperation()
-        let z = UInt8(truncatingIfNeeded: zone.pointee.kind)
-        do {
-            try drainUnlogged(zone, all: all)
-            record(seq, .drain, status: .ok, order: all ? 1 : 0, zone: z, result: 1)
-        } catch {
-            record(seq, .drain, status: .misuse, order: all ? 1 : 0, zone: z)
-            throw error
-        }
+        var args = OpArguments()
+        args.order = all ? 1 : 0
+        args.zone = UInt8(truncatingIfNeeded: zone.pointee.kind)
+        try logged(.drain, args, { (_) throws(KmemError) in try drainUnlogged(zone, all: all) }, outcome: { (.ok, 1) })
     }
 
-    /// Returns `batch` frames (or all, when `all`) from the zone's per-CPU lists to the buddy lists.
+    /// Returns `batch` frames (or all, when `all`) of the zone's per-CPU lists to the buddy
+    /// lists: the coldest first (list tails), round-robin over the migratetype slots from
+    /// `drainCursor`, as Linux's `free_pcppages_bulk`. Bounded by the cache's count and the
+    /// slot count.
     func drainUnlogged(_ zone: UnsafeMutablePointer<Zone>, all: Bool) throws(KmemError) {
         var left = all ? zone.pointee.pcp.count : max(zone.pointee.pcp.batch, 1)
-        var slot = 0
-        while left > 0 && slot < Kmem.migratetypeSlots {
-            if zone.pointee.pcp.counts[slot] == 0 { slot += 1; continue }
-            let pfn = try popPerCPU(zone, slot)
+        var idle = 0  // consecutive empty slots: a full round of them means the lists are empty
+        while left > 0 && zone.pointee.pcp.count > 0 && idle < Kmem.migratetypeSlots {
+            let slot = Int(zone.pointee.pcp.drainCursor % UInt64(Kmem.migratetypeSlots))
+            zone.pointee.pcp.drainCursor = UInt64((slot + 1) % Kmem.migratetypeSlots)
+            if zone.pointee.pcp.counts[slot] == 0 { idle += 1; continue }
+            idle = 0
+            let pfn = zone.pointee.pcp.tails[slot]
+            try unlinkPerCPU(zone, pfn, slot)
             let m = meta(pfn)
             let s = Int(m.pointee.segment)
             guard s < segmentCount else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
-            var st = m.pointee.state.subtracting(FrameFlags.stateMask)
-            st.insert(.free)
-            m.pointee.state = st
+            transition(m, to: .free, head: false, add: m.pointee.state.intersection(.poisonFill))
             try freeToBuddy(segment(s), pfn, 0)
             left &-= 1
         }
@@ -59,29 +63,19 @@ extension PageAllocator {
 
     func pushPerCPU(_ zone: UnsafeMutablePointer<Zone>, _ pfn: UInt64, _ slot: Int) {
         let m = meta(pfn)
-        linkFront(pfn, head: perCPUHead(zone, slot))
+        linkFront(pfn, head: perCPUHead(zone, slot), tail: perCPUTail(zone, slot))
         zone.pointee.pcp.counts[slot] &+= 1
         zone.pointee.pcp.count &+= 1
-        var st = m.pointee.state.subtracting(FrameFlags.stateMask)
-        st.remove(.head)
-        st.insert(.pcp)
-        m.pointee.state = st
+        transition(m, to: .pcp, head: false, add: m.pointee.state.intersection(.poisonFill))
         m.pointee.order = 0
         m.pointee.migratetype = UInt8(slot)
-        m.pointee.lastSeq = sequence
-    }
-
-    func popPerCPU(_ zone: UnsafeMutablePointer<Zone>, _ slot: Int) throws(KmemError) -> UInt64 {
-        let pfn = zone.pointee.pcp.heads[slot]
-        try unlinkPerCPU(zone, pfn, slot)
-        return pfn
     }
 
     /// Unlinks `pfn` from the per-CPU list `slot`, checking its neighbours point back.
     func unlinkPerCPU(_ zone: UnsafeMutablePointer<Zone>, _ pfn: UInt64, _ slot: Int) throws(KmemError) {
         let m = try linked(pfn, from: pfn)
         guard m.pointee.state.contains(.pcp) else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
-        try unlink(pfn, head: perCPUHead(zone, slot))
+        try unlink(pfn, head: perCPUHead(zone, slot), tail: perCPUTail(zone, slot))
         zone.pointee.pcp.counts[slot] &-= 1
         zone.pointee.pcp.count &-= 1
     }

@@ -13,4 +13,8 @@ public struct PerCPUPages: Sendable {
     public var heads: InlineArray<4, UInt64>
     /// Frames on the list of each migratetype slot.
     public var counts: InlineArray<4, UInt64>
+    /// Tail PFN (the coldest frame) of the list of each slot, `Kmem.none` when empty.
+    public var tails: InlineArray<4, UInt64>
+    /// The slot the next drain starts at (round-robin, as Linux's `free_pcppages_bulk`).
+    public var drainCursor: UInt64
 }

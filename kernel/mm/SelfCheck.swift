@@ -75,6 +75,9 @@ extension PageAllocator {
             }
             let states = st.intersection(FrameFlags.stateMask).rawValue.nonzeroBitCount
             if states != 1 { r.fail(.tiling, p, expected: 1, found: UInt64(m.pointee.flags)); p &+= 1; continue }
+            if !st.subtracting(FrameFlags.defined).isEmpty || (st.contains(.poisoned) && !st.contains(.reserved)) {
+                r.fail(.tiling, p, expected: UInt64(FrameFlags.defined.rawValue), found: UInt64(m.pointee.flags))
+            }
             if st.contains(.pcp) || st.contains(.reserved) {
                 if st.contains(.head) { r.fail(.interiorHead, p, found: UInt64(m.pointee.flags)) }
                 if m.pointee.refcount != 0 { r.fail(.refcount, p, expected: 0, found: UInt64(m.pointee.refcount)) }
@@ -201,6 +204,7 @@ extension PageAllocator {
                 p = m.pointee.next
             }
             if n != zp.pointee.pcp.counts[slot] { r.fail(.perCPU, zp.pointee.startPFN, expected: n, found: zp.pointee.pcp.counts[slot]) }
+            if zp.pointee.pcp.tails[slot] != prev { r.fail(.perCPU, prev, expected: prev, found: zp.pointee.pcp.tails[slot]) }
             total &+= n
         }
         if total != zp.pointee.pcp.count { r.fail(.perCPU, zp.pointee.startPFN, expected: total, found: zp.pointee.pcp.count) }

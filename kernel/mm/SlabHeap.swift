@@ -30,23 +30,17 @@ extension PageAllocator {
     /// address, or 0 when memory is exhausted. Sizes above 2048 bytes (after alignment)
     /// take a whole buddy block.
     public func kmalloc(size: UInt64, alignment: UInt64 = 16) throws(KmemError) -> UInt64 {
-        let seq = beginOperation()
-        do {
-            let a = try kmallocUnlogged(size: size, alignment: alignment, sequence: seq)
-            record(seq, .heapAllocate, status: a == 0 ? .failed : .ok, alignment: alignment, size: size, result: a == 0 ? Kmem.none : a)
-            return a
-        } catch {
-            record(seq, .heapAllocate, status: .misuse, alignment: alignment, size: size)
-            throw error
-        }
+        var args = OpArguments()
+        args.alignment = alignment
+        args.size = size
+        return try logged(.heapAllocate, args, { (_) throws(KmemError) -> UInt64 in
+            try kmallocUnlogged(size: size, alignment: alignment)
+        }, outcome: { $0 == 0 ? (.failed, Kmem.none) : (.ok, $0) })
     }
 
-    func kmallocUnlogged(size: UInt64, alignment: UInt64, sequence seq: UInt64) throws(KmemError) -> UInt64 {
+    func kmallocUnlogged(size: UInt64, alignment: UInt64) throws(KmemError) -> UInt64 {
         guard alignment != 0 && alignment & (alignment &- 1) == 0 else { throw .invalidAlignment(pages: alignment) }
         let need = max(max(size, 1), alignment)
-        let saved = state.pointee.parentSequence
-        state.pointee.parentSequence = seq
-        defer { state.pointee.parentSequence = saved }
         if need > Kmem.largestObject {
             var order = 0
             while order < Kmem.maxOrder && pages(order) << Kmem.pageShift < need { order += 1 }
@@ -99,25 +93,17 @@ extension PageAllocator {
     /// Frees a heap address: a slab object goes back to its slab (an empty slab to the buddy
     /// allocator), a large block to the buddy allocator. Misuse throws and changes nothing.
     public func kfree(_ address: UInt64) throws(KmemError) {
-        let seq = beginOperation()
-        do {
-            try kfreeUnlogged(address, sequence: seq)
-            record(seq, .heapFree, status: .ok, address: address, result: 1)
-        } catch {
-            record(seq, .heapFree, status: .misuse, address: address)
-            throw error
-        }
+        var args = OpArguments()
+        args.address = address
+        try logged(.heapFree, args, { (_) throws(KmemError) in try kfreeUnlogged(address) }, outcome: { (.ok, 1) })
     }
 
-    func kfreeUnlogged(_ address: UInt64, sequence seq: UInt64) throws(KmemError) {
+    func kfreeUnlogged(_ address: UInt64) throws(KmemError) {
         let dm = state.pointee.directMapOffset
         guard address >= dm, (address &- dm) >> Kmem.pageShift < frameCount else { throw .heapInvalidFree(address: address) }
         let pfn = (address &- dm) >> Kmem.pageShift
         let m = meta(pfn)
         let st = m.pointee.state
-        let saved = state.pointee.parentSequence
-        state.pointee.parentSequence = seq
-        defer { state.pointee.parentSequence = saved }
         if st.contains([.allocated, .head, .slab]) {
             let index = Int(m.pointee.owner &- Kmem.slabOwnerBase)
             guard m.pointee.owner >= Kmem.slabOwnerBase && index < Kmem.slabCacheCount else {
@@ -155,13 +141,13 @@ extension PageAllocator {
                 m.pointee.state = s
                 m.pointee.slabFree = 0
                 m.pointee.slabInfo = 0
-                try free(pfn, order: 0)
+                try free(pfn, order: 0, heap: true)
             }
             return
         }
         if st.contains([.allocated, .head]) && m.pointee.owner == Kmem.largeHeapOwner && address & (Kmem.pageSize &- 1) == 0 {
             let order = Int(m.pointee.order)
-            try free(pfn, order: order)
+            try free(pfn, order: order, heap: true)
             heap.pointee.largeAllocations &-= 1
             heap.pointee.largePages &-= pages(order)
             return

@@ -2,75 +2,93 @@
 /// `allocate_specific` and reserved ranges).
 extension PageAllocator {
     /// Allocates exactly frame `pfn` as an order-0 block. Returns false when the frame is
-    /// managed but busy (allocated or reserved); throws when it is not managed memory.
+    /// managed but busy (allocated or reserved), or was quarantined now; throws when it is
+    /// not managed memory (nothing changed).
     public func allocateFrame(_ pfn: UInt64, migratetype: Migratetype = .unmovable, owner: UInt64 = 0) throws(KmemError) -> Bool {
-        let seq = beginOperation()
-        do {
-            let got = try claimFrame(pfn)
-            if got { try markAllocated(pfn, AllocationRequest(order: 0, migratetype: migratetype, owner: owner)) }
-            record(seq, .allocateFrame, status: got ? .ok : .failed, migratetype: migratetype.rawValue,
-                   address: pfn, result: got ? 1 : 0, owner: owner)
-            return got
-        } catch {
-            record(seq, .allocateFrame, status: .misuse, migratetype: migratetype.rawValue, address: pfn, owner: owner)
-            throw error
-        }
+        var args = OpArguments()
+        args.migratetype = migratetype.rawValue
+        args.address = pfn
+        args.owner = owner
+        return try logged(.allocateFrame, args, { (_) throws(KmemError) -> Bool in
+            guard segmentIndex(containing: pfn) != nil else { throw .outsideManagedMemory(pfn: pfn) }
+            guard isFreeOrCached(pfn) else { return false }
+            if try quarantineIfPoisoned(pfn, 1) { return false }
+            guard try claimFrame(pfn) else { throw .corruptedFrame(pfn: pfn, flags: meta(pfn).pointee.flags) }
+            try markAllocated(pfn, AllocationRequest(order: 0, migratetype: migratetype, owner: owner))
+            return true
+        }, outcome: { $0 ? (.ok, 1) : (.failed, 0) })
     }
 
-    /// Reserves `count` frames from `start`: all must be free or cached, else nothing
-    /// changes and the result is false. Reserved frames count in `reservedPages` and can
-    /// never be freed.
+    /// Reserves `count` frames from `start`: all must be managed (else misuse) and free or
+    /// cached (else the result is false); a frame whose poison was overwritten is
+    /// quarantined and the result is false. Only then does anything change. Reserved frames
+    /// count in `reservedPages` and can never be freed.
     public func reserveRange(start: UInt64, count: UInt64, owner: UInt64 = 0) throws(KmemError) -> Bool {
-        let seq = beginOperation()
-        do {
-            let got = try reserveUnlogged(start: start, count: count, owner: owner)
-            record(seq, .reserveRange, status: got ? .ok : .failed, size: count, address: start, result: got ? 1 : 0, owner: owner)
-            return got
-        } catch {
-            record(seq, .reserveRange, status: .misuse, size: count, address: start, owner: owner)
-            throw error
-        }
+        var args = OpArguments()
+        args.size = count
+        args.address = start
+        args.owner = owner
+        return try logged(.reserveRange, args, { (_) throws(KmemError) -> Bool in
+            try reserveUnlogged(start: start, count: count, owner: owner)
+        }, outcome: { $0 ? (.ok, 1) : (.failed, 0) })
     }
 
     func reserveUnlogged(start: UInt64, count: UInt64, owner: UInt64) throws(KmemError) -> Bool {
+        guard count != 0, start <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
+        let end = start &+ count
         var p = start
-        while p < start &+ count {
-            guard p < frameCount, segmentIndex(containing: p) != nil else { throw .outsideManagedMemory(pfn: p) }
-            let st = meta(p).pointee.state
-            if !st.contains(.free) && !st.contains(.pcp) { return false }
+        while p < end {
+            guard segmentIndex(containing: p) != nil else { throw .outsideManagedMemory(pfn: p) }
             p &+= 1
         }
         p = start
-        while p < start &+ count {
-            _ = try claimFrame(p)
-            let m = meta(p)
-            let seg = segment(Int(m.pointee.segment))
-            if m.pointee.state.contains(.poisoned) { try checkPoison(p) }
-            var st = m.pointee.state.subtracting(FrameFlags.stateMask)
-            st.subtract([.head, .poisoned])
-            st.insert(.reserved)
-            m.pointee.state = st
-            m.pointee.order = 0
-            m.pointee.refcount = 0
-            m.pointee.owner = owner
-            m.pointee.lastSeq = sequence
-            markInUse(seg, p, 1, true)
-            seg.pointee.reservedPages &+= 1
-            zone(of: seg).pointee.reservedPages &+= 1
+        while p < end {
+            if !isFreeOrCached(p) { return false }
+            p &+= 1
+        }
+        p = start
+        while p < end {
+            if try quarantineIfPoisoned(p, 1) { return false }
+            p &+= 1
+        }
+        p = start
+        while p < end {
+            guard try claimFrame(p) else { throw .corruptedFrame(pfn: p, flags: meta(p).pointee.flags) }
+            reserveClaimed(p, owner: owner)
             p &+= 1
         }
         return true
     }
 
+    /// Whether a managed frame is free or cached (can be claimed).
+    func isFreeOrCached(_ pfn: UInt64) -> Bool {
+        let st = meta(pfn).pointee.state
+        return st.contains(.free) || st.contains(.pcp)
+    }
+
+    /// Makes a claimed (unlisted) frame RESERVED (plus `add`) with `owner`, counted as
+    /// reserved in its segment and zone.
+    func reserveClaimed(_ pfn: UInt64, owner: UInt64, add: FrameFlags = []) {
+        let m = meta(pfn)
+        let seg = segment(Int(m.pointee.segment))
+        transition(m, to: .reserved, head: false, add: add)
+        m.pointee.order = 0
+        m.pointee.refcount = 0
+        m.pointee.owner = owner
+        markInUse(seg, pfn, 1, true)
+        seg.pointee.reservedPages &+= 1
+        zone(of: seg).pointee.reservedPages &+= 1
+    }
+
     /// Takes `pfn` out of the free lists or the per-CPU cache, splitting its free block so
     /// that only `pfn` leaves. Returns false when the frame is not free or cached.
     func claimFrame(_ pfn: UInt64) throws(KmemError) -> Bool {
-        guard pfn < frameCount, let s = segmentIndex(containing: pfn) else { throw .outsideManagedMemory(pfn: pfn) }
+        guard let s = segmentIndex(containing: pfn) else { throw .outsideManagedMemory(pfn: pfn) }
         let seg = segment(s)
         let m = meta(pfn)
         if m.pointee.state.contains(.pcp) {
             try unlinkPerCPU(zone(of: seg), pfn, Int(m.pointee.migratetype))
-            m.pointee.state = m.pointee.state.subtracting(FrameFlags.stateMask).union(.free)
+            transition(m, to: .free, head: false, add: m.pointee.state.intersection(.poisonFill))
             return true
         }
         guard m.pointee.state.contains(.free) else { return false }

@@ -9,7 +9,15 @@ func posixMemalign(_ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alig
     guard let a = kernelAllocator else { kmemBug(.heapNotReady) }
     do {
         let p = try a.kmalloc(size: UInt64(size), alignment: UInt64(max(alignment, 16)))
-        if p == 0 { return 12 }  // ENOMEM: the runtime reports it and traps
+        if p == 0 {
+            // The runtime would trap with a bare invalid-opcode exception: say what happened.
+            console.write("kmem: BUG: out of memory: the Swift runtime's allocation of ")
+            console.dec(UInt64(size)); console.write(" bytes (alignment "); console.dec(UInt64(alignment))
+            console.write(") failed at seq "); console.dec(a.state.pointee.sequence)
+            console.write(": no zone has a free block of that size above its watermark"); console.newline()
+            a.writeBuddyinfo(to: &console)
+            haltForever()
+        }
         out.pointee = UnsafeMutableRawPointer(bitPattern: UInt(p))
         return 0
     } catch {

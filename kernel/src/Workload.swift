@@ -10,6 +10,18 @@ final class LiveSet {
     var pages: [LivePage] = []
     var objects: [UInt64] = []
     var pagesHeld: UInt64 = 0
+    /// Most page blocks and heap objects held at once: the arrays are allocated up front at
+    /// these capacities, so the workload's own bookkeeping never needs memory mid-run
+    /// (a grown array needs a contiguous block that fragmented memory may no longer have).
+    let pageCapacity: Int
+    let objectCapacity: Int
+
+    init(pageCapacity: Int, objectCapacity: Int) {
+        self.pageCapacity = pageCapacity
+        self.objectCapacity = objectCapacity
+        pages.reserveCapacity(pageCapacity)
+        objects.reserveCapacity(objectCapacity)
+    }
 
     /// Removes and returns element `i` by swapping the last one in (order does not matter).
     func takePage(_ i: Int) -> LivePage {
@@ -41,7 +53,7 @@ struct Workload {
     /// Fault to inject once the sequence number reaches `faultSequence`.
     var fault: FaultKind?
     var faultSequence: UInt64
-    let live = LiveSet()
+    let live: LiveSet
     /// Pages the workload tries to keep at most (a third of managed memory).
     let pageBudget: UInt64
 
@@ -55,7 +67,14 @@ struct Workload {
         var managed: UInt64 = 0
         for z in 0..<ZoneKind.count { managed &+= allocator.zone(z).pointee.managedPages }
         pageBudget = managed / 3
+        live = LiveSet(pageCapacity: 16384, objectCapacity: Int(min(max(managed / 16, 256), 16384)))
+        reservationBudget = min(managed / 64, 2048)
     }
+
+    /// Frames reserved so far, and the most the workload reserves (reservations are never
+    /// given back, so they are bounded for runs of millions of operations).
+    var reservedFrames: UInt64 = 0
+    let reservationBudget: UInt64
 
     mutating func run() throws(KmemError) {
         var done: UInt64 = 0
@@ -83,13 +102,14 @@ struct Workload {
     }
 
     mutating func step() throws(KmemError) {
-        let over = live.pagesHeld > pageBudget
+        let over = live.pagesHeld > pageBudget || live.pages.count >= live.pageCapacity
+        let objectsFull = live.objects.count >= live.objectCapacity
         let dice = rng.below(100)
         switch dice {
         case 0..<32 where !over: try allocatePages()
         case 32..<38 where !over: try allocateSpecificFrame()
-        case 38..<39 where !over: try reserveSomeFrames()
-        case 39..<66: try heapAllocate()
+        case 38..<39 where !over && reservedFrames < reservationBudget: try reserveSomeFrames()
+        case 39..<66 where !objectsFull: try heapAllocate()
         case 66..<84: try freeObject()
         default: try freePages()
         }
@@ -130,9 +150,10 @@ struct Workload {
     mutating func reserveSomeFrames() throws(KmemError) {
         let pfn = randomManagedFrame()
         let n = 1 &+ rng.below(4)
-        let seg = allocator.segment(allocator.segmentIndex(containing: pfn)!).pointee
+        guard let s = allocator.segmentIndex(containing: pfn) else { return }
+        let seg = allocator.segment(s).pointee
         guard pfn &+ n <= seg.endPFN else { return }
-        _ = try allocator.reserveRange(start: pfn, count: n, owner: 0x5245_5356)
+        if try allocator.reserveRange(start: pfn, count: n, owner: 0x5245_5356) { reservedFrames &+= n }
     }
 
     mutating func heapAllocate() throws(KmemError) {

@@ -1,0 +1,65 @@
+// kmem-bench: the kernel's allocator (KernelMM, the very sources the kernel builds) over a
+// host buffer, timing alloc+free pairs per order, a mixed sequence, and kmalloc/kfree per
+// size class. Prints ns per pair; `scripts/bench-allocator.sh` runs it in release mode.
+import Glibc
+import KernelMM
+
+/// Monotonic nanoseconds.
+func now() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+}
+
+let megabytes = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 512 : 512
+let bytes = megabytes << 20
+guard let base = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
+    fatalError("mmap of \(megabytes) MiB failed")
+}
+let regions = [MemoryRegion(base: 0, length: 0x9F000, type: 1), MemoryRegion(base: 0x100000, length: UInt64(bytes - 0x100000), type: 1)]
+var config = BootConfig(directMapOffset: UInt64(UInt(bitPattern: base)))
+config.kernel = PhysRange(start: 0x100000, end: 0x400000)
+config.opLogCapacity = 65536
+let pa = try regions.withUnsafeBufferPointer { r in
+    try PageAllocator.boot(regions: r, reservations: UnsafeBufferPointer(start: nil, count: 0), config: config)
+}
+
+/// Times `count` rounds of `body`, printing ns per round.
+func measure(_ name: String, _ count: Int, _ body: () throws -> Void) rethrows {
+    for _ in 0..<count / 10 { try body() }  // warm up
+    let t0 = now()
+    for _ in 0..<count { try body() }
+    let tenths = (now() - t0) * 10 / UInt64(count)
+    let label = name + String(repeating: " ", count: max(1, 34 - name.count))
+    print(label + "\(tenths / 10).\(tenths % 10) ns")
+}
+
+print("kmem-bench: KernelMM over \(megabytes) MiB, ns per alloc+free pair (lower is better)")
+for order in [0, 3, 9, 11] {
+    try measure("order \(order)" + (order == 0 ? " (per-CPU cache)" : ""), order >= 9 ? 20_000 : 500_000) {
+        let p = try pa.allocate(AllocationRequest(order: order))!
+        try pa.free(p, order: order)
+    }
+}
+// Mixed: a window of 64 live blocks of orders 0…5, oldest freed first.
+var window = [(UInt64, Int)](repeating: (0, 0), count: 64)
+var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+for i in 0..<64 {
+    let o = i % 6
+    window[i] = (try pa.allocate(AllocationRequest(order: o))!, o)
+}
+var slot = 0
+try measure("mixed orders 0…5 (64 live)", 300_000) {
+    rng = rng &* 6364136223846793005 &+ 1442695040888963407
+    let (p, o) = window[slot]
+    try pa.free(p, order: o)
+    let order = Int((rng >> 33) % 6)
+    window[slot] = (try pa.allocate(AllocationRequest(order: order))!, order)
+    slot = (slot + 1) % 64
+}
+for size: UInt64 in [16, 32, 64, 128, 256, 512, 1024, 2048, 8192] {
+    try measure("kmalloc+kfree \(size)", size > 2048 ? 50_000 : 500_000) {
+        let a = try pa.kmalloc(size: size)
+        try pa.kfree(a)
+    }
+}

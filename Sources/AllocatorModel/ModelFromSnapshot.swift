@@ -59,7 +59,7 @@ extension ModelState {
                     for p in list { freeBlocks[p] = FreeBlock(order: k, migratetype: mt) }
                 }
             }
-            for (i, tag) in seg.pageblockTags.enumerated() { pageblockTags[seg.firstPageblock + UInt64(i)] = Int(tag) }
+            for (i, tag) in seg.pageblockTags.enumerated() where tag != 1 { segment.tags[seg.firstPageblock + UInt64(i)] = Int(tag) }
             var p = seg.startPFN
             while p < seg.endPFN {
                 guard let m = s.frames[p] else { break }

@@ -58,6 +58,11 @@ public struct ModelState: Sendable, Equatable {
         public var freeLists: [[[UInt64]]] = Array(repeating: Array(repeating: [], count: ModelState.maxOrder + 1),
                                                   count: ModelState.migratetypeSlots)
 
+        /// Pageblock tags: pageblock number (`pfn >> 9`) → migratetype, Movable when absent. Each
+        /// segment keeps its own ("Segment: … pageblock tags"): a pageblock that two segments
+        /// share (a hole inside it) has a tag in each.
+        public var tags: [UInt64: Int] = [:]
+
         public func contains(_ pfn: UInt64) -> Bool { pfn >= startPFN && pfn < endPFN }
     }
 
@@ -98,8 +103,6 @@ public struct ModelState: Sendable, Equatable {
     public var reserved: [UInt64: ReservedFrame] = [:]
     /// Frames on a per-CPU list: PFN → migratetype slot of the list.
     public var cached: [UInt64: Int] = [:]
-    /// Pageblock tags: pageblock number (`pfn >> 9`) → migratetype.
-    public var pageblockTags: [UInt64: Int] = [:]
     /// The slab heap.
     public var heap: ModelHeap
     /// The last sequence number taken (an operation takes `sequence + 1` when it starts).
@@ -151,11 +154,18 @@ public struct ModelState: Sendable, Equatable {
         return nil
     }
 
-    /// The migratetype tag of `pfn`'s pageblock (Movable when never set: "all pageblock tags
-    /// start Movable").
-    public func tag(of pfn: UInt64) -> Int { pageblockTags[pfn >> UInt64(Self.pageblockOrder)] ?? 1 }
+    /// The migratetype tag of `pfn`'s pageblock in `pfn`'s segment (Movable when never set: "all
+    /// pageblock tags start Movable").
+    public func tag(of pfn: UInt64) -> Int {
+        guard let s = segmentIndex(of: pfn) else { return 1 }
+        return segments[s].tags[pfn >> UInt64(Self.pageblockOrder)] ?? 1
+    }
 
-    mutating func setTag(_ pfn: UInt64, _ mt: Int) { pageblockTags[pfn >> UInt64(Self.pageblockOrder)] = mt }
+    mutating func setTag(_ pfn: UInt64, _ mt: Int) {
+        guard let s = segmentIndex(of: pfn) else { return }
+        // Movable is kept as "no entry", so equal tags are equal dictionaries.
+        segments[s].tags[pfn >> UInt64(Self.pageblockOrder)] = mt == 1 ? nil : mt
+    }
 
     // MARK: list primitives ("Push" puts a block at the front of a list)
 

@@ -37,21 +37,34 @@ struct DifferentialTests {
     func randomSequences(batch: Int) throws {
         let options = Storm.Options(large: batch % 2 == 1, poison: batch >= 4, scribbles: batch >= 4 ? 20 : 0)
         var failures: [String] = []
-        var divergences = 0
+        var total = Outcome()
         for i in 0..<Self.seedsPerBatch {
             let seed = UInt64(batch * 100_000 + i)
             let outcome = try Self.run(seed: seed, options: options, operations: Self.operations)
-            divergences += outcome.divergences
+            total.add(outcome)
             if let f = outcome.failure { failures.append(f) }
         }
-        withKnownIssue("KernelMM on this branch predates the rewritten contract (zone-wide smallest fit, coldest round-robin drain, quarantine, errors that change nothing)", isIntermittent: true) {
-            #expect(failures.isEmpty, "\(failures.count) of \(Self.seedsPerBatch) seeds differ; first: \(failures.first ?? "")")
-        }
+        print("differential batch \(batch): \(Self.seedsPerBatch) seeds, \(total.operations) operations, \(total.entries) log entries "
+              + "(\(total.misuses) misuse, \(total.quarantines) quarantines), \(total.divergences) replay divergences, \(failures.count) seeds differ")
+        #expect(failures.isEmpty, "\(failures.count) of \(Self.seedsPerBatch) seeds differ; first: \(failures.first ?? "")")
+        #expect(!options.poison || total.quarantines > 0, "the poison batches quarantine frames")
     }
 
     struct Outcome {
         var failure: String?
         var divergences = 0
+        var operations = 0
+        var entries = 0
+        var misuses = 0
+        var quarantines = 0
+
+        mutating func add(_ o: Outcome) {
+            divergences += o.divergences
+            operations += o.operations
+            entries += o.entries
+            misuses += o.misuses
+            quarantines += o.quarantines
+        }
     }
 
     /// One seed: the side-by-side run, then the final comparison, then the replay of the log.
@@ -70,6 +83,7 @@ struct DifferentialTests {
         }
         let r = ModelComparison(model: replayed, snapshot: end)
         if !r.matches { return Outcome(failure: "\(storm.context): replayed state differs:\n\(r.text)") }
-        return Outcome()
+        return Outcome(operations: storm.operations, entries: log.count, misuses: log.filter { $0.status == 2 }.count,
+                       quarantines: log.filter { $0.kind == .quarantine }.count)
     }
 }

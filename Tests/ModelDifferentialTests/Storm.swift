@@ -37,6 +37,8 @@ struct Storm {
     /// Operations run and quarantines seen.
     var operations = 0
     var quarantines = 0
+    /// `KMEMSCOPE_DIFF_DEEP=1`: compare the whole state after every operation (slow).
+    static let deep = DifferentialTests.environment["KMEMSCOPE_DIFF_DEEP"] == "1"
 
     init(seed: UInt64, options: Options) throws {
         self.seed = seed
@@ -95,6 +97,10 @@ struct Storm {
         }
         if let d = Self.difference(theirs, ours) {
             failure = "\(context): \(what):\n  kernel: \(d.0)\n  model:  \(d.1)\n  kernel entries: \(theirs.map(\.text))\n  model entries: \(ours.map(\.text))"
+        } else if Self.deep, let snapshot = try? arena.snapshot() {
+            // Deep mode: the whole state after every operation, to find where states part.
+            let c = ModelComparison(model: model, snapshot: snapshot, keep: 8)
+            if !c.matches { failure = "\(context): after \(what) (\(ours.map(\.text))) the states differ:\n\(c.text)" }
         }
         return r
     }

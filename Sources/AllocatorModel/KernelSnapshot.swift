@@ -46,6 +46,8 @@ public struct KernelSnapshot: Sendable {
         public var poisoned: UInt32 = 1 << 6
         public var kernel: UInt32 = 1 << 3
         public var user: UInt32 = 1 << 4
+        /// The debug pattern was written over the frame when it was freed.
+        public var poisonFill: UInt32 = 1 << 12
         public var head: UInt32 = 1 << 10
         public var pcp: UInt32 = 1 << 11
         public init() {}

@@ -46,6 +46,7 @@ extension ModelState {
                 // "between pass 1 and pass 2 every allowed zone's per-CPU lists are drained
                 // completely (highest zone first, as by drainPerCPU(all), inside the same operation)"
                 if pass == 2 {
+                    events.secondPassDrains += 1
                     for z in stride(from: highest, through: 0, by: -1) { drainFrames(zone: z, all: true) }
                 }
                 // "zones from the highest the request allows down (Normal → DMA32 → DMA; empty zones skipped)"
@@ -56,7 +57,10 @@ extension ModelState {
                         let zone = zones[z]
                         let mark = pass == 0 ? zone.watermarkLow : zone.watermarkMin
                         let reserve = highest < zone.lowmemReserve.count ? zone.lowmemReserve[highest] : 0
-                        guard zone.freePages >= mark + reserve + Self.pages(order) else { continue }
+                        guard zone.freePages >= mark + reserve + Self.pages(order) else {
+                            events.watermarkSkips += 1
+                            continue
+                        }
                     }
                     // "The first zone that yields a block wins."
                     switch takeFromZone(seq, zone: z, order: order, mt: mt, alignment: alignment) {
@@ -68,6 +72,7 @@ extension ModelState {
                     }
                 }
             }
+            events.failedAllocations += 1
             return nil
         }
     }
@@ -128,6 +133,7 @@ extension ModelState {
         if c.order >= Self.pageblockOrder {
             // "a block of pageblock order or more retags every pageblock it covers to the
             // requested migratetype and is split as above onto the requested type's lists"
+            events.retagSteals += 1
             var p = c.head
             while p < c.head + Self.pages(c.order) { setTag(p, mt); p += pageblock }
             unlinkFree(c.head, segment: s)
@@ -138,6 +144,7 @@ extension ModelState {
             // the pageblock (and the segment), in PFN order, that sits on the other type's list is
             // unlinked and pushed on the requested type's list of its order; the found block is
             // then unlinked and split onto the requested type's lists."
+            events.claimSteals += 1
             setTag(c.head, mt)
             let start = max(c.head & ~(pageblock - 1), segments[s].startPFN)
             let end = min((c.head & ~(pageblock - 1)) + pageblock, segments[s].endPFN)
@@ -153,6 +160,7 @@ extension ModelState {
             unlinkFree(c.head, segment: s)
             split(c.head, from: c.order, to: order, mt: mt, segment: s)
         } else {
+            events.loneSteals += 1
             // "Otherwise the block is taken alone and its split remainders are pushed on the donor's lists."
             unlinkFree(c.head, segment: s)
             split(c.head, from: c.order, to: order, mt: c.migratetype, segment: s)

@@ -85,7 +85,16 @@ public struct ModelComparison: Sendable {
             }
             for p in a.startPFN..<a.endPFN {
                 let x = model.frameView(p), y = k.frameView(p)
-                if x != y { add("frame \(hex(p))", x.description, y.description, pfn: p, lastSeq: lastSeq(p)) }
+                if x != y {
+                    add("frame \(hex(p))", x.description, y.description, pfn: p, lastSeq: lastSeq(p))
+                } else if let m = s.frames[p], let e = model.frameRecord(p, s.flags) {
+                    // The frame's own metadata: its flags (the POISON_FILL bit aside: the model does
+                    // not see page contents), owner, and the operation that last changed it.
+                    let flags = m.flags & ~s.flags.poisonFill
+                    if flags != e.flags { add("frame \(hex(p)) flags", "0x" + String(e.flags, radix: 16), "0x" + String(flags, radix: 16), pfn: p, lastSeq: m.lastSeq) }
+                    if let o = e.owner, o != m.owner { add("frame \(hex(p)) owner", hex(o), hex(m.owner), pfn: p, lastSeq: m.lastSeq) }
+                    if let q = e.lastSeq, q != m.lastSeq { add("frame \(hex(p)) lastSeq", "\(q)", "\(m.lastSeq)", pfn: p, lastSeq: m.lastSeq) }
+                }
             }
         }
         if s.heap != nil {
@@ -136,6 +145,24 @@ extension ModelState {
             case let .cached(slot): return "cached on per-CPU list \(slot)"
             case .unaccounted: return "in no block, list or reservation"
             }
+        }
+    }
+
+    /// What frame `p`'s metadata must hold, as far as the contract fixes it: its flags ("The block
+    /// handed out: every frame ALLOCATED (plus KERNEL for unmovable, USER for movable), the head
+    /// HEAD …; owner and lastSeq on every frame"; free blocks FREE with HEAD on the head; cached
+    /// frames PCP; reserved RESERVED, quarantined RESERVED|POISONED), the owner of allocated and
+    /// reserved frames, and the `lastSeq` of allocated (not slab) and reserved frames.
+    public func frameRecord(_ p: UInt64, _ f: KernelSnapshot.FlagBits) -> (flags: UInt32, owner: UInt64?, lastSeq: UInt64?)? {
+        switch frameView(p) {
+        case .cached: return (f.pcp, nil, nil)
+        case let .reserved(owner, quarantined):
+            return (f.reserved | (quarantined ? f.poisoned : 0), owner, reserved[p]?.lastSeq)
+        case let .free(head, _, _): return (f.free | (head == p ? f.head : 0), nil, nil)
+        case let .allocated(head, _, mt, owner, slab, _):
+            let flags = f.allocated | (mt == 0 ? f.kernel : f.user) | (head == p ? f.head : 0) | (slab ? f.slab : 0)
+            return (flags, owner, slab ? nil : allocated[head]?.lastSeq)
+        case .unaccounted: return nil
         }
     }
 

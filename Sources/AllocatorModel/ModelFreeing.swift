@@ -49,7 +49,10 @@ extension ModelState {
             let mt = tag(of: pfn)
             zones[z].pcpLists[mt].insert(pfn, at: 0)
             cached[pfn] = mt
-            if zones[z].pcpCount > zones[z].pcpHigh { drainFrames(zone: z, all: false) }
+            if zones[z].pcpCount > zones[z].pcpHigh {
+                events.highDrains += 1
+                drainFrames(zone: z, all: false)
+            }
         } else {
             freeToBuddy(pfn, order: order)
         }

@@ -92,6 +92,7 @@ extension ModelState {
         let outer = parentSequence
         parentSequence = seq
         let r = body(&self)
+        if r.status == .misuse { events.misuses += 1 }
         parentSequence = outer
         var e = entry
         e.status = r.status.rawValue

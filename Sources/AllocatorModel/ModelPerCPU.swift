@@ -8,6 +8,7 @@ extension ModelState {
     /// lists have none; then the first frame of the list is handed out (none: the zone yields nothing)."
     mutating func takeFromPerCPU(_ seq: UInt64, zone z: Int, mt: Int) -> ZoneYield {
         if zones[z].pcpLists[mt].isEmpty {
+            events.refills += 1
             for _ in 0..<zones[z].pcpBatch {
                 guard let c = findCandidate(zone: z, order: 0, mt: mt, alignment: 1) else { break }
                 commit(c, order: 0, mt: mt)
@@ -50,6 +51,7 @@ extension ModelState {
             cached[pfn] = nil
             freeToBuddy(pfn, order: 0)
             went += 1
+            events.drainedFrames += 1
         }
     }
 

@@ -59,6 +59,7 @@ extension ModelState {
     /// zone, and the quarantine is logged as its own operation (kind quarantine, parent = the
     /// allocation, address = PFN, size = offset of the first bad byte, result = that byte)."
     mutating func quarantine(_ bad: PoisonOracle.BadFrame) {
+        events.quarantines += 1
         let seq = beginOperation()
         _ = operation(seq, entry(seq, .quarantine, size: bad.offset, address: bad.pfn, owner: Self.quarantineOwner)) { m in
             m.take(bad.pfn)

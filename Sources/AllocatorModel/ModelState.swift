@@ -115,6 +115,8 @@ public struct ModelState: Sendable, Equatable {
     public var log: [OpLogRecord] = []
     /// Keep `log` (replay and the differential tests read it); off, nothing is appended.
     public var keepsLog = true
+    /// How often each path of the contract was taken (statistics, not state).
+    public var events = ModelEvents()
     /// What could not be read when the state was built from a snapshot (a list that does not end…).
     public var problems: [String] = []
     /// The operation currently running (0 = none), the parent of nested ones.

@@ -92,6 +92,7 @@ public struct SnapshotDecoder {
         if let v = try? info.number("FLAG(kernel)") { flags.kernel = UInt32(truncatingIfNeeded: v) }
         if let v = try? info.number("FLAG(user)") { flags.user = UInt32(truncatingIfNeeded: v) }
         if let v = try? info.number("FLAG(poisoned)") { flags.poisoned = UInt32(truncatingIfNeeded: v) }
+        if let v = try? info.number("FLAG(poison_fill)") { flags.poisonFill = UInt32(truncatingIfNeeded: v) }
         var snapshot = KernelSnapshot(
             pageSize: try info.number("PAGE_SIZE"), maxOrder: maxOrder, pageblockOrder: Int(try info.number("PAGEBLOCK_ORDER")),
             migratetypes: Int(try info.number("MIGRATETYPES")), migratetypeSlots: slots, sequence: sequence,

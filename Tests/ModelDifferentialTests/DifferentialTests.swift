@@ -45,9 +45,27 @@ struct DifferentialTests {
             if let f = outcome.failure { failures.append(f) }
         }
         print("differential batch \(batch): \(Self.seedsPerBatch) seeds, \(total.operations) operations, \(total.entries) log entries "
-              + "(\(total.misuses) misuse, \(total.quarantines) quarantines), \(total.divergences) replay divergences, \(failures.count) seeds differ")
+              + "(\(total.misuses) misuse, \(total.quarantines) quarantines), \(total.divergences) replay divergences, \(failures.count) seeds differ; model paths: \(total.events)")
         #expect(failures.isEmpty, "\(failures.count) of \(Self.seedsPerBatch) seeds differ; first: \(failures.first ?? "")")
-        #expect(!options.poison || total.quarantines > 0, "the poison batches quarantine frames")
+        if Self.seedsPerBatch >= 10 {
+            let e = total.events
+            #expect(e.secondPassDrains > 0 && e.retagSteals > 0 && e.claimSteals > 0 && e.highDrains > 0 && e.misuses > 0,
+                    "batch \(batch) did not reach every path: \(e)")
+        }
+    }
+
+    /// Free pages scribbled on every other step: the kernel quarantines what it would hand out,
+    /// the model (told which frames were overwritten) quarantines the same frames in the same
+    /// operations and starts them again, and `allocateFrame`/`reserveRange` fail on them.
+    @Test(arguments: [false, true])
+    func scribbledPagesAreQuarantinedAlike(large: Bool) throws {
+        var quarantines = 0
+        for seed in 0..<8 as Range<UInt64> {
+            let outcome = try Self.run(seed: 900 + seed, options: Storm.Options(large: large, poison: true, scribbles: 500), operations: 300)
+            #expect(outcome.failure == nil, "\(outcome.failure ?? "")")
+            quarantines += outcome.quarantines
+        }
+        #expect(quarantines > 20, "\(quarantines) quarantines")
     }
 
     struct Outcome {
@@ -57,8 +75,10 @@ struct DifferentialTests {
         var entries = 0
         var misuses = 0
         var quarantines = 0
+        var events = ModelEvents()
 
         mutating func add(_ o: Outcome) {
+            events.add(o.events)
             divergences += o.divergences
             operations += o.operations
             entries += o.entries
@@ -84,6 +104,6 @@ struct DifferentialTests {
         let r = ModelComparison(model: replayed, snapshot: end)
         if !r.matches { return Outcome(failure: "\(storm.context): replayed state differs:\n\(r.text)") }
         return Outcome(operations: storm.operations, entries: log.count, misuses: log.filter { $0.status == 2 }.count,
-                       quarantines: log.filter { $0.kind == .quarantine }.count)
+                       quarantines: log.filter { $0.kind == .quarantine }.count, events: storm.model.events)
     }
 }

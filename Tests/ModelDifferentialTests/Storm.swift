@@ -61,7 +61,7 @@ struct Storm {
             let dice = rng.next() % 100
             if options.poison && rng.next() % 1000 < options.scribbles { scribble() }
             switch dice {
-            case 0..<(filling ? 60 : 32): allocate()
+            case 0..<(filling ? 60 : 32): allocate(bias: filling ? (options.large ? 4 : 2) : 0)
             case 60..<70 where filling: heapAllocate()
             case 32..<54 where !filling: freeOne()
             case 54..<60 where !filling: allocateSpecific()
@@ -127,9 +127,10 @@ struct Storm {
         return k
     }
 
-    mutating func allocate() {
+    /// An allocation; `bias` raises the order (memory pressure in the filling phases).
+    mutating func allocate(bias: Int = 0) {
         let seed = self.seed
-        let order = randomOrder()
+        let order = min(11, randomOrder() + bias)
         let mt = Int(rng.next() % 2)
         let zone = Int(rng.next() % 10 < 7 ? 2 : rng.next() % 2)
         let alignment: UInt64 = rng.next() % 5 == 0 ? 1 << UInt64(order + Int(rng.next() % 4)) : 1

@@ -87,9 +87,17 @@ struct DifferentialTests {
         }
     }
 
-    /// One seed: the side-by-side run, then the final comparison, then the replay of the log.
+    /// One seed: the side-by-side run (with a snapshot half way), then the final comparison,
+    /// then the replay of the log from the boot snapshot and from the half-way one.
     static func run(seed: UInt64, options: Storm.Options, operations: Int) throws -> Outcome {
         var storm = try Storm(seed: seed, options: options)
+        storm.run(operations: operations / 2)
+        if let f = storm.failure { return Outcome(failure: f) }
+        // Start (b): the model read from a snapshot taken while blocks are cached, slabs partly
+        // used and pageblocks stolen is the model that got there.
+        let middle = try storm.arena.snapshot()
+        let m = ModelComparison(model: storm.model, snapshot: middle)
+        if !m.matches { return Outcome(failure: "\(storm.context): half-way state differs:\n\(m.text)") }
         storm.run(operations: operations)
         if let f = storm.failure { return Outcome(failure: f) }
         let end = try storm.arena.snapshot()
@@ -103,6 +111,12 @@ struct DifferentialTests {
         }
         let r = ModelComparison(model: replayed, snapshot: end)
         if !r.matches { return Outcome(failure: "\(storm.context): replayed state differs:\n\(r.text)") }
+        let (half, fromMiddle) = Replay().run(from: ModelState(snapshot: middle), log: log, through: end.sequence)
+        if half.divergences != 0 || half.stop != nil {
+            return Outcome(failure: "\(storm.context): replay from seq \(middle.sequence):\n\(half.text)", divergences: half.divergences)
+        }
+        let h = ModelComparison(model: fromMiddle, snapshot: end)
+        if !h.matches { return Outcome(failure: "\(storm.context): state replayed from seq \(middle.sequence) differs:\n\(h.text)") }
         return Outcome(operations: storm.operations, entries: log.count, misuses: log.filter { $0.status == 2 }.count,
                        quarantines: log.filter { $0.kind == .quarantine }.count, events: storm.model.events)
     }

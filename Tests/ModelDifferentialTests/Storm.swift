@@ -203,7 +203,7 @@ struct Storm {
     /// and the per-operation entries check both.
     mutating func misuse() {
         let seed = self.seed
-        switch rng.next() % 12 {
+        switch rng.next() % 16 {
         case 0:
             guard let p = freed.randomElement(using: &rng), live[p] == nil else { return }
             both("double free \(p)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }) { $0.free(p, order: 0) }
@@ -246,6 +246,17 @@ struct Storm {
             both("reserveRange of 0 frames", { (a: PageAllocator) throws(KmemError) in _ = try a.reserveRange(start: p, count: 0, owner: seed) }) {
                 $0.reserveRange(start: p, count: 0, owner: seed)
             }
+        case 12:
+            both("kmalloc larger than the largest block", { (a: PageAllocator) throws(KmemError) in _ = try a.kmalloc(size: 9 << 20, alignment: 16) }) {
+                $0.kmalloc(size: 9 << 20, alignment: 16)
+            }
+        case 13:
+            let alignment: UInt64 = rng.next() % 2 == 0 ? 0 : 24
+            both("kmalloc alignment \(alignment)", { (a: PageAllocator) throws(KmemError) in _ = try a.kmalloc(size: 64, alignment: alignment) }) {
+                $0.kmalloc(size: 64, alignment: alignment)
+            }
+        case 14:
+            both("kfree(0)", { (a: PageAllocator) throws(KmemError) in try a.kfree(0) }) { $0.kfree(0) }
         default:
             let p: UInt64 = 0xA0
             both("allocateFrame outside managed memory", { (a: PageAllocator) throws(KmemError) in _ = try a.allocateFrame(p, owner: seed) }) {

@@ -22,6 +22,8 @@ public struct KernelSnapshot: Sendable {
     public var flags = FlagBits()
     /// The slab heap, when it was read.
     public var heap: HeapSnapshot?
+    /// Entries the operation-log ring holds (`OPLOG_CAPACITY`), when known.
+    public var opLogCapacity: UInt64?
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {

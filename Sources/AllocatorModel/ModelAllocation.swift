@@ -22,6 +22,7 @@ extension ModelState {
     }
 
     /// `allocate(order, migratetype, zone constraint, alignment, owner, ignoreWatermarks)`.
+    @discardableResult
     public mutating func allocate(order: Int, migratetype mt: Int, zone highest: Int, alignment: UInt64, owner: UInt64,
                                   ignoreWatermarks: Bool) -> ModelResult {
         let seq = beginOperation()

@@ -1,6 +1,7 @@
 /// "Freeing (`free`)" of kernel/README.md, and the misuse it must catch ("Errors change nothing").
 extension ModelState {
     /// `free(pfn, order)` through the page API.
+    @discardableResult
     public mutating func free(_ pfn: UInt64, order: Int) -> ModelResult {
         freePages(pfn, order: order, byHeap: false)
     }

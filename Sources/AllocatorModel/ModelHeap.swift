@@ -46,6 +46,7 @@ extension ModelState {
     /// `kmalloc(size, alignment)`: "needs need = max(size, 1, alignment) bytes. Above 2048 it
     /// allocates (nested, logged) the smallest order whose block holds need bytes, Unmovable, any
     /// zone, owner 0x1a46e000. Otherwise it uses the smallest class ≥ need …"
+    @discardableResult
     public mutating func kmalloc(size: UInt64, alignment: UInt64) -> ModelResult {
         let seq = beginOperation()
         return operation(seq, entry(seq, .heapAllocate, alignment: alignment, size: size)) { m in
@@ -96,6 +97,7 @@ extension ModelState {
     /// to the front of the partial list; a slab with no object in use leaves the partial list and
     /// is freed (nested free, order 0). A large block is freed with its order (nested free)."
     /// Misuse: "kfree of an address the heap did not hand out, of a free object (double free)".
+    @discardableResult
     public mutating func kfree(_ address: UInt64) -> ModelResult {
         let seq = beginOperation()
         return operation(seq, entry(seq, .heapFree, address: address)) { m in

@@ -28,6 +28,7 @@ extension ModelState {
     }
 
     /// `drainPerCPU(zone, all)`: misuse when the zone does not exist.
+    @discardableResult
     public mutating func drainPerCPU(zone z: Int, all: Bool) -> ModelResult {
         let seq = beginOperation()
         return operation(seq, entry(seq, .drain, order: all ? 1 : 0, zone: z)) { m in

@@ -2,6 +2,7 @@
 extension ModelState {
     /// "`allocateFrame(pfn)` takes one frame that is free or cached"; busy: failed (result 0);
     /// not managed memory: misuse.
+    @discardableResult
     public mutating func allocateFrame(_ pfn: UInt64, migratetype mt: Int, owner: UInt64) -> ModelResult {
         let seq = beginOperation()
         return operation(seq, entry(seq, .allocateFrame, migratetype: mt, address: pfn, owner: owner)) { m in
@@ -23,6 +24,7 @@ extension ModelState {
     /// "`reserveRange(start, count)` does the same for every frame of the range in PFN order when
     /// all are free or cached (else it fails and changes nothing)." A range of 0 frames, one that
     /// wraps, or one reaching outside managed memory is misuse.
+    @discardableResult
     public mutating func reserveRange(start: UInt64, count: UInt64, owner: UInt64) -> ModelResult {
         let seq = beginOperation()
         return operation(seq, entry(seq, .reserveRange, size: count, address: start, owner: owner)) { m in

@@ -300,3 +300,29 @@ extension ModelState {
         }
     }
 }
+
+extension Replay {
+    /// What "the operation log replayed through the reference model gives exactly the state and
+    /// results found in guest memory" found: the replay from `start`, and the comparison of the
+    /// replayed model with `end` (nil when the replay stopped before reaching it).
+    public struct Verification: Sendable {
+        public var replay: ReplayReport
+        public var comparison: ModelComparison?
+
+        public var passed: Bool { replay.divergences == 0 && replay.stop == nil && comparison?.matches == true }
+
+        public var text: String {
+            [replay.text, comparison.map { "final state: " + $0.text } ?? "final state: not compared (the replay stopped)"]
+                .joined(separator: "\n")
+        }
+    }
+
+    /// Replays `log` from snapshot `start` through `end`'s sequence and compares the result with
+    /// `end`. The ring's capacity comes from the snapshots when they carry it.
+    public static func verify(from start: KernelSnapshot, to end: KernelSnapshot, log: [OpLogRecord]) -> Verification {
+        let replay = Replay(capacity: end.opLogCapacity ?? start.opLogCapacity ?? 65536)
+        let (report, state) = replay.run(from: ModelState(snapshot: start), log: log, through: end.sequence)
+        let comparison = report.stop == nil ? ModelComparison(model: state, snapshot: end) : nil
+        return Verification(replay: report, comparison: comparison)
+    }
+}

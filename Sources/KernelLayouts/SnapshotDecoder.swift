@@ -99,6 +99,7 @@ public struct SnapshotDecoder {
             zones: zones, segments: segments, frames: FrameTable(layout: layout, bytes: frameBytes))
         snapshot.flags = flags
         snapshot.heap = try decodeHeap(snapshot.frames, pageSize: snapshot.pageSize)
+        snapshot.opLogCapacity = try? info.number("OPLOG_CAPACITY")
         return snapshot
     }
 

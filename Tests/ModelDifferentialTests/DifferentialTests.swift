@@ -111,12 +111,8 @@ struct DifferentialTests {
         }
         let r = ModelComparison(model: replayed, snapshot: end)
         if !r.matches { return Outcome(failure: "\(storm.context): replayed state differs:\n\(r.text)") }
-        let (half, fromMiddle) = Replay().run(from: ModelState(snapshot: middle), log: log, through: end.sequence)
-        if half.divergences != 0 || half.stop != nil {
-            return Outcome(failure: "\(storm.context): replay from seq \(middle.sequence):\n\(half.text)", divergences: half.divergences)
-        }
-        let h = ModelComparison(model: fromMiddle, snapshot: end)
-        if !h.matches { return Outcome(failure: "\(storm.context): state replayed from seq \(middle.sequence) differs:\n\(h.text)") }
+        let half = Replay.verify(from: middle, to: end, log: log)
+        if !half.passed { return Outcome(failure: "\(storm.context): replay from seq \(middle.sequence):\n\(half.text)", divergences: half.replay.divergences) }
         return Outcome(operations: storm.operations, entries: log.count, misuses: log.filter { $0.status == 2 }.count,
                        quarantines: log.filter { $0.kind == .quarantine }.count, events: storm.model.events)
     }

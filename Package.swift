@@ -32,6 +32,8 @@ let package = Package(
         .executableTarget(name: "gdbremote-bench", dependencies: ["GDBRemote"]),
         // Host benchmark of the kernel's allocator (scripts/bench-allocator.sh).
         .executableTarget(name: "kmem-bench", dependencies: ["KernelMM"]),
+        // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
+        .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelMM"]),
         .executableTarget(name: "kmemscope", dependencies: [
             "GDBRemote", "KernelLayouts", "AllocatorModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -94,6 +94,10 @@ public struct ModelComparison: Sendable {
                     if flags != e.flags { add("frame \(hex(p)) flags", "0x" + String(e.flags, radix: 16), "0x" + String(flags, radix: 16), pfn: p, lastSeq: m.lastSeq) }
                     if let o = e.owner, o != m.owner { add("frame \(hex(p)) owner", hex(o), hex(m.owner), pfn: p, lastSeq: m.lastSeq) }
                     if let q = e.lastSeq, q != m.lastSeq { add("frame \(hex(p)) lastSeq", "\(q)", "\(m.lastSeq)", pfn: p, lastSeq: m.lastSeq) }
+                    if let k = e.order, k != Int(m.order) { add("frame \(hex(p)) order", "\(k)", "\(m.order)", pfn: p, lastSeq: m.lastSeq) }
+                    if let mt = e.migratetype, mt != Int(m.migratetype) {
+                        add("frame \(hex(p)) migratetype", "\(mt)", "\(m.migratetype)", pfn: p, lastSeq: m.lastSeq)
+                    }
                 }
             }
         }
@@ -153,17 +157,29 @@ extension ModelState {
     /// HEAD …; owner and lastSeq on every frame"; free blocks FREE with HEAD on the head; cached
     /// frames PCP; reserved RESERVED, quarantined RESERVED|POISONED), the owner of allocated and
     /// reserved frames, and the `lastSeq` of allocated (not slab) and reserved frames.
-    public func frameRecord(_ p: UInt64, _ f: KernelSnapshot.FlagBits) -> (flags: UInt32, owner: UInt64?, lastSeq: UInt64?)? {
+    public func frameRecord(_ p: UInt64, _ f: KernelSnapshot.FlagBits) -> ExpectedFrame? {
         switch frameView(p) {
-        case .cached: return (f.pcp, nil, nil)
+        case .cached: return ExpectedFrame(flags: f.pcp)
         case let .reserved(owner, quarantined):
-            return (f.reserved | (quarantined ? f.poisoned : 0), owner, reserved[p]?.lastSeq)
-        case let .free(head, _, _): return (f.free | (head == p ? f.head : 0), nil, nil)
-        case let .allocated(head, _, mt, owner, slab, _):
+            return ExpectedFrame(flags: f.reserved | (quarantined ? f.poisoned : 0), owner: owner, lastSeq: reserved[p]?.lastSeq)
+        case let .free(head, order, mt):
+            // "the first block of a list" is a free head of the list's order and migratetype
+            return head == p ? ExpectedFrame(flags: f.free | f.head, order: order, migratetype: mt) : ExpectedFrame(flags: f.free)
+        case let .allocated(head, order, mt, owner, slab, _):
             let flags = f.allocated | (mt == 0 ? f.kernel : f.user) | (head == p ? f.head : 0) | (slab ? f.slab : 0)
-            return (flags, owner, slab ? nil : allocated[head]?.lastSeq)
+            return ExpectedFrame(flags: flags, owner: owner, lastSeq: slab ? nil : allocated[head]?.lastSeq,
+                                 order: head == p ? order : nil, migratetype: head == p ? mt : nil)
         case .unaccounted: return nil
         }
+    }
+
+    /// What a frame's metadata must hold; nil where the contract leaves a field open.
+    public struct ExpectedFrame: Sendable, Equatable {
+        public var flags: UInt32
+        public var owner: UInt64? = nil
+        public var lastSeq: UInt64? = nil
+        public var order: Int? = nil
+        public var migratetype: Int? = nil
     }
 
     public func frameView(_ p: UInt64) -> FrameView {

@@ -21,6 +21,9 @@ extension ModelState {
                     problems.append("\(what): the walk stopped at \(hex(p)) (outside, a cycle, or too long)")
                     break
                 }
+                if m.prev != (list.last ?? KernelSnapshot.none) {
+                    problems.append("\(what): \(hex(p)).prev is \(hex(m.prev)), not \(hex(list.last ?? KernelSnapshot.none))")
+                }
                 list.append(p)
                 p = m.next
             }

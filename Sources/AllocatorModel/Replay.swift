@@ -88,7 +88,7 @@ public struct Replay: Sendable {
                 var reasons = broken.reasons
                 if misuseMismatch {
                     reasons.append(k?.status == ModelStatus.misuse.rawValue ? "the kernel reported misuse for a legal operation"
-                                                                            : "a misuse the kernel did not report (\(m.map { _ in "the model refuses it" } ?? ""))")
+                                                                            : "a misuse the kernel did not report")
                 }
                 if reasons.isEmpty { reasons.append("legal, but the policy chooses otherwise") }
                 report.add(ReplayReport.Divergence(

@@ -177,3 +177,45 @@ struct ReplayTests {
         #expect(result!.report.operations > 95_000)
     }
 }
+
+/// The other illegal outcomes the replay names.
+@Suite("Replay: illegal outcomes")
+struct ReplayIllegalTests {
+    @Test func aMisuseReportedForALegalFreeIsIllegal() throws {
+        let start = ReplayTests.boot()
+        var m = start
+        m.allocate(order: 1, migratetype: 0, zone: 2, alignment: 1, owner: 5, ignoreWatermarks: false)
+        m.free(0x400, order: 1)
+        var log = m.log
+        log[1].status = 2
+        let (report, replayed) = Replay().run(from: start, log: log)
+        let d = try #require(report.firstIllegal)
+        #expect(d.sequence == 2 && d.reason.contains("reported misuse for a legal operation"), "\(d)")
+        #expect(replayed.allocated[0x400] != nil, "the model follows: the misuse changed nothing")
+    }
+
+    @Test func anObjectHandedOutTwiceIsIllegal() throws {
+        let start = ReplayTests.boot()
+        var m = start
+        let a = m.kmalloc(size: 100, alignment: 16)
+        m.kmalloc(size: 100, alignment: 16)
+        var log = m.log
+        let i = log.lastIndex { $0.kind == .heapAllocate }!
+        log[i].result = a.value
+        let (report, _) = Replay().run(from: start, log: log)
+        let d = try #require(report.firstIllegal)
+        #expect(d.reason.contains("handed out while not free"), "\(d)")
+    }
+
+    @Test func aBlockOutsideTheAllowedZonesIsIllegal() throws {
+        let start = ReplayTests.boot()
+        var m = start
+        m.allocate(order: 0, migratetype: 0, zone: 0, alignment: 2, owner: 5, ignoreWatermarks: false)
+        var log = m.log
+        log[0].result = 0x500    // free, but in Normal
+        let (report, _) = Replay().run(from: start, log: log)
+        let d = try #require(report.firstIllegal)
+        #expect(d.reason.contains("above the constraint"), "\(d)")
+        #expect(d.frames.contains(0x500))
+    }
+}

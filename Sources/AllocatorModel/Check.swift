@@ -25,7 +25,7 @@ public enum Check: String, CaseIterable, Sendable, Codable {
         case .tiling: return "every managed frame is in exactly one free, allocated, reserved or per-CPU-cached state, inside a block of its segment"
         case .blockAlignment: return "every block head is aligned to its order and the block fits its segment"
         case .interiorHead: return "no frame inside a block carries the head flag"
-        case .refcount: return "allocated heads have refcount 1, every other frame 0"
+        case .refcount: return "allocated heads hold at least one reference, every other frame 0"
         case .freeListLinks: return "free-list links stay in the segment, point back (prev), and end (no cycle)"
         case .freeListEntry: return "every free-list node is a free head of the list's order and migratetype"
         case .freeListMembership: return "every free block is on exactly one list"

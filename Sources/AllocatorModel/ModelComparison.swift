@@ -167,7 +167,9 @@ extension ModelState {
             return head == p ? ExpectedFrame(flags: f.free | f.head, order: order, migratetype: mt) : ExpectedFrame(flags: f.free)
         case let .allocated(head, order, mt, owner, slab, _):
             let flags = f.allocated | (mt == 0 ? f.kernel : f.user) | (head == p ? f.head : 0) | (slab ? f.slab : 0)
-            return ExpectedFrame(flags: flags, owner: owner, lastSeq: slab ? nil : allocated[head]?.lastSeq,
+            let block = allocated[head]
+            let seq = head == p ? block?.headLastSeq ?? block?.lastSeq : block?.lastSeq
+            return ExpectedFrame(flags: flags, owner: owner, lastSeq: slab ? nil : seq,
                                  order: head == p ? order : nil, migratetype: head == p ? mt : nil)
         case .unaccounted: return nil
         }

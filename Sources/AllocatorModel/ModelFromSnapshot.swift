@@ -67,8 +67,11 @@ extension ModelState {
             while p < seg.endPFN {
                 guard let m = s.frames[p] else { break }
                 if m.flags & f.allocated != 0 && m.flags & f.head != 0 {
+                    // The block's frames carry the allocation's sequence; the head a later get/put's.
+                    let handedOut = m.order > 0 ? s.frames[p + 1]?.lastSeq ?? m.lastSeq : m.lastSeq
                     allocated[p] = AllocatedBlock(order: Int(m.order), migratetype: Int(m.migratetype), owner: m.owner,
-                                                  refcount: m.refcount, slab: m.flags & f.slab != 0, lastSeq: m.lastSeq)
+                                                  refcount: m.refcount, slab: m.flags & f.slab != 0, lastSeq: handedOut,
+                                                  headLastSeq: m.lastSeq != handedOut ? m.lastSeq : nil)
                     if m.owner == Self.largeHeapOwner && m.flags & f.slab == 0 { heap.large[p] = Int(m.order) }
                 } else if m.flags & f.reserved != 0 {
                     reserved[p] = ReservedFrame(owner: m.owner, quarantined: m.flags & f.poisoned != 0, lastSeq: m.lastSeq)

@@ -7,6 +7,11 @@ public enum ModelOperation: Sendable, Equatable {
     case drainPerCPU(zone: Int, all: Bool)
     case kmalloc(size: UInt64, alignment: UInt64)
     case kfree(address: UInt64)
+    case unreserve(start: UInt64, count: UInt64)
+    case get(pfn: UInt64)
+    case put(pfn: UInt64)
+    case allocateCount(count: UInt64, migratetype: Int, zone: Int, alignment: UInt64, owner: UInt64)
+    case freeCount(pfn: UInt64, count: UInt64)
 
     /// The operation a top-level log entry asks for; nil for a kind that is only ever nested
     /// (quarantine) or unknown.
@@ -21,6 +26,12 @@ public enum ModelOperation: Sendable, Equatable {
         case .drain: self = .drainPerCPU(zone: Int(r.zone), all: r.order == 1)
         case .heapAllocate: self = .kmalloc(size: r.size, alignment: r.alignment)
         case .heapFree: self = .kfree(address: r.address)
+        case .unreserve: self = .unreserve(start: r.address, count: r.size)
+        case .get: self = .get(pfn: r.address)
+        case .put: self = .put(pfn: r.address)
+        case .allocateCount:
+            self = .allocateCount(count: r.size, migratetype: Int(r.migratetype), zone: Int(r.zone), alignment: r.alignment, owner: r.owner)
+        case .freeCount: self = .freeCount(pfn: r.address, count: r.size)
         case .quarantine, nil: return nil
         }
     }
@@ -39,6 +50,12 @@ extension ModelState {
         case let .drainPerCPU(zone, all): return drainPerCPU(zone: zone, all: all)
         case let .kmalloc(size, alignment): return kmalloc(size: size, alignment: alignment)
         case let .kfree(address): return kfree(address)
+        case let .unreserve(start, count): return unreserve(start: start, count: count)
+        case let .get(pfn): return get(pfn)
+        case let .put(pfn): return put(pfn)
+        case let .allocateCount(count, mt, zone, alignment, owner):
+            return allocateCount(count, migratetype: mt, zone: zone, alignment: alignment, owner: owner)
+        case let .freeCount(pfn, count): return freeCount(pfn, count: count)
         }
     }
 

@@ -50,6 +50,29 @@ extension ModelState {
         }
     }
 
+    /// "`unreserve(start, count)` gives a range back: every frame must be RESERVED by
+    /// `reserveRange` (not quarantined: owner 0x0bad0000), else misuse; each frame, in PFN order,
+    /// is freed to the buddy lists as an order-0 block (merging as above; never through the
+    /// per-CPU cache)." The range itself is checked as `reserveRange` checks it.
+    @discardableResult
+    public mutating func unreserve(start: UInt64, count: UInt64) -> ModelResult {
+        let seq = beginOperation()
+        return operation(seq, entry(seq, .unreserve, size: count, address: start)) { m in
+            guard count > 0, start <= UInt64.max - count,
+                  count <= m.segments.reduce(0, { $0 + ($1.endPFN - $1.startPFN) }) else { return .misuse }
+            let range = start..<(start + count)
+            guard range.allSatisfy({ m.reserved[$0].map { !$0.quarantined } ?? false }) else { return .misuse }
+            for pfn in range {
+                m.reserved[pfn] = nil
+                let s = m.segmentIndex(of: pfn)!
+                m.segments[s].reservedPages -= 1
+                m.zones[m.segments[s].zone].reservedPages -= 1
+                m.freeToBuddy(pfn, order: 0)
+            }
+            return .ok(1)
+        }
+    }
+
     /// Free or cached: what a specific-frame claim may take.
     func isTakable(_ pfn: UInt64) -> Bool { cached[pfn] != nil || freeHead(containing: pfn) != nil }
 

@@ -83,6 +83,8 @@ public struct ModelState: Sendable, Equatable {
         public var slab = false
         /// Sequence of the operation that handed it out.
         public var lastSeq: UInt64
+        /// Sequence of the last `get`/`put` (which change the head's refcount only), if later.
+        public var headLastSeq: UInt64? = nil
     }
 
     /// A reserved frame inside a segment (`reserveRange`, or a quarantine).

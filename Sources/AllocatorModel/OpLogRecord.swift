@@ -3,8 +3,7 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
     /// What kind of operation (the kernel's `OpKind`).
     public enum Kind: UInt8, Sendable, Codable {
         case allocate = 1, free, allocateFrame, reserveRange, heapAllocate, heapFree, drain
-        /// A frame taken out of use inside an allocation because its poison was overwritten.
-        case quarantine
+        case quarantine, get, put, allocateCount, freeCount, unreserve
 
         public var name: String {
             switch self {
@@ -16,6 +15,11 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
             case .heapFree: return "kfree"
             case .drain: return "drain-pcp"
             case .quarantine: return "quarantine"
+            case .get: return "get"
+            case .put: return "put"
+            case .allocateCount: return "allocate-count"
+            case .freeCount: return "free-count"
+            case .unreserve: return "unreserve"
             }
         }
     }
@@ -26,7 +30,8 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
     public var order: UInt8
     public var migratetype: UInt8
     public var zone: UInt8
-    /// 0 ok, 1 failed (no memory, busy), 2 misuse (nothing changed), 3 corrupt (the kernel halted).
+    /// 0 ok, 1 failed (no memory, busy), 2 misuse (nothing changed), 3 corrupt (the kernel
+    /// found its state broken and halted).
     public var status: UInt8
     public var flags: UInt8
     public var alignment: UInt64
@@ -70,7 +75,13 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
         case .heapAllocate: args = "size \(size) align \(alignment) -> \(hex(result))"
         case .heapFree: args = "\(hex(address))"
         case .drain: args = "zone \(zone)\(order == 1 ? " all" : "")"
-        case .quarantine: args = "pfn \(hex(address)) first bad byte at \(size): 0x\(String(result, radix: 16))"
+        case .quarantine: args = "pfn \(hex(address)): byte \(hex(result)) at offset \(size)"
+        case .get, .put: args = "pfn \(hex(address)) -> refcount \(result == .max ? "none" : String(result))"
+        case .allocateCount:
+            args = "count \(size) (order \(order)) \(mt) zone \(Int(zone) < zones.count ? zones[Int(zone)] : "\(zone)") align \(alignment)"
+                + " owner \(hex(owner)) -> pfn \(hex(result))"
+        case .freeCount: args = "pfn \(hex(address)) count \(size)"
+        case .unreserve: args = "pfn \(hex(address)) count \(size)"
         case nil: args = "unknown kind \(rawKind)"
         }
         let outcome = ["ok", "failed", "MISUSE", "CORRUPT"]

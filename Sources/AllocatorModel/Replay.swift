@@ -136,7 +136,7 @@ public struct Replay: Sendable {
         guard a.rawKind == b.rawKind, a.status == b.status, (a.parent == 0) == (b.parent == 0) else { return false }
         if a.status <= ModelStatus.failed.rawValue && a.result != b.result { return false }
         switch a.kind {
-        case .allocate:
+        case .allocate, .allocateCount:
             return a.order == b.order && a.migratetype == b.migratetype && a.zone == b.zone && a.alignment == b.alignment && a.owner == b.owner
         case .free: return a.address == b.address && a.order == b.order
         case .quarantine: return a.address == b.address && a.size == b.size
@@ -153,8 +153,8 @@ public struct Replay: Sendable {
     static func frames(_ r: OpLogRecord?) -> [UInt64] {
         guard let r else { return [] }
         switch r.kind {
-        case .allocate: return r.status == 0 ? [r.result] : []
-        case .free, .allocateFrame, .reserveRange, .quarantine: return [r.address]
+        case .allocate, .allocateCount: return r.status == 0 ? [r.result] : []
+        case .free, .allocateFrame, .reserveRange, .quarantine, .get, .put, .freeCount, .unreserve: return [r.address]
         default: return []
         }
     }
@@ -174,7 +174,7 @@ extension ModelState {
         var takenHere: Set<UInt64> = []
         for r in group where r.status == ModelStatus.ok.rawValue {
             switch r.kind {
-            case .allocate:
+            case .allocate, .allocateCount:
                 let k = Int(r.order), p = r.result
                 guard k <= Self.maxOrder else { broken("an order-\(k) block (orders are 0…11)", p); continue }
                 let n = Self.pages(k)
@@ -210,6 +210,20 @@ extension ModelState {
                 }
             case .heapFree:
                 if let why = kfreeMisuse(r.address) { broken("\(why) accepted", (r.address &- heap.directMap) / Self.pageSize) }
+            case .get, .put:
+                if let why = referenceMisuse(r.address, adding: r.kind == .get) { broken("\(r.kind!.name) of \(hex(r.address)): \(why), accepted", r.address) }
+            case .freeCount:
+                if r.size >= 1 && r.size <= Self.pages(Self.maxOrder) && r.address <= UInt64.max - r.size {
+                    for (p, k) in Self.maximalBlocks(r.address, r.address + r.size) {
+                        if let m = checkFree(p, order: k, byHeap: false) { broken("\(m.what) accepted (piece \(hex(p)) order \(k))", p) }
+                    }
+                } else {
+                    broken("a count of \(r.size) accepted", r.address)
+                }
+            case .unreserve:
+                if r.size < 1 << 24, let bad = (r.address..<(r.address &+ r.size)).first(where: { reserved[$0].map { $0.quarantined } ?? true }) {
+                    broken("unreserved frame \(hex(bad)), which is not reserved (\(frameView(bad)))", bad)
+                }
             default: break
             }
         }
@@ -245,7 +259,9 @@ extension ModelState {
         guard top.status == 0, let op = ModelOperation(top) else { return }
         switch op {
         case .allocate: forceAllocate(top)
-        case .free, .allocateFrame, .reserveRange, .drainPerCPU, .kfree:
+        case let .allocateCount(count, mt, _, _, owner):
+            if forceAllocate(top) { keep(count, of: top.result, order: Int(top.order), mt: mt, owner: owner, seq: top.sequence) }
+        case .free, .allocateFrame, .reserveRange, .drainPerCPU, .kfree, .unreserve, .get, .put, .freeCount:
             // These have one legal outcome: the model's own, when the kernel's was legal.
             let pre = brokenRules([top])
             if pre.reasons.isEmpty { apply(op) }

@@ -115,7 +115,7 @@ public struct Verifier {
                 t.freeMigratetypes[p] = m.migratetype
                 t.freePages += end - p
             } else {
-                if m.refcount != 1 { fail(.refcount, p, "1", "\(m.refcount)") }
+                if m.refcount == 0 { fail(.refcount, p, "≥ 1", "0") }
                 if m.flags & f.slab != 0 { t.slabHeads.insert(p) }
                 t.allocatedPages += end - p
                 t.inUse.formUnion(p..<end)

@@ -188,3 +188,47 @@ struct ReferenceModelTests {
         #expect(q[0].lowmemReserve == [0, 0x100, 0x180] && q[1].lowmemReserve == [0, 0, 0x80] && q[2].lowmemReserve == [0, 0, 0])
     }
 }
+
+/// The newer operations: reference counts, count-based allocation, unreserve.
+@Suite("Reference model: references, counts, unreserve")
+struct ReferenceCountTests {
+    @Test func getAndPutCountReferencesAndTheLastPutFrees() {
+        var m = ReferenceModelTests.model([(0x0, 0x10, 0)])
+        #expect(m.allocate(order: 2, migratetype: 1, zone: 2, alignment: 1, owner: 1, ignoreWatermarks: false) == .ok(0x0))
+        #expect(m.get(0x0) == .ok(2))
+        #expect(m.free(0x0, order: 2).status == .misuse, "free while two references are held")
+        #expect(m.get(0x1).status == .misuse, "not a head")
+        #expect(m.put(0x0) == .ok(1))
+        #expect(m.put(0x0) == .ok(0))
+        #expect(m.allocated.isEmpty && m.segments[0].freeLists[1][4] == [0x0], "freed exactly as free frees it")
+        #expect(m.put(0x0).status == .misuse)
+    }
+
+    @Test func allocateCountKeepsMaximalBlocksAndGivesTheTailBack() {
+        var m = ReferenceModelTests.model([(0x0, 0x10, 0)])
+        // 5 frames: an order-3 block at 0; kept 0 (order 2) and 4 (order 0); tail 5 (0), 6 (1).
+        #expect(m.allocateCount(5, migratetype: 1, zone: 2, alignment: 1, owner: 3) == .ok(0x0))
+        #expect(m.log.last?.order == 3 && m.log.last?.size == 5)
+        #expect(m.allocated[0x0]?.order == 2 && m.allocated[0x4]?.order == 0 && m.allocated.count == 2)
+        #expect(m.segments[0].freeLists[1][0] == [0x5] && m.segments[0].freeLists[1][1] == [0x6] && m.segments[0].freeLists[1][3] == [0x8])
+        #expect(m.zones[0].allocatedPages == 5 && m.zones[0].freePages == 11)
+        #expect(m.freeCount(0x0, count: 6).status == .misuse, "6 = order 2 + order 1 at 0x4, which is order 0")
+        #expect(m.freeCount(0x0, count: 5) == .ok(1))
+        #expect(m.zones[0].allocatedPages == 0)
+        #expect(m.allocateCount(0, migratetype: 1, zone: 2, alignment: 1, owner: 3).status == .misuse)
+        #expect(m.allocateCount(2049, migratetype: 1, zone: 2, alignment: 1, owner: 3).status == .misuse)
+    }
+
+    @Test func unreserveGivesFramesBackAsOrderZeroBlocks() {
+        var m = ReferenceModelTests.model([(0x0, 0x10, 0)])
+        #expect(m.reserveRange(start: 0x4, count: 4, owner: 9) == .ok(1))
+        #expect(m.unreserve(start: 0x4, count: 5).status == .misuse, "0x8 is not reserved")
+        #expect(m.unreserve(start: 0x4, count: 4) == .ok(1))
+        #expect(m.segments[0].freeLists[1][4] == [0x0] && m.zones[0].reservedPages == 0 && m.zones[0].pcpCount == 0,
+                "merged back, never through the per-CPU cache")
+        m.poisoning = true
+        m.poisonOracle.overwritten[0x3] = .init(pfn: 0x3, offset: 0, byte: 0)
+        #expect(m.reserveRange(start: 0x2, count: 2, owner: 9) == .failed(0))
+        #expect(m.unreserve(start: 0x3, count: 1).status == .misuse, "a quarantined frame is not unreserved")
+    }
+}

@@ -76,8 +76,11 @@ struct VerifierTests {
         let both = Verifier(Self.snapshot(f, heads: [7: 0, 6: 8], counts: [7: 1, 6: 1])).run()
         #expect(both.failedChecks.contains(.coalescible))
         var g = Frames()
-        g.refcount[12] = 2
+        g.refcount[12] = 0   // an allocated head with no reference left
         #expect(Verifier(Self.snapshot(g)).run().failedChecks == [.refcount])
+        var shared = Frames()
+        shared.refcount[12] = 3   // shared through get(): legal
+        #expect(Verifier(Self.snapshot(shared)).run().passed)
         var h = Frames()
         h.flags[3] = 0b11  // free and allocated
         #expect(Verifier(Self.snapshot(h)).run().failedChecks.contains(.tiling))

@@ -131,7 +131,8 @@ struct LogCommandTests {
         let lines = r.out.split(separator: "\n")
         #expect(lines.count == 12)
         #expect(lines.map { UInt64($0.split(separator: " ")[1]) ?? 0 } == Array((last - 11)...last))
-        let kinds: Set<String> = ["allocate", "free", "allocate-frame", "reserve", "kmalloc", "kfree", "drain-pcp"]
+        let kinds: Set<String> = ["allocate", "free", "allocate-frame", "reserve", "kmalloc", "kfree", "drain-pcp",
+                                  "quarantine", "get", "put", "allocate-count", "free-count", "unreserve"]
         #expect(lines.allSatisfy { kinds.contains(String($0.split(separator: " ")[2])) }, "\(r.out)")
         #expect(lines.allSatisfy { $0.contains(" ok") || $0.contains(" failed") })
     }

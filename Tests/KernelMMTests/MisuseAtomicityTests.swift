@@ -18,6 +18,7 @@ struct MisuseAtomicityTests {
         let freedObject: UInt64  // a freed slab object whose slab lives on
         let large: UInt64        // a large heap allocation
         let reserved: UInt64 = 0x700
+        let shared: UInt64       // an order-1 block with two references
 
         init(poison: Bool) throws {
             arena = try Arena(poison: poison)
@@ -33,6 +34,8 @@ struct MisuseAtomicityTests {
             try pa.kfree(freedObject)
             large = try pa.kmalloc(size: 10_000)
             #expect(try pa.reserveRange(start: reserved, count: 2))
+            shared = try #require(try pa.allocate(AllocationRequest(order: 1)))
+            try pa.get(shared)
         }
 
         var slabPFN: UInt64 { (object - pa.state.pointee.directMapOffset) >> 12 }
@@ -76,6 +79,19 @@ struct MisuseAtomicityTests {
         Case(name: "kfree inside an object") { s in try s.pa.kfree(s.object + 8) },
         Case(name: "kfree of a free object") { s in try s.pa.kfree(s.freedObject) },
         Case(name: "kfree inside a large block") { s in try s.pa.kfree(s.large + 4096) },
+        Case(name: "get of a free block") { s in _ = try s.pa.get(s.free) },
+        Case(name: "get of an interior frame") { s in _ = try s.pa.get(s.block + 1) },
+        Case(name: "get of a slab page") { s in _ = try s.pa.get(s.slabPFN) },
+        Case(name: "put of a large heap block") { s in _ = try s.pa.put(s.largePFN) },
+        Case(name: "put of a cached frame") { s in _ = try s.pa.put(s.cached) },
+        Case(name: "free of a shared block") { s in try s.pa.free(s.shared, order: 1) },
+        Case(name: "allocateCount of 0") { s in _ = try s.pa.allocateCount(0) },
+        Case(name: "allocateCount of 2049") { s in _ = try s.pa.allocateCount(2049) },
+        Case(name: "freeCount that does not match") { s in try s.pa.freeCount(s.block, count: 3) },
+        Case(name: "freeCount of a free block") { s in try s.pa.freeCount(s.free, count: 8) },
+        Case(name: "unreserve of a free frame") { s in try s.pa.unreserve(start: s.free, count: 1) },
+        Case(name: "unreserve past the reservation") { s in try s.pa.unreserve(start: s.reserved, count: 3) },
+        Case(name: "unreserve of a boot reservation") { s in try s.pa.unreserve(start: 0x100, count: 1) },
     ]
 
     @Test(arguments: cases, [false, true])

@@ -45,6 +45,10 @@ struct Storm {
     /// Owner of each frame by the shadow: nil = not handed out by us.
     var owner: [UInt64: UInt64] = [:]
     var reserved: Set<UInt64> = []
+    /// References taken with `get` beyond the first, per live block head.
+    var extraRefs: [UInt64: Int] = [:]
+    /// Live `allocateCount` ranges: first PFN → count.
+    var counted: [UInt64: UInt64] = [:]
     var freed: [UInt64] = []
     var objects: Set<UInt64> = []
     var managed: [UInt64]
@@ -78,8 +82,11 @@ struct Storm {
             case 58..<64: try allocateSpecific()
             case 64..<67: try reserve()
             case 67..<70: try pa.drainPerCPU(pa.zone(Int(rng.next() % 3)), all: rng.next() % 2 == 0)
-            case 70..<80: try heapAllocate()
-            case 80..<88: try heapFree()
+            case 70..<78: try heapAllocate()
+            case 78..<85: try heapFree()
+            case 85..<89: try reference()
+            case 89..<93: try allocateCounted()
+            case 93..<95: try unreserveSome()
             default: try misuse()
             }
             let r = arena.check()
@@ -87,12 +94,15 @@ struct Storm {
             step += 1
         }
         // Everything handed out comes back, and the counters agree.
+        for (p, n) in extraRefs { for _ in 0..<n { try pa.put(p) } }
         for (p, k) in live { try pa.free(p, order: k) }
+        for (p, n) in counted { try pa.freeCount(p, count: n) }
+        for p in reserved.sorted() { try pa.unreserve(start: p, count: 1) }
         for o in objects { try pa.kfree(o) }
         for z in 0..<3 { try pa.drainPerCPU(pa.zone(z), all: true) }
         for z in 0..<3 {
             let zone = pa.zone(z).pointee
-            if zone.freePages + zone.reservedPages != zone.managedPages || zone.allocatedPages != 0 {
+            if zone.freePages != zone.managedPages || zone.allocatedPages != 0 || zone.reservedPages != 0 {
                 fail("zone \(z) after freeing all: free \(zone.freePages) reserved \(zone.reservedPages) managed \(zone.managedPages)")
             }
         }
@@ -120,6 +130,13 @@ struct Storm {
 
     mutating func freeOne() throws {
         guard let (p, k) = live.randomElement(using: &rng) else { return }
+        if let n = extraRefs[p] {
+            // a shared block: free is misuse until the other references are gone
+            expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k) }
+            if try pa.put(p) != UInt32(n) { return fail("put(\(p)) left the wrong count") }
+            extraRefs[p] = n > 1 ? n - 1 : nil
+            return
+        }
         try pa.free(p, order: k)
         for f in p..<(p + 1 << UInt64(k)) { owner[f] = nil }
         live[p] = nil
@@ -131,6 +148,50 @@ struct Storm {
     func heapHolds(_ p: UInt64) -> Bool {
         let m = pa.meta(p).pointee
         return m.state.contains(.allocated) && (m.owner == Kmem.largeHeapOwner || (m.owner >= Kmem.slabOwnerBase && m.owner < Kmem.slabOwnerBase + 8))
+    }
+
+    /// `get` on a live block, or the last `put` that frees it.
+    mutating func reference() throws {
+        guard let (p, k) = live.randomElement(using: &rng) else { return }
+        if rng.next() % 3 != 0 {
+            let n = try pa.get(p)
+            extraRefs[p, default: 0] += 1
+            if n != UInt32(extraRefs[p]! + 1) { return fail("get(\(p)) returned \(n)") }
+        } else if extraRefs[p] == nil {
+            if try pa.put(p) != 0 { return fail("last put(\(p)) did not free") }
+            for f in p..<(p + 1 << UInt64(k)) { owner[f] = nil }
+            live[p] = nil
+        }
+    }
+
+    /// `allocateCount` of 1…40 frames (sometimes more), kept or freed at once by `freeCount`.
+    mutating func allocateCounted() throws {
+        if let (p, n) = counted.randomElement(using: &rng), rng.next() % 2 == 0 {
+            try pa.freeCount(p, count: n)
+            for f in p..<(p + n) { owner[f] = nil }
+            counted[p] = nil
+            return
+        }
+        let n = rng.next() % 10 == 0 ? 1 + rng.next() % 2048 : 1 + rng.next() % 40
+        let mt: Migratetype = rng.next() % 2 == 0 ? .unmovable : .movable
+        guard let p = try pa.allocateCount(n, migratetype: mt, owner: seed) else { return }
+        for f in p..<(p + n) {
+            if owner[f] != nil || reserved.contains(f) { return fail("allocateCount: pfn \(f) handed out twice") }
+            owner[f] = p
+        }
+        if p + n < arena.managedPFNs.last! && !pa.meta(p + n).pointee.state.contains(.allocated) && owner[p + n] == nil {
+            // the tail went back: the frame after the range is free or cached
+            let st = pa.meta(p + n).pointee.state
+            if !(st.contains(.free) || st.contains(.pcp) || st.contains(.reserved)) { return fail("allocateCount: tail frame \(p + n) is \(st.rawValue)") }
+        }
+        counted[p] = n
+    }
+
+    /// `unreserve` of one reserved frame.
+    mutating func unreserveSome() throws {
+        guard let p = reserved.randomElement(using: &rng) else { return }
+        try pa.unreserve(start: p, count: 1)
+        reserved.remove(p)
     }
 
     mutating func allocateSpecific() throws {

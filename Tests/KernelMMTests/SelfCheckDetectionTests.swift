@@ -78,8 +78,10 @@ struct SelfCheckDetectionTests {
     @Test func refcount() throws {
         let a = try Arena()
         let p = try #require(try a.allocator.allocate(AllocationRequest(order: 1)))
-        a.allocator.meta(p).pointee.refcount = 2
+        a.allocator.meta(p).pointee.refcount = 0
         #expect(fired(a) == [.refcount])
+        a.allocator.meta(p).pointee.refcount = 2   // shared (get): legal
+        #expect(fired(a).isEmpty)
     }
 
     @Test func pageblockTag() throws {

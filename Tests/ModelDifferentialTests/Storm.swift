@@ -26,6 +26,13 @@ struct Storm {
     let start: KernelSnapshot
     var pa: PageAllocator { arena.allocator }
     var live: [UInt64: Int] = [:]
+    /// References added with `get` beyond the first, by block head.
+    var refs: [UInt64: Int] = [:]
+    /// Count-based allocations: first PFN → count.
+    var counted: [UInt64: UInt64] = [:]
+    var freedCounted: [(UInt64, UInt64)] = []
+    /// Ranges reserved by `reserveRange` and still reserved.
+    var reservedRanges: [(UInt64, UInt64)] = []
     var freed: [UInt64] = []
     var reserved: [UInt64] = []
     var objects: [UInt64] = []
@@ -61,14 +68,18 @@ struct Storm {
             let dice = rng.next() % 100
             if options.poison && rng.next() % 1000 < options.scribbles { scribble() }
             switch dice {
-            case 0..<(filling ? 60 : 32): allocate(bias: filling ? (options.large ? 4 : 2) : 0)
+            case 0..<(filling ? 60 : 28): allocate(bias: filling ? (options.large ? 4 : 2) : 0)
             case 60..<70 where filling: heapAllocate()
-            case 32..<54 where !filling: freeOne()
-            case 54..<60 where !filling: allocateSpecific()
+            case 28..<46 where !filling: freeOne()
+            case 46..<52 where !filling: allocateSpecific()
+            case 52..<56 where !filling: allocateCounted()
+            case 56..<60 where !filling: freeCounted()
             case 70..<73: reserve()
-            case 73..<76: drain()
-            case 76..<86: heapAllocate()
-            case 86..<94: heapFree()
+            case 73..<75: unreserveOne()
+            case 75..<77: drain()
+            case 77..<80: reference()
+            case 80..<87: heapAllocate()
+            case 87..<94: heapFree()
             case 94..<100: misuse()
             default: freeOne()
             }
@@ -144,6 +155,7 @@ struct Storm {
 
     mutating func freeOne() {
         guard let (p, k) = live.randomElement(using: &rng) else { return allocate() }
+        if refs[p, default: 0] > 0 { return reference(p, get: false) }
         both("free \(p) order \(k)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k) }) { $0.free(p, order: k) }
         live[p] = nil
         freed.append(p)
@@ -166,7 +178,67 @@ struct Storm {
         let r = both("reserveRange \(p) \(n)", { (a: PageAllocator) throws(KmemError) in _ = try a.reserveRange(start: p, count: n, owner: seed) }) {
             $0.reserveRange(start: p, count: n, owner: seed)
         }
-        if r.status == .ok { reserved.append(contentsOf: p..<(p + n)) }
+        if r.status == .ok {
+            reserved.append(contentsOf: p..<(p + n))
+            reservedRanges.append((p, n))
+        }
+    }
+
+    /// `unreserve` of a whole reserved range, or (misuse) of part of one and more.
+    mutating func unreserveOne() {
+        guard !reservedRanges.isEmpty else { return reserve() }
+        let (p, n) = reservedRanges.remove(at: Int(rng.next() % UInt64(reservedRanges.count)))
+        let wrong = rng.next() % 5 == 0
+        let count = wrong ? n + 1 + rng.next() % 4 : n
+        let r = both("unreserve \(p) \(count)", { (a: PageAllocator) throws(KmemError) in try a.unreserve(start: p, count: count) }) {
+            $0.unreserve(start: p, count: count)
+        }
+        if r.status == .ok {
+            reserved.removeAll { $0 >= p && $0 < p + count }
+        } else {
+            reservedRanges.append((p, n))
+        }
+    }
+
+    /// `get` or `put` of a live block (a put of the last reference frees it).
+    mutating func reference() {
+        guard let (p, _) = live.randomElement(using: &rng) else { return allocate() }
+        reference(p, get: rng.next() % 2 == 0)
+    }
+
+    mutating func reference(_ p: UInt64, get: Bool) {
+        let r = both("\(get ? "get" : "put") \(p)", { (a: PageAllocator) throws(KmemError) in _ = get ? try a.get(p) : try a.put(p) }) {
+            get ? $0.get(p) : $0.put(p)
+        }
+        guard r.status == .ok else { return }
+        if get { refs[p, default: 0] += 1 } else if r.value == 0 {
+            live[p] = nil
+            refs[p] = nil
+            freed.append(p)
+        } else {
+            refs[p, default: 0] -= 1
+        }
+    }
+
+    /// `allocateCount` of 1…2048 frames (small counts more often).
+    mutating func allocateCounted() {
+        let seed = self.seed
+        let count = rng.next() % 4 == 0 ? 1 + rng.next() % 2048 : 1 + rng.next() % 40
+        let mt = Int(rng.next() % 2)
+        let zone = Int(rng.next() % 10 < 7 ? 2 : rng.next() % 2)
+        let alignment: UInt64 = rng.next() % 5 == 0 ? 1 << (rng.next() % 6) : 1
+        let r = both("allocateCount \(count) mt \(mt) zone \(zone) align \(alignment)", { (a: PageAllocator) throws(KmemError) in
+            _ = try a.allocateCount(count, migratetype: Migratetype(rawValue: UInt8(mt))!, zone: ZoneConstraint(rawValue: UInt8(zone))!,
+                                    alignment: alignment, owner: seed)
+        }) { $0.allocateCount(count, migratetype: mt, zone: zone, alignment: alignment, owner: seed) }
+        if r.status == .ok { counted[r.value] = count }
+    }
+
+    mutating func freeCounted() {
+        guard let (p, n) = counted.randomElement(using: &rng) else { return allocateCounted() }
+        both("freeCount \(p) \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(p, count: n) }) { $0.freeCount(p, count: n) }
+        counted[p] = nil
+        freedCounted.append((p, n))
     }
 
     mutating func drain() {
@@ -202,7 +274,7 @@ struct Storm {
     /// and the per-operation entries check both.
     mutating func misuse() {
         let seed = self.seed
-        switch rng.next() % 16 {
+        switch rng.next() % 22 {
         case 0:
             guard let p = freed.randomElement(using: &rng), live[p] == nil else { return }
             both("double free \(p)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }) { $0.free(p, order: 0) }
@@ -256,6 +328,37 @@ struct Storm {
             }
         case 14:
             both("kfree(0)", { (a: PageAllocator) throws(KmemError) in try a.kfree(0) }) { $0.kfree(0) }
+        case 15:
+            guard let p = freed.randomElement(using: &rng), live[p] == nil else { return }
+            both("get of a free frame \(p)", { (a: PageAllocator) throws(KmemError) in _ = try a.get(p) }) { $0.get(p) }
+        case 16:
+            guard let o = objects.randomElement(using: &rng) else { return }
+            let p = (o - arena.directMap) >> 12
+            both("put of heap page \(p)", { (a: PageAllocator) throws(KmemError) in _ = try a.put(p) }) { $0.put(p) }
+        case 17:
+            guard let (p, _) = live.randomElement(using: &rng), refs[p, default: 0] > 0 else { return }
+            let k = live[p]!
+            both("free of a block with \(refs[p]! + 1) references", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k) }) {
+                $0.free(p, order: k)
+            }
+        case 18:
+            guard let (p, n) = freedCounted.randomElement(using: &rng) else { return }
+            both("freeCount twice \(p) \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(p, count: n) }) { $0.freeCount(p, count: n) }
+        case 19:
+            let p = managed.randomElement(using: &rng)!
+            let n: UInt64 = rng.next() % 2 == 0 ? 0 : 2049
+            both("freeCount \(p) count \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(p, count: n) }) { $0.freeCount(p, count: n) }
+        case 20:
+            let n: UInt64 = rng.next() % 2 == 0 ? 0 : 2049
+            let seed = self.seed
+            both("allocateCount \(n)", { (a: PageAllocator) throws(KmemError) in _ = try a.allocateCount(n, owner: seed) }) {
+                $0.allocateCount(n, migratetype: 0, zone: 2, alignment: 1, owner: seed)
+            }
+        case 21:
+            let p = managed.randomElement(using: &rng)!
+            both("unreserve of \(p)", { (a: PageAllocator) throws(KmemError) in try a.unreserve(start: p, count: 1) }) {
+                $0.unreserve(start: p, count: 1)
+            }
         default:
             let p: UInt64 = 0xA0
             both("allocateFrame outside managed memory", { (a: PageAllocator) throws(KmemError) in _ = try a.allocateFrame(p, owner: seed) }) {

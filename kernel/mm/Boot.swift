@@ -4,8 +4,9 @@
 ///    first MiB, the kernel image, the caller's ranges), split at the zone limits, gives
 ///    the candidate segments.
 /// 2. The allocator's own memory (state, zones, segments, the FrameMeta array, bitmaps,
-///    tags) is sized from those candidates (an upper bound) and carved from the top of the
-///    highest candidate below the Normal zone that fits (memblock allocates top-down).
+///    tags) is sized from those candidates (an upper bound) and carved top-down from the
+///    highest candidate that fits, in Normal when it can (as memblock); the bump allocator's
+///    slack goes back to the segment below the carve.
 /// 3. The boot allocator hands it out; every frame's metadata is written; each segment is
 ///    given to the buddy lists as maximal aligned blocks, in movable pageblocks.
 extension PageAllocator {
@@ -57,27 +58,31 @@ extension PageAllocator {
         for i in 0..<plan.count { bytes &+= bitmapBytes(plan.start(i), plan.end(i)) }
         let needPages = (bytes &+ Kmem.pageSize &- 1) >> Kmem.pageShift
 
-        guard let carve = plan.chooseCarve(pages: needPages, below: config.normalStartPFN,
-                                           preferAbove: config.dma32StartPFN) else {
+        // Top-down, as memblock: the highest range that fits, in Normal when there is Normal.
+        guard let carve = plan.chooseCarve(pages: needPages, below: .max, preferAbove: config.normalStartPFN) else {
             throw .bootFailed(reason: "no RAM range large enough for the allocator's metadata")
         }
         let bootEnd = plan.end(carve)
-        let bootStart = bootEnd &- needPages
-        plan.setEnd(carve, bootStart)
+        let plannedStart = bootEnd &- needPages
+        plan.setEnd(carve, plannedStart)
         plan.removeEmpty()
+        // The segment just below the carve, which gets the bump allocator's slack back.
+        var below: Int? = nil
+        for i in 0..<plan.count where plan.end(i) == plannedStart { below = i }
         guard plan.count <= Kmem.segmentCapacity else { throw .bootFailed(reason: "too many memory segments") }
 
         // Hand out the boot allocations.
         let dm = config.directMapOffset
-        var bump = BootAllocator(start: bootStart << Kmem.pageShift, end: bootEnd << Kmem.pageShift)
+        var bump = BootAllocator(start: plannedStart << Kmem.pageShift, end: bootEnd << Kmem.pageShift)
         let statePhys = try bump.allocate(UInt64(MemoryLayout<KmemState>.stride), align: 64)
         let zonesPhys = try bump.allocate(UInt64(MemoryLayout<Zone>.stride * ZoneKind.count), align: 64)
         let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * plan.count), align: 64)
         let heapPhys = try bump.allocate(UInt64(MemoryLayout<HeapState>.stride), align: 64)
         let logPhys = try bump.allocate(config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride), align: 64)
-        let metaPhys = try bump.allocate(frameCount &* UInt64(MemoryLayout<FrameMeta>.stride), align: 4096)
-        let bitmapsStart = bump.cursor
-        zero(dm &+ statePhys, metaPhys &- statePhys)
+        let metaBytes = frameCount &* UInt64(MemoryLayout<FrameMeta>.stride)
+        let metaPhys = try bump.allocate(metaBytes, align: 4096)
+        zero(dm &+ metaPhys &+ metaBytes, (bootEnd << Kmem.pageShift) &- (metaPhys &+ metaBytes))
+        let bootStart = plannedStart  // until the slack is known
 
         let state = UnsafeMutablePointer<KmemState>(bitPattern: UInt(dm &+ statePhys))!
         state.pointee = KmemState(
@@ -93,7 +98,8 @@ extension PageAllocator {
 
         for i in 0..<plan.count {
             let seg = pa.segment(i)
-            let s = plan.start(i), e = plan.end(i)
+            // The segment below the carve may grow up to the carve's end: size its bitmaps so.
+            let s = plan.start(i), e = i == below ? bootEnd : plan.end(i)
             seg.pointee = Segment(
                 startPFN: s, endPFN: e, zone: UInt32(pa.zoneIndex(of: s)), index: UInt32(i), freePages: 0,
                 reservedPages: 0, freeHeads: .init(repeating: Kmem.none), freeCounts: .init(repeating: 0),
@@ -108,14 +114,25 @@ extension PageAllocator {
             let tags = try bump.allocate((seg.pointee.pageblockCount &+ 7) & ~7, align: 8)
             seg.pointee.pageblockTags = dm &+ tags
         }
-        zero(dm &+ bitmapsStart, bump.cursor &- bitmapsStart)
+        zero(dm &+ bump.cursor, metaPhys &- bump.cursor)
+        // What the bump allocator did not use goes back to the segment below (DragonOS).
+        let usedStart = bump.cursor >> Kmem.pageShift
+        var finalStart = bootStart
+        if let b = below {
+            // Its bitmaps were sized for the whole carve; now its real end is known.
+            finalStart = max(usedStart, bootStart)
+            let seg = pa.segment(b)
+            seg.pointee.endPFN = finalStart
+            seg.pointee.pageblockCount = ((finalStart &- 1) >> UInt64(Kmem.pageblockOrder)) &- seg.pointee.firstPageblock &+ 1
+        }
+        state.pointee.bootMemStart = finalStart << Kmem.pageShift
         for i in 0..<plan.count {
             let seg = pa.segment(i)
             let tags = UnsafeMutablePointer<UInt8>(bitPattern: UInt(seg.pointee.pageblockTags))!
             for t in 0..<Int(seg.pointee.pageblockCount) { tags[t] = Migratetype.movable.rawValue }
         }
 
-        pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: bootStart, bootEnd: bootEnd, config: config)
+        pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: finalStart, bootEnd: bootEnd, config: config)
         pa.initZones(usable: usable)
         for i in 0..<plan.count { pa.releaseSegment(pa.segment(i)) }
         pa.computeWatermarks()

@@ -19,7 +19,7 @@ public enum FaultKind: UInt8, Sendable, CaseIterable {
     case lostBlock
     /// An allocated frame is also put on a free list: both free and allocated.
     case overlap
-    /// An allocated block's refcount becomes 2.
+    /// An allocated block's head loses its last reference (refcount 0) without being freed.
     case refcount
     /// A pageblock holding a free block is retagged to the other migratetype.
     case pageblockTag
@@ -139,7 +139,7 @@ extension PageAllocator {
             return report(p)
         case .refcount:
             guard let (_, p) = allocatedFrame() else { return nil }
-            meta(p).pointee.refcount = 2
+            meta(p).pointee.refcount = 0
             return report(p)
         case .pageblockTag:
             guard let (seg, p) = freeBlock(minListLength: 1, maxOrder: Kmem.pageblockOrder - 1) else { return nil }

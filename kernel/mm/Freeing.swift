@@ -54,7 +54,11 @@ extension PageAllocator {
     /// Turns every frame of an allocated block into a plain FREE frame (no HEAD), poisoning
     /// it if page poisoning is on, and clears its allocation bits.
     func markFreed(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int) {
-        let n = pages(order)
+        markFreed(seg, pfn, count: pages(order))
+    }
+
+    /// `markFreed` of `n` frames from `pfn` (the tail `allocateCount` gives back).
+    func markFreed(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, count n: UInt64) {
         let poison = poisoning
         var i: UInt64 = 0
         while i < n {

@@ -26,8 +26,17 @@ public enum KmemError: Error {
     case notBlockHead(pfn: UInt64)
     /// The frame is in no state that can be freed.
     case notAllocated(pfn: UInt64, flags: UInt32)
-    /// An allocated head whose reference count is not 1.
+    /// An allocated head whose reference count is not 1 (`free`), or would wrap (`get`).
     case badRefcount(pfn: UInt64, refcount: UInt32)
+    /// `get`/`put` of a frame that is not the head of an allocated block.
+    case notReferenceable(pfn: UInt64, flags: UInt32)
+    /// `allocateCount` of 0 frames or more than a maximal block.
+    case invalidCount(count: UInt64)
+    /// `freeCount` of a range that is not what `allocateCount` handed out (`pfn` is the
+    /// first piece that does not match).
+    case countMismatch(pfn: UInt64, count: UInt64)
+    /// `unreserve` of a frame that `reserveRange` did not reserve.
+    case notReserved(pfn: UInt64, flags: UInt32)
     /// A free or per-CPU list link that does not point back, or points outside memory.
     case corruptedList(pfn: UInt64, link: UInt64)
     /// A frame whose metadata contradicts the operation (e.g. a free frame in no free block).
@@ -66,6 +75,10 @@ public enum KmemError: Error {
         case .invalidAlignment: return "invalid alignment"
         case .invalidRange: return "invalid frame range"
         case .freeHeapBlock: return "free of a large heap block (owned by the heap)"
+        case .notReferenceable: return "get/put of a frame that is not an allocated block head"
+        case .invalidCount: return "invalid frame count"
+        case .countMismatch: return "freeCount of a range allocateCount did not hand out"
+        case .notReserved: return "unreserve of a frame that is not reserved"
         case .parityMismatch: return "parity bitmap disagrees with frame metadata"
         case .outsideManagedMemory: return "address outside managed memory"
         case .doubleFree: return "double free"
@@ -90,13 +103,14 @@ public enum KmemError: Error {
     /// address).
     public var pfn: UInt64 {
         switch self {
-        case .invalidOrder, .invalidAlignment, .bootFailed, .heapNotReady, .heapInvalidFree, .heapDoubleFree,
+        case .invalidOrder, .invalidAlignment, .bootFailed, .invalidCount, .heapNotReady, .heapInvalidFree, .heapDoubleFree,
              .slabCorrupted, .slabPoisonOverwritten:
             return Kmem.none  // heap errors name a virtual address, which `write` prints
         case .outsideManagedMemory(let p), .doubleFree(let p), .freeReserved(let p),
              .notBlockHead(let p), .freeSlabPage(let p), .freeHeapBlock(let p), .invalidRange(let p, _): return p
         case .wrongOrder(let p, _, _), .notAllocated(let p, _), .badRefcount(let p, _),
-             .corruptedList(let p, _), .corruptedFrame(let p, _), .parityMismatch(let p, _, _):
+             .corruptedList(let p, _), .corruptedFrame(let p, _), .parityMismatch(let p, _, _),
+             .notReferenceable(let p, _), .countMismatch(let p, _), .notReserved(let p, _):
             return p
         }
     }
@@ -121,7 +135,8 @@ public enum KmemError: Error {
             out.dec(UInt64(truncatingIfNeeded: f)); out.write(")")
         case .notAllocated(_, let f), .corruptedFrame(_, let f): out.write(" flags "); out.hex(UInt64(f))
         case .badRefcount(_, let r): out.write(" refcount "); out.dec(UInt64(r))
-        case .invalidRange(_, let n): out.write(" count "); out.dec(n)
+        case .invalidRange(_, let n), .countMismatch(_, let n), .invalidCount(let n): out.write(" count "); out.dec(n)
+        case .notReferenceable(_, let f), .notReserved(_, let f): out.write(" flags "); out.hex(UInt64(f))
         case .parityMismatch(_, let k, let free):
             out.write(" order "); out.dec(UInt64(truncatingIfNeeded: k))
             out.write(free ? " (bit says free, metadata says not)" : " (bit says not free, metadata says free)")

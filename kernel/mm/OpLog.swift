@@ -18,6 +18,17 @@ public enum OpKind: UInt8, Sendable {
     /// the operation that was about to hand it out): PFN, offset of the first bad byte (in
     /// `size`) → that byte.
     case quarantine = 8
+    /// `get`: PFN → refcount after.
+    case get = 9
+    /// `put`: PFN → refcount after (0: the block was freed).
+    case put = 10
+    /// `allocateCount`: count (in `size`), order of the block, alignment (pages), migratetype,
+    /// zone constraint, owner → PFN.
+    case allocateCount = 11
+    /// `freeCount`: PFN, count (in `size`).
+    case freeCount = 12
+    /// `unreserve`: first PFN, count (in `size`).
+    case unreserve = 13
 }
 
 /// Outcome of an operation.

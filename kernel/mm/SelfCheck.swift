@@ -121,7 +121,7 @@ extension PageAllocator {
                 t.heads[k] &+= 1
                 t.free &+= blockEnd &- p
             } else {
-                if m.pointee.refcount != 1 { r.fail(.refcount, p, expected: 1, found: UInt64(m.pointee.refcount)) }
+                if m.pointee.refcount == 0 { r.fail(.refcount, p, expected: 1, found: 0) }
                 if st.contains(.slab) { t.slabPages &+= 1 }
                 t.allocated &+= blockEnd &- p
             }

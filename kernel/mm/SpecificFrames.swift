@@ -120,3 +120,41 @@ extension PageAllocator {
         return true
     }
 }
+
+extension PageAllocator {
+    /// Gives back `count` frames from `start` that `reserveRange` reserved: each, in PFN
+    /// order, is freed to the buddy lists as an order-0 block. Misuse (nothing changed) when
+    /// any frame is not such a reservation (quarantined frames stay out of use).
+    public func unreserve(start: UInt64, count: UInt64) throws(KmemError) {
+        var args = OpArguments()
+        args.address = start
+        args.size = count
+        try logged(.unreserve, args, { (_) throws(KmemError) in
+            guard count != 0, start <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
+            let end = start &+ count
+            var p = start
+            while p < end {
+                guard segmentIndex(containing: p) != nil else { throw .outsideManagedMemory(pfn: p) }
+                let m = meta(p)
+                guard m.pointee.state.contains(.reserved) && !m.pointee.state.contains(.poisoned) else {
+                    throw .notReserved(pfn: p, flags: m.pointee.flags)
+                }
+                p &+= 1
+            }
+            let poison = poisoning
+            p = start
+            while p < end {
+                let m = meta(p)
+                let seg = segment(Int(m.pointee.segment))
+                if poison { fillPoison(p) }
+                transition(m, to: .free, head: false, add: poison ? .poisonFill : [])
+                m.pointee.owner = 0
+                markInUse(seg, p, 1, false)
+                seg.pointee.reservedPages &-= 1
+                zone(of: seg).pointee.reservedPages &-= 1
+                try freeToBuddy(seg, p, 0)
+                p &+= 1
+            }
+        }, outcome: { (.ok, 1) })
+    }
+}

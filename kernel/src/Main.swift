@@ -20,10 +20,14 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     config.poison = cmdline.has("poison", "1")
     let allocator: PageAllocator
     do {
-        allocator = try withUnsafeTemporaryAllocation(of: PhysRange.self, capacity: 2) { (r: UnsafeMutableBufferPointer<PhysRange>) throws(KmemError) -> PageAllocator in
+        allocator = try withUnsafeTemporaryAllocation(of: PhysRange.self, capacity: 3) { (r: UnsafeMutableBufferPointer<PhysRange>) throws(KmemError) -> PageAllocator in
             r[0] = PhysRange(start: startInfoPhys, end: startInfoPhys &+ UInt64(MemoryLayout<HVMStartInfo>.size))
             r[1] = PhysRange(start: boot.info.memoryMapPhys,
                              end: boot.info.memoryMapPhys &+ UInt64(boot.info.memoryMapEntries) &* 24)
+            // The command line is read for the whole run (workload, faults): keep its bytes
+            // out of the allocator, as the start info and memory map.
+            let cmd = boot.info.commandLinePhys
+            r[2] = cmd == 0 ? r[0] : PhysRange(start: cmd, end: cmd &+ UInt64(cmdline.count) &+ 1)
             return try PageAllocator.boot(regions: boot.memoryMap, reservations: UnsafeBufferPointer(r), config: config)
         }
     } catch {

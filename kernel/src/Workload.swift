@@ -2,6 +2,19 @@
 struct LivePage {
     var pfn: UInt64
     var order: Int
+    /// Frames, for a block from `allocateCount` (0: a whole block of `order`).
+    var count: UInt64 = 0
+    /// References taken with `get` beyond the first.
+    var extraRefs: UInt32 = 0
+
+    /// Frames held.
+    var frames: UInt64 { count != 0 ? count : 1 << UInt64(order) }
+}
+
+/// A range the workload reserved.
+struct Reservation {
+    var start: UInt64
+    var count: UInt64
 }
 
 /// What the workload holds. A class, so the Swift runtime allocates it (and its arrays grow
@@ -9,6 +22,7 @@ struct LivePage {
 final class LiveSet {
     var pages: [LivePage] = []
     var objects: [UInt64] = []
+    var reservations: [Reservation] = []
     var pagesHeld: UInt64 = 0
     /// Most page blocks and heap objects held at once: the arrays are allocated up front at
     /// these capacities, so the workload's own bookkeeping never needs memory mid-run
@@ -21,6 +35,7 @@ final class LiveSet {
         self.objectCapacity = objectCapacity
         pages.reserveCapacity(pageCapacity)
         objects.reserveCapacity(objectCapacity)
+        reservations.reserveCapacity(1024)
     }
 
     /// Removes and returns element `i` by swapping the last one in (order does not matter).
@@ -28,7 +43,7 @@ final class LiveSet {
         let p = pages[i]
         pages[i] = pages[pages.count - 1]
         pages.removeLast()
-        pagesHeld &-= 1 << UInt64(p.order)
+        pagesHeld &-= p.frames
         return p
     }
 
@@ -111,6 +126,8 @@ struct Workload {
         case 38..<39 where !over && reservedFrames < reservationBudget: try reserveSomeFrames()
         case 39..<66 where !objectsFull: try heapAllocate()
         case 66..<84: try freeObject()
+        case 84..<86: try shareSomePage()
+        case 86..<87: try unreserveSomeFrames()
         default: try freePages()
         }
     }
@@ -128,6 +145,15 @@ struct Workload {
         let mt: Migratetype = rng.below(2) == 0 ? .unmovable : .movable
         let alignment: UInt64 = rng.below(10) == 0 ? 1 << UInt64(order + 1 + Int(rng.below(3))) : 1
         let owner = 0x574B_0000 | rng.below(0x10000)
+        if rng.below(7) == 0 {
+            // count-based: between half and all of the block's frames
+            let count = min((1 &+ rng.below(1 << UInt64(order + 1))), 1 << UInt64(Kmem.maxOrder))
+            if let pfn = try allocator.allocateCount(count, migratetype: mt, zone: zone, alignment: alignment, owner: owner) {
+                live.pages.append(LivePage(pfn: pfn, order: order, count: count))
+                live.pagesHeld &+= count
+            }
+            return
+        }
         if let pfn = try allocator.allocate(AllocationRequest(order: order, migratetype: mt, zone: zone, alignment: alignment, owner: owner)) {
             live.pages.append(LivePage(pfn: pfn, order: order))
             live.pagesHeld &+= 1 << UInt64(order)
@@ -153,7 +179,31 @@ struct Workload {
         guard let s = allocator.segmentIndex(containing: pfn) else { return }
         let seg = allocator.segment(s).pointee
         guard pfn &+ n <= seg.endPFN else { return }
-        if try allocator.reserveRange(start: pfn, count: n, owner: 0x5245_5356) { reservedFrames &+= n }
+        guard live.reservations.count < 1024 else { return }
+        if try allocator.reserveRange(start: pfn, count: n, owner: 0x5245_5356) {
+            reservedFrames &+= n
+            live.reservations.append(Reservation(start: pfn, count: n))
+        }
+    }
+
+    /// Gives one reservation back.
+    mutating func unreserveSomeFrames() throws(KmemError) {
+        guard !live.reservations.isEmpty else { return }
+        let i = Int(rng.below(UInt64(live.reservations.count)))
+        let r = live.reservations[i]
+        live.reservations[i] = live.reservations[live.reservations.count - 1]
+        live.reservations.removeLast()
+        try allocator.unreserve(start: r.start, count: r.count)
+        reservedFrames &-= r.count
+    }
+
+    /// Takes another reference on a live block (it is then freed by as many puts).
+    mutating func shareSomePage() throws(KmemError) {
+        guard !live.pages.isEmpty else { return }
+        let i = Int(rng.below(UInt64(live.pages.count)))
+        guard live.pages[i].count == 0 else { return }
+        try allocator.get(live.pages[i].pfn)
+        live.pages[i].extraRefs &+= 1
     }
 
     mutating func heapAllocate() throws(KmemError) {
@@ -177,7 +227,19 @@ struct Workload {
 
     mutating func freePages() throws(KmemError) {
         guard !live.pages.isEmpty else { return }
-        let p = live.takePage(Int(rng.below(UInt64(live.pages.count))))
-        try allocator.free(p.pfn, order: p.order)
+        let i = Int(rng.below(UInt64(live.pages.count)))
+        if live.pages[i].extraRefs != 0 {
+            try allocator.put(live.pages[i].pfn)
+            live.pages[i].extraRefs &-= 1
+            return
+        }
+        let p = live.takePage(i)
+        if p.count != 0 {
+            try allocator.freeCount(p.pfn, count: p.count)
+        } else if rng.below(4) == 0 {
+            try allocator.put(p.pfn)   // the last reference frees the block
+        } else {
+            try allocator.free(p.pfn, order: p.order)
+        }
     }
 }

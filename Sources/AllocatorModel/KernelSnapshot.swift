@@ -24,6 +24,9 @@ public struct KernelSnapshot: Sendable {
     public var heap: HeapSnapshot?
     /// Entries the operation-log ring holds (`OPLOG_CAPACITY`), when known.
     public var opLogCapacity: UInt64?
+    /// Allocator operations in progress (`KmemState.busy`, descriptor `BUSY`) when the snapshot
+    /// was taken, when known: 0 means between operations, where the state is consistent.
+    public var busy: UInt64?
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {

@@ -104,6 +104,7 @@ struct DifferentialTests {
         storm.run(operations: operations)
         if let f = storm.failure { return Outcome(failure: f) }
         let end = try storm.arena.snapshot()
+        if end.busy != 0 { return Outcome(failure: "\(storm.context): busy \(end.busy.map(String.init) ?? "unpublished") between operations") }
         let c = ModelComparison(model: storm.model, snapshot: end)
         if !c.matches { return Outcome(failure: "\(storm.context): final state differs:\n\(c.text)") }
         // The replay of KernelMM's own log from the snapshot taken after boot (start b).

@@ -55,6 +55,20 @@ extension Verifier {
                     p = ((p >> UInt64(snapshot.pageblockOrder)) + 1) << UInt64(snapshot.pageblockOrder)
                 }
             }
+            // one tag per pageblock per zone: a pageblock this segment shares with the
+            // previous one of its zone (split by a hole) carries the same tag in both
+            if seg.index > 0, seg.index - 1 < snapshot.segments.count {
+                let prev = snapshot.segments[seg.index - 1]
+                let edge = seg.startPFN >> UInt64(snapshot.pageblockOrder)
+                if prev.zone == seg.zone, prev.endPFN > prev.startPFN, (prev.endPFN - 1) >> UInt64(snapshot.pageblockOrder) == edge,
+                   edge >= prev.firstPageblock, Int(edge - prev.firstPageblock) < prev.pageblockTags.count,
+                   edge >= seg.firstPageblock, Int(edge - seg.firstPageblock) < seg.pageblockTags.count {
+                    let a = prev.pageblockTags[Int(edge - prev.firstPageblock)], b = seg.pageblockTags[Int(edge - seg.firstPageblock)]
+                    if a != b {
+                        fail(.pageblockTags, seg.startPFN, "tag \(a), as segment \(prev.index) has for this shared pageblock", "tag \(b)")
+                    }
+                }
+            }
         }
     }
 }

@@ -147,15 +147,20 @@ extension ModelState {
             // then unlinked and split onto the requested type's lists."
             events.claimSteals += 1
             setTag(c.head, mt)
-            let start = max(c.head & ~(pageblock - 1), segments[s].startPFN)
-            let end = min((c.head & ~(pageblock - 1)) + pageblock, segments[s].endPFN)
-            var p = start
-            while p < end {
-                if let b = freeBlocks[p] {
-                    if b.order <= Self.pageblockOrder && b.migratetype != mt { moveFree(p, to: mt, segment: s) }
-                    p += Self.pages(b.order)
-                } else {
-                    p += 1
+            // "Claiming a pageblock moves the free blocks of every part of it, segment by segment
+            // in PFN order."
+            let first = c.head & ~(pageblock - 1)
+            for part in zones[segments[s].zone].segments {
+                let start = max(first, segments[part].startPFN)
+                let end = min(first + pageblock, segments[part].endPFN)
+                var p = start
+                while p < end {
+                    if let b = freeBlocks[p] {
+                        if b.order <= Self.pageblockOrder && b.migratetype != mt { moveFree(p, to: mt, segment: part) }
+                        p += Self.pages(b.order)
+                    } else {
+                        p += 1
+                    }
                 }
             }
             unlinkFree(c.head, segment: s)

@@ -50,6 +50,7 @@ extension ModelState {
         for z in zones.indices {
             for (slot, list) in zones[z].pcpLists.enumerated() { for p in list { cached[p] = slot } }
         }
+        var copies: [UInt64: (zone: Int, segment: Int, tag: Int)] = [:]
         for seg in s.segments {
             var segment = Segment(index: seg.index, zone: seg.zone, startPFN: seg.startPFN, endPFN: seg.endPFN)
             segment.freePages = seg.freePages
@@ -62,7 +63,15 @@ extension ModelState {
                     for p in list { freeBlocks[p] = FreeBlock(order: k, migratetype: mt) }
                 }
             }
-            for (i, tag) in seg.pageblockTags.enumerated() where tag != 1 { segment.tags[seg.firstPageblock + UInt64(i)] = Int(tag) }
+            // One tag per pageblock per zone; a copy that differs from the first one read is a problem.
+            for (i, tag) in seg.pageblockTags.enumerated() where seg.zone < zones.count {
+                let pb = seg.firstPageblock + UInt64(i)
+                if let earlier = copies[pb], earlier.zone == seg.zone, earlier.tag != Int(tag) {
+                    problems.append("pageblock \(hex(pb << UInt64(Self.pageblockOrder))): segment \(seg.index)'s tag \(tag) differs from segment \(earlier.segment)'s \(earlier.tag)")
+                }
+                copies[pb] = (seg.zone, seg.index, Int(tag))
+                if tag != 1 { zones[seg.zone].tags[pb] = Int(tag) }
+            }
             var p = seg.startPFN
             while p < seg.endPFN {
                 guard let m = s.frames[p] else { break }

@@ -41,6 +41,10 @@ public struct ModelState: Sendable, Equatable {
         public var pcpLists: [[UInt64]] = Array(repeating: [], count: ModelState.migratetypeSlots)
         /// The slot the next drain looks at first ("Draining": the cursor persists).
         public var drainCursor: Int = 0
+        /// "Pageblock tags: one migratetype per pageblock per zone": pageblock number (`pfn >> 9`)
+        /// → migratetype, Movable when absent (the kernel keeps equal copies in the segments a
+        /// hole splits a pageblock between; the model keeps the one tag).
+        public var tags: [UInt64: Int] = [:]
 
         /// Frames on all per-CPU lists.
         public var pcpCount: UInt64 { UInt64(pcpLists.reduce(0) { $0 + $1.count }) }
@@ -57,11 +61,6 @@ public struct ModelState: Sendable, Equatable {
         /// `freeLists[migratetype][order]`: heads of free blocks, front first.
         public var freeLists: [[[UInt64]]] = Array(repeating: Array(repeating: [], count: ModelState.maxOrder + 1),
                                                   count: ModelState.migratetypeSlots)
-
-        /// Pageblock tags: pageblock number (`pfn >> 9`) → migratetype, Movable when absent. Each
-        /// segment keeps its own ("Segment: … pageblock tags"): a pageblock that two segments
-        /// share (a hole inside it) has a tag in each.
-        public var tags: [UInt64: Int] = [:]
 
         public func contains(_ pfn: UInt64) -> Bool { pfn >= startPFN && pfn < endPFN }
     }
@@ -162,13 +161,13 @@ public struct ModelState: Sendable, Equatable {
     /// pageblock tags start Movable").
     public func tag(of pfn: UInt64) -> Int {
         guard let s = segmentIndex(of: pfn) else { return 1 }
-        return segments[s].tags[pfn >> UInt64(Self.pageblockOrder)] ?? 1
+        return zones[segments[s].zone].tags[pfn >> UInt64(Self.pageblockOrder)] ?? 1
     }
 
     mutating func setTag(_ pfn: UInt64, _ mt: Int) {
         guard let s = segmentIndex(of: pfn) else { return }
         // Movable is kept as "no entry", so equal tags are equal dictionaries.
-        segments[s].tags[pfn >> UInt64(Self.pageblockOrder)] = mt == 1 ? nil : mt
+        zones[segments[s].zone].tags[pfn >> UInt64(Self.pageblockOrder)] = mt == 1 ? nil : mt
     }
 
     // MARK: list primitives ("Push" puts a block at the front of a list)

@@ -3,7 +3,7 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
     /// What kind of operation (the kernel's `OpKind`).
     public enum Kind: UInt8, Sendable, Codable {
         case allocate = 1, free, allocateFrame, reserveRange, heapAllocate, heapFree, drain
-        case quarantine, get, put, allocateCount, freeCount, unreserve
+        case quarantine, get, put, allocateCount, freeCount, unreserve, addMemory
 
         public var name: String {
             switch self {
@@ -20,6 +20,7 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
             case .allocateCount: return "allocate-count"
             case .freeCount: return "free-count"
             case .unreserve: return "unreserve"
+            case .addMemory: return "add-memory"
             }
         }
     }
@@ -82,6 +83,7 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
                 + " owner \(hex(owner)) -> pfn \(hex(result))"
         case .freeCount: args = "pfn \(hex(address)) count \(size)"
         case .unreserve: args = "pfn \(hex(address)) count \(size)"
+        case .addMemory: args = "pfn \(hex(address)) count \(size) -> \(result) segment(s)"
         case nil: args = "unknown kind \(rawKind)"
         }
         let outcome = ["ok", "failed", "MISUSE", "CORRUPT"]

@@ -6,7 +6,7 @@ import AllocatorModel
 public struct SnapshotDecoder {
     /// Most frames the kernel's direct map can cover (64 GiB of 4 KiB pages).
     public static let maximumFrames: UInt64 = 16 << 20
-    public static let maximumSegments: UInt64 = 64
+    public static let maximumSegments: UInt64 = 256
     public static let maximumZones: UInt64 = 8
 
     public let info: KernelInfo
@@ -22,7 +22,7 @@ public struct SnapshotDecoder {
         let maxOrder = Int(try limited("MAX_ORDER", 63))
         let slots = Int(try limited("MIGRATETYPE_SLOTS", 16))
         let zoneCount = try limited("ZONE_COUNT", Self.maximumZones)
-        let segmentCount = try limited("SEGMENT_COUNT", Self.maximumSegments)
+        let segmentCount = try liveSegmentCount()
         let frameCount = try limited("FRAME_COUNT", Self.maximumFrames)
         let sequence = try memory.readU64(at: try info.number("SEQUENCE"))
 
@@ -156,6 +156,22 @@ public struct SnapshotDecoder {
             throw SnapshotError.implausible(what: "segment \(seg.index)'s pageblock count", value: blocks, limit: seg.pageCount + 1)
         }
         seg.pageblockTags = try memory.read(at: try r.u64("pageblockTags"), count: Int(blocks))
+    }
+
+    /// Segments in use now: `KmemState.segmentCount` read from the guest (memory hot-add adds
+    /// segments after boot), bounded by the descriptor's `SEGMENT_CAPACITY`; a kernel that
+    /// does not publish those gives its boot-time `SEGMENT_COUNT`.
+    private func liveSegmentCount() throws -> UInt64 {
+        guard info["SEGMENT_CAPACITY"] != nil, info["OFFSET(KmemState.segmentCount)"] != nil else {
+            return try limited("SEGMENT_COUNT", Self.maximumSegments)
+        }
+        let capacity = try limited("SEGMENT_CAPACITY", Self.maximumSegments)
+        let at = try info.number("STATE") &+ (try info.offset(of: "KmemState", "segmentCount"))
+        let n = try memory.readU64(at: at)
+        guard n >= 1 && n <= capacity else {
+            throw SnapshotError.implausible(what: "KmemState.segmentCount", value: n, limit: capacity)
+        }
+        return n
     }
 
     private func limited(_ key: String, _ limit: UInt64) throws -> UInt64 {

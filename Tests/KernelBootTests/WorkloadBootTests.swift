@@ -34,6 +34,17 @@ struct WorkloadBootTests {
         #expect(!r.serial.contains("kmem: BUG"))
     }
 
+    /// RAM held back at boot is added as a new Normal segment below the boot one; the kernel's
+    /// self-check passes after it and after a workload that uses it.
+    @Test func hotAddAt6G() throws {
+        let r = try QEMUBoot.run(memory: "6G", append: "hotadd=0x100000000,0x40000000 seed=2 ops=20000 phases=2 exit=1",
+                                 deadline: 150)
+        #expect(r.status == 1, "\(r.serial.suffix(2000))")
+        #expect(r.serial.contains("kmem: hotadd: pfn [0x100000, 0x140000) added as 1 segment(s)"), "\(r.serial.suffix(2000))")
+        #expect(r.serial.contains("kmem:   segment  2 Normal pfn [0x100000, "))
+        #expect(!r.serial.contains("self-check: FAILED"))
+    }
+
     @Test func sameSeedSameState() throws {
         let a = try QEMUBoot.run(memory: "128M", append: "seed=42 ops=8000 phases=2 exit=1")
         let b = try QEMUBoot.run(memory: "128M", append: "seed=42 ops=8000 phases=2 exit=1")

@@ -46,4 +46,13 @@ struct VerifyCommandTests {
         #expect(r.out.contains("\n\(check) "), "\(kind) must fail \(check):\n\(r.out.prefix(1500))")
         if kind != "counter-drift" { #expect(r.out.contains(pfn), "the report names \(pfn):\n\(r.out.prefix(1500))") }
     }
+
+    /// Memory hot-added after phase 1 is a new segment the toolkit decodes and verifies
+    /// (the segment count is read live from the guest, not from the boot-time descriptor).
+    @Test func hotAddedSegmentIsVerified() throws {
+        let r = try Self.verify("seed=3 ops=4000 phases=2 hotadd=0x8000000,0x2000000")
+        #expect(r.serial.contains("kmem: hotadd: pfn [0x8000, 0xa000) added as 1 segment(s)"), "\(r.serial.suffix(1500))")
+        #expect(r.status == 0, "\(r.out)")
+        #expect(r.out.contains("all passed"), "\(r.out)")
+    }
 }

@@ -24,7 +24,7 @@ final class Arena {
 
     init(regions: [MemoryRegion] = Arena.defaultRegions, bytes: Int = 24 << 20,
          dma32StartPFN: UInt64 = 0x400, normalStartPFN: UInt64 = 0xC00, poison: Bool = false,
-         opLogCapacity: UInt64 = 4096) throws {
+         opLogCapacity: UInt64 = 4096, heldBack: PhysRange = PhysRange(start: 0, end: 0)) throws {
         self.bytes = bytes
         self.regions = regions
         guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
@@ -37,6 +37,7 @@ final class Arena {
         config.kernel = PhysRange(start: 0x100000, end: 0x140000)
         config.poison = poison
         config.opLogCapacity = opLogCapacity
+        config.heldBack = heldBack
         allocator = try regions.withUnsafeBufferPointer { r in
             try PageAllocator.boot(regions: r, reservations: UnsafeBufferPointer(start: nil, count: 0), config: config)
         }

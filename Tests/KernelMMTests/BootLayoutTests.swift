@@ -97,3 +97,27 @@ struct BootLayoutTests {
         }
     }
 }
+
+/// A memory map of very many small ranges boots: the largest ranges become segments (as
+/// many as the allocator has room for), the rest stay unmanaged.
+@Suite("Boot over many small ranges")
+struct ManyRangesBootTests {
+    @Test func mapOfThreeHundredRangesBoots() throws {
+        // 300 usable ranges of 48 KiB with 16 KiB holes above 1 MiB, one larger at the top.
+        var regions: [MemoryRegion] = [MemoryRegion(base: 0, length: 0x9F000, type: 1)]
+        var base: UInt64 = 0x100000
+        for i in 0..<300 {
+            regions.append(MemoryRegion(base: base, length: i == 299 ? 0x600000 : 0xC000, type: 1))
+            base += 0x10000
+        }
+        let a = try Arena(regions: regions, bytes: 32 << 20)
+        let pa = a.allocator
+        #expect(pa.segmentCount == Kmem.segmentCapacity)
+        #expect(a.check().passed, "\(a.check().text)")
+        // some small range was left out and is tagged so
+        let unmanaged = (0x100..<(base >> 12)).contains { pa.meta($0).pointee.owner == BootOwner.unmanaged }
+        #expect(unmanaged)
+        let p = try #require(try pa.allocate(AllocationRequest(order: 0)))
+        try pa.free(p, order: 0)
+    }
+}

@@ -94,3 +94,19 @@ struct HeapTests {
         #expect(a.check().passed, "\(a.check().text)")
     }
 }
+
+@Suite("Heap counters")
+struct HeapCounterTests {
+    /// The large-allocation counters are checked against the frames that carry the owner.
+    @Test func largeCountersAreChecked() throws {
+        let a = try Arena()
+        let pa = a.allocator
+        _ = try pa.kmalloc(size: 20_000)
+        #expect(a.check().passed, "\(a.check().text)")
+        pa.heap.pointee.largePages += 1
+        #expect(!a.check().passed)
+        pa.heap.pointee.largePages -= 1
+        pa.heap.pointee.largeAllocations = 0
+        #expect(!a.check().passed)
+    }
+}

@@ -92,6 +92,9 @@ struct MisuseAtomicityTests {
         Case(name: "unreserve of a free frame") { s in try s.pa.unreserve(start: s.free, count: 1) },
         Case(name: "unreserve past the reservation") { s in try s.pa.unreserve(start: s.reserved, count: 3) },
         Case(name: "unreserve of a boot reservation") { s in try s.pa.unreserve(start: 0x100, count: 1) },
+        Case(name: "addMemory over managed memory") { s in try s.pa.addMemory(start: 0x700, count: 0x10) },
+        Case(name: "addMemory of a hole") { s in try s.pa.addMemory(start: 0x600, count: 0x10) },
+        Case(name: "addMemory past the metadata") { s in try s.pa.addMemory(start: 0x1800, count: 0x10) },
     ]
 
     @Test(arguments: cases, [false, true])

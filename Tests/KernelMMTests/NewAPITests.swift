@@ -65,3 +65,45 @@ struct NewAPITests {
         #expect(a.check().passed, "\(a.check().text)")
     }
 }
+
+/// Memory hot-add: RAM held back at boot becomes new segments, in PFN order.
+@Suite("addMemory (hot-add)")
+struct HotAddTests {
+    /// The default arena with [8M, 10M) of DMA32 held back.
+    func arena(poison: Bool = false) throws -> Arena {
+        try Arena(poison: poison, heldBack: PhysRange(start: 0x800000, end: 0xA00000))
+    }
+
+    @Test func heldBackRAMIsAddedAsASegmentInOrder() throws {
+        let a = try arena()
+        let pa = a.allocator
+        #expect(pa.segmentCount == 6)   // the held range splits DMA32's [0x680, 0xC00)
+        #expect(pa.segmentIndex(containing: 0x900) == nil)
+        let present = pa.zone(1).pointee.presentPages, managed = pa.zone(1).pointee.managedPages
+        let p = try #require(try pa.allocate(AllocationRequest(order: 1)))   // state to keep across the move
+        #expect(try pa.addMemory(start: 0x800, count: 0x200) == 1)
+        #expect(pa.segmentCount == 7)
+        let s = try #require(pa.segmentIndex(containing: 0x900))
+        #expect(pa.segment(s).pointee.startPFN == 0x800 && pa.segment(s).pointee.zone == 1)
+        for i in 1..<pa.segmentCount { #expect(pa.segment(i - 1).pointee.startPFN < pa.segment(i).pointee.startPFN) }
+        #expect(pa.zone(1).pointee.presentPages == present + 0x200)
+        #expect(pa.zone(1).pointee.managedPages > managed + 0x1F0)
+        #expect(a.check().passed, "\(a.check().text)")
+        try pa.free(p, order: 1)
+        // the new frames are allocatable
+        #expect(try pa.allocateFrame(0x900))
+        #expect(a.check().passed, "\(a.check().text)")
+    }
+
+    @Test func addingMemoryTheAllocatorHasIsMisuse() throws {
+        let a = try arena()
+        let pa = a.allocator
+        #expect(throws: KmemError.memoryOverlap(pfn: 0x700)) { try pa.addMemory(start: 0x700, count: 0x200) }
+        #expect(throws: KmemError.outsideManagedMemory(pfn: 0x600)) { try pa.addMemory(start: 0x600, count: 0x10) }  // a hole
+        #expect(throws: KmemError.outsideManagedMemory(pfn: 0x1800)) { try pa.addMemory(start: 0x1800, count: 0x10) }
+        #expect(throws: KmemError.invalidRange(start: 0x800, count: 0)) { try pa.addMemory(start: 0x800, count: 0) }
+        try pa.addMemory(start: 0x800, count: 0x200)
+        #expect(throws: KmemError.memoryOverlap(pfn: 0x800)) { try pa.addMemory(start: 0x800, count: 0x200) }
+        #expect(a.check().passed, "\(a.check().text)")
+    }
+}

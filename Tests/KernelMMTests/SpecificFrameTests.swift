@@ -80,3 +80,34 @@ struct SpecificFrameTests {
         #expect(a.check().passed, "\(a.check().text)")
     }
 }
+
+/// One tag per pageblock per zone, also when a hole splits the pageblock between segments.
+@Suite("Pageblocks split by a hole")
+struct SharedPageblockTests {
+    /// The default map with DMA32's first range cut by a hole at [0x580, 0x5C0) (pages):
+    /// pageblock [0x400, 0x600) lies in two segments.
+    static let regions: [MemoryRegion] = [
+        MemoryRegion(base: 0, length: 0x9F000, type: 1),
+        MemoryRegion(base: 0x9F000, length: 0x61000, type: 2),
+        MemoryRegion(base: 0x100000, length: 0x480000, type: 1),
+        MemoryRegion(base: 0x5C0000, length: 0x40000, type: 1),
+        MemoryRegion(base: 0x680000, length: 0x780000, type: 1),
+        MemoryRegion(base: 0xE00000, length: 0x100000, type: 2),
+        MemoryRegion(base: 0xF00000, length: 0x900000, type: 1),
+    ]
+
+    @Test func claimingRetagsAndMovesEveryPart() throws {
+        let a = try Arena(regions: Self.regions)
+        let pa = a.allocator
+        let left = try #require(pa.segmentIndex(containing: 0x500)), right = try #require(pa.segmentIndex(containing: 0x5D0))
+        #expect(left != right)
+        try pa.claimPageblock(pa.segment(left), 0x500, 0)
+        #expect(pa.pageblockMigratetype(segment: pa.segment(left), pfn: 0x500) == 0)
+        #expect(pa.pageblockMigratetype(segment: pa.segment(right), pfn: 0x5D0) == 0)
+        #expect(pa.meta(0x5C0).pointee.migratetype == 0, "the free block in the other part moved too")
+        #expect(a.check().passed, "\(a.check().text)")
+        // a copy that disagrees is found
+        pa.pageblockTag(pa.segment(right), 0x5D0).pointee = 1
+        #expect(!a.check().passed)
+    }
+}

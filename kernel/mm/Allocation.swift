@@ -208,11 +208,26 @@ extension PageAllocator {
     }
 
     /// Retags the pageblock containing `pfn` to `mt` and moves every free block inside it
-    /// (within the segment) to `mt`'s lists. Bounded by the pageblock's size.
+    /// (in every segment of the zone that shares the pageblock, in PFN order) to `mt`'s
+    /// lists. Bounded by the pageblock's size and the zone's segment count.
     func claimPageblock(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ mt: Int) throws(KmemError) {
-        let start = max(pfn & ~(Kmem.pageblockPages &- 1), seg.pointee.startPFN)
-        let end = min((pfn | (Kmem.pageblockPages &- 1)) &+ 1, seg.pointee.endPFN)
-        pageblockTag(seg, start).pointee = UInt8(mt)
+        setPageblockTag(seg, pfn, mt)
+        let pbStart = pfn & ~(Kmem.pageblockPages &- 1)
+        let pbEnd = pbStart &+ Kmem.pageblockPages
+        let z = zone(of: seg)
+        var s = Int(z.pointee.firstSegment)
+        let last = s &+ Int(z.pointee.segmentCount)
+        while s < last {
+            let g = segment(s)
+            let a = max(pbStart, g.pointee.startPFN), b = min(pbEnd, g.pointee.endPFN)
+            if a < b { try moveFreeBlocks(g, a, b, mt) }
+            s += 1
+        }
+    }
+
+    /// Moves every free head of order ≤ pageblock order in `[start, end)` of a segment that
+    /// sits on another migratetype's list to `mt`'s list of its order, in PFN order.
+    func moveFreeBlocks(_ seg: UnsafeMutablePointer<Segment>, _ start: UInt64, _ end: UInt64, _ mt: Int) throws(KmemError) {
         var p = start
         while p < end {
             let m = meta(p)

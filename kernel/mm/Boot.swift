@@ -15,14 +15,25 @@ extension PageAllocator {
     public static func boot(regions: UnsafeBufferPointer<MemoryRegion>,
                             reservations: UnsafeBufferPointer<PhysRange>,
                             config: BootConfig) throws(KmemError) -> PageAllocator {
+        // Usable RAM, less what is held back for a later hot-add (the metadata still covers it).
         var usable = RangeList()
+        var dropped = RangeList()  // RAM left unmanaged because the map has too many ranges
+        let hs = (config.heldBack.start &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+        let he = config.heldBack.end >> Kmem.pageShift
+        var frameCount: UInt64 = 0
         for r in regions where r.type == MemoryRegion.usable {
             let s = (r.base &+ Kmem.pageSize &- 1) >> Kmem.pageShift
             let e = min((r.base &+ r.length) >> Kmem.pageShift, config.limitPFN)
-            if s < e { try usable.insertMerging(s, e) }
+            guard s < e else { continue }
+            frameCount = max(frameCount, e)
+            if hs < he && s < he && hs < e {
+                if s < hs { try usable.insertOrKeepLargest(s, hs, dropped: &dropped) }
+                if he < e { try usable.insertOrKeepLargest(he, e, dropped: &dropped) }
+            } else {
+                try usable.insertOrKeepLargest(s, e, dropped: &dropped)
+            }
         }
         guard usable.count > 0 else { throw .bootFailed(reason: "no usable RAM in the memory map") }
-        let frameCount = usable.end(usable.count - 1)
 
         var reserved = RangeList()
         try reserved.insertMerging(0, (config.lowReservedEnd &+ Kmem.pageSize &- 1) >> Kmem.pageShift)
@@ -40,9 +51,9 @@ extension PageAllocator {
         for i in 0..<usable.count {
             try usable.subtracting(index: i, reserved) { (s: UInt64, e: UInt64) throws(KmemError) in
                 var a = s
-                if a < limits.0 && limits.0 < e { try plan.insertMerging(a, limits.0, merge: false); a = limits.0 }
-                if a < limits.1 && limits.1 < e { try plan.insertMerging(a, limits.1, merge: false); a = limits.1 }
-                try plan.insertMerging(a, e, merge: false)
+                if a < limits.0 && limits.0 < e { plan.insertKeepingLargest(a, limits.0, dropped: &dropped); a = limits.0 }
+                if a < limits.1 && limits.1 < e { plan.insertKeepingLargest(a, limits.1, dropped: &dropped); a = limits.1 }
+                plan.insertKeepingLargest(a, e, dropped: &dropped)
             }
         }
         guard plan.count > 0 else { throw .bootFailed(reason: "no RAM left after boot reservations") }
@@ -51,7 +62,7 @@ extension PageAllocator {
         var bytes: UInt64 = 4096 * 4
         bytes &+= UInt64(MemoryLayout<KmemState>.stride) &+ 64
         bytes &+= UInt64(MemoryLayout<Zone>.stride * ZoneKind.count) &+ 64
-        bytes &+= UInt64(MemoryLayout<Segment>.stride * plan.count) &+ 64
+        bytes &+= UInt64(MemoryLayout<Segment>.stride * Kmem.segmentCapacity) &+ 64
         bytes &+= frameCount &* UInt64(MemoryLayout<FrameMeta>.stride) &+ 4096
         bytes &+= UInt64(MemoryLayout<HeapState>.stride) &+ 64
         bytes &+= config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride) &+ 64
@@ -66,17 +77,20 @@ extension PageAllocator {
         let plannedStart = bootEnd &- needPages
         plan.setEnd(carve, plannedStart)
         plan.removeEmpty()
+        // A map of more usable ranges than the allocator has segments for still boots: the
+        // smallest ranges stay unmanaged (RESERVED, owner `BootOwner.unmanaged`).
+        plan.keepLargest(Kmem.segmentCapacity, dropped: &dropped)
         // The segment just below the carve, which gets the bump allocator's slack back.
         var below: Int? = nil
         for i in 0..<plan.count where plan.end(i) == plannedStart { below = i }
-        guard plan.count <= Kmem.segmentCapacity else { throw .bootFailed(reason: "too many memory segments") }
 
         // Hand out the boot allocations.
         let dm = config.directMapOffset
         var bump = BootAllocator(start: plannedStart << Kmem.pageShift, end: bootEnd << Kmem.pageShift)
         let statePhys = try bump.allocate(UInt64(MemoryLayout<KmemState>.stride), align: 64)
         let zonesPhys = try bump.allocate(UInt64(MemoryLayout<Zone>.stride * ZoneKind.count), align: 64)
-        let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * plan.count), align: 64)
+        // Room for every segment the allocator can ever manage (hot-add inserts more).
+        let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * Kmem.segmentCapacity), align: 64)
         let heapPhys = try bump.allocate(UInt64(MemoryLayout<HeapState>.stride), align: 64)
         let logPhys = try bump.allocate(config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride), align: 64)
         let metaBytes = frameCount &* UInt64(MemoryLayout<FrameMeta>.stride)
@@ -133,6 +147,21 @@ extension PageAllocator {
         }
 
         pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: finalStart, bootEnd: bootEnd, config: config)
+        for i in 0..<dropped.count {
+            var p = dropped.start(i)
+            let end = min(dropped.end(i), frameCount)
+            while p < end {
+                if pa.meta(p).pointee.state.contains(.reserved) { pa.meta(p).pointee.owner = BootOwner.unmanaged }
+                p &+= 1
+            }
+        }
+        // Held-back RAM: no state and no segment (as a hole), but its zone, so that
+        // `addMemory` can tell RAM from a hole.
+        for r in regions where r.type == MemoryRegion.usable && hs < he {
+            var p = max((r.base &+ Kmem.pageSize &- 1) >> Kmem.pageShift, hs)
+            let e = min(min((r.base &+ r.length) >> Kmem.pageShift, config.limitPFN), he)
+            while p < e { pa.meta(p).pointee.zone = UInt8(pa.zoneIndex(of: p)); p &+= 1 }
+        }
         pa.initZones(usable: usable)
         for i in 0..<plan.count { pa.releaseSegment(pa.segment(i)) }
         pa.computeWatermarks()
@@ -169,7 +198,8 @@ extension PageAllocator {
         let lowEnd = (config.lowReservedEnd &+ Kmem.pageSize &- 1) >> Kmem.pageShift
         for i in 0..<usable.count {
             var p = usable.start(i)
-            while p < usable.end(i) {
+            let end = usable.end(i)  // once: a RangeList is 4 KiB, not to be read per frame
+            while p < end {
                 let m = meta(p)
                 m.pointee.zone = UInt8(zoneIndex(of: p))
                 var st: FrameFlags = .reserved
@@ -181,7 +211,7 @@ extension PageAllocator {
                 } else if p < lowEnd {
                     m.pointee.owner = BootOwner.firmware
                 } else {
-                    m.pointee.owner = BootOwner.bootInfo
+                    m.pointee.owner = BootOwner.bootInfo  // until `markUnmanaged` says otherwise
                 }
                 m.pointee.state = st
                 p &+= 1

@@ -23,7 +23,7 @@ public enum Kmem {
     /// "No frame" in a free-list link or list head.
     public static let none: UInt64 = .max
     /// Most segments the allocator can manage in all.
-    public static let segmentCapacity = 64
+    public static let segmentCapacity = 128
     /// Magic at the start of `KmemState` ("KMEMSTAT").
     public static let stateMagic: UInt64 = 0x4B4D_454D_5354_4154
     /// Byte written over free pages when page poisoning is on (as Linux's PAGE_POISON).

@@ -93,8 +93,25 @@ extension PageAllocator {
         var p = pfn
         let end = pfn &+ pages(order)
         while p < end {
-            if seg.pointee.contains(p) { pageblockTag(seg, p).pointee = UInt8(mt) }
+            if seg.pointee.contains(p) { setPageblockTag(seg, p, mt) }
             p = (p | (Kmem.pageblockPages &- 1)) &+ 1
+        }
+    }
+
+    /// Sets the migratetype of the pageblock containing `pfn`: one tag per pageblock per
+    /// zone, so every segment of the zone that touches the pageblock (a pageblock split by a
+    /// hole) gets it. Bounded by the zone's segment count.
+    func setPageblockTag(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ mt: Int) {
+        let pb = pfn >> UInt64(Kmem.pageblockOrder)
+        let z = zone(of: seg)
+        var s = Int(z.pointee.firstSegment)
+        let end = s &+ Int(z.pointee.segmentCount)
+        while s < end {
+            let g = segment(s)
+            if pb >= g.pointee.firstPageblock && pb &- g.pointee.firstPageblock < g.pointee.pageblockCount {
+                pageblockTag(g, pfn).pointee = UInt8(mt)
+            }
+            s += 1
         }
     }
 }

@@ -37,6 +37,10 @@ public enum KmemError: Error {
     case countMismatch(pfn: UInt64, count: UInt64)
     /// `unreserve` of a frame that `reserveRange` did not reserve.
     case notReserved(pfn: UInt64, flags: UInt32)
+    /// `addMemory` of a frame that is already RAM the allocator knows (managed or reserved).
+    case memoryOverlap(pfn: UInt64)
+    /// `addMemory` would need more segments than the allocator has room for.
+    case tooManySegments(pfn: UInt64)
     /// A free or per-CPU list link that does not point back, or points outside memory.
     case corruptedList(pfn: UInt64, link: UInt64)
     /// A frame whose metadata contradicts the operation (e.g. a free frame in no free block).
@@ -79,6 +83,8 @@ public enum KmemError: Error {
         case .invalidCount: return "invalid frame count"
         case .countMismatch: return "freeCount of a range allocateCount did not hand out"
         case .notReserved: return "unreserve of a frame that is not reserved"
+        case .memoryOverlap: return "added memory overlaps memory the allocator has"
+        case .tooManySegments: return "added memory needs more segments than the allocator has room for"
         case .parityMismatch: return "parity bitmap disagrees with frame metadata"
         case .outsideManagedMemory: return "address outside managed memory"
         case .doubleFree: return "double free"
@@ -110,7 +116,8 @@ public enum KmemError: Error {
              .notBlockHead(let p), .freeSlabPage(let p), .freeHeapBlock(let p), .invalidRange(let p, _): return p
         case .wrongOrder(let p, _, _), .notAllocated(let p, _), .badRefcount(let p, _),
              .corruptedList(let p, _), .corruptedFrame(let p, _), .parityMismatch(let p, _, _),
-             .notReferenceable(let p, _), .countMismatch(let p, _), .notReserved(let p, _):
+             .notReferenceable(let p, _), .countMismatch(let p, _), .notReserved(let p, _),
+             .memoryOverlap(let p), .tooManySegments(let p):
             return p
         }
     }

@@ -44,6 +44,7 @@ extension PageAllocator {
         addr("ZONES", s.zones)
         addr("SEGMENTS", s.segments)
         num("SEGMENT_COUNT", s.segmentCount)
+        num("SEGMENT_CAPACITY", UInt64(Kmem.segmentCapacity))
         addr("FRAME_META", s.frameMeta)
         num("FRAME_COUNT", s.frameCount)
         addr("OPLOG", s.opLog)

@@ -47,6 +47,9 @@ public struct BootConfig: Sendable {
     public var poison: Bool = false
     /// Entries of the operation log ring (0: no log).
     public var opLogCapacity: UInt64 = 65536
+    /// Usable RAM held back at boot (not present, not managed: frames with no state, as a
+    /// hole), to be added later with `addMemory` (memory hot-add). Empty: none.
+    public var heldBack: PhysRange = PhysRange(start: 0, end: 0)
 
     public init(directMapOffset: UInt64) { self.directMapOffset = directMapOffset }
 }
@@ -61,4 +64,9 @@ public enum BootOwner {
     public static let bootMemory: UInt64 = 3
     /// Other boot reservations (boot information, command line).
     public static let bootInfo: UInt64 = 4
+    /// Bitmaps and tags of a segment added after boot (`addMemory`), carved from its top.
+    public static let hotAddMemory: UInt64 = 5
+    /// Usable RAM left out because the map has more ranges than the allocator has segments
+    /// for (the smallest ranges are left out).
+    public static let unmanaged: UInt64 = 6
 }

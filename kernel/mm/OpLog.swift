@@ -29,6 +29,8 @@ public enum OpKind: UInt8, Sendable {
     case freeCount = 12
     /// `unreserve`: first PFN, count (in `size`).
     case unreserve = 13
+    /// `addMemory` (hot-add): first PFN, count (in `size`) → segments added.
+    case addMemory = 14
 }
 
 /// Outcome of an operation.

@@ -1,9 +1,9 @@
 /// A sorted list of PFN ranges `[start, end)` with fixed capacity and no heap, used while
 /// planning the memory layout at boot.
 struct RangeList {
-    static let capacity = 64
-    private var starts: InlineArray<64, UInt64> = .init(repeating: 0)
-    private var ends: InlineArray<64, UInt64> = .init(repeating: 0)
+    static let capacity = 256
+    private var starts: InlineArray<256, UInt64> = .init(repeating: 0)
+    private var ends: InlineArray<256, UInt64> = .init(repeating: 0)
     private(set) var count = 0
 
     func start(_ i: Int) -> UInt64 { starts[i] }
@@ -24,6 +24,54 @@ struct RangeList {
         ends[i] = e
         count += 1
         if merge { coalesce() }
+    }
+
+    /// Inserts `[s, e)` without merging; when the list is full, the smallest range (maybe
+    /// this one) is left out and noted in `dropped` (while it has room), so a map of very
+    /// many small ranges keeps its largest ones.
+    mutating func insertKeepingLargest(_ s: UInt64, _ e: UInt64, dropped: inout RangeList) {
+        guard s < e else { return }
+        if count < RangeList.capacity {
+            try? insertMerging(s, e, merge: false)
+            return
+        }
+        let i = smallest()
+        guard ends[i] &- starts[i] < e &- s else { try? dropped.insertMerging(s, e, merge: false); return }
+        try? dropped.insertMerging(starts[i], ends[i], merge: false)
+        remove(i)
+        try? insertMerging(s, e, merge: false)
+    }
+
+    /// `insertMerging`, or `insertKeepingLargest` once the list is full.
+    mutating func insertOrKeepLargest(_ s: UInt64, _ e: UInt64, dropped: inout RangeList) throws(KmemError) {
+        if count < RangeList.capacity { try insertMerging(s, e) } else { insertKeepingLargest(s, e, dropped: &dropped) }
+    }
+
+    /// Drops the smallest ranges until at most `limit` remain, noting them in `dropped`.
+    mutating func keepLargest(_ limit: Int, dropped: inout RangeList) {
+        while count > limit {
+            let i = smallest()
+            try? dropped.insertMerging(starts[i], ends[i], merge: false)
+            remove(i)
+        }
+    }
+
+    /// Index of the smallest range (the lowest one among equals).
+    func smallest() -> Int {
+        var best = 0
+        for i in 1..<max(count, 1) where ends[i] &- starts[i] < ends[best] &- starts[best] { best = i }
+        return best
+    }
+
+    /// Removes range `i`.
+    mutating func remove(_ i: Int) {
+        var j = i
+        while j + 1 < count {
+            starts[j] = starts[j + 1]
+            ends[j] = ends[j + 1]
+            j += 1
+        }
+        count -= 1
     }
 
     private mutating func coalesce() {

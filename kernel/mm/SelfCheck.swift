@@ -9,11 +9,14 @@ extension PageAllocator {
         var zoneReserved: InlineArray<3, UInt64> = .init(repeating: 0)
         var zoneCached: InlineArray<3, UInt64> = .init(repeating: 0)
         var slabPages: UInt64 = 0
+        var largeBlocks: UInt64 = 0, largePages: UInt64 = 0
         var s = 0
         while s < segmentCount {
             let seg = segment(s)
             let t = checkTiling(seg, &r)
             slabPages &+= t.slabPages
+            largeBlocks &+= t.largeBlocks
+            largePages &+= t.largePages
             checkLists(seg, t.heads, &r)
             checkParity(seg, &r)
             if seg.pointee.freePages != t.free { r.fail(.counters, seg.pointee.startPFN, expected: t.free, found: seg.pointee.freePages) }
@@ -21,6 +24,17 @@ extension PageAllocator {
                 r.fail(.counters, seg.pointee.startPFN, expected: t.reserved, found: seg.pointee.reservedPages)
             }
             let z = Int(seg.pointee.zone)
+            // One tag per pageblock per zone: a pageblock shared with the previous segment
+            // (split by a hole) carries the same tag in both.
+            if s > 0 && segment(s - 1).pointee.zone == seg.pointee.zone {
+                let prev = segment(s - 1)
+                let edge = seg.pointee.startPFN
+                if (prev.pointee.endPFN &- 1) >> UInt64(Kmem.pageblockOrder) == edge >> UInt64(Kmem.pageblockOrder)
+                    && pageblockTag(prev, edge).pointee != pageblockTag(seg, edge).pointee {
+                    r.fail(.pageblockTags, edge, expected: UInt64(pageblockTag(prev, edge).pointee),
+                           found: UInt64(pageblockTag(seg, edge).pointee))
+                }
+            }
             if z < ZoneKind.count {
                 zoneFree[z] &+= t.free
                 zoneAllocated[z] &+= t.allocated
@@ -43,6 +57,9 @@ extension PageAllocator {
             checkPerCPU(z, cachedFrames: zoneCached[z], &r)
         }
         checkHeap(slabPages: slabPages, &r)
+        // The heap's large-allocation counters equal the blocks that carry its owner tag.
+        if heap.pointee.largeAllocations != largeBlocks { r.fail(.slab, Kmem.none, expected: largeBlocks, found: heap.pointee.largeAllocations) }
+        if heap.pointee.largePages != largePages { r.fail(.slab, Kmem.none, expected: largePages, found: heap.pointee.largePages) }
         return r
     }
 
@@ -53,6 +70,9 @@ extension PageAllocator {
         var reserved: UInt64 = 0
         var cached: UInt64 = 0
         var slabPages: UInt64 = 0
+        /// Allocated blocks owned by the heap's large allocations, and their pages.
+        var largeBlocks: UInt64 = 0
+        var largePages: UInt64 = 0
         var heads: InlineArray<12, UInt64> = .init(repeating: 0)
     }
 
@@ -123,6 +143,7 @@ extension PageAllocator {
             } else {
                 if m.pointee.refcount == 0 { r.fail(.refcount, p, expected: 1, found: 0) }
                 if st.contains(.slab) { t.slabPages &+= 1 }
+                if m.pointee.owner == Kmem.largeHeapOwner { t.largeBlocks &+= 1; t.largePages &+= blockEnd &- p }
                 t.allocated &+= blockEnd &- p
             }
             p = blockEnd

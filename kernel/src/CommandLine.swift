@@ -5,7 +5,7 @@
 /// caught: `double-free`, `wrong-order`, `outside`, `free-reserved`, `interior`),
 /// `seed=N ops=N phases=N` (the workload), `fault=KIND@SEQ` (fault injection),
 /// `dumpinfo=1` (print the layout descriptor), `crash=pagefault` (read an unmapped address,
-/// to show the exception report).
+/// to show the exception report), `hotadd=START,SIZE` (hold RAM back at boot, add it later).
 struct CommandLine {
     let bytes: UnsafePointer<UInt8>?
     let count: Int
@@ -50,6 +50,18 @@ struct CommandLine {
         guard at < v.count, let kind = FaultKind.named(b + v.start, count: at),
               let seq = parseNumber(b + v.start + at + 1, v.count - at - 1) else { return nil }
         return (kind, seq)
+    }
+
+    /// `hotadd=START,SIZE` (bytes, decimal or `0x` hex): RAM held back at boot and added
+    /// later as new segments (memory hot-add).
+    var hotAdd: PhysRange? {
+        guard let v = value("hotadd"), let b = bytes else { return nil }
+        var comma = 0
+        while comma < v.count && b[v.start + comma] != 44 { comma += 1 }
+        guard comma < v.count, let start = parseNumber(b + v.start, comma),
+              let size = parseNumber(b + v.start + comma + 1, v.count - comma - 1),
+              size != 0, start <= UInt64.max &- size else { return nil }
+        return PhysRange(start: start, end: start &+ size)
     }
 
     /// Writes the command line.

@@ -18,6 +18,11 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     config.kernel = PhysRange(start: kernel_image_start() &- kernelVMA, end: kernel_image_end() &- kernelVMA)
     config.limitPFN = 64 << (30 - 12)
     config.poison = cmdline.has("poison", "1")
+    let hotAdd = cmdline.hotAdd
+    if cmdline.value("hotadd") != nil && hotAdd == nil {
+        console.write("kmem: hotadd: cannot parse hotadd=START,SIZE (bytes), ignored"); console.newline()
+    }
+    if let h = hotAdd { config.heldBack = h }
     let allocator: PageAllocator
     do {
         allocator = try withUnsafeTemporaryAllocation(of: PhysRange.self, capacity: 3) { (r: UnsafeMutableBufferPointer<PhysRange>) throws(KmemError) -> PageAllocator in
@@ -61,6 +66,8 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     console.write("kmem: ready"); console.newline()
 
     let ops = cmdline.number("ops", default: 0)
+    // Without a workload, held-back RAM is added at once; the workload adds it after phase 1.
+    if ops == 0, let h = hotAdd { hotAddMemory(allocator, h) }
     let fault = cmdline.fault
     if cmdline.value("fault") != nil && fault == nil {
         console.write("kmem: fault: cannot parse fault=KIND@SEQ (kinds: double-free broken-link list-cycle parity-flip alloc-bitmap-flip wrong-order counter-drift lost-block overlap refcount pageblock-tag slab-freelist use-after-free)")
@@ -74,6 +81,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
         console.write(" phases "); console.dec(phases); console.newline()
         var workload = Workload(allocator: allocator, seed: seed, operations: ops, phases: phases,
                                 fault: fault?.kind, faultSequence: fault?.sequence ?? 0)
+        workload.hotAdd = hotAdd
         do { try workload.run() } catch { kmemBug(error) }
         if let kind = workload.fault {
             console.write("kmem: fault: "); console.write(kind.name); console.write(" found no target"); console.newline()
@@ -131,6 +139,25 @@ func commitMisuse(_ a: PageAllocator, _ cmdline: CommandLine) {
             try a.free(pfn, order: 0)
         }
         console.write("kmem: misuse: unknown kind, nothing done"); console.newline()
+    } catch {
+        kmemBug(error)
+    }
+}
+
+/// Adds RAM held back at boot (`hotadd=START,SIZE`) as new segments and says what changed.
+func hotAddMemory(_ a: PageAllocator, _ range: PhysRange) {
+    let start = (range.start &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+    let end = range.end >> Kmem.pageShift
+    guard start < end else { return }
+    do {
+        let added = try a.addMemory(start: start, count: end &- start)
+        console.write("kmem: hotadd: pfn ["); console.hex(start); console.write(", "); console.hex(end)
+        console.write(") added as "); console.dec(UInt64(added)); console.write(" segment(s) at seq ")
+        console.dec(a.state.pointee.sequence); console.newline()
+        a.writeZones(to: &console)
+        a.writeSegments(to: &console)
+        let r = a.selfCheck()
+        r.write(to: &console)
     } catch {
         kmemBug(error)
     }

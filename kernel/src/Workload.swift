@@ -65,6 +65,8 @@ struct Workload {
     var rng: SplitMix64
     let operations: UInt64
     let phases: UInt64
+    /// RAM held back at boot, added when phase 2 starts (or at the end of a one-phase run).
+    var hotAdd: PhysRange?
     /// Fault to inject once the sequence number reaches `faultSequence`.
     var fault: FaultKind?
     var faultSequence: UInt64
@@ -102,6 +104,10 @@ struct Workload {
                 afterOperation(phase: phase)
             }
             kmemCheckpoint(phase)
+            if phase == 1, let h = hotAdd {
+                hotAddMemory(allocator, h)
+                hotAdd = nil
+            }
             phase += 1
         }
     }

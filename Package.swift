@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "GDBRemote", targets: ["GDBRemote"]),
         .library(name: "KernelLayouts", targets: ["KernelLayouts"]),
         .library(name: "AllocatorModel", targets: ["AllocatorModel"]),
+        .library(name: "KernelSession", targets: ["KernelSession"]),
         .library(name: "KernelMM", targets: ["KernelMM"]),
     ],
     dependencies: [
@@ -23,6 +24,9 @@ let package = Package(
         .target(name: "GDBRemote"),
         .target(name: "AllocatorModel"),
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW"]),
+        // A session with a guest: attach, remember the run state, settle to an operation
+        // boundary, read, restore (on errors and signals too). One-shot commands use it today.
+        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts"]),
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         // Optimised even in debug builds: the property tests run its self-check after every
@@ -35,11 +39,14 @@ let package = Package(
         // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
         .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelMM"]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "AllocatorModel",
+            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
+        // Test support: a scripted GDB stub and a listener that never answers.
+        .target(name: "StubSupport", dependencies: ["GDBRemote"], path: "Tests/StubSupport"),
+        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "StubSupport"]),
+        .testTarget(name: "KernelSessionTests", dependencies: ["KernelSession", "KernelLayouts", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
@@ -48,7 +55,7 @@ let package = Package(
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelMM"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,6 +18,8 @@ public enum Check: String, CaseIterable, Sendable, Codable {
     case pageblockTags = "pageblock-tags"
     case slabStructure = "slab-structure"
     case slabPoison = "slab-poison"
+    case zoneParameters = "zone-parameters"
+    case frameFields = "frame-fields"
 
     /// One line on what the check asserts.
     public var summary: String {
@@ -38,6 +40,8 @@ public enum Check: String, CaseIterable, Sendable, Codable {
         case .pageblockTags: return "pageblock tags are valid migratetypes and every free block's pageblocks carry its migratetype"
         case .slabStructure: return "slab lists hold SLAB pages of their cache; in-page free lists stay in their slab, end, and match the counters"
         case .slabPoison: return "free slab objects still hold the poison after their link (no write after free)"
+        case .zoneParameters: return "watermarks, lowmem reserve and per-CPU batch/high follow the contract's formulas; span, present and managed agree with the segments"
+        case .frameFields: return "every managed frame names its segment's zone and no operation after the current sequence; frames outside every segment are holes or boot reservations"
         }
     }
 }

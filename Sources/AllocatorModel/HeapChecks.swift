@@ -35,6 +35,12 @@ extension Verifier {
                 if n != counted { fail(.slabStructure, nil, "\(full ? "full" : "partial") slabs \(n) (walked)", "\(counted)") }
             }
             if inUse != c.inUse { fail(.slabStructure, nil, "objects in use \(inUse) (walked)", "\(c.inUse)") }
+            if let a = c.allocations, let f = c.frees, a &- f != c.inUse {
+                fail(.slabStructure, nil, "objects in use = allocations \(a) - frees \(f)", "\(c.inUse)")
+            }
+            if c.objectSize == 0 || c.objectsPerSlab != snapshot.pageSize / c.objectSize {
+                fail(.slabStructure, nil, "page size / object size objects per slab", "\(c.objectsPerSlab) of \(c.objectSize) bytes")
+            }
         }
         for p in slabHeads.subtracting(listed).sorted() {
             r.add(Violation(.slabStructure, pfn: p, expected: "the SLAB page on its cache's list", found: "on no list"))

@@ -11,6 +11,9 @@ public struct HeapSnapshot: Sendable {
         public var partialSlabs: UInt64
         public var fullSlabs: UInt64
         public var inUse: UInt64
+        /// Objects handed out and freed since boot, when the decoder read them (nil otherwise).
+        public var allocations: UInt64?
+        public var frees: UInt64?
 
         public init(index: Int, objectSize: UInt64, objectsPerSlab: UInt64, partialHead: UInt64, fullHead: UInt64,
                     partialSlabs: UInt64, fullSlabs: UInt64, inUse: UInt64) {

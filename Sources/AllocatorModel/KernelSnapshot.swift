@@ -47,14 +47,18 @@ public struct KernelSnapshot: Sendable {
         public var allocated: UInt32 = 1 << 1
         public var reserved: UInt32 = 1 << 2
         public var slab: UInt32 = 1 << 5
-        /// RESERVED|POISONED: a quarantined frame.
-        public var poisoned: UInt32 = 1 << 6
         public var kernel: UInt32 = 1 << 3
         public var user: UInt32 = 1 << 4
         /// The debug pattern was written over the frame when it was freed.
         public var poisonFill: UInt32 = 1 << 12
         public var head: UInt32 = 1 << 10
         public var pcp: UInt32 = 1 << 11
+        /// Quarantined (its poison was found overwritten): only with `reserved`. 0 when the
+        /// kernel does not publish it.
+        public var poisoned: UInt32 = 0
+        /// Every bit the kernel defines (the union of its `FLAG(…)` entries); 0 when unknown.
+        /// A frame with another bit set is corrupt.
+        public var defined: UInt32 = 0
         public init() {}
         /// The mutually exclusive state bits.
         public var states: UInt32 { free | allocated | reserved | pcp }

@@ -22,6 +22,8 @@ public struct Verifier {
             report.framesChecked += seg.pageCount
         }
         for z in snapshot.zones { checkZone(z, zoneTotals[z.index], &report) }
+        checkZoneParameters(&report)
+        checkFrameFields(&report)
         checkHeap(&report, slabHeads: slabHeads)
         return report
     }
@@ -62,6 +64,15 @@ public struct Verifier {
         func fail(_ c: Check, _ p: UInt64, _ e: String, _ found: String) {
             r.add(Violation(c, zone: zone, segment: seg.index, pfn: p, expected: e, found: found))
         }
+        /// Bits the kernel does not define, and a quarantined frame that is not reserved.
+        func checkBits(_ p: UInt64, _ flags: UInt32) {
+            if f.defined != 0 && flags & ~f.defined != 0 {
+                fail(.tiling, p, "only the flags the kernel defines (0x\(String(f.defined, radix: 16)))", "flags 0x\(String(flags, radix: 16))")
+            }
+            if f.poisoned != 0 && flags & f.poisoned != 0 && flags & f.reserved == 0 {
+                fail(.tiling, p, "a quarantined (poisoned) frame to be reserved", "flags 0x\(String(flags, radix: 16))")
+            }
+        }
         var p = seg.startPFN
         while p < seg.endPFN {
             guard let m = snapshot.frames[p] else {
@@ -69,6 +80,7 @@ public struct Verifier {
                 break
             }
             if Int(m.segment) != seg.index { fail(.tiling, p, "segment \(seg.index)", "segment \(m.segment)") }
+            checkBits(p, m.flags)
             let state = m.flags & f.states
             guard state.nonzeroBitCount == 1 else {
                 fail(.tiling, p, "exactly one of free, allocated, reserved, pcp", "flags 0x\(String(m.flags, radix: 16))")
@@ -102,6 +114,7 @@ public struct Verifier {
             var i = p + 1
             while i < end {
                 guard let inner = snapshot.frames[i] else { break }
+                checkBits(i, inner.flags)
                 if inner.flags & f.head != 0 { fail(.interiorHead, i, "no head inside the block at \(hex(p))", "head") }
                 if inner.flags & f.states != state {
                     fail(.tiling, i, "\(isFree ? "free" : "allocated") like its block at \(hex(p))", "flags 0x\(String(inner.flags, radix: 16))")

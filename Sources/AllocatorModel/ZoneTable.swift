@@ -10,7 +10,17 @@ public enum ZoneTable {
                 + "pcp \(z.pcpCount) allocated \(z.allocatedPages) min \(z.watermarkMin) low \(z.watermarkLow) "
                 + "high \(z.watermarkHigh) segments \(z.segmentCount)")
         }
-        lines.append(Buddyinfo.text(s))
+        let census = FreeListCensus(s)
+        lines.append(ProcViews.buddyinfo(s, census).trimmingSuffixNewline)
+        // never a count larger than the zone: a broken list is named, its count is what was walked
+        for b in census.broken {
+            lines.append("broken free list: " + b.text(zoneName: b.zone < s.zones.count ? s.zones[b.zone].name : "zone \(b.zone)"))
+        }
         return lines.joined(separator: "\n")
     }
+}
+
+extension String {
+    /// The string without one trailing newline.
+    var trimmingSuffixNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
 }

@@ -4,6 +4,15 @@
 public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Nothing listens at `address` (ECONNREFUSED, or a Unix socket path with no server).
     case connectionRefused(address: String)
+    /// The Unix socket `path` does not exist: nothing was started there, or QEMU has exited.
+    case socketMissing(path: String)
+    /// The stub accepted the connection but sent nothing at all (not even an ack) within
+    /// `after`: another debugger holds it (QEMU's gdbstub serves one client and leaves the
+    /// next waiting unanswered) or the stub is hung.
+    case noAnswer(address: String, after: Duration)
+    /// The caller asked to stop waiting (``PacketConnection/shouldStop``) while `request` was
+    /// outstanding; replies may still be in flight (see ``RemoteTarget/resynchronize(timeout:)``).
+    case interrupted(request: String)
     /// Connecting to `address` failed for another reason (`errno` and its text).
     case connectFailed(address: String, errno: Int32, reason: String)
     /// The host name could not be resolved.
@@ -44,7 +53,13 @@ public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .connectionRefused(let address):
-            return "connection refused by \(address): is QEMU running with -gdb on that address?"
+            return "cannot connect to \(address): connection refused — is QEMU running with -gdb \(Self.qemuSpelling(address))?"
+        case .socketMissing(let path):
+            return "cannot connect to unix:\(path): no such file — is QEMU running with -chardev socket,path=\(path),server=on,wait=off -gdb chardev:…?"
+        case .noAnswer(let address, let after):
+            return "\(address) accepted the connection but did not answer within \(after): it is probably already in use by another debugger (QEMU's gdbstub serves one client at a time; detach the other one), or the stub is hung"
+        case .interrupted(let request):
+            return "interrupted while waiting for the reply to '\(request)'"
         case .connectFailed(let address, let errno, let reason):
             return "cannot connect to \(address): \(reason) (errno \(errno))"
         case .addressNotFound(let address, let reason):
@@ -78,6 +93,16 @@ public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible 
         case .io(let operation, let errno, let reason):
             return "\(operation) failed: \(reason) (errno \(errno))"
         }
+    }
+}
+
+extension GDBRemoteError {
+    /// How QEMU's `-gdb` option spells `address` (`tcp:HOST:PORT`, or the chardev for a socket path).
+    static func qemuSpelling(_ address: String) -> String {
+        if address.hasPrefix("unix:") {
+            return "chardev:… (-chardev socket,path=\(address.dropFirst(5)),server=on,wait=off)"
+        }
+        return "tcp:" + address
     }
 }
 

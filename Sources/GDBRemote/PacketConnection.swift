@@ -34,6 +34,22 @@ public final class PacketConnection {
     /// otherwise, `false` once a packet arrived while our ack for the one before was unsent.
     public private(set) var stubWaitsForAcks: Bool?
 
+    /// Checked at least every ``stopCheckInterval`` while waiting for the stub; when it returns
+    /// true the wait ends with ``GDBRemoteError/interrupted(request:)``. A signal handler that
+    /// sets a flag it reads lets a long read be abandoned promptly (Ctrl-C), without any
+    /// thread or signal-safety concern here.
+    public var shouldStop: (() -> Bool)?
+    /// How often ``shouldStop`` is asked while a wait goes on.
+    public var stopCheckInterval: Duration = .milliseconds(50)
+    /// Bytes received from the stub so far (acks included): zero after a timeout means the
+    /// stub never said anything at all.
+    public private(set) var bytesReceived = 0
+
+    /// Requests whose replies had not arrived when a pipeline ended with an error (a timeout,
+    /// ``GDBRemoteError/interrupted(request:)``): their replies may still come, and
+    /// ``RemoteTarget/resynchronize(quiet:timeout:)`` discards them.
+    public internal(set) var unansweredRequests = 0
+
     private var codec: PacketCodec
     private let receiveBuffer: UnsafeMutableRawBufferPointer
     /// Bytes to send with the next write (acks, so that they ride with the next request).
@@ -212,6 +228,16 @@ public final class PacketConnection {
             if !out.isEmpty { try write(out, request: firstLabel) }
         }
 
+        do {
+            try pipelineLoop()
+        } catch {
+            unansweredRequests += inFlight()
+            throw error
+        }
+        if stubWaitsForAcks != false { try flush() }
+        if let failure { throw failure }
+
+        func pipelineLoop() throws {
         try refill()
         while inFlight() > 0 {
             let oldest = sent.first?.label ?? accepted.first?.label ?? ""
@@ -271,12 +297,13 @@ public final class PacketConnection {
                     if failure == nil { try refill() }
                 }
             case .oversize(let size):
+                // That was the oldest request's reply (discarded): it is owed no longer.
+                if !accepted.isEmpty { accepted.removeFirst() } else if !sent.isEmpty { sent.removeFirst() }
                 throw GDBRemoteError.packetTooLarge(request: oldest, size: size, limit: codec.maximumPayload)
             }
             if inFlight() == 0 && failure == nil { try refill() }
         }
-        if stubWaitsForAcks != false { try flush() }
-        if let failure { throw failure }
+        }
     }
 
     // MARK: Plumbing
@@ -312,14 +339,18 @@ public final class PacketConnection {
             }
             // About to wait: acks must go out now if the stub may be waiting for them.
             if !pendingOutput.isEmpty && stubWaitsForAcks != false { try flush() }
+            if let shouldStop, shouldStop() { throw GDBRemoteError.interrupted(request: request) }
             let left = ContinuousClock.now.duration(to: deadline)
             if left <= .zero { throw GDBRemoteError.timedOut(request: request, after: timeout) }
             let n: Int
             do {
-                n = try transport.receive(into: receiveBuffer, timeout: left)
+                n = try transport.receive(into: receiveBuffer,
+                                          timeout: shouldStop == nil ? left : min(left, stopCheckInterval))
             } catch GDBRemoteError.timedOut {
+                if shouldStop != nil && ContinuousClock.now < deadline { continue }
                 throw GDBRemoteError.timedOut(request: request, after: timeout)
             }
+            bytesReceived += n
             if n == 0 {
                 throw GDBRemoteError.connectionClosed(request: request, midPacket: codec.isInsidePacket)
             }

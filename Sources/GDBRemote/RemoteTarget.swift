@@ -72,14 +72,45 @@ public final class RemoteTarget {
         return try RemoteTarget(transport: transport, timeout: timeout)
     }
 
+    /// Connects like ``connect(to:timeout:)``, but a stub that accepts the connection and then
+    /// says nothing at all within `greeting` (not even the `+` every stub sends for a packet it
+    /// received) is reported as ``GDBRemoteError/noAnswer(address:after:)`` instead of waiting
+    /// for the full `timeout`.
+    ///
+    /// This is what a second client of QEMU's gdbstub sees: the connection sits in the
+    /// listen queue unanswered until the first client leaves, and *then* QEMU accepts it,
+    /// which stops the guest. So before giving up this queues `D;1` behind `qSupported`: if
+    /// QEMU serves the abandoned connection later, it detaches at once and the guest runs on,
+    /// instead of staying stopped with nobody attached (measured on QEMU 7.2).
+    public static func connect(to address: RemoteAddress, timeout: Duration,
+                               greeting: Duration) throws -> RemoteTarget {
+        let transport = try SocketTransport.connect(to: address, timeout: timeout)
+        return try RemoteTarget(transport: transport, timeout: timeout, greeting: min(greeting, timeout))
+    }
+
     /// Starts a session over an already connected transport.
-    public init(transport: RemoteTransport, timeout: Duration = .seconds(5)) throws {
+    ///
+    /// - Parameter greeting: how long to wait for the first byte of the first reply; when
+    ///   nothing at all arrives in that time this throws ``GDBRemoteError/noAnswer(address:after:)``.
+    public init(transport: RemoteTransport, timeout: Duration = .seconds(5), greeting: Duration? = nil) throws {
         connection = PacketConnection(transport: transport)
         requestTimeout = timeout
         connection.expectUnsolicitedStop = true
-        let reply = try connection.request(
-            "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;xmlRegisters=i386",
-            timeout: timeout)
+        let supported = "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;xmlRegisters=i386"
+        let reply: [UInt8]
+        do {
+            reply = try connection.request(supported, timeout: greeting ?? timeout)
+        } catch GDBRemoteError.timedOut(_, let after) where connection.bytesReceived == 0 {
+            // Held by another debugger, most likely (QEMU queues a second client unanswered).
+            // Queue a detach behind qSupported: if the stub serves this connection once the
+            // other client leaves, it stops the guest and then, reading this, lets it run
+            // again, instead of leaving it stopped for nobody (measured on QEMU 7.2).
+            try? connection.send(Array("D;1".utf8))
+            throw GDBRemoteError.noAnswer(address: transport.peerDescription, after: after)
+        } catch GDBRemoteError.timedOut where greeting != nil {
+            // It said something (an ack, a stop reply): a slow stub, not a silent one.
+            throw GDBRemoteError.timedOut(request: supported, after: greeting!)
+        }
         connection.expectUnsolicitedStop = false
         features = StubFeatures(reply: reply)
         // gdb's default when the stub gives no PacketSize is 400 bytes.
@@ -274,6 +305,32 @@ public final class RemoteTarget {
         } catch GDBRemoteError.timedOut {
             return
         }
+    }
+
+    /// Brings the connection back to a known state after a request was abandoned
+    /// (``GDBRemoteError/interrupted(request:)``, a timeout): discards every packet still
+    /// arriving (the replies still owed, then whatever comes until the stub has been quiet for
+    /// `quiet`; at most `timeout` in all), and, if
+    /// the target was left running, interrupts it. Afterwards requests are matched to their
+    /// replies again.
+    public func resynchronize(quiet: Duration = .milliseconds(100), timeout: Duration = .seconds(3)) throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            do {
+                // The replies still owed arrive first (in order); then wait for quiet.
+                let wait = connection.unansweredRequests > 0 ? ContinuousClock.now.duration(to: deadline) : quiet
+                let packet = try connection.receivePacket(timeout: wait, waitingFor: "resynchronize")
+                if connection.unansweredRequests > 0 { connection.unansweredRequests -= 1 }
+                if isRunning, let stop = StopReply(packet) {
+                    isRunning = false
+                    lastStop = stop
+                }
+            } catch GDBRemoteError.timedOut {
+                break
+            }
+        }
+        connection.unansweredRequests = 0
+        if isRunning { _ = try interrupt(timeout: max(.milliseconds(100), ContinuousClock.now.duration(to: deadline))) }
     }
 
     /// Closes the connection without detaching (QEMU leaves the guest as it is).

@@ -125,8 +125,11 @@ public final class SocketTransport: RemoteTransport {
             if soError == 0 { return }
             e = soError
         }
-        if e == ECONNREFUSED || e == ENOENT {
+        if e == ECONNREFUSED {
             throw GDBRemoteError.connectionRefused(address: address.description)
+        }
+        if e == ENOENT, case .unix(let path) = address {
+            throw GDBRemoteError.socketMissing(path: path)
         }
         throw GDBRemoteError.connectFailed(address: address.description, errno: e,
                                            reason: String(cString: strerror(e)))

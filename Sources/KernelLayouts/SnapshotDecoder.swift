@@ -91,8 +91,11 @@ public struct SnapshotDecoder {
         flags.pcp = UInt32(truncatingIfNeeded: try info.number("FLAG(pcp)"))
         if let v = try? info.number("FLAG(kernel)") { flags.kernel = UInt32(truncatingIfNeeded: v) }
         if let v = try? info.number("FLAG(user)") { flags.user = UInt32(truncatingIfNeeded: v) }
-        if let v = try? info.number("FLAG(poisoned)") { flags.poisoned = UInt32(truncatingIfNeeded: v) }
         if let v = try? info.number("FLAG(poison_fill)") { flags.poisonFill = UInt32(truncatingIfNeeded: v) }
+        if info["FLAG(poisoned)"] != nil { flags.poisoned = UInt32(truncatingIfNeeded: try info.number("FLAG(poisoned)")) }
+        for e in info.entries where e.key.hasPrefix("FLAG(") {
+            flags.defined |= UInt32(truncatingIfNeeded: try info.number(e.key))
+        }
         var snapshot = KernelSnapshot(
             pageSize: try info.number("PAGE_SIZE"), maxOrder: maxOrder, pageblockOrder: Int(try info.number("PAGEBLOCK_ORDER")),
             migratetypes: Int(try info.number("MIGRATETYPES")), migratetypeSlots: slots, sequence: sequence,
@@ -119,6 +122,8 @@ public struct SnapshotDecoder {
                 index: i, objectSize: try r.u64("objectSize"), objectsPerSlab: try r.u64("objectsPerSlab"),
                 partialHead: try r.u64("partialHead"), fullHead: try r.u64("fullHead"),
                 partialSlabs: try r.u64("partialSlabs"), fullSlabs: try r.u64("fullSlabs"), inUse: try r.u64("inUse")))
+            caches[i].allocations = try r.u64("allocations")
+            caches[i].frees = try r.u64("frees")
         }
         let directMap = try info.number("DIRECT_MAP")
         var pages: [UInt64: [UInt8]] = [:]

@@ -11,7 +11,13 @@ func now() -> UInt64 {
     return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }
 
-let megabytes = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 512 : 512
+// Arguments: [MiB of host "physical memory"] [only: run just the measurement whose name
+// starts with this] [rounds: fixed round count, no warm-up — for instruction counts with
+// valgrind, run once with rounds 0 and once with N and divide the difference by N].
+let arguments = CommandLine.arguments
+let megabytes = arguments.count > 1 ? Int(arguments[1]) ?? 512 : 512
+let only = arguments.count > 2 ? arguments[2] : ""
+let fixedRounds = arguments.count > 3 ? Int(arguments[3]) : nil
 let bytes = megabytes << 20
 guard let base = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
     fatalError("mmap of \(megabytes) MiB failed")
@@ -25,8 +31,11 @@ let pa = try regions.withUnsafeBufferPointer { r in
 }
 
 /// Times `count` rounds of `body`, printing ns per round.
-func measure(_ name: String, _ count: Int, _ body: () throws -> Void) rethrows {
-    for _ in 0..<count / 10 { try body() }  // warm up
+func measure(_ name: String, _ defaultCount: Int, _ body: () throws -> Void) rethrows {
+    guard only.isEmpty || name.hasPrefix(only) else { return }
+    let count = fixedRounds ?? defaultCount
+    if fixedRounds == nil { for _ in 0..<count / 10 { try body() } }  // warm up
+    guard count > 0 else { print(name + ": 0 rounds"); return }
     let t0 = now()
     for _ in 0..<count { try body() }
     let tenths = (now() - t0) * 10 / UInt64(count)

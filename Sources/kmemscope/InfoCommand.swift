@@ -3,7 +3,7 @@ import KernelLayouts
 
 /// `kmemscope info`: attaches to the guest, reads the kernel's layout descriptor (`kmem_info`),
 /// checks that the guest runs the ELF given (build-id) and that the layouts the kernel measured
-/// agree with the ELF's DWARF, and prints a summary. The guest runs again afterwards.
+/// agree with the ELF's DWARF, and prints a summary. Exit 1 when layouts disagree.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
@@ -13,14 +13,11 @@ struct InfoCommand: ParsableCommand {
     @OptionGroup var stub: TargetOptions
 
     func run() throws {
-        let session = try GuestSession.open(image, stub)
-        try session.run(stub) {
-            let info = session.info
-            let sequence = try session.memory.readU64(at: try info.number("SEQUENCE"))
-            let check = DescriptorCheck(info: info, kernel: session.kernel)
-            let summary = InfoSummary(info: info, sequence: sequence, check: check, elf: image.elf)
-            print(image.json ? try JSONOutput.string(summary) : summary.text)
-            if !check.mismatches.isEmpty { throw ExitCode.failure }
-        }
+        let session = try stub.attach(image)
+        let sequence = try session.read { s in try s.memory.readU64(at: try s.info.number("SEQUENCE")) }
+        let check = DescriptorCheck(info: session.info, kernel: session.kernel)
+        let summary = InfoSummary(info: session.info, sequence: sequence, check: check, elf: session.kernel.path)
+        print(image.json ? try JSONOutput.string(summary) : summary.text)
+        if !check.mismatches.isEmpty { throw ExitCode(1) }
     }
 }

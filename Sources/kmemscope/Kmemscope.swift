@@ -1,9 +1,46 @@
 import ArgumentParser
+import Foundation
+import KernelSession
 
+/// The root command. Exit status, for scripts: 0 all checks passed, 1 violations found,
+/// 2 no verdict (usage, connection, ELF, decode error, a stuck guest, SIGTERM, SIGHUP), 130 SIGINT.
 @main
 struct Kmemscope: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmemscope",
         abstract: "See and check the physical memory allocator of a kernel running in QEMU.",
+        discussion: """
+            Exit status: 0 all checks passed, 1 violations found, 2 usage, connection, ELF or \
+            decode error (no verdict), 130 interrupted by SIGINT (2 for SIGTERM or SIGHUP). The guest is \
+            left as it was found (running or stopped) unless --resume or --leave-stopped says otherwise.
+            """,
         subcommands: [InfoCommand.self, ZonesCommand.self, VerifyCommand.self, LogCommand.self, SymCommand.self, LayoutCommand.self])
+
+    static func main() {
+        InterruptSignals.install()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            Foundation.exit(Self.status(after: error))
+        }
+        Foundation.exit(0)
+    }
+
+    /// Prints what `error` says and returns the exit status for it.
+    static func status(after error: Error) -> Int32 {
+        let code = exitCode(for: error)
+        if code == .success { exit(withError: error) }   // --help, --version
+        if code == .validationFailure {
+            // ArgumentParser's usage errors (64 by its default) are 2, as every other
+            // error that gives no verdict.
+            StandardError.write(fullMessage(for: error))
+            return 2
+        }
+        StandardError.write("kmemscope: \(error)")
+        if case SessionError.interrupted(let signal) = error { return InterruptSignals.exitStatus(for: signal) }
+        return 2
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KernelLayouts
+import KernelSession
 
 /// `kmemscope layout STRUCT…`: struct layouts from the image's DWARF.
 struct LayoutCommand: ParsableCommand {
@@ -20,10 +21,11 @@ struct LayoutCommand: ParsableCommand {
     }
 
     func run() throws {
+        let path = try image.path()
         do {
             let clock = ContinuousClock()
             let start = clock.now
-            let kernel = try KernelImage(path: image.elf)
+            let kernel = try KernelImage(path: path)
             let opened = clock.now
             let layouts = try structs.map { name throws(KernelImageError) in try kernel.structLayout(named: name) }
             let resolved = clock.now
@@ -33,11 +35,11 @@ struct LayoutCommand: ParsableCommand {
                 print(layouts.map(LayoutTable.text).joined(separator: "\n\n"))
             }
             if timing {
-                CommandFailure.printToStandardError(TimingLine.text(
-                    path: image.elf, open: opened - start, resolve: resolved - opened, count: layouts.count))
+                StandardError.write(TimingLine.text(
+                    path: path, open: opened - start, resolve: resolved - opened, count: layouts.count))
             }
         } catch let error as KernelImageError {
-            throw CommandFailure.report(error)
+            throw SessionError.image(error)
         }
     }
 }

@@ -13,17 +13,18 @@ struct LogCommand: ParsableCommand {
 
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
 
     func validate() throws {
         guard last > 0 && last <= 65536 else { throw ValidationError("--last must be 1…65536") }
     }
 
     func run() throws {
-        let session = try GuestSession.open(image, stub)
-        try session.run(stub) {
-            let sequence = try session.memory.readU64(at: try session.info.number("SEQUENCE"))
-            let records = try OpLogDecoder(info: session.info, memory: session.memory).last(last, upTo: sequence)
-            print(image.json ? try JSONOutput.string(records) : records.map(\.text).joined(separator: "\n"))
+        let session = try stub.attach(image)
+        let records = try session.settledRead(settling) { s in
+            let sequence = try s.memory.readU64(at: try s.info.number("SEQUENCE"))
+            return try OpLogDecoder(info: s.info, memory: s.memory).last(last, upTo: sequence)
         }
+        print(image.json ? try JSONOutput.string(records) : records.map(\.text).joined(separator: "\n"))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KernelLayouts
+import KernelSession
 
 /// `kmemscope sym NAME|ADDR`: a symbol by name (mangled or demangled), or an address as
 /// symbol + offset, with its physical load address.
@@ -14,8 +15,9 @@ struct SymCommand: ParsableCommand {
     @OptionGroup var image: ImageOptions
 
     func run() throws {
+        let path = try image.path()
         do {
-            let elf = try ElfFile(path: image.elf)
+            let elf = try ElfFile(path: path)
             let report: SymbolReport
             if let address = Self.parseAddress(query) {
                 let found = try elf.symbolTable().symbolicate(address)
@@ -30,14 +32,14 @@ struct SymCommand: ParsableCommand {
                                           description: symbol.displayName)
                 } catch let error where error.isNotFound {
                     // Not in the symbol table (or none): a global DWARF knows still has an address.
-                    guard let global = try? DwarfTypes(path: image.elf).globalVariable(named: query) else { throw error }
+                    guard let global = try? DwarfTypes(path: path).globalVariable(named: query) else { throw error }
                     report = SymbolReport(query: query, global: global,
                                           physicalAddress: elf.physicalAddress(of: global.address))
                 }
             }
             print(image.json ? try JSONOutput.string(report) : report.text)
         } catch let error as KernelImageError {
-            throw CommandFailure.report(error)
+            throw SessionError.image(error)
         }
     }
 

@@ -3,7 +3,7 @@ import AllocatorModel
 import KernelLayouts
 
 /// `kmemscope verify`: checks the guest's allocator state against the contract, from guest
-/// memory. Exit status 1 when any check fails.
+/// memory read at an operation boundary. Exit status 1 when any check fails.
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
@@ -12,16 +12,14 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
 
     func run() throws {
-        let session = try GuestSession.open(image, stub)
-        var failed = false
-        try session.run(stub) {
-            let snapshot = try SnapshotDecoder(info: session.info, memory: session.memory).decode()
-            let report = Verifier(snapshot).run()
-            print(image.json ? try JSONOutput.string(report) : "sequence \(snapshot.sequence)\n" + report.text)
-            failed = !report.passed
-        }
-        if failed { throw ExitCode.failure }
+        let session = try stub.attach(image)
+        // Read, then let the guest go before the checks run.
+        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let report = Verifier(snapshot).run()
+        print(image.json ? try JSONOutput.string(report) : "sequence \(snapshot.sequence)\n" + report.text)
+        if !report.passed { throw ExitCode(1) }
     }
 }

@@ -11,12 +11,11 @@ struct ZonesCommand: ParsableCommand {
 
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
 
     func run() throws {
-        let session = try GuestSession.open(image, stub)
-        try session.run(stub) {
-            let snapshot = try SnapshotDecoder(info: session.info, memory: session.memory).decode()
-            print(ZoneTable.text(snapshot))
-        }
+        let session = try stub.attach(image)
+        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        print(ZoneTable.text(snapshot))
     }
 }

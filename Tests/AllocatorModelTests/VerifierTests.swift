@@ -39,12 +39,22 @@ struct VerifierTests {
         let seg = SegmentSnapshot(index: 0, zone: 0, startPFN: 0, endPFN: 16, freePages: free, reservedPages: 0, freeHeads: h, freeCounts: c)
         var zone = ZoneSnapshot(index: 0, name: "DMA", firstSegment: 0, segmentCount: 1, startPFN: 0, endPFN: 16,
                                 spannedPages: 16, presentPages: 16, managedPages: 16, bootReservedPages: 0, reservedPages: 0,
-                                freePages: free, allocatedPages: 4, watermarkMin: 0, watermarkLow: 0, watermarkHigh: 0,
-                                lowmemReserve: [0], pcpCount: 0, pcpHigh: 0, pcpBatch: 0)
+                                freePages: free, allocatedPages: 4, watermarkMin: 32, watermarkLow: 40, watermarkHigh: 48,
+                                lowmemReserve: [0], pcpCount: 0, pcpHigh: 6, pcpBatch: 1)  // the contract's formulas for 16 pages
         zone.pcpHeads = [.max, .max]
         zone.pcpCounts = [0, 0]
         return KernelSnapshot(pageSize: 4096, maxOrder: 3, pageblockOrder: 2, migratetypes: 2, migratetypeSlots: 2,
                               sequence: 1, zones: [zone], segments: [seg], frames: f.table())
+    }
+
+    @Test func zoneParametersFollowTheFormulas() {
+        var s = Self.snapshot()
+        s.zones[0].watermarkLow += 1
+        s.zones[0].pcpHigh = 7
+        s.zones[0].presentPages = 17
+        let r = Verifier(s).run()
+        #expect(r.failedChecks == [.zoneParameters])
+        #expect(r.counts[.zoneParameters] == 3)
     }
 
     @Test func cleanStatePasses() {
@@ -81,6 +91,17 @@ struct VerifierTests {
         var shared = Frames()
         shared.refcount[12] = 3   // shared through get(): legal
         #expect(Verifier(Self.snapshot(shared)).run().passed)
+        // a bit the kernel does not define, and a quarantined frame that is not reserved
+        var undefined = Frames()
+        undefined.flags[13] |= 1 << 8
+        var snap = Self.snapshot(undefined)
+        snap.flags.defined = 0b1111_1111_1111_1 & ~(0b111 << 7)
+        #expect(Verifier(snap).run().failedChecks == [.tiling])
+        var quarantined = Frames()
+        quarantined.flags[13] |= 1 << 6
+        snap = Self.snapshot(quarantined)
+        snap.flags.poisoned = 1 << 6
+        #expect(Verifier(snap).run().failedChecks == [.tiling])
         var h = Frames()
         h.flags[3] = 0b11  // free and allocated
         #expect(Verifier(Self.snapshot(h)).run().failedChecks.contains(.tiling))

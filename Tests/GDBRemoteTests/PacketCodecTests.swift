@@ -120,6 +120,30 @@ import Testing
         #expect(RemoteAddress.tcp("::1", 5).description == "[::1]:5")
     }
 
+    @Test func addressSpellings() throws {
+        // QEMU's own -gdb spelling is accepted as it is.
+        #expect(try RemoteAddress.parse("tcp:127.0.0.1:1234") == .tcp("127.0.0.1", 1234))
+        #expect(try RemoteAddress.parse("tcp:[::1]:1234") == .tcp("::1", 1234))
+        #expect(try RemoteAddress.parse("tcp::1234") == .tcp("127.0.0.1", 1234))
+        #expect(try RemoteAddress.parse("localhost:9") == .tcp("localhost", 9))
+        // Malformed: each says why.
+        let bad: [(String, String)] = [
+            ("unix:", "needs the socket's path"), ("http://x", "URL"), ("http://x:80", "URL"),
+            ("[::1", "both brackets"), ("[::1:5", "both brackets"), ("::1:5", "needs brackets"),
+            ("nowhere", "no :PORT"), ("host:0", "not a port"), ("host:70000", "not a port"), ("a b:5", "not a host"),
+        ]
+        for (text, reason) in bad {
+            #expect(RemoteAddress(parsing: text) == nil, "\(text)")
+            do {
+                _ = try RemoteAddress.parse(text)
+                Issue.record("\(text) parsed")
+            } catch {
+                #expect(error.description.contains(reason), "\(text): \(error)")
+                #expect(error.description.contains("unix:PATH"), "the message lists the spellings")
+            }
+        }
+    }
+
     @Test func parsesTargetDescriptionSkippingComments() throws {
         let main = #"<?xml version="1.0"?><target><architecture>i386:x86-64</architecture><xi:include href="core.xml"/></target>"#
         let core = """

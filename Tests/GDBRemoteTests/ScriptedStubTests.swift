@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import GDBRemote
+import StubSupport
 
 /// Faults QEMU cannot be made to produce, from ``ScriptedStub``.
 @Suite(.timeLimit(.minutes(2))) struct ScriptedStubTests {
@@ -201,7 +202,7 @@ import Testing
         #expect(throws: GDBRemoteError.connectionRefused(address: "127.0.0.1:\(port)")) {
             _ = try RemoteTarget.connect(to: .tcp("127.0.0.1", port), timeout: .seconds(2))
         }
-        #expect(throws: GDBRemoteError.connectionRefused(address: "unix:/nonexistent/gdb.sock")) {
+        #expect(throws: GDBRemoteError.socketMissing(path: "/nonexistent/gdb.sock")) {
             _ = try RemoteTarget.connect(to: .unix("/nonexistent/gdb.sock"), timeout: .seconds(2))
         }
     }

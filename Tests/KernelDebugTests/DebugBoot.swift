@@ -11,6 +11,8 @@ final class DebugBoot {
     let directory: String
     /// The gdbstub's Unix socket.
     let socket: String
+    /// QEMU's human monitor on a Unix socket (for `info status`, `stop`, `cont`).
+    let monitorSocket: String
     let process: Process
     let target: RemoteTarget
 
@@ -21,10 +23,12 @@ final class DebugBoot {
         directory = NSTemporaryDirectory() + "kmemscope-debug-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         socket = directory + "/gdb.sock"
+        monitorSocket = directory + "/monitor.sock"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
         process.arguments = ["-kernel", DebugBoot.kernel, "-m", memory, "-append", append, "-S",
-                             "-display", "none", "-no-reboot", "-accel", "tcg", "-monitor", "none",
+                             "-display", "none", "-no-reboot", "-accel", "tcg",
+                             "-monitor", "unix:\(monitorSocket),server=on,wait=off",
                              "-serial", "file:\(directory)/serial.txt",
                              "-chardev", "socket,id=g,path=\(socket),server=on,wait=off", "-gdb", "chardev:g"]
         process.standardOutput = FileHandle.nullDevice
@@ -65,6 +69,31 @@ final class DebugBoot {
         try target.detach()
     }
 
+    /// Lets the guest run with no debugger attached (from `-S` or a stop), and waits (at most
+    /// `timeout` seconds) until its serial output shows `marker`.
+    func release(until marker: String = "kmem: workload", timeout: Double = 60) throws {
+        try target.detach()
+        let start = Date()
+        while !serial.contains(marker) {
+            guard Date().timeIntervalSince(start) < timeout else { throw DebugBootError("no '\(marker)' within \(timeout) s") }
+            usleep(20_000)
+        }
+    }
+
+    /// Runs a command on QEMU's monitor and returns its output (without the echo and prompt).
+    func monitor(_ command: String) throws -> String {
+        try Monitor.run(command, socket: monitorSocket)
+    }
+
+    /// `running` or `paused`, as QEMU's monitor says (`VM status: …`).
+    func vmStatus() throws -> String {
+        let text = try monitor("info status")
+        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.contains("VM status: ") }) else {
+            throw DebugBootError("no VM status in \(text.debugDescription)")
+        }
+        return String(line.split(separator: " ")[2].prefix { $0.isLetter || $0 == "-" })
+    }
+
     /// What the kernel printed so far.
     var serial: String { (try? String(contentsOfFile: directory + "/serial.txt", encoding: .utf8)) ?? "" }
 
@@ -81,6 +110,46 @@ final class DebugBoot {
         while p.isRunning && Date().timeIntervalSince(t) < 3 { usleep(10_000) }
         if p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL) }
         p.waitUntilExit()
+    }
+}
+
+/// A minimal client for QEMU's human monitor on a Unix socket.
+enum Monitor {
+    static func run(_ command: String, socket path: String) throws -> String {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var sun = sockaddr_un()
+        sun.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &sun.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &sun) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw DebugBootError("cannot connect to the monitor at \(path): errno \(errno)") }
+        func readUntilPrompt(_ seen: inout String) throws {
+            let deadline = Date().addingTimeInterval(5)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !seen.hasSuffix("(qemu) ") {
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard Date() < deadline else { throw DebugBootError("the monitor did not answer: \(seen.suffix(200).debugDescription)") }
+                if poll(&pfd, 1, 100) <= 0 { continue }
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { throw DebugBootError("the monitor closed the connection") }
+                seen += String(decoding: buffer[0..<n], as: UTF8.self)
+            }
+        }
+        var banner = ""
+        try readUntilPrompt(&banner)
+        let line = Array((command + "\n").utf8)
+        _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var output = ""
+        try readUntilPrompt(&output)
+        // The echo (with terminal escapes) ends at the first CRLF; the prompt ends the output.
+        let lines = output.components(separatedBy: "\r\n")
+        return lines.dropFirst().dropLast().joined(separator: "\n")
     }
 }
 

@@ -48,39 +48,105 @@ struct InfoCommandTests {
         }
     }
 
-    @Test func refusesAnELFWithAnotherBuildID() throws {
+    /// A copy of the kernel ELF with one byte of its build-id changed: "another build".
+    static func otherBuild() throws -> String {
         let image = try KernelImage(path: DebugBoot.kernel)
         let id = try #require(image.elf.buildID).bytes
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: DebugBoot.kernel)))
         let at = try #require((0...(bytes.count - id.count)).first { bytes[$0..<($0 + id.count)].elementsEqual(id) })
         bytes[at] ^= 0xFF
-        let other = NSTemporaryDirectory() + "kmemscope-other-\(getpid()).elf"
+        let other = NSTemporaryDirectory() + "kmemscope-other-\(getpid())-\(UInt32.random(in: 0 ... .max)).elf"
         try Data(bytes).write(to: URL(fileURLWithPath: other))
+        return other
+    }
+
+    @Test func refusesAnELFWithAnotherBuildID() throws {
+        let other = try Self.otherBuild()
         defer { try? FileManager.default.removeItem(atPath: other) }
         try withRunningGuest { target in
             let r = try Self.kmemscope(["info", "--target", target, "--elf", other])
-            #expect(r.status == 1)
+            #expect(r.status == 2)
             #expect(r.err.contains("build-id mismatch"), "\(r.err)")
         }
     }
 
     @Test func clearErrorsForBadInput() throws {
-        // nothing listening
+        // nothing listening: exit 2, one line that says what to do
         let refused = try Self.kmemscope(["info", "--target", "127.0.0.1:1", "--elf", DebugBoot.kernel])
-        #expect(refused.status == 1 && refused.err.contains("cannot attach to 127.0.0.1:1"), "\(refused.err)")
-        // a malformed address
-        let bad = try Self.kmemscope(["info", "--target", "nowhere", "--elf", DebugBoot.kernel])
-        #expect(bad.status != 0 && bad.err.contains("not HOST:PORT"))
-        // an ELF without a symbol table
-        let stripped = NSTemporaryDirectory() + "kmemscope-stripped-\(getpid()).elf"
+        #expect(refused.status == 2)
+        #expect(refused.err == "kmemscope: cannot connect to 127.0.0.1:1: connection refused — is QEMU running with -gdb tcp:127.0.0.1:1?\n", "\(refused.err)")
+        // QEMU's own spelling is accepted
+        let qemuSpelling = try Self.kmemscope(["info", "--target", "tcp:127.0.0.1:1", "--elf", DebugBoot.kernel])
+        #expect(qemuSpelling.status == 2 && qemuSpelling.err.contains("connection refused"), "\(qemuSpelling.err)")
+        // malformed addresses: usage errors, exit 2 (not ArgumentParser's 64)
+        for (target, reason) in [("nowhere", "no :PORT"), ("unix:", "needs the socket's path"),
+                                 ("http://x", "URL"), ("[::1", "both brackets")] {
+            let bad = try Self.kmemscope(["verify", "--target", target, "--elf", DebugBoot.kernel])
+            #expect(bad.status == 2, "\(target): \(bad.err)")
+            #expect(bad.err.contains(reason), "\(target): \(bad.err)")
+        }
+        // a socket file that does not exist
+        let missing = try Self.kmemscope(["zones", "--target", "unix:/nonexistent/gdb.sock", "--elf", DebugBoot.kernel])
+        #expect(missing.status == 2 && missing.err.contains("no such file"), "\(missing.err)")
+        // contradicting options
+        let both = try Self.kmemscope(["info", "--resume", "--leave-stopped", "--elf", DebugBoot.kernel])
+        #expect(both.status == 2 && both.err.contains("contradict"), "\(both.err)")
+        // ELF: missing, not an ELF, truncated, stripped of symbols
+        let dir = NSTemporaryDirectory() + "kmemscope-elf-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let notELF = dir + "/notes.txt", truncated = dir + "/truncated.elf", stripped = dir + "/stripped.elf"
+        try Data("not an ELF at all\n".utf8).write(to: URL(fileURLWithPath: notELF))
+        let whole = try Data(contentsOf: URL(fileURLWithPath: DebugBoot.kernel))
+        try whole.prefix(whole.count / 3).write(to: URL(fileURLWithPath: truncated))
         let strip = Process()
         strip.executableURL = URL(fileURLWithPath: "/opt/swift/usr/bin/llvm-objcopy")
         strip.arguments = ["--strip-all", DebugBoot.kernel, stripped]
         try strip.run()
         strip.waitUntilExit()
-        defer { try? FileManager.default.removeItem(atPath: stripped) }
-        let s = try Self.kmemscope(["info", "--target", "127.0.0.1:1", "--elf", stripped])
-        #expect(s.status == 1 && s.err.contains("symbol"), "\(s.err)")
+        for (elf, reason) in [(dir + "/absent.elf", "no such file"), (notELF, "not an ELF"),
+                              (truncated, "truncated"), (stripped, "symbol")] {
+            for command in ["info", "verify", "sym"] {
+                let args = command == "sym" ? ["sym", "kmem_info", "--elf", elf] : [command, "--target", "127.0.0.1:1", "--elf", elf]
+                let r = try Self.kmemscope(args)
+                #expect(r.status == 2, "\(command) \(elf): \(r.err)")
+                #expect(r.err.contains(reason), "\(command) \(elf): \(r.err)")
+                #expect(r.err.split(separator: "\n").count == 1, "one line: \(r.err)")
+            }
+        }
+    }
+
+    @Test func theBundledKernelIsFoundFromAnywhere() throws {
+        // Run from / : no kernel/build/kernel.elf there, so it is found next to the executable.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["sym", "kmem_info"]
+        p.currentDirectoryURL = URL(fileURLWithPath: "/")
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(o.contains("kmem_info"), "\(o)")
+        // A copy of the executable with no checkout around it says where it looked.
+        let dir = NSTemporaryDirectory() + "kmemscope-lone-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: Self.binary, toPath: dir + "/kmemscope")
+        let q = Process()
+        q.executableURL = URL(fileURLWithPath: dir + "/kmemscope")
+        q.arguments = ["sym", "kmem_info"]
+        q.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let err = Pipe()
+        q.standardOutput = FileHandle.nullDevice
+        q.standardError = err
+        try q.run()
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        q.waitUntilExit()
+        #expect(q.terminationStatus == 2)
+        #expect(e.contains("looked for kernel/build/kernel.elf in: \(dir)") && e.contains("--elf"), "\(e)")
     }
 
     @Test func aGuestThatHasNotBootedIsNamedAsSuch() throws {
@@ -88,7 +154,7 @@ struct InfoCommandTests {
         defer { boot.stop() }
         boot.target.close()
         let r = try Self.kmemscope(["info", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
-        #expect(r.status == 1)
+        #expect(r.status == 2)
         #expect(r.err.contains("has not booted this kernel yet"), "\(r.err)")
     }
 }
@@ -104,7 +170,9 @@ struct ZonesCommandTests {
         let r = try InfoCommandTests.kmemscope(["zones", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
         #expect(r.status == 0, "\(r.err)")
         func buddyLines(_ s: Substring) -> [String] {
-            s.split(whereSeparator: \.isNewline).map(String.init).filter { $0.hasPrefix("Node 0, zone") }
+            // Linux's /proc/buddyinfo ends each number with a space; the kernel's serial lines do not
+            s.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("Node 0, zone") }
+                .map { String($0.reversed().drop { $0 == " " }.reversed()) }
         }
         // the kernel's last checkpoint; nothing allocates after it
         let serial = boot.serial

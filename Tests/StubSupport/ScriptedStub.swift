@@ -11,20 +11,22 @@ import GDBRemote
 /// ``RemoteTarget`` makes (`qSupported`, `?`, `vCont?`) by itself, and hands every other
 /// request to the test's `handler`, which answers through the ``Session``. Every wait in it
 /// is bounded; ``stop()`` (also run by `deinit`) closes everything.
-final class ScriptedStub: @unchecked Sendable {
+public final class ScriptedStub: @unchecked Sendable {
     /// What the handler uses to answer.
-    final class Session: @unchecked Sendable {
+    public final class Session: @unchecked Sendable {
         fileprivate var fd: Int32 = -1
         /// False after the stub has agreed to `QStartNoAckMode`.
-        var ackMode = true
+        public var ackMode = true
         /// The last packet sent, resent when the client answers `-`.
-        var lastFrame: [UInt8] = []
+        public var lastFrame: [UInt8] = []
         /// When set, a `-` from the client is answered by this instead of a resend.
-        var onNak: (() -> Void)?
+        public var onNak: (() -> Void)?
+        /// When set, called (on the stub's thread) for each interrupt byte (0x03) the client sends.
+        public var onInterrupt: (() -> Void)?
         /// How many of the next resends (on `-`) are damaged again.
-        var corruptResends = 0
+        public var corruptResends = 0
 
-        func raw(_ bytes: [UInt8]) {
+        public func raw(_ bytes: [UInt8]) {
             var offset = 0
             while offset < bytes.count {
                 let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -32,18 +34,18 @@ final class ScriptedStub: @unchecked Sendable {
                 offset += n
             }
         }
-        func raw(_ text: String) { raw(Array(text.utf8)) }
+        public func raw(_ text: String) { raw(Array(text.utf8)) }
 
         /// `+` (in ack mode) then `$payload#cc`, the payload sent as is (already escaped/encoded).
-        func reply(_ payload: String) { replyRaw(Array(payload.utf8)) }
+        public func reply(_ payload: String) { replyRaw(Array(payload.utf8)) }
 
-        func replyRaw(_ payload: [UInt8]) {
+        public func replyRaw(_ payload: [UInt8]) {
             lastFrame = ScriptedStub.frameVerbatim(payload)
             raw((ackMode ? [UInt8(ascii: "+")] : []) + lastFrame)
         }
 
         /// Like ``reply(_:)`` with the checksum off by one.
-        func replyCorrupt(_ payload: String) {
+        public func replyCorrupt(_ payload: String) {
             var frame = ScriptedStub.frameVerbatim(Array(payload.utf8))
             let sum = UInt8(Hex.number(frame.suffix(2))!) &+ 1
             frame.replaceSubrange((frame.count - 2)..., with: Array(Hex.string([sum]).utf8))
@@ -53,7 +55,7 @@ final class ScriptedStub: @unchecked Sendable {
 
         /// The whole reply, in `pieces` writes `delayMicros` apart (many TCP segments: the
         /// client sets TCP_NODELAY and so do we).
-        func replySplit(_ payload: String, pieces: Int, delayMicros: UInt32) {
+        public func replySplit(_ payload: String, pieces: Int, delayMicros: UInt32) {
             let bytes = (ackMode ? [UInt8(ascii: "+")] : []) + ScriptedStub.frameVerbatim(Array(payload.utf8))
             lastFrame = bytes
             let size = max(1, (bytes.count + pieces - 1) / pieces)
@@ -69,7 +71,7 @@ final class ScriptedStub: @unchecked Sendable {
         /// a shutdown on a stale descriptor number would hit another test's socket.
         fileprivate let fdLock = NSLock()
 
-        func close() {
+        public func close() {
             fdLock.lock(); defer { fdLock.unlock() }
             if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
         }
@@ -81,10 +83,10 @@ final class ScriptedStub: @unchecked Sendable {
         }
     }
 
-    let port: UInt16
-    var address: RemoteAddress { .tcp("127.0.0.1", port) }
+    public let port: UInt16
+    public var address: RemoteAddress { .tcp("127.0.0.1", port) }
     /// Extra `qSupported` features to announce (e.g. `QStartNoAckMode+`).
-    let features: String
+    public let features: String
     private let listenFD: Int32
     private let handler: (Session, String) -> Void
     private let lock = NSLock()
@@ -92,16 +94,16 @@ final class ScriptedStub: @unchecked Sendable {
     private var _controls: [UInt8] = []
     private var _stopping = false
     private let finished = DispatchSemaphore(value: 0)
-    let session = Session()
+    public let session = Session()
 
     /// Packets the client sent, in order (retransmissions included).
-    var requests: [String] { lock.lock(); defer { lock.unlock() }; return _requests }
+    public var requests: [String] { lock.lock(); defer { lock.unlock() }; return _requests }
     /// The `+`, `-` and 0x03 bytes the client sent, in order.
-    var controls: [UInt8] { lock.lock(); defer { lock.unlock() }; return _controls }
+    public var controls: [UInt8] { lock.lock(); defer { lock.unlock() }; return _controls }
 
     /// Starts listening. `greeting` is sent as soon as the client connects (an unsolicited
     /// stop reply, say).
-    init(features: String = "PacketSize=1000", greeting: [UInt8] = [],
+    public init(features: String = "PacketSize=1000", greeting: [UInt8] = [],
          handler: @escaping (Session, String) -> Void) throws {
         self.features = features
         self.handler = handler
@@ -129,7 +131,7 @@ final class ScriptedStub: @unchecked Sendable {
     private var stopping: Bool { lock.lock(); defer { lock.unlock() }; return _stopping }
 
     /// Closes the sockets and waits (bounded) for the thread to end.
-    func stop() {
+    public func stop() {
         lock.lock()
         let already = _stopping
         _stopping = true
@@ -168,6 +170,7 @@ final class ScriptedStub: @unchecked Sendable {
                 if first == UInt8(ascii: "+") || first == 0x03 {
                     record(control: first)
                     buffer.removeFirst()
+                    if first == 0x03 { session.onInterrupt?() }
                 } else if first == UInt8(ascii: "-") {
                     record(control: first)
                     buffer.removeFirst()
@@ -212,16 +215,16 @@ final class ScriptedStub: @unchecked Sendable {
     }
 
     /// `$payload#cc` with the payload as given (no escaping: the tests craft it).
-    static func frameVerbatim(_ payload: [UInt8]) -> [UInt8] {
+    public static func frameVerbatim(_ payload: [UInt8]) -> [UInt8] {
         let sum = payload.reduce(UInt8(0), &+)
         return [UInt8(ascii: "$")] + payload + [UInt8(ascii: "#")] + Array(Hex.string([sum]).utf8)
     }
 
     /// A deterministic memory image for fake reads: byte at address `a` is `(a * 7 + a >> 8) & 0xFF`.
-    static func patternByte(_ a: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: a &* 7 &+ (a >> 8)) }
+    public static func patternByte(_ a: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: a &* 7 &+ (a >> 8)) }
 
     /// Parses `mADDR,LEN` into numbers.
-    static func parseRead(_ request: String) -> (UInt64, Int)? {
+    public static func parseRead(_ request: String) -> (UInt64, Int)? {
         guard request.hasPrefix("m") else { return nil }
         let parts = request.dropFirst().split(separator: ",")
         guard parts.count == 2, let a = Hex.number(parts[0]), let n = Hex.number(parts[1]) else { return nil }
@@ -229,7 +232,7 @@ final class ScriptedStub: @unchecked Sendable {
     }
 
     /// The hex reply a correct stub gives to `request` (`m`) over the pattern image.
-    static func patternReply(_ request: String) -> String {
+    public static func patternReply(_ request: String) -> String {
         guard let (a, n) = parseRead(request) else { return "E01" }
         return Hex.string((0..<UInt64(n)).map { patternByte(a &+ $0) })
     }

@@ -1,0 +1,157 @@
+import GDBRemote
+import KernelLayouts
+
+/// One attachment to a guest running the bundled kernel, from connect to restore: the kernel
+/// image, the stub, the guest's layout descriptor (checked to belong to that image), how the
+/// guest was found (running or stopped), and the promise to leave it that way.
+///
+/// ```swift
+/// let session = try GuestSession.attach(kernel: image, to: .tcp("127.0.0.1", 1234))
+/// let snapshot = try session.read { s in
+///     _ = try s.settle()                        // to an operation boundary
+///     return try SnapshotDecoder(info: s.info, memory: s.memory).decode()
+/// }                                             // the guest is back as it was found here
+/// ```
+///
+/// Every way out restores the guest: ``read(_:)`` restores on success and on error, attaching
+/// restores if the descriptor cannot be read, and SIGINT/SIGTERM (with
+/// ``InterruptSignals/install()``) end the wait in progress so that the same path runs.
+/// Nothing here writes guest memory; settling sets one breakpoint and removes it.
+public final class GuestSession {
+    /// The kernel image the guest is checked against.
+    public let kernel: KernelImage
+    /// Where the stub listens.
+    public let address: RemoteAddress
+    /// The attached stub.
+    public let target: RemoteTarget
+    /// Guest memory through the stub.
+    public let memory: StubMemory
+    /// The guest's layout descriptor (`kmem_info`), with the ELF's build-id.
+    public let info: KernelInfo
+    /// Whether the guest was running when the session attached.
+    public let found: RunState
+    /// What happens to the guest at the end.
+    public let policy: RestorePolicy
+    /// Things a command should tell the user (on standard error), such as an old kernel
+    /// without an operation-boundary word.
+    public internal(set) var warnings: [String] = []
+    /// True once the guest has been put back (after that the session cannot read).
+    public private(set) var isRestored = false
+    /// Breakpoints this session inserted and has not removed yet.
+    var breakpoints: Set<UInt64> = []
+    /// Set when a request was abandoned, so replies may still be in flight.
+    var needsResynchronizing = false
+
+    init(kernel: KernelImage, address: RemoteAddress, target: RemoteTarget, info: KernelInfo,
+         found: RunState, policy: RestorePolicy) {
+        self.kernel = kernel
+        self.address = address
+        self.target = target
+        memory = StubMemory(target: target)
+        self.info = info
+        self.found = found
+        self.policy = policy
+    }
+
+    /// How long a stub may stay silent after accepting the connection before it is taken to
+    /// be held by another debugger (QEMU answers within milliseconds).
+    public static let greetingTimeout: Duration = .seconds(3)
+
+    /// Connects to the stub at `address`, notes whether the guest was running, and reads and
+    /// checks the guest's layout descriptor.
+    ///
+    /// - Parameters:
+    ///   - timeout: bounds the connection and each request (a pipelined read's stalls, not its length).
+    ///   - policy: what to do with the guest at the end.
+    /// - Throws: ``SessionError``: `.image` without a `kmem_info` symbol, `.connect`,
+    ///   `.notBooted`, `.descriptor` (another build's guest), `.stub`, `.interrupted`. The
+    ///   guest is restored before any error after the connection is thrown.
+    public static func attach(kernel: KernelImage, to address: RemoteAddress,
+                              timeout: Duration = .seconds(10),
+                              policy: RestorePolicy = .asFound) throws(SessionError) -> GuestSession {
+        let descriptor: UInt64
+        do {
+            descriptor = try kernel.symbol("kmem_info").address.rawValue
+        } catch {
+            throw .image(error)
+        }
+        InterruptSignals.setHolding(true)
+        let target: RemoteTarget
+        do {
+            target = try RemoteTarget.connect(to: address, timeout: timeout, greeting: greetingTimeout)
+        } catch {
+            InterruptSignals.setHolding(false)
+            if InterruptSignals.isPending { throw .interrupted(signal: InterruptSignals.pending) }
+            throw .connect(address: address.description, error as? GDBRemoteError ?? .io(operation: "connect", errno: 0, reason: "\(error)"))
+        }
+        target.requestTimeout = timeout
+        target.connection.shouldStop = { InterruptSignals.isPending }
+        let found: RunState = target.unsolicitedStop != nil ? .running : .stopped
+        let info: KernelInfo
+        do {
+            info = try KernelInfo.read(from: StubMemory(target: target), at: descriptor)
+            try info.requireBuildID(kernel.elf.buildID)
+        } catch {
+            let failure: SessionError
+            var resynchronize = false
+            if case GDBRemoteError.memoryAccess = error {
+                failure = .notBooted(descriptor: descriptor)
+            } else {
+                resynchronize = true
+                failure = SessionError(wrapping: error, address: address.description)
+            }
+            putBack(target, resume: policy.resumes(found: found), resynchronize: resynchronize, breakpoints: [])
+            throw failure
+        }
+        let session = GuestSession(kernel: kernel, address: address, target: target, info: info,
+                                   found: found, policy: policy)
+        if InterruptSignals.isPending {
+            session.restore()
+            throw .interrupted(signal: InterruptSignals.pending)
+        }
+        return session
+    }
+
+    /// Runs `body` with the guest held, then restores the guest, on every path. Errors become
+    /// the ``SessionError`` that names them; a signal that arrived meanwhile becomes
+    /// `.interrupted` even if `body` finished.
+    public func read<T>(_ body: (GuestSession) throws -> T) throws(SessionError) -> T {
+        defer { restore() }
+        guard !isRestored else { throw .other("the session has already restored the guest: attach again to read it") }
+        do {
+            let value = try body(self)
+            if InterruptSignals.isPending { throw GDBRemoteError.interrupted(request: "read") }
+            return value
+        } catch {
+            needsResynchronizing = true
+            throw SessionError(wrapping: error, address: address.description)
+        }
+    }
+
+    /// Puts the guest back: removes this session's breakpoints, then detaches (the guest runs)
+    /// or just disconnects (QEMU leaves it stopped), as ``policy`` says for how it was
+    /// ``found``. Safe to call more than once; never throws (the connection may be gone).
+    public func restore() {
+        guard !isRestored else { return }
+        isRestored = true
+        Self.putBack(target, resume: policy.resumes(found: found), resynchronize: needsResynchronizing,
+                     breakpoints: breakpoints)
+        breakpoints = []
+    }
+
+    /// Removes `breakpoints`, then detaches (`resume`) or disconnects leaving the guest stopped.
+    static func putBack(_ target: RemoteTarget, resume: Bool, resynchronize: Bool, breakpoints: Set<UInt64>) {
+        target.connection.shouldStop = nil
+        if resynchronize { try? target.resynchronize() }
+        for address in breakpoints { try? target.removeBreakpoint(at: address) }
+        if resume {
+            do { try target.detach() } catch { target.close() }
+        } else {
+            if target.isRunning { _ = try? target.interrupt() }
+            target.close()
+        }
+        InterruptSignals.setHolding(false)
+    }
+
+    deinit { restore() }
+}

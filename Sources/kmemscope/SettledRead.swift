@@ -1,0 +1,23 @@
+import KernelSession
+
+extension GuestSession {
+    /// Settles the guest to an operation boundary, runs `body`, restores the guest, and
+    /// prints the warnings and where it stopped (`stopped at sequence N, between operations`)
+    /// on standard error.
+    func settledRead<T>(_ options: SettleOptions, _ body: (GuestSession) throws -> T) throws(SessionError) -> T {
+        var point: SettlePoint?
+        let value: T
+        do {
+            value = try read { s in
+                point = try s.settle(runStoppedGuest: options.settle)
+                return try body(s)
+            }
+        } catch {
+            warnings.forEach(StandardError.write)
+            throw error
+        }
+        warnings.forEach(StandardError.write)
+        if let point { StandardError.write(point.text) }
+        return value
+    }
+}

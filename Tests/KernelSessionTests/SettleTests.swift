@@ -1,0 +1,107 @@
+import Foundation
+import GDBRemote
+import KernelLayouts
+import KernelSession
+import Testing
+
+/// Settling to an operation boundary, against a scripted stub that plays the kernel's contract
+/// (the real kernel's `kmem_checkpoint` stands in for the end-of-operation function, so these
+/// tests do not depend on which kernel build is around).
+@Suite("Settle to an operation boundary")
+struct SettleTests {
+    static let boundary = OperationBoundary(busyKey: "BUSY", sequenceKey: "SEQUENCE", endSymbol: "kmem_checkpoint")
+
+    static func attach(_ guest: FakeGuest) throws -> GuestSession {
+        try GuestSession.attach(kernel: guest.kernel, to: guest.stub.address, timeout: .seconds(3))
+    }
+
+    /// Requests that change the guest beyond a breakpoint: memory and register writes.
+    static func writes(_ requests: [String]) -> [String] {
+        requests.filter { ["M", "X", "G", "P"].contains($0.prefix(1)) }
+    }
+
+    @Test func betweenOperationsNothingRuns() throws {
+        let guest = try FakeGuest(running: true, busy: 0)
+        let session = try Self.attach(guest)
+        let point = try session.read { try $0.settle(within: .seconds(2), boundary: Self.boundary) }
+        #expect(point == SettlePoint(sequence: 4242, betweenOperations: true, ranToOperationEnd: false))
+        #expect(point.text == "stopped at sequence 4242, between operations")
+        #expect(!guest.stub.requests.contains { $0.hasPrefix("Z") || $0 == "c" })
+        #expect(Self.writes(guest.stub.requests).isEmpty)
+    }
+
+    @Test func insideAnOperationItRunsToItsEnd() throws {
+        let guest = try FakeGuest(running: true, sequence: 77, busy: 2)
+        let session = try Self.attach(guest)
+        let end = try guest.kernel.symbol("kmem_checkpoint").address.rawValue
+        let point = try session.read { try $0.settle(within: .seconds(2), boundary: Self.boundary) }
+        #expect(point.betweenOperations && point.ranToOperationEnd)
+        #expect(point.sequence == 78)
+        #expect(guest.u64(FakeGuest.busyAddress) == 0)
+        let requests = guest.stub.requests
+        let z = String(end, radix: 16)
+        #expect(requests.contains("Z0,\(z),1") && requests.contains("z0,\(z),1"), "the breakpoint is set and removed: \(requests)")
+        #expect(requests.firstIndex(of: "z0,\(z),1")! < requests.firstIndex(of: "D;1")!, "removed before detaching")
+        #expect(Self.writes(requests).isEmpty, "no memory or register writes: \(requests)")
+    }
+
+    @Test func aGuestThatNeverLeavesTheOperationIsStuckWithNoVerdict() throws {
+        let guest = try FakeGuest(running: true, sequence: 900, busy: 1, stuck: true)
+        let session = try Self.attach(guest)
+        let start = ContinuousClock.now
+        do {
+            _ = try session.read { try $0.settle(within: .milliseconds(500), boundary: Self.boundary) }
+            Issue.record("settled a stuck guest")
+        } catch {
+            guard case .stuck(let sequence, let busy, _) = error else { Issue.record("\(error)"); return }
+            #expect(sequence == 900 && busy == 1)
+            #expect(error.description.hasPrefix("the guest is stuck inside allocator operation 900"))
+        }
+        #expect(ContinuousClock.now - start < .seconds(3))
+        let requests = guest.stub.requests
+        #expect(requests.contains { $0.hasPrefix("z0,") }, "the breakpoint is removed: \(requests)")
+        #expect(requests.last == "D;1", "the running guest is let go: \(requests)")
+    }
+
+    @Test func aGuestFoundStoppedInsideAnOperationIsNotRunUnlessAllowed() throws {
+        let guest = try FakeGuest(running: false, sequence: 55, busy: 1)
+        let session = try Self.attach(guest)
+        do {
+            _ = try session.read { try $0.settle(within: .seconds(2), boundary: Self.boundary) }
+            Issue.record("ran a guest found stopped")
+        } catch {
+            guard case .stoppedInsideOperation(55, 1) = error else { Issue.record("\(error)"); return }
+            #expect(error.description.contains("--settle"))
+        }
+        #expect(!guest.stub.requests.contains { $0.hasPrefix("Z") || $0 == "c" || $0.hasPrefix("D") }, "\(guest.stub.requests)")
+
+        // Allowed: it runs to the end of the operation and is left stopped there.
+        let allowed = try FakeGuest(running: false, sequence: 55, busy: 1)
+        let point = try Self.attach(allowed).read { try $0.settle(within: .seconds(2), boundary: Self.boundary, runStoppedGuest: true) }
+        #expect(point.ranToOperationEnd && point.sequence == 56)
+        usleep(100_000)
+        #expect(!allowed.stub.requests.contains { $0.hasPrefix("D") }, "left stopped: \(allowed.stub.requests)")
+
+        // --resume: it will run anyway, so settling may run it.
+        let resumed = try FakeGuest(running: false, sequence: 55, busy: 1)
+        let session3 = try GuestSession.attach(kernel: resumed.kernel, to: resumed.stub.address, timeout: .seconds(3), policy: .resume)
+        #expect(try session3.read { try $0.settle(within: .seconds(2), boundary: Self.boundary) }.ranToOperationEnd)
+    }
+
+    @Test func anOldKernelWithoutBusyIsReadWithAWarning() throws {
+        let guest = try FakeGuest(running: false, busy: nil)
+        let session = try Self.attach(guest)
+        let point = try session.read { try $0.settle(boundary: Self.boundary) }
+        #expect(!point.betweenOperations)
+        #expect(session.warnings.count == 1 && session.warnings[0].contains("no BUSY word"))
+        #expect(!guest.stub.requests.contains { $0.hasPrefix("D") }, "a stopped guest is not resumed: \(guest.stub.requests)")
+    }
+
+    @Test func theBundledKernelsEndFunctionIsNamedWhenMissing() throws {
+        // An ELF without kmem_op_end (a kernel from before the busy word): a clear error.
+        let guest = try FakeGuest(running: true, busy: 1)
+        let session = try Self.attach(guest)
+        guard (try? guest.kernel.symbol("kmem_op_end")) == nil else { return }   // a newer kernel has it
+        #expect(throws: SessionError.self) { try session.read { try $0.settle() } }
+    }
+}

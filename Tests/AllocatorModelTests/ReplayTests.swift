@@ -163,6 +163,17 @@ struct ReplayTests {
                 && report.text.contains("kmemscope watch"))
     }
 
+    @Test func anOperationTheModelLacksStopsTheReplay() {
+        let start = Self.boot()
+        var log = Self.workload(seed: 5, operations: 100, from: start).log
+        let i = log.firstIndex { $0.sequence == 40 }!
+        log[i] = OpLogRecord(sequence: 40, rawKind: OpLogRecord.Kind.addMemory.rawValue, order: 0, migratetype: 0, zone: 0, status: 0,
+                             flags: 0, alignment: 0, size: 0x100, address: 0x800, result: 1, owner: 0, parent: 0)
+        let (report, _) = Replay().run(from: start, log: log)
+        #expect(report.stop == .unreadable(log[i]) && report.endSequence == 39)
+        #expect(report.text.contains("the model cannot run seq 40 add-memory"), "\(report.text)")
+    }
+
     /// Replay speed on a 100,000-operation sequence (printed; the number in the report).
     @Test func replaySpeed() {
         let start = Self.boot()

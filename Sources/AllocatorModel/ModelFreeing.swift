@@ -11,10 +11,7 @@ extension ModelState {
     mutating func freePages(_ pfn: UInt64, order: Int, byHeap: Bool) -> ModelResult {
         let seq = beginOperation()
         return operation(seq, entry(seq, .free, order: order, address: pfn)) { m in
-            if let misuse = m.checkFree(pfn, order: order, byHeap: byHeap) {
-                _ = misuse
-                return .misuse
-            }
+            guard m.checkFree(pfn, order: order, byHeap: byHeap) == nil else { return .misuse }
             m.release(pfn, order: order)
             return .ok(1)
         }

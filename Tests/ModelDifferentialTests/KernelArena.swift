@@ -44,7 +44,7 @@ final class KernelArena {
         config.normalStartPFN = large ? 0xC00 : 0x400
         config.kernel = PhysRange(start: 0x100000, end: 0x140000)
         config.poison = poison
-        config.opLogCapacity = opLogCapacity ?? (large ? 65536 : 4096)
+        config.opLogCapacity = opLogCapacity ?? (large ? 65536 : 8192)
         allocator = try regions.withUnsafeBufferPointer { r in
             try PageAllocator.boot(regions: r, reservations: UnsafeBufferPointer(start: nil, count: 0), config: config)
         }

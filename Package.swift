@@ -36,6 +36,8 @@ let package = Package(
         .executableTarget(name: "gdbremote-bench", dependencies: ["GDBRemote"]),
         // Host benchmark of the kernel's allocator (scripts/bench-allocator.sh).
         .executableTarget(name: "kmem-bench", dependencies: ["KernelMM"]),
+        // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
+        .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelMM"]),
         .executableTarget(name: "kmemscope", dependencies: [
             "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -49,6 +51,8 @@ let package = Package(
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
+        // The reference model beside the kernel's allocator on the same random operations.
+        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
         .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM"]),

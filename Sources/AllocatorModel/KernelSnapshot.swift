@@ -22,6 +22,11 @@ public struct KernelSnapshot: Sendable {
     public var flags = FlagBits()
     /// The slab heap, when it was read.
     public var heap: HeapSnapshot?
+    /// Entries the operation-log ring holds (`OPLOG_CAPACITY`), when known.
+    public var opLogCapacity: UInt64?
+    /// Allocator operations in progress (`KmemState.busy`, descriptor `BUSY`) when the snapshot
+    /// was taken, when known: 0 means between operations, where the state is consistent.
+    public var busy: UInt64?
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {
@@ -42,6 +47,10 @@ public struct KernelSnapshot: Sendable {
         public var allocated: UInt32 = 1 << 1
         public var reserved: UInt32 = 1 << 2
         public var slab: UInt32 = 1 << 5
+        public var kernel: UInt32 = 1 << 3
+        public var user: UInt32 = 1 << 4
+        /// The debug pattern was written over the frame when it was freed.
+        public var poisonFill: UInt32 = 1 << 12
         public var head: UInt32 = 1 << 10
         public var pcp: UInt32 = 1 << 11
         /// Quarantined (its poison was found overwritten): only with `reserved`. 0 when the

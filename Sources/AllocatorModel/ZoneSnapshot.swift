@@ -24,6 +24,9 @@ public struct ZoneSnapshot: Sendable, Equatable {
     /// Per-CPU list heads and counts, one per migratetype slot.
     public var pcpHeads: [UInt64] = []
     public var pcpCounts: [UInt64] = []
+    /// The slot the next per-CPU drain looks at first (`PerCPUPages.drainCursor`; nil when the
+    /// kernel does not publish it).
+    public var pcpDrainCursor: UInt64? = nil
 
     public init(index: Int, name: String, firstSegment: Int, segmentCount: Int, startPFN: UInt64, endPFN: UInt64,
                 spannedPages: UInt64, presentPages: UInt64, managedPages: UInt64, bootReservedPages: UInt64,

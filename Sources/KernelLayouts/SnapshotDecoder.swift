@@ -50,6 +50,10 @@ public struct SnapshotDecoder {
             let counts = pcp + Int(try info.offset(of: "PerCPUPages", "counts"))
             zones[z].pcpHeads = try (0..<slots).map { try r.u64(at: heads + 8 * $0) }
             zones[z].pcpCounts = try (0..<slots).map { try r.u64(at: counts + 8 * $0) }
+            // The drain cursor (kernel/README.md "Draining"), when this kernel publishes it.
+            if let cursor = try? info.offset(of: "PerCPUPages", "drainCursor") {
+                zones[z].pcpDrainCursor = try r.u64(at: pcp + Int(cursor))
+            }
         }
 
         let segmentSize = try info.size(of: "Segment")
@@ -85,6 +89,9 @@ public struct SnapshotDecoder {
         flags.slab = UInt32(truncatingIfNeeded: try info.number("FLAG(slab)"))
         flags.head = UInt32(truncatingIfNeeded: try info.number("FLAG(head)"))
         flags.pcp = UInt32(truncatingIfNeeded: try info.number("FLAG(pcp)"))
+        if let v = try? info.number("FLAG(kernel)") { flags.kernel = UInt32(truncatingIfNeeded: v) }
+        if let v = try? info.number("FLAG(user)") { flags.user = UInt32(truncatingIfNeeded: v) }
+        if let v = try? info.number("FLAG(poison_fill)") { flags.poisonFill = UInt32(truncatingIfNeeded: v) }
         if info["FLAG(poisoned)"] != nil { flags.poisoned = UInt32(truncatingIfNeeded: try info.number("FLAG(poisoned)")) }
         for e in info.entries where e.key.hasPrefix("FLAG(") {
             flags.defined |= UInt32(truncatingIfNeeded: try info.number(e.key))
@@ -95,6 +102,8 @@ public struct SnapshotDecoder {
             zones: zones, segments: segments, frames: FrameTable(layout: layout, bytes: frameBytes))
         snapshot.flags = flags
         snapshot.heap = try decodeHeap(snapshot.frames, pageSize: snapshot.pageSize)
+        snapshot.opLogCapacity = try? info.number("OPLOG_CAPACITY")
+        if let busy = try? info.number("BUSY") { snapshot.busy = try memory.readU64(at: busy) }
         return snapshot
     }
 

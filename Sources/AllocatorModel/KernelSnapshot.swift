@@ -27,6 +27,8 @@ public struct KernelSnapshot: Sendable {
     /// Allocator operations in progress (`KmemState.busy`, descriptor `BUSY`) when the snapshot
     /// was taken, when known: 0 means between operations, where the state is consistent.
     public var busy: UInt64?
+    /// Whether page poisoning is on (descriptor `POISONING`), when known.
+    public var poisoning: Bool?
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {

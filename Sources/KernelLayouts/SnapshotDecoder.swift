@@ -103,6 +103,7 @@ public struct SnapshotDecoder {
         snapshot.flags = flags
         snapshot.heap = try decodeHeap(snapshot.frames, pageSize: snapshot.pageSize)
         snapshot.opLogCapacity = try? info.number("OPLOG_CAPACITY")
+        snapshot.poisoning = (try? info.number("POISONING")).map { $0 & 1 != 0 }
         if let busy = try? info.number("BUSY") { snapshot.busy = try memory.readU64(at: busy) }
         return snapshot
     }

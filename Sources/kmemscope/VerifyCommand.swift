@@ -10,16 +10,36 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Check the guest's allocator state: tiling, free lists, buddies, counters, per-CPU lists.",
         discussion: Check.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n"))
 
+    @Flag(name: .long, help: "Also replay the operation log through the reference model from the boot and compare the result with guest memory.")
+    var replay = false
+
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
     func run() throws {
         let session = try stub.attach(image)
-        // Read, then let the guest go before the checks run.
-        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        // Read (and, for --replay, the whole log ring), then let the guest go before the checks run.
+        let (snapshot, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [OpLogRecord]) in
+            let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
+            guard replay else { return (snapshot, []) }
+            let capacity = snapshot.opLogCapacity ?? 65536
+            let count = Int(min(snapshot.sequence, capacity))
+            let log = count == 0 ? [] : try OpLogDecoder(info: s.info, memory: s.memory).last(count, upTo: snapshot.sequence)
+            return (snapshot, log)
+        }
         let report = Verifier(snapshot).run()
-        print(image.json ? try JSONOutput.string(report) : "sequence \(snapshot.sequence)\n" + report.text)
-        if !report.passed { throw ExitCode(1) }
+        var passed = report.passed
+        if image.json && !replay {
+            print(try JSONOutput.string(report))
+        } else {
+            print("sequence \(snapshot.sequence)\n" + VerifySummary.text(snapshot, report) + "\n" + report.text)
+        }
+        if replay {
+            let verification = ReplayFromBoot.verify(snapshot, log: log)
+            print(verification.text)
+            passed = passed && verification.passed
+        }
+        if !passed { throw ExitCode(1) }
     }
 }

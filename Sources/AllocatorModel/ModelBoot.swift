@@ -76,18 +76,21 @@ extension ModelState {
         /// managed` (integer division), the square root is the integer one, and
         /// `lowmemReserve[j]` of zone Z is the managed pages of the zones above Z up to j divided by
         /// Z's ratio (0 for j ≤ Z).
+        ///
+        /// Arithmetic wraps rather than traps: the managed counts may come from a corrupted
+        /// guest, and a check must report them, not crash on them.
         public static func formulas(managed: [UInt64]) -> [Parameters] {
-            let total = managed.reduce(0, +)
-            let kbytes = Swift.min(Swift.max(isqrt(16 * total * 4), 128), 65536)
+            let total = managed.reduce(0, &+)
+            let kbytes = Swift.min(Swift.max(isqrt(16 &* total &* 4), 128), 65536)
             let minPages = kbytes / 4
             let ratios: [UInt64] = [256, 256, 32]
             return managed.indices.map { z in
-                let m = total == 0 ? 0 : minPages * managed[z] / total
+                let m = total == 0 ? 0 : minPages.multipliedFullWidth(by: managed[z]).low / total
                 let reserve = managed.indices.map { j -> UInt64 in
-                    j <= z ? 0 : managed[(z + 1)...j].reduce(0, +) / ratios[Swift.min(z, ratios.count - 1)]
+                    j <= z ? 0 : managed[(z + 1)...j].reduce(0, &+) / ratios[Swift.min(z, ratios.count - 1)]
                 }
-                let batch = Swift.min(Swift.max(managed[z] / 4096, 1), 31)
-                return Parameters(min: m, low: m + m / 4, high: m + m / 2, lowmemReserve: reserve, batch: batch, pcpHigh: 6 * batch)
+                let batch = managed[z] == 0 ? 0 : Swift.min(Swift.max(managed[z] / 4096, 1), 31)
+                return Parameters(min: m, low: m &+ m / 4, high: m &+ m / 2, lowmemReserve: reserve, batch: batch, pcpHigh: 6 &* batch)
             }
         }
 
@@ -101,11 +104,16 @@ extension ModelState {
             "min \(min) low \(low) high \(high) lowmem reserve \(lowmemReserve) batch \(batch) pcp high \(pcpHigh)"
         }
 
+        /// Integer square root (floor), Newton's method: exact and trap-free for every UInt64.
         static func isqrt(_ n: UInt64) -> UInt64 {
-            var r = UInt64(Double(n).squareRoot())
-            while r * r > n { r -= 1 }
-            while (r + 1) * (r + 1) <= n { r += 1 }
-            return r
+            if n < 2 { return n }
+            var x = n
+            var y = x / 2 + (x & 1)   // ceil(n / 2), without overflow
+            while y < x {
+                x = y
+                y = (x &+ n / x) / 2
+            }
+            return x
         }
     }
 

@@ -6,29 +6,21 @@ extension Verifier {
     /// and the zone's span, present, managed and segment range against its segments.
     func checkZoneParameters(_ r: inout VerifyReport) {
         let zones = snapshot.zones
-        let total = zones.reduce(UInt64(0)) { $0 &+ $1.managedPages }
-        let pageKB = max(snapshot.pageSize / 1024, 1)
-        let minKB = min(max(Self.isqrt(total &* pageKB &* 16), 128), 65536)
-        let minPages = minKB / pageKB
-        let ratios: [UInt64] = [256, 256, 32]
-        for z in zones {
+        // one statement of the formulas in this module: the reference model's
+        let expected = ModelState.Parameters.formulas(managed: zones.map(\.managedPages))
+        for (z, want) in zip(zones, expected) {
             func fail(_ what: String, _ want: UInt64, _ found: UInt64) {
                 r.add(Violation(.zoneParameters, zone: z.name, expected: "\(what) \(want)", found: "\(found)"))
             }
             let managed = z.managedPages
-            let share = total == 0 ? 0 : minPages.multipliedReportingOverflow(by: managed).partialValue / total
-            if z.watermarkMin != share { fail("min watermark", share, z.watermarkMin) }
-            if z.watermarkLow != share + share / 4 { fail("low watermark", share + share / 4, z.watermarkLow) }
-            if z.watermarkHigh != share + share / 2 { fail("high watermark", share + share / 2, z.watermarkHigh) }
-            var sum: UInt64 = 0
-            for (j, have) in z.lowmemReserve.enumerated() {
-                if j > z.index, j < zones.count { sum &+= zones[j].managedPages }
-                let want = j > z.index && z.index < ratios.count ? sum / ratios[z.index] : 0
-                if have != want { fail("lowmem reserve[\(j)]", want, have) }
+            if z.watermarkMin != want.min { fail("min watermark", want.min, z.watermarkMin) }
+            if z.watermarkLow != want.low { fail("low watermark", want.low, z.watermarkLow) }
+            if z.watermarkHigh != want.high { fail("high watermark", want.high, z.watermarkHigh) }
+            for (j, have) in z.lowmemReserve.enumerated() where j < want.lowmemReserve.count && have != want.lowmemReserve[j] {
+                fail("lowmem reserve[\(j)]", want.lowmemReserve[j], have)
             }
-            let batch = managed == 0 ? 0 : min(max(managed / 4096, 1), 31)
-            if z.pcpBatch != batch { fail("per-CPU batch", batch, z.pcpBatch) }
-            if z.pcpHigh != batch &* 6 { fail("per-CPU high", batch &* 6, z.pcpHigh) }
+            if z.pcpBatch != want.batch { fail("per-CPU batch", want.batch, z.pcpBatch) }
+            if z.pcpHigh != want.pcpHigh { fail("per-CPU high", want.pcpHigh, z.pcpHigh) }
             if z.spannedPages != z.endPFN &- z.startPFN { fail("spanned = end - start", z.endPFN &- z.startPFN, z.spannedPages) }
             if z.presentPages != managed &+ z.bootReservedPages {
                 fail("present = managed + boot-reserved", managed &+ z.bootReservedPages, z.presentPages)
@@ -80,17 +72,5 @@ extension Verifier {
             next = max(next, seg.endPFN)
         }
         outside(next, count)
-    }
-
-    /// Integer square root (floor), as the kernel computes it.
-    static func isqrt(_ n: UInt64) -> UInt64 {
-        if n < 2 { return n }
-        var x = n
-        var y = (x &+ 1) / 2
-        while y < x {
-            x = y
-            y = (x &+ n / x) / 2
-        }
-        return x
     }
 }

@@ -45,6 +45,8 @@ let package = Package(
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
         .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelMM"]),
+        // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
+        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "KernelLayouts", targets: ["KernelLayouts"]),
         .library(name: "AllocatorModel", targets: ["AllocatorModel"]),
         .library(name: "KernelMM", targets: ["KernelMM"]),
+        .library(name: "LinuxKernel", targets: ["LinuxKernel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +24,9 @@ let package = Package(
         .target(name: "GDBRemote"),
         .target(name: "AllocatorModel"),
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW"]),
+        // A stock Linux guest: symbols from System.map/kallsyms, types from BTF (libbpf), and
+        // the buddy allocator's free lists decoded from guest memory.
+        .target(name: "LinuxKernel"),
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         // Optimised even in debug builds: the property tests run its self-check after every
@@ -46,7 +50,7 @@ let package = Package(
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
         .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelMM"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
-        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote"]),
+        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -20,13 +20,15 @@ let package = Package(
                        providers: [.apt(["libelf-dev"])]),
         .systemLibrary(name: "CLibDW", path: "Sources/CLibDW", pkgConfig: "libdw",
                        providers: [.apt(["libdw-dev"])]),
+        .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF", pkgConfig: "libbpf",
+                       providers: [.apt(["libbpf-dev"])]),
 
         .target(name: "GDBRemote"),
         .target(name: "AllocatorModel"),
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW"]),
         // A stock Linux guest: symbols from System.map/kallsyms, types from BTF (libbpf), and
         // the buddy allocator's free lists decoded from guest memory.
-        .target(name: "LinuxKernel"),
+        .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "CLibBPF"]),
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         // Optimised even in debug builds: the property tests run its self-check after every

@@ -39,7 +39,7 @@ let package = Package(
         // Host benchmark of the kernel's allocator (scripts/bench-allocator.sh).
         .executableTarget(name: "kmem-bench", dependencies: ["KernelMM"]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "AllocatorModel",
+            "GDBRemote", "KernelLayouts", "AllocatorModel", "LinuxKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

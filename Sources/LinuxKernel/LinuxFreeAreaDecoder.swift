@@ -70,7 +70,10 @@ public struct LinuxFreeAreaDecoder {
             for mt in 0..<layout.migratetypeCount {
                 let headOffset = area + layout.freeListOffset + mt * layout.listHeadSize
                 let head = address &+ UInt64(headOffset)
-                let walk = walkList(head: head, limit: min(listLimit, Int(clamping: nrFree &+ 1)))
+                // nr_free counts this order's blocks on all lists: no one list is longer
+                // (one step more lets a list that outgrows nr_free show as such).
+                let bound = Int(clamping: min(UInt64(listLimit), nrFree)) + 1
+                let walk = walkList(head: head, limit: bound)
                 for node in walk.nodes {
                     switch pfn(ofListNode: node, vmemmapBase: vmemmapBase) {
                     case .success(let pfn):

@@ -13,8 +13,10 @@ public struct SymbolMap: Sendable {
     /// Parses `ADDRESS TYPE NAME [module]` lines; blank lines are skipped.
     ///
     /// - Throws: ``SymbolMapError/malformedLine(number:line:reason:)`` for the first bad line,
-    ///   ``SymbolMapError/empty`` if there is no symbol.
+    ///   ``SymbolMapError/empty`` if there is no symbol, ``SymbolMapError/debianStub`` for
+    ///   the image package's placeholder.
     public init(parsing text: String) throws(SymbolMapError) {
+        if text.contains("The real System.map is in the") { throw .debianStub }
         var number = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             number += 1

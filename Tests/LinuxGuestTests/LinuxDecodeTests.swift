@@ -56,5 +56,21 @@ struct LinuxDecodeTests {
         }
         #expect(decodedBuddy == printedBuddy)
         #expect(decodedTypes == printedTypes)
+
+        // `kmemscope buddyinfo --kernel linux` prints the same, in /proc/buddyinfo's layout.
+        target.close()
+        let binary = LinuxGuest.repositoryRoot + "/.build/debug/kmemscope"
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("\(binary) is not built (swift build --product kmemscope)")
+            return
+        }
+        let symbolFile = guest.directory + "/kallsyms"
+        try guest.section("kallsyms").write(toFile: symbolFile, atomically: true, encoding: .utf8)
+        let (status, output) = LinuxGuest.run(["-c", "exec \"$0\" \"$@\" 2>/dev/null", binary, "buddyinfo",
+                                               "--kernel", "linux", "--symbols", symbolFile,
+                                               "--target", "unix:" + guest.socketPath])
+        #expect(status == 0, "\(output)")
+        #expect(ProcFreeCounts.parseBuddyinfo(output) == printedBuddy, "\(output)")
+        #expect(output.trimmingCharacters(in: .newlines) == (try guest.section("buddyinfo")).replacingOccurrences(of: "\r", with: "").trimmingCharacters(in: .newlines))
     }
 }

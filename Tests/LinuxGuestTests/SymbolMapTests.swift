@@ -47,7 +47,7 @@ struct SymbolMapTests {
     @Test func debiansStubSystemMapIsRejected() {
         // /boot/System.map-6.1.0-*-amd64 in the image package (83 bytes).
         let stub = "ffffffffffffffff B The real System.map is in the linux-image-<version>-dbg package\n"
-        #expect(throws: SymbolMapError.self) { _ = try SymbolMap(parsing: stub) }
+        #expect(throws: SymbolMapError.debianStub) { _ = try SymbolMap(parsing: stub) }
         #expect(throws: SymbolMapError.empty) { _ = try SymbolMap(parsing: "\n\n") }
     }
 }

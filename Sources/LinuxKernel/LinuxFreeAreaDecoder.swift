@@ -73,11 +73,12 @@ public struct LinuxFreeAreaDecoder {
                 // nr_free counts this order's blocks on all lists: no one list is longer
                 // (one step more lets a list that outgrows nr_free show as such).
                 let bound = Int(clamping: min(UInt64(listLimit), nrFree)) + 1
-                let walk = walkList(head: head, limit: bound)
+                let (walk, privates) = walkList(head: head, limit: bound)
                 for node in walk.nodes {
                     switch pfn(ofListNode: node, vmemmapBase: vmemmapBase) {
                     case .success(let pfn):
-                        zone.blocks.append(LinuxFreeBlock(pfn: pfn, order: order, migratetype: mt))
+                        zone.blocks.append(LinuxFreeBlock(pfn: pfn, order: order, migratetype: mt,
+                                                          recordedOrder: privates[node]))
                     case .failure(let problem):
                         zone.issues.append(LinuxFreeListIssue(zone: name, order: order, migratetype: mt, problem: problem.text))
                     }
@@ -92,13 +93,23 @@ public struct LinuxFreeAreaDecoder {
         return zone
     }
 
-    /// Follows `next`, checking `prev`, through nodes of the guest.
-    private func walkList(head: UInt64, limit: Int) -> ListWalk {
-        let span = max(layout.listNextOffset, layout.listPrevOffset) + 8
-        return ListWalk.walk(head: head, limit: limit) { node in
+    /// Follows `next`, checking `prev`, through nodes of the guest. When `page.private` lies
+    /// shortly after the list node (as in 6.1: node at +8, private at +40) the same read
+    /// brings it, and it is returned per node.
+    private func walkList(head: UInt64, limit: Int) -> (ListWalk, [UInt64: UInt64]) {
+        var span = max(layout.listNextOffset, layout.listPrevOffset) + 8
+        var privateDelta: Int?
+        if let p = layout.pagePrivateOffset, p - layout.pageBuddyListOffset >= 0, p - layout.pageBuddyListOffset <= 256 - 8 {
+            privateDelta = p - layout.pageBuddyListOffset
+            span = max(span, p - layout.pageBuddyListOffset + 8)
+        }
+        var privates: [UInt64: UInt64] = [:]
+        let walk = ListWalk.walk(head: head, limit: limit) { node in
             let bytes = try memory.read(at: node, count: span)
+            if let privateDelta, node != head { privates[node] = loadU64(bytes, privateDelta) }
             return (loadU64(bytes, layout.listNextOffset), loadU64(bytes, layout.listPrevOffset))
         }
+        return (walk, privates)
     }
 
     /// container_of(node, struct page, buddy_list), then its index in the vmemmap array.

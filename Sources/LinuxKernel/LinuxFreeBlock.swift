@@ -3,6 +3,15 @@ public struct LinuxFreeBlock: Sendable, Hashable {
     public var pfn: UInt64
     public var order: Int
     public var migratetype: Int
+    /// The head page's `private` (the order the kernel recorded), if it was read.
+    public var recordedOrder: UInt64?
+
+    public init(pfn: UInt64, order: Int, migratetype: Int, recordedOrder: UInt64? = nil) {
+        self.pfn = pfn
+        self.order = order
+        self.migratetype = migratetype
+        self.recordedOrder = recordedOrder
+    }
 }
 
 /// A free list that did not walk cleanly, or a node that is no page of the vmemmap.

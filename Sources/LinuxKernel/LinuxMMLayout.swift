@@ -8,6 +8,9 @@ public struct LinuxMMLayout: Sendable, Equatable {
     public var pageBuddyListOffset: Int
     /// That member's name: `buddy_list` (5.19 and later) or `lru` (older kernels).
     public var pageBuddyListName: String
+    /// Offset in struct page of `private`, where a free block's head records its order
+    /// (`set_buddy_order`); nil if BTF has no such member.
+    public var pagePrivateOffset: Int?
     /// `list_head.next` / `.prev`.
     public var listNextOffset: Int
     public var listPrevOffset: Int
@@ -47,6 +50,7 @@ public struct LinuxMMLayout: Sendable, Equatable {
             pageBuddyListOffset = try btf.member("lru", of: "page").offset
             pageBuddyListName = "lru"
         }
+        pagePrivateOffset = try? btf.member("private", of: "page").offset
         listNextOffset = try btf.member("next", of: "list_head").offset
         listPrevOffset = try btf.member("prev", of: "list_head").offset
         listHeadSize = try btf.size(ofStruct: "list_head")

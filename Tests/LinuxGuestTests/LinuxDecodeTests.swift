@@ -48,6 +48,9 @@ struct LinuxDecodeTests {
                 let walked = zone.walked.reduce(0) { $0 + $1[order] }
                 #expect(UInt64(walked) == zone.nrFree[order], "\(zone.name) order \(order): walked \(walked), nr_free \(zone.nrFree[order])")
             }
+            let findings = LinuxFreeBlockChecks.check(zone, orderCount: layout.orderCount) { $0.recordedOrder }
+            #expect(findings.isEmpty, "\(findings)")
+            #expect(zone.blocks.allSatisfy { $0.recordedOrder != nil } || layout.pagePrivateOffset == nil)
             // Each block is order-aligned and inside its zone.
             for block in zone.blocks {
                 #expect(block.pfn % (1 << UInt64(block.order)) == 0, "\(zone.name) pfn \(block.pfn) order \(block.order)")

@@ -80,8 +80,8 @@ prepare() {
 }
 
 # /init: markers are `@@kmemscope NAME begin` / `@@kmemscope NAME end`; `@@kmemscope ready`
-# comes last. buddyinfo and pagetypeinfo are printed once more right before `ready`, after a
-# pause, so the last copy is the one nearest to the idle state a debugger sees.
+# comes last. The allocator's sections come after a pause (the counters settle; vmstat folds
+# the per-CPU counter deltas every second), right before `ready`.
 init_script() {
     local pattern; pattern=$(echo "$symbols" | sed 's/ /|/g')
     cat <<INIT
@@ -96,10 +96,10 @@ echo "@@kmemscope uname \$(uname -r)"
 echo "@@kmemscope kallsyms begin"
 grep -E ' ($pattern)\$' /proc/kallsyms
 echo "@@kmemscope kallsyms end"
-section zoneinfo /proc/zoneinfo
 sleep 2
 section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
+section zoneinfo /proc/zoneinfo
 echo "@@kmemscope ready"
 while true; do sleep 3600; done
 INIT

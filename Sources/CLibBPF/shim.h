@@ -21,3 +21,7 @@ static inline const struct btf_array *kmem_btf_array(const struct btf_type *t) {
 static inline unsigned kmem_btf_size(const struct btf_type *t) { return t->size; }
 /// referenced type of a PTR/TYPEDEF/CONST/VOLATILE/RESTRICT/TYPE_TAG (the same union).
 static inline unsigned kmem_btf_type(const struct btf_type *t) { return t->type; }
+/// Enumerator `i` of an ENUM type (caller bounds `i` by kmem_btf_vlen).
+static inline const struct btf_enum *kmem_btf_enumerator(const struct btf_type *t, unsigned i) {
+    return btf_enum(t) + i;
+}

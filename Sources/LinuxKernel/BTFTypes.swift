@@ -76,6 +76,10 @@ public final class BTFTypes: @unchecked Sendable {
 
     // MARK: - libbpf walks
 
+    func findEnum(_ name: String) -> Int32 { btf__find_by_name_kind(handle, name, UInt32(BTF_KIND_ENUM)) }
+    func typeByID(_ id: UInt32) -> UnsafePointer<btf_type>? { btf__type_by_id(handle, id) }
+    func nameByOffset(_ offset: UInt32) -> UnsafePointer<CChar>? { btf__name_by_offset(handle, offset) }
+
     private func type(_ id: UInt32) -> UnsafePointer<btf_type>? { btf__type_by_id(handle, id) }
 
     /// Follows typedefs and qualifiers (bounded).

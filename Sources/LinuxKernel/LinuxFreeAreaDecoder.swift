@@ -58,6 +58,7 @@ public struct LinuxFreeAreaDecoder {
             index: index, name: name,
             startPFN: word(layout.zoneStartPFNOffset), spannedPages: word(layout.zoneSpannedPagesOffset),
             presentPages: word(layout.zonePresentPagesOffset), managedPages: word(layout.zoneManagedPagesOffset),
+            freePagesCounter: layout.zoneFreePagesCounterOffset.map { Int64(bitPattern: word($0)) },
             nrFree: [], walked: Array(repeating: Array(repeating: 0, count: layout.orderCount),
                                       count: layout.migratetypeCount),
             blocks: [], issues: [])

@@ -32,6 +32,9 @@ public struct LinuxMMLayout: Sendable, Equatable {
     public var zoneManagedPagesOffset: Int
     public var zoneStartPFNOffset: Int
     public var zoneSpannedPagesOffset: Int
+    /// Offset in struct zone of `vm_stat[NR_FREE_PAGES]` (the zone's free-page counter, the
+    /// "pages free" of /proc/zoneinfo); nil if BTF lacks `vm_stat` or the enumerator.
+    public var zoneFreePagesCounterOffset: Int?
     /// `pglist_data.node_zones[]`: offset, entries (MAX_NR_ZONES) and stride.
     public var nodeZonesOffset: Int
     public var zoneCount: Int
@@ -76,6 +79,11 @@ public struct LinuxMMLayout: Sendable, Equatable {
         zoneManagedPagesOffset = try btf.member("managed_pages", of: "zone").offset
         zoneStartPFNOffset = try btf.member("zone_start_pfn", of: "zone").offset
         zoneSpannedPagesOffset = try btf.member("spanned_pages", of: "zone").offset
+
+        if let stat = try? btf.arrayMember("vm_stat", of: "zone"),
+           let index = try? btf.enumValue("NR_FREE_PAGES", in: "zone_stat_item"), index >= 0, index < stat.count {
+            zoneFreePagesCounterOffset = stat.offset + Int(index) * stat.elementSize
+        }
 
         let zones = try btf.arrayMember("node_zones", of: "pglist_data")
         guard zones.elementSize == zoneSize else {

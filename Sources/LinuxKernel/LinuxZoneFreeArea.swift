@@ -8,6 +8,9 @@ public struct LinuxZoneFreeArea: Sendable, Equatable {
     public var spannedPages: UInt64
     public var presentPages: UInt64
     public var managedPages: UInt64
+    /// `vm_stat[NR_FREE_PAGES]`: the kernel's own count of free pages in the buddy lists
+    /// (per-CPU lists excluded), signed as the kernel's atomic_long_t; nil if not learned.
+    public var freePagesCounter: Int64?
     /// `free_area[order].nr_free`, per order: what /proc/buddyinfo prints.
     public var nrFree: [UInt64]
     /// Blocks found by walking `free_area[order].free_list[migratetype]`, as

@@ -5,7 +5,7 @@ import Testing
 struct FreeBlockChecksTests {
     func zone(_ blocks: [LinuxFreeBlock]) -> LinuxZoneFreeArea {
         LinuxZoneFreeArea(index: 1, name: "DMA32", startPFN: 0x1000, spannedPages: 0x1000, presentPages: 0x1000,
-                          managedPages: 0x1000, nrFree: [], walked: [], blocks: blocks, issues: [])
+                          managedPages: 0x1000, freePagesCounter: nil, nrFree: [], walked: [], blocks: blocks, issues: [])
     }
     func checks(_ blocks: [LinuxFreeBlock]) -> [String] {
         LinuxFreeBlockChecks.check(zone(blocks), orderCount: 11) { $0.recordedOrder }.map(\.check)

@@ -60,6 +60,15 @@ struct LinuxDecodeTests {
         #expect(decodedBuddy == printedBuddy)
         #expect(decodedTypes == printedTypes)
 
+        // The kernel's own counter (vm_stat[NR_FREE_PAGES], zoneinfo's "pages free") against
+        // the guest's text and against the pages on the lists (no pageblock is isolated here).
+        let printedFree = ProcZoneinfo.freePages(try guest.section("zoneinfo"))
+        for zone in state.zones where zone.isPopulated {
+            print("zone \(zone.name): lists hold \(zone.freePages) pages, vm_stat[NR_FREE_PAGES] \(zone.freePagesCounter.map(String.init) ?? "?"), zoneinfo \(printedFree[zone.name].map(String.init) ?? "?")")
+            #expect(zone.freePagesCounter.map { UInt64(clamping: $0) } == printedFree[zone.name])
+            #expect(zone.freePagesCounter == Int64(clamping: zone.freePages))
+        }
+
         // `kmemscope buddyinfo --kernel linux` prints the same, in /proc/buddyinfo's layout.
         target.close()
         let binary = LinuxGuest.repositoryRoot + "/.build/debug/kmemscope"

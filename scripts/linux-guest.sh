@@ -15,7 +15,7 @@ set -euo pipefail
 
 cache="${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux"
 # The symbols the decoder reads; /init greps exactly these out of /proc/kallsyms.
-symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names init_top_pgt _stext _end"
+symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end"
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
 

@@ -40,10 +40,13 @@ public struct LinuxFreeAreaDecoder {
         let pgdat = try readPointer(symbol: "node_data")
         let names = try migratetypeNames()
 
+        let cpuOffsets = perCPUOffsets()
         var zones: [LinuxZoneFreeArea] = []
         for index in 0..<layout.zoneCount {
             let zoneAddress = pgdat &+ UInt64(layout.nodeZonesOffset) &+ UInt64(index * layout.nodeZoneStride)
-            zones.append(try decodeZone(index: index, at: zoneAddress, vmemmapBase: vmemmapBase))
+            var zone = try decodeZone(index: index, at: zoneAddress, vmemmapBase: vmemmapBase)
+            if zone.isPopulated { zone.perCPUCounts = perCPUCounts(zoneAddress: zoneAddress, cpuOffsets: cpuOffsets) }
+            zones.append(zone)
         }
         return LinuxBuddyState(node: 0, zones: zones, migratetypeNames: names,
                                pageOffsetBase: pageOffsetBase, vmemmapBase: vmemmapBase)
@@ -125,6 +128,31 @@ public struct LinuxFreeAreaDecoder {
             return .failure(ListNodeProblem(text: "node 0x\(String(node, radix: 16)) is not a struct page's \(layout.pageBuddyListName)"))
         }
         return .success(delta / stride)
+    }
+
+    /// The most CPUs whose per-CPU lists are read.
+    public static let cpuLimit: UInt32 = 1024
+
+    /// `__per_cpu_offset[0 ..< nr_cpu_ids]`, empty when the symbols are missing or unreadable.
+    private func perCPUOffsets() -> [UInt64] {
+        guard let table = symbols.symbol(named: "__per_cpu_offset")?.address,
+              let countAddress = symbols.symbol(named: "nr_cpu_ids")?.address,
+              let countBytes = try? memory.read(at: countAddress, count: 4) else { return [] }
+        let count = UInt32(countBytes[0]) | UInt32(countBytes[1]) << 8 | UInt32(countBytes[2]) << 16 | UInt32(countBytes[3]) << 24
+        guard count > 0, count <= Self.cpuLimit, let bytes = try? memory.read(at: table, count: Int(count) * 8) else { return [] }
+        return (0..<Int(count)).map { loadU64(bytes, $0 * 8) }
+    }
+
+    /// `per_cpu_ptr(zone->per_cpu_pageset, cpu)->count` for each CPU (-1 where unreadable).
+    private func perCPUCounts(zoneAddress: UInt64, cpuOffsets: [UInt64]) -> [Int] {
+        guard let pagesetOffset = layout.zonePerCPUPagesetOffset, let countOffset = layout.perCPUPagesCountOffset,
+              !cpuOffsets.isEmpty,
+              let pointerBytes = try? memory.read(at: zoneAddress &+ UInt64(pagesetOffset), count: 8) else { return [] }
+        let pageset = loadU64(pointerBytes, 0)
+        return cpuOffsets.map { offset in
+            guard let bytes = try? memory.read(at: pageset &+ offset &+ UInt64(countOffset), count: 4) else { return -1 }
+            return Int(Int32(bitPattern: UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24))
+        }
     }
 
     // MARK: - guest reads

@@ -35,6 +35,10 @@ public struct LinuxMMLayout: Sendable, Equatable {
     /// Offset in struct zone of `vm_stat[NR_FREE_PAGES]` (the zone's free-page counter, the
     /// "pages free" of /proc/zoneinfo); nil if BTF lacks `vm_stat` or the enumerator.
     public var zoneFreePagesCounterOffset: Int?
+    /// Offset in struct zone of `per_cpu_pageset` (a per-CPU pointer to `struct per_cpu_pages`)
+    /// and in that struct of `count` (pages on the CPU's lists); nil if BTF lacks them.
+    public var zonePerCPUPagesetOffset: Int?
+    public var perCPUPagesCountOffset: Int?
     /// `pglist_data.node_zones[]`: offset, entries (MAX_NR_ZONES) and stride.
     public var nodeZonesOffset: Int
     public var zoneCount: Int
@@ -84,6 +88,9 @@ public struct LinuxMMLayout: Sendable, Equatable {
            let index = try? btf.enumValue("NR_FREE_PAGES", in: "zone_stat_item"), index >= 0, index < stat.count {
             zoneFreePagesCounterOffset = stat.offset + Int(index) * stat.elementSize
         }
+
+        zonePerCPUPagesetOffset = try? btf.member("per_cpu_pageset", of: "zone").offset
+        perCPUPagesCountOffset = try? btf.member("count", of: "per_cpu_pages").offset
 
         let zones = try btf.arrayMember("node_zones", of: "pglist_data")
         guard zones.elementSize == zoneSize else {

@@ -11,6 +11,9 @@ public struct LinuxZoneFreeArea: Sendable, Equatable {
     /// `vm_stat[NR_FREE_PAGES]`: the kernel's own count of free pages in the buddy lists
     /// (per-CPU lists excluded), signed as the kernel's atomic_long_t; nil if not learned.
     public var freePagesCounter: Int64?
+    /// Pages on each CPU's per-CPU lists (`per_cpu_pageset->count`, CPU by CPU): free to the
+    /// allocator but not on free_area's lists, nor in NR_FREE_PAGES. Empty if not read.
+    public var perCPUCounts: [Int] = []
     /// `free_area[order].nr_free`, per order: what /proc/buddyinfo prints.
     public var nrFree: [UInt64]
     /// Blocks found by walking `free_area[order].free_list[migratetype]`, as

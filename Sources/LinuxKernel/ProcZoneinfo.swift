@@ -15,4 +15,19 @@ public enum ProcZoneinfo {
         }
         return result
     }
+
+    /// Zone name → the `count:` of each CPU's pageset, in CPU order, for node `node`.
+    public static func perCPUCounts(_ text: String, node: Int = 0) -> [String: [Int]] {
+        var result: [String: [Int]] = [:]
+        var zone: String?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\r" })
+            if fields.count == 4, fields[0] == "Node", fields[2] == "zone" {
+                zone = Int(fields[1]) == node ? String(fields[3]) : nil
+            } else if let name = zone, fields.count == 2, fields[0] == "count:", let value = Int(fields[1]) {
+                result[name, default: []].append(value)
+            }
+        }
+        return result
+    }
 }

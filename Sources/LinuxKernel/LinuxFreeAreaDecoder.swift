@@ -180,9 +180,19 @@ public struct LinuxFreeAreaDecoder {
         }
     }
 
+    /// A NUL-terminated string of at most `limit` bytes. Read whole first; if that range is
+    /// not all mapped (a short string at the end of a page), 8 bytes at a time up to the NUL.
     private func readCString(at address: UInt64, limit: Int) throws -> String {
-        let bytes = try memory.read(at: address, count: limit)
-        let end = bytes.firstIndex(of: 0) ?? bytes.count
+        var bytes: [UInt8]
+        if let whole = try? memory.read(at: address, count: limit) {
+            bytes = whole
+        } else {
+            bytes = []
+            while bytes.count < limit, !bytes.contains(0) {
+                bytes += try memory.read(at: address &+ UInt64(bytes.count), count: 8)
+            }
+        }
+        let end = bytes.firstIndex(of: 0) ?? min(bytes.count, limit)
         return String(decoding: bytes[..<end], as: UTF8.self)
     }
 }

@@ -14,7 +14,8 @@
 set -euo pipefail
 
 cache="${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux"
-# The symbols the decoder reads; /init greps exactly these out of /proc/kallsyms.
+# The symbols the decoder reads; /init greps exactly these out of /proc/kallsyms. Measured under
+# TCG: the grep takes ~3 s, printing all of kallsyms (94,268 lines) to the serial port ~16 s.
 symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end"
 
 die() { echo "linux-guest: $*" >&2; exit 1; }

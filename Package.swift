@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AllocatorModel", targets: ["AllocatorModel"]),
         .library(name: "KernelSession", targets: ["KernelSession"]),
         .library(name: "KernelMM", targets: ["KernelMM"]),
+        .library(name: "LinuxKernel", targets: ["LinuxKernel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,6 +21,8 @@ let package = Package(
                        providers: [.apt(["libelf-dev"])]),
         .systemLibrary(name: "CLibDW", path: "Sources/CLibDW", pkgConfig: "libdw",
                        providers: [.apt(["libdw-dev"])]),
+        .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF", pkgConfig: "libbpf",
+                       providers: [.apt(["libbpf-dev"])]),
 
         .target(name: "GDBRemote"),
         .target(name: "AllocatorModel"),
@@ -27,6 +30,9 @@ let package = Package(
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
         .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts"]),
+        // A stock Linux guest: symbols from System.map/kallsyms, types from BTF (libbpf), and
+        // the buddy allocator's free lists decoded from guest memory.
+        .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "CLibBPF"]),
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         // Optimised even in debug builds: the property tests run its self-check after every
@@ -39,7 +45,7 @@ let package = Package(
         // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
         .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelMM"]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel",
+            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "LinuxKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -56,6 +62,8 @@ let package = Package(
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
         .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM"]),
+        // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
+        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel"]),
     ],
     swiftLanguageModes: [.v6]
 )

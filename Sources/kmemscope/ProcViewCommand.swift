@@ -13,7 +13,10 @@ protocol ProcViewCommand: ParsableCommand {
 }
 
 extension ProcViewCommand {
-    func run() throws {
+    func run() throws { try runView() }
+
+    /// Attach, read at an operation boundary, print the view.
+    func runView() throws {
         let session = try stub.attach(image)
         let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         let census = FreeListCensus(snapshot)
@@ -40,16 +43,53 @@ struct ProcViewJSON: Encodable {
     var brokenLists: [String]
 }
 
-/// `kmemscope buddyinfo`: /proc/buddyinfo from guest memory.
+/// `kmemscope buddyinfo`: /proc/buddyinfo from guest memory — the bundled kernel's by
+/// default, a stock Linux guest's with `--kernel linux --symbols FILE`.
 struct BuddyinfoCommand: ProcViewCommand {
     static let configuration = CommandConfiguration(
         commandName: "buddyinfo",
-        abstract: "Free blocks per zone and order, as /proc/buddyinfo prints them.",
-        discussion: "Columns: orders 0…MAX_ORDER (11 here); each number is the free blocks of that order in the zone, counted by walking the free lists.")
+        abstract: "Free blocks per zone and order, as /proc/buddyinfo prints them (the bundled kernel, or Linux).",
+        discussion: """
+            Columns: orders 0…MAX_ORDER (11 here; 0…10 on Linux 6.1); each number is the free blocks of that             order in the zone, counted by walking the free lists. With --kernel linux, the symbol map is             System.map (from the -dbg package) or a copy of the guest's /proc/kallsyms (boot with nokaslr,             or take it from the running guest); it must name node_data, page_offset_base, vmemmap_base,             __start_BTF and __stop_BTF. Struct layouts come from the BTF in guest memory.
+            """)
+
+    /// The kernels this command decodes.
+    enum KernelKind: String, ExpressibleByArgument, CaseIterable {
+        case bundled, linux
+    }
+
+    @Option(help: "The guest's kernel: the bundled one (default) or a stock Linux (needs --symbols).")
+    var kernel: KernelKind = .bundled
+
+    @Option(help: ArgumentHelp("Linux: System.map or the guest's /proc/kallsyms.", valueName: "file"))
+    var symbols: String?
+
+    @Flag(help: "Linux: also print /proc/pagetypeinfo's free counts per migratetype.")
+    var pagetypeinfo = false
+
+    @Flag(help: "Linux: print how long attaching, reading BTF and decoding took (to standard error).")
+    var timing = false
+
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
     static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.buddyinfo(s, c) }
+
+    func validate() throws {
+        if kernel == .linux && symbols == nil { throw ValidationError("--kernel linux needs --symbols FILE (System.map or the guest's /proc/kallsyms)") }
+        if kernel == .bundled && (symbols != nil || pagetypeinfo || timing) {
+            throw ValidationError("--symbols, --pagetypeinfo and --timing go with --kernel linux")
+        }
+    }
+
+    func run() throws {
+        switch kernel {
+        case .linux:
+            try LinuxBuddyinfo(symbols: symbols ?? "", pagetypeinfo: pagetypeinfo, timing: timing, stub: stub).run()
+        case .bundled:
+            try runView()
+        }
+    }
 }
 
 /// `kmemscope pagetypeinfo`: /proc/pagetypeinfo from guest memory.

@@ -1,0 +1,25 @@
+/// One free block on a zone's buddy free list: its head page.
+public struct LinuxFreeBlock: Sendable, Hashable {
+    public var pfn: UInt64
+    public var order: Int
+    public var migratetype: Int
+    /// The head page's `private` (the order the kernel recorded), if it was read.
+    public var recordedOrder: UInt64?
+
+    public init(pfn: UInt64, order: Int, migratetype: Int, recordedOrder: UInt64? = nil) {
+        self.pfn = pfn
+        self.order = order
+        self.migratetype = migratetype
+        self.recordedOrder = recordedOrder
+    }
+}
+
+/// A free list that did not walk cleanly, or a node that is no page of the vmemmap.
+public struct LinuxFreeListIssue: Sendable, Equatable, CustomStringConvertible {
+    public var zone: String
+    public var order: Int
+    public var migratetype: Int
+    public var problem: String
+
+    public var description: String { "zone \(zone) order \(order) migratetype \(migratetype): \(problem)" }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Glibc
+import GDBRemote
+
+/// A booted Debian kernel for a test, through `scripts/linux-guest.sh`: the script fetches
+/// (once, into the cache) and boots; this waits for the serial markers, hands out the guest's
+/// own printouts, and always kills QEMU (``stop()``, also from `deinit`).
+final class LinuxGuest: @unchecked Sendable {
+    /// What `linux-guest.sh prepare` produced: the kernel and the initramfs in the cache.
+    struct Preparation: Sendable {
+        var kernelPackage: String
+        var vmlinuz: String
+        var initrd: String
+        /// Seconds `prepare` took (a download on the first run, a cache hit afterwards).
+        var seconds: Double
+    }
+
+    enum GuestError: Error, CustomStringConvertible {
+        case scriptFailed(String, status: Int32, output: String)
+        case notReady(seconds: Double, serialTail: String)
+        case missingSection(String)
+
+        var description: String {
+            switch self {
+            case .scriptFailed(let what, let status, let output):
+                return "scripts/linux-guest.sh \(what) exited \(status): \(output)"
+            case .notReady(let seconds, let tail):
+                return "the guest printed no '@@kmemscope ready' within \(Int(seconds)) s; serial ends with:\n\(tail)"
+            case .missingSection(let name):
+                return "the guest's serial output has no complete '@@kmemscope \(name) begin/end' section"
+            }
+        }
+    }
+
+    static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+    static var script: String { repositoryRoot + "/scripts/linux-guest.sh" }
+
+    /// `prepare`, run once per test process: the download happens here on a fresh machine.
+    static let preparation: Result<Preparation, GuestError> = {
+        let start = Date()
+        let (status, output) = run([script, "prepare"])
+        guard status == 0 else { return .failure(.scriptFailed("prepare", status: status, output: output)) }
+        let values = keyValues(output)
+        return .success(Preparation(kernelPackage: values["KERNEL_PACKAGE"] ?? "?",
+                                    vmlinuz: values["VMLINUZ"] ?? "", initrd: values["INITRD"] ?? "",
+                                    seconds: Date().timeIntervalSince(start)))
+    }()
+
+    /// Whether the kernel and the initramfs could be fetched (the tests skip, saying why, if not).
+    static var isAvailable: Bool {
+        if case .success = preparation { return true }
+        return false
+    }
+
+    let directory: String
+    let pid: pid_t
+    let socketPath: String
+    let serialPath: String
+    /// Seconds from starting QEMU to the `ready` marker (set by ``waitUntilReady(timeout:)``).
+    private(set) var bootSeconds: Double = 0
+    private let started = Date()
+    private var stopped = false
+
+    private init(directory: String, pid: pid_t) {
+        self.directory = directory
+        self.pid = pid
+        socketPath = directory + "/gdb.sock"
+        serialPath = directory + "/serial.log"
+    }
+
+    deinit { stop() }
+
+    /// Boots the guest (QEMU daemonizes; its PID comes from the pidfile).
+    static func boot() throws -> LinuxGuest {
+        if case .failure(let error) = preparation { throw error }
+        var template = Array("/tmp/kmemscope-linux-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw GuestError.scriptFailed("mkdtemp", status: errno, output: "") }
+        let directory = String(cString: p)
+        let (status, output) = run([script, "boot", directory])
+        guard status == 0 else { throw GuestError.scriptFailed("boot", status: status, output: output) }
+        let pidText = (try? String(contentsOfFile: directory + "/qemu.pid", encoding: .utf8)) ?? ""
+        guard let pid = pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw GuestError.scriptFailed("boot (no pidfile)", status: 0, output: output)
+        }
+        return LinuxGuest(directory: directory, pid: pid)
+    }
+
+    var serial: String {
+        (try? Data(contentsOf: URL(fileURLWithPath: serialPath))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    /// Polls the serial log for `@@kmemscope ready` (the guest then idles).
+    func waitUntilReady(timeout: Double = 180) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if serial.contains("@@kmemscope ready") {
+                bootSeconds = Date().timeIntervalSince(started)
+                return
+            }
+            usleep(200_000)
+        }
+        throw GuestError.notReady(seconds: timeout, serialTail: String(serial.suffix(800)))
+    }
+
+    /// The text between `@@kmemscope NAME begin` and `@@kmemscope NAME end` (the last such section).
+    func section(_ name: String) throws -> String {
+        let text = serial.replacingOccurrences(of: "\r\n", with: "\n")
+        guard let begin = text.range(of: "@@kmemscope \(name) begin\n", options: .backwards),
+              let end = text.range(of: "@@kmemscope \(name) end", range: begin.upperBound..<text.endIndex)
+        else { throw GuestError.missingSection(name) }
+        return String(text[begin.upperBound..<end.lowerBound])
+    }
+
+    /// Connects to the gdbstub (which halts the guest). QEMU binds the socket a moment before
+    /// it listens, so a refused connect is retried for a few seconds.
+    func connect() throws -> RemoteTarget {
+        var lastError: Error = GDBRemoteError.connectionRefused(address: "unix:" + socketPath)
+        for _ in 0..<50 {
+            do { return try RemoteTarget.connect(to: .unix(socketPath), timeout: .seconds(10)) }
+            catch { lastError = error; usleep(100_000) }
+        }
+        throw lastError
+    }
+
+    /// SIGTERM, wait up to 3 s, SIGKILL; removes the run directory.
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
+        if Glibc.kill(pid, SIGTERM) == 0 {
+            for _ in 0..<300 where Glibc.kill(pid, 0) == 0 { usleep(10_000) }
+            if Glibc.kill(pid, 0) == 0 { Glibc.kill(pid, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private static func keyValues(_ output: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        return values
+    }
+
+    /// Runs `bash ARGUMENTS`, returns its exit status and combined output. posix_spawn and
+    /// waitpid, not Foundation's Process: Process learns of the exit through a descriptor the
+    /// child inherits, and the daemonized QEMU keeps it open, so Process would wait forever.
+    /// The output goes through a file for the same reason.
+    static func run(_ arguments: [String]) -> (Int32, String) {
+        let outputPath = NSTemporaryDirectory() + "kmemscope-linux-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out"
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ["bash"] + arguments
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, "bash", &actions, nil, &cArgs, environ)
+        guard rc == 0 else { return (-1, "posix_spawn bash: errno \(rc)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        // WIFEXITED/WEXITSTATUS are macros Swift cannot import.
+        let exited = status & 0x7f == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), text)
+    }
+}

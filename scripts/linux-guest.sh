@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# A stock Linux guest for kmemscope: Debian's current kernel (linux-image-amd64) and a
+# busybox-static initramfs whose /init prints /proc/buddyinfo, /proc/pagetypeinfo,
+# /proc/zoneinfo and the kallsyms lines kmemscope needs to the serial port, then idles.
+#
+#   scripts/linux-guest.sh prepare          fetch + build into the cache; prints KEY=VALUE lines
+#   scripts/linux-guest.sh boot RUNDIR      boot it under TCG in the background:
+#                                           RUNDIR/gdb.sock (gdbstub), RUNDIR/serial.log,
+#                                           RUNDIR/qemu.pid, RUNDIR/qemu.log
+#
+# Cache: ${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux (never committed; reused when present).
+# Needs apt-get, dpkg-deb, python3, gzip, qemu-system-x86_64. Nothing is installed: the
+# packages are downloaded with `apt-get download` and unpacked with `dpkg-deb -x`.
+set -euo pipefail
+
+cache="${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux"
+# The symbols the decoder reads; /init greps exactly these out of /proc/kallsyms. Measured under
+# TCG: the grep takes ~3 s, printing all of kallsyms (94,268 lines) to the serial port ~16 s.
+symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end"
+
+die() { echo "linux-guest: $*" >&2; exit 1; }
+
+# The versioned package `linux-image-amd64` depends on right now (e.g. linux-image-6.1.0-57-amd64).
+kernel_package() {
+    local dep
+    dep=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    if [ -z "$dep" ]; then
+        apt-get update -qq >/dev/null 2>&1 || true
+        dep=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    fi
+    [ -n "$dep" ] || die "apt-cache knows no linux-image-amd64 (is this Debian with a deb source for main?)"
+    echo "$dep"
+}
+
+# apt-get download NAME into the cache unless a .deb of that name is there already.
+fetch_deb() {
+    local name=$1 deb
+    deb=$(ls "$cache"/"${name}"_*.deb 2>/dev/null | head -n1 || true)
+    if [ -z "$deb" ]; then
+        (cd "$cache" && apt-get download -qq "$name" >/dev/null 2>"$cache/apt-$name.log") ||
+            { apt-get update -qq >/dev/null 2>&1 || true
+              (cd "$cache" && apt-get download -qq "$name" >/dev/null 2>"$cache/apt-$name.log") ||
+                die "apt-get download $name failed: $(tail -n 3 "$cache/apt-$name.log")"; }
+        deb=$(ls "$cache"/"${name}"_*.deb | head -n1)
+    fi
+    echo "$deb"
+}
+
+prepare() {
+    mkdir -p "$cache"
+    local pkg kdeb bdeb version
+    pkg=$(kernel_package)
+    version=${pkg#linux-image-}
+    kdeb=$(fetch_deb "$pkg")
+    bdeb=$(fetch_deb busybox-static)
+    local vmlinuz="$cache/vmlinuz-$version"
+    if [ ! -s "$vmlinuz" ]; then
+        local tmp; tmp=$(mktemp -d "$cache/x.XXXXXX")
+        dpkg-deb -x "$kdeb" "$tmp"
+        cp "$tmp/boot/vmlinuz-$version" "$vmlinuz.part" && mv "$vmlinuz.part" "$vmlinuz"
+        rm -rf "$tmp"
+    fi
+    local busybox="$cache/busybox"
+    if [ ! -x "$busybox" ]; then
+        local tmp; tmp=$(mktemp -d "$cache/x.XXXXXX")
+        dpkg-deb -x "$bdeb" "$tmp"
+        cp "$tmp/bin/busybox" "$busybox.part" && chmod 755 "$busybox.part" && mv "$busybox.part" "$busybox"
+        rm -rf "$tmp"
+    fi
+    local initrd="$cache/initramfs.cpio.gz"
+    local script_hash; script_hash=$(sha256sum "$0" | cut -c1-16)
+    if [ ! -s "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$script_hash" ]; then
+        build_initramfs "$busybox" "$initrd.part"
+        mv "$initrd.part" "$initrd"
+        echo "$script_hash" > "$initrd.stamp"
+    fi
+    echo "KERNEL_PACKAGE=$pkg"
+    echo "KERNEL_DEB=$kdeb"
+    echo "VMLINUZ=$vmlinuz"
+    echo "INITRD=$initrd"
+}
+
+# /init: markers are `@@kmemscope NAME begin` / `@@kmemscope NAME end`; `@@kmemscope ready`
+# comes last. The allocator's sections come after a pause (the counters settle; vmstat folds
+# the per-CPU counter deltas every second), right before `ready`.
+init_script() {
+    local pattern; pattern=$(echo "$symbols" | sed 's/ /|/g')
+    cat <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+exec >/dev/ttyS0 2>&1
+section() { echo "@@kmemscope \$1 begin"; cat "\$2"; echo "@@kmemscope \$1 end"; }
+echo "@@kmemscope uname \$(uname -r)"
+echo "@@kmemscope kallsyms begin"
+grep -E ' ($pattern)\$' /proc/kallsyms
+echo "@@kmemscope kallsyms end"
+sleep 2
+section buddyinfo /proc/buddyinfo
+section pagetypeinfo /proc/pagetypeinfo
+section zoneinfo /proc/zoneinfo
+echo "@@kmemscope ready"
+while true; do sleep 3600; done
+INIT
+}
+
+build_initramfs() {
+    local busybox=$1 out=$2
+    local initfile; initfile=$(mktemp)
+    init_script > "$initfile"
+    python3 - "$busybox" "$initfile" "$out" <<'PY'
+import gzip, os, sys
+busybox, init, out = sys.argv[1:4]
+entries = []   # (name, mode, data)
+for d in ("bin", "dev", "proc", "sys", "tmp"):
+    entries.append((d, 0o040755, b""))
+entries.append(("bin/busybox", 0o100755, open(busybox, "rb").read()))
+entries.append(("init", 0o100755, open(init, "rb").read()))
+def record(ino, name, mode, data, rdev=(0, 0)):
+    n = name.encode() + b"\0"
+    hdr = "070701" + "".join("%08X" % v for v in (
+        ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(n), 0))
+    b = hdr.encode() + n
+    b += b"\0" * (-len(b) % 4) + data
+    return b + b"\0" * (-len(b) % 4)
+blob = b""
+for i, (name, mode, data) in enumerate(entries, start=1):
+    blob += record(i, name, mode, data)
+blob += record(len(entries) + 1, "dev/console", 0o020600, b"", (5, 1))
+blob += record(len(entries) + 2, "dev/ttyS0", 0o020660, b"", (4, 64))
+blob += record(0, "TRAILER!!!", 0, b"")
+with gzip.open(out, "wb", compresslevel=6) as f:
+    f.write(blob)
+PY
+    rm -f "$initfile"
+}
+
+boot() {
+    local run=${1:?usage: linux-guest.sh boot RUNDIR}
+    mkdir -p "$run"
+    local vars; vars=$(prepare)
+    local vmlinuz initrd
+    vmlinuz=$(sed -n 's/^VMLINUZ=//p' <<<"$vars")
+    initrd=$(sed -n 's/^INITRD=//p' <<<"$vars")
+    rm -f "$run/gdb.sock" "$run/serial.log" "$run/qemu.pid"
+    qemu-system-x86_64 -nodefaults -no-user-config -display none -accel tcg -m "${KMEMSCOPE_LINUX_MEM:-512M}" \
+        -kernel "$vmlinuz" -initrd "$initrd" \
+        -append "console=ttyS0 nokaslr quiet panic=-1" -no-reboot \
+        -serial "file:$run/serial.log" \
+        -chardev "socket,id=g,path=$run/gdb.sock,server=on,wait=off" -gdb chardev:g \
+        -pidfile "$run/qemu.pid" -daemonize >"$run/qemu.log" 2>&1 ||
+        die "qemu failed: $(cat "$run/qemu.log")"
+    echo "$vars"
+    echo "RUNDIR=$run"
+    echo "GDB_SOCKET=$run/gdb.sock"
+    echo "SERIAL=$run/serial.log"
+    echo "PIDFILE=$run/qemu.pid"
+}
+
+case "${1:-}" in
+    prepare) prepare ;;
+    boot) shift; boot "$@" ;;
+    *) echo "usage: $0 prepare | boot RUNDIR" >&2; exit 2 ;;
+esac

@@ -7,6 +7,10 @@
 #   scripts/linux-guest.sh boot RUNDIR      boot it under TCG in the background:
 #                                           RUNDIR/gdb.sock (gdbstub), RUNDIR/serial.log,
 #                                           RUNDIR/qemu.pid, RUNDIR/qemu.log
+#   scripts/linux-guest.sh wait RUNDIR      wait (120 s at most) until /init is done, then write
+#                                           what it printed: RUNDIR/kallsyms, buddyinfo,
+#                                           pagetypeinfo, zoneinfo
+#   scripts/linux-guest.sh stop RUNDIR      stop that QEMU (SIGTERM, then SIGKILL)
 #
 # Cache: ${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux (never committed; reused when present).
 # Needs apt-get, dpkg-deb, python3, gzip, qemu-system-x86_64. Nothing is installed: the
@@ -159,8 +163,32 @@ boot() {
     echo "PIDFILE=$run/qemu.pid"
 }
 
+wait_ready() {
+    local run=${1:?usage: linux-guest.sh wait RUNDIR} i
+    for ((i = 0; i < 600; i++)); do
+        grep -q '@@kmemscope ready' "$run/serial.log" 2>/dev/null && break
+        sleep 0.2
+    done
+    grep -q '@@kmemscope ready' "$run/serial.log" 2>/dev/null || die "the guest did not print '@@kmemscope ready' within 120 s (see $run/serial.log)"
+    local section
+    for section in kallsyms buddyinfo pagetypeinfo zoneinfo; do
+        tr -d '\r' <"$run/serial.log" | sed -n "/^@@kmemscope $section begin\$/,/^@@kmemscope $section end\$/p" | sed '1d;$d' >"$run/$section"
+    done
+    echo "KALLSYMS=$run/kallsyms"
+}
+
+stop_guest() {
+    local run=${1:?usage: linux-guest.sh stop RUNDIR} pid i
+    pid=$(cat "$run/qemu.pid" 2>/dev/null) || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
 case "${1:-}" in
     prepare) prepare ;;
     boot) shift; boot "$@" ;;
-    *) echo "usage: $0 prepare | boot RUNDIR" >&2; exit 2 ;;
+    wait) shift; wait_ready "$@" ;;
+    stop) shift; stop_guest "$@" ;;
+    *) echo "usage: $0 prepare | boot RUNDIR | wait RUNDIR | stop RUNDIR" >&2; exit 2 ;;
 esac

@@ -62,6 +62,19 @@ struct Storm {
         managed = arena.managedPFNs
     }
 
+    /// A random entry, chosen in key order: Dictionary and Set order differ from one process
+    /// to the next (hash seeding), and the storm must replay from its seed alone.
+    mutating func pick<V>(_ d: [UInt64: V]) -> (UInt64, V)? {
+        guard !d.isEmpty else { return nil }
+        let k = d.keys.sorted()[Int(rng.next() % UInt64(d.count))]
+        return (k, d[k]!)
+    }
+
+    mutating func pick(_ s: Set<UInt64>) -> UInt64? {
+        guard !s.isEmpty else { return nil }
+        return s.sorted()[Int(rng.next() % UInt64(s.count))]
+    }
+
     mutating func fail(_ what: String) {
         Issue.record("seed \(seed) step \(step): \(what)")
         failed = true
@@ -129,7 +142,7 @@ struct Storm {
     }
 
     mutating func freeOne() throws {
-        guard let (p, k) = live.randomElement(using: &rng) else { return }
+        guard let (p, k) = pick(live) else { return }
         if let n = extraRefs[p] {
             // a shared block: free is misuse until the other references are gone
             expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k) }
@@ -152,7 +165,7 @@ struct Storm {
 
     /// `get` on a live block, or the last `put` that frees it.
     mutating func reference() throws {
-        guard let (p, k) = live.randomElement(using: &rng) else { return }
+        guard let (p, k) = pick(live) else { return }
         if rng.next() % 3 != 0 {
             let n = try pa.get(p)
             extraRefs[p, default: 0] += 1
@@ -166,7 +179,7 @@ struct Storm {
 
     /// `allocateCount` of 1…40 frames (sometimes more), kept or freed at once by `freeCount`.
     mutating func allocateCounted() throws {
-        if let (p, n) = counted.randomElement(using: &rng), rng.next() % 2 == 0 {
+        if let (p, n) = pick(counted), rng.next() % 2 == 0 {
             try pa.freeCount(p, count: n)
             for f in p..<(p + n) { owner[f] = nil }
             counted[p] = nil
@@ -179,17 +192,17 @@ struct Storm {
             if owner[f] != nil || reserved.contains(f) { return fail("allocateCount: pfn \(f) handed out twice") }
             owner[f] = p
         }
-        if p + n < arena.managedPFNs.last! && !pa.meta(p + n).pointee.state.contains(.allocated) && owner[p + n] == nil {
-            // the tail went back: the frame after the range is free or cached
+        if n & (n - 1) != 0 {
+            // the block was larger than n: its tail went back to the free lists at once
             let st = pa.meta(p + n).pointee.state
-            if !(st.contains(.free) || st.contains(.pcp) || st.contains(.reserved)) { return fail("allocateCount: tail frame \(p + n) is \(st.rawValue)") }
+            if !st.contains(.free) { return fail("allocateCount(\(n)): tail frame \(p + n) is \(st.rawValue), not free") }
         }
         counted[p] = n
     }
 
     /// `unreserve` of one reserved frame.
     mutating func unreserveSome() throws {
-        guard let p = reserved.randomElement(using: &rng) else { return }
+        guard let p = pick(reserved) else { return }
         try pa.unreserve(start: p, count: 1)
         reserved.remove(p)
     }
@@ -223,7 +236,7 @@ struct Storm {
     }
 
     mutating func heapFree() throws {
-        guard let o = objects.randomElement(using: &rng) else { return }
+        guard let o = pick(objects) else { return }
         try pa.kfree(o)
         objects.remove(o)
         if rng.next() % 4 == 0 { expectThrow { (a: PageAllocator) throws(KmemError) in try a.kfree(o) } }
@@ -237,13 +250,13 @@ struct Storm {
                   pa.meta(p).pointee.owner != Kmem.largeHeapOwner else { return }
             expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }
         case 1:
-            guard let (p, k) = live.randomElement(using: &rng) else { return }
+            guard let (p, k) = pick(live) else { return }
             expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k == Kmem.maxOrder ? k - 1 : k + 1) }
         case 2:
-            guard let (p, k) = live.randomElement(using: &rng), k > 0 else { return }
+            guard let (p, k) = pick(live), k > 0 else { return }
             expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p + 1, order: 0) }
         default:
-            guard let p = reserved.randomElement(using: &rng) else { return }
+            guard let p = pick(reserved) else { return }
             expectThrow { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }
         }
     }

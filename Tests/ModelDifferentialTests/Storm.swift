@@ -37,6 +37,14 @@ struct Storm {
     var reserved: [UInt64] = []
     var objects: [UInt64] = []
     var freedObjects: [UInt64] = []
+
+    /// A random entry, chosen in key order: Dictionary order differs from one process to the
+    /// next (hash seeding), and a storm must replay from its seed alone.
+    mutating func pick<V>(_ d: [UInt64: V]) -> (UInt64, V)? {
+        guard !d.isEmpty else { return nil }
+        let k = d.keys.sorted()[Int(rng.next() % UInt64(d.count))]
+        return (k, d[k]!)
+    }
     var managed: [UInt64]
     var step = 0
     /// The first difference: the seed, step and both entries.
@@ -154,7 +162,7 @@ struct Storm {
     }
 
     mutating func freeOne() {
-        guard let (p, k) = live.randomElement(using: &rng) else { return allocate() }
+        guard let (p, k) = pick(live) else { return allocate() }
         if refs[p, default: 0] > 0 { return reference(p, get: false) }
         both("free \(p) order \(k)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k) }) { $0.free(p, order: k) }
         live[p] = nil
@@ -202,7 +210,7 @@ struct Storm {
 
     /// `get` or `put` of a live block (a put of the last reference frees it).
     mutating func reference() {
-        guard let (p, _) = live.randomElement(using: &rng) else { return allocate() }
+        guard let (p, _) = pick(live) else { return allocate() }
         reference(p, get: rng.next() % 2 == 0)
     }
 
@@ -235,7 +243,7 @@ struct Storm {
     }
 
     mutating func freeCounted() {
-        guard let (p, n) = counted.randomElement(using: &rng) else { return allocateCounted() }
+        guard let (p, n) = pick(counted) else { return allocateCounted() }
         both("freeCount \(p) \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(p, count: n) }) { $0.freeCount(p, count: n) }
         counted[p] = nil
         freedCounted.append((p, n))
@@ -279,11 +287,11 @@ struct Storm {
             guard let p = freed.randomElement(using: &rng), live[p] == nil else { return }
             both("double free \(p)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }) { $0.free(p, order: 0) }
         case 1:
-            guard let (p, k) = live.randomElement(using: &rng) else { return }
+            guard let (p, k) = pick(live) else { return }
             let wrong = k == 11 ? 10 : k + 1
             both("free \(p) with wrong order \(wrong)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: wrong) }) { $0.free(p, order: wrong) }
         case 2:
-            guard let (p, k) = live.randomElement(using: &rng), k > 0 else { return }
+            guard let (p, k) = pick(live), k > 0 else { return }
             both("free of interior frame \(p + 1)", { (a: PageAllocator) throws(KmemError) in try a.free(p + 1, order: 0) }) { $0.free(p + 1, order: 0) }
         case 3:
             guard let p = reserved.randomElement(using: &rng) else { return }
@@ -336,7 +344,7 @@ struct Storm {
             let p = (o - arena.directMap) >> 12
             both("put of heap page \(p)", { (a: PageAllocator) throws(KmemError) in _ = try a.put(p) }) { $0.put(p) }
         case 17:
-            guard let (p, _) = live.randomElement(using: &rng), refs[p, default: 0] > 0 else { return }
+            guard let (p, _) = pick(live), refs[p, default: 0] > 0 else { return }
             let k = live[p]!
             both("free of a block with \(refs[p]! + 1) references", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k) }) {
                 $0.free(p, order: k)

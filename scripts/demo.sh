@@ -35,5 +35,5 @@ echo "== kmemscope info --target unix:$tmp/gdb.sock =="
 "$(swift build --show-bin-path)/kmemscope" info --target "unix:$tmp/gdb.sock" --elf kernel/build/kernel.elf
 echo "== kmemscope zones: zones and buddyinfo decoded from guest memory =="
 "$(swift build --show-bin-path)/kmemscope" zones --target "unix:$tmp/gdb.sock" --elf kernel/build/kernel.elf
-echo "== kmemscope verify: the allocator contract, checked from guest memory =="
-"$(swift build --show-bin-path)/kmemscope" verify --target "unix:$tmp/gdb.sock" --elf kernel/build/kernel.elf
+echo "== kmemscope verify --replay: the contract checked from guest memory, and the whole operation log replayed through the reference model =="
+"$(swift build --show-bin-path)/kmemscope" verify --replay --target "unix:$tmp/gdb.sock" --elf kernel/build/kernel.elf

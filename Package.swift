@@ -25,7 +25,8 @@ let package = Package(
                        providers: [.apt(["libbpf-dev"])]),
 
         .target(name: "GDBRemote"),
-        .target(name: "AllocatorModel"),
+        // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
+        .target(name: "AllocatorModel", swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.

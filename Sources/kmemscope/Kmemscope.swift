@@ -15,7 +15,8 @@ struct Kmemscope: ParsableCommand {
             left as it was found (running or stopped) unless --resume or --leave-stopped says otherwise.
             """,
         subcommands: [InfoCommand.self, ZonesCommand.self, VerifyCommand.self, LogCommand.self, SymCommand.self, LayoutCommand.self,
-                      BuddyinfoCommand.self, PagetypeinfoCommand.self, ZoneinfoCommand.self, SlabinfoCommand.self])
+                      BuddyinfoCommand.self, PagetypeinfoCommand.self, ZoneinfoCommand.self, SlabinfoCommand.self,
+                      WatchCommand.self])
 
     static func main() {
         InterruptSignals.install()

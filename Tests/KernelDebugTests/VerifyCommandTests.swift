@@ -86,3 +86,29 @@ struct VerifyCommandTests {
         }
     }
 }
+
+/// `kmemscope watch` on a running workload: a line per stop, verify and replay clean; with a
+/// fault the kernel injects silently, it stops at the first stop after it and names the window.
+@Suite("kmemscope watch")
+struct WatchCommandTests {
+    @Test func cleanWorkloadThenAFault() throws {
+        // the fault lands well after watch's first stop (an attach takes well under 100,000 operations)
+        for (append, clean) in [("seed=3 ops=3000000 phases=30", true), ("seed=3 ops=3000000 phases=30 fault=lost-block@150000", false)] {
+            let boot = try DebugBoot(append: append)
+            defer { boot.stop() }
+            try boot.runUntil(["kmem: ready"])   // detaching lets the workload run on
+            let r = try InfoCommandTests.kmemscope(["watch", "--every", "30000", "--stops", clean ? "3" : "7",
+                                                    "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+            let lines = r.out.split(separator: "\n").map(String.init)
+            if clean {
+                #expect(r.status == 0, "\(r.out)\n\(r.err)")
+                #expect(lines.filter { $0.contains("verify ok, replay ok") }.count == 3, "\(r.out)")
+            } else {
+                #expect(r.status == 1, "\(r.out)\n\(r.err)")
+                let window = try #require(lines.first { $0.hasPrefix("first failure between seq ") }, "\(r.out)")
+                let seqs = window.split(separator: " ").compactMap { UInt64($0) }
+                #expect(seqs.count == 2 && seqs[0] < 150_000 + 10 && seqs[1] >= 150_000, "\(window)")
+            }
+        }
+    }
+}

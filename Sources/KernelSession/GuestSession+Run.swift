@@ -1,0 +1,41 @@
+import GDBRemote
+
+extension GuestSession {
+    /// Sets a breakpoint this session owns: `restore()` removes it on every exit path.
+    public func addBreakpoint(at address: UInt64) throws {
+        try target.setBreakpoint(at: address)
+        breakpoints.insert(address)
+    }
+
+    /// Removes a breakpoint set with ``addBreakpoint(at:)`` (the guest must be stopped).
+    public func removeBreakpoint(at address: UInt64) throws {
+        guard breakpoints.remove(address) != nil else { return }
+        try target.removeBreakpoint(at: address)
+    }
+
+    /// Lets the guest run until it stops (a breakpoint), waiting in short slices so Ctrl-C,
+    /// SIGTERM or SIGHUP stop the guest again and end the wait with `.interrupted`, and giving
+    /// up after `limit` (the guest is stopped again: `GDBRemoteError.timedOut`).
+    @discardableResult
+    public func runUntilStop(limit: Duration) throws -> StopReply {
+        try target.resume()
+        let deadline = ContinuousClock.now + limit
+        while true {
+            do {
+                return try target.waitForStop(timeout: .milliseconds(200))
+            } catch GDBRemoteError.interrupted {
+                _ = try? target.interrupt()
+                throw SessionError.interrupted(signal: InterruptSignals.pending)
+            } catch GDBRemoteError.timedOut {
+                if InterruptSignals.isPending {
+                    _ = try? target.interrupt()
+                    throw SessionError.interrupted(signal: InterruptSignals.pending)
+                }
+                if ContinuousClock.now >= deadline {
+                    _ = try target.interrupt()
+                    throw GDBRemoteError.timedOut(request: "a stop", after: limit)
+                }
+            }
+        }
+    }
+}

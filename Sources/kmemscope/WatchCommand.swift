@@ -1,0 +1,88 @@
+import ArgumentParser
+import AllocatorModel
+import Foundation
+import KernelLayouts
+import KernelSession
+
+/// `kmemscope watch`: lets the guest run and stops it at every `kmem_checkpoint` (or every N
+/// operations, through `kmem_stop_seq`); at each stop it verifies the state and replays the
+/// operations since the previous stop through the reference model, printing one line. At the
+/// first failure it prints the window (last clean sequence, first failing one) and what failed,
+/// and exits 1. Ctrl-C ends it; the guest is left as it was found.
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Stop at every checkpoint (or every N operations), verify and replay since the last stop; report the first failure.",
+        discussion: "Each line: the sequence, free pages, the verdict (verify and replay since the previous stop) and the time the stop took.")
+
+    @Option(name: .long, help: "Stop every N allocator operations (through kmem_stop_seq) instead of at the workload's checkpoints. At most the log ring's size, so the replay has every entry.")
+    var every: UInt64?
+
+    @Option(name: .long, help: "End after this many stops (default: until Ctrl-C or a failure).")
+    var stops: Int?
+
+    @Option(name: .long, help: "Seconds to wait for the next stop before giving up.")
+    var wait: Int = 60
+
+    @OptionGroup var image: ImageOptions
+    @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
+
+    func validate() throws {
+        if let every, every == 0 || every > 65536 { throw ValidationError("--every must be 1…65536 (the log ring holds 65536 entries)") }
+        if let stops, stops < 1 { throw ValidationError("--stops must be at least 1") }
+        guard wait > 0 else { throw ValidationError("--wait must be at least 1 second") }
+    }
+
+    func run() throws {
+        let session = try stub.attach(image)
+        var failed = false
+        try session.read { s in
+            _ = try s.settle(runStoppedGuest: true)
+            let checkpoint = try s.kernel.symbol("kmem_checkpoint").address.rawValue
+            let stopSeq = try s.info.number("STOP_SEQ")
+            var previous = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
+            let first = Verifier(previous).run()
+            print("seq \(previous.sequence): start, free \(free(previous)) pages, verify \(first.passed ? "ok" : "\(first.total) violations")")
+            if !first.passed { print(first.text); failed = true; return }
+            try s.addBreakpoint(at: checkpoint)
+            var count = 0
+            while stops.map({ count < $0 }) ?? true {
+                if let every {
+                    try s.target.writeMemory(at: stopSeq, bytes: withUnsafeBytes(of: (previous.sequence &+ every).littleEndian, Array.init))
+                }
+                try s.runUntilStop(limit: .seconds(wait))
+                let started = ContinuousClock.now
+                _ = try s.settle(runStoppedGuest: true)
+                let current = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
+                let report = Verifier(current).run()
+                let span = current.sequence &- previous.sequence
+                let capacity = current.opLogCapacity ?? 65536
+                let log = span == 0 ? [] : try OpLogDecoder(info: s.info, memory: s.memory).last(Int(min(span, capacity)), upTo: current.sequence)
+                let replay = Replay.verify(from: previous, to: current, log: log)
+                let ms = Int((ContinuousClock.now - started) / .milliseconds(1))
+                count += 1
+                // a window longer than the ring cannot be replayed: say so, it is no failure
+                var gap = false
+                if case .missing = replay.replay.stop { gap = true }
+                let ok = report.passed && (replay.passed || gap)
+                let verdict = gap ? "replay skipped: \(span) operations, more than the log ring holds (use --every)"
+                    : "replay \(replay.passed ? "ok" : "FAILED") (\(span) operations)"
+                print("seq \(current.sequence): free \(free(current)) pages, verify \(report.passed ? "ok" : "\(report.total) violations"), "
+                      + "\(verdict), \(ms) ms")
+                if !ok {
+                    print("first failure between seq \(previous.sequence) (last clean) and seq \(current.sequence)")
+                    if !report.passed { print(report.text) }
+                    print(replay.text)
+                    failed = true
+                    break
+                }
+                previous = current
+            }
+            try s.removeBreakpoint(at: checkpoint)
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    func free(_ s: KernelSnapshot) -> UInt64 { s.zones.reduce(0) { $0 + $1.freePages } }
+}

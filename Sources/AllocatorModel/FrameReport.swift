@@ -1,0 +1,61 @@
+/// What `kmemscope frame` says about one frame: its FrameMeta decoded with flag names, the
+/// block it belongs to, its zone and segment, and the operation that last changed it (as
+/// Linux's page_owner).
+public struct FrameReport: Sendable {
+    public var pfn: UInt64
+    public var record: FrameRecord
+    /// The block's head and order (the frame itself for a single frame), when it is in one.
+    public var block: (head: UInt64, order: Int)?
+    public var zone: String?
+    public var segment: Int?
+
+    /// Decodes frame `pfn` of a snapshot; nil past the frame table.
+    public init?(_ s: KernelSnapshot, pfn: UInt64) {
+        guard let m = s.frames[pfn] else { return nil }
+        self.pfn = pfn
+        record = m
+        segment = s.segments.first { $0.startPFN <= pfn && pfn < $0.endPFN }?.index
+        zone = Int(m.zone) < s.zones.count ? s.zones[Int(m.zone)].name : nil
+        // the head: this frame or the nearest HEAD frame below whose order covers it (≤ 12 reads)
+        for k in 0...s.maxOrder {
+            let h = pfn & ~((UInt64(1) << UInt64(k)) - 1)
+            if let f = s.frames[h], f.flags & s.flags.head != 0, Int(f.order) >= k,
+               h + (UInt64(1) << UInt64(f.order)) > pfn {
+                block = (h, Int(f.order))
+                break
+            }
+        }
+    }
+
+    /// `allocated|kernel|head` from the kernel's published flag names (`FLAG(name)` values).
+    public static func flagNames(_ flags: UInt32, names: [(String, UInt32)]) -> String {
+        let set = names.filter { $0.1 != 0 && flags & $0.1 == $0.1 }.map(\.0)
+        let known = names.reduce(UInt32(0)) { $0 | $1.1 }
+        let unknown = flags & ~known
+        return (set + (unknown != 0 ? ["0x" + String(unknown, radix: 16) + "?"] : [])).joined(separator: "|")
+    }
+
+    /// Two or three lines of text; `lastOperation` is the log entry of `lastSeq` when the ring
+    /// still holds it.
+    public func text(flagNames names: [(String, UInt32)], lastOperation: OpLogRecord?) -> String {
+        func hex(_ v: UInt64) -> String { v == .max ? "none" : "0x" + String(v, radix: 16) }
+        var first = "pfn \(hex(pfn)) (phys \(hex(pfn << 12)))"
+        if let block {
+            first += block.head == pfn ? ": head of an order-\(block.order) block" : ": inside the order-\(block.order) block at \(hex(block.head))"
+            first += " [\(hex(block.head)), \(hex(block.head + (UInt64(1) << UInt64(block.order)))))"
+        }
+        first += ", zone \(zone ?? "none (\(record.zone))"), " + (segment.map { "segment \($0)" } ?? "in no segment")
+        var lines = [first]
+        lines.append("  flags 0x\(String(record.flags, radix: 16)) (\(Self.flagNames(record.flags, names: names))) order \(record.order) "
+                     + "migratetype \(record.migratetype) refcount \(record.refcount) owner \(hex(record.owner))"
+                     + " next \(hex(record.next)) prev \(hex(record.prev))")
+        if record.lastSeq == 0 {
+            lines.append("  not changed since boot")
+        } else if let op = lastOperation, op.sequence == record.lastSeq {
+            lines.append("  last changed by " + op.text)
+        } else {
+            lines.append("  last changed by seq \(record.lastSeq) (no longer in the operation log)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

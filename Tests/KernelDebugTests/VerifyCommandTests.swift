@@ -145,3 +145,27 @@ struct FrameCommandTests {
         #expect(bad.status == 2)
     }
 }
+
+/// `kmemscope freelist`: a clean list prints its blocks and agrees with its count; the list the
+/// kernel's `list-cycle` fault loops is printed up to the cycle and marked broken (exit 1).
+@Suite("kmemscope freelist")
+struct FreelistCommandTests {
+    @Test func cleanListsAndACycle() throws {
+        for (append, clean) in [("seed=3 ops=4000 phases=2", true), ("seed=3 ops=4000 phases=2 fault=list-cycle@4100", false)] {
+            let boot = try DebugBoot(append: append)
+            defer { boot.stop() }
+            try boot.runUntil(["kmem: done", "kmem: BUG:"])
+            let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
+            var brokenSeen = false
+            for order in 0...11 {
+                let r = try InfoCommandTests.kmemscope(["freelist", "dma32", String(order)] + target)
+                for header in r.out.split(separator: "\n") where header.hasPrefix("segment ") {
+                    let numbers = header.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }
+                    if clean { #expect(numbers.count >= 3 && numbers[numbers.count - 2] == numbers[numbers.count - 1], "\(header)") }
+                }
+                if r.out.contains("-> broken: a cycle back to") { brokenSeen = true; #expect(r.status == 1) } else { #expect(r.status == 0, "\(r.out)\(r.err)") }
+            }
+            #expect(brokenSeen == !clean)
+        }
+    }
+}

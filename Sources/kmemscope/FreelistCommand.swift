@@ -1,0 +1,83 @@
+import ArgumentParser
+import AllocatorModel
+import KernelLayouts
+
+/// `kmemscope freelist ZONE ORDER [MIGRATETYPE]`: walks free lists and prints their blocks in
+/// list order, marking where a list breaks (a link out of its segment, a cycle, a node that is
+/// not a free head of the list's order and migratetype).
+struct FreelistCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "freelist",
+        abstract: "Walk a zone's free lists of one order (one migratetype, or all) and print their blocks in order.")
+
+    @Argument(help: "The zone: DMA, DMA32, Normal (any case) or its index.")
+    var zone: String
+
+    @Argument(help: "The order (0…11).")
+    var order: Int
+
+    @Argument(help: "The migratetype: Unmovable, Movable or its slot number (default: every slot).")
+    var migratetype: String?
+
+    @OptionGroup var image: ImageOptions
+    @OptionGroup var stub: TargetOptions
+    @OptionGroup var settling: SettleOptions
+
+    func run() throws {
+        let session = try stub.attach(image)
+        let s = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        guard let z = s.zones.first(where: { $0.name.lowercased() == zone.lowercased() || String($0.index) == zone }) else {
+            throw ValidationError("no zone \(zone): the guest has \(s.zones.map(\.name).joined(separator: ", "))")
+        }
+        guard (0...s.maxOrder).contains(order) else { throw ValidationError("order must be 0…\(s.maxOrder)") }
+        let names = ["unmovable", "movable"]
+        var slots = Array(0..<s.migratetypeSlots)
+        if let mt = migratetype {
+            guard let slot = names.firstIndex(of: mt.lowercased()) ?? Int(mt), slot < s.migratetypeSlots else {
+                throw ValidationError("no migratetype \(mt): Unmovable, Movable or a slot 0…\(s.migratetypeSlots - 1)")
+            }
+            slots = [slot]
+        }
+        var broken = false
+        for seg in s.segments where seg.zone == z.index {
+            for mt in slots {
+                let slot = mt * (s.maxOrder + 1) + order
+                guard slot < seg.freeHeads.count else { continue }
+                let walk = FreeListWalk(s, seg, migratetype: mt, order: order)
+                let name = mt < names.count ? names[mt].capitalized : "slot \(mt)"
+                print("segment \(seg.index) \(z.name) \(name) order \(order): \(walk.blocks.count) blocks (count says \(seg.freeCounts[slot]))")
+                for chunk in stride(from: 0, to: walk.blocks.count, by: 8) {
+                    print("  " + walk.blocks[chunk..<min(chunk + 8, walk.blocks.count)].map { "0x" + String($0, radix: 16) }.joined(separator: " "))
+                }
+                if let why = walk.broken { print("  -> broken: \(why)"); broken = true }
+            }
+        }
+        if broken { throw ExitCode(1) }
+    }
+}
+
+/// One free list walked as `freelist` prints it: its blocks in order and where it broke.
+struct FreeListWalk {
+    var blocks: [UInt64] = []
+    var broken: String?
+
+    init(_ s: KernelSnapshot, _ seg: SegmentSnapshot, migratetype mt: Int, order: Int) {
+        var seen: Set<UInt64> = []
+        var prev = KernelSnapshot.none
+        var p = seg.freeHeads[mt * (s.maxOrder + 1) + order]
+        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+        while p != KernelSnapshot.none {
+            guard p >= seg.startPFN && p < seg.endPFN, let f = s.frames[p] else { broken = "a link to \(hex(p)), outside the segment"; return }
+            guard seen.insert(p).inserted else { broken = "a cycle back to \(hex(p))"; return }
+            guard UInt64(blocks.count) < seg.pageCount else { broken = "more blocks than the segment has pages"; return }
+            if f.flags & s.flags.free == 0 || f.flags & s.flags.head == 0 || Int(f.order) != order || Int(f.migratetype) != mt {
+                broken = "\(hex(p)) is not a free head of order \(order), migratetype \(mt) (flags 0x\(String(f.flags, radix: 16)) order \(f.order) migratetype \(f.migratetype))"
+                return
+            }
+            if f.prev != prev { broken = "\(hex(p))'s prev is \(hex(f.prev)), not \(prev == KernelSnapshot.none ? "none" : hex(prev))"; return }
+            blocks.append(p)
+            prev = p
+            p = f.next
+        }
+    }
+}

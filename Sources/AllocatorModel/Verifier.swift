@@ -228,8 +228,12 @@ public struct Verifier {
                 node = m.next
             }
             if slot < z.pcpCounts.count, n != z.pcpCounts[slot] { fail(.perCPU, nil, "list \(slot) count \(n) (walked)", "\(z.pcpCounts[slot])") }
+            if slot < z.pcpTails.count, z.pcpTails[slot] != prev { fail(.perCPU, nil, "list \(slot) tail \(hex(prev)) (walked)", hex(z.pcpTails[slot])) }
         }
         if UInt64(cached.count) != z.pcpCount { fail(.perCPU, nil, "pcp count \(cached.count) (walked)", "\(z.pcpCount)") }
+        if let cursor = z.pcpDrainCursor, cursor >= UInt64(max(z.pcpHeads.count, 1)) {
+            fail(.perCPU, nil, "a drain cursor below \(z.pcpHeads.count) (a migratetype slot)", "\(cursor)")
+        }
         if cached != t.cachedFrames { fail(.perCPU, nil, "\(t.cachedFrames.count) cached frames on the lists", "\(cached.count) listed") }
     }
 }

@@ -27,6 +27,8 @@ public struct ZoneSnapshot: Sendable, Equatable {
     /// The slot the next per-CPU drain looks at first (`PerCPUPages.drainCursor`; nil when the
     /// kernel does not publish it).
     public var pcpDrainCursor: UInt64? = nil
+    /// Per-CPU list tails (the coldest frame of each slot; empty when not published).
+    public var pcpTails: [UInt64] = []
 
     public init(index: Int, name: String, firstSegment: Int, segmentCount: Int, startPFN: UInt64, endPFN: UInt64,
                 spannedPages: UInt64, presentPages: UInt64, managedPages: UInt64, bootReservedPages: UInt64,

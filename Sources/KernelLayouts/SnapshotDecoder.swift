@@ -54,6 +54,9 @@ public struct SnapshotDecoder {
             if let cursor = try? info.offset(of: "PerCPUPages", "drainCursor") {
                 zones[z].pcpDrainCursor = try r.u64(at: pcp + Int(cursor))
             }
+            if let tails = try? info.offset(of: "PerCPUPages", "tails") {
+                zones[z].pcpTails = try (0..<slots).map { try r.u64(at: pcp + Int(tails) + 8 * $0) }
+            }
         }
 
         let segmentSize = try info.size(of: "Segment")

@@ -47,6 +47,18 @@ struct VerifierTests {
                               sequence: 1, zones: [zone], segments: [seg], frames: f.table())
     }
 
+    @Test func perCPUTailAndDrainCursor() {
+        var s = Self.snapshot()
+        s.zones[0].pcpTails = [.max, .max]
+        s.zones[0].pcpDrainCursor = 1
+        #expect(Verifier(s).run().passed)
+        s.zones[0].pcpTails = [5, .max]   // an empty list with a tail
+        #expect(Verifier(s).run().failedChecks == [.perCPU])
+        s.zones[0].pcpTails = [.max, .max]
+        s.zones[0].pcpDrainCursor = 7     // past the slots
+        #expect(Verifier(s).run().failedChecks == [.perCPU])
+    }
+
     @Test func zoneParametersFollowTheFormulas() {
         var s = Self.snapshot()
         s.zones[0].watermarkLow += 1

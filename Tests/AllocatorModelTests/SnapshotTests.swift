@@ -46,17 +46,22 @@ struct SnapshotTests {
         // order 0 list: 2 → 5 → 9; order 1: 4; migratetype 1, order 2: 8
         let t = Self.table(count: 16, links: [2: 5, 5: 9])
         let s = Self.snapshot(t, heads: [2, 4, .max, .max, .max, 8])
-        #expect(Buddyinfo.counts(s, zone: 0) == [3, 1, 1])
-        #expect(Buddyinfo.text(s) == "Node 0, zone      DMA      3      1      1")
+        let census = FreeListCensus(s)
+        #expect(census.orders(zone: 0) == [3, 1, 1])
+        #expect(census.broken.isEmpty)
+        #expect(ProcViews.buddyinfo(s, census) == "Node 0, zone      DMA      3      1      1 \n")
     }
 
     @Test func aCycleCannotMakeTheWalkLoop() {
         let t = Self.table(count: 16, links: [1: 2, 2: 3, 3: 1])
-        let s = Self.snapshot(t, heads: [1])
-        #expect(Buddyinfo.walk(s, from: 1, bound: 16) == 17, "stops one past the segment's page count")
+        let census = FreeListCensus(Self.snapshot(t, heads: [1]))
+        #expect(census.orders(zone: 0)[0] == 3, "counts the three blocks once, not past the cycle")
+        #expect(census.broken.map(\.reason) == ["a cycle back to"])
         // a link past the frame table ends the walk
         let u = Self.table(count: 4, links: [1: 1000])
-        #expect(Buddyinfo.walk(Self.snapshot(u, heads: []), from: 1, bound: 16) == 1)
+        let past = FreeListCensus(Self.snapshot(u, heads: [1]))
+        #expect(past.orders(zone: 0)[0] == 1)
+        #expect(past.broken.map(\.link) == [1000])
     }
 
     @Test func zoneTableShowsEveryZone() {

@@ -46,11 +46,7 @@ extension PageAllocator {
             if !isFreeOrCached(p) { return false }
             p &+= 1
         }
-        p = start
-        while p < end {
-            if try quarantineIfPoisoned(p, 1) { return false }
-            p &+= 1
-        }
+        if try quarantineIfPoisoned(start, count) { return false }
         p = start
         while p < end {
             guard try claimFrame(p) else { throw .corruptedFrame(pfn: p, flags: meta(p).pointee.flags) }

@@ -23,9 +23,11 @@ tool:
 demo: deps kernel tool
 	@bash scripts/demo.sh
 
-## Install, build the kernel, run every test (host unit/property tests and QEMU boots).
+## Install, build the kernel, run every test (host unit/property tests and QEMU boots), then
+## a short libFuzzer pass over every parser of untrusted bytes (scripts/fuzz.sh, ~2 min).
 test: deps kernel
 	swift test
+	bash scripts/fuzz.sh 10
 
 clean:
 	rm -rf $(KBUILD) .build

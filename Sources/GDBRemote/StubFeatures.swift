@@ -25,7 +25,8 @@ public struct StubFeatures: Sendable, Equatable {
         }
         self.supported = supported
         self.values = values
-        self.packetSize = values["PacketSize"].flatMap { Hex.number($0) }.map { Int($0) }
+        // A size past Int's range (a broken or hostile stub) counts as not said.
+        self.packetSize = values["PacketSize"].flatMap { Hex.number($0) }.flatMap { Int(exactly: $0) }
     }
 
     /// True if the stub listed `feature+`.

@@ -27,8 +27,14 @@ public struct TargetDescription: Sendable, Equatable {
                 rest = rest[rest.index(after: close)...]
                 if tag.hasPrefix("reg ") || tag.hasPrefix("reg\t") || tag.hasPrefix("reg\n") {
                     let a = Self.attributes(tag)
-                    guard let name = a["name"], let bits = a["bitsize"].flatMap({ Int($0) }) else { continue }
-                    if let n = a["regnum"].flatMap({ Int($0) }) { nextNumber = n }
+                    // Sizes and numbers are bounded: the stub's text must not make them trap.
+                    guard let name = a["name"], let bits = a["bitsize"].flatMap({ Int($0) }),
+                          bits >= 0, bits <= Self.maximumBits else { continue }
+                    if let n = a["regnum"].flatMap({ Int($0) }) {
+                        guard n >= 0, n <= Self.maximumRegisterNumber else { continue }
+                        nextNumber = n
+                    }
+                    guard nextNumber <= Self.maximumRegisterNumber else { continue }
                     registers.append(RegisterInfo(name: name, number: nextNumber, bitSize: bits,
                                                   type: a["type"] ?? "", feature: feature))
                     nextNumber += 1
@@ -46,6 +52,11 @@ public struct TargetDescription: Sendable, Equatable {
         self.architecture = architecture
         self.registers = registers.sorted { $0.number < $1.number }
     }
+
+    /// The largest register number accepted (gdb's own limit is far below).
+    public static let maximumRegisterNumber = 1 << 16
+    /// The largest register size accepted, in bits (AVX-512's are 512).
+    public static let maximumBits = 1 << 16
 
     /// Makes a description from a known register list.
     public init(architecture: String?, registers: [RegisterInfo]) {

@@ -74,12 +74,13 @@ final class ElfHandle {
             let bits = elfClass == ELFCLASS64 ? "ELF64" : elfClass == ELFCLASS32 ? "ELF32" : "ELF class \(elfClass)"
             throw .notX86_64(path: path, found: "\(bits) \(ElfMachine.name(ehdr.e_machine))")
         }
-        let phEnd = ehdr.e_phoff + UInt64(ehdr.e_phnum) * UInt64(ehdr.e_phentsize)
-        if ehdr.e_phnum > 0 && phEnd > fileSize {
+        // Sums of header fields are checked: a mutated file can make them wrap.
+        let (phEnd, phWrapped) = ehdr.e_phoff.addingReportingOverflow(UInt64(ehdr.e_phnum) * UInt64(ehdr.e_phentsize))
+        if ehdr.e_phnum > 0 && (phWrapped || phEnd > fileSize) {
             throw .truncated(path: path, detail: "program headers end at byte \(phEnd), the file has \(fileSize)")
         }
-        let shEnd = ehdr.e_shoff + UInt64(ehdr.e_shnum) * UInt64(ehdr.e_shentsize)
-        if ehdr.e_shoff > 0 && shEnd > fileSize {
+        let (shEnd, shWrapped) = ehdr.e_shoff.addingReportingOverflow(UInt64(ehdr.e_shnum) * UInt64(ehdr.e_shentsize))
+        if ehdr.e_shoff > 0 && (shWrapped || shEnd > fileSize) {
             throw .truncated(path: path, detail: "section headers end at byte \(shEnd), the file has \(fileSize)")
         }
         var scn: OpaquePointer? = nil
@@ -89,8 +90,9 @@ final class ElfHandle {
             guard gelf_getshdr(s, &shdr) != nil else {
                 throw .truncated(path: path, detail: "a section header cannot be read (\(Self.lastError()))")
             }
-            if shdr.sh_type != UInt32(SHT_NOBITS) && shdr.sh_offset + shdr.sh_size > fileSize {
-                throw .truncated(path: path, detail: "section \(elf_ndxscn(s)) ends at byte \(shdr.sh_offset + shdr.sh_size), the file has \(fileSize)")
+            let (end, wrapped) = shdr.sh_offset.addingReportingOverflow(shdr.sh_size)
+            if shdr.sh_type != UInt32(SHT_NOBITS) && (wrapped || end > fileSize) {
+                throw .truncated(path: path, detail: "section \(elf_ndxscn(s)) ends at byte \(wrapped ? "past 2^64" : String(end)), the file has \(fileSize)")
             }
         }
     }

@@ -18,16 +18,16 @@ public struct OpLogDecoder {
         guard capacity > 0, capacity <= 1 << 24 else {
             throw SnapshotError.implausible(what: "OPLOG_CAPACITY", value: capacity, limit: 1 << 24)
         }
-        let size = try info.size(of: "OpLogEntry")
+        let size = UInt64(try info.boundedSize(of: "OpLogEntry"))
         let base = try info.number("OPLOG")
-        let n = UInt64(min(count, Int(min(capacity, last))))
+        let n = UInt64(max(0, min(count, Int(min(capacity, last)))))
         var records: [OpLogRecord] = []
-        var s = last - n + 1
-        while s <= last {
-            let bytes = try memory.read(at: base + (s % capacity) * size, count: Int(size))
+        // Counted, not `while s <= last`: a guest sequence of UInt64.max must not wrap.
+        for i in 0..<n {
+            let s = last - n + 1 + i
+            let bytes = try memory.read(at: base &+ (s % capacity) * size, count: Int(size))
             func field(_ name: String, _ width: Int) throws -> UInt64 {
-                let o = Int(try info.offset(of: "OpLogEntry", name))
-                guard o + width <= bytes.count else { throw SnapshotError.implausible(what: "OFFSET(OpLogEntry.\(name))", value: UInt64(o), limit: size) }
+                let o = try info.boundedOffset(of: "OpLogEntry", name, width: width)
                 return littleEndian(bytes[o..<(o + width)])
             }
             let record = OpLogRecord(
@@ -37,7 +37,6 @@ public struct OpLogDecoder {
                 size: try field("size", 8), address: try field("address", 8), result: try field("result", 8),
                 owner: try field("owner", 8), parent: try field("parent", 8))
             if record.sequence == s { records.append(record) }
-            s += 1
         }
         return records
     }

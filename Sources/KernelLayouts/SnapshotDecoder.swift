@@ -26,16 +26,16 @@ public struct SnapshotDecoder {
         let frameCount = try limited("FRAME_COUNT", Self.maximumFrames)
         let sequence = try memory.readU64(at: try info.number("SEQUENCE"))
 
-        let zoneSize = try info.size(of: "Zone")
+        let zoneSize = UInt64(try info.boundedSize(of: "Zone"))
         let zoneBytes = try memory.read(at: try info.number("ZONES"), count: Int(zoneSize * zoneCount))
         let names = ["DMA", "DMA32", "Normal"]
         var zones: [ZoneSnapshot] = []
         for z in 0..<Int(zoneCount) {
             let r = Record(bytes: zoneBytes, base: z * Int(zoneSize), info: info, type: "Zone")
-            let pcp = Int(try info.offset(of: "Zone", "pcp"))
+            let pcp = try info.boundedOffset(of: "Zone", "pcp")
             zones.append(ZoneSnapshot(
                 index: z, name: z < names.count ? names[z] : "Zone\(z)",
-                firstSegment: Int(try r.u64("firstSegment")), segmentCount: Int(try r.u32("segmentCount")),
+                firstSegment: Int(clamping: try r.u64("firstSegment")), segmentCount: Int(try r.u32("segmentCount")),
                 startPFN: try r.u64("startPFN"), endPFN: try r.u64("endPFN"), spannedPages: try r.u64("spannedPages"),
                 presentPages: try r.u64("presentPages"), managedPages: try r.u64("managedPages"),
                 bootReservedPages: try r.u64("bootReservedPages"), reservedPages: try r.u64("reservedPages"),
@@ -43,23 +43,24 @@ public struct SnapshotDecoder {
                 watermarkMin: try r.u64("watermarkMin"), watermarkLow: try r.u64("watermarkLow"),
                 watermarkHigh: try r.u64("watermarkHigh"),
                 lowmemReserve: try (0..<Int(zoneCount)).map { try r.u64("lowmemReserve", index: $0) },
-                pcpCount: try r.u64(at: pcp + Int(try info.offset(of: "PerCPUPages", "count"))),
-                pcpHigh: try r.u64(at: pcp + Int(try info.offset(of: "PerCPUPages", "high"))),
-                pcpBatch: try r.u64(at: pcp + Int(try info.offset(of: "PerCPUPages", "batch")))))
-            let heads = pcp + Int(try info.offset(of: "PerCPUPages", "heads"))
-            let counts = pcp + Int(try info.offset(of: "PerCPUPages", "counts"))
+                pcpCount: try r.u64(at: pcp + (try info.boundedOffset(of: "PerCPUPages", "count", width: 8))),
+                pcpHigh: try r.u64(at: pcp + (try info.boundedOffset(of: "PerCPUPages", "high", width: 8))),
+                pcpBatch: try r.u64(at: pcp + (try info.boundedOffset(of: "PerCPUPages", "batch", width: 8)))))
+            let heads = pcp + (try info.boundedOffset(of: "PerCPUPages", "heads", width: 8))
+            let counts = pcp + (try info.boundedOffset(of: "PerCPUPages", "counts", width: 8))
             zones[z].pcpHeads = try (0..<slots).map { try r.u64(at: heads + 8 * $0) }
             zones[z].pcpCounts = try (0..<slots).map { try r.u64(at: counts + 8 * $0) }
             // The drain cursor (kernel/README.md "Draining"), when this kernel publishes it.
-            if let cursor = try? info.offset(of: "PerCPUPages", "drainCursor") {
-                zones[z].pcpDrainCursor = try r.u64(at: pcp + Int(cursor))
+            if info["OFFSET(PerCPUPages.drainCursor)"] != nil {
+                zones[z].pcpDrainCursor = try r.u64(at: pcp + (try info.boundedOffset(of: "PerCPUPages", "drainCursor", width: 8)))
             }
-            if let tails = try? info.offset(of: "PerCPUPages", "tails") {
-                zones[z].pcpTails = try (0..<slots).map { try r.u64(at: pcp + Int(tails) + 8 * $0) }
+            if info["OFFSET(PerCPUPages.tails)"] != nil {
+                let tails = try info.boundedOffset(of: "PerCPUPages", "tails", width: 8)
+                zones[z].pcpTails = try (0..<slots).map { try r.u64(at: pcp + tails + 8 * $0) }
             }
         }
 
-        let segmentSize = try info.size(of: "Segment")
+        let segmentSize = UInt64(try info.boundedSize(of: "Segment"))
         let segmentBytes = try memory.read(at: try info.number("SEGMENTS"), count: Int(segmentSize * segmentCount))
         let lists = slots * (maxOrder + 1)
         var segments: [SegmentSnapshot] = []
@@ -74,9 +75,9 @@ public struct SnapshotDecoder {
             segments.append(seg)
         }
 
-        let stride = try info.size(of: "FrameMeta")
+        let stride = UInt64(try info.boundedSize(of: "FrameMeta"))
         guard stride >= 16 && stride <= 4096 else { throw SnapshotError.implausible(what: "SIZE(FrameMeta)", value: stride, limit: 4096) }
-        func o(_ f: String) throws -> Int { Int(try info.offset(of: "FrameMeta", f)) }
+        func o(_ f: String) throws -> Int { try info.boundedOffset(of: "FrameMeta", f) }
         var layout = FrameTable.Layout(
             stride: Int(stride), next: try o("next"), prev: try o("prev"), flags: try o("flags"), order: try o("order"),
             migratetype: try o("migratetype"), zone: try o("zone"), refcount: try o("refcount"),
@@ -100,8 +101,8 @@ public struct SnapshotDecoder {
             flags.defined |= UInt32(truncatingIfNeeded: try info.number(e.key))
         }
         var snapshot = KernelSnapshot(
-            pageSize: try info.number("PAGE_SIZE"), maxOrder: maxOrder, pageblockOrder: Int(try info.number("PAGEBLOCK_ORDER")),
-            migratetypes: Int(try info.number("MIGRATETYPES")), migratetypeSlots: slots, sequence: sequence,
+            pageSize: try pageSize(), maxOrder: maxOrder, pageblockOrder: Int(try limited("PAGEBLOCK_ORDER", 63)),
+            migratetypes: Int(try limited("MIGRATETYPES", 16)), migratetypeSlots: slots, sequence: sequence,
             zones: zones, segments: segments, frames: FrameTable(layout: layout, bytes: frameBytes))
         snapshot.flags = flags
         snapshot.heap = try decodeHeap(snapshot.frames, pageSize: snapshot.pageSize)
@@ -117,7 +118,7 @@ public struct SnapshotDecoder {
     /// The slab caches and the contents of every slab page on their lists.
     func decodeHeap(_ frames: FrameTable, pageSize: UInt64) throws -> HeapSnapshot {
         let count = try limited("SLAB_CACHE_COUNT", 64)
-        let size = try info.size(of: "SlabCache")
+        let size = UInt64(try info.boundedSize(of: "SlabCache"))
         let bytes = try memory.read(at: try info.number("SLAB_CACHES"), count: Int(size * count))
         var caches: [HeapSnapshot.Cache] = []
         for i in 0..<Int(count) {
@@ -183,6 +184,13 @@ public struct SnapshotDecoder {
         return n
     }
 
+    /// `PAGE_SIZE`, a power of two from 512 bytes to 64 KiB (it sizes every page read).
+    private func pageSize() throws -> UInt64 {
+        let v = try limited("PAGE_SIZE", 1 << 16)
+        guard v >= 512, v & (v - 1) == 0 else { throw SnapshotError.implausible(what: "PAGE_SIZE", value: v, limit: 1 << 16) }
+        return v
+    }
+
     private func limited(_ key: String, _ limit: UInt64) throws -> UInt64 {
         let v = try info.number(key)
         guard v <= limit else { throw SnapshotError.implausible(what: key, value: v, limit: limit) }
@@ -197,11 +205,11 @@ public struct SnapshotDecoder {
         let type: String
 
         func u64(_ field: String, index: Int = 0) throws -> UInt64 {
-            try u64(at: Int(try info.offset(of: type, field)) + index * 8)
+            try u64(at: (try info.boundedOffset(of: type, field, width: 8)) + index * 8)
         }
 
         func u32(_ field: String) throws -> UInt64 {
-            let o = base + Int(try info.offset(of: type, field))
+            let o = base + (try info.boundedOffset(of: type, field, width: 4))
             guard o + 4 <= bytes.count else { throw SnapshotError.implausible(what: "OFFSET(\(type).\(field))", value: UInt64(o), limit: UInt64(bytes.count)) }
             return littleEndian(bytes[o..<(o + 4)])
         }

@@ -45,6 +45,13 @@ let package = Package(
         .executableTarget(name: "kmem-bench", dependencies: ["KernelMM"]),
         // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
         .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelMM"]),
+        // Test tool (issue 10): writes corruption into a stopped guest through the stub and
+        // reports which check notices it; scripts/fault-matrix.sh makes docs/fault-matrix.md.
+        .target(name: "CorruptionTool", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),
+        .executableTarget(name: "kmem-corrupt", dependencies: [
+            "CorruptionTool", "KernelSession", "KernelLayouts", "GDBRemote", "AllocatorModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "kmemscope", dependencies: [
             "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "LinuxKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -62,7 +69,7 @@ let package = Package(
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "CorruptionTool"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
         .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel"]),
     ],

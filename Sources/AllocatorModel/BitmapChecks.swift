@@ -40,7 +40,7 @@ extension Verifier {
         // pageblock tags: valid, and free blocks agree with them
         if !seg.pageblockTags.isEmpty {
             for (i, tag) in seg.pageblockTags.enumerated() where Int(tag) >= snapshot.migratetypes {
-                fail(.pageblockTags, (seg.firstPageblock + UInt64(i)) << UInt64(snapshot.pageblockOrder),
+                fail(.pageblockTags, (seg.firstPageblock &+ UInt64(i)) << UInt64(snapshot.pageblockOrder),
                      "a migratetype below \(snapshot.migratetypes)", "\(tag)")
             }
             for (head, k) in t.freeHeads.sorted(by: { $0.key < $1.key }) {
@@ -48,8 +48,13 @@ extension Verifier {
                 var p = head
                 let end = min(head + (UInt64(1) << UInt64(k)), seg.endPFN)
                 while p < end {
-                    let index = Int((p >> UInt64(snapshot.pageblockOrder)) - seg.firstPageblock)
-                    if index >= 0 && index < seg.pageblockTags.count && seg.pageblockTags[index] != mt {
+                    // firstPageblock is guest data: a pageblock before it has no tag (no trap)
+                    let pb = p >> UInt64(snapshot.pageblockOrder)
+                    let index = pb >= seg.firstPageblock ? Int(clamping: pb - seg.firstPageblock) : -1
+                    if index < 0 || index >= seg.pageblockTags.count {
+                        fail(.pageblockTags, head, "a tag for pageblock 0x\(String(pb, radix: 16)) of this free block",
+                             "none (segment's pageblocks 0x\(String(seg.firstPageblock, radix: 16)) + \(seg.pageblockTags.count))")
+                    } else if seg.pageblockTags[index] != mt {
                         fail(.pageblockTags, head, "the pageblock of this migratetype-\(mt) free block tagged \(mt)", "tag \(seg.pageblockTags[index])")
                     }
                     p = ((p >> UInt64(snapshot.pageblockOrder)) + 1) << UInt64(snapshot.pageblockOrder)

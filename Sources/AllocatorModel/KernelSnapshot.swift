@@ -29,6 +29,8 @@ public struct KernelSnapshot: Sendable {
     public var busy: UInt64?
     /// Whether page poisoning is on (descriptor `POISONING`), when known.
     public var poisoning: Bool?
+    /// The state's own copies, indices and heap totals, when the decoder read them (`state-fields`).
+    public var stateFields: StateFields?
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {

@@ -25,6 +25,7 @@ public struct Verifier {
         checkZoneParameters(&report)
         checkFrameFields(&report)
         checkHeap(&report, slabHeads: slabHeads)
+        checkStateFields(&report)
         return report
     }
 

@@ -109,6 +109,9 @@ public struct SnapshotDecoder {
         snapshot.opLogCapacity = try? info.number("OPLOG_CAPACITY")
         snapshot.poisoning = (try? info.number("POISONING")).map { $0 & 1 != 0 }
         if let busy = try? info.number("BUSY") { snapshot.busy = try memory.readU64(at: busy) }
+        if info["STATE"] != nil {
+            snapshot.stateFields = try decodeStateFields(zoneCount: zones.count, segmentCount: segments.count)
+        }
         return snapshot
     }
 

@@ -22,7 +22,7 @@ struct VerifyCommandTests {
     @Test func cleanGuestPasses() throws {
         let r = try #require(Self.cleanRun)
         #expect(r.status == 0, "\(r.out)")
-        #expect(r.out.contains("verify: 18 checks over") && r.out.contains("all passed"))
+        #expect(r.out.contains("verify: 19 checks over") && r.out.contains("all passed"))
     }
 
     static let faults: [(String, String)] = [

@@ -63,4 +63,13 @@ struct DecoderFuzzRegressionTests {
         #expect(records.allSatisfy { $0.sequence > UInt64.max - 8 })
         #expect(try decoder.last(-1, upTo: 5).isEmpty)
     }
+
+    /// Found by kmem-corrupt (Segment.firstPageblock one more): the pageblock-tag check's
+    /// index `pfn >> 9 - firstPageblock` trapped below the segment's first pageblock.
+    @Test func aFirstPageblockPastTheSegmentsStartIsReported() throws {
+        let arena = try KernelArena(large: true)
+        arena.allocator.segment(0).pointee.firstPageblock += 1
+        let report = Verifier(try Self.decode(arena, try arena.info())).run()
+        #expect(report.counts[.pageblockTags, default: 0] > 0, "\(report.text)")
+    }
 }

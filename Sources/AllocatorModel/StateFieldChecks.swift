@@ -1,0 +1,38 @@
+/// `state-fields`: what the other checks cannot see (docs/checks.md's former gaps).
+extension Verifier {
+    func checkStateFields(_ r: inout VerifyReport) {
+        guard let s = snapshot.stateFields else { return }
+        func fail(_ e: String, _ found: String, zone: String? = nil, segment: Int? = nil) {
+            r.add(Violation(.stateFields, zone: zone, segment: segment, expected: e, found: found))
+        }
+        for c in s.copies where c.found != c.expected {
+            fail("\(c.field) \(hex(c.expected)) (the descriptor's)", hex(c.found))
+        }
+        // Read at an operation boundary (busy == 0), no operation can be a parent.
+        if let parent = s.parentSequence, parent != 0, snapshot.busy ?? 0 == 0 {
+            fail("KmemState.parentSequence 0 between operations", "\(parent)")
+        }
+        for (i, kind) in s.zoneKinds.enumerated() where kind != UInt64(i) {
+            fail("Zone.kind \(i) (its index)", "\(kind)", zone: zoneName(i))
+        }
+        for (i, index) in s.segmentIndices.enumerated() where index != UInt64(i) {
+            fail("Segment.index \(i) (its position)", "\(index)", segment: i)
+        }
+        if let owner = s.largeOwner, s.largeAllocations != nil || s.largePages != nil {
+            var blocks: UInt64 = 0, pages: UInt64 = 0
+            let f = snapshot.flags
+            for seg in snapshot.segments {
+                var p = seg.startPFN
+                while p < seg.endPFN {
+                    if let m = snapshot.frames[p], m.owner == owner, m.flags & f.allocated != 0 {
+                        pages &+= 1
+                        if m.flags & f.head != 0 { blocks &+= 1 }
+                    }
+                    p += 1
+                }
+            }
+            if let n = s.largeAllocations, n != blocks { fail("HeapState.largeAllocations \(blocks) (blocks with the large-heap owner)", "\(n)") }
+            if let n = s.largePages, n != pages { fail("HeapState.largePages \(pages) (frames with the large-heap owner)", "\(n)") }
+        }
+    }
+}

@@ -54,14 +54,16 @@ extension Verifier {
             r.add(Violation(check, cache: c.name, pfn: pfn, expected: e, found: found))
         }
         let base = heap.directMap &+ pfn &* snapshot.pageSize
-        guard c.objectSize >= 8, c.objectsPerSlab * c.objectSize <= UInt64(page.count) else {
+        // Both sizes are guest data: their product must not trap (fuzz-descriptor, 2026-11-30).
+        let (bytes, wrapped) = c.objectsPerSlab.multipliedReportingOverflow(by: c.objectSize)
+        guard c.objectSize >= 8, !wrapped, bytes <= UInt64(page.count) else {
             fail(.slabStructure, "a cache whose objects fit a page", "\(c.objectsPerSlab) × \(c.objectSize) bytes")
             return 0
         }
         var free: Set<UInt64> = []
         var object = m.slabFree
         while object != 0 {
-            guard object >= base, object < base + UInt64(page.count), (object - base) % c.objectSize == 0,
+            guard object >= base, object - base < UInt64(page.count), (object - base) % c.objectSize == 0,
                   (object - base) / c.objectSize < c.objectsPerSlab else {
                 fail(.slabStructure, "free objects inside the slab at \(hex(base))", "a free pointer to \(hex(object))")
                 break

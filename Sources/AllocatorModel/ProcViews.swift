@@ -88,8 +88,12 @@ public enum ProcViews {
         out += "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
             + " : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n"
         for c in s.heap?.caches ?? [] {
-            let slabs = c.partialSlabs + c.fullSlabs
-            out += left(c.name, 17) + " " + right(c.inUse, 6) + " " + right(slabs * c.objectsPerSlab, 6) + " "
+            // Counts read from the guest: a sum or product past 2^64 shows as the largest value,
+            // never a trap (fuzz-snapshot, 2026-11-30); verify's slab-structure names the lie.
+            let (sum, o1) = c.partialSlabs.addingReportingOverflow(c.fullSlabs)
+            let slabs = o1 ? UInt64.max : sum
+            let (objects, o2) = slabs.multipliedReportingOverflow(by: c.objectsPerSlab)
+            out += left(c.name, 17) + " " + right(c.inUse, 6) + " " + right(o2 ? .max : objects, 6) + " "
                 + right(c.objectSize, 6) + " " + right(c.objectsPerSlab, 4) + " " + right(1, 4)
                 + " : tunables " + right(0, 4) + " " + right(0, 4) + " " + right(0, 4)
                 + " : slabdata " + right(slabs, 6) + " " + right(slabs, 6) + " " + right(0, 6) + "\n"

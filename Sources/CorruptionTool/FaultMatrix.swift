@@ -19,10 +19,13 @@ public enum FaultMatrix {
         return "| `\(c.name)` | \(c.how) | \(expected) | \(found)\(verdict) | \(location) |"
     }
 
-    /// `| kind | kernel's line | checks | first location |` for a fault kind.
-    public static func row(label: String, at: String, report: VerifyReport) -> String {
+    /// `| kind | kernel's line | checks | where |` for a fault kind.
+    /// With `pfn`, the location is the first violation at that frame (or its pageblock).
+    public static func row(label: String, at: String, report: VerifyReport, pfn: UInt64? = nil) -> String {
         let checks = report.passed ? "**unnoticed**" : report.failedChecks.map { "`\($0.rawValue)` (\(report.counts[$0]!))" }.joined(separator: ", ")
-        let first = report.violations.first.map(where_) ?? "—"
+        let there = pfn.flatMap { p in report.violations.first { v in v.pfn.map { $0 == p || $0 == p & ~511 || ($0 ^ p).nonzeroBitCount == 1 } ?? false } }
+        let first = there.map { "`\($0.check.rawValue)` at " + where_($0) }
+            ?? report.violations.first.map { "`\($0.check.rawValue)` at " + where_($0) + (pfn == nil || $0.pfn == nil ? "" : " (none at the corrupted frame)") } ?? "—"
         return "| `\(label)` | \(at) | \(checks) | \(first) |"
     }
 

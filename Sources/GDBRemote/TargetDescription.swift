@@ -17,6 +17,9 @@ public struct TargetDescription: Sendable, Equatable {
         var architecture: String?
         var registers: [RegisterInfo] = []
         var nextNumber = 0
+        // Includes are fetched at most this many times in all: a file that includes itself
+        // (or two that include each other) must not grow the work exponentially with depth.
+        var fetchesLeft = Self.maximumIncludes
         func walk(_ text: String, depth: Int) throws {
             let body = Self.stripComments(text)
             var feature = ""
@@ -41,7 +44,8 @@ public struct TargetDescription: Sendable, Equatable {
                 } else if tag.hasPrefix("feature ") {
                     feature = Self.attributes(tag)["name"] ?? ""
                 } else if tag.hasPrefix("xi:include ") || tag.hasPrefix("include ") {
-                    guard depth < 8, let href = Self.attributes(tag)["href"] else { continue }
+                    guard depth < 8, fetchesLeft > 0, let href = Self.attributes(tag)["href"] else { continue }
+                    fetchesLeft -= 1
                     try walk(try fetch(href), depth: depth + 1)
                 } else if tag == "architecture", let end = rest.firstIndex(of: "<") {
                     architecture = String(rest[..<end]).trimmingWhitespace()
@@ -52,6 +56,9 @@ public struct TargetDescription: Sendable, Equatable {
         self.architecture = architecture
         self.registers = registers.sorted { $0.number < $1.number }
     }
+
+    /// Most `xi:include` files fetched for one description (QEMU's x86_64 needs one).
+    public static let maximumIncludes = 32
 
     /// The largest register number accepted (gdb's own limit is far below).
     public static let maximumRegisterNumber = 1 << 16

@@ -55,6 +55,7 @@ extension KmemCorrupt {
         @OptionGroup var connection: Connection
         @Argument(help: "The row's label (the fault kind).") var label: String
         @Option(help: "Where the kernel said it corrupted the state (from its serial line).") var at: String = ""
+        @Option(help: "The frame the kernel corrupted (0x…): the row names the first violation there.") var pfn: String?
 
         func run() throws {
             let session = try connection.session()
@@ -62,7 +63,8 @@ extension KmemCorrupt {
                 _ = try s.settle()
                 return Verifier(try SnapshotDecoder(info: s.info, memory: s.memory).decode()).run()
             }
-            print(FaultMatrix.row(label: label, at: at, report: report))
+            let frame = pfn.flatMap { UInt64($0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0, radix: 16) }
+            print(FaultMatrix.row(label: label, at: at, report: report, pfn: frame))
             if report.passed { throw ExitCode(1) }
         }
     }

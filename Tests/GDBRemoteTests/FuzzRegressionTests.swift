@@ -23,4 +23,14 @@ struct ParserFuzzRegressionTests {
         #expect(d.registers.map(\.name) == ["c"])
         #expect(d.registers.first?.number == 0)
     }
+
+    /// fuzz-targetxml, 2026-11-30 (a 20 s timeout): a file that includes itself twice doubled
+    /// the work at each of 8 levels. Includes are now fetched at most 32 times in all.
+    @Test func selfIncludingDescriptionsStopAfterABoundedNumberOfFetches() throws {
+        var fetches = 0
+        let doc = "<xi:include href=\"a\"/><xi:include href=\"a\"/><reg name=\"r\" bitsize=\"8\"/>"
+        let d = try TargetDescription(xml: doc, fetch: { _ in fetches += 1; return doc })
+        #expect(fetches == TargetDescription.maximumIncludes)
+        #expect(d.registers.count == TargetDescription.maximumIncludes + 1)
+    }
 }

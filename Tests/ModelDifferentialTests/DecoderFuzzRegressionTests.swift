@@ -72,4 +72,18 @@ struct DecoderFuzzRegressionTests {
         let report = Verifier(try Self.decode(arena, try arena.info())).run()
         #expect(report.counts[.pageblockTags, default: 0] > 0, "\(report.text)")
     }
+
+    /// fuzz-snapshot and fuzz-descriptor, 2026-11-30 (5-minute runs): slabinfo's slab and
+    /// object totals, and slab-structure's objects × size, trapped on counts past 2^64.
+    @Test func slabCountsPast64BitsAreShownAndReported() throws {
+        let arena = try KernelArena(large: true)
+        _ = try arena.allocator.kmalloc(size: 64)
+        let index = try #require((0..<8).first { arena.allocator.cache($0).pointee.partialHead != UInt64.max })
+        arena.allocator.cache(index).pointee.fullSlabs = .max
+        arena.allocator.cache(index).pointee.objectsPerSlab = 1 << 62
+        let snapshot = try Self.decode(arena, try arena.info())
+        #expect(ProcViews.slabinfo(snapshot).contains("18446744073709551615"))
+        let report = Verifier(snapshot).run()
+        #expect(report.counts[.slabStructure, default: 0] > 0, "\(report.text)")
+    }
 }

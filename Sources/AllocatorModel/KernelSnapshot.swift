@@ -31,6 +31,8 @@ public struct KernelSnapshot: Sendable {
     public var poisoning: Bool?
     /// The state's own copies, indices and heap totals, when the decoder read them (`state-fields`).
     public var stateFields: StateFields?
+    /// Where DMA32 and Normal begin (descriptor `DMA32_START_PFN`, `NORMAL_START_PFN`), when known.
+    public var zoneLimits: ZoneLimits?
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {

@@ -14,12 +14,16 @@ seeds=${1:-200}; first=${2:-1}; jobs=${3:-2}
 for v in "$seeds" "$first" "$jobs"; do [[ $v =~ ^[0-9]+$ ]] || { echo "usage: scripts/seed-sweep.sh [SEEDS] [FIRST] [JOBS]" >&2; exit 2; }; done
 ops=${SWEEP_OPS:-4000}
 
+# SWEEP_TOOL=PATH uses that kmemscope as built (the test does: no swift build inside swift test).
 [[ -f kernel/build/kernel.elf ]] || make kernel >/dev/null
-swift build --product kmemscope >/dev/null
-tool=$PWD/.build/debug/kmemscope
-elf=$PWD/kernel/build/kernel.elf
+[[ -n ${SWEEP_TOOL:-} ]] || swift build --product kmemscope >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Private copies: a rebuild of the kernel or the tool during a long sweep must not mix builds.
+cp kernel/build/kernel.elf "$work/kernel.elf"
+cp "${SWEEP_TOOL:-.build/debug/kmemscope}" "$work/kmemscope"
+tool=$work/kmemscope
+elf=$work/kernel.elf
 
 # run SEED MEMORY POISON: prints "ok SEED MEM POISON SECONDS" or "FAIL …" with the reason.
 run() {

@@ -46,6 +46,11 @@ struct WatchCommand: ParsableCommand {
             print("seq \(previous.sequence): start, free \(free(previous)) pages, verify \(first.passed ? "ok" : "\(first.total) violations")")
             if !first.passed { print(first.text); failed = true; return }
             try s.addBreakpoint(at: checkpoint)
+            // kmem_stop_seq is the one guest word watch writes: disarm it on every way out, so a
+            // stop that was not reached (timeout, Ctrl-C, an error) leaves no checkpoint behind.
+            defer {
+                if every != nil { try? s.target.writeMemory(at: stopSeq, bytes: [UInt8](repeating: 0, count: 8)) }
+            }
             var count = 0
             while stops.map({ count < $0 }) ?? true {
                 if let every {

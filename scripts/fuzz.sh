@@ -38,8 +38,9 @@ module() {  # NAME SOURCES...
     newest=$(ls -t "$@" | head -1)
     if [[ -f $stamp && $stamp -nt $newest ]]; then return; fi
     echo "fuzz: compiling $name" >&2
+    # (`|| return 1`: errexit is off inside a function called from `build || exit 2`)
     swiftc "${FLAGS[@]}" -module-name "$name" -emit-module -emit-module-path "$B/obj/$name.swiftmodule" \
-        -c "$@" -o "$stamp"
+        -c "$@" -o "$stamp" || { rm -f "$stamp"; return 1; }
 }
 
 target() {  # NAME MODULES...
@@ -54,19 +55,19 @@ target() {  # NAME MODULES...
     local support=()
     [[ " $* " == *" KernelMM "* ]] && support=(Fuzz/Support/*.swift)
     swiftc "${FLAGS[@]}" -module-name "Fuzz_$name" "Fuzz/Targets/$name.swift" "${support[@]}" "${objs[@]}" \
-        -lelf -ldw -use-ld=lld -o "$exe"
+        -lelf -ldw -use-ld=lld -o "$exe" || { rm -f "$exe"; return 1; }
 }
 
 build() {
-    module AllocatorModel Sources/AllocatorModel/*.swift
-    module KernelLayouts Sources/KernelLayouts/*.swift
-    module GDBRemote Sources/GDBRemote/*.swift
-    module KernelMM kernel/mm/*.swift
-    target snapshot AllocatorModel KernelLayouts KernelMM
-    target descriptor AllocatorModel KernelLayouts KernelMM
-    target packet GDBRemote
-    target targetxml GDBRemote
-    target elf AllocatorModel KernelLayouts
+    module AllocatorModel Sources/AllocatorModel/*.swift || return 1
+    module KernelLayouts Sources/KernelLayouts/*.swift || return 1
+    module GDBRemote Sources/GDBRemote/*.swift || return 1
+    module KernelMM kernel/mm/*.swift || return 1
+    target snapshot AllocatorModel KernelLayouts KernelMM || return 1
+    target descriptor AllocatorModel KernelLayouts KernelMM || return 1
+    target packet GDBRemote || return 1
+    target targetxml GDBRemote || return 1
+    target elf AllocatorModel KernelLayouts || return 1
 }
 
 seeds() {  # writes small seed inputs for each target

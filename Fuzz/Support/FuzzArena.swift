@@ -60,7 +60,7 @@ struct FuzzArena {
     static func exercise(_ a: PageAllocator) {
         var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next() -> UInt64 { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return rng >> 33 }
-        var blocks: [(UInt64, Int)] = []
+        var blocks: [(PFN, Int)] = []
         var objects: [UInt64] = []
         for i in 0..<600 {
             let order = Int(next() % 5)

@@ -23,6 +23,9 @@ let package = Package(
                        providers: [.apt(["libdw-dev"])]),
         .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF", pkgConfig: "libbpf",
                        providers: [.apt(["libbpf-dev"])]),
+        // Line editing, history and completion for the `attach` console (Debian's libedit-dev).
+        .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
 
         .target(name: "GDBRemote"),
         // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
@@ -46,7 +49,7 @@ let package = Package(
         // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
         .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelMM"]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "LinuxKernel",
+            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "LinuxKernel", "CLibEdit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

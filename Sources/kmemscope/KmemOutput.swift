@@ -3,15 +3,18 @@ import AllocatorModel
 /// `kmem`'s text: the address and how it was read, the frame (as `frame` prints it), the
 /// state, the slab object, and the operations that handed it out and last changed it.
 enum KmemText {
+    /// How an address was read: `kernel virtual address (direct map), physical 0x…`.
+    static func space(_ space: AddressReport.Space, physical: UInt64) -> String {
+        switch space {
+        case .directMap: return "kernel virtual address (direct map), physical 0x\(String(physical, radix: 16))"
+        case .kernelImage: return "kernel virtual address (kernel image), physical 0x\(String(physical, radix: 16))"
+        case .physical: return "physical address"
+        }
+    }
+
     static func text(_ r: AddressReport, flagNames names: [(String, UInt32)]) -> String {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
-        let how: String
-        switch r.space {
-        case .directMap: how = "kernel virtual address (direct map), physical \(hex(r.physical))"
-        case .kernelImage: how = "kernel virtual address (kernel image), physical \(hex(r.physical))"
-        case .physical: how = "physical address"
-        }
-        var lines = ["\(hex(r.address)): \(how)"]
+        var lines = ["\(hex(r.address)): " + space(r.space, physical: r.physical)]
         var what = r.state.rawValue
         if let slab = r.slab {
             what += slab.inTail

@@ -109,6 +109,38 @@ struct KmemCommandTests {
         #expect(t.out.contains("\(inside): kernel virtual address (direct map)"), "\(t.out)")
         #expect(t.out.contains("handed out by seq \(live.0) kmalloc"), "\(t.out)")
 
+        // frame --address: the frame kmem named, with the address's reading; --json
+        let fr = try InfoCommandTests.kmemscope(["frame", "--address", inside, "--json", "--target", target, "--elf", DebugBoot.kernel])
+        #expect(fr.status == 0, "\(fr.err)")
+        let frj = try Self.json(fr.out)
+        #expect(frj["schemaVersion"] as? Int == 1)
+        #expect(frj["addressSpace"] as? String == "direct-map")
+        let frame = try #require((frj["frames"] as? [[String: Any]])?.first, "\(fr.out)")
+        #expect(frame["pfn"] as? String == aj["pfn"] as? String)
+        #expect((frame["flags"] as? [String])?.contains("slab") == true, "\(fr.out)")
+        let ft = try InfoCommandTests.kmemscope(["frame", "--address", String(text), "--target", target, "--elf", DebugBoot.kernel])
+        #expect(ft.out.hasPrefix("\(text): kernel virtual address (kernel image), physical 0x"), "\(ft.out)")
+        #expect(ft.out.contains("(reserved|kernel)"), "\(ft.out)")
+
+        // freelist --json: the lists of one order add up to the kernel's own buddyinfo column,
+        // printed at its last checkpoint (the workload's last operation comes before it)
+        let last = try #require(boot.serial.split(whereSeparator: \.isNewline).last { $0.hasPrefix("Node 0, zone    DMA32") })
+        let columns = last.split(separator: " ").dropFirst(4).compactMap { Int($0) }
+        #expect(columns.count == 12, "\(last)")
+        for order in [0, 3, 6] {
+            let fl = try InfoCommandTests.kmemscope(["freelist", "DMA32", "\(order)", "--json", "--target", target, "--elf", DebugBoot.kernel])
+            #expect(fl.status == 0, "\(fl.err)")
+            let flj = try Self.json(fl.out)
+            #expect(flj["broken"] as? Bool == false)
+            let lists = try #require(flj["lists"] as? [[String: Any]])
+            let walked = lists.reduce(0) { $0 + ($1["walked"] as? Int ?? 0) }
+            #expect(walked == columns[order], "order \(order): \(fl.out.prefix(400)) vs \(last)")
+            for l in lists {
+                #expect(l["walked"] as? Int == l["counted"] as? Int)
+                #expect((l["blocks"] as? [String])?.count == l["walked"] as? Int)
+            }
+        }
+
         // nowhere: no verdict, one line that says what to give
         let bad = try kmem("0xdead00000000")
         #expect(bad.status == 2)

@@ -9,6 +9,9 @@
 // C globals directly (they are shared mutable state); the console uses them on one thread.
 static inline void kmem_editline_setup(const char *name, rl_completion_func_t *complete) {
     rl_readline_name = name;
+    // libedit's own signal handlers re-raise with kill(0, sig): the whole process group (the
+    // shell that started kmemscope too). kmemscope's handlers take the signals instead.
+    rl_catch_signals = 0;
     rl_attempted_completion_function = complete;
 }
 static inline void kmem_editline_completion_over(void) { rl_attempted_completion_over = 1; }

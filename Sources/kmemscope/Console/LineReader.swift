@@ -1,6 +1,7 @@
 import CLibEdit
 import Foundation
 import Glibc
+import KernelSession
 
 /// Reads the console's lines: through libedit (prompt, line editing, history kept in a file,
 /// tab completion) when standard input is a terminal, plainly otherwise, so scripts can pipe
@@ -10,6 +11,9 @@ final class LineReader {
     let interactive: Bool
     /// The history file (`~/.kmemscope_history`), read at start and written after every line.
     let historyPath: String?
+
+    /// Lines from a pipe or file.
+    private var plain = PlainLines()
 
     /// How many lines the history file keeps.
     static let historyLimit: Int32 = 1000
@@ -30,7 +34,7 @@ final class LineReader {
 
     /// The next line without its newline; nil at the end of input (Ctrl-D, end of the pipe).
     func next(prompt: String) -> String? {
-        guard interactive else { return readLine(strippingNewline: true) }
+        guard interactive else { return plain.next() }
         guard let raw = readline(prompt) else { return nil }
         defer { free(raw) }
         let line = String(cString: raw)
@@ -48,6 +52,40 @@ final class LineReader {
     static var defaultHistoryPath: String? {
         guard let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty else { return nil }
         return home + "/.kmemscope_history"
+    }
+}
+
+/// Lines read with read(2) from standard input. Unlike `readLine`, a signal ends the wait
+/// (SIGTERM or SIGHUP while a script's input is idle), so the console can put the guest back.
+struct PlainLines {
+    private var buffer: [UInt8] = []
+    private var ended = false
+
+    /// The next line without its newline; nil at the end of input or when a signal arrived.
+    mutating func next() -> String? {
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            if ended {
+                guard !buffer.isEmpty else { return nil }
+                defer { buffer = [] }
+                return String(decoding: buffer, as: UTF8.self)
+            }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if n > 0 {
+                buffer += chunk[..<n]
+            } else if n == 0 {
+                ended = true
+            } else if errno == EINTR {
+                if InterruptSignals.isPending { return nil }
+            } else {
+                ended = true
+            }
+        }
     }
 }
 

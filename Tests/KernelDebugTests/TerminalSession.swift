@@ -57,7 +57,12 @@ final class TerminalSession {
         }
     }
 
-    func close() { _ = try? run(["kill-server"]) }
+    /// Ends the session (its shell and the console in it) and with it the private server
+    /// (`kill-server` alone left tmux 3.3a's server running here).
+    func close() {
+        _ = try? run(["kill-session", "-t", name], capture: false)
+        _ = try? run(["kill-server"], capture: false)
+    }
 
     /// Runs tmux on this test's private server and returns its standard output. Spawned and
     /// reaped here (posix_spawn + waitpid): Foundation's Process never saw `new-session`'s

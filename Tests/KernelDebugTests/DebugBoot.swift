@@ -1,9 +1,11 @@
 import Foundation
 import GDBRemote
 import Glibc
+import QEMULauncher
 
 /// The real kernel in QEMU, halted at reset (`-S`) with its gdbstub on a Unix socket and its
-/// serial port in a file; `target` is connected. `stop()` always kills QEMU.
+/// serial port in a file, started through the project's one launcher (`QEMULauncher`);
+/// `target` is connected. `stop()` always kills QEMU.
 final class DebugBoot {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var kernel: String { root.appendingPathComponent("kernel/build/kernel.elf").path }
@@ -13,37 +15,29 @@ final class DebugBoot {
     let socket: String
     /// QEMU's human monitor on a Unix socket (for `info status`, `stop`, `cont`).
     let monitorSocket: String
-    let process: Process
+    let process: QEMUProcess
     let target: RemoteTarget
 
-    init(memory: String = "256M", append: String) throws {
+    init(memory: String = "256M", append: String, memoryFile: String? = nil) throws {
         guard FileManager.default.fileExists(atPath: DebugBoot.kernel) else {
             throw DebugBootError("no kernel at \(DebugBoot.kernel): run `make kernel` first (make test does)")
         }
         directory = NSTemporaryDirectory() + "kmemscope-debug-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         socket = directory + "/gdb.sock"
         monitorSocket = directory + "/monitor.sock"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        process.arguments = ["-kernel", DebugBoot.kernel, "-m", memory, "-append", append, "-S",
-                             "-display", "none", "-no-reboot", "-accel", "tcg",
-                             "-monitor", "unix:\(monitorSocket),server=on,wait=off",
-                             "-serial", "file:\(directory)/serial.txt",
-                             "-chardev", "socket,id=g,path=\(socket),server=on,wait=off", "-gdb", "chardev:g"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let start = Date()
-        while !FileManager.default.fileExists(atPath: socket) {
-            guard process.isRunning, Date().timeIntervalSince(start) < 20 else {
-                DebugBoot.kill(process)
-                throw DebugBootError("QEMU did not open its gdbstub socket within 20 s")
-            }
-            usleep(20_000)
+        let configuration = QEMUConfiguration(kernel: DebugBoot.kernel, memory: try MemorySize(parsing: memory), append: append,
+                                              gdb: .unix(socket), startStopped: true, memoryFile: memoryFile,
+                                              monitorSocket: monitorSocket)
+        process = try QEMUProcess.launch(configuration, runDirectory: directory)
+        process.removesDirectoryOnStop = true
+        do {
+            try process.waitUntilListening(timeout: 20)
+        } catch {
+            process.stop()
+            throw error
         }
-        // The socket file appears at bind(), a moment before listen(): retry a refused connect.
+        // QEMU binds the socket a moment before it listens: retry a refused connect.
+        let start = Date()
         var connected: RemoteTarget?
         while connected == nil {
             do {
@@ -51,7 +45,7 @@ final class DebugBoot {
             } catch GDBRemoteError.connectionRefused where Date().timeIntervalSince(start) < 20 {
                 usleep(50_000)
             } catch {
-                DebugBoot.kill(process)
+                process.stop()
                 throw error
             }
         }
@@ -95,21 +89,11 @@ final class DebugBoot {
     }
 
     /// What the kernel printed so far.
-    var serial: String { (try? String(contentsOfFile: directory + "/serial.txt", encoding: .utf8)) ?? "" }
+    var serial: String { process.serial }
 
     func stop() {
         target.close()
-        DebugBoot.kill(process)
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    static func kill(_ p: Process) {
-        guard p.isRunning else { return }
-        Glibc.kill(p.processIdentifier, SIGTERM)
-        let t = Date()
-        while p.isRunning && Date().timeIntervalSince(t) < 3 { usleep(10_000) }
-        if p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
+        process.stop()
     }
 }
 

@@ -17,7 +17,7 @@ struct Kmemscope: ParsableCommand {
         subcommands: [InfoCommand.self, ZonesCommand.self, VerifyCommand.self, LogCommand.self, SymCommand.self, LayoutCommand.self,
                       BuddyinfoCommand.self, PagetypeinfoCommand.self, ZoneinfoCommand.self, SlabinfoCommand.self,
                       WatchCommand.self, FrameCommand.self, FreelistCommand.self,
-                      BootCommand.self])
+                      BootCommand.self, BisectCommand.self])
 
     static func main() {
         InterruptSignals.install()

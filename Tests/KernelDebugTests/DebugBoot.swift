@@ -1,6 +1,8 @@
 import Foundation
 import GDBRemote
 import Glibc
+import KernelLayouts
+import KernelSession
 import QEMULauncher
 
 /// The real kernel in QEMU, halted at reset (`-S`) with its gdbstub on a Unix socket and its
@@ -73,6 +75,31 @@ final class DebugBoot {
             usleep(20_000)
         }
     }
+
+    /// From reset, runs the guest to the first stop at or after `sequence` (`kmem_stop_seq` and a
+    /// breakpoint at `kmem_checkpoint`), reads the layout descriptor there, and disconnects,
+    /// leaving the guest stopped: a command that attaches next finds it stopped, with no race.
+    @discardableResult
+    func stopAt(sequence: UInt64) throws -> KernelInfo {
+        let image = try KernelImage(path: DebugBoot.kernel)
+        let kmain = try image.symbol("kmain").address.rawValue
+        let checkpoint = try image.symbol("kmem_checkpoint").address.rawValue
+        // With -S the kernel is not in memory yet: stop at its entry before writing kmem_stop_seq.
+        try target.setBreakpoint(at: kmain, kind: .hardware)
+        _ = try target.continueUntilStop(timeout: .seconds(30))
+        try target.removeBreakpoint(at: kmain, kind: .hardware)
+        try target.writeMemory(at: try image.symbol("kmem_stop_seq").address.rawValue,
+                               bytes: (0..<8).map { UInt8(truncatingIfNeeded: sequence >> (8 * $0)) })
+        try target.setBreakpoint(at: checkpoint)
+        _ = try target.continueUntilStop(timeout: .seconds(60))
+        try target.removeBreakpoint(at: checkpoint)
+        let info = try KernelInfo.read(from: StubMemory(target: target), at: try image.symbol("kmem_info").address.rawValue)
+        target.close()
+        return info
+    }
+
+    /// A new connection to the stub (after ``stopAt(sequence:)`` or a command disconnected).
+    func reconnect() throws -> RemoteTarget { try RemoteTarget.connect(to: .unix(socket)) }
 
     /// Runs a command on QEMU's monitor and returns its output (without the echo and prompt).
     func monitor(_ command: String) throws -> String {

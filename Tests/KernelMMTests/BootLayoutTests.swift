@@ -62,7 +62,7 @@ struct BootLayoutTests {
         // the first MiB is reserved firmware memory
         #expect(pa.meta(0x10).pointee.state == .reserved && pa.meta(0x10).pointee.owner == BootOwner.firmware)
         // metadata pages are reserved boot memory
-        let boot = pa.state.pointee.bootMemStart >> 12
+        let boot = PFN(pa.state.pointee.bootMemStart >> 12)
         #expect(pa.meta(boot).pointee.owner == BootOwner.bootMemory)
         // managed frames are free, in their segment
         #expect(pa.meta(0x400).pointee.state.contains([.free, .head]))
@@ -115,7 +115,7 @@ struct ManyRangesBootTests {
         #expect(pa.segmentCount == Kmem.segmentCapacity)
         #expect(a.check().passed, "\(a.check().text)")
         // some small range was left out and is tagged so
-        let unmanaged = (0x100..<(base >> 12)).contains { pa.meta($0).pointee.owner == BootOwner.unmanaged }
+        let unmanaged = (0x100..<(base >> 12)).contains { pa.meta(PFN($0)).pointee.owner == BootOwner.unmanaged }
         #expect(unmanaged)
         let p = try #require(try pa.allocate(AllocationRequest(order: 0)))
         try pa.free(p, order: 0)

@@ -123,7 +123,7 @@ func commitMisuse(_ a: PageAllocator, _ cmdline: CommandLine) {
             console.write("kmem: misuse: allocation failed"); console.newline()
             return
         }
-        console.write("kmem: misuse: allocated order 4 at pfn "); console.hex(pfn); console.newline()
+        console.write("kmem: misuse: allocated order 4 at pfn "); console.hex(pfn.raw); console.newline()
         if cmdline.has("misuse", "double-free") {
             try a.free(pfn, order: 4)
             try a.free(pfn, order: 4)
@@ -132,7 +132,7 @@ func commitMisuse(_ a: PageAllocator, _ cmdline: CommandLine) {
         } else if cmdline.has("misuse", "interior") {
             try a.free(pfn &+ 1, order: 0)
         } else if cmdline.has("misuse", "outside") {
-            try a.free(a.frameCount &+ 16, order: 0)
+            try a.free(a.frameEnd &+ 16, order: 0)
         } else if cmdline.has("misuse", "free-reserved") {
             try a.free(pfn, order: 4)
             guard try a.reserveRange(start: pfn, count: 1) else { return }
@@ -146,12 +146,12 @@ func commitMisuse(_ a: PageAllocator, _ cmdline: CommandLine) {
 
 /// Adds RAM held back at boot (`hotadd=START,SIZE`) as new segments and says what changed.
 func hotAddMemory(_ a: PageAllocator, _ range: PhysRange) {
-    let start = (range.start &+ Kmem.pageSize &- 1) >> Kmem.pageShift
-    let end = range.end >> Kmem.pageShift
+    let start = PhysicalAddress(range.start &+ Kmem.pageSize &- 1).pfn
+    let end = PhysicalAddress(range.end).pfn
     guard start < end else { return }
     do {
         let added = try a.addMemory(start: start, count: end &- start)
-        console.write("kmem: hotadd: pfn ["); console.hex(start); console.write(", "); console.hex(end)
+        console.write("kmem: hotadd: pfn ["); console.hex(start.raw); console.write(", "); console.hex(end.raw)
         console.write(") added as "); console.dec(UInt64(added)); console.write(" segment(s) at seq ")
         console.dec(a.state.pointee.sequence); console.newline()
         a.writeZones(to: &console)

@@ -63,6 +63,7 @@ let package = Package(
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
         // The reference model beside the kernel's allocator on the same random operations.
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
+        .testTarget(name: "QEMULauncherTests", dependencies: ["QEMULauncher"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM", "QEMULauncher"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
         .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher"]),

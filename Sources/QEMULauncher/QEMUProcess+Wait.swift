@@ -55,7 +55,7 @@ extension QEMUProcess {
         var inodes: [Substring] = []
         switch endpoint {
         case .unix(let path):
-            guard let text = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return false }
+            guard let text = readLossy("/proc/net/unix") else { return false }
             // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = __SO_ACCEPTCON (listening)
             for line in text.split(separator: "\n") where line.hasSuffix(" " + path) && line.contains(" 00010000 ") {
                 let columns = line.split(separator: " ")
@@ -63,7 +63,7 @@ extension QEMUProcess {
             }
         case .tcp(let host, let port):
             let file = host.contains(":") ? "/proc/net/tcp6" : "/proc/net/tcp"
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
+            guard let text = readLossy(file) else { return false }
             let hexPort = ":" + String(format: "%04X", Int(port))
             // sl local rem st tx:rx tr:when retrnsmt uid timeout inode; st 0A = LISTEN
             for line in text.split(separator: "\n").dropFirst() {
@@ -78,6 +78,12 @@ extension QEMUProcess {
         return fds.contains { fd in
             (try? FileManager.default.destinationOfSymbolicLink(atPath: fdDirectory + "/" + fd)).map(wanted.contains) ?? false
         }
+    }
+
+    /// A file's text with invalid UTF-8 replaced: `/proc/net/unix` lists abstract sockets whose
+    /// names are arbitrary bytes, and a strict decode would fail for as long as one exists.
+    static func readLossy(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// A loopback TCP port free at this moment (bound to port 0 and released). Another process

@@ -52,6 +52,17 @@ struct BisectCommand: ParsableCommand {
     }
 
     func run() throws {
+        // The QEMU processes are bisect's own: a signal ends the search and they are stopped.
+        InterruptSignals.setHolding(true)
+        defer { InterruptSignals.setHolding(false) }
+        do {
+            try bisect()
+        } catch let error where InterruptSignals.isPending && !(error is ExitCode) {
+            throw SessionError.interrupted(signal: InterruptSignals.pending)
+        }
+    }
+
+    private func bisect() throws {
         let options = ImageOptions.bundled(elf)
         let kernelPath = try options.path()
         let kernel = try options.open()
@@ -64,6 +75,7 @@ struct BisectCommand: ParsableCommand {
         var failing: (report: VerifyReport?, snapshot: KernelSnapshot?, log: [OpLogRecord], end: String?)?
         var directMap: UInt64 = 0
         while let requested = search.next {
+            if InterruptSignals.isPending { throw SessionError.interrupted(signal: InterruptSignals.pending) }
             if let g = guest, try g.endLine != nil || requested.map({ try g.sequence >= $0 }) ?? false {
                 g.stop()
                 guest = nil

@@ -80,6 +80,9 @@ struct BootCommand: ParsableCommand {
         let configuration = QEMUConfiguration(kernel: kernel, memory: try MemorySize(parsing: memory), append: append,
                                               gdb: endpoint, startStopped: stopped,
                                               memoryFile: memoryFile.map(Self.absolute), serialFile: serial.map(Self.absolute))
+        // A signal while QEMU is ours (until it is handed over) ends the wait; QEMU is stopped.
+        InterruptSignals.setHolding(true)
+        defer { InterruptSignals.setHolding(false) }
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)
         var reached: String?
         do {

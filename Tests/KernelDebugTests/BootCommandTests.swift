@@ -72,4 +72,30 @@ struct BootCommandTests {
         #expect(taken.err.contains("QEMU exited with status 1") && taken.err.contains("Address already in use"), "\(taken.err)")
         #expect(taken.err.split(separator: "\n").count == 1, "\(taken.err)")
     }
+
+    /// Ctrl-C while --wait waits: QEMU is stopped (not left behind), exit status 130.
+    @Test func ctrlCWhileWaitingStopsQEMU() throws {
+        let directory = NSTemporaryDirectory() + "kmemscope-boot-sigint-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: InfoCommandTests.binary)
+        p.arguments = ["boot", "--memory", "128M", "--append", "seed=1 ops=500000000 phases=2", "--run-directory", directory,
+                       "--wait", "done", "--elf", DebugBoot.kernel]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var pid: pid_t?
+        let deadline = Date().addingTimeInterval(20)
+        while pid == nil && Date() < deadline {
+            pid = (try? String(contentsOfFile: directory + "/qemu.pid", encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            usleep(20_000)
+        }
+        let qemu = try #require(pid, "no pidfile")
+        defer { Self.kill(qemu) }
+        usleep(300_000)
+        Glibc.kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        #expect(Glibc.kill(qemu, 0) != 0, "QEMU was stopped")
+    }
 }

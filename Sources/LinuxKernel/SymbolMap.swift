@@ -47,6 +47,13 @@ public struct SymbolMap: Sendable {
         if symbols.isEmpty { throw .empty }
     }
 
+    /// Moves every kernel-image symbol (at or above ``kernelImageBase``) by `offset`.
+    mutating func moveImageSymbols(by offset: UInt64) {
+        for i in symbols.indices where symbols[i].address >= Self.kernelImageBase && symbols[i].module == nil {
+            symbols[i].address &+= offset
+        }
+    }
+
     /// The kernel-image symbol called `name`, if present.
     public func symbol(named name: String) -> KernelSymbol? {
         byName[name].map { symbols[$0] }

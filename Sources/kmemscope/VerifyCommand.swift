@@ -1,6 +1,7 @@
 import ArgumentParser
 import AllocatorModel
 import KernelLayouts
+import LinuxKernel
 
 /// `kmemscope verify`: checks the guest's allocator state against the contract, from guest
 /// memory read at an operation boundary. Exit status 1 when any check fails.
@@ -13,11 +14,19 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Also replay the operation log through the reference model from the boot and compare the result with guest memory.")
     var replay = false
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
     func run() throws {
+        if profile.isLinux {
+            guard !replay else { throw ValidationError("--replay needs the bundled kernel's operation log; Linux has none") }
+            let report = try LinuxAttach.run(profile, stub) { linux in try LinuxVerifier.verify(linux) }
+            print(LinuxViews.verify(report))
+            if !report.passed { throw ExitCode(1) }
+            return
+        }
         let session = try stub.attach(image)
         // Read (and, for --replay, the whole log ring), then let the guest go before the checks run.
         let (snapshot, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [OpLogRecord]) in

@@ -78,8 +78,9 @@ final class LinuxGuest: @unchecked Sendable {
     deinit { stop() }
 
     /// Boots the guest as `linux-guest.sh boot` does (the same QEMU options; 512M unless
-    /// `KMEMSCOPE_LINUX_MEM` says otherwise), through the launcher.
-    static func boot() throws -> LinuxGuest {
+    /// `KMEMSCOPE_LINUX_MEM` says otherwise), through the launcher; with `kaslr`, the kernel
+    /// image is placed at a random offset (`kaslr` instead of `nokaslr` on its command line).
+    static func boot(kaslr: Bool = false) throws -> LinuxGuest {
         let prepared: Preparation
         switch preparation {
         case .failure(let error): throw error
@@ -90,7 +91,7 @@ final class LinuxGuest: @unchecked Sendable {
         let directory = String(cString: p)
         let memory = try MemorySize(parsing: ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_MEM"] ?? "512M")
         let configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory,
-                                              append: "console=ttyS0 nokaslr quiet panic=-1",
+                                              append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1",
                                               gdb: .unix(directory + "/gdb.sock"), serialFile: directory + "/serial.log",
                                               noDefaults: true, extraArguments: ["-initrd", prepared.initrd])
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)

@@ -70,11 +70,27 @@ extension PageAllocator {
         let needPages = (bytes &+ Kmem.pageSize &- 1) >> Kmem.pageShift
 
         // Top-down, as memblock: the highest range that fits, in Normal when there is Normal.
-        guard let carve = plan.chooseCarve(pages: needPages, below: .max, preferAbove: config.normalStartPFN) else {
+        // When no range holds everything, the FrameMeta array (the bulk, one array in the direct
+        // map) is carved alone, exactly its size, and the rest from another range.
+        let metaBytes = frameCount &* UInt64(MemoryLayout<FrameMeta>.stride)
+        let metaPages = (metaBytes &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+        var restPages = needPages
+        var metaCarve: (start: UInt64, end: UInt64)? = nil
+        if plan.chooseCarve(pages: needPages, below: .max, preferAbove: config.normalStartPFN) == nil {
+            guard let m = plan.chooseCarve(pages: metaPages, below: .max, preferAbove: config.normalStartPFN) else {
+                throw .bootFailed(reason: "no RAM range large enough for the allocator's metadata")
+            }
+            let e = plan.end(m)
+            metaCarve = (e &- metaPages, e)
+            plan.setEnd(m, e &- metaPages)
+            plan.removeEmpty()
+            restPages = needPages &- metaPages  // `bytes` counted the array: still an upper bound
+        }
+        guard let carve = plan.chooseCarve(pages: restPages, below: .max, preferAbove: config.normalStartPFN) else {
             throw .bootFailed(reason: "no RAM range large enough for the allocator's metadata")
         }
         let bootEnd = plan.end(carve)
-        let plannedStart = bootEnd &- needPages
+        let plannedStart = bootEnd &- restPages
         plan.setEnd(carve, plannedStart)
         plan.removeEmpty()
         // A map of more usable ranges than the allocator has segments for still boots: the
@@ -87,15 +103,22 @@ extension PageAllocator {
         // Hand out the boot allocations.
         let dm = config.directMapOffset
         var bump = BootAllocator(start: plannedStart << Kmem.pageShift, end: bootEnd << Kmem.pageShift)
+        if metaCarve != nil {  // bitmaps and tags come from this carve: zero all of it first
+            zero(dm &+ (plannedStart << Kmem.pageShift), restPages << Kmem.pageShift)
+        }
         let statePhys = try bump.allocate(UInt64(MemoryLayout<KmemState>.stride), align: 64)
         let zonesPhys = try bump.allocate(UInt64(MemoryLayout<Zone>.stride * ZoneKind.count), align: 64)
         // Room for every segment the allocator can ever manage (hot-add inserts more).
         let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * Kmem.segmentCapacity), align: 64)
         let heapPhys = try bump.allocate(UInt64(MemoryLayout<HeapState>.stride), align: 64)
         let logPhys = try bump.allocate(config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride), align: 64)
-        let metaBytes = frameCount &* UInt64(MemoryLayout<FrameMeta>.stride)
-        let metaPhys = try bump.allocate(metaBytes, align: 4096)
-        zero(dm &+ metaPhys &+ metaBytes, (bootEnd << Kmem.pageShift) &- (metaPhys &+ metaBytes))
+        let metaPhys: UInt64
+        if let mc = metaCarve {
+            metaPhys = mc.start << Kmem.pageShift  // every record is written by initFrameMeta
+        } else {
+            metaPhys = try bump.allocate(metaBytes, align: 4096)
+            zero(dm &+ metaPhys &+ metaBytes, (bootEnd << Kmem.pageShift) &- (metaPhys &+ metaBytes))
+        }
         let bootStart = plannedStart  // until the slack is known
 
         let state = UnsafeMutablePointer<KmemState>(bitPattern: UInt(dm &+ statePhys))!
@@ -128,7 +151,7 @@ extension PageAllocator {
             let tags = try bump.allocate((seg.pointee.pageblockCount &+ 7) & ~7, align: 8)
             seg.pointee.pageblockTags = dm &+ tags
         }
-        zero(dm &+ bump.cursor, metaPhys &- bump.cursor)
+        if metaCarve == nil { zero(dm &+ bump.cursor, metaPhys &- bump.cursor) }
         // What the bump allocator did not use goes back to the segment below (DragonOS).
         let usedStart = bump.cursor >> Kmem.pageShift
         var finalStart = bootStart
@@ -146,7 +169,9 @@ extension PageAllocator {
             for t in 0..<Int(seg.pointee.pageblockCount) { tags[t] = Migratetype.movable.rawValue }
         }
 
-        pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: finalStart, bootEnd: bootEnd, config: config)
+        let metaFrames = metaCarve.map { (PFN($0.start), PFN($0.end)) } ?? (PFN(finalStart), PFN(finalStart))
+        pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: finalStart, bootEnd: bootEnd,
+                         metaFrames: metaFrames, config: config)
         for i in 0..<dropped.count {
             var p = PFN(dropped.start(i))
             let end = PFN(min(dropped.end(i), frameCount))
@@ -190,7 +215,8 @@ extension PageAllocator {
 
     /// Writes every frame's metadata: holes empty, RAM reserved (with an owner tag) until
     /// its segment is released.
-    func initFrameMeta(usable: RangeList, reserved: RangeList, bootStart: UInt64, bootEnd: UInt64, config: BootConfig) {
+    func initFrameMeta(usable: RangeList, reserved: RangeList, bootStart: UInt64, bootEnd: UInt64,
+                       metaFrames: (start: PFN, end: PFN), config: BootConfig) {
         var pfn = PFN(0)
         while pfn < frameEnd { meta(pfn).pointee = .empty; pfn &+= 1 }
         let kStart = PFN(config.kernel.start >> Kmem.pageShift)
@@ -207,7 +233,7 @@ extension PageAllocator {
                 if p >= kStart && p < kEnd {
                     st.insert(.kernel)
                     m.pointee.owner = BootOwner.kernelImage
-                } else if p >= bootStart && p < bootEnd {
+                } else if (p >= bootStart && p < bootEnd) || (p >= metaFrames.start && p < metaFrames.end) {
                     m.pointee.owner = BootOwner.bootMemory
                 } else if p < lowEnd {
                     m.pointee.owner = BootOwner.firmware

@@ -46,7 +46,14 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     console.write("kmem: kernel image phys ["); console.hex(config.kernel.start); console.write(", ")
     console.hex(config.kernel.end); console.write(") boot memory phys [")
     console.hex(allocator.state.pointee.bootMemStart); console.write(", ")
-    console.hex(allocator.state.pointee.bootMemEnd); console.write(") frames ")
+    console.hex(allocator.state.pointee.bootMemEnd); console.write(")")
+    let metaPhys = allocator.state.pointee.frameMeta &- allocator.state.pointee.directMapOffset
+    if metaPhys < allocator.state.pointee.bootMemStart || metaPhys >= allocator.state.pointee.bootMemEnd {
+        console.write(" and ["); console.hex(metaPhys); console.write(", ")
+        console.hex(metaPhys &+ ((allocator.frameCount &* 64 &+ Kmem.pageSize &- 1) & ~(Kmem.pageSize &- 1)))
+        console.write(") for FrameMeta")
+    }
+    console.write(" frames ")
     console.dec(allocator.frameCount); console.write(" poison ")
     console.write(config.poison ? "on" : "off"); console.newline()
     allocator.writeZones(to: &console)

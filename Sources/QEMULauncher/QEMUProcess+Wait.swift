@@ -80,10 +80,23 @@ extension QEMUProcess {
         }
     }
 
-    /// A file's text with invalid UTF-8 replaced: `/proc/net/unix` lists abstract sockets whose
-    /// names are arbitrary bytes, and a strict decode would fail for as long as one exists.
+    /// A file's whole text, read with read(2) to its end, invalid UTF-8 replaced. `/proc/net/*`
+    /// report a size of 0 and are produced a page at a time, so a reader that trusts the size
+    /// or stops early misses the sockets listed after the first page (the case on a busy
+    /// machine); and abstract socket names are arbitrary bytes, which a strict decode rejects.
     static func readLossy(_ path: String) -> String? {
-        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        for _ in 0..<4096 {   // at most 256 MiB
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A loopback TCP port free at this moment (bound to port 0 and released). Another process

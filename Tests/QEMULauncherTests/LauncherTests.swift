@@ -127,5 +127,37 @@ struct LauncherTests {
         #expect(qemu.status == .signaled(SIGKILL))
         #expect(!FileManager.default.fileExists(atPath: qemu.runDirectory))
     }
-}
 
+    /// `/proc/net/unix` is produced a page at a time and reports size 0: Foundation's readers
+    /// (`String(contentsOfFile:)`, `FileManager.contents`) return only its first ~4 KB, so on a
+    /// busy machine a listening socket further down went unseen. 120 listening sockets of our
+    /// own (well over a page) must all be found, and one that only binds must not.
+    @Test func listeningSocketsPastTheFirstPageAreFound() throws {
+        var template = Array("/tmp/kmemscope-listen-XXXXXX".utf8CString)
+        let directory = String(cString: try #require(mkdtemp(&template)))
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func bound(_ path: String, listening: Bool) -> Int32 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                let bytes = Array(path.utf8)
+                raw.copyBytes(from: bytes)
+                raw[bytes.count] = 0
+            }
+            _ = withUnsafePointer(to: &address) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            if listening { listen(fd, 1) }
+            return fd
+        }
+        let paths = (0..<120).map { "\(directory)/a-socket-with-a-long-name-to-fill-the-page-\($0).sock" }
+        let fds = paths.map { bound($0, listening: true) }
+        let quiet = bound(directory + "/bound-only.sock", listening: false)
+        defer { (fds + [quiet]).forEach { close($0) } }
+        let missed = paths.filter { !QEMUProcess.isListening(.unix($0), process: getpid()) }
+        #expect(missed.isEmpty, "\(missed.count) of 120 not found")
+        #expect(!QEMUProcess.isListening(.unix(directory + "/bound-only.sock"), process: getpid()))
+        #expect(!QEMUProcess.isListening(.unix(paths[0]), process: 1), "another process's socket does not count")
+    }
+}

@@ -17,16 +17,18 @@ public final class LinuxKernelTarget {
     public let symbols: SymbolMap
     /// What was added to the map's kernel-image addresses (0 with nokaslr or a kallsyms copy).
     public let kaslrOffset: UInt64
-    public let btf: BTFTypes
+    /// The types: BTF from guest memory, or a vmlinux's DWARF.
+    public let btf: KernelTypes
     public let layout: LinuxMMLayout
     public let page: LinuxPageLayout
 
-    /// Finds the KASLR offset, reads and parses BTF, learns the layouts.
-    public init(memory: GuestMemory, symbols: SymbolMap) throws {
+    /// Finds the KASLR offset, takes `types` (a vmlinux's DWARF) or reads and parses the BTF
+    /// in guest memory, learns the layouts.
+    public init(memory: GuestMemory, symbols: SymbolMap, types: KernelTypes? = nil) throws {
         self.memory = memory
         kaslrOffset = try KASLR.offset(memory: memory, symbols: symbols)
         self.symbols = symbols.relocated(by: kaslrOffset)
-        btf = try BTFTypes.load(from: memory, symbols: self.symbols)
+        btf = try types ?? BTFTypes.load(from: memory, symbols: self.symbols)
         layout = try LinuxMMLayout(btf: btf)
         page = try LinuxPageLayout(btf: btf)
     }

@@ -49,7 +49,7 @@ public struct LinuxMMLayout: Sendable, Equatable {
 
     /// Learns the layout from BTF.
     /// - Throws: ``BTFError`` naming the type or member that is missing or has another shape.
-    public init(btf: BTFTypes) throws(BTFError) {
+    public init(btf: KernelTypes) throws(BTFError) {
         pageSize = try btf.size(ofStruct: "page")
         // 6.1 links free pages through page->buddy_list (a union member beside lru); older
         // kernels used page->lru.

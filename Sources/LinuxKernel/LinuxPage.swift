@@ -3,7 +3,7 @@ import KernelLayouts
 /// Where `struct page`'s fields lie and what its flag bits are called, learned from BTF
 /// (`enum pageflags` names the bits; `NR_PAGEFLAGS` says how many there are: the bits above
 /// hold the section, node and zone numbers).
-public struct LinuxPageLayout: Sendable {
+public struct LinuxPageLayout: Sendable, Equatable {
     public var size: Int
     public var flagsOffset: Int
     public var refcountOffset: Int
@@ -20,7 +20,7 @@ public struct LinuxPageLayout: Sendable {
     public var flagCount: Int
 
     /// Learns the layout from BTF.
-    public init(btf: BTFTypes) throws(BTFError) {
+    public init(btf: KernelTypes) throws(BTFError) {
         size = try btf.size(ofStruct: "page")
         flagsOffset = try btf.member("flags", of: "page").offset
         refcountOffset = try btf.member("_refcount", of: "page").offset

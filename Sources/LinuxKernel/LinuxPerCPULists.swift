@@ -49,7 +49,7 @@ public struct LinuxPerCPUReader {
 
     /// Learns the layout.
     /// - Throws: ``Unavailable`` when BTF lacks the lists or their count is not the one expected.
-    public init(btf: BTFTypes, page: LinuxPageLayout, memory: GuestMemory, vmemmapBase: UInt64) throws(Unavailable) {
+    public init(btf: KernelTypes, page: LinuxPageLayout, memory: GuestMemory, vmemmapBase: UInt64) throws(Unavailable) {
         let size: Int, count: BTFMember, lists: (offset: Int, count: Int, elementSize: Int), next: BTFMember, prev: BTFMember
         let pcpTypes: Int64
         do {

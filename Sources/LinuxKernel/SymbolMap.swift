@@ -1,4 +1,6 @@
-/// A kernel's symbols from System.map or `/proc/kallsyms` text.
+import KernelLayouts
+
+/// A kernel's symbols from System.map or `/proc/kallsyms` text, or a vmlinux's symbol table.
 ///
 /// ```swift
 /// let map = try SymbolMap(parsing: try String(contentsOfFile: "System.map", encoding: .utf8))
@@ -42,6 +44,18 @@ public struct SymbolMap: Sendable {
             }
             let symbol = KernelSymbol(address: address, type: type, name: String(fields[2]), module: module)
             if module == nil, byName[symbol.name] == nil { byName[symbol.name] = symbols.count }
+            symbols.append(symbol)
+        }
+        if symbols.isEmpty { throw .empty }
+    }
+
+    /// The symbol table of an ELF image (a `vmlinux`): functions as `T`, objects as `D`, other
+    /// named symbols as `A`; section and file symbols are left out.
+    public init(elf: ElfFile) throws(SymbolMapError) {
+        for s in elf.symbols where !s.name.isEmpty && s.kind != .section && s.kind != .file {
+            let type: Character = s.kind == .function ? "T" : s.kind == .object ? "D" : "A"
+            let symbol = KernelSymbol(address: s.address.rawValue, type: type, name: s.name)
+            if byName[symbol.name] == nil { byName[symbol.name] = symbols.count }
             symbols.append(symbol)
         }
         if symbols.isEmpty { throw .empty }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GDBRemote
+import KernelLayouts
 import KernelSession
 import LinuxKernel
 
@@ -12,8 +13,15 @@ enum LinuxAttach {
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
         let path = profile.symbols ?? ""
         let map: SymbolMap
+        var types: KernelTypes?
         do {
-            map = try SymbolMap(parsing: try String(contentsOfFile: path, encoding: .utf8))
+            if isELF(path) {
+                // A vmlinux: its symbol table, and its DWARF for the types when it has some.
+                map = try SymbolMap(elf: try ElfFile(path: path))
+                types = try dwarfTypes(path)
+            } else {
+                map = try SymbolMap(parsing: try String(contentsOfFile: path, encoding: .utf8))
+            }
         } catch let error as SymbolMapError {
             StandardError.write("kmemscope: \(path): \(error)")
             throw ExitCode(2)
@@ -26,7 +34,7 @@ enum LinuxAttach {
             do { address = try RemoteAddress.parse(stub.target) } catch { throw SessionError.badAddress(error) }
             let session = try StubSession.attach(to: address, timeout: .seconds(stub.timeout), policy: stub.policy)
             return try session.read { s in
-                let linux = try LinuxKernelTarget(memory: s.memory, symbols: map)
+                let linux = try LinuxKernelTarget(memory: s.memory, symbols: map, types: types)
                 if linux.kaslrOffset != 0 {
                     StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
                 }
@@ -36,5 +44,22 @@ enum LinuxAttach {
             StandardError.write("kmemscope: \(error)")
             throw ExitCode(2)
         }
+    }
+
+    /// The DWARF types of the ELF at `path`, nil when it has none (BTF in guest memory is used).
+    static func dwarfTypes(_ path: String) throws -> KernelTypes? {
+        let result: Result<DwarfKernelTypes, KernelImageError> = Result { () throws(KernelImageError) in try DwarfKernelTypes(path: path) }
+        switch result {
+        case .success(let types): return types
+        case .failure(.noDWARF): return nil
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Whether `path` starts with the ELF magic.
+    static func isELF(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 4)) == Data([0x7f, 0x45, 0x4c, 0x46])
     }
 }

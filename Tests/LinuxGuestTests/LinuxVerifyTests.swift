@@ -46,9 +46,12 @@ struct LinuxVerifyTests {
                     "zone \(zone) free \(free) in:\n\(zones)")
         }
 
-        // A free block to corrupt, found through the library (the test's own connection).
+        // A free block to corrupt, found through the library (the test's own connection). The
+        // guest was found running by every command above and left running: connecting now
+        // interrupts it (QEMU says so with an unsolicited stop reply).
         let symbols = try SymbolMap(parsing: try guest.section("kallsyms"))
         let target = try guest.connect()
+        #expect(target.unsolicitedStop != nil, "kmemscope left the running guest running")
         let memory = RemoteTargetMemory(target: target)
         let kernel = try LinuxKernelTarget(memory: memory, symbols: symbols)
         let state = try kernel.decodeBuddy()
@@ -80,6 +83,9 @@ struct LinuxVerifyTests {
         // Put back: clean again, and the guest is left stopped (it was found stopped).
         let (again, againText) = Self.kmemscope(["verify"] + linux)
         #expect(again == 0, "\(againText)")
+        let last = try guest.connect()
+        #expect(last.unsolicitedStop == nil, "kmemscope left the stopped guest stopped")
+        last.close()
     }
 
     @Test func kaslrOffsetIsFoundInTheGuest() throws {

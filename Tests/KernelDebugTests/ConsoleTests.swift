@@ -1,4 +1,5 @@
 import Foundation
+import QEMULauncher
 import Testing
 
 /// `kmemscope attach` as a person sees it: a real terminal (tmux) in front of the real binary,
@@ -40,14 +41,19 @@ struct ConsoleTests {
 
         let goal = attachedAt + 25_000
         screen = try first.command("until \(goal)")
-        #expect(screen.contains("reached: stopped at sequence \(goal), between operations"), "\(screen.suffix(2000))")
+        // the kernel checks kmem_stop_seq after each workload operation, and one of those can
+        // take several sequence numbers (a kmalloc that grows its cache): the first boundary at
+        // or after the goal
+        let reached = try #require(Self.sequence(after: "reached: stopped at sequence ", in: screen), "\(screen.suffix(2000))")
+        #expect(reached >= goal && reached < goal + 16, "\(screen.suffix(2000))")
+        #expect(screen.contains("reached: stopped at sequence \(reached), between operations"), "\(screen.suffix(2000))")
 
         screen = try first.command("verify")
-        #expect(screen.contains("sequence \(goal)\n"), "\(screen.suffix(2000))")
+        #expect(screen.contains("sequence \(reached)\n"), "\(screen.suffix(2000))")
         #expect(screen.contains("verify: 18 checks over") && screen.contains("all passed"), "\(screen.suffix(2000))")
 
         screen = try first.command("log --last 1")
-        #expect(screen.contains("seq \(goal) "), "\(screen.suffix(2000))")
+        #expect(screen.contains("seq \(reached) "), "\(screen.suffix(2000))")
 
         try first.type("quit")
         screen = try first.wait { $0.contains("EXIT=") }
@@ -56,9 +62,9 @@ struct ConsoleTests {
         #expect(try boot.vmStatus() == "running")
         // the kernel's own word, once it runs on past the breakpoint: its checkpoint line for that sequence
         let printed = Date()
-        let line = "kmem: checkpoint phase 1 seq \(goal)"
-        while Self.sequence(after: "kmem: checkpoint phase 1 seq ", in: boot.serial) != goal && Date().timeIntervalSince(printed) < 10 { usleep(50_000) }
-        #expect(Self.sequence(after: "kmem: checkpoint phase 1 seq ", in: boot.serial) == goal, "no '\(line)' in \(boot.serial.suffix(500))")
+        let line = "kmem: checkpoint phase 1 seq \(reached)"
+        while Self.sequence(after: "kmem: checkpoint phase 1 seq ", in: boot.serial) != reached && Date().timeIntervalSince(printed) < 10 { usleep(50_000) }
+        #expect(Self.sequence(after: "kmem: checkpoint phase 1 seq ", in: boot.serial) == reached, "no '\(line)' in \(boot.serial.suffix(500))")
 
         // piped: no terminal, no prompt; the end of input quits with the last command's status
         let piped = try Self.pipe("stop\nlog --last 2\nverify\n", target: target)
@@ -84,7 +90,7 @@ struct ConsoleTests {
         try second.send("C-u")
         screen = try second.command("continue")
         #expect(screen.contains("the guest runs"), "\(screen.suffix(1000))")
-        DebugBoot.kill(boot.process)
+        boot.process.kill()   // SIGKILL: the stub vanishes under the console
         screen = try second.command("zones", timeout: 20)
         #expect(screen.contains("is gone (") && screen.contains("`reconnect` to attach again, or `quit`"), "\(screen.suffix(1500))")
         try second.type("quit")

@@ -20,7 +20,7 @@ struct Console {
     static let ownCommands: [(name: String, usage: String, summary: String)] = [
         ("continue", "continue", "let the guest run (views stop it while they read, then let it run again)"),
         ("stop", "stop", "stop the guest (at an allocator operation boundary)"),
-        ("until", "until SEQ [SECONDS]", "run until the allocator reaches sequence SEQ (kmem_stop_seq), at most SECONDS (60)"),
+        ("until", "until SEQ [SECONDS]", "run until the allocator reaches sequence SEQ (kmem_stop_seq; the first operation boundary at or after it), at most SECONDS (60)"),
         ("next-checkpoint", "next-checkpoint [SECONDS]", "run until the next kmem_checkpoint, at most SECONDS (60)"),
         ("reconnect", "reconnect", "attach again after the stub went away"),
         ("help", "help [COMMAND]", "this list, or a command's options"),

@@ -17,6 +17,9 @@ public struct SnapshotDecoder {
         self.memory = memory
     }
 
+    /// The bundled kernel's zone names, by zone index (a zone past these is `ZoneN`).
+    public static let zoneNames = ["DMA", "DMA32", "Normal"]
+
     /// Reads zones, segments and the whole FrameMeta array.
     public func decode() throws -> KernelSnapshot {
         let maxOrder = Int(try limited("MAX_ORDER", 63))
@@ -28,7 +31,7 @@ public struct SnapshotDecoder {
 
         let zoneSize = UInt64(try info.boundedSize(of: "Zone"))
         let zoneBytes = try memory.read(at: try info.number("ZONES"), count: Int(zoneSize * zoneCount))
-        let names = ["DMA", "DMA32", "Normal"]
+        let names = Self.zoneNames
         var zones: [ZoneSnapshot] = []
         for z in 0..<Int(zoneCount) {
             let r = Record(bytes: zoneBytes, base: z * Int(zoneSize), info: info, type: "Zone")

@@ -207,7 +207,8 @@ public struct Verifier {
         if z.freePages != t.freePages { fail(.counters, nil, "free pages \(t.freePages) (tiled)", "\(z.freePages)") }
         if z.allocatedPages != t.allocatedPages { fail(.counters, nil, "allocated pages \(t.allocatedPages) (tiled)", "\(z.allocatedPages)") }
         if z.reservedPages != t.reservedPages { fail(.counters, nil, "reserved pages \(t.reservedPages) (tiled)", "\(z.reservedPages)") }
-        let sum = z.freePages + z.pcpCount + z.allocatedPages + z.reservedPages
+        // guest counters: a sum past 2^64 wraps (and then differs from managed), never traps
+        let sum = z.freePages &+ z.pcpCount &+ z.allocatedPages &+ z.reservedPages
         if sum != z.managedPages { fail(.counters, nil, "free + pcp + allocated + reserved = managed \(z.managedPages)", "\(sum)") }
         var cached: Set<UInt64> = []
         for (slot, head) in z.pcpHeads.enumerated() {

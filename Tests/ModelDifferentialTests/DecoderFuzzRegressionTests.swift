@@ -86,4 +86,13 @@ struct DecoderFuzzRegressionTests {
         let report = Verifier(snapshot).run()
         #expect(report.counts[.slabStructure, default: 0] > 0, "\(report.text)")
     }
+
+    /// fuzz-descriptor, 2026-11-30 (second 200 s run): the zone's free + pcp + allocated +
+    /// reserved sum trapped on counters past 2^64; it is a counters violation.
+    @Test func zoneCountersPast64BitsAreACountersViolation() throws {
+        let arena = try KernelArena(large: true)
+        arena.allocator.zone(1).pointee.freePages = .max
+        let report = Verifier(try Self.decode(arena, try arena.info())).run()
+        #expect(report.counts[.counters, default: 0] > 0, "\(report.text)")
+    }
 }

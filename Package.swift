@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "AllocatorModel"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
         .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel"]),
     ],

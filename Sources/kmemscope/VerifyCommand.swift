@@ -13,12 +13,18 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Also replay the operation log through the reference model from the boot and compare the result with guest memory.")
     var replay = false
 
+    @Flag(name: .long, help: "Print on standard error how long attaching, reading and checking took, and the memory source.")
+    var timing = false
+
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
     func run() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
         let session = try stub.attach(image)
+        let attached = clock.now
         // Read (and, for --replay, the whole log ring), then let the guest go before the checks run.
         let (snapshot, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [OpLogRecord]) in
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
@@ -28,7 +34,12 @@ struct VerifyCommand: ParsableCommand {
             let log = count == 0 ? [] : try OpLogDecoder(info: s.info, memory: s.memory).last(count, upTo: snapshot.sequence)
             return (snapshot, log)
         }
+        let read = clock.now
         let report = Verifier(snapshot).run()
+        if timing {
+            StandardError.write(VerifyTiming.text(source: session.memorySource, snapshot: snapshot, attach: attached - start,
+                                                  read: read - attached, verify: clock.now - read))
+        }
         var passed = report.passed
         if image.json && !replay {
             print(try JSONOutput.string(report))

@@ -15,8 +15,11 @@ final class DebugBoot {
     let monitorSocket: String
     let process: Process
     let target: RemoteTarget
+    /// The guest-RAM file, when the boot asked for one.
+    let memoryFile: String?
 
-    init(memory: String = "256M", append: String) throws {
+    /// With `memoryFile`, guest RAM is that file (`memory-backend-file,share=on`), removed by `stop()`.
+    init(memory: String = "256M", append: String, memoryFile: String? = nil) throws {
         guard FileManager.default.fileExists(atPath: DebugBoot.kernel) else {
             throw DebugBootError("no kernel at \(DebugBoot.kernel): run `make kernel` first (make test does)")
         }
@@ -26,7 +29,9 @@ final class DebugBoot {
         monitorSocket = directory + "/monitor.sock"
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        process.arguments = ["-kernel", DebugBoot.kernel, "-m", memory, "-append", append, "-S",
+        let ram = memoryFile.map { ["-object", "memory-backend-file,id=ram,size=\(memory),mem-path=\($0),share=on", "-machine", "memory-backend=ram"] } ?? []
+        self.memoryFile = memoryFile
+        process.arguments = ram + ["-kernel", DebugBoot.kernel, "-m", memory, "-append", append, "-S",
                              "-display", "none", "-no-reboot", "-accel", "tcg",
                              "-monitor", "unix:\(monitorSocket),server=on,wait=off",
                              "-serial", "file:\(directory)/serial.txt",
@@ -101,6 +106,7 @@ final class DebugBoot {
         target.close()
         DebugBoot.kill(process)
         try? FileManager.default.removeItem(atPath: directory)
+        if let memoryFile { try? FileManager.default.removeItem(atPath: memoryFile) }
     }
 
     static func kill(_ p: Process) {

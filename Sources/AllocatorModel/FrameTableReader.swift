@@ -1,0 +1,49 @@
+extension FrameTable {
+    /// Frame fields read straight from the table's one buffer with unaligned loads: no copy,
+    /// no per-frame allocation. Valid only inside ``FrameTable/withReader(_:)``.
+    public struct Reader {
+        let raw: UnsafeRawBufferPointer
+        public let layout: Layout
+        /// Frames in the table.
+        public let count: Int
+
+        @inline(__always)
+        func base(_ pfn: UInt64) -> Int { Int(truncatingIfNeeded: pfn) &* layout.stride }
+
+        /// Whether `pfn` has a record.
+        @inline(__always)
+        public func contains(_ pfn: UInt64) -> Bool { pfn < UInt64(count) }
+
+        /// Frame `pfn`'s flags; `pfn` must be below ``count``.
+        @inline(__always)
+        public func flags(_ pfn: UInt64) -> UInt32 {
+            UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base(pfn) + layout.flags, as: UInt32.self))
+        }
+
+        /// Frame `pfn`'s reference count; `pfn` must be below ``count``.
+        @inline(__always)
+        public func refcount(_ pfn: UInt64) -> UInt32 {
+            UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base(pfn) + layout.refcount, as: UInt32.self))
+        }
+
+        /// Frame `pfn`'s record, or nil past the table.
+        @inline(__always)
+        public subscript(pfn: UInt64) -> FrameRecord? {
+            guard pfn < UInt64(count) else { return nil }
+            let b = base(pfn)
+            let l = layout
+            func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: b + o, as: UInt64.self)) }
+            func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: b + o, as: UInt32.self)) }
+            func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: b + o, as: UInt16.self)) }
+            return FrameRecord(next: u64(l.next), prev: u64(l.prev), flags: u32(l.flags), order: raw[b + l.order],
+                               migratetype: raw[b + l.migratetype], zone: raw[b + l.zone], refcount: u32(l.refcount),
+                               segment: u16(l.segment), owner: u64(l.owner), lastSeq: u64(l.lastSeq),
+                               slabFree: l.slabFree < 0 ? 0 : u64(l.slabFree), slabInfo: l.slabInfo < 0 ? 0 : u64(l.slabInfo))
+        }
+    }
+
+    /// Runs `body` with a ``Reader`` over the table's bytes.
+    public func withReader<T>(_ body: (Reader) throws -> T) rethrows -> T {
+        try bytes.withUnsafeBytes { try body(Reader(raw: $0, layout: layout, count: count)) }
+    }
+}

@@ -17,8 +17,10 @@ public struct SnapshotDecoder {
         self.memory = memory
     }
 
-    /// Reads zones, segments and the whole FrameMeta array.
-    public func decode() throws -> KernelSnapshot {
+    /// Reads zones, segments and the whole FrameMeta array (one buffer, read in place), or with
+    /// `streaming`, a FrameMeta table that reads windows on demand through ``memory`` (whose
+    /// memory does not grow with the guest: the guest must stay stopped while it is used).
+    public func decode(streaming: Bool = false) throws -> KernelSnapshot {
         let maxOrder = Int(try limited("MAX_ORDER", 63))
         let slots = Int(try limited("MIGRATETYPE_SLOTS", 16))
         let zoneCount = try limited("ZONE_COUNT", Self.maximumZones)
@@ -84,7 +86,18 @@ public struct SnapshotDecoder {
         layout.slabFree = try o("slabFree")
         layout.slabInfo = try o("slabInfo")
         guard layout.isValid else { throw SnapshotError.implausible(what: "a FrameMeta field offset", value: stride, limit: stride) }
-        let frameBytes = try memory.read(at: try info.number("FRAME_META"), count: Int(frameCount * stride))
+        let frameMeta = try info.number("FRAME_META")
+        let frames: FrameTable
+        if streaming {
+            let memory = self.memory
+            frames = FrameTable(layout: layout, count: Int(frameCount)) { offset, buffer in
+                try memory.read(.kernelVirtual, at: frameMeta &+ UInt64(offset), into: buffer)
+            }
+        } else {
+            var frameBytes = [UInt8](repeating: 0, count: Int(frameCount * stride))
+            try frameBytes.withUnsafeMutableBytes { try memory.read(.kernelVirtual, at: frameMeta, into: $0) }
+            frames = FrameTable(layout: layout, bytes: frameBytes)
+        }
         var flags = KernelSnapshot.FlagBits()
         flags.free = UInt32(truncatingIfNeeded: try info.number("FLAG(free)"))
         flags.allocated = UInt32(truncatingIfNeeded: try info.number("FLAG(allocated)"))
@@ -102,7 +115,7 @@ public struct SnapshotDecoder {
         var snapshot = KernelSnapshot(
             pageSize: try info.number("PAGE_SIZE"), maxOrder: maxOrder, pageblockOrder: Int(try info.number("PAGEBLOCK_ORDER")),
             migratetypes: Int(try info.number("MIGRATETYPES")), migratetypeSlots: slots, sequence: sequence,
-            zones: zones, segments: segments, frames: FrameTable(layout: layout, bytes: frameBytes))
+            zones: zones, segments: segments, frames: frames)
         snapshot.flags = flags
         snapshot.heap = try decodeHeap(snapshot.frames, pageSize: snapshot.pageSize)
         snapshot.opLogCapacity = try? info.number("OPLOG_CAPACITY")

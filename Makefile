@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all kernel tool demo test deps clean
+.PHONY: all kernel tool demo test bench deps clean
 
 all: kernel tool
 
@@ -26,6 +26,11 @@ demo: deps kernel tool
 ## Install, build the kernel, run every test (host unit/property tests and QEMU boots).
 test: deps kernel
 	swift test
+
+## Boot 1G…32G guests and print one table: stub, memory-file and QEMU-process reads against gdb
+## and a bare reader, verify end to end with peak RSS, host allocator and replay (docs/performance.md).
+bench: deps kernel
+	@bash scripts/bench.sh
 
 clean:
 	rm -rf $(KBUILD) .build

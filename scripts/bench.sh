@@ -12,8 +12,9 @@
 #   read FrameMeta      `kmemscope dump frame-meta` through the stub, the memory file and the QEMU
 #                       process (rate of the read itself; identical bytes checked).
 #   verify              `kmemscope verify` end to end (whole process: exec, ELF, attach, read,
-#                       decode, check, restore) through each source; its --timing line gives the
-#                       read+decode and check phases and ns per frame.
+#                       decode, check, restore) through each source, and `--streaming` through
+#                       the file; its --timing line gives the read+decode and check phases and
+#                       ns per frame (the QEMU process found automatically from the TCP port).
 # Peak RSS is the process's maximum resident set (/usr/bin/time -v). Ratios are to gdb and to
 # the bare reader measured in the same run on the same range. Nothing here is a test: no timed
 # assertion; the figures go to docs/performance.md.
@@ -130,11 +131,12 @@ for SIZE in $SIZES; do
         rm -f "$TMP/fm-$SRC.bin"
     done
 
-    # --- verify end to end through each source (and the stub only up to 8G: it is the slow path)
-    for SRC in process file stub; do
+    # --- verify end to end through each source, whole and streamed (--streaming)
+    for SRC in process file file-streaming stub; do
         case $SRC in
             stub) OPTS=(--memory-source stub) ;;
             file) OPTS=(--memory-file "$RAM") ;;
+            file-streaming) OPTS=(--memory-file "$RAM" --streaming) ;;
             process) OPTS=(--memory-source process) ;;
         esac
         timed "$KM" verify --timing "${OPTS[@]}" --target "127.0.0.1:$PORT" --elf "$ELF" || true

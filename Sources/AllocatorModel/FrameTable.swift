@@ -55,7 +55,7 @@ public struct FrameTable: Sendable {
     /// demand with `read(byteOffset, buffer)` into `cachedWindows` buffers, so its memory does
     /// not grow with the table. A window that cannot be read reads as zeros and is kept in
     /// ``readFailure``.
-    public init(layout: Layout, count: Int, windowFrames: Int = 1024, cachedWindows: Int = 256,
+    public init(layout: Layout, count: Int, windowFrames: Int = 256, cachedWindows: Int = 2048,
                 read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) {
         precondition(layout.isValid && count >= 0)
         self.layout = layout
@@ -64,6 +64,9 @@ public struct FrameTable: Sendable {
         windows = FrameWindows(stride: layout.stride, count: count, windowFrames: max(windowFrames, 1),
                                slots: max(cachedWindows, 1), read: read)
     }
+
+    /// Windows a streamed table has read so far (0 for a whole table).
+    public var windowReads: Int { windows?.reads ?? 0 }
 
     /// Whether frames are read on demand rather than held.
     public var isStreamed: Bool { windows != nil }

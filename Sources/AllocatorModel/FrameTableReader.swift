@@ -32,6 +32,22 @@ extension FrameTable {
             UInt32(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.refcount, as: UInt32.self))
         }
 
+        /// Frame `pfn`'s zone index; `pfn` must be below ``count``.
+        @inline(__always)
+        public func zone(_ pfn: UInt64) -> UInt8 { record(pfn).load(fromByteOffset: layout.zone, as: UInt8.self) }
+
+        /// Frame `pfn`'s segment index; `pfn` must be below ``count``.
+        @inline(__always)
+        public func segment(_ pfn: UInt64) -> UInt16 {
+            UInt16(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.segment, as: UInt16.self))
+        }
+
+        /// The sequence number of the operation that last changed frame `pfn`; `pfn` below ``count``.
+        @inline(__always)
+        public func lastSeq(_ pfn: UInt64) -> UInt64 {
+            UInt64(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.lastSeq, as: UInt64.self))
+        }
+
         /// Frame `pfn`'s record, or nil past the table.
         @inline(__always)
         public subscript(pfn: UInt64) -> FrameRecord? {

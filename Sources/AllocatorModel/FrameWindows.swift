@@ -1,6 +1,6 @@
 /// A streamed FrameMeta array: fixed windows of records read on demand into a direct-mapped
 /// cache of buffers (window `w` lives in slot `w % slots`). Memory is `slots × windowFrames ×
-/// stride` bytes whatever the table's size (16 MiB by default for 64-byte records); a linear
+/// stride` bytes whatever the table's size (32 MiB by default for 64-byte records); a linear
 /// pass reads each window once, a list walk re-reads the windows it jumps between.
 final class FrameWindows: @unchecked Sendable {
     let stride: Int
@@ -16,11 +16,17 @@ final class FrameWindows: @unchecked Sendable {
     /// Windows read so far (misses).
     private(set) var reads = 0
 
+    /// log2(windowFrames).
+    let windowShift: Int
+
+    /// `windowFrames` and `slots` are rounded down to powers of two (a shift and a mask per access).
     init(stride: Int, count: Int, windowFrames: Int, slots: Int, read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) {
         self.stride = stride
         self.count = count
-        self.windowFrames = windowFrames
-        self.slots = slots
+        windowShift = Int.bitWidth - 1 - max(windowFrames, 1).leadingZeroBitCount
+        self.windowFrames = 1 << windowShift
+        self.slots = 1 << (Int.bitWidth - 1 - max(slots, 1).leadingZeroBitCount)
+        let windowFrames = self.windowFrames, slots = self.slots
         self.read = read
         storage = .allocate(byteCount: slots * windowFrames * stride, alignment: 64)
         tags = [Int](repeating: -1, count: slots)
@@ -31,11 +37,10 @@ final class FrameWindows: @unchecked Sendable {
     /// The record of frame `index` (below `count`), reading its window when it is not cached.
     @inline(__always)
     func pointer(_ index: Int) -> UnsafeRawPointer {
-        let w = index / windowFrames
-        let slot = w % slots
-        let base = UnsafeRawPointer(storage.baseAddress!) + slot * windowFrames * stride
+        let w = index >> windowShift
+        let slot = w & (slots - 1)
         if tags[slot] != w { fill(w, slot) }
-        return base + (index - w * windowFrames) * stride
+        return UnsafeRawPointer(storage.baseAddress!) + (slot << windowShift + (index & (windowFrames - 1))) * stride
     }
 
     private func fill(_ w: Int, _ slot: Int) {

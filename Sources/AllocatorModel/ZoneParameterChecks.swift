@@ -61,7 +61,8 @@ extension Verifier {
             if seg.startPFN > next { outside(next, seg.startPFN) }
             var p = seg.startPFN
             while p < min(seg.endPFN, count) {
-                if let m = frames[p] {
+                // Two loads per frame; the record only for a frame that fails.
+                if Int(frames.zone(p)) != seg.zone || frames.lastSeq(p) > snapshot.sequence, let m = frames[p] {
                     if Int(m.zone) != seg.zone {
                         r.add(Violation(.frameFields, zone: zoneName(seg.zone), segment: seg.index, pfn: p,
                                         expected: "zone \(seg.zone), its segment's", found: "zone \(m.zone)"))

@@ -94,8 +94,9 @@ public struct SnapshotDecoder {
                 try memory.read(.kernelVirtual, at: frameMeta &+ UInt64(offset), into: buffer)
             }
         } else {
-            var frameBytes = [UInt8](repeating: 0, count: Int(frameCount * stride))
-            try frameBytes.withUnsafeMutableBytes { try memory.read(.kernelVirtual, at: frameMeta, into: $0) }
+            let frameBytes = try LargeBuffer.array(count: Int(frameCount * stride)) {
+                try memory.read(.kernelVirtual, at: frameMeta, into: $0)
+            }
             frames = FrameTable(layout: layout, bytes: frameBytes)
         }
         var flags = KernelSnapshot.FlagBits()

@@ -64,7 +64,8 @@ let package = Package(
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
         .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "AllocatorModel"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
-        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel"]),
+        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "KernelLayouts"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

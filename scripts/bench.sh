@@ -80,6 +80,7 @@ for SIZE in $SIZES; do
     while :; do PORT=$((20000 + RANDOM % 40000)); ss -ltnH | awk '{print $4}' | grep -q ":$PORT\$" || break; done
     RAM="/dev/shm/kmemscope-bench-$$-$SIZE.ram"
     echo "bench: booting a $SIZE guest (memory file $RAM, gdbstub 127.0.0.1:$PORT)…" >&2
+    rm -f "$TMP/serial" "$TMP/qemu.pid"
     t0=$(now)
     qemu-system-x86_64 -kernel "$ELF" -m "$SIZE" -append "seed=1 ops=$OPS phases=4" \
         -object "memory-backend-file,id=ram,size=$SIZE,mem-path=$RAM,share=on" -machine memory-backend=ram \

@@ -7,6 +7,7 @@
 #   scripts/linux-guest.sh boot RUNDIR      boot it under TCG in the background:
 #                                           RUNDIR/gdb.sock (gdbstub), RUNDIR/serial.log,
 #                                           RUNDIR/qemu.pid, RUNDIR/qemu.log
+#                                           (nokaslr unless KMEMSCOPE_LINUX_KASLR=1)
 #   scripts/linux-guest.sh wait RUNDIR      wait (120 s at most) until /init is done, then write
 #                                           what it printed: RUNDIR/kallsyms, buddyinfo,
 #                                           pagetypeinfo, zoneinfo
@@ -20,7 +21,7 @@ set -euo pipefail
 cache="${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux"
 # The symbols the decoder reads; /init greps exactly these out of /proc/kallsyms. Measured under
 # TCG: the grep takes ~3 s, printing all of kallsyms (94,268 lines) to the serial port ~16 s.
-symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end"
+symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end linux_banner"
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
 
@@ -149,9 +150,12 @@ boot() {
     vmlinuz=$(sed -n 's/^VMLINUZ=//p' <<<"$vars")
     initrd=$(sed -n 's/^INITRD=//p' <<<"$vars")
     rm -f "$run/gdb.sock" "$run/serial.log" "$run/qemu.pid"
+    # KMEMSCOPE_LINUX_KASLR=1 boots with KASLR on (the kernel image moves; its kallsyms follow).
+    local kaslr=nokaslr
+    [ "${KMEMSCOPE_LINUX_KASLR:-0}" = 1 ] && kaslr=kaslr
     qemu-system-x86_64 -nodefaults -no-user-config -display none -accel tcg -m "${KMEMSCOPE_LINUX_MEM:-512M}" \
         -kernel "$vmlinuz" -initrd "$initrd" \
-        -append "console=ttyS0 nokaslr quiet panic=-1" -no-reboot \
+        -append "console=ttyS0 $kaslr quiet panic=-1" -no-reboot \
         -serial "file:$run/serial.log" \
         -chardev "socket,id=g,path=$run/gdb.sock,server=on,wait=off" -gdb chardev:g \
         -pidfile "$run/qemu.pid" -daemonize >"$run/qemu.log" 2>&1 ||

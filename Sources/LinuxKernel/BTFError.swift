@@ -22,11 +22,11 @@ public enum BTFError: Error, Equatable, CustomStringConvertible {
         case .parseFailed(let errno):
             return "libbpf could not parse the kernel's BTF (errno \(errno))"
         case .missingType(let name):
-            return "BTF has no 'struct \(name)' (a kernel version kmemscope does not know?)"
+            return "the kernel's types (BTF or DWARF) have no 'struct \(name)' (a kernel version kmemscope does not know?)"
         case .missingMember(let type, let member):
-            return "BTF's 'struct \(type)' has no member '\(member)'"
+            return "'struct \(type)' has no member '\(member)'"
         case .unexpectedShape(let type, let member, let expected):
-            return "BTF's 'struct \(type)'.\(member) is not \(expected)"
+            return "'struct \(type)'.\(member) is not \(expected)"
         }
     }
 }

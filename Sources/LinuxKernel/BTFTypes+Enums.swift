@@ -15,3 +15,18 @@ extension BTFTypes {
         throw .missingMember(type: "enum " + enumName, member: name)
     }
 }
+
+extension BTFTypes {
+    /// Every enumerator of `enum ENUMNAME`, in declaration order (aliases included: 6.1's
+    /// `pageflags` gives `PG_checked` the value of `PG_owner_priv_1`). Bounded by BTF's vlen.
+    public func enumCases(of enumName: String) throws(BTFError) -> [(name: String, value: Int64)] {
+        let id = findEnum(enumName)
+        guard id > 0, let t = typeByID(UInt32(id)) else { throw .missingType("enum " + enumName) }
+        var cases: [(name: String, value: Int64)] = []
+        for i in 0..<kmem_btf_vlen(t) {
+            guard let e = kmem_btf_enumerator(t, i), let cName = nameByOffset(e.pointee.name_off) else { continue }
+            cases.append((String(cString: cName), Int64(e.pointee.val)))
+        }
+        return cases
+    }
+}

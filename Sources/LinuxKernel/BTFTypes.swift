@@ -64,16 +64,6 @@ public final class BTFTypes: @unchecked Sendable {
         return result
     }
 
-    /// Member `name` of `struct TYPE`, which must be an array: its count and element size.
-    public func arrayMember(_ path: String, of type: String) throws(BTFError)
-        -> (offset: Int, count: Int, elementSize: Int) {
-        let m = try member(path, of: type)
-        guard let array = m.array, array.count > 0, array.elementSize > 0 else {
-            throw .unexpectedShape(type: type, member: path, expected: "a non-empty array")
-        }
-        return (m.offset, array.count, array.elementSize)
-    }
-
     // MARK: - libbpf walks
 
     func findEnum(_ name: String) -> Int32 { btf__find_by_name_kind(handle, name, UInt32(BTF_KIND_ENUM)) }

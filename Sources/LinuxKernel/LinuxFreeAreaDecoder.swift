@@ -77,12 +77,12 @@ public struct LinuxFreeAreaDecoder {
                 // nr_free counts this order's blocks on all lists: no one list is longer
                 // (one step more lets a list that outgrows nr_free show as such).
                 let bound = Int(clamping: min(UInt64(listLimit), nrFree)) + 1
-                let (walk, privates) = walkList(head: head, limit: bound)
+                let (walk, privates, types) = walkList(head: head, limit: bound)
                 for node in walk.nodes {
                     switch pfn(ofListNode: node, vmemmapBase: vmemmapBase) {
                     case .success(let pfn):
                         zone.blocks.append(LinuxFreeBlock(pfn: pfn, order: order, migratetype: mt,
-                                                          recordedOrder: privates[node]))
+                                                          recordedOrder: privates[node], pageType: types[node]))
                     case .failure(let problem):
                         zone.issues.append(LinuxFreeListIssue(zone: name, order: order, migratetype: mt, problem: problem.text))
                     }
@@ -97,23 +97,29 @@ public struct LinuxFreeAreaDecoder {
         return zone
     }
 
-    /// Follows `next`, checking `prev`, through nodes of the guest. When `page.private` lies
-    /// shortly after the list node (as in 6.1: node at +8, private at +40) the same read
-    /// brings it, and it is returned per node.
-    private func walkList(head: UInt64, limit: Int) -> (ListWalk, [UInt64: UInt64]) {
+    /// Follows `next`, checking `prev`, through nodes of the guest. When `page.private` and
+    /// `page._mapcount` lie shortly after the list node (as in 6.1: node at +8, private at +40,
+    /// _mapcount at +48) the same read brings them, and they are returned per node.
+    private func walkList(head: UInt64, limit: Int) -> (ListWalk, [UInt64: UInt64], [UInt64: UInt32]) {
         var span = max(layout.listNextOffset, layout.listPrevOffset) + 8
-        var privateDelta: Int?
-        if let p = layout.pagePrivateOffset, p - layout.pageBuddyListOffset >= 0, p - layout.pageBuddyListOffset <= 256 - 8 {
-            privateDelta = p - layout.pageBuddyListOffset
-            span = max(span, p - layout.pageBuddyListOffset + 8)
+        func delta(_ offset: Int?, _ width: Int) -> Int? {
+            guard let offset, offset - layout.pageBuddyListOffset >= 0, offset - layout.pageBuddyListOffset <= 256 - width else { return nil }
+            span = max(span, offset - layout.pageBuddyListOffset + width)
+            return offset - layout.pageBuddyListOffset
         }
+        let privateDelta = delta(layout.pagePrivateOffset, 8)
+        let typeDelta = delta(layout.pageMapcountOffset, 4)
         var privates: [UInt64: UInt64] = [:]
+        var types: [UInt64: UInt32] = [:]
         let walk = ListWalk.walk(head: head, limit: limit) { node in
             let bytes = try memory.read(at: node, count: span)
-            if let privateDelta, node != head { privates[node] = loadU64(bytes, privateDelta) }
+            if node != head {
+                if let privateDelta { privates[node] = loadU64(bytes, privateDelta) }
+                if let typeDelta { types[node] = loadU32(bytes, typeDelta) }
+            }
             return (loadU64(bytes, layout.listNextOffset), loadU64(bytes, layout.listPrevOffset))
         }
-        return (walk, privates)
+        return (walk, privates, types)
     }
 
     /// container_of(node, struct page, buddy_list), then its index in the vmemmap array.
@@ -134,7 +140,7 @@ public struct LinuxFreeAreaDecoder {
     public static let cpuLimit: UInt32 = 1024
 
     /// `__per_cpu_offset[0 ..< nr_cpu_ids]`, empty when the symbols are missing or unreadable.
-    private func perCPUOffsets() -> [UInt64] {
+    func perCPUOffsets() -> [UInt64] {
         guard let table = symbols.symbol(named: "__per_cpu_offset")?.address,
               let countAddress = symbols.symbol(named: "nr_cpu_ids")?.address,
               let countBytes = try? memory.read(at: countAddress, count: 4) else { return [] }

@@ -5,12 +5,20 @@ public struct LinuxFreeBlock: Sendable, Hashable {
     public var migratetype: Int
     /// The head page's `private` (the order the kernel recorded), if it was read.
     public var recordedOrder: UInt64?
+    /// The head page's `page_type` word (`_mapcount`), if it was read: PageBuddy is in it.
+    public var pageType: UInt32?
 
-    public init(pfn: UInt64, order: Int, migratetype: Int, recordedOrder: UInt64? = nil) {
+    public init(pfn: UInt64, order: Int, migratetype: Int, recordedOrder: UInt64? = nil, pageType: UInt32? = nil) {
         self.pfn = pfn
         self.order = order
         self.migratetype = migratetype
         self.recordedOrder = recordedOrder
+        self.pageType = pageType
+    }
+
+    /// `PageBuddy` by the page-type word (nil when it was not read).
+    public var isBuddy: Bool? {
+        pageType.map { $0 & (LinuxPage.pageTypeBase | LinuxPage.pageTypeBuddy) == LinuxPage.pageTypeBase }
     }
 }
 

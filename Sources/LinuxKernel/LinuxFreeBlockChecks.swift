@@ -6,8 +6,10 @@
 /// - `no-overlap`: no two free blocks share a page;
 /// - `on-one-list`: no block is on two lists;
 /// - `buddy-merged`: below the top order, a free block's buddy (`pfn ^ (1 << k)`) is not
-///   also a free block of the same order on a list of the same migratetype (the kernel
-///   would have merged them);
+///   also a free block of the same order where `__free_one_page` (mm/page_alloc.c, 6.1) would
+///   have merged them: below `pageblock_order` always; at or above it when the two
+///   migratetypes are equal or both mergeable (`migratetype_is_mergeable`: below
+///   `MIGRATE_PCPTYPES`, so not HighAtomic or Isolate);
 /// - `order-recorded`: the head page's `private` holds the order (`set_buddy_order`), when
 ///   the caller supplies it.
 public enum LinuxFreeBlockChecks {
@@ -22,7 +24,8 @@ public enum LinuxFreeBlockChecks {
 
     /// Checks every block of `zone`. `recordedOrder` returns the head page's `private` (nil:
     /// unknown or unreadable, not checked).
-    public static func check(_ zone: LinuxZoneFreeArea, orderCount: Int,
+    public static func check(_ zone: LinuxZoneFreeArea, orderCount: Int, mergeableTypes: Int = 3,
+                             pageblockOrder: Int = LinuxPerCPUReader.pageblockOrder,
                              recordedOrder: (LinuxFreeBlock) -> UInt64? = { _ in nil }) -> [Finding] {
         var findings: [Finding] = []
         func add(_ check: String, _ block: LinuxFreeBlock, _ detail: String) {
@@ -54,8 +57,10 @@ public enum LinuxFreeBlockChecks {
         }
         for block in sorted where block.order + 1 < orderCount {
             let buddy = block.pfn ^ (UInt64(1) << UInt64(block.order))
-            guard buddy > block.pfn, let other = byHead[buddy], other.order == block.order,
-                  other.migratetype == block.migratetype else { continue }
+            guard buddy > block.pfn, let other = byHead[buddy], other.order == block.order else { continue }
+            let mergeable = block.order < pageblockOrder || other.migratetype == block.migratetype
+                || (other.migratetype < mergeableTypes && block.migratetype < mergeableTypes)
+            guard mergeable else { continue }
             add("buddy-merged", block, "its order \(block.order) buddy 0x\(String(buddy, radix: 16)) is free too")
         }
         return findings

@@ -11,6 +11,9 @@ public struct LinuxMMLayout: Sendable, Equatable {
     /// Offset in struct page of `private`, where a free block's head records its order
     /// (`set_buddy_order`); nil if BTF has no such member.
     public var pagePrivateOffset: Int?
+    /// Offset in struct page of `_mapcount`, the word that holds `page_type` (PageBuddy); nil
+    /// if BTF has no such member.
+    public var pageMapcountOffset: Int?
     /// `list_head.next` / `.prev`.
     public var listNextOffset: Int
     public var listPrevOffset: Int
@@ -46,7 +49,7 @@ public struct LinuxMMLayout: Sendable, Equatable {
 
     /// Learns the layout from BTF.
     /// - Throws: ``BTFError`` naming the type or member that is missing or has another shape.
-    public init(btf: BTFTypes) throws(BTFError) {
+    public init(btf: KernelTypes) throws(BTFError) {
         pageSize = try btf.size(ofStruct: "page")
         // 6.1 links free pages through page->buddy_list (a union member beside lru); older
         // kernels used page->lru.
@@ -58,6 +61,7 @@ public struct LinuxMMLayout: Sendable, Equatable {
             pageBuddyListName = "lru"
         }
         pagePrivateOffset = try? btf.member("private", of: "page").offset
+        pageMapcountOffset = try? btf.member("_mapcount", of: "page").offset
         listNextOffset = try btf.member("next", of: "list_head").offset
         listPrevOffset = try btf.member("prev", of: "list_head").offset
         listHeadSize = try btf.size(ofStruct: "list_head")

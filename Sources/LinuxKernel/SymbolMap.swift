@@ -1,4 +1,6 @@
-/// A kernel's symbols from System.map or `/proc/kallsyms` text.
+import KernelLayouts
+
+/// A kernel's symbols from System.map or `/proc/kallsyms` text, or a vmlinux's symbol table.
 ///
 /// ```swift
 /// let map = try SymbolMap(parsing: try String(contentsOfFile: "System.map", encoding: .utf8))
@@ -45,6 +47,25 @@ public struct SymbolMap: Sendable {
             symbols.append(symbol)
         }
         if symbols.isEmpty { throw .empty }
+    }
+
+    /// The symbol table of an ELF image (a `vmlinux`): functions as `T`, objects as `D`, other
+    /// named symbols as `A`; section and file symbols are left out.
+    public init(elf: ElfFile) throws(SymbolMapError) {
+        for s in elf.symbols where !s.name.isEmpty && s.kind != .section && s.kind != .file {
+            let type: Character = s.kind == .function ? "T" : s.kind == .object ? "D" : "A"
+            let symbol = KernelSymbol(address: s.address.rawValue, type: type, name: s.name)
+            if byName[symbol.name] == nil { byName[symbol.name] = symbols.count }
+            symbols.append(symbol)
+        }
+        if symbols.isEmpty { throw .empty }
+    }
+
+    /// Moves every kernel-image symbol (at or above ``kernelImageBase``) by `offset`.
+    mutating func moveImageSymbols(by offset: UInt64) {
+        for i in symbols.indices where symbols[i].address >= Self.kernelImageBase && symbols[i].module == nil {
+            symbols[i].address &+= offset
+        }
     }
 
     /// The kernel-image symbol called `name`, if present.

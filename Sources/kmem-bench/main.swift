@@ -51,7 +51,7 @@ for order in [0, 3, 9, 11] {
     }
 }
 // Mixed: a window of 64 live blocks of orders 0…5, oldest freed first.
-var window = [(UInt64, Int)](repeating: (0, 0), count: 64)
+var window = [(PFN, Int)](repeating: (PFN(0), 0), count: 64)
 var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
 for i in 0..<64 {
     let o = i % 6

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AllocatorModel
 import KernelLayouts
+import LinuxKernel
 
 /// `kmemscope frame PFN [COUNT]`: decoded FrameMeta of one or a few frames, with the block it
 /// belongs to and the operation that last changed it (page_owner in miniature).
@@ -15,6 +16,7 @@ struct FrameCommand: ParsableCommand {
     @Argument(help: "How many frames (1…64).")
     var count: Int = 1
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
@@ -28,6 +30,15 @@ struct FrameCommand: ParsableCommand {
 
     func run() throws {
         let first = parsedPFN ?? 0
+        if profile.isLinux {
+            let text = try LinuxAttach.run(profile, stub) { linux -> String in
+                let state = try linux.decodeBuddy()
+                return try (first..<(first &+ UInt64(count))).map { p in
+                    LinuxViews.frame(linux, try linux.page(p, vmemmapBase: state.vmemmapBase), state)
+                }.joined(separator: "\n")
+            }
+            return print(text)
+        }
         let session = try stub.attach(image)
         let (snapshot, names, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [(String, UInt32)], [UInt64: OpLogRecord]) in
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()

@@ -53,16 +53,7 @@ struct BuddyinfoCommand: ProcViewCommand {
             Columns: orders 0…MAX_ORDER (11 here; 0…10 on Linux 6.1); each number is the free blocks of that             order in the zone, counted by walking the free lists. With --kernel linux, the symbol map is             System.map (from the -dbg package) or a copy of the guest's /proc/kallsyms (boot with nokaslr,             or take it from the running guest); it must name node_data, page_offset_base, vmemmap_base,             __start_BTF and __stop_BTF. Struct layouts come from the BTF in guest memory.
             """)
 
-    /// The kernels this command decodes.
-    enum KernelKind: String, ExpressibleByArgument, CaseIterable {
-        case bundled, linux
-    }
-
-    @Option(help: "The guest's kernel: the bundled one (default) or a stock Linux (needs --symbols).")
-    var kernel: KernelKind = .bundled
-
-    @Option(help: ArgumentHelp("Linux: System.map or the guest's /proc/kallsyms.", valueName: "file"))
-    var symbols: String?
+    @OptionGroup var profile: KernelProfileOptions
 
     @Flag(help: "Linux: also print /proc/pagetypeinfo's free counts per migratetype.")
     var pagetypeinfo = false
@@ -76,17 +67,15 @@ struct BuddyinfoCommand: ProcViewCommand {
     static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.buddyinfo(s, c) }
 
     func validate() throws {
-        if kernel == .linux && symbols == nil { throw ValidationError("--kernel linux needs --symbols FILE (System.map or the guest's /proc/kallsyms)") }
-        if kernel == .bundled && (symbols != nil || pagetypeinfo || timing) {
-            throw ValidationError("--symbols, --pagetypeinfo and --timing go with --kernel linux")
+        if !profile.isLinux && (pagetypeinfo || timing) {
+            throw ValidationError("--pagetypeinfo and --timing go with --kernel linux")
         }
     }
 
     func run() throws {
-        switch kernel {
-        case .linux:
-            try LinuxBuddyinfo(symbols: symbols ?? "", pagetypeinfo: pagetypeinfo, timing: timing, stub: stub).run()
-        case .bundled:
+        if profile.isLinux {
+            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, stub: stub).run()
+        } else {
             try runView()
         }
     }
@@ -97,10 +86,16 @@ struct PagetypeinfoCommand: ProcViewCommand {
     static let configuration = CommandConfiguration(
         commandName: "pagetypeinfo",
         abstract: "Free blocks per zone, migratetype and order, and pageblocks per migratetype, as /proc/pagetypeinfo prints them.")
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
     static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.pagetypeinfo(s, c) }
+
+    func run() throws {
+        guard profile.isLinux else { return try runView() }
+        print(try LinuxAttach.run(profile, stub) { linux in LinuxViews.pagetypeinfo(linux, try linux.decodeBuddy()) })
+    }
 }
 
 /// `kmemscope zoneinfo`: /proc/zoneinfo (the fields this allocator has) from guest memory.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AllocatorModel
 import KernelLayouts
+import LinuxKernel
 
 /// `kmemscope verify`: checks the guest's allocator state against the contract, from guest
 /// memory read at an operation boundary. Exit status 1 when any check fails.
@@ -19,6 +20,7 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print on standard error how long attaching, reading and checking took, and the memory source.")
     var timing = false
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
@@ -28,6 +30,13 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        if profile.isLinux {
+            guard !replay else { throw ValidationError("--replay needs the bundled kernel's operation log; Linux has none") }
+            let report = try LinuxAttach.run(profile, stub) { linux in try LinuxVerifier.verify(linux) }
+            print(LinuxViews.verify(report))
+            if !report.passed { throw ExitCode(1) }
+            return
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let session = try stub.attach(image)

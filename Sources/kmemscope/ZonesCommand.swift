@@ -9,11 +9,15 @@ struct ZonesCommand: ParsableCommand {
         commandName: "zones",
         abstract: "Show the guest's zones (span, present, managed, free, watermarks) and buddyinfo.")
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
     func run() throws {
+        if profile.isLinux {
+            return print(try LinuxAttach.run(profile, stub) { linux in try LinuxViews.zones(linux, try linux.decodeBuddy()) })
+        }
         let session = try stub.attach(image)
         let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         print(ZoneTable.text(snapshot))

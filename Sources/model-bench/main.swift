@@ -47,9 +47,9 @@ start.sequence = pa.state.pointee.sequence
 
 // The random operations.
 var rng = SplitMix64(seed: 42)
-var live: [(UInt64, Int)] = []
+var live: [(PFN, Int)] = []
 var objects: [UInt64] = []
-let managed = specs.flatMap { Array($0.startPFN..<$0.endPFN) }
+let managed = specs.flatMap { ($0.startPFN..<$0.endPFN).map(PFN.init) }
 let t0 = now()
 for _ in 0..<operations {
     do {

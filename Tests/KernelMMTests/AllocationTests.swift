@@ -89,7 +89,7 @@ struct AllocationTests {
         let a = try Arena()
         let pa = a.allocator
         let before = a.buddyinfo
-        var live: [UInt64] = []
+        var live: [PFN] = []
         while let p = try pa.allocate(AllocationRequest(order: 0, migratetype: .movable, ignoreWatermarks: true)) { live.append(p) }
         #expect(UInt64(live.count) == (0..<3).reduce(0) { $0 + pa.zone($1).pointee.managedPages })
         #expect(Set(live).count == live.count, "no frame handed out twice")

@@ -57,7 +57,7 @@ final class Arena {
     func free(zone z: Int) -> UInt64 { allocator.zone(z).pointee.freePages }
 
     /// Zone of a PFN by this arena's limits.
-    func zoneOf(_ pfn: UInt64) -> Int { allocator.zoneIndex(of: pfn) }
+    func zoneOf(_ pfn: PFN) -> Int { allocator.zoneIndex(of: pfn) }
 
     /// buddyinfo as text.
     var buddyinfo: String {
@@ -67,10 +67,10 @@ final class Arena {
     }
 
     /// Every managed PFN, segment by segment.
-    var managedPFNs: [UInt64] {
-        (0..<allocator.segmentCount).flatMap { i -> [UInt64] in
+    var managedPFNs: [PFN] {
+        (0..<allocator.segmentCount).flatMap { i -> [PFN] in
             let s = allocator.segment(i).pointee
-            return Array(s.startPFN..<s.endPFN)
+            return Array(s.start..<s.end)
         }
     }
 }

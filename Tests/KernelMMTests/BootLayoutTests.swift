@@ -62,7 +62,7 @@ struct BootLayoutTests {
         // the first MiB is reserved firmware memory
         #expect(pa.meta(0x10).pointee.state == .reserved && pa.meta(0x10).pointee.owner == BootOwner.firmware)
         // metadata pages are reserved boot memory
-        let boot = pa.state.pointee.bootMemStart >> 12
+        let boot = PFN(pa.state.pointee.bootMemStart >> 12)
         #expect(pa.meta(boot).pointee.owner == BootOwner.bootMemory)
         // managed frames are free, in their segment
         #expect(pa.meta(0x400).pointee.state.contains([.free, .head]))
@@ -115,9 +115,44 @@ struct ManyRangesBootTests {
         #expect(pa.segmentCount == Kmem.segmentCapacity)
         #expect(a.check().passed, "\(a.check().text)")
         // some small range was left out and is tagged so
-        let unmanaged = (0x100..<(base >> 12)).contains { pa.meta($0).pointee.owner == BootOwner.unmanaged }
+        let unmanaged = (0x100..<(base >> 12)).contains { pa.meta(PFN($0)).pointee.owner == BootOwner.unmanaged }
         #expect(unmanaged)
         let p = try #require(try pa.allocate(AllocationRequest(order: 0)))
         try pa.free(p, order: 0)
+    }
+}
+
+/// Metadata that no single usable range can hold boots: the FrameMeta array is carved alone
+/// and the rest from another range (kernel/README.md, Boot step 2).
+@Suite("Boot metadata over two ranges")
+struct SplitMetadataBootTests {
+    @Test func frameMetaAndTheRestTakeTwoRanges() throws {
+        // 640 KiB usable ranges with 64 KiB holes from 2 MiB to 32 MiB: the FrameMeta array
+        // (8192 frames, 512 KiB) fits in one, the rest (log, segments, bitmaps) in another,
+        // both together in none.
+        var regions: [MemoryRegion] = [MemoryRegion(base: 0, length: 0x9F000, type: 1),
+                                       MemoryRegion(base: 0x100000, length: 0x60000, type: 1)]
+        var base: UInt64 = 0x200000
+        while base + 0xA0000 <= 32 << 20 {
+            regions.append(MemoryRegion(base: base, length: 0xA0000, type: 1))
+            base += 0xB0000
+        }
+        let a = try Arena(regions: regions, bytes: 32 << 20)
+        let pa = a.allocator
+        #expect(a.check().passed, "\(a.check().text)")
+        let st = pa.state.pointee
+        let metaStart = PhysicalAddress(st.frameMeta - st.directMapOffset).pfn
+        let metaEnd = metaStart &+ (pa.frameCount * 64 + 4095) / 4096
+        let bootStart = PhysicalAddress(st.bootMemStart).pfn, bootEnd = PhysicalAddress(st.bootMemEnd).pfn
+        #expect(metaEnd <= bootStart || metaStart >= bootEnd, "the array lies outside the other carve")
+        // The two carves are in different usable ranges.
+        let rangeOf = { (p: PFN) in regions.firstIndex { $0.type == 1 && p.address.raw >= $0.base && p.address.raw < $0.base + $0.length } }
+        #expect(rangeOf(metaStart) != rangeOf(bootStart))
+        for p in metaStart..<metaEnd { #expect(pa.meta(p).pointee.owner == BootOwner.bootMemory && pa.meta(p).pointee.state == .reserved) }
+        for p in bootStart..<bootEnd { #expect(pa.meta(p).pointee.owner == BootOwner.bootMemory) }
+        // Nothing else is lost: every other usable frame above the kernel is managed.
+        let p = try #require(try pa.allocate(AllocationRequest(order: 3)))
+        try pa.free(p, order: 3)
+        #expect(a.check().passed, "\(a.check().text)")
     }
 }

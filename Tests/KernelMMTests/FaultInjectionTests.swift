@@ -9,7 +9,7 @@ struct FaultInjectionTests {
         let a = try Arena()
         let pa = a.allocator
         var rng = SplitMix64(seed: 3)
-        var live: [(UInt64, Int)] = []
+        var live: [(PFN, Int)] = []
         for _ in 0..<300 {
             let k = Int(rng.next() % 4)
             if let p = try pa.allocate(AllocationRequest(order: k, migratetype: rng.next() % 2 == 0 ? .movable : .unmovable)) { live.append((p, k)) }
@@ -31,7 +31,7 @@ struct FaultInjectionTests {
     func faultIsDetected(kind: FaultKind, check: SelfCheck) throws {
         let a = try busyArena()
         let report = try #require(a.allocator.injectFault(kind))
-        #expect(report.kind == kind && report.pfn < a.allocator.frameCount)
+        #expect(report.kind == kind && report.pfn < a.allocator.frameEnd)
         let r = a.allocator.selfCheck()
         let fired = SelfCheck.allCases.filter { r.fired($0) }
         #expect(r.fired(check), "\(kind.name): fired \(fired.map { $0.name.description })")

@@ -11,7 +11,7 @@ struct HeapTests {
         #expect(p != 0)
         let cls = max(16, 1 << (64 - (Int(size) - 1).leadingZeroBitCount))
         #expect(p % UInt64(cls) == 0, "objects are aligned to their size class")
-        let pfn = (p - pa.state.pointee.directMapOffset) >> 12
+        let pfn = PFN((p - pa.state.pointee.directMapOffset) >> 12)
         let m = pa.meta(pfn).pointee
         #expect(m.state.contains([.slab, .allocated, .head]))
         #expect(m.owner == Kmem.slabOwnerBase + UInt64(cls.trailingZeroBitCount - 4))
@@ -48,7 +48,7 @@ struct HeapTests {
         let p = try pa.kmalloc(size: 2049)
         #expect(p % 4096 == 0)
         let q = try pa.kmalloc(size: 20000)  // 5 pages → order 3
-        let m = pa.meta((q - pa.state.pointee.directMapOffset) >> 12).pointee
+        let m = pa.meta(PFN((q - pa.state.pointee.directMapOffset) >> 12)).pointee
         #expect(m.order == 3 && m.owner == Kmem.largeHeapOwner)
         #expect(pa.heap.pointee.largeAllocations == 2 && pa.heap.pointee.largePages == 1 + 8)
         try pa.kfree(p)

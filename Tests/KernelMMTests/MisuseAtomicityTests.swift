@@ -11,14 +11,14 @@ struct MisuseAtomicityTests {
     final class Scene {
         let arena: Arena
         var pa: PageAllocator { arena.allocator }
-        let block: UInt64        // an allocated order-2 block
-        let cached: UInt64       // a frame on a per-CPU list
-        let free: UInt64         // a free buddy head
+        let block: PFN           // an allocated order-2 block
+        let cached: PFN          // a frame on a per-CPU list
+        let free: PFN            // a free buddy head
         let object: UInt64       // a live slab object
         let freedObject: UInt64  // a freed slab object whose slab lives on
         let large: UInt64        // a large heap allocation
-        let reserved: UInt64 = 0x700
-        let shared: UInt64       // an order-1 block with two references
+        let reserved: PFN = 0x700
+        let shared: PFN          // an order-1 block with two references
 
         init(poison: Bool) throws {
             arena = try Arena(poison: poison)
@@ -38,8 +38,8 @@ struct MisuseAtomicityTests {
             try pa.get(shared)
         }
 
-        var slabPFN: UInt64 { (object - pa.state.pointee.directMapOffset) >> 12 }
-        var largePFN: UInt64 { (large - pa.state.pointee.directMapOffset) >> 12 }
+        var slabPFN: PFN { PFN((object - pa.state.pointee.directMapOffset) >> 12) }
+        var largePFN: PFN { PFN((large - pa.state.pointee.directMapOffset) >> 12) }
     }
 
     /// One misuse: a name, and the call that must throw.
@@ -57,30 +57,30 @@ struct MisuseAtomicityTests {
         Case(name: "free invalid order") { s in try s.pa.free(s.block, order: 12) },
         Case(name: "free in a hole") { s in try s.pa.free(0x600, order: 0) },
         Case(name: "free past the end") { s in try s.pa.free(0x1800, order: 0) },
-        Case(name: "free far past the end") { s in try s.pa.free(1 << 40, order: 0) },
+        Case(name: "free far past the end") { s in try s.pa.free(PFN(1 << 40), order: 0) },
         Case(name: "free firmware frame") { s in try s.pa.free(0x10, order: 0) },
         Case(name: "free kernel image") { s in try s.pa.free(0x100, order: 0) },
         Case(name: "free reserved frame") { s in try s.pa.free(s.reserved, order: 0) },
         Case(name: "double free of a free block") { s in try s.pa.free(s.free, order: 3) },
         Case(name: "double free of a cached frame") { s in try s.pa.free(s.cached, order: 0) },
-        Case(name: "free of a frame inside a block") { s in try s.pa.free(s.block + 1, order: 0) },
+        Case(name: "free of a frame inside a block") { s in try s.pa.free(s.block &+ 1, order: 0) },
         Case(name: "free with a smaller order") { s in try s.pa.free(s.block, order: 1) },
         Case(name: "free with a larger order") { s in try s.pa.free(s.block, order: 3) },
         Case(name: "free of a slab page") { s in try s.pa.free(s.slabPFN, order: 0) },
         Case(name: "free of a large heap block") { s in try s.pa.free(s.largePFN, order: 2) },
         Case(name: "allocateFrame outside") { s in _ = try s.pa.allocateFrame(0x650) },
         Case(name: "reserve 0 frames") { s in _ = try s.pa.reserveRange(start: 0x800, count: 0) },
-        Case(name: "reserve a range that wraps") { s in _ = try s.pa.reserveRange(start: .max - 1, count: 4) },
+        Case(name: "reserve a range that wraps") { s in _ = try s.pa.reserveRange(start: PFN(.max - 1), count: 4) },
         Case(name: "reserve across a hole") { s in _ = try s.pa.reserveRange(start: 0x5FE, count: 4) },
         Case(name: "kmalloc alignment 0") { s in _ = try s.pa.kmalloc(size: 8, alignment: 0) },
         Case(name: "kmalloc alignment 24") { s in _ = try s.pa.kmalloc(size: 8, alignment: 24) },
         Case(name: "kfree of a non-heap address") { s in try s.pa.kfree(0x1234) },
-        Case(name: "kfree of an allocated page") { s in try s.pa.kfree(s.pa.state.pointee.directMapOffset + (s.block << 12)) },
+        Case(name: "kfree of an allocated page") { s in try s.pa.kfree(s.pa.state.pointee.directMapOffset + s.block.address.raw) },
         Case(name: "kfree inside an object") { s in try s.pa.kfree(s.object + 8) },
         Case(name: "kfree of a free object") { s in try s.pa.kfree(s.freedObject) },
         Case(name: "kfree inside a large block") { s in try s.pa.kfree(s.large + 4096) },
         Case(name: "get of a free block") { s in _ = try s.pa.get(s.free) },
-        Case(name: "get of an interior frame") { s in _ = try s.pa.get(s.block + 1) },
+        Case(name: "get of an interior frame") { s in _ = try s.pa.get(s.block &+ 1) },
         Case(name: "get of a slab page") { s in _ = try s.pa.get(s.slabPFN) },
         Case(name: "put of a large heap block") { s in _ = try s.pa.put(s.largePFN) },
         Case(name: "put of a cached frame") { s in _ = try s.pa.put(s.cached) },

@@ -28,7 +28,7 @@ struct MisuseTests {
 
     @Test func outsideManagedMemory() throws {
         let a = try Arena()
-        for pfn: UInt64 in [0x600 /* hole */, 0x1800 /* past the end */, 0x10 /* firmware */, 0x100 /* kernel image */, 1 << 40] {
+        for pfn: PFN in [0x600 /* hole */, 0x1800 /* past the end */, 0x10 /* firmware */, 0x100 /* kernel image */, PFN(1 << 40)] {
             #expect(throws: KmemError.outsideManagedMemory(pfn: pfn)) { try a.allocator.free(pfn, order: 0) }
         }
         #expect(throws: KmemError.outsideManagedMemory(pfn: 0x650)) { try a.allocator.allocateFrame(0x650) }
@@ -51,7 +51,7 @@ struct MisuseTests {
     @Test func slabPagesAreFreedOnlyThroughTheHeap() throws {
         let a = try Arena()
         let o = try a.allocator.kmalloc(size: 64)
-        let pfn = (o - a.allocator.state.pointee.directMapOffset) >> 12
+        let pfn = PFN((o - a.allocator.state.pointee.directMapOffset) >> 12)
         #expect(throws: KmemError.freeSlabPage(pfn: pfn)) { try a.allocator.free(pfn, order: 0) }
         #expect(a.check().passed, "\(a.check().text)")
     }

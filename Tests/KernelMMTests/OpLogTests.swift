@@ -10,10 +10,10 @@ struct OpLogTests {
         let p = try #require(try pa.allocate(AllocationRequest(order: 2, migratetype: .movable, zone: .dma32, alignment: 8, owner: 42)))
         let e1 = try #require(pa.logEntry(s0 + 1))
         #expect(e1.kind == OpKind.allocate.rawValue && e1.order == 2 && e1.migratetype == 1 && e1.zone == 1)
-        #expect(e1.alignment == 8 && e1.owner == 42 && e1.result == p && e1.status == OpStatus.ok.rawValue)
+        #expect(e1.alignment == 8 && e1.owner == 42 && e1.result == p.raw && e1.status == OpStatus.ok.rawValue)
         try pa.free(p, order: 2)
         let e2 = try #require(pa.logEntry(s0 + 2))
-        #expect(e2.kind == OpKind.free.rawValue && e2.address == p && e2.order == 2)
+        #expect(e2.kind == OpKind.free.rawValue && e2.address == p.raw && e2.order == 2)
         #expect(throws: KmemError.self) { try pa.free(p, order: 2) }
         let e3 = try #require(pa.logEntry(s0 + 3))
         #expect(e3.status == OpStatus.misuse.rawValue, "misuse is logged too")

@@ -41,17 +41,17 @@ struct Storm {
     let arena: Arena
     var pa: PageAllocator { arena.allocator }
     /// Live blocks: head PFN → order.
-    var live: [UInt64: Int] = [:]
+    var live: [PFN: Int] = [:]
     /// Owner of each frame by the shadow: nil = not handed out by us.
-    var owner: [UInt64: UInt64] = [:]
-    var reserved: Set<UInt64> = []
+    var owner: [PFN: PFN] = [:]
+    var reserved: Set<PFN> = []
     /// References taken with `get` beyond the first, per live block head.
-    var extraRefs: [UInt64: Int] = [:]
+    var extraRefs: [PFN: Int] = [:]
     /// Live `allocateCount` ranges: first PFN → count.
-    var counted: [UInt64: UInt64] = [:]
-    var freed: [UInt64] = []
+    var counted: [PFN: UInt64] = [:]
+    var freed: [PFN] = []
     var objects: Set<UInt64> = []
-    var managed: [UInt64]
+    var managed: [PFN]
     var failed = false
     var step = 0
 
@@ -64,13 +64,13 @@ struct Storm {
 
     /// A random entry, chosen in key order: Dictionary and Set order differ from one process
     /// to the next (hash seeding), and the storm must replay from its seed alone.
-    mutating func pick<V>(_ d: [UInt64: V]) -> (UInt64, V)? {
+    mutating func pick<V>(_ d: [PFN: V]) -> (PFN, V)? {
         guard !d.isEmpty else { return nil }
         let k = d.keys.sorted()[Int(rng.next() % UInt64(d.count))]
         return (k, d[k]!)
     }
 
-    mutating func pick(_ s: Set<UInt64>) -> UInt64? {
+    mutating func pick<T: Comparable>(_ s: Set<T>) -> T? {
         guard !s.isEmpty else { return nil }
         return s.sorted()[Int(rng.next() % UInt64(s.count))]
     }
@@ -158,7 +158,7 @@ struct Storm {
 
     /// Whether the heap holds frame `p` (a slab page or a large block): the storm's shadow does
     /// not see those, so it asks the frame's owner tag.
-    func heapHolds(_ p: UInt64) -> Bool {
+    func heapHolds(_ p: PFN) -> Bool {
         let m = pa.meta(p).pointee
         return m.state.contains(.allocated) && (m.owner == Kmem.largeHeapOwner || (m.owner >= Kmem.slabOwnerBase && m.owner < Kmem.slabOwnerBase + 8))
     }
@@ -229,7 +229,7 @@ struct Storm {
         let size = rng.next() % 6 == 0 ? 2049 + rng.next() % 20000 : 1 + rng.next() % 2048
         let o = try pa.kmalloc(size: size)
         guard o != 0 else { return }
-        let pfn = (o - pa.state.pointee.directMapOffset) >> 12
+        let pfn = PFN((o - pa.state.pointee.directMapOffset) >> 12)
         if objects.contains(o) { return fail("kmalloc returned live object \(o) again") }
         if owner[pfn] != nil || reserved.contains(pfn) { return fail("heap object \(o) inside a page handed out to the storm") }
         objects.insert(o)

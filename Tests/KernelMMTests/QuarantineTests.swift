@@ -6,8 +6,8 @@ import Testing
 @Suite("Quarantine of poisoned frames")
 struct QuarantineTests {
     /// Overwrites one byte of frame `pfn`'s contents (a write after free).
-    func scribble(_ pa: PageAllocator, _ pfn: UInt64, offset: Int = 8, byte: UInt8 = 0x5A) {
-        pa.virt((pfn << 12) + UInt64(offset)).storeBytes(of: byte, as: UInt8.self)
+    func scribble(_ pa: PageAllocator, _ pfn: PFN, offset: Int = 8, byte: UInt8 = 0x5A) {
+        pa.virt(pfn.address &+ UInt64(offset)).storeBytes(of: byte, as: UInt8.self)
     }
 
     @Test func perCPUFrameIsQuarantinedAndTheNextOneHandedOut() throws {
@@ -27,9 +27,9 @@ struct QuarantineTests {
         // the allocation is seq+1, the quarantine nested in it seq+2
         let alloc = try #require(pa.logEntry(seqBefore + 1))
         let quarantine = try #require(pa.logEntry(seqBefore + 2))
-        #expect(alloc.kind == OpKind.allocate.rawValue && alloc.result == q && alloc.status == OpStatus.ok.rawValue)
+        #expect(alloc.kind == OpKind.allocate.rawValue && alloc.result == q.raw && alloc.status == OpStatus.ok.rawValue)
         #expect(quarantine.kind == OpKind.quarantine.rawValue && quarantine.parent == seqBefore + 1)
-        #expect(quarantine.address == p && quarantine.size == 24 && quarantine.result == 0x5A)
+        #expect(quarantine.address == p.raw && quarantine.size == 24 && quarantine.result == 0x5A)
         #expect(a.check().passed, "\(a.check().text)")
         #expect(throws: KmemError.freeReserved(pfn: p)) { try pa.free(p, order: 0) }
     }
@@ -55,7 +55,7 @@ struct QuarantineTests {
         scribble(pa, 0x702)
         #expect(try pa.reserveRange(start: 0x700, count: 4) == false)
         #expect(pa.meta(0x702).pointee.state.contains([.reserved, .poisoned]))
-        for f: UInt64 in [0x700, 0x701, 0x703] { #expect(pa.meta(f).pointee.state.contains(.free)) }
+        for f: PFN in [0x700, 0x701, 0x703] { #expect(pa.meta(f).pointee.state.contains(.free)) }
         #expect(a.check().passed, "\(a.check().text)")
     }
 }

@@ -11,11 +11,11 @@ struct SelfCheckDetectionTests {
     }
 
     /// A free head of order ≥ 1 in segment 4 (Normal), and its list index.
-    func someFreeBlock(_ a: Arena) -> (pfn: UInt64, order: Int) {
+    func someFreeBlock(_ a: Arena) -> (pfn: PFN, order: Int) {
         let seg = a.allocator.segment(4)
         for k in (1...Kmem.maxOrder).reversed() {
-            let p = seg.pointee.freeHeads[freeListIndex(1, k)]
-            if p != Kmem.none { return (p, k) }
+            let p = PFN(seg.pointee.freeHeads[freeListIndex(1, k)])
+            if !p.isNoFrame { return (p, k) }
         }
         fatalError("no free block")
     }
@@ -38,7 +38,7 @@ struct SelfCheckDetectionTests {
         let seg = a.allocator.segment(4)
         var head = Kmem.none
         for k in 0...Kmem.maxOrder where seg.pointee.freeCounts[freeListIndex(1, k)] >= 1 { head = seg.pointee.freeHeads[freeListIndex(1, k)]; break }
-        a.allocator.meta(head).pointee.prev = 0x1234
+        a.allocator.meta(PFN(head)).pointee.prev = 0x1234
         #expect(fired(a).contains(.freeListLinks))
     }
 
@@ -59,7 +59,7 @@ struct SelfCheckDetectionTests {
     @Test func allocBitmapFlip() throws {
         let a = try Arena()
         let seg = a.allocator.segment(3)
-        a.allocator.markInUse(seg, seg.pointee.startPFN + 5, 1, true)
+        a.allocator.markInUse(seg, seg.pointee.start + 5, 1, true)
         #expect(fired(a) == [.allocBitmap])
     }
 
@@ -70,8 +70,8 @@ struct SelfCheckDetectionTests {
         // unlink it by hand, keeping counters: the block is FREE|HEAD but on no list
         let m = a.allocator.meta(p).pointee
         let idx = freeListIndex(Int(m.migratetype), Int(m.order))
-        if m.prev == Kmem.none { seg.pointee.freeHeads[idx] = m.next } else { a.allocator.meta(m.prev).pointee.next = m.next }
-        if m.next != Kmem.none { a.allocator.meta(m.next).pointee.prev = m.prev }
+        if m.prev == Kmem.none { seg.pointee.freeHeads[idx] = m.next } else { a.allocator.meta(m.prevFrame).pointee.next = m.next }
+        if m.next != Kmem.none { a.allocator.meta(m.nextFrame).pointee.prev = m.prev }
         #expect(fired(a).contains(.freeListMembership))
     }
 

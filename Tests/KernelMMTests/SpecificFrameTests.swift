@@ -23,7 +23,7 @@ struct SpecificFrameTests {
         #expect(try pa.reserveRange(start: p, count: 2) == false, "a busy frame makes the whole range fail")
         #expect(pa.meta(p + 1).pointee.state.contains(.free) || pa.meta(p + 1).pointee.state.contains(.pcp) || pa.meta(p + 1).pointee.state.contains(.allocated))
         #expect(try pa.reserveRange(start: 0xA00, count: 37, owner: 9))
-        for f in 0xA00..<(0xA00 + 37) as Range<UInt64> { #expect(pa.meta(f).pointee.state.contains(.reserved)) }
+        for f in 0xA00..<(0xA00 + 37) as Range<PFN> { #expect(pa.meta(f).pointee.state.contains(.reserved)) }
         #expect(pa.zone(1).pointee.reservedPages == 37)
         #expect(a.check().passed, "\(a.check().text)")
         #expect(throws: KmemError.outsideManagedMemory(pfn: 0x600)) { try pa.reserveRange(start: 0x5FF, count: 2) }
@@ -37,7 +37,7 @@ struct SpecificFrameTests {
         #expect(a.zoneOf(p) == 2)
         // the first order-0 allocation refilled a batch; the rest stay cached
         #expect(z.pointee.pcp.count == z.pointee.pcp.batch - 1)
-        var live: [UInt64] = [p]
+        var live: [PFN] = [p]
         for _ in 0..<40 { live.append(try #require(try pa.allocate(AllocationRequest(order: 0)))) }
         for q in live { try pa.free(q, order: 0) }
         #expect(z.pointee.pcp.count <= z.pointee.pcp.high)
@@ -70,11 +70,11 @@ struct SpecificFrameTests {
         #expect(try pa.allocateFrame(0x900))
         // the frame holds no pattern once allocated, and may be written
         #expect(!pa.meta(0x900).pointee.state.contains(.poisonFill))
-        pa.virt(0x900 << 12).storeBytes(of: 0x42, as: UInt8.self)
+        pa.virt(PFN(0x900)).storeBytes(of: 0x42, as: UInt8.self)
         try pa.free(0x900, order: 0)
         #expect(pa.meta(0x900).pointee.state.contains(.poisonFill))
         // a write after free lands in a poisoned page: the frame is quarantined, not handed out
-        pa.virt((0x900 << 12) + 100).storeBytes(of: 0x5A, as: UInt8.self)
+        pa.virt(PFN(0x900).address &+ 100).storeBytes(of: 0x5A, as: UInt8.self)
         #expect(try pa.allocateFrame(0x900) == false)
         #expect(pa.meta(0x900).pointee.state.contains([.reserved, .poisoned]))
         #expect(a.check().passed, "\(a.check().text)")

@@ -20,7 +20,7 @@ struct StatisticsTests {
         let a = try Arena()
         let pa = a.allocator
         // take every page of DMA, then give back every other one: all free memory is order 0
-        var pages: [UInt64] = []
+        var pages: [PFN] = []
         while let p = try pa.allocate(AllocationRequest(order: 0, zone: .dma, ignoreWatermarks: true)) {
             if a.zoneOf(p) == 0 { pages.append(p) }
         }

@@ -14,7 +14,20 @@ struct FreeBlockChecksTests {
     @Test func cleanBlocksPass() {
         #expect(checks([LinuxFreeBlock(pfn: 0x1000, order: 3, migratetype: 1, recordedOrder: 3),
                         LinuxFreeBlock(pfn: 0x1010, order: 4, migratetype: 1),
-                        LinuxFreeBlock(pfn: 0x1008, order: 3, migratetype: 0)]).isEmpty)
+                        LinuxFreeBlock(pfn: 0x1020, order: 3, migratetype: 0)]).isEmpty)
+        // At pageblock_order (9) and above, __free_one_page does not merge a HighAtomic (3) or
+        // Isolate block with a block of another type.
+        #expect(checks([LinuxFreeBlock(pfn: 0x1000, order: 9, migratetype: 1),
+                        LinuxFreeBlock(pfn: 0x1200, order: 9, migratetype: 3)]).isEmpty)
+    }
+
+    @Test func buddiesMergeWhereLinuxMergesThem() {
+        // Below pageblock_order the migratetypes do not matter.
+        #expect(checks([LinuxFreeBlock(pfn: 0x1000, order: 3, migratetype: 1),
+                        LinuxFreeBlock(pfn: 0x1008, order: 3, migratetype: 0)]) == ["buddy-merged"])
+        // At pageblock_order, two mergeable types (both below MIGRATE_PCPTYPES) merge.
+        #expect(checks([LinuxFreeBlock(pfn: 0x1000, order: 9, migratetype: 1),
+                        LinuxFreeBlock(pfn: 0x1200, order: 9, migratetype: 0)]) == ["buddy-merged"])
     }
 
     @Test func eachViolationIsNamed() {

@@ -74,13 +74,16 @@ final class LinuxGuest: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Boots the guest (QEMU daemonizes; its PID comes from the pidfile).
-    static func boot() throws -> LinuxGuest {
+    /// Boots the guest (QEMU daemonizes; its PID comes from the pidfile); with `kaslr`, the
+    /// kernel image is placed at a random offset (no `nokaslr` on its command line).
+    static func boot(kaslr: Bool = false) throws -> LinuxGuest {
         if case .failure(let error) = preparation { throw error }
         var template = Array("/tmp/kmemscope-linux-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw GuestError.scriptFailed("mkdtemp", status: errno, output: "") }
         let directory = String(cString: p)
-        let (status, output) = run([script, "boot", directory])
+        let (status, output) = kaslr
+            ? run(["-c", "KMEMSCOPE_LINUX_KASLR=1 exec bash \"$0\" boot \"$1\"", script, directory])
+            : run([script, "boot", directory])
         guard status == 0 else { throw GuestError.scriptFailed("boot", status: status, output: output) }
         let pidText = (try? String(contentsOfFile: directory + "/qemu.pid", encoding: .utf8)) ?? ""
         guard let pid = pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)) else {

@@ -24,10 +24,10 @@ struct ComparisonTests {
             #expect(c.differences.contains { $0.what.contains("free pages") }, "\(c.text)")
         } else {
             // The frame, or (for a tag) its pageblock, is named.
-            let pfn = kind == .pageblockTag ? fault.pfn & ~511 : fault.pfn
+            let pfn = kind == .pageblockTag ? fault.pfn.raw & ~511 : fault.pfn.raw
             let name = "0x" + String(pfn, radix: 16)
             let named = c.differences.contains { $0.pfn == pfn || $0.what.contains(name) || $0.model.contains(name) || $0.snapshot.contains(name) }
-            #expect(named, "seed 31: \(kind.name) at pfn 0x\(String(fault.pfn, radix: 16)):\n\(c.text)")
+            #expect(named, "seed 31: \(kind.name) at pfn 0x\(String(fault.pfn.raw, radix: 16)):\n\(c.text)")
             #expect(c.differences.contains { $0.lastSeq != nil } || kind == .slabFreelist, "\(c.text)")
         }
     }

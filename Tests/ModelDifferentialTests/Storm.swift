@@ -164,7 +164,7 @@ struct Storm {
     mutating func freeOne() {
         guard let (p, k) = pick(live) else { return allocate() }
         if refs[p, default: 0] > 0 { return reference(p, get: false) }
-        both("free \(p) order \(k)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k) }) { $0.free(p, order: k) }
+        both("free \(p) order \(k)", { (a: PageAllocator) throws(KmemError) in try a.free(PFN(p), order: k) }) { $0.free(p, order: k) }
         live[p] = nil
         freed.append(p)
     }
@@ -174,7 +174,7 @@ struct Storm {
         let p = managed.randomElement(using: &rng)!
         let mt = Int(rng.next() % 2)
         let r = both("allocateFrame \(p)", { (a: PageAllocator) throws(KmemError) in
-            _ = try a.allocateFrame(p, migratetype: Migratetype(rawValue: UInt8(mt))!, owner: seed)
+            _ = try a.allocateFrame(PFN(p), migratetype: Migratetype(rawValue: UInt8(mt))!, owner: seed)
         }) { $0.allocateFrame(p, migratetype: mt, owner: seed) }
         if r.status == .ok { live[p] = 0 }
     }
@@ -183,7 +183,7 @@ struct Storm {
         let seed = self.seed
         let p = managed.randomElement(using: &rng)!
         let n = 1 + rng.next() % 8
-        let r = both("reserveRange \(p) \(n)", { (a: PageAllocator) throws(KmemError) in _ = try a.reserveRange(start: p, count: n, owner: seed) }) {
+        let r = both("reserveRange \(p) \(n)", { (a: PageAllocator) throws(KmemError) in _ = try a.reserveRange(start: PFN(p), count: n, owner: seed) }) {
             $0.reserveRange(start: p, count: n, owner: seed)
         }
         if r.status == .ok {
@@ -198,7 +198,7 @@ struct Storm {
         let (p, n) = reservedRanges.remove(at: Int(rng.next() % UInt64(reservedRanges.count)))
         let wrong = rng.next() % 5 == 0
         let count = wrong ? n + 1 + rng.next() % 4 : n
-        let r = both("unreserve \(p) \(count)", { (a: PageAllocator) throws(KmemError) in try a.unreserve(start: p, count: count) }) {
+        let r = both("unreserve \(p) \(count)", { (a: PageAllocator) throws(KmemError) in try a.unreserve(start: PFN(p), count: count) }) {
             $0.unreserve(start: p, count: count)
         }
         if r.status == .ok {
@@ -215,7 +215,7 @@ struct Storm {
     }
 
     mutating func reference(_ p: UInt64, get: Bool) {
-        let r = both("\(get ? "get" : "put") \(p)", { (a: PageAllocator) throws(KmemError) in _ = get ? try a.get(p) : try a.put(p) }) {
+        let r = both("\(get ? "get" : "put") \(p)", { (a: PageAllocator) throws(KmemError) in _ = get ? try a.get(PFN(p)) : try a.put(PFN(p)) }) {
             get ? $0.get(p) : $0.put(p)
         }
         guard r.status == .ok else { return }
@@ -244,7 +244,7 @@ struct Storm {
 
     mutating func freeCounted() {
         guard let (p, n) = pick(counted) else { return allocateCounted() }
-        both("freeCount \(p) \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(p, count: n) }) { $0.freeCount(p, count: n) }
+        both("freeCount \(p) \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(PFN(p), count: n) }) { $0.freeCount(p, count: n) }
         counted[p] = nil
         freedCounted.append((p, n))
     }
@@ -285,22 +285,22 @@ struct Storm {
         switch rng.next() % 22 {
         case 0:
             guard let p = freed.randomElement(using: &rng), live[p] == nil else { return }
-            both("double free \(p)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }) { $0.free(p, order: 0) }
+            both("double free \(p)", { (a: PageAllocator) throws(KmemError) in try a.free(PFN(p), order: 0) }) { $0.free(p, order: 0) }
         case 1:
             guard let (p, k) = pick(live) else { return }
             let wrong = k == 11 ? 10 : k + 1
-            both("free \(p) with wrong order \(wrong)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: wrong) }) { $0.free(p, order: wrong) }
+            both("free \(p) with wrong order \(wrong)", { (a: PageAllocator) throws(KmemError) in try a.free(PFN(p), order: wrong) }) { $0.free(p, order: wrong) }
         case 2:
             guard let (p, k) = pick(live), k > 0 else { return }
-            both("free of interior frame \(p + 1)", { (a: PageAllocator) throws(KmemError) in try a.free(p + 1, order: 0) }) { $0.free(p + 1, order: 0) }
+            both("free of interior frame \(p + 1)", { (a: PageAllocator) throws(KmemError) in try a.free(PFN(p + 1), order: 0) }) { $0.free(p + 1, order: 0) }
         case 3:
             guard let p = reserved.randomElement(using: &rng) else { return }
-            both("free of reserved \(p)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }) { $0.free(p, order: 0) }
+            both("free of reserved \(p)", { (a: PageAllocator) throws(KmemError) in try a.free(PFN(p), order: 0) }) { $0.free(p, order: 0) }
         case 4:
             guard let o = objects.randomElement(using: &rng) else { return }
             let p = (o - arena.directMap) >> 12
-            let k = Int(pa.meta(p).pointee.order)
-            both("page free of heap page \(p)", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k) }) { $0.free(p, order: k) }
+            let k = Int(pa.meta(PFN(p)).pointee.order)
+            both("page free of heap page \(p)", { (a: PageAllocator) throws(KmemError) in try a.free(PFN(p), order: k) }) { $0.free(p, order: k) }
         case 5:
             guard let o = freedObjects.randomElement(using: &rng), !objects.contains(o) else { return }
             both("kfree of a free object \(o)", { (a: PageAllocator) throws(KmemError) in try a.kfree(o) }) { $0.kfree(o) }
@@ -319,10 +319,10 @@ struct Storm {
             }
         case 9:
             let p: UInt64 = 0xA0  // the firmware hole below 1 MiB
-            both("free outside managed memory", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: 0) }) { $0.free(p, order: 0) }
+            both("free outside managed memory", { (a: PageAllocator) throws(KmemError) in try a.free(PFN(p), order: 0) }) { $0.free(p, order: 0) }
         case 10:
             let p = managed.randomElement(using: &rng)!
-            both("reserveRange of 0 frames", { (a: PageAllocator) throws(KmemError) in _ = try a.reserveRange(start: p, count: 0, owner: seed) }) {
+            both("reserveRange of 0 frames", { (a: PageAllocator) throws(KmemError) in _ = try a.reserveRange(start: PFN(p), count: 0, owner: seed) }) {
                 $0.reserveRange(start: p, count: 0, owner: seed)
             }
         case 12:
@@ -338,24 +338,24 @@ struct Storm {
             both("kfree(0)", { (a: PageAllocator) throws(KmemError) in try a.kfree(0) }) { $0.kfree(0) }
         case 15:
             guard let p = freed.randomElement(using: &rng), live[p] == nil else { return }
-            both("get of a free frame \(p)", { (a: PageAllocator) throws(KmemError) in _ = try a.get(p) }) { $0.get(p) }
+            both("get of a free frame \(p)", { (a: PageAllocator) throws(KmemError) in _ = try a.get(PFN(p)) }) { $0.get(p) }
         case 16:
             guard let o = objects.randomElement(using: &rng) else { return }
             let p = (o - arena.directMap) >> 12
-            both("put of heap page \(p)", { (a: PageAllocator) throws(KmemError) in _ = try a.put(p) }) { $0.put(p) }
+            both("put of heap page \(p)", { (a: PageAllocator) throws(KmemError) in _ = try a.put(PFN(p)) }) { $0.put(p) }
         case 17:
             guard let (p, _) = pick(live), refs[p, default: 0] > 0 else { return }
             let k = live[p]!
-            both("free of a block with \(refs[p]! + 1) references", { (a: PageAllocator) throws(KmemError) in try a.free(p, order: k) }) {
+            both("free of a block with \(refs[p]! + 1) references", { (a: PageAllocator) throws(KmemError) in try a.free(PFN(p), order: k) }) {
                 $0.free(p, order: k)
             }
         case 18:
             guard let (p, n) = freedCounted.randomElement(using: &rng) else { return }
-            both("freeCount twice \(p) \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(p, count: n) }) { $0.freeCount(p, count: n) }
+            both("freeCount twice \(p) \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(PFN(p), count: n) }) { $0.freeCount(p, count: n) }
         case 19:
             let p = managed.randomElement(using: &rng)!
             let n: UInt64 = rng.next() % 2 == 0 ? 0 : 2049
-            both("freeCount \(p) count \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(p, count: n) }) { $0.freeCount(p, count: n) }
+            both("freeCount \(p) count \(n)", { (a: PageAllocator) throws(KmemError) in try a.freeCount(PFN(p), count: n) }) { $0.freeCount(p, count: n) }
         case 20:
             let n: UInt64 = rng.next() % 2 == 0 ? 0 : 2049
             let seed = self.seed
@@ -364,12 +364,12 @@ struct Storm {
             }
         case 21:
             let p = managed.randomElement(using: &rng)!
-            both("unreserve of \(p)", { (a: PageAllocator) throws(KmemError) in try a.unreserve(start: p, count: 1) }) {
+            both("unreserve of \(p)", { (a: PageAllocator) throws(KmemError) in try a.unreserve(start: PFN(p), count: 1) }) {
                 $0.unreserve(start: p, count: 1)
             }
         default:
             let p: UInt64 = 0xA0
-            both("allocateFrame outside managed memory", { (a: PageAllocator) throws(KmemError) in _ = try a.allocateFrame(p, owner: seed) }) {
+            both("allocateFrame outside managed memory", { (a: PageAllocator) throws(KmemError) in _ = try a.allocateFrame(PFN(p), owner: seed) }) {
                 $0.allocateFrame(p, migratetype: 0, owner: seed)
             }
         }
@@ -378,7 +378,7 @@ struct Storm {
     /// Overwrites one byte of a free or cached frame's poison pattern, and tells the model.
     mutating func scribble() {
         let p = managed.randomElement(using: &rng)!
-        let flags = FrameFlags(rawValue: pa.meta(p).pointee.flags)
+        let flags = FrameFlags(rawValue: pa.meta(PFN(p)).pointee.flags)
         guard flags.contains(.free) || flags.contains(.pcp), model.poisonOracle.overwritten[p] == nil else { return }
         let offset = rng.next() % 4096
         let byte = UInt8(rng.next() % 0xAA)

@@ -9,7 +9,7 @@ extension PageAllocator {
     /// Allocates a block as `request` describes. Returns its first PFN, or `nil` when no
     /// allowed zone can satisfy it above its watermark. Throws for misuse (bad order or
     /// alignment; nothing changed) or corruption found on the way.
-    public func allocate(_ request: AllocationRequest) throws(KmemError) -> UInt64? {
+    public func allocate(_ request: AllocationRequest) throws(KmemError) -> PFN? {
         var args = OpArguments()
         args.order = request.order
         args.migratetype = request.migratetype.rawValue
@@ -17,11 +17,11 @@ extension PageAllocator {
         args.flags = request.ignoreWatermarks ? 1 : 0
         args.alignment = request.alignment
         args.owner = request.owner
-        return try logged(.allocate, args, { (_) throws(KmemError) -> UInt64? in try allocateUnlogged(request) },
-                          outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!) })
+        return try logged(.allocate, args, { (_) throws(KmemError) -> PFN? in try allocateUnlogged(request) },
+                          outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!.raw) })
     }
 
-    func allocateUnlogged(_ request: AllocationRequest) throws(KmemError) -> UInt64? {
+    func allocateUnlogged(_ request: AllocationRequest) throws(KmemError) -> PFN? {
         guard request.order >= 0 && request.order <= Kmem.maxOrder else { throw .invalidOrder(order: request.order) }
         guard request.alignment != 0 && request.alignment & (request.alignment &- 1) == 0 else {
             throw .invalidAlignment(pages: request.alignment)
@@ -31,17 +31,17 @@ extension PageAllocator {
         var restarts: UInt64 = 0
         while restarts <= frameCount {
             switch try attemptAllocation(request) {
-            case .some(.none): return nil
+            case .some(nil): return nil
             case .some(.some(let pfn)): return pfn
-            case .none: restarts &+= 1
+            case nil: restarts &+= 1
             }
         }
-        throw .corruptedFrame(pfn: Kmem.none, flags: 0)
+        throw .corruptedFrame(pfn: .noFrame, flags: 0)
     }
 
     /// One attempt: the passes over the zones. `nil` when a frame was quarantined and the
     /// allocation must start again; `.some(nil)` when nothing could be given.
-    func attemptAllocation(_ request: AllocationRequest) throws(KmemError) -> UInt64?? {
+    func attemptAllocation(_ request: AllocationRequest) throws(KmemError) -> PFN?? {
         let highest = min(request.zone.highestZone, ZoneKind.count - 1)
         var pass = 0
         while pass < 3 {
@@ -88,7 +88,7 @@ extension PageAllocator {
         }
         var source: Source
         var segment: UnsafeMutablePointer<Segment>?
-        var pfn: UInt64
+        var pfn: PFN
         var order: Int
     }
 
@@ -137,14 +137,14 @@ extension PageAllocator {
 
     /// Takes a buddy block at once (the per-CPU refill): chosen and taken, no poison check
     /// (the frames are not handed out yet). Returns its PFN, not marked allocated.
-    func buddyAllocate(_ zone: UnsafeMutablePointer<Zone>, _ request: AllocationRequest) throws(KmemError) -> UInt64? {
+    func buddyAllocate(_ zone: UnsafeMutablePointer<Zone>, _ request: AllocationRequest) throws(KmemError) -> PFN? {
         guard let c = try chooseBuddy(zone, request) else { return nil }
         try takeBuddy(c, request)
         return c.pfn
     }
 
     /// Takes the chosen frames and marks them allocated.
-    func take(_ c: Candidate, _ request: AllocationRequest) throws(KmemError) -> UInt64 {
+    func take(_ c: Candidate, _ request: AllocationRequest) throws(KmemError) -> PFN {
         switch c.source {
         case .perCPU(let zone, let slot):
             try unlinkPerCPU(zone, c.pfn, slot)
@@ -178,20 +178,20 @@ extension PageAllocator {
 
     /// First block on list (`mt`, `order`) whose PFN is a multiple of `alignment`.
     /// Bounded by the list's count.
-    func findBlock(_ seg: UnsafeMutablePointer<Segment>, _ mt: Int, _ order: Int, alignment: UInt64) throws(KmemError) -> UInt64? {
+    func findBlock(_ seg: UnsafeMutablePointer<Segment>, _ mt: Int, _ order: Int, alignment: UInt64) throws(KmemError) -> PFN? {
         let idx = freeListIndex(mt, order)
         let count = seg.pointee.freeCounts[idx]
         if count == 0 { return nil }
-        var pfn = seg.pointee.freeHeads[idx]
+        var pfn = PFN(seg.pointee.freeHeads[idx])
         if alignment <= pages(order) {
             _ = try linked(pfn, from: pfn)
             return pfn
         }
         var steps: UInt64 = 0
-        while pfn != Kmem.none && steps < count {
+        while !pfn.isNoFrame && steps < count {
             let m = try linked(pfn, from: pfn)
-            if pfn & (alignment &- 1) == 0 { return pfn }
-            pfn = m.pointee.next
+            if pfn.isAligned(pages: alignment) { return pfn }
+            pfn = m.pointee.nextFrame
             steps &+= 1
         }
         return nil
@@ -199,7 +199,7 @@ extension PageAllocator {
 
     /// Splits the block at `pfn` from order `high` down to `low`, putting each upper half
     /// back on list `mt`; the lower part (at `pfn`) is left to the caller.
-    func split(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, from high: Int, to low: Int, _ mt: Int) {
+    func split(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, from high: Int, to low: Int, _ mt: Int) {
         var k = high
         while k > low {
             k -= 1
@@ -210,16 +210,16 @@ extension PageAllocator {
     /// Retags the pageblock containing `pfn` to `mt` and moves every free block inside it
     /// (in every segment of the zone that shares the pageblock, in PFN order) to `mt`'s
     /// lists. Bounded by the pageblock's size and the zone's segment count.
-    func claimPageblock(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ mt: Int) throws(KmemError) {
+    func claimPageblock(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, _ mt: Int) throws(KmemError) {
         setPageblockTag(seg, pfn, mt)
-        let pbStart = pfn & ~(Kmem.pageblockPages &- 1)
+        let pbStart = PFN(pfn.raw & ~(Kmem.pageblockPages &- 1))
         let pbEnd = pbStart &+ Kmem.pageblockPages
         let z = zone(of: seg)
         var s = Int(z.pointee.firstSegment)
         let last = s &+ Int(z.pointee.segmentCount)
         while s < last {
             let g = segment(s)
-            let a = max(pbStart, g.pointee.startPFN), b = min(pbEnd, g.pointee.endPFN)
+            let a = max(pbStart, g.pointee.start), b = min(pbEnd, g.pointee.end)
             if a < b { try moveFreeBlocks(g, a, b, mt) }
             s += 1
         }
@@ -227,7 +227,7 @@ extension PageAllocator {
 
     /// Moves every free head of order ≤ pageblock order in `[start, end)` of a segment that
     /// sits on another migratetype's list to `mt`'s list of its order, in PFN order.
-    func moveFreeBlocks(_ seg: UnsafeMutablePointer<Segment>, _ start: UInt64, _ end: UInt64, _ mt: Int) throws(KmemError) {
+    func moveFreeBlocks(_ seg: UnsafeMutablePointer<Segment>, _ start: PFN, _ end: PFN, _ mt: Int) throws(KmemError) {
         var p = start
         while p < end {
             let m = meta(p)
@@ -237,9 +237,9 @@ extension PageAllocator {
                     try removeFree(seg, p)
                     pushFree(seg, p, order, mt)
                 }
-                p &+= pages(order)
+                p = p &+ pages(order)
             } else {
-                p &+= 1
+                p = p &+ 1
             }
         }
     }
@@ -247,7 +247,7 @@ extension PageAllocator {
     /// Marks the block at `pfn` allocated: every frame ALLOCATED (head also HEAD with the
     /// order, migratetype and refcount 1), allocation bits set. The frames are unlisted and
     /// their poison, if any, was checked.
-    func markAllocated(_ pfn: UInt64, _ request: AllocationRequest) throws(KmemError) {
+    func markAllocated(_ pfn: PFN, _ request: AllocationRequest) throws(KmemError) {
         let m = meta(pfn)
         let segIndex = Int(m.pointee.segment)
         guard segIndex < segmentCount else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
@@ -262,8 +262,8 @@ extension PageAllocator {
             f.pointee.migratetype = request.migratetype.rawValue
             f.pointee.refcount = i == 0 ? 1 : 0
             f.pointee.owner = request.owner
-            f.pointee.next = Kmem.none
-            f.pointee.prev = Kmem.none
+            f.pointee.nextFrame = .noFrame
+            f.pointee.prevFrame = .noFrame
             i &+= 1
         }
         markInUse(seg, pfn, n, true)

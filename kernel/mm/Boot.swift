@@ -70,11 +70,27 @@ extension PageAllocator {
         let needPages = (bytes &+ Kmem.pageSize &- 1) >> Kmem.pageShift
 
         // Top-down, as memblock: the highest range that fits, in Normal when there is Normal.
-        guard let carve = plan.chooseCarve(pages: needPages, below: .max, preferAbove: config.normalStartPFN) else {
+        // When no range holds everything, the FrameMeta array (the bulk, one array in the direct
+        // map) is carved alone, exactly its size, and the rest from another range.
+        let metaBytes = frameCount &* UInt64(MemoryLayout<FrameMeta>.stride)
+        let metaPages = (metaBytes &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+        var restPages = needPages
+        var metaCarve: (start: UInt64, end: UInt64)? = nil
+        if plan.chooseCarve(pages: needPages, below: .max, preferAbove: config.normalStartPFN) == nil {
+            guard let m = plan.chooseCarve(pages: metaPages, below: .max, preferAbove: config.normalStartPFN) else {
+                throw .bootFailed(reason: "no RAM range large enough for the allocator's metadata")
+            }
+            let e = plan.end(m)
+            metaCarve = (e &- metaPages, e)
+            plan.setEnd(m, e &- metaPages)
+            plan.removeEmpty()
+            restPages = needPages &- metaPages  // `bytes` counted the array: still an upper bound
+        }
+        guard let carve = plan.chooseCarve(pages: restPages, below: .max, preferAbove: config.normalStartPFN) else {
             throw .bootFailed(reason: "no RAM range large enough for the allocator's metadata")
         }
         let bootEnd = plan.end(carve)
-        let plannedStart = bootEnd &- needPages
+        let plannedStart = bootEnd &- restPages
         plan.setEnd(carve, plannedStart)
         plan.removeEmpty()
         // A map of more usable ranges than the allocator has segments for still boots: the
@@ -87,15 +103,22 @@ extension PageAllocator {
         // Hand out the boot allocations.
         let dm = config.directMapOffset
         var bump = BootAllocator(start: plannedStart << Kmem.pageShift, end: bootEnd << Kmem.pageShift)
+        if metaCarve != nil {  // bitmaps and tags come from this carve: zero all of it first
+            zero(dm &+ (plannedStart << Kmem.pageShift), restPages << Kmem.pageShift)
+        }
         let statePhys = try bump.allocate(UInt64(MemoryLayout<KmemState>.stride), align: 64)
         let zonesPhys = try bump.allocate(UInt64(MemoryLayout<Zone>.stride * ZoneKind.count), align: 64)
         // Room for every segment the allocator can ever manage (hot-add inserts more).
         let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * Kmem.segmentCapacity), align: 64)
         let heapPhys = try bump.allocate(UInt64(MemoryLayout<HeapState>.stride), align: 64)
         let logPhys = try bump.allocate(config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride), align: 64)
-        let metaBytes = frameCount &* UInt64(MemoryLayout<FrameMeta>.stride)
-        let metaPhys = try bump.allocate(metaBytes, align: 4096)
-        zero(dm &+ metaPhys &+ metaBytes, (bootEnd << Kmem.pageShift) &- (metaPhys &+ metaBytes))
+        let metaPhys: UInt64
+        if let mc = metaCarve {
+            metaPhys = mc.start << Kmem.pageShift  // every record is written by initFrameMeta
+        } else {
+            metaPhys = try bump.allocate(metaBytes, align: 4096)
+            zero(dm &+ metaPhys &+ metaBytes, (bootEnd << Kmem.pageShift) &- (metaPhys &+ metaBytes))
+        }
         let bootStart = plannedStart  // until the slack is known
 
         let state = UnsafeMutablePointer<KmemState>(bitPattern: UInt(dm &+ statePhys))!
@@ -115,20 +138,20 @@ extension PageAllocator {
             // The segment below the carve may grow up to the carve's end: size its bitmaps so.
             let s = plan.start(i), e = i == below ? bootEnd : plan.end(i)
             seg.pointee = Segment(
-                startPFN: s, endPFN: e, zone: UInt32(pa.zoneIndex(of: s)), index: UInt32(i), freePages: 0,
+                startPFN: s, endPFN: e, zone: UInt32(pa.zoneIndex(of: PFN(s))), index: UInt32(i), freePages: 0,
                 reservedPages: 0, freeHeads: .init(repeating: Kmem.none), freeCounts: .init(repeating: 0),
                 parityBitmaps: .init(repeating: 0), allocBitmap: 0, pageblockTags: 0,
                 firstPageblock: s >> UInt64(Kmem.pageblockOrder),
                 pageblockCount: ((e &- 1) >> UInt64(Kmem.pageblockOrder)) &- (s >> UInt64(Kmem.pageblockOrder)) &+ 1)
             for k in 0...Kmem.maxOrder {
-                let words = (Segment.parityBits(start: s, end: e, order: k) &+ 63) / 64
+                let words = (Segment.parityBits(start: PFN(s), end: PFN(e), order: k) &+ 63) / 64
                 seg.pointee.parityBitmaps[k] = dm &+ (try bump.allocate(words &* 8, align: 8))
             }
             seg.pointee.allocBitmap = dm &+ (try bump.allocate(((e &- s &+ 63) / 64) &* 8, align: 8))
             let tags = try bump.allocate((seg.pointee.pageblockCount &+ 7) & ~7, align: 8)
             seg.pointee.pageblockTags = dm &+ tags
         }
-        zero(dm &+ bump.cursor, metaPhys &- bump.cursor)
+        if metaCarve == nil { zero(dm &+ bump.cursor, metaPhys &- bump.cursor) }
         // What the bump allocator did not use goes back to the segment below (DragonOS).
         let usedStart = bump.cursor >> Kmem.pageShift
         var finalStart = bootStart
@@ -146,10 +169,12 @@ extension PageAllocator {
             for t in 0..<Int(seg.pointee.pageblockCount) { tags[t] = Migratetype.movable.rawValue }
         }
 
-        pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: finalStart, bootEnd: bootEnd, config: config)
+        let metaFrames = metaCarve.map { (PFN($0.start), PFN($0.end)) } ?? (PFN(finalStart), PFN(finalStart))
+        pa.initFrameMeta(usable: usable, reserved: reserved, bootStart: finalStart, bootEnd: bootEnd,
+                         metaFrames: metaFrames, config: config)
         for i in 0..<dropped.count {
-            var p = dropped.start(i)
-            let end = min(dropped.end(i), frameCount)
+            var p = PFN(dropped.start(i))
+            let end = PFN(min(dropped.end(i), frameCount))
             while p < end {
                 if pa.meta(p).pointee.state.contains(.reserved) { pa.meta(p).pointee.owner = BootOwner.unmanaged }
                 p &+= 1
@@ -158,8 +183,8 @@ extension PageAllocator {
         // Held-back RAM: no state and no segment (as a hole), but its zone, so that
         // `addMemory` can tell RAM from a hole.
         for r in regions where r.type == MemoryRegion.usable && hs < he {
-            var p = max((r.base &+ Kmem.pageSize &- 1) >> Kmem.pageShift, hs)
-            let e = min(min((r.base &+ r.length) >> Kmem.pageShift, config.limitPFN), he)
+            var p = PFN(max((r.base &+ Kmem.pageSize &- 1) >> Kmem.pageShift, hs))
+            let e = PFN(min(min((r.base &+ r.length) >> Kmem.pageShift, config.limitPFN), he))
             while p < e { pa.meta(p).pointee.zone = UInt8(pa.zoneIndex(of: p)); p &+= 1 }
         }
         pa.initZones(usable: usable)
@@ -171,7 +196,7 @@ extension PageAllocator {
     /// Bytes of bitmaps and tags a segment `[s, e)` needs (each rounded up to 8 bytes).
     static func bitmapBytes(_ s: UInt64, _ e: UInt64) -> UInt64 {
         var b: UInt64 = 0
-        for k in 0...Kmem.maxOrder { b &+= ((Segment.parityBits(start: s, end: e, order: k) &+ 63) / 64) &* 8 }
+        for k in 0...Kmem.maxOrder { b &+= ((Segment.parityBits(start: PFN(s), end: PFN(e), order: k) &+ 63) / 64) &* 8 }
         b &+= ((e &- s &+ 63) / 64) &* 8
         let blocks = ((e &- 1) >> UInt64(Kmem.pageblockOrder)) &- (s >> UInt64(Kmem.pageblockOrder)) &+ 1
         return b &+ ((blocks &+ 7) & ~7) &+ 64
@@ -182,23 +207,25 @@ extension PageAllocator {
     }
 
     /// Zone index of a PFN by the zone limits.
-    public func zoneIndex(of pfn: UInt64) -> Int {
-        if pfn >= state.pointee.normalStartPFN { return Int(ZoneKind.normal.rawValue) }
-        if pfn >= state.pointee.dma32StartPFN { return Int(ZoneKind.dma32.rawValue) }
+    public func zoneIndex(of pfn: PFN) -> Int {
+        if pfn.raw >= state.pointee.normalStartPFN { return Int(ZoneKind.normal.rawValue) }
+        if pfn.raw >= state.pointee.dma32StartPFN { return Int(ZoneKind.dma32.rawValue) }
         return Int(ZoneKind.dma.rawValue)
     }
 
     /// Writes every frame's metadata: holes empty, RAM reserved (with an owner tag) until
     /// its segment is released.
-    func initFrameMeta(usable: RangeList, reserved: RangeList, bootStart: UInt64, bootEnd: UInt64, config: BootConfig) {
-        var pfn: UInt64 = 0
-        while pfn < frameCount { meta(pfn).pointee = .empty; pfn &+= 1 }
-        let kStart = config.kernel.start >> Kmem.pageShift
-        let kEnd = (config.kernel.end &+ Kmem.pageSize &- 1) >> Kmem.pageShift
-        let lowEnd = (config.lowReservedEnd &+ Kmem.pageSize &- 1) >> Kmem.pageShift
+    func initFrameMeta(usable: RangeList, reserved: RangeList, bootStart: UInt64, bootEnd: UInt64,
+                       metaFrames: (start: PFN, end: PFN), config: BootConfig) {
+        var pfn = PFN(0)
+        while pfn < frameEnd { meta(pfn).pointee = .empty; pfn &+= 1 }
+        let kStart = PFN(config.kernel.start >> Kmem.pageShift)
+        let kEnd = PFN((config.kernel.end &+ Kmem.pageSize &- 1) >> Kmem.pageShift)
+        let lowEnd = PFN((config.lowReservedEnd &+ Kmem.pageSize &- 1) >> Kmem.pageShift)
+        let bootStart = PFN(bootStart), bootEnd = PFN(bootEnd)
         for i in 0..<usable.count {
-            var p = usable.start(i)
-            let end = usable.end(i)  // once: a RangeList is 4 KiB, not to be read per frame
+            var p = PFN(usable.start(i))
+            let end = PFN(usable.end(i))  // once: a RangeList is 4 KiB, not to be read per frame
             while p < end {
                 let m = meta(p)
                 m.pointee.zone = UInt8(zoneIndex(of: p))
@@ -206,7 +233,7 @@ extension PageAllocator {
                 if p >= kStart && p < kEnd {
                     st.insert(.kernel)
                     m.pointee.owner = BootOwner.kernelImage
-                } else if p >= bootStart && p < bootEnd {
+                } else if (p >= bootStart && p < bootEnd) || (p >= metaFrames.start && p < metaFrames.end) {
                     m.pointee.owner = BootOwner.bootMemory
                 } else if p < lowEnd {
                     m.pointee.owner = BootOwner.firmware
@@ -260,7 +287,7 @@ extension PageAllocator {
     /// Gives a segment's frames to the buddy lists as maximal aligned blocks (which never
     /// have a free buddy, so no merging is needed).
     func releaseSegment(_ seg: UnsafeMutablePointer<Segment>) {
-        let s = seg.pointee.startPFN, e = seg.pointee.endPFN
+        let s = seg.pointee.start, e = seg.pointee.end
         let poison = poisoning
         var p = s
         while p < e {
@@ -275,7 +302,7 @@ extension PageAllocator {
         p = s
         while p < e {
             var k = Kmem.maxOrder
-            while k > 0 && (p & (pages(k) &- 1) != 0 || p &+ pages(k) > e) { k -= 1 }
+            while k > 0 && (!p.isAligned(order: k) || p &+ pages(k) > e) { k -= 1 }
             pushFree(seg, p, k, Int(Migratetype.movable.rawValue))
             p &+= pages(k)
         }

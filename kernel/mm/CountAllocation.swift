@@ -9,7 +9,7 @@ extension PageAllocator {
     /// pages, as `allocate` would a block of the smallest order that holds them. Returns the
     /// first PFN, or nil.
     public func allocateCount(_ count: UInt64, migratetype: Migratetype = .unmovable, zone: ZoneConstraint = .any,
-                              alignment: UInt64 = 1, owner: UInt64 = 0) throws(KmemError) -> UInt64? {
+                              alignment: UInt64 = 1, owner: UInt64 = 0) throws(KmemError) -> PFN? {
         let order = Self.orderHolding(count)
         var args = OpArguments()
         args.order = order
@@ -18,23 +18,23 @@ extension PageAllocator {
         args.alignment = alignment
         args.size = count
         args.owner = owner
-        return try logged(.allocateCount, args, { (_) throws(KmemError) -> UInt64? in
+        return try logged(.allocateCount, args, { (_) throws(KmemError) -> PFN? in
             guard count >= 1 && count <= pages(Kmem.maxOrder) else { throw .invalidCount(count: count) }
             let request = AllocationRequest(order: order, migratetype: migratetype, zone: zone, alignment: alignment, owner: owner)
             guard let pfn = try allocateUnlogged(request) else { return nil }
             try trimToCount(pfn, order: order, count: count, request)
             return pfn
-        }, outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!) })
+        }, outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!.raw) })
     }
 
     /// Frees `count` frames from `pfn` that `allocateCount` handed out: every piece of the
     /// decomposition is checked before any is freed.
-    public func freeCount(_ pfn: UInt64, count: UInt64) throws(KmemError) {
+    public func freeCount(_ pfn: PFN, count: UInt64) throws(KmemError) {
         var args = OpArguments()
-        args.address = pfn
+        args.address = pfn.raw
         args.size = count
         try logged(.freeCount, args, { (_) throws(KmemError) in
-            guard count >= 1 && count <= pages(Kmem.maxOrder) && pfn <= UInt64.max &- count else {
+            guard count >= 1 && count <= pages(Kmem.maxOrder) && pfn.raw <= UInt64.max &- count else {
                 throw .invalidCount(count: count)
             }
             var p = pfn
@@ -46,7 +46,7 @@ extension PageAllocator {
                 let st = m.pointee.state
                 guard st.contains([.allocated, .head]) && !st.contains(.slab) && Int(m.pointee.order) == k
                         && m.pointee.refcount == 1 && m.pointee.owner != Kmem.largeHeapOwner
-                        && p &+ pages(k) <= segment(s).pointee.endPFN else {
+                        && p &+ pages(k) <= segment(s).pointee.end else {
                     throw .countMismatch(pfn: p, count: count)
                 }
                 p &+= pages(k)
@@ -68,15 +68,15 @@ extension PageAllocator {
     }
 
     /// The order of the largest block that starts at `p` (aligned) and ends by `end`.
-    static func largestPiece(_ p: UInt64, _ end: UInt64) -> Int {
+    static func largestPiece(_ p: PFN, _ end: PFN) -> Int {
         var k = Kmem.maxOrder
-        while k > 0 && (p & (pages(k) &- 1) != 0 || p &+ pages(k) > end) { k -= 1 }
+        while k > 0 && (!p.isAligned(order: k) || p &+ pages(k) > end) { k -= 1 }
         return k
     }
 
     /// Turns the allocated block `[pfn, pfn + 2^order)` into the kept pieces of `count`
     /// frames and gives the tail back to the free lists.
-    func trimToCount(_ pfn: UInt64, order: Int, count: UInt64, _ request: AllocationRequest) throws(KmemError) {
+    func trimToCount(_ pfn: PFN, order: Int, count: UInt64, _ request: AllocationRequest) throws(KmemError) {
         let end = pfn &+ pages(order)
         let keep = pfn &+ count
         guard keep < end else { return }

@@ -67,7 +67,7 @@ public enum FaultKind: UInt8, Sendable, CaseIterable {
 public struct FaultReport: Sendable {
     public var kind: FaultKind
     /// The frame corrupted (or holding the corrupted object).
-    public var pfn: UInt64
+    public var pfn: PFN
     /// The virtual address corrupted (slab faults), else 0.
     public var address: UInt64
     /// The sequence number when it was injected.
@@ -75,7 +75,7 @@ public struct FaultReport: Sendable {
 
     /// Writes `kmem: fault: injected KIND pfn 0x… [addr 0x…] seq N`.
     public func write<S: TextSink>(to out: inout S) {
-        out.write("kmem: fault: injected "); out.write(kind.name); out.write(" pfn "); out.hex(pfn)
+        out.write("kmem: fault: injected "); out.write(kind.name); out.write(" pfn "); out.hex(pfn.raw)
         if address != 0 { out.write(" addr "); out.hex(address) }
         out.write(" seq "); out.dec(sequence); out.newline()
     }
@@ -87,7 +87,7 @@ extension PageAllocator {
     /// yet. Nothing is logged and no check runs.
     public func injectFault(_ kind: FaultKind) -> FaultReport? {
         let seq = state.pointee.sequence
-        func report(_ pfn: UInt64, _ address: UInt64 = 0) -> FaultReport {
+        func report(_ pfn: PFN, _ address: UInt64 = 0) -> FaultReport {
             FaultReport(kind: kind, pfn: pfn, address: address, sequence: seq)
         }
         switch kind {
@@ -98,14 +98,14 @@ extension PageAllocator {
             return report(p)
         case .brokenLink:
             guard let (_, p) = freeBlock(minListLength: 2), let (_, q) = freeBlock(minListLength: 1, otherThanList: p) else { return nil }
-            meta(p).pointee.next = q
+            meta(p).pointee.nextFrame = q
             return report(p)
         case .listCycle:
             guard let (_, head) = freeBlock(minListLength: 2) else { return nil }
             var last = head
             var n = 0
-            while meta(last).pointee.next != Kmem.none && n < 1 << 20 { last = meta(last).pointee.next; n += 1 }
-            meta(last).pointee.next = head
+            while !meta(last).pointee.nextFrame.isNoFrame && n < 1 << 20 { last = meta(last).pointee.nextFrame; n += 1 }
+            meta(last).pointee.nextFrame = head
             return report(last)
         case .parityFlip:
             guard let (seg, p) = freeBlock(minListLength: 1) else { return nil }
@@ -118,7 +118,7 @@ extension PageAllocator {
         case .wrongOrder:
             guard let (_, p) = freeBlock(minListLength: 1) else { return nil }
             let k = meta(p).pointee.order
-            meta(p).pointee.order = k < UInt8(Kmem.maxOrder) && p & (pages(Int(k) + 1) &- 1) == 0 ? k + 1 : (k > 0 ? k - 1 : 1)
+            meta(p).pointee.order = k < UInt8(Kmem.maxOrder) && p.isAligned(order: Int(k) + 1) ? k + 1 : (k > 0 ? k - 1 : 1)
             return report(p)
         case .counterDrift:
             guard let (seg, p) = freeBlock(minListLength: 1) else { return nil }
@@ -128,8 +128,8 @@ extension PageAllocator {
             guard let (seg, p) = freeBlock(minListLength: 1) else { return nil }
             let m = meta(p).pointee
             let idx = freeListIndex(Int(m.migratetype), Int(m.order))
-            if m.prev == Kmem.none { seg.pointee.freeHeads[idx] = m.next } else { meta(m.prev).pointee.next = m.next }
-            if m.next != Kmem.none { meta(m.next).pointee.prev = m.prev }
+            if m.prevFrame.isNoFrame { seg.pointee.freeHeads[idx] = m.next } else { meta(m.prevFrame).pointee.next = m.next }
+            if !m.nextFrame.isNoFrame { meta(m.nextFrame).pointee.prev = m.prev }
             seg.pointee.freeCounts[idx] &-= 1
             return report(p)
         case .overlap:
@@ -150,8 +150,8 @@ extension PageAllocator {
             var i = Kmem.slabCacheCount - 1
             while i >= 0 {
                 let c = cache(i)
-                let p = c.pointee.partialHead
-                if p != Kmem.none && p < frameCount && meta(p).pointee.slabFree != 0 {
+                let p = PFN(c.pointee.partialHead)
+                if p < frameEnd && meta(p).pointee.slabFree != 0 {
                     let obj = meta(p).pointee.slabFree
                     if kind == .slabFreelist {
                         meta(p).pointee.slabFree = pageAddress(p) &+ Kmem.pageSize &+ c.pointee.objectSize
@@ -168,8 +168,8 @@ extension PageAllocator {
 
     /// A free block on a list of at least `minListLength` blocks (its head, or the second
     /// block with `second`), searching from the highest segment and the largest order.
-    func freeBlock(minListLength: UInt64, second: Bool = false, otherThanList: UInt64 = Kmem.none,
-                   maxOrder: Int = Kmem.maxOrder) -> (UnsafeMutablePointer<Segment>, UInt64)? {
+    func freeBlock(minListLength: UInt64, second: Bool = false, otherThanList: PFN = .noFrame,
+                   maxOrder: Int = Kmem.maxOrder) -> (UnsafeMutablePointer<Segment>, PFN)? {
         var s = segmentCount - 1
         while s >= 0 {
             let seg = segment(s)
@@ -177,10 +177,10 @@ extension PageAllocator {
             while k >= 0 {
                 for mt in 0..<Migratetype.count {
                     let idx = freeListIndex(mt, k)
-                    let head = seg.pointee.freeHeads[idx]
-                    guard seg.pointee.freeCounts[idx] >= minListLength, head != Kmem.none, head != otherThanList else { continue }
-                    if otherThanList != Kmem.none && otherThanList < frameCount && meta(otherThanList).pointee.next == head { continue }
-                    return (seg, second ? meta(head).pointee.next : head)
+                    let head = PFN(seg.pointee.freeHeads[idx])
+                    guard seg.pointee.freeCounts[idx] >= minListLength, !head.isNoFrame, head != otherThanList else { continue }
+                    if otherThanList < frameEnd && meta(otherThanList).pointee.nextFrame == head { continue }
+                    return (seg, second ? meta(head).pointee.nextFrame : head)
                 }
                 k -= 1
             }
@@ -190,13 +190,13 @@ extension PageAllocator {
     }
 
     /// An allocated order-0 frame that is not a slab page, from the highest segment down.
-    func allocatedFrame() -> (UnsafeMutablePointer<Segment>, UInt64)? {
+    func allocatedFrame() -> (UnsafeMutablePointer<Segment>, PFN)? {
         var s = segmentCount - 1
         while s >= 0 {
             let seg = segment(s)
-            var p = seg.pointee.endPFN
-            while p > seg.pointee.startPFN {
-                p -= 1
+            var p = seg.pointee.end
+            while p > seg.pointee.start {
+                p &-= 1
                 let st = meta(p).pointee.state
                 if st.contains([.allocated, .head]) && !st.contains(.slab) && meta(p).pointee.order == 0 { return (seg, p) }
             }

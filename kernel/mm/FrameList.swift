@@ -4,32 +4,32 @@
 extension PageAllocator {
     /// Links `pfn` at the front of the list whose head is `head` (and whose tail, when the
     /// list keeps one, is `tail`).
-    func linkFront(_ pfn: UInt64, head: UnsafeMutablePointer<UInt64>, tail: UnsafeMutablePointer<UInt64>? = nil) {
+    func linkFront(_ pfn: PFN, head: UnsafeMutablePointer<UInt64>, tail: UnsafeMutablePointer<UInt64>? = nil) {
         let m = meta(pfn)
-        let first = head.pointee
-        m.pointee.next = first
-        m.pointee.prev = Kmem.none
-        if first != Kmem.none && first < frameCount { meta(first).pointee.prev = pfn }
-        if first == Kmem.none { tail?.pointee = pfn }
-        head.pointee = pfn
+        let first = PFN(head.pointee)
+        m.pointee.nextFrame = first
+        m.pointee.prevFrame = .noFrame
+        if !first.isNoFrame && first < frameEnd { meta(first).pointee.prevFrame = pfn }
+        if first.isNoFrame { tail?.pointee = pfn.raw }
+        head.pointee = pfn.raw
     }
 
     /// Unlinks `pfn` from the list whose head is `head`, checking first that its neighbours
     /// (or the head) point back at it; on a mismatch nothing changes.
-    func unlink(_ pfn: UInt64, head: UnsafeMutablePointer<UInt64>, tail: UnsafeMutablePointer<UInt64>? = nil) throws(KmemError) {
+    func unlink(_ pfn: PFN, head: UnsafeMutablePointer<UInt64>, tail: UnsafeMutablePointer<UInt64>? = nil) throws(KmemError) {
         let m = meta(pfn)
-        let next = m.pointee.next
-        let prev = m.pointee.prev
-        let p: UnsafeMutablePointer<FrameMeta>? = prev == Kmem.none ? nil : try linked(prev, from: pfn)
-        let n: UnsafeMutablePointer<FrameMeta>? = next == Kmem.none ? nil : try linked(next, from: pfn)
-        guard p?.pointee.next ?? head.pointee == pfn else { throw .corruptedList(pfn: pfn, link: prev) }
-        guard n == nil || n!.pointee.prev == pfn else { throw .corruptedList(pfn: pfn, link: next) }
-        if let tail, n == nil, tail.pointee != pfn { throw .corruptedList(pfn: pfn, link: tail.pointee) }
-        if let p { p.pointee.next = next } else { head.pointee = next }
-        n?.pointee.prev = prev
-        if n == nil { tail?.pointee = prev }
-        m.pointee.next = Kmem.none
-        m.pointee.prev = Kmem.none
+        let next = m.pointee.nextFrame
+        let prev = m.pointee.prevFrame
+        let p: UnsafeMutablePointer<FrameMeta>? = prev.isNoFrame ? nil : try linked(prev, from: pfn)
+        let n: UnsafeMutablePointer<FrameMeta>? = next.isNoFrame ? nil : try linked(next, from: pfn)
+        guard p?.pointee.nextFrame ?? PFN(head.pointee) == pfn else { throw .corruptedList(pfn: pfn, link: prev.raw) }
+        guard n == nil || n!.pointee.prevFrame == pfn else { throw .corruptedList(pfn: pfn, link: next.raw) }
+        if let tail, n == nil, tail.pointee != pfn.raw { throw .corruptedList(pfn: pfn, link: tail.pointee) }
+        if let p { p.pointee.nextFrame = next } else { head.pointee = next.raw }
+        n?.pointee.prevFrame = prev
+        if n == nil { tail?.pointee = prev.raw }
+        m.pointee.nextFrame = .noFrame
+        m.pointee.prevFrame = .noFrame
     }
 
     /// The head of free list `index` of a segment.

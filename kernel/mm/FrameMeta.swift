@@ -37,6 +37,18 @@ public struct FrameMeta: Sendable {
         _pad0: 0, refcount: 0, segment: 0xFFFF, _pad1: 0, owner: 0, lastSeq: 0,
         slabFree: 0, slabInfo: 0)
 
+    /// `next` as a frame (`PFN.noFrame` at the end of the list).
+    @inline(__always) public var nextFrame: PFN {
+        get { PFN(next) }
+        set { next = newValue.raw }
+    }
+
+    /// `prev` as a frame (`PFN.noFrame` at the front of the list).
+    @inline(__always) public var prevFrame: PFN {
+        get { PFN(prev) }
+        set { prev = newValue.raw }
+    }
+
     /// The flags as an option set.
     @inline(__always) public var state: FrameFlags {
         get { FrameFlags(rawValue: flags) }

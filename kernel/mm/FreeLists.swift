@@ -4,7 +4,7 @@
 extension PageAllocator {
     /// Puts the block at `pfn` of `order` on its segment's free list of migratetype slot
     /// `mt` (front, LIFO), marks its head FREE|HEAD, toggles its parity bit and counts it.
-    func pushFree(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int, _ mt: Int) {
+    func pushFree(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, _ order: Int, _ mt: Int) {
         let m = meta(pfn)
         let idx = freeListIndex(mt, order)
         linkFront(pfn, head: freeListHead(seg, idx))
@@ -21,7 +21,7 @@ extension PageAllocator {
     /// that its neighbours point back. Returns its order. The head keeps FREE|HEAD: the
     /// caller decides what the frames become.
     @discardableResult
-    func removeFree(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64) throws(KmemError) -> Int {
+    func removeFree(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN) throws(KmemError) -> Int {
         let m = meta(pfn)
         let order = Int(m.pointee.order)
         let mt = Int(m.pointee.migratetype)
@@ -39,24 +39,24 @@ extension PageAllocator {
 
     /// Flips the parity bit of the buddy pair containing `pfn` at `order`.
     @inline(__always)
-    func toggleParity(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int) {
+    func toggleParity(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, _ order: Int) {
         let shift = UInt64(order + 1)
-        let bit = (pfn >> shift) &- (seg.pointee.startPFN >> shift)
+        let bit = (pfn.raw >> shift) &- (seg.pointee.startPFN >> shift)
         let w = words(seg.pointee.parityBitmaps[order])
         w[Int(bit >> 6)] ^= 1 &<< (bit & 63)
     }
 
     /// Reads the parity bit of the pair containing `pfn` at `order`.
-    public func parityBit(segment seg: UnsafeMutablePointer<Segment>, pfn: UInt64, order: Int) -> Bool {
+    public func parityBit(segment seg: UnsafeMutablePointer<Segment>, pfn: PFN, order: Int) -> Bool {
         let shift = UInt64(order + 1)
-        let bit = (pfn >> shift) &- (seg.pointee.startPFN >> shift)
+        let bit = (pfn.raw >> shift) &- (seg.pointee.startPFN >> shift)
         return words(seg.pointee.parityBitmaps[order])[Int(bit >> 6)] & (1 &<< (bit & 63)) != 0
     }
 
     /// Sets (`inUse`) or clears the allocation-bitmap bits of `count` frames from `pfn`.
-    func markInUse(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ count: UInt64, _ inUse: Bool) {
+    func markInUse(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, _ count: UInt64, _ inUse: Bool) {
         let w = words(seg.pointee.allocBitmap)
-        var bit = pfn &- seg.pointee.startPFN
+        var bit = pfn.raw &- seg.pointee.startPFN
         let end = bit &+ count
         while bit < end {
             if bit & 63 == 0 && end &- bit >= 64 {
@@ -70,39 +70,39 @@ extension PageAllocator {
     }
 
     /// Reads the allocation-bitmap bit of `pfn`.
-    public func inUseBit(segment seg: UnsafeMutablePointer<Segment>, pfn: UInt64) -> Bool {
-        let bit = pfn &- seg.pointee.startPFN
+    public func inUseBit(segment seg: UnsafeMutablePointer<Segment>, pfn: PFN) -> Bool {
+        let bit = pfn.raw &- seg.pointee.startPFN
         return words(seg.pointee.allocBitmap)[Int(bit >> 6)] & (1 &<< (bit & 63)) != 0
     }
 
     /// Pointer to the tag byte of the pageblock containing `pfn`.
     @inline(__always)
-    func pageblockTag(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64) -> UnsafeMutablePointer<UInt8> {
-        let idx = (pfn >> UInt64(Kmem.pageblockOrder)) &- seg.pointee.firstPageblock
+    func pageblockTag(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN) -> UnsafeMutablePointer<UInt8> {
+        let idx = pfn.pageblock &- seg.pointee.firstPageblock
         return UnsafeMutablePointer<UInt8>(bitPattern: UInt(seg.pointee.pageblockTags))! + Int(idx)
     }
 
     /// Migratetype of the pageblock containing `pfn` (an invalid tag reads as movable).
-    public func pageblockMigratetype(segment seg: UnsafeMutablePointer<Segment>, pfn: UInt64) -> Int {
+    public func pageblockMigratetype(segment seg: UnsafeMutablePointer<Segment>, pfn: PFN) -> Int {
         let t = Int(pageblockTag(seg, pfn).pointee)
         return t < Migratetype.count ? t : Int(Migratetype.movable.rawValue)
     }
 
     /// Tags every pageblock that the block `[pfn, pfn + 2^order)` touches with `mt`.
-    func retagPageblocks(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int, _ mt: Int) {
+    func retagPageblocks(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, _ order: Int, _ mt: Int) {
         var p = pfn
         let end = pfn &+ pages(order)
         while p < end {
             if seg.pointee.contains(p) { setPageblockTag(seg, p, mt) }
-            p = (p | (Kmem.pageblockPages &- 1)) &+ 1
+            p = PFN((p.raw | (Kmem.pageblockPages &- 1)) &+ 1)
         }
     }
 
     /// Sets the migratetype of the pageblock containing `pfn`: one tag per pageblock per
     /// zone, so every segment of the zone that touches the pageblock (a pageblock split by a
     /// hole) gets it. Bounded by the zone's segment count.
-    func setPageblockTag(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ mt: Int) {
-        let pb = pfn >> UInt64(Kmem.pageblockOrder)
+    func setPageblockTag(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, _ mt: Int) {
+        let pb = pfn.pageblock
         let z = zone(of: seg)
         var s = Int(z.pointee.firstSegment)
         let end = s &+ Int(z.pointee.segmentCount)

@@ -12,20 +12,20 @@ extension PageAllocator {
     /// Frees the block at `pfn` of `order`. Throws, changing nothing, on a double free, a
     /// wrong order, a frame outside managed memory, a reserved frame, a frame inside a
     /// block, a slab page or large heap block, or a refcount other than 1.
-    public func free(_ pfn: UInt64, order: Int) throws(KmemError) {
+    public func free(_ pfn: PFN, order: Int) throws(KmemError) {
         try free(pfn, order: order, heap: false)
     }
 
     /// `free`, also accepting a large heap block when `heap` (the heap's own `kfree`).
-    func free(_ pfn: UInt64, order: Int, heap: Bool) throws(KmemError) {
+    func free(_ pfn: PFN, order: Int, heap: Bool) throws(KmemError) {
         var args = OpArguments()
         args.order = order
-        args.address = pfn
+        args.address = pfn.raw
         try logged(.free, args, { (_) throws(KmemError) in try freeUnlogged(pfn, order: order, heap: heap) },
                    outcome: { (.ok, 1) })
     }
 
-    func freeUnlogged(_ pfn: UInt64, order: Int, heap: Bool) throws(KmemError) {
+    func freeUnlogged(_ pfn: PFN, order: Int, heap: Bool) throws(KmemError) {
         guard order >= 0 && order <= Kmem.maxOrder else { throw .invalidOrder(order: order) }
         guard let s = segmentIndex(containing: pfn) else { throw .outsideManagedMemory(pfn: pfn) }
         let seg = segment(s)
@@ -41,7 +41,7 @@ extension PageAllocator {
             throw .wrongOrder(pfn: pfn, allocated: Int(m.pointee.order), freed: order)
         }
         guard m.pointee.refcount == 1 else { throw .badRefcount(pfn: pfn, refcount: m.pointee.refcount) }
-        guard pfn &+ pages(order) <= seg.pointee.endPFN else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
+        guard pfn &+ pages(order) <= seg.pointee.end else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
 
         markFreed(seg, pfn, order)
         if order == 0 {
@@ -53,12 +53,12 @@ extension PageAllocator {
 
     /// Turns every frame of an allocated block into a plain FREE frame (no HEAD), poisoning
     /// it if page poisoning is on, and clears its allocation bits.
-    func markFreed(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int) {
+    func markFreed(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, _ order: Int) {
         markFreed(seg, pfn, count: pages(order))
     }
 
     /// `markFreed` of `n` frames from `pfn` (the tail `allocateCount` gives back).
-    func markFreed(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, count n: UInt64) {
+    func markFreed(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, count n: UInt64) {
         let poison = poisoning
         var i: UInt64 = 0
         while i < n {
@@ -75,12 +75,12 @@ extension PageAllocator {
     }
 
     /// Puts a block whose frames are FREE on the buddy lists, merging upward.
-    func freeToBuddy(_ seg: UnsafeMutablePointer<Segment>, _ start: UInt64, _ startOrder: Int) throws(KmemError) {
+    func freeToBuddy(_ seg: UnsafeMutablePointer<Segment>, _ start: PFN, _ startOrder: Int) throws(KmemError) {
         var pfn = start
         var order = startOrder
         while order < Kmem.maxOrder {
-            let buddy = pfn ^ pages(order)
-            guard buddy >= seg.pointee.startPFN && buddy &+ pages(order) <= seg.pointee.endPFN else { break }
+            let buddy = pfn.buddy(order: order)
+            guard buddy >= seg.pointee.start && buddy &+ pages(order) <= seg.pointee.end else { break }
             let merge = parityBit(segment: seg, pfn: pfn, order: order)
             let b = meta(buddy)
             let metaSaysFree = b.pointee.state.contains([.free, .head]) && Int(b.pointee.order) == order

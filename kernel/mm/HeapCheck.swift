@@ -9,12 +9,12 @@ extension PageAllocator {
             for pass in 0..<2 {
                 let full = pass == 1
                 var n: UInt64 = 0
-                var prev = Kmem.none
-                var p = full ? c.pointee.fullHead : c.pointee.partialHead
-                while p != Kmem.none {
-                    guard p < frameCount, n <= slabPages else { r.fail(.slab, prev, expected: UInt64(i), found: p); break }
+                var prev = PFN.noFrame
+                var p = PFN(full ? c.pointee.fullHead : c.pointee.partialHead)
+                while !p.isNoFrame {
+                    guard p < frameEnd, n <= slabPages else { r.fail(.slab, prev, expected: UInt64(i), found: p.raw); break }
                     let m = meta(p)
-                    guard m.pointee.prev == prev, m.pointee.state.contains([.allocated, .head, .slab]),
+                    guard m.pointee.prevFrame == prev, m.pointee.state.contains([.allocated, .head, .slab]),
                           m.pointee.owner == Kmem.slabOwnerBase &+ UInt64(i) else {
                         r.fail(.slab, p, expected: Kmem.slabOwnerBase &+ UInt64(i), found: m.pointee.owner)
                         break
@@ -25,19 +25,19 @@ extension PageAllocator {
                     inUse &+= used
                     n &+= 1
                     prev = p
-                    p = m.pointee.next
+                    p = m.pointee.nextFrame
                 }
                 let count = full ? c.pointee.fullSlabs : c.pointee.partialSlabs
-                if n != count { r.fail(.slab, full ? c.pointee.fullHead : c.pointee.partialHead, expected: n, found: count) }
+                if n != count { r.fail(.slab, PFN(full ? c.pointee.fullHead : c.pointee.partialHead), expected: n, found: count) }
                 listed &+= n
             }
-            if inUse != c.pointee.inUse { r.fail(.slab, Kmem.none, expected: inUse, found: c.pointee.inUse) }
+            if inUse != c.pointee.inUse { r.fail(.slab, .noFrame, expected: inUse, found: c.pointee.inUse) }
         }
-        if listed != slabPages { r.fail(.slab, Kmem.none, expected: slabPages, found: listed) }
+        if listed != slabPages { r.fail(.slab, .noFrame, expected: slabPages, found: listed) }
     }
 
     /// Walks one slab's free-object list; returns the objects in use by that walk.
-    func checkSlabPage(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: UInt64, _ r: inout SelfCheckReport) -> UInt64 {
+    func checkSlabPage(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: PFN, _ r: inout SelfCheckReport) -> UInt64 {
         let m = meta(pfn)
         let base = pageAddress(pfn)
         let size = c.pointee.objectSize

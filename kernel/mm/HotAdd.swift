@@ -9,14 +9,14 @@ extension PageAllocator {
     /// The range is split at the zone limits; each piece becomes a segment, inserted in PFN
     /// order. Returns the number of segments added.
     @discardableResult
-    public func addMemory(start: UInt64, count: UInt64) throws(KmemError) -> Int {
+    public func addMemory(start: PFN, count: UInt64) throws(KmemError) -> Int {
         var args = OpArguments()
-        args.address = start
+        args.address = start.raw
         args.size = count
         return try logged(.addMemory, args, { (_) throws(KmemError) -> Int in
-            guard count != 0, start <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
+            guard count != 0, start.raw <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
             let end = start &+ count
-            guard end <= frameCount else { throw .outsideManagedMemory(pfn: max(start, frameCount)) }
+            guard end <= frameEnd else { throw .outsideManagedMemory(pfn: max(start, frameEnd)) }
             var p = start
             while p < end {
                 let m = meta(p)
@@ -29,7 +29,7 @@ extension PageAllocator {
             var a = start
             while a < end {
                 let b = pieceEnd(a, end)
-                guard Self.hotAddMetadataPages(a, b) < b &- a else { throw .invalidRange(start: a, count: b &- a) }
+                guard Self.hotAddMetadataPages(a.raw, b.raw) < b &- a else { throw .invalidRange(start: a, count: b &- a) }
                 pieces += 1
                 a = b
             }
@@ -46,10 +46,11 @@ extension PageAllocator {
     }
 
     /// End of the piece of `[a, end)` that stays in `a`'s zone.
-    func pieceEnd(_ a: UInt64, _ end: UInt64) -> UInt64 {
+    func pieceEnd(_ a: PFN, _ end: PFN) -> PFN {
         var b = end
-        if a < state.pointee.dma32StartPFN { b = min(b, state.pointee.dma32StartPFN) }
-        if a < state.pointee.normalStartPFN { b = min(b, state.pointee.normalStartPFN) }
+        let dma32 = PFN(state.pointee.dma32StartPFN), normal = PFN(state.pointee.normalStartPFN)
+        if a < dma32 { b = min(b, dma32) }
+        if a < normal { b = min(b, normal) }
         return b
     }
 
@@ -60,8 +61,9 @@ extension PageAllocator {
 
     /// Makes `[s, e)` (one zone, all holes) a segment: bitmaps from its top, inserted in PFN
     /// order, frames released to the buddy lists.
-    func addSegment(_ s: UInt64, _ e: UInt64) {
-        let z = zoneIndex(of: s)
+    func addSegment(_ start: PFN, _ end: PFN) {
+        let z = zoneIndex(of: start)
+        let s = start.raw, e = end.raw  // bitmap and byte arithmetic below works on raw frame numbers
         let dm = state.pointee.directMapOffset
         // Bitmaps top-down from the piece's end (as boot); the slack stays in the segment.
         let metaPages = Self.hotAddMetadataPages(s, e)
@@ -69,7 +71,7 @@ extension PageAllocator {
         var parity: InlineArray<12, UInt64> = .init(repeating: 0)
         var k = 0
         while k <= Kmem.maxOrder {
-            let words = (Segment.parityBits(start: s, end: e, order: k) &+ 63) / 64
+            let words = (Segment.parityBits(start: start, end: end, order: k) &+ 63) / 64
             parity[k] = dm &+ ((try? bump.allocate(words &* 8, align: 8)) ?? 0)
             k += 1
         }
@@ -87,8 +89,8 @@ extension PageAllocator {
         while i > pos {
             segment(i).pointee = segment(i - 1).pointee
             segment(i).pointee.index = UInt32(i)
-            var f = segment(i).pointee.startPFN
-            while f < segment(i).pointee.endPFN { meta(f).pointee.segment = UInt16(i); f &+= 1 }
+            var f = segment(i).pointee.start
+            while f < segment(i).pointee.end { meta(f).pointee.segment = UInt16(i); f &+= 1 }
             i -= 1
         }
         state.pointee.segmentCount &+= 1
@@ -124,8 +126,8 @@ extension PageAllocator {
         while g < Int(zp.pointee.firstSegment) &+ Int(zp.pointee.segmentCount) {
             let other = segment(g)
             if g != pos {
-                for edge in [s, segEnd &- 1] {
-                    let pb = edge >> UInt64(Kmem.pageblockOrder)
+                for edge in [start, PFN(segEnd &- 1)] {
+                    let pb = edge.pageblock
                     if pb >= other.pointee.firstPageblock && pb &- other.pointee.firstPageblock < other.pointee.pageblockCount {
                         pageblockTag(seg, edge).pointee = pageblockTag(other, edge).pointee
                     }
@@ -135,16 +137,16 @@ extension PageAllocator {
         }
 
         // Frames: the metadata pages reserved, the rest released as at boot.
-        var f = segEnd
-        while f < e {
+        var f = PFN(segEnd)
+        while f < end {
             let m = meta(f)
             m.pointee.zone = UInt8(z)
             transition(m, to: .reserved, head: false)
             m.pointee.owner = BootOwner.hotAddMemory
             f &+= 1
         }
-        f = s
-        while f < segEnd { meta(f).pointee.zone = UInt8(z); f &+= 1 }
+        f = start
+        while f.raw < segEnd { meta(f).pointee.zone = UInt8(z); f &+= 1 }
         releaseSegment(seg)
     }
 }

@@ -9,45 +9,45 @@ public enum KmemError: Error {
     /// An alignment that is zero or not a power of two (in pages).
     case invalidAlignment(pages: UInt64)
     /// A frame range of zero frames, or one whose end wraps around.
-    case invalidRange(start: UInt64, count: UInt64)
+    case invalidRange(start: PFN, count: UInt64)
     /// The frame is not in any segment: not RAM, or not handed to the buddy allocator.
-    case outsideManagedMemory(pfn: UInt64)
+    case outsideManagedMemory(pfn: PFN)
     /// The block is already free (or cached on the per-CPU list).
-    case doubleFree(pfn: UInt64)
+    case doubleFree(pfn: PFN)
     /// Freed with an order other than the one it was allocated with.
-    case wrongOrder(pfn: UInt64, allocated: Int, freed: Int)
+    case wrongOrder(pfn: PFN, allocated: Int, freed: Int)
     /// The frame is reserved and cannot be freed.
-    case freeReserved(pfn: UInt64)
+    case freeReserved(pfn: PFN)
     /// The page is a slab page of the heap: only `kfree` of its objects may release it.
-    case freeSlabPage(pfn: UInt64)
+    case freeSlabPage(pfn: PFN)
     /// The block is a large allocation of the heap: only `kfree` may release it.
-    case freeHeapBlock(pfn: UInt64)
+    case freeHeapBlock(pfn: PFN)
     /// The frame is inside an allocated block, not its first frame.
-    case notBlockHead(pfn: UInt64)
+    case notBlockHead(pfn: PFN)
     /// The frame is in no state that can be freed.
-    case notAllocated(pfn: UInt64, flags: UInt32)
+    case notAllocated(pfn: PFN, flags: UInt32)
     /// An allocated head whose reference count is not 1 (`free`), or would wrap (`get`).
-    case badRefcount(pfn: UInt64, refcount: UInt32)
+    case badRefcount(pfn: PFN, refcount: UInt32)
     /// `get`/`put` of a frame that is not the head of an allocated block.
-    case notReferenceable(pfn: UInt64, flags: UInt32)
+    case notReferenceable(pfn: PFN, flags: UInt32)
     /// `allocateCount` of 0 frames or more than a maximal block.
     case invalidCount(count: UInt64)
     /// `freeCount` of a range that is not what `allocateCount` handed out (`pfn` is the
     /// first piece that does not match).
-    case countMismatch(pfn: UInt64, count: UInt64)
+    case countMismatch(pfn: PFN, count: UInt64)
     /// `unreserve` of a frame that `reserveRange` did not reserve.
-    case notReserved(pfn: UInt64, flags: UInt32)
+    case notReserved(pfn: PFN, flags: UInt32)
     /// `addMemory` of a frame that is already RAM the allocator knows (managed or reserved).
-    case memoryOverlap(pfn: UInt64)
+    case memoryOverlap(pfn: PFN)
     /// `addMemory` would need more segments than the allocator has room for.
-    case tooManySegments(pfn: UInt64)
+    case tooManySegments(pfn: PFN)
     /// A free or per-CPU list link that does not point back, or points outside memory.
-    case corruptedList(pfn: UInt64, link: UInt64)
+    case corruptedList(pfn: PFN, link: UInt64)
     /// A frame whose metadata contradicts the operation (e.g. a free frame in no free block).
-    case corruptedFrame(pfn: UInt64, flags: UInt32)
+    case corruptedFrame(pfn: PFN, flags: UInt32)
     /// The parity bit of a buddy pair disagrees with the buddy's metadata (`pfn` is the
     /// buddy, `free` what the bit says).
-    case parityMismatch(pfn: UInt64, order: Int, free: Bool)
+    case parityMismatch(pfn: PFN, order: Int, free: Bool)
     /// Boot could not lay out the allocator (no room for metadata, too many segments).
     case bootFailed(reason: StaticString)
     /// `kfree` of an address the heap never handed out (not in a slab object or large block).
@@ -105,13 +105,13 @@ public enum KmemError: Error {
         }
     }
 
-    /// The frame the problem is about (`Kmem.none` when it is about no frame, or about a heap
+    /// The frame the problem is about (`PFN.noFrame` when it is about no frame, or about a heap
     /// address).
-    public var pfn: UInt64 {
+    public var pfn: PFN {
         switch self {
         case .invalidOrder, .invalidAlignment, .bootFailed, .invalidCount, .heapNotReady, .heapInvalidFree, .heapDoubleFree,
              .slabCorrupted, .slabPoisonOverwritten:
-            return Kmem.none  // heap errors name a virtual address, which `write` prints
+            return .noFrame  // heap errors name a virtual address, which `write` prints
         case .outsideManagedMemory(let p), .doubleFree(let p), .freeReserved(let p),
              .notBlockHead(let p), .freeSlabPage(let p), .freeHeapBlock(let p), .invalidRange(let p, _): return p
         case .wrongOrder(let p, _, _), .notAllocated(let p, _), .badRefcount(let p, _),
@@ -129,7 +129,7 @@ public enum KmemError: Error {
         case .heapInvalidFree(let a), .heapDoubleFree(let a), .slabCorrupted(let a, _), .slabPoisonOverwritten(let a, _, _):
             out.write(" address "); out.hex(a)
         default:
-            if pfn != Kmem.none { out.write(" pfn "); out.hex(pfn) }
+            if !pfn.isNoFrame { out.write(" pfn "); out.hex(pfn.raw) }
         }
         switch self {
         case .slabCorrupted(_, let link): out.write(" link "); out.hex(link)

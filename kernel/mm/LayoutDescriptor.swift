@@ -70,7 +70,7 @@ extension PageAllocator {
         addr("FLAG(poison_fill)", UInt64(FrameFlags.poisonFill.rawValue))
         addr("QUARANTINE_OWNER", Kmem.quarantineOwner)
 
-        let m = meta(0)
+        let m = meta(PFN(0))
         let mb = UnsafeMutableRawPointer(m)
         size("FrameMeta", MemoryLayout<FrameMeta>.size)
         off("FrameMeta", "next", mb, &m.pointee.next)

@@ -24,12 +24,15 @@ public struct PageAllocator {
     /// Frames covered by the metadata array.
     @inline(__always) public var frameCount: UInt64 { state.pointee.frameCount }
 
+    /// The first frame past the metadata array (frames `0 ..< frameEnd` have metadata).
+    @inline(__always) public var frameEnd: PFN { PFN(state.pointee.frameCount) }
+
     /// Number of segments.
     @inline(__always) public var segmentCount: Int { Int(state.pointee.segmentCount) }
 
     /// Metadata of `pfn`; the caller has checked `pfn < frameCount`.
-    @inline(__always) public func meta(_ pfn: UInt64) -> UnsafeMutablePointer<FrameMeta> {
-        metaBase + Int(pfn)
+    @inline(__always) public func meta(_ pfn: PFN) -> UnsafeMutablePointer<FrameMeta> {
+        metaBase + Int(pfn.raw)
     }
 
     /// Zone `index` (`ZoneKind.rawValue`).
@@ -44,9 +47,12 @@ public struct PageAllocator {
     }
 
     /// Direct-map pointer to physical address `phys`.
-    @inline(__always) public func virt(_ phys: UInt64) -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer(bitPattern: UInt(phys &+ state.pointee.directMapOffset))!
+    @inline(__always) public func virt(_ phys: PhysicalAddress) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: UInt(phys.raw &+ state.pointee.directMapOffset))!
     }
+
+    /// Direct-map pointer to the first byte of frame `pfn`.
+    @inline(__always) public func virt(_ pfn: PFN) -> UnsafeMutableRawPointer { virt(pfn.address) }
 
     /// Pointer to a bitmap stored at virtual address `address`.
     @inline(__always) func words(_ address: UInt64) -> UnsafeMutablePointer<UInt64> {
@@ -69,16 +75,16 @@ public struct PageAllocator {
 
     /// The segment that manages `pfn`, if any: read from its `FrameMeta.segment` and checked
     /// against that segment's range (so a corrupted index cannot mislead it).
-    public func segmentIndex(containing pfn: UInt64) -> Int? {
-        guard pfn < frameCount else { return nil }
+    public func segmentIndex(containing pfn: PFN) -> Int? {
+        guard pfn < frameEnd else { return nil }
         let s = Int(meta(pfn).pointee.segment)
         guard s < segmentCount, segment(s).pointee.contains(pfn) else { return nil }
         return s
     }
 
     /// Metadata of a PFN read from a link in memory, checked against the array bounds.
-    @inline(__always) func linked(_ pfn: UInt64, from: UInt64) throws(KmemError) -> UnsafeMutablePointer<FrameMeta> {
-        guard pfn < frameCount else { throw .corruptedList(pfn: from, link: pfn) }
+    @inline(__always) func linked(_ pfn: PFN, from: PFN) throws(KmemError) -> UnsafeMutablePointer<FrameMeta> {
+        guard pfn < frameEnd else { throw .corruptedList(pfn: from, link: pfn.raw) }
         return meta(pfn)
     }
 }

@@ -3,7 +3,7 @@ extension PageAllocator {
     /// The frame the zone's per-CPU list of `mt` would hand out (its first), refilling
     /// `batch` frames from the buddy lists first when the list is empty. The frame stays on
     /// the list: `take` unlinks it once its poison is checked.
-    func perCPUCandidate(_ zone: UnsafeMutablePointer<Zone>, _ mt: Migratetype) throws(KmemError) -> UInt64? {
+    func perCPUCandidate(_ zone: UnsafeMutablePointer<Zone>, _ mt: Migratetype) throws(KmemError) -> PFN? {
         let slot = Int(mt.rawValue)
         if zone.pointee.pcp.counts[slot] == 0 {
             let refill = AllocationRequest(order: 0, migratetype: mt)
@@ -15,14 +15,14 @@ extension PageAllocator {
             }
         }
         guard zone.pointee.pcp.counts[slot] != 0 else { return nil }
-        let pfn = zone.pointee.pcp.heads[slot]
+        let pfn = PFN(zone.pointee.pcp.heads[slot])
         _ = try linked(pfn, from: pfn)
         return pfn
     }
 
     /// Parks a freed frame (already FREE, unlisted) on the per-CPU list of its pageblock's
     /// migratetype, draining a batch to the buddy lists when the cache is above `high`.
-    func perCPUFree(_ zone: UnsafeMutablePointer<Zone>, _ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64) throws(KmemError) {
+    func perCPUFree(_ zone: UnsafeMutablePointer<Zone>, _ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN) throws(KmemError) {
         pushPerCPU(zone, pfn, pageblockMigratetype(segment: seg, pfn: pfn))
         if zone.pointee.pcp.count > zone.pointee.pcp.high {
             try drainUnlogged(zone, all: false)
@@ -50,7 +50,7 @@ extension PageAllocator {
             zone.pointee.pcp.drainCursor = UInt64((slot + 1) % Kmem.migratetypeSlots)
             if zone.pointee.pcp.counts[slot] == 0 { idle += 1; continue }
             idle = 0
-            let pfn = zone.pointee.pcp.tails[slot]
+            let pfn = PFN(zone.pointee.pcp.tails[slot])
             try unlinkPerCPU(zone, pfn, slot)
             let m = meta(pfn)
             let s = Int(m.pointee.segment)
@@ -61,7 +61,7 @@ extension PageAllocator {
         }
     }
 
-    func pushPerCPU(_ zone: UnsafeMutablePointer<Zone>, _ pfn: UInt64, _ slot: Int) {
+    func pushPerCPU(_ zone: UnsafeMutablePointer<Zone>, _ pfn: PFN, _ slot: Int) {
         let m = meta(pfn)
         linkFront(pfn, head: perCPUHead(zone, slot), tail: perCPUTail(zone, slot))
         zone.pointee.pcp.counts[slot] &+= 1
@@ -72,7 +72,7 @@ extension PageAllocator {
     }
 
     /// Unlinks `pfn` from the per-CPU list `slot`, checking its neighbours point back.
-    func unlinkPerCPU(_ zone: UnsafeMutablePointer<Zone>, _ pfn: UInt64, _ slot: Int) throws(KmemError) {
+    func unlinkPerCPU(_ zone: UnsafeMutablePointer<Zone>, _ pfn: PFN, _ slot: Int) throws(KmemError) {
         let m = try linked(pfn, from: pfn)
         guard m.pointee.state.contains(.pcp) else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
         try unlink(pfn, head: perCPUHead(zone, slot), tail: perCPUTail(zone, slot))

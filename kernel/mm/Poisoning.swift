@@ -2,16 +2,16 @@
 /// checked when allocated again, as Linux's page_poison and Zircon's checker do.
 extension PageAllocator {
     /// Fills frame `pfn` with the poison pattern.
-    func fillPoison(_ pfn: UInt64) {
-        let p = virt(pfn << Kmem.pageShift).assumingMemoryBound(to: UInt64.self)
+    func fillPoison(_ pfn: PFN) {
+        let p = virt(pfn).assumingMemoryBound(to: UInt64.self)
         var i = 0
         while i < Int(Kmem.pageSize / 8) { p[i] = Kmem.poisonWord; i += 1 }
     }
 
     /// The first byte of frame `pfn` that no longer holds the poison pattern: its offset and
     /// value, or nil when the pattern is intact.
-    func poisonDamage(_ pfn: UInt64) -> (offset: UInt64, found: UInt8)? {
-        let p = virt(pfn << Kmem.pageShift).assumingMemoryBound(to: UInt64.self)
+    func poisonDamage(_ pfn: PFN) -> (offset: UInt64, found: UInt8)? {
+        let p = virt(pfn).assumingMemoryBound(to: UInt64.self)
         var i = 0
         while i < Int(Kmem.pageSize / 8) {
             let w = p[i]
@@ -31,7 +31,7 @@ extension PageAllocator {
     /// Page poisoning's check before frames are handed out (kernel/README.md, "Page
     /// poisoning"): the first of `count` frames from `pfn` whose pattern was overwritten is
     /// quarantined. Returns whether one was (the caller then starts again or fails).
-    func quarantineIfPoisoned(_ pfn: UInt64, _ count: UInt64) throws(KmemError) -> Bool {
+    func quarantineIfPoisoned(_ pfn: PFN, _ count: UInt64) throws(KmemError) -> Bool {
         guard poisoning else { return false }
         var i: UInt64 = 0
         while i < count {
@@ -48,9 +48,9 @@ extension PageAllocator {
     /// Takes a free or cached frame whose poison was overwritten out of use for good, as
     /// its own logged operation nested in the one that found it: RESERVED|POISONED, owner
     /// `Kmem.quarantineOwner`, counted as reserved.
-    func quarantine(_ pfn: UInt64, offset: UInt64, found: UInt8) throws(KmemError) {
+    func quarantine(_ pfn: PFN, offset: UInt64, found: UInt8) throws(KmemError) {
         var args = OpArguments()
-        args.address = pfn
+        args.address = pfn.raw
         args.size = offset
         args.owner = Kmem.quarantineOwner
         try logged(.quarantine, args, { (_) throws(KmemError) in

@@ -3,9 +3,9 @@
 extension PageAllocator {
     /// Adds a reference to the allocated block whose head is `pfn`. Returns the new count.
     @discardableResult
-    public func get(_ pfn: UInt64) throws(KmemError) -> UInt32 {
+    public func get(_ pfn: PFN) throws(KmemError) -> UInt32 {
         var args = OpArguments()
-        args.address = pfn
+        args.address = pfn.raw
         return try logged(.get, args, { (_) throws(KmemError) -> UInt32 in
             let m = try referenceableHead(pfn)
             guard m.pointee.refcount < UInt32.max else { throw .badRefcount(pfn: pfn, refcount: m.pointee.refcount) }
@@ -18,9 +18,9 @@ extension PageAllocator {
     /// Drops a reference to the allocated block whose head is `pfn`; the last one frees the
     /// block as `free` does. Returns the count after (0: freed).
     @discardableResult
-    public func put(_ pfn: UInt64) throws(KmemError) -> UInt32 {
+    public func put(_ pfn: PFN) throws(KmemError) -> UInt32 {
         var args = OpArguments()
-        args.address = pfn
+        args.address = pfn.raw
         return try logged(.put, args, { (_) throws(KmemError) -> UInt32 in
             let m = try referenceableHead(pfn)
             if m.pointee.refcount > 1 {
@@ -34,7 +34,7 @@ extension PageAllocator {
     }
 
     /// The head of an allocated block that callers may reference-count (not the heap's).
-    func referenceableHead(_ pfn: UInt64) throws(KmemError) -> UnsafeMutablePointer<FrameMeta> {
+    func referenceableHead(_ pfn: PFN) throws(KmemError) -> UnsafeMutablePointer<FrameMeta> {
         guard segmentIndex(containing: pfn) != nil else { throw .outsideManagedMemory(pfn: pfn) }
         let m = meta(pfn)
         let st = m.pointee.state

@@ -57,13 +57,13 @@ extension PageAllocator {
             var active: UInt64 = 0
             for pass in 0..<2 {
                 let full = pass == 1
-                var p = full ? c.pointee.fullHead : c.pointee.partialHead
+                var p = PFN(full ? c.pointee.fullHead : c.pointee.partialHead)
                 var n: UInt64 = 0
-                while p != Kmem.none && p < frameCount && n < frameCount {
+                while p < frameEnd && n < frameCount {
                     active &+= meta(p).pointee.slabInfo & 0xFFFF_FFFF
                     slabs &+= 1
                     n &+= 1
-                    p = meta(p).pointee.next
+                    p = meta(p).pointee.nextFrame
                 }
             }
             out.write("slabinfo: kmalloc-"); out.dec(c.pointee.objectSize)

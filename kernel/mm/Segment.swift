@@ -38,12 +38,18 @@ public struct Segment: Sendable {
     /// Frames in the segment.
     @inline(__always) public var pageCount: UInt64 { endPFN &- startPFN }
 
+    /// First frame of the segment, typed.
+    @inline(__always) public var start: PFN { PFN(startPFN) }
+
+    /// One past the last frame, typed.
+    @inline(__always) public var end: PFN { PFN(endPFN) }
+
     /// Whether `pfn` lies in the segment.
-    @inline(__always) public func contains(_ pfn: UInt64) -> Bool { pfn >= startPFN && pfn < endPFN }
+    @inline(__always) public func contains(_ pfn: PFN) -> Bool { pfn.raw >= startPFN && pfn.raw < endPFN }
 
     /// Bits needed by the parity bitmap of `order` for a segment spanning `[start, end)`.
-    public static func parityBits(start: UInt64, end: UInt64, order: Int) -> UInt64 {
+    public static func parityBits(start: PFN, end: PFN, order: Int) -> UInt64 {
         let shift = UInt64(order + 1)
-        return ((end &- 1) >> shift) &- (start >> shift) &+ 1
+        return ((end.raw &- 1) >> shift) &- (start.raw >> shift) &+ 1
     }
 }

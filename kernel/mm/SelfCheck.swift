@@ -19,17 +19,17 @@ extension PageAllocator {
             largePages &+= t.largePages
             checkLists(seg, t.heads, &r)
             checkParity(seg, &r)
-            if seg.pointee.freePages != t.free { r.fail(.counters, seg.pointee.startPFN, expected: t.free, found: seg.pointee.freePages) }
+            if seg.pointee.freePages != t.free { r.fail(.counters, seg.pointee.start, expected: t.free, found: seg.pointee.freePages) }
             if seg.pointee.reservedPages != t.reserved {
-                r.fail(.counters, seg.pointee.startPFN, expected: t.reserved, found: seg.pointee.reservedPages)
+                r.fail(.counters, seg.pointee.start, expected: t.reserved, found: seg.pointee.reservedPages)
             }
             let z = Int(seg.pointee.zone)
             // One tag per pageblock per zone: a pageblock shared with the previous segment
             // (split by a hole) carries the same tag in both.
             if s > 0 && segment(s - 1).pointee.zone == seg.pointee.zone {
                 let prev = segment(s - 1)
-                let edge = seg.pointee.startPFN
-                if (prev.pointee.endPFN &- 1) >> UInt64(Kmem.pageblockOrder) == edge >> UInt64(Kmem.pageblockOrder)
+                let edge = seg.pointee.start
+                if (prev.pointee.end &- 1).pageblock == edge.pageblock
                     && pageblockTag(prev, edge).pointee != pageblockTag(seg, edge).pointee {
                     r.fail(.pageblockTags, edge, expected: UInt64(pageblockTag(prev, edge).pointee),
                            found: UInt64(pageblockTag(seg, edge).pointee))
@@ -45,21 +45,21 @@ extension PageAllocator {
         }
         for z in 0..<ZoneKind.count {
             let zp = zone(z)
-            if zp.pointee.freePages != zoneFree[z] { r.fail(.counters, zp.pointee.startPFN, expected: zoneFree[z], found: zp.pointee.freePages) }
+            if zp.pointee.freePages != zoneFree[z] { r.fail(.counters, zp.pointee.start, expected: zoneFree[z], found: zp.pointee.freePages) }
             if zp.pointee.allocatedPages != zoneAllocated[z] {
-                r.fail(.counters, zp.pointee.startPFN, expected: zoneAllocated[z], found: zp.pointee.allocatedPages)
+                r.fail(.counters, zp.pointee.start, expected: zoneAllocated[z], found: zp.pointee.allocatedPages)
             }
             if zp.pointee.reservedPages != zoneReserved[z] {
-                r.fail(.counters, zp.pointee.startPFN, expected: zoneReserved[z], found: zp.pointee.reservedPages)
+                r.fail(.counters, zp.pointee.start, expected: zoneReserved[z], found: zp.pointee.reservedPages)
             }
             let sum = zp.pointee.freePages &+ zp.pointee.pcp.count &+ zp.pointee.allocatedPages &+ zp.pointee.reservedPages
-            if sum != zp.pointee.managedPages { r.fail(.counters, zp.pointee.startPFN, expected: zp.pointee.managedPages, found: sum) }
+            if sum != zp.pointee.managedPages { r.fail(.counters, zp.pointee.start, expected: zp.pointee.managedPages, found: sum) }
             checkPerCPU(z, cachedFrames: zoneCached[z], &r)
         }
         checkHeap(slabPages: slabPages, &r)
         // The heap's large-allocation counters equal the blocks that carry its owner tag.
-        if heap.pointee.largeAllocations != largeBlocks { r.fail(.slab, Kmem.none, expected: largeBlocks, found: heap.pointee.largeAllocations) }
-        if heap.pointee.largePages != largePages { r.fail(.slab, Kmem.none, expected: largePages, found: heap.pointee.largePages) }
+        if heap.pointee.largeAllocations != largeBlocks { r.fail(.slab, .noFrame, expected: largeBlocks, found: heap.pointee.largeAllocations) }
+        if heap.pointee.largePages != largePages { r.fail(.slab, .noFrame, expected: largePages, found: heap.pointee.largePages) }
         return r
     }
 
@@ -76,15 +76,15 @@ extension PageAllocator {
         var heads: InlineArray<12, UInt64> = .init(repeating: 0)
     }
 
-    func isFreeHead(_ seg: UnsafeMutablePointer<Segment>, _ pfn: UInt64, _ order: Int) -> Bool {
-        guard pfn >= seg.pointee.startPFN && pfn &+ pages(order) <= seg.pointee.endPFN else { return false }
+    func isFreeHead(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, _ order: Int) -> Bool {
+        guard pfn >= seg.pointee.start && pfn &+ pages(order) <= seg.pointee.end else { return false }
         let m = meta(pfn)
         return m.pointee.state.contains([.free, .head]) && Int(m.pointee.order) == order
     }
 
     func checkTiling(_ seg: UnsafeMutablePointer<Segment>, _ r: inout SelfCheckReport) -> Tiled {
         var t = Tiled()
-        let start = seg.pointee.startPFN, end = seg.pointee.endPFN
+        let start = seg.pointee.start, end = seg.pointee.end
         var p = start
         while p < end {
             let m = meta(p)
@@ -111,14 +111,14 @@ extension PageAllocator {
             guard st.contains(.head) else { r.fail(.tiling, p, expected: UInt64(FrameFlags.head.rawValue), found: UInt64(m.pointee.flags)); p &+= 1; continue }
             let k = Int(m.pointee.order)
             guard k <= Kmem.maxOrder else { r.fail(.blockAlignment, p, expected: UInt64(Kmem.maxOrder), found: UInt64(k)); p &+= 1; continue }
-            if p & (pages(k) &- 1) != 0 || p &+ pages(k) > end { r.fail(.blockAlignment, p, expected: UInt64(k), found: p) }
+            if !p.isAligned(order: k) || p &+ pages(k) > end { r.fail(.blockAlignment, p, expected: UInt64(k), found: p.raw) }
             let isFree = st.contains(.free)
             let blockEnd = min(p &+ pages(k), end)
             var i = p
             while i < blockEnd {
                 let f = meta(i)
                 if i != p {
-                    if f.pointee.state.contains(.head) { r.fail(.interiorHead, i, expected: p, found: UInt64(f.pointee.flags)) }
+                    if f.pointee.state.contains(.head) { r.fail(.interiorHead, i, expected: p.raw, found: UInt64(f.pointee.flags)) }
                     let want: FrameFlags = isFree ? .free : .allocated
                     if f.pointee.state.intersection(FrameFlags.stateMask) != want { r.fail(.tiling, i, expected: UInt64(want.rawValue), found: UInt64(f.pointee.flags)) }
                     if f.pointee.refcount != 0 { r.fail(.refcount, i, expected: 0, found: UInt64(f.pointee.refcount)) }
@@ -134,9 +134,9 @@ extension PageAllocator {
                 while q < blockEnd {
                     let tag = Int(pageblockTag(seg, q).pointee)
                     if tag != mt { r.fail(.pageblockTags, q, expected: UInt64(mt), found: UInt64(tag)) }
-                    q = (q | (Kmem.pageblockPages &- 1)) &+ 1
+                    q = PFN((q.raw | (Kmem.pageblockPages &- 1)) &+ 1)
                 }
-                if k < Kmem.maxOrder && isFreeHead(seg, p ^ pages(k), k) { r.fail(.coalescible, p, expected: UInt64(k), found: p ^ pages(k)) }
+                if k < Kmem.maxOrder && isFreeHead(seg, p.buddy(order: k), k) { r.fail(.coalescible, p, expected: UInt64(k), found: p.buddy(order: k).raw) }
                 if m.pointee.refcount != 0 { r.fail(.refcount, p, expected: 0, found: UInt64(m.pointee.refcount)) }
                 t.heads[k] &+= 1
                 t.free &+= blockEnd &- p
@@ -152,7 +152,7 @@ extension PageAllocator {
         let tags = UnsafeMutablePointer<UInt8>(bitPattern: UInt(seg.pointee.pageblockTags))!
         while b < seg.pointee.pageblockCount {
             if Int(tags[Int(b)]) >= Migratetype.count {
-                r.fail(.pageblockTags, (seg.pointee.firstPageblock &+ b) << UInt64(Kmem.pageblockOrder), expected: UInt64(Migratetype.count), found: UInt64(tags[Int(b)]))
+                r.fail(.pageblockTags, PFN((seg.pointee.firstPageblock &+ b) << UInt64(Kmem.pageblockOrder)), expected: UInt64(Migratetype.count), found: UInt64(tags[Int(b)]))
             }
             b &+= 1
         }
@@ -165,39 +165,39 @@ extension PageAllocator {
             for k in 0...Kmem.maxOrder {
                 let idx = freeListIndex(mt, k)
                 var n: UInt64 = 0
-                var prev = Kmem.none
-                var p = seg.pointee.freeHeads[idx]
+                var prev = PFN.noFrame
+                var p = PFN(seg.pointee.freeHeads[idx])
                 let bound = seg.pointee.pageCount &+ 1
-                while p != Kmem.none {
-                    guard seg.pointee.contains(p), n < bound else { r.fail(.freeListLinks, prev, expected: UInt64(idx), found: p); break }
+                while !p.isNoFrame {
+                    guard seg.pointee.contains(p), n < bound else { r.fail(.freeListLinks, prev, expected: UInt64(idx), found: p.raw); break }
                     let m = meta(p)
-                    if m.pointee.prev != prev { r.fail(.freeListLinks, p, expected: prev, found: m.pointee.prev); break }
+                    if m.pointee.prevFrame != prev { r.fail(.freeListLinks, p, expected: prev.raw, found: m.pointee.prev); break }
                     if !m.pointee.state.contains([.free, .head]) || Int(m.pointee.order) != k || Int(m.pointee.migratetype) != mt {
                         r.fail(.freeListEntry, p, expected: UInt64(k), found: UInt64(m.pointee.order))
                         break
                     }
                     n &+= 1
                     prev = p
-                    p = m.pointee.next
+                    p = m.pointee.nextFrame
                 }
-                if n != seg.pointee.freeCounts[idx] { r.fail(.counters, seg.pointee.startPFN, expected: n, found: seg.pointee.freeCounts[idx]) }
-                if mt >= Migratetype.count && n != 0 { r.fail(.unusedList, seg.pointee.startPFN, expected: 0, found: n) }
+                if n != seg.pointee.freeCounts[idx] { r.fail(.counters, seg.pointee.start, expected: n, found: seg.pointee.freeCounts[idx]) }
+                if mt >= Migratetype.count && n != 0 { r.fail(.unusedList, seg.pointee.start, expected: 0, found: n) }
                 listed[k] &+= n
             }
         }
         for k in 0...Kmem.maxOrder where listed[k] != heads[k] {
-            r.fail(.freeListMembership, seg.pointee.startPFN, expected: heads[k], found: listed[k])
+            r.fail(.freeListMembership, seg.pointee.start, expected: heads[k], found: listed[k])
         }
     }
 
     func checkParity(_ seg: UnsafeMutablePointer<Segment>, _ r: inout SelfCheckReport) {
-        let start = seg.pointee.startPFN, end = seg.pointee.endPFN
+        let start = seg.pointee.start, end = seg.pointee.end
         for k in 0...Kmem.maxOrder {
             let shift = UInt64(k + 1)
-            var pair = start >> shift
-            let last = (end &- 1) >> shift
+            var pair = start.raw >> shift
+            let last = (end.raw &- 1) >> shift
             while pair <= last {
-                let left = pair << shift
+                let left = PFN(pair << shift)
                 let want = isFreeHead(seg, left, k) != isFreeHead(seg, left &+ pages(k), k)
                 let have = parityBit(segment: seg, pfn: left < start ? start : left, order: k)
                 if want != have { r.fail(.parity, left, expected: want ? 1 : 0, found: have ? 1 : 0) }
@@ -211,24 +211,24 @@ extension PageAllocator {
         var total: UInt64 = 0
         for slot in 0..<Kmem.migratetypeSlots {
             var n: UInt64 = 0
-            var prev = Kmem.none
-            var p = zp.pointee.pcp.heads[slot]
-            while p != Kmem.none {
-                guard p < frameCount, n <= zp.pointee.managedPages else { r.fail(.perCPU, prev, expected: UInt64(slot), found: p); break }
+            var prev = PFN.noFrame
+            var p = PFN(zp.pointee.pcp.heads[slot])
+            while !p.isNoFrame {
+                guard p < frameEnd, n <= zp.pointee.managedPages else { r.fail(.perCPU, prev, expected: UInt64(slot), found: p.raw); break }
                 let m = meta(p)
-                if m.pointee.prev != prev || !m.pointee.state.contains(.pcp) || Int(m.pointee.zone) != z {
-                    r.fail(.perCPU, p, expected: prev, found: m.pointee.prev)
+                if m.pointee.prevFrame != prev || !m.pointee.state.contains(.pcp) || Int(m.pointee.zone) != z {
+                    r.fail(.perCPU, p, expected: prev.raw, found: m.pointee.prev)
                     break
                 }
                 n &+= 1
                 prev = p
-                p = m.pointee.next
+                p = m.pointee.nextFrame
             }
-            if n != zp.pointee.pcp.counts[slot] { r.fail(.perCPU, zp.pointee.startPFN, expected: n, found: zp.pointee.pcp.counts[slot]) }
-            if zp.pointee.pcp.tails[slot] != prev { r.fail(.perCPU, prev, expected: prev, found: zp.pointee.pcp.tails[slot]) }
+            if n != zp.pointee.pcp.counts[slot] { r.fail(.perCPU, zp.pointee.start, expected: n, found: zp.pointee.pcp.counts[slot]) }
+            if zp.pointee.pcp.tails[slot] != prev.raw { r.fail(.perCPU, prev, expected: prev.raw, found: zp.pointee.pcp.tails[slot]) }
             total &+= n
         }
-        if total != zp.pointee.pcp.count { r.fail(.perCPU, zp.pointee.startPFN, expected: total, found: zp.pointee.pcp.count) }
-        if total != cachedFrames { r.fail(.perCPU, zp.pointee.startPFN, expected: cachedFrames, found: total) }
+        if total != zp.pointee.pcp.count { r.fail(.perCPU, zp.pointee.start, expected: total, found: zp.pointee.pcp.count) }
+        if total != cachedFrames { r.fail(.perCPU, zp.pointee.start, expected: cachedFrames, found: total) }
     }
 }

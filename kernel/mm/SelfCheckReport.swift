@@ -62,7 +62,7 @@ public enum SelfCheck: UInt8, Sendable, CaseIterable {
 /// One violation: which check, where, what was expected and found.
 public struct SelfCheckViolation: Sendable {
     public var check: SelfCheck
-    public var pfn: UInt64
+    public var pfn: PFN
     public var expected: UInt64
     public var found: UInt64
 }
@@ -75,7 +75,7 @@ public struct SelfCheckReport: Sendable {
     public var framesChecked: UInt64 = 0
     /// The first `recordedCount` violations.
     public var recorded: InlineArray<8, SelfCheckViolation> =
-        .init(repeating: SelfCheckViolation(check: .tiling, pfn: 0, expected: 0, found: 0))
+        .init(repeating: SelfCheckViolation(check: .tiling, pfn: PFN(0), expected: 0, found: 0))
     public var recordedCount = 0
     /// Bit `SelfCheck.rawValue` is set for every check that fired (recorded or not).
     public var firedMask: UInt32 = 0
@@ -86,7 +86,7 @@ public struct SelfCheckReport: Sendable {
     /// Whether no violation was found.
     public var passed: Bool { count == 0 }
 
-    mutating func fail(_ check: SelfCheck, _ pfn: UInt64, expected: UInt64 = 0, found: UInt64 = 0) {
+    mutating func fail(_ check: SelfCheck, _ pfn: PFN, expected: UInt64 = 0, found: UInt64 = 0) {
         if recordedCount < 8 {
             recorded[recordedCount] = SelfCheckViolation(check: check, pfn: pfn, expected: expected, found: found)
             recordedCount += 1
@@ -110,7 +110,7 @@ public struct SelfCheckReport: Sendable {
         out.newline()
         for i in 0..<recordedCount {
             let v = recorded[i]
-            out.write("kmem:   "); out.write(v.check.name); out.write(" pfn "); out.hex(v.pfn)
+            out.write("kmem:   "); out.write(v.check.name); out.write(" pfn "); out.hex(v.pfn.raw)
             out.write(" expected "); out.hex(v.expected); out.write(" found "); out.hex(v.found); out.newline()
         }
     }

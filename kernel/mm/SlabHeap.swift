@@ -48,7 +48,7 @@ extension PageAllocator {
             guard let pfn = try allocate(AllocationRequest(order: order, migratetype: .unmovable, owner: Kmem.largeHeapOwner)) else { return 0 }
             heap.pointee.largeAllocations &+= 1
             heap.pointee.largePages &+= pages(order)
-            return UInt64(UInt(bitPattern: virt(pfn << Kmem.pageShift)))
+            return UInt64(UInt(bitPattern: virt(pfn)))
         }
         var index = 0
         while Kmem.smallestObject << UInt64(index) < need { index += 1 }
@@ -63,7 +63,7 @@ extension PageAllocator {
                                                            owner: Kmem.slabOwnerBase &+ UInt64(index))) else { return 0 }
             initSlab(c, pfn, index)
         }
-        let pfn = c.pointee.partialHead
+        let pfn = PFN(c.pointee.partialHead)
         let m = try linked(pfn, from: pfn)
         let base = pageAddress(pfn)
         let obj = m.pointee.slabFree
@@ -101,7 +101,7 @@ extension PageAllocator {
     func kfreeUnlogged(_ address: UInt64) throws(KmemError) {
         let dm = state.pointee.directMapOffset
         guard address >= dm, (address &- dm) >> Kmem.pageShift < frameCount else { throw .heapInvalidFree(address: address) }
-        let pfn = (address &- dm) >> Kmem.pageShift
+        let pfn = PFN((address &- dm) >> Kmem.pageShift)
         let m = meta(pfn)
         let st = m.pointee.state
         if st.contains([.allocated, .head, .slab]) {
@@ -161,13 +161,13 @@ extension PageAllocator {
     }
 
     /// Virtual address of page `pfn` in the direct map.
-    @inline(__always) func pageAddress(_ pfn: UInt64) -> UInt64 {
-        (pfn << Kmem.pageShift) &+ state.pointee.directMapOffset
+    @inline(__always) func pageAddress(_ pfn: PFN) -> UInt64 {
+        pfn.address.raw &+ state.pointee.directMapOffset
     }
 
     /// Turns a fresh page into a slab of cache `index`: every object free and poisoned,
     /// linked in address order, and the slab on the partial list.
-    func initSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: UInt64, _ index: Int) {
+    func initSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: PFN, _ index: Int) {
         let m = meta(pfn)
         let base = pageAddress(pfn)
         let size = c.pointee.objectSize
@@ -192,12 +192,12 @@ extension PageAllocator {
         full ? address(of: &c.pointee.fullHead) : address(of: &c.pointee.partialHead)
     }
 
-    func linkSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: UInt64, full: Bool) {
+    func linkSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: PFN, full: Bool) {
         linkFront(pfn, head: slabListHead(c, full: full))
         if full { c.pointee.fullSlabs &+= 1 } else { c.pointee.partialSlabs &+= 1 }
     }
 
-    func unlinkSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: UInt64, full: Bool) throws(KmemError) {
+    func unlinkSlab(_ c: UnsafeMutablePointer<SlabCache>, _ pfn: PFN, full: Bool) throws(KmemError) {
         try unlink(pfn, head: slabListHead(c, full: full))
         if full { c.pointee.fullSlabs &-= 1 } else { c.pointee.partialSlabs &-= 1 }
     }

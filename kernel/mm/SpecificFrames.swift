@@ -4,10 +4,10 @@ extension PageAllocator {
     /// Allocates exactly frame `pfn` as an order-0 block. Returns false when the frame is
     /// managed but busy (allocated or reserved), or was quarantined now; throws when it is
     /// not managed memory (nothing changed).
-    public func allocateFrame(_ pfn: UInt64, migratetype: Migratetype = .unmovable, owner: UInt64 = 0) throws(KmemError) -> Bool {
+    public func allocateFrame(_ pfn: PFN, migratetype: Migratetype = .unmovable, owner: UInt64 = 0) throws(KmemError) -> Bool {
         var args = OpArguments()
         args.migratetype = migratetype.rawValue
-        args.address = pfn
+        args.address = pfn.raw
         args.owner = owner
         return try logged(.allocateFrame, args, { (_) throws(KmemError) -> Bool in
             guard segmentIndex(containing: pfn) != nil else { throw .outsideManagedMemory(pfn: pfn) }
@@ -23,18 +23,18 @@ extension PageAllocator {
     /// cached (else the result is false); a frame whose poison was overwritten is
     /// quarantined and the result is false. Only then does anything change. Reserved frames
     /// count in `reservedPages` and can never be freed.
-    public func reserveRange(start: UInt64, count: UInt64, owner: UInt64 = 0) throws(KmemError) -> Bool {
+    public func reserveRange(start: PFN, count: UInt64, owner: UInt64 = 0) throws(KmemError) -> Bool {
         var args = OpArguments()
         args.size = count
-        args.address = start
+        args.address = start.raw
         args.owner = owner
         return try logged(.reserveRange, args, { (_) throws(KmemError) -> Bool in
             try reserveUnlogged(start: start, count: count, owner: owner)
         }, outcome: { $0 ? (.ok, 1) : (.failed, 0) })
     }
 
-    func reserveUnlogged(start: UInt64, count: UInt64, owner: UInt64) throws(KmemError) -> Bool {
-        guard count != 0, start <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
+    func reserveUnlogged(start: PFN, count: UInt64, owner: UInt64) throws(KmemError) -> Bool {
+        guard count != 0, start.raw <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
         let end = start &+ count
         var p = start
         while p < end {
@@ -57,14 +57,14 @@ extension PageAllocator {
     }
 
     /// Whether a managed frame is free or cached (can be claimed).
-    func isFreeOrCached(_ pfn: UInt64) -> Bool {
+    func isFreeOrCached(_ pfn: PFN) -> Bool {
         let st = meta(pfn).pointee.state
         return st.contains(.free) || st.contains(.pcp)
     }
 
     /// Makes a claimed (unlisted) frame RESERVED (plus `add`) with `owner`, counted as
     /// reserved in its segment and zone.
-    func reserveClaimed(_ pfn: UInt64, owner: UInt64, add: FrameFlags = []) {
+    func reserveClaimed(_ pfn: PFN, owner: UInt64, add: FrameFlags = []) {
         let m = meta(pfn)
         let seg = segment(Int(m.pointee.segment))
         transition(m, to: .reserved, head: false, add: add)
@@ -78,7 +78,7 @@ extension PageAllocator {
 
     /// Takes `pfn` out of the free lists or the per-CPU cache, splitting its free block so
     /// that only `pfn` leaves. Returns false when the frame is not free or cached.
-    func claimFrame(_ pfn: UInt64) throws(KmemError) -> Bool {
+    func claimFrame(_ pfn: PFN) throws(KmemError) -> Bool {
         guard let s = segmentIndex(containing: pfn) else { throw .outsideManagedMemory(pfn: pfn) }
         let seg = segment(s)
         let m = meta(pfn)
@@ -90,15 +90,15 @@ extension PageAllocator {
         guard m.pointee.state.contains(.free) else { return false }
         // Find the free block containing pfn: its head is pfn rounded down to some order.
         var k = 0
-        var head = Kmem.none
+        var head = PFN.noFrame
         while k <= Kmem.maxOrder {
-            let h = pfn & ~(pages(k) &- 1)
-            if h < seg.pointee.startPFN { break }
+            let h = PFN(pfn.raw & ~(pages(k) &- 1))
+            if h < seg.pointee.start { break }
             let hm = meta(h)
             if hm.pointee.state.contains([.free, .head]) && Int(hm.pointee.order) == k { head = h; break }
             k += 1
         }
-        guard head != Kmem.none else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
+        guard !head.isNoFrame else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
         let mt = Int(meta(head).pointee.migratetype)
         try removeFree(seg, head)
         while k > 0 {
@@ -121,12 +121,12 @@ extension PageAllocator {
     /// Gives back `count` frames from `start` that `reserveRange` reserved: each, in PFN
     /// order, is freed to the buddy lists as an order-0 block. Misuse (nothing changed) when
     /// any frame is not such a reservation (quarantined frames stay out of use).
-    public func unreserve(start: UInt64, count: UInt64) throws(KmemError) {
+    public func unreserve(start: PFN, count: UInt64) throws(KmemError) {
         var args = OpArguments()
-        args.address = start
+        args.address = start.raw
         args.size = count
         try logged(.unreserve, args, { (_) throws(KmemError) in
-            guard count != 0, start <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
+            guard count != 0, start.raw <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
             let end = start &+ count
             var p = start
             while p < end {

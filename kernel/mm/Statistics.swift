@@ -6,11 +6,11 @@ extension PageAllocator {
     /// segment's page count (a longer walk means a cycle).
     public func walkCount(_ seg: UnsafeMutablePointer<Segment>, mt: Int, order: Int) -> UInt64 {
         var n: UInt64 = 0
-        var p = seg.pointee.freeHeads[freeListIndex(mt, order)]
+        var p = PFN(seg.pointee.freeHeads[freeListIndex(mt, order)])
         let bound = seg.pointee.pageCount &+ 1
-        while p != Kmem.none && p < frameCount && n < bound {
+        while p < frameEnd && n < bound {
             n &+= 1
-            p = meta(p).pointee.next
+            p = meta(p).pointee.nextFrame
         }
         return n
     }

@@ -13,6 +13,9 @@ public struct Zone: Sendable {
     public var startPFN: UInt64
     /// One past the last frame of RAM in the zone.
     public var endPFN: UInt64
+    /// First frame of the zone's span, typed.
+    @inline(__always) public var start: PFN { PFN(startPFN) }
+
     /// `endPFN - startPFN`, holes included.
     public var spannedPages: UInt64
     /// Usable RAM frames in the zone by the boot memory map.

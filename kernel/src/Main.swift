@@ -46,7 +46,14 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     console.write("kmem: kernel image phys ["); console.hex(config.kernel.start); console.write(", ")
     console.hex(config.kernel.end); console.write(") boot memory phys [")
     console.hex(allocator.state.pointee.bootMemStart); console.write(", ")
-    console.hex(allocator.state.pointee.bootMemEnd); console.write(") frames ")
+    console.hex(allocator.state.pointee.bootMemEnd); console.write(")")
+    let metaPhys = allocator.state.pointee.frameMeta &- allocator.state.pointee.directMapOffset
+    if metaPhys < allocator.state.pointee.bootMemStart || metaPhys >= allocator.state.pointee.bootMemEnd {
+        console.write(" and ["); console.hex(metaPhys); console.write(", ")
+        console.hex(metaPhys &+ ((allocator.frameCount &* 64 &+ Kmem.pageSize &- 1) & ~(Kmem.pageSize &- 1)))
+        console.write(") for FrameMeta")
+    }
+    console.write(" frames ")
     console.dec(allocator.frameCount); console.write(" poison ")
     console.write(config.poison ? "on" : "off"); console.newline()
     allocator.writeZones(to: &console)
@@ -123,7 +130,7 @@ func commitMisuse(_ a: PageAllocator, _ cmdline: CommandLine) {
             console.write("kmem: misuse: allocation failed"); console.newline()
             return
         }
-        console.write("kmem: misuse: allocated order 4 at pfn "); console.hex(pfn); console.newline()
+        console.write("kmem: misuse: allocated order 4 at pfn "); console.hex(pfn.raw); console.newline()
         if cmdline.has("misuse", "double-free") {
             try a.free(pfn, order: 4)
             try a.free(pfn, order: 4)
@@ -132,7 +139,7 @@ func commitMisuse(_ a: PageAllocator, _ cmdline: CommandLine) {
         } else if cmdline.has("misuse", "interior") {
             try a.free(pfn &+ 1, order: 0)
         } else if cmdline.has("misuse", "outside") {
-            try a.free(a.frameCount &+ 16, order: 0)
+            try a.free(a.frameEnd &+ 16, order: 0)
         } else if cmdline.has("misuse", "free-reserved") {
             try a.free(pfn, order: 4)
             guard try a.reserveRange(start: pfn, count: 1) else { return }
@@ -146,12 +153,12 @@ func commitMisuse(_ a: PageAllocator, _ cmdline: CommandLine) {
 
 /// Adds RAM held back at boot (`hotadd=START,SIZE`) as new segments and says what changed.
 func hotAddMemory(_ a: PageAllocator, _ range: PhysRange) {
-    let start = (range.start &+ Kmem.pageSize &- 1) >> Kmem.pageShift
-    let end = range.end >> Kmem.pageShift
+    let start = PhysicalAddress(range.start &+ Kmem.pageSize &- 1).pfn
+    let end = PhysicalAddress(range.end).pfn
     guard start < end else { return }
     do {
         let added = try a.addMemory(start: start, count: end &- start)
-        console.write("kmem: hotadd: pfn ["); console.hex(start); console.write(", "); console.hex(end)
+        console.write("kmem: hotadd: pfn ["); console.hex(start.raw); console.write(", "); console.hex(end.raw)
         console.write(") added as "); console.dec(UInt64(added)); console.write(" segment(s) at seq ")
         console.dec(a.state.pointee.sequence); console.newline()
         a.writeZones(to: &console)

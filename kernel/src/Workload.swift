@@ -1,6 +1,6 @@
 /// A block of pages the workload holds.
 struct LivePage {
-    var pfn: UInt64
+    var pfn: PFN
     var order: Int
     /// Frames, for a block from `allocateCount` (0: a whole block of `order`).
     var count: UInt64 = 0
@@ -13,7 +13,7 @@ struct LivePage {
 
 /// A range the workload reserved.
 struct Reservation {
-    var start: UInt64
+    var start: PFN
     var count: UInt64
 }
 
@@ -166,9 +166,9 @@ struct Workload {
         }
     }
 
-    mutating func randomManagedFrame() -> UInt64 {
+    mutating func randomManagedFrame() -> PFN {
         let seg = allocator.segment(Int(rng.below(UInt64(allocator.segmentCount)))).pointee
-        return seg.startPFN &+ rng.below(seg.endPFN &- seg.startPFN)
+        return seg.start &+ rng.below(seg.pageCount)
     }
 
     mutating func allocateSpecificFrame() throws(KmemError) {
@@ -184,7 +184,7 @@ struct Workload {
         let n = 1 &+ rng.below(4)
         guard let s = allocator.segmentIndex(containing: pfn) else { return }
         let seg = allocator.segment(s).pointee
-        guard pfn &+ n <= seg.endPFN else { return }
+        guard pfn &+ n <= seg.end else { return }
         guard live.reservations.count < 1024 else { return }
         if try allocator.reserveRange(start: pfn, count: n, owner: 0x5245_5356) {
             reservedFrames &+= n

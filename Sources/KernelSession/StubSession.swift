@@ -1,0 +1,69 @@
+import GDBRemote
+import KernelLayouts
+
+/// An attachment to any guest through its stub, with no knowledge of the kernel inside:
+/// connect, note whether the guest was running, read, and put it back as it was found. The
+/// Linux profile uses it; ``GuestSession`` adds the bundled kernel's descriptor, build-id
+/// check and settling on top of the same rules (the same ``GuestSession/putBack`` runs at the
+/// end of both).
+public final class StubSession {
+    public let address: RemoteAddress
+    public let target: RemoteTarget
+    /// Guest memory through the stub (kernel virtual addresses).
+    public let memory: StubMemory
+    public let found: RunState
+    public let policy: RestorePolicy
+    public private(set) var isRestored = false
+    var needsResynchronizing = false
+
+    init(address: RemoteAddress, target: RemoteTarget, found: RunState, policy: RestorePolicy) {
+        self.address = address
+        self.target = target
+        memory = StubMemory(target: target)
+        self.found = found
+        self.policy = policy
+    }
+
+    /// Connects to the stub at `address` (which stops the guest) and notes how it was found.
+    /// - Throws: ``SessionError`` `.connect` or `.interrupted`.
+    public static func attach(to address: RemoteAddress, timeout: Duration = .seconds(10),
+                              policy: RestorePolicy = .asFound) throws(SessionError) -> StubSession {
+        InterruptSignals.setHolding(true)
+        let target: RemoteTarget
+        do {
+            target = try RemoteTarget.connect(to: address, timeout: timeout, greeting: GuestSession.greetingTimeout)
+        } catch {
+            InterruptSignals.setHolding(false)
+            if InterruptSignals.isPending { throw .interrupted(signal: InterruptSignals.pending) }
+            throw .connect(address: address.description, error as? GDBRemoteError ?? .io(operation: "connect", errno: 0, reason: "\(error)"))
+        }
+        target.requestTimeout = timeout
+        target.connection.shouldStop = { InterruptSignals.isPending }
+        let found: RunState = target.unsolicitedStop != nil ? .running : .stopped
+        return StubSession(address: address, target: target, found: found, policy: policy)
+    }
+
+    /// Runs `body` with the guest held, then restores it, on every path; errors become the
+    /// ``SessionError`` that names them (others pass through as `.other`).
+    public func read<T>(_ body: (StubSession) throws -> T) throws(SessionError) -> T {
+        defer { restore() }
+        guard !isRestored else { throw .other("the session has already restored the guest: attach again to read it") }
+        do {
+            let value = try body(self)
+            if InterruptSignals.isPending { throw GDBRemoteError.interrupted(request: "read") }
+            return value
+        } catch {
+            needsResynchronizing = true
+            throw SessionError(wrapping: error, address: address.description)
+        }
+    }
+
+    /// Puts the guest back as ``policy`` says for how it was ``found``. Safe to call twice.
+    public func restore() {
+        guard !isRestored else { return }
+        isRestored = true
+        GuestSession.putBack(target, resume: policy.resumes(found: found), resynchronize: needsResynchronizing, breakpoints: [])
+    }
+
+    deinit { restore() }
+}

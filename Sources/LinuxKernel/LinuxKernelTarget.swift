@@ -1,0 +1,75 @@
+import KernelLayouts
+
+/// The Linux kernel profile: what kmemscope learns about a stock Linux guest before it can
+/// decode or check anything — symbol addresses (a System.map moved by the KASLR offset found
+/// in the guest, or the guest's own kallsyms), the types from the BTF in guest memory, and
+/// the runtime bases from the guest's variables. The bundled kernel's profile is its layout
+/// descriptor (`kmem_info`); this one is its Linux counterpart.
+///
+/// ```swift
+/// let linux = try LinuxKernelTarget(memory: memory, symbols: map)
+/// let state = try linux.decodeBuddy()           // node 0's free areas
+/// let report = try LinuxVerifier.verify(linux)  // Linux's rules, by name
+/// ```
+public final class LinuxKernelTarget {
+    public let memory: GuestMemory
+    /// The symbols, moved by ``kaslrOffset``.
+    public let symbols: SymbolMap
+    /// What was added to the map's kernel-image addresses (0 with nokaslr or a kallsyms copy).
+    public let kaslrOffset: UInt64
+    /// The types: BTF from guest memory, or a vmlinux's DWARF.
+    public let btf: KernelTypes
+    public let layout: LinuxMMLayout
+    public let page: LinuxPageLayout
+
+    /// Finds the KASLR offset, takes `types` (a vmlinux's DWARF) or reads and parses the BTF
+    /// in guest memory, learns the layouts.
+    public init(memory: GuestMemory, symbols: SymbolMap, types: KernelTypes? = nil) throws {
+        self.memory = memory
+        kaslrOffset = try KASLR.offset(memory: memory, symbols: symbols)
+        self.symbols = symbols.relocated(by: kaslrOffset)
+        btf = try types ?? BTFTypes.load(from: memory, symbols: self.symbols)
+        layout = try LinuxMMLayout(btf: btf)
+        page = try LinuxPageLayout(btf: btf)
+    }
+
+    /// The free-area decoder for node 0.
+    public var decoder: LinuxFreeAreaDecoder { LinuxFreeAreaDecoder(memory: memory, symbols: symbols, layout: layout) }
+
+    /// Node 0's zones and free lists.
+    public func decodeBuddy() throws -> LinuxBuddyState { try decoder.decode() }
+
+    /// The `struct page` of `pfn` (`vmemmap_base + pfn × sizeof(struct page)`).
+    public func page(_ pfn: UInt64, vmemmapBase: UInt64) throws -> LinuxPage {
+        let (offset, o1) = pfn.multipliedReportingOverflow(by: UInt64(page.size))
+        let (address, o2) = vmemmapBase.addingReportingOverflow(offset)
+        guard !o1, !o2 else { throw LinuxDecodeError.implausible(what: "pfn", value: pfn) }
+        let bytes: [UInt8]
+        do { bytes = try memory.read(at: address, count: page.size) } catch {
+            throw LinuxDecodeError.unreadable(what: "struct page of pfn 0x\(String(pfn, radix: 16))", address: address, underlying: "\(error)")
+        }
+        return LinuxPage(pfn: pfn, address: address, bytes: bytes, layout: page)
+    }
+
+    /// Each CPU's per-CPU lists of zone `index` of node 0.
+    /// - Throws: ``LinuxPerCPUReader/Unavailable`` when BTF or the symbols do not allow reading them.
+    public func perCPULists(zone index: Int, vmemmapBase: UInt64) throws -> [LinuxPerCPULists] {
+        guard let pagesetOffset = layout.zonePerCPUPagesetOffset else {
+            throw LinuxPerCPUReader.Unavailable(description: "struct zone has no per_cpu_pageset in BTF")
+        }
+        let reader = try LinuxPerCPUReader(btf: btf, page: page, memory: memory, vmemmapBase: vmemmapBase)
+        let pgdat = try memory.readU64(at: try symbols.address(of: "node_data"))
+        let zone = pgdat &+ UInt64(layout.nodeZonesOffset) &+ UInt64(index * layout.nodeZoneStride)
+        let pageset = try memory.readU64(at: zone &+ UInt64(pagesetOffset))
+        return decoder.perCPUOffsets().enumerated().map { cpu, offset in reader.read(cpu: cpu, at: pageset &+ offset) }
+    }
+
+    /// A zone's watermarks (`_watermark[WMARK_MIN…WMARK_HIGH]`), if BTF has them.
+    public func watermarks(zone index: Int) throws -> [UInt64]? {
+        guard let marks = try? btf.arrayMember("_watermark", of: "zone"), marks.elementSize == 8, marks.count >= 3 else { return nil }
+        let pgdat = try memory.readU64(at: try symbols.address(of: "node_data"))
+        let zone = pgdat &+ UInt64(layout.nodeZonesOffset) &+ UInt64(index * layout.nodeZoneStride)
+        let bytes = try memory.read(at: zone &+ UInt64(marks.offset), count: 24)
+        return (0..<3).map { loadU64(bytes, $0 * 8) }
+    }
+}

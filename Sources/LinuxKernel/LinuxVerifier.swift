@@ -1,0 +1,105 @@
+import KernelLayouts
+
+/// `kmemscope verify --kernel linux`: Linux's own rules for its buddy allocator, checked on
+/// node 0 from guest memory. Each check is named after the rule and documented with the
+/// source it comes from in docs/linux-checks.md.
+public enum LinuxVerifier {
+    /// A named check and its source in Linux (6.1).
+    public struct Check: Sendable, Equatable {
+        public var name: String
+        public var source: String
+    }
+
+    /// Every check, in the order they are reported.
+    public static let checks: [Check] = [
+        Check(name: "list-links", source: "include/linux/list.h (__list_del_entry_valid); mm/page_alloc.c del_page_from_free_list"),
+        Check(name: "nr-free", source: "mm/page_alloc.c add_to_free_list / del_page_from_free_list: nr_free++ / --"),
+        Check(name: "page-buddy", source: "mm/page_alloc.c set_buddy_order → __SetPageBuddy; include/linux/page-flags.h PAGE_TYPE_OPS(Buddy)"),
+        Check(name: "order-recorded", source: "mm/page_alloc.c set_buddy_order: set_page_private(page, order); buddy_order()"),
+        Check(name: "order-aligned", source: "mm/page_alloc.c __free_one_page: VM_BUG_ON_PAGE(pfn & ((1 << order) - 1), page)"),
+        Check(name: "in-zone", source: "mm/page_alloc.c page_is_buddy / bad_range: zone_spans_pfn"),
+        Check(name: "on-one-list", source: "mm/page_alloc.c: a page is on at most one free list (one list_head)"),
+        Check(name: "no-overlap", source: "mm/page_alloc.c: free blocks are disjoint (__free_one_page merges, expand splits)"),
+        Check(name: "buddy-merged", source: "mm/page_alloc.c __free_one_page: merge while the buddy is free (migratetype_is_mergeable at pageblock_order and above)"),
+        Check(name: "free-counter", source: "mm/page_alloc.c __mod_zone_freepage_state: NR_FREE_PAGES counts the free lists but not isolated pageblocks"),
+        Check(name: "pcp-count", source: "mm/page_alloc.c free_unref_page_commit / free_pcppages_bulk: pcp->count ± 1 << order"),
+        Check(name: "pcp-not-buddy", source: "mm/page_alloc.c: pages on per-CPU lists are not PageBuddy (free_pcppages_bulk sets it when they go back)"),
+    ]
+
+    /// What one run found.
+    public struct Report: Sendable {
+        /// Findings, each naming its check.
+        public var findings: [LinuxFreeBlockChecks.Finding]
+        /// What could not be checked, and why.
+        public var notes: [String]
+        public var state: LinuxBuddyState
+        /// Per-CPU lists read, per zone name.
+        public var perCPU: [String: [LinuxPerCPULists]]
+        /// Free blocks checked.
+        public var blocks: Int
+        public var passed: Bool { findings.isEmpty }
+
+        /// Findings of `check`.
+        public func findings(of check: String) -> [LinuxFreeBlockChecks.Finding] { findings.filter { $0.check == check } }
+    }
+
+    /// Decodes node 0 and runs every check.
+    public static func verify(_ linux: LinuxKernelTarget) throws -> Report {
+        let state = try linux.decodeBuddy()
+        var findings: [LinuxFreeBlockChecks.Finding] = []
+        var perCPU: [String: [LinuxPerCPULists]] = [:]
+        var notes: [String] = []
+        let isolate = state.migratetypeNames.firstIndex(of: "Isolate")
+        let mergeable = (try? linux.btf.enumValue("MIGRATE_PCPTYPES", in: "migratetype")).map { Int($0) } ?? 3
+        for zone in state.zones where zone.isPopulated {
+            func add(_ check: String, _ pfn: UInt64, _ detail: String) {
+                findings.append(.init(check: check, zone: zone.name, pfn: pfn, detail: detail))
+            }
+            for issue in zone.issues {
+                add("list-links", 0, "order \(issue.order) \(name(issue.migratetype, state)): \(issue.problem)")
+            }
+            for order in 0..<min(zone.nrFree.count, linux.layout.orderCount) {
+                let walked = zone.walked.reduce(0) { $0 + $1[order] }
+                if UInt64(walked) != zone.nrFree[order] {
+                    add("nr-free", 0, "order \(order): nr_free \(zone.nrFree[order]), the lists hold \(walked) blocks")
+                }
+            }
+            for block in zone.blocks {
+                if block.isBuddy == false {
+                    add("page-buddy", block.pfn, "on the order \(block.order) \(name(block.migratetype, state)) list but page_type 0x\(String(block.pageType ?? 0, radix: 16)) is not PageBuddy")
+                }
+            }
+            findings += LinuxFreeBlockChecks.check(zone, orderCount: linux.layout.orderCount, mergeableTypes: mergeable) { $0.recordedOrder }
+            if let counter = zone.freePagesCounter {
+                let listed = zone.blocks.reduce(UInt64(0)) { $1.migratetype == isolate ? $0 : $0 &+ (1 << UInt64(min($1.order, 63))) }
+                if counter != Int64(clamping: listed) {
+                    add("free-counter", 0, "vm_stat[NR_FREE_PAGES] \(counter), the lists (isolated pageblocks excepted) hold \(listed) pages")
+                }
+            }
+            let lists: [LinuxPerCPULists]
+            do {
+                lists = try linux.perCPULists(zone: zone.index, vmemmapBase: state.vmemmapBase)
+            } catch let error as LinuxPerCPUReader.Unavailable {
+                notes.append("per-CPU lists of \(zone.name) not checked: \(error)")
+                lists = []
+            }
+            perCPU[zone.name] = lists
+            for cpu in lists {
+                for problem in cpu.problems { add("list-links", 0, "cpu \(cpu.cpu) per-CPU \(problem)") }
+                if cpu.problems.isEmpty && cpu.count != cpu.walkedPages {
+                    add("pcp-count", 0, "cpu \(cpu.cpu): pcp->count \(cpu.count), the lists hold \(cpu.walkedPages) pages")
+                }
+                for pfn in cpu.buddyPages { add("pcp-not-buddy", pfn, "cpu \(cpu.cpu): on a per-CPU list and PageBuddy") }
+            }
+        }
+        let order = Dictionary(uniqueKeysWithValues: checks.enumerated().map { ($1.name, $0) })
+        findings.sort { (order[$0.check] ?? 99, $0.zone, $0.pfn) < (order[$1.check] ?? 99, $1.zone, $1.pfn) }
+        return Report(findings: findings, notes: notes, state: state, perCPU: perCPU,
+                      blocks: state.zones.reduce(0) { $0 + $1.blocks.count })
+    }
+
+    /// The name of migratetype `mt` as the guest calls it.
+    public static func name(_ mt: Int, _ state: LinuxBuddyState) -> String {
+        mt >= 0 && mt < state.migratetypeNames.count ? state.migratetypeNames[mt] : "MT\(mt)"
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+
+/// `--kernel` and `--symbols`: which kernel's profile a command decodes the guest with — the
+/// bundled kernel (its layout descriptor) or a stock Linux (a symbol map, and BTF from guest
+/// memory).
+struct KernelProfileOptions: ParsableArguments {
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case bundled, linux
+    }
+
+    @Option(help: "The guest's kernel: the bundled one (default) or a stock Linux (needs --symbols).")
+    var kernel: Kind = .bundled
+
+    @Option(help: ArgumentHelp("Linux: System.map (a KASLR offset is found in the guest) or a copy of the guest's /proc/kallsyms.", valueName: "file"))
+    var symbols: String?
+
+    var isLinux: Bool { kernel == .linux }
+
+    func validate() throws {
+        if kernel == .linux && symbols == nil {
+            throw ValidationError("--kernel linux needs --symbols FILE (System.map or the guest's /proc/kallsyms)")
+        }
+        if kernel == .bundled && symbols != nil { throw ValidationError("--symbols goes with --kernel linux") }
+    }
+}

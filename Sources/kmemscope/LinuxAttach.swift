@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import GDBRemote
+import KernelLayouts
+import KernelSession
+import LinuxKernel
+
+/// Attaching to a stock Linux guest: the symbol map is read, the stub attached (the guest is
+/// left as it was found, as for the bundled kernel), the Linux profile learned (KASLR offset,
+/// BTF, layouts), `body` run while the guest is held. Errors print one line and exit 2.
+enum LinuxAttach {
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions,
+                       _ body: (LinuxKernelTarget) throws -> T) throws -> T {
+        let path = profile.symbols ?? ""
+        let map: SymbolMap
+        var types: KernelTypes?
+        do {
+            if isELF(path) {
+                // A vmlinux: its symbol table, and its DWARF for the types when it has some.
+                map = try SymbolMap(elf: try ElfFile(path: path))
+                types = try dwarfTypes(path)
+            } else {
+                map = try SymbolMap(parsing: try String(contentsOfFile: path, encoding: .utf8))
+            }
+        } catch let error as SymbolMapError {
+            StandardError.write("kmemscope: \(path): \(error)")
+            throw ExitCode(2)
+        } catch {
+            StandardError.write("kmemscope: cannot read \(path): \(error)")
+            throw ExitCode(2)
+        }
+        do {
+            let address: RemoteAddress
+            do { address = try RemoteAddress.parse(stub.target) } catch { throw SessionError.badAddress(error) }
+            let session = try StubSession.attach(to: address, timeout: .seconds(stub.timeout), policy: stub.policy)
+            return try session.read { s in
+                let linux = try LinuxKernelTarget(memory: s.memory, symbols: map, types: types)
+                if linux.kaslrOffset != 0 {
+                    StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
+                }
+                return try body(linux)
+            }
+        } catch let error as SessionError {
+            StandardError.write("kmemscope: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// The DWARF types of the ELF at `path`, nil when it has none (BTF in guest memory is used).
+    static func dwarfTypes(_ path: String) throws -> KernelTypes? {
+        let result: Result<DwarfKernelTypes, KernelImageError> = Result { () throws(KernelImageError) in try DwarfKernelTypes(path: path) }
+        switch result {
+        case .success(let types): return types
+        case .failure(.noDWARF): return nil
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Whether `path` starts with the ELF magic.
+    static func isELF(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 4)) == Data([0x7f, 0x45, 0x4c, 0x46])
+    }
+}

@@ -1,0 +1,84 @@
+import LinuxKernel
+
+/// The text of the views for a stock Linux guest.
+enum LinuxViews {
+    /// `zones --kernel linux`: one line per zone of node 0, then /proc/buddyinfo.
+    static func zones(_ linux: LinuxKernelTarget, _ state: LinuxBuddyState) throws -> String {
+        let l = linux.layout
+        var lines = ["node 0: \(l.zoneCount) zones, orders 0…\(l.orderCount - 1), \(l.migratetypeCount) migratetypes ("
+                     + state.migratetypeNames.joined(separator: ", ") + "), struct page \(l.pageSize) bytes"
+                     + (linux.kaslrOffset != 0 ? ", KASLR offset 0x\(String(linux.kaslrOffset, radix: 16))" : "")]
+        let header = ["zone", "start pfn", "spanned", "present", "managed", "free", "on lists", "per-CPU", "min", "low", "high"]
+        var rows: [[String]] = [header]
+        for zone in state.zones {
+            let marks = zone.isPopulated ? (try linux.watermarks(zone: zone.index)) : nil
+            let pcp = zone.perCPUCounts.filter { $0 >= 0 }.reduce(0, +)
+            rows.append([zone.name, "0x" + String(zone.startPFN, radix: 16), "\(zone.spannedPages)", "\(zone.presentPages)",
+                         "\(zone.managedPages)", zone.freePagesCounter.map(String.init) ?? "-",
+                         zone.isPopulated ? "\(zone.freePages)" : "-", zone.isPopulated ? "\(pcp)" : "-",
+                         marks.map { "\($0[0])" } ?? "-", marks.map { "\($0[1])" } ?? "-", marks.map { "\($0[2])" } ?? "-"])
+        }
+        let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+        for row in rows {
+            lines.append(row.enumerated().map { c, s in
+                c == 0 ? s.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                       : String(repeating: " ", count: widths[c] - s.count) + s
+            }.joined(separator: "  "))
+        }
+        lines.append("free: vm_stat[NR_FREE_PAGES]; on lists: Σ nr_free × 2^order; per-CPU: pages on the CPUs' per_cpu_pages lists")
+        lines.append("")
+        lines.append(ProcFreeCounts.buddyinfo(of: state).text)
+        return lines.joined(separator: "\n")
+    }
+
+    /// `pagetypeinfo --kernel linux`: the free-count table of /proc/pagetypeinfo.
+    static func pagetypeinfo(_ linux: LinuxKernelTarget, _ state: LinuxBuddyState) -> String {
+        "Free pages count per migrate type at order " + (0..<linux.layout.orderCount).map {
+            String(repeating: " ", count: max(0, 6 - String($0).count)) + String($0) + " "
+        }.joined() + "\n" + ProcFreeCounts.pagetypeinfo(of: state).text
+    }
+
+    /// `frame PFN --kernel linux`: one `struct page`, decoded.
+    static func frame(_ linux: LinuxKernelTarget, _ page: LinuxPage, _ state: LinuxBuddyState) -> String {
+        var parts = ["pfn 0x\(String(page.pfn, radix: 16))", "struct page at 0x\(String(page.address, radix: 16))"]
+        if let zone = state.zones.first(where: { $0.isPopulated && page.pfn >= $0.startPFN && page.pfn - $0.startPFN < $0.spannedPages }) {
+            parts.append("zone \(zone.name)")
+        }
+        var lines = [parts.joined(separator: ", ")]
+        let names = page.flagNames(linux.page)
+        lines.append("  flags 0x\(String(page.flags, radix: 16)) [\(names.joined(separator: " "))]"
+                     + " section/node/zone bits 0x\(String(page.fieldBits(linux.page), radix: 16))")
+        let types = page.pageTypes
+        lines.append("  _refcount \(page.refcount)  " + (types.isEmpty ? "_mapcount \(page.mapcount)" : "page_type 0x\(String(page.pageType, radix: 16)) [\(types.joined(separator: " "))]")
+                     + "  private 0x\(String(page.private, radix: 16))")
+        if let head = page.compoundHeadPage { lines.append("  tail page of the compound page at 0x\(String(head, radix: 16))") }
+        if page.isBuddy {
+            let listed = state.zones.lazy.flatMap(\.blocks).first { $0.pfn == page.pfn }
+            let where_ = listed.map { "on the order \($0.order) \(LinuxVerifier.name($0.migratetype, state)) free list" } ?? "on no free list of node 0 (!)"
+            lines.append("  free: head of an order \(page.private) buddy block (PageBuddy), \(where_)")
+        } else if let block = state.zones.lazy.flatMap(\.blocks).first(where: { page.pfn > $0.pfn && page.pfn - $0.pfn < (1 << UInt64(min($0.order, 63))) }) {
+            lines.append("  free: inside the order \(block.order) block at pfn 0x\(String(block.pfn, radix: 16))")
+        } else if page.refcount > 0 {
+            lines.append("  in use (refcount \(page.refcount))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `verify --kernel linux`: a summary line per zone, then each finding.
+    static func verify(_ report: LinuxVerifier.Report) -> String {
+        var lines: [String] = []
+        for zone in report.state.zones where zone.isPopulated {
+            let n = report.findings.filter { $0.zone == zone.name }.count
+            let pcp = report.perCPU[zone.name]?.count ?? 0
+            lines.append("zone \(zone.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(zone.blocks.count) free blocks, \(pcp) CPUs' per-CPU lists: "
+                         + (n == 0 ? "clean" : "\(n) violation\(n == 1 ? "" : "s")"))
+        }
+        let fired = LinuxVerifier.checks.filter { !report.findings(of: $0.name).isEmpty }
+        lines.append("verify (linux): \(LinuxVerifier.checks.count) checks over \(report.blocks) free blocks: "
+                     + (report.passed ? "all passed" : "\(report.findings.count) violation(s) in \(fired.map(\.name).joined(separator: ", "))"))
+        for note in report.notes { lines.append("  note: \(note)") }
+        for f in report.findings.prefix(50) { lines.append("  \(f)") }
+        if report.findings.count > 50 { lines.append("  … \(report.findings.count - 50) more") }
+        return lines.joined(separator: "\n")
+    }
+}

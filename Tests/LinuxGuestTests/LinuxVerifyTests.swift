@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import GDBRemote
+import LinuxKernel
+
+/// `verify`, `zones`, `pagetypeinfo` and `frame` with `--kernel linux` on Debian's kernel in
+/// QEMU, through the kmemscope binary as a user runs it: clean on the idle guest, equal to the
+/// guest's own /proc, and a corruption written into one free page through the stub is named
+/// by the check that owns it.
+@Suite(.serialized, .enabled(if: LinuxGuest.isAvailable,
+                             "Debian's linux-image-amd64 / busybox-static could not be fetched with apt-get download"))
+struct LinuxVerifyTests {
+    static var binary: String { LinuxGuest.repositoryRoot + "/.build/debug/kmemscope" }
+
+    /// Runs kmemscope; standard output and standard error together.
+    static func kmemscope(_ arguments: [String]) -> (Int32, String) {
+        LinuxGuest.run(["-c", "exec \"$0\" \"$@\" 2>&1", binary] + arguments)
+    }
+
+    @Test func verifyViewsAndACorruptedFreePage() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "swift build --product kmemscope first")
+        let guest = try LinuxGuest.boot()
+        defer { guest.stop() }
+        try guest.waitUntilReady()
+        let symbolFile = guest.directory + "/kallsyms"
+        try guest.section("kallsyms").write(toFile: symbolFile, atomically: true, encoding: .utf8)
+        let linux = ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + guest.socketPath]
+
+        // Clean: every check passes on the idle guest.
+        let start = Date()
+        let (clean, cleanText) = Self.kmemscope(["verify"] + linux)
+        print("verify --kernel linux (\(String(format: "%.0f", Date().timeIntervalSince(start) * 1000)) ms):\n\(cleanText)")
+        #expect(clean == 0, "\(cleanText)")
+        #expect(cleanText.contains("12 checks") && cleanText.contains("all passed"), "\(cleanText)")
+        #expect(!cleanText.contains("not checked"), "per-CPU lists are read: \(cleanText)")
+
+        // Views equal the guest's /proc.
+        let (_, pagetypes) = Self.kmemscope(["pagetypeinfo"] + linux)
+        #expect(ProcFreeCounts.parsePagetypeinfo(pagetypes) == ProcFreeCounts.parsePagetypeinfo(try guest.section("pagetypeinfo")), "\(pagetypes)")
+        let (zonesStatus, zones) = Self.kmemscope(["zones"] + linux)
+        #expect(zonesStatus == 0)
+        #expect(ProcFreeCounts.parseBuddyinfo(zones) == ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo")), "\(zones)")
+        let printedFree = ProcZoneinfo.freePages(try guest.section("zoneinfo"))
+        for (zone, free) in printedFree where free > 0 {
+            #expect(zones.split(separator: "\n").contains { $0.hasPrefix(zone + " ") && $0.split(separator: " ").contains(Substring(String(free))) },
+                    "zone \(zone) free \(free) in:\n\(zones)")
+        }
+
+        // A free block to corrupt, found through the library (the test's own connection). The
+        // guest was found running by every command above and left running: connecting now
+        // interrupts it (QEMU says so with an unsolicited stop reply).
+        let symbols = try SymbolMap(parsing: try guest.section("kallsyms"))
+        let target = try guest.connect()
+        #expect(target.unsolicitedStop != nil, "kmemscope left the running guest running")
+        let memory = RemoteTargetMemory(target: target)
+        let kernel = try LinuxKernelTarget(memory: memory, symbols: symbols)
+        let state = try kernel.decodeBuddy()
+        let zone = try #require(state.zones.first { $0.name == "DMA32" })
+        let block = try #require(zone.blocks.first { $0.order >= 1 && $0.order < 10 })
+        let page = try kernel.page(block.pfn, vmemmapBase: state.vmemmapBase)
+        target.close()  // the guest stays stopped from here on: its lists cannot move under the test
+
+        let (_, frame) = Self.kmemscope(["frame", "0x" + String(block.pfn, radix: 16)] + linux)
+        #expect(frame.contains("page_type") && frame.contains("buddy") && frame.contains("order \(block.order)"), "\(frame)")
+
+        // 1. The order recorded in page.private.
+        let privateAddress = page.address + UInt64(kernel.page.privateOffset)
+        try write(guest, at: privateAddress, UInt64(block.order + 1))
+        let (badOrder, badOrderText) = Self.kmemscope(["verify"] + linux)
+        #expect(badOrder == 1, "\(badOrderText)")
+        #expect(badOrderText.contains("order-recorded: zone DMA32 pfn 0x\(String(block.pfn, radix: 16))"), "\(badOrderText)")
+        try write(guest, at: privateAddress, UInt64(block.order))
+
+        // 2. A list link: the block's next pointer aimed at the middle of another struct page.
+        let nextAddress = page.address + UInt64(kernel.layout.pageBuddyListOffset + kernel.layout.listNextOffset)
+        let original = try read(guest, at: nextAddress)
+        try write(guest, at: nextAddress, state.vmemmapBase + 0x1234)
+        let (badLink, badLinkText) = Self.kmemscope(["verify"] + linux)
+        #expect(badLink == 1, "\(badLinkText)")
+        #expect(badLinkText.contains("list-links: zone DMA32"), "\(badLinkText)")
+        try write(guest, at: nextAddress, original)
+
+        // Put back: clean again, and the guest is left stopped (it was found stopped).
+        let (again, againText) = Self.kmemscope(["verify"] + linux)
+        #expect(again == 0, "\(againText)")
+        let last = try guest.connect()
+        #expect(last.unsolicitedStop == nil, "kmemscope left the stopped guest stopped")
+        last.close()
+    }
+
+    @Test func kaslrOffsetIsFoundInTheGuest() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "swift build --product kmemscope first")
+        let guest = try LinuxGuest.boot(kaslr: true)
+        defer { guest.stop() }
+        try guest.waitUntilReady()
+        let kallsyms = try SymbolMap(parsing: try guest.section("kallsyms"))
+        // The link-time map (what System.map holds): kallsyms moved back by where _stext landed.
+        let stext = try kallsyms.address(of: "_stext")
+        let offset = stext &- 0xffff_ffff_8100_0000
+        #expect(offset != 0 && offset % KASLR.alignment == 0, "KASLR moved the kernel by 0x\(String(offset, radix: 16))")
+        let linkTime = try guest.section("kallsyms").split(separator: "\n").map { line -> String in
+            let f = line.split(separator: " ")
+            guard f.count >= 3, let a = UInt64(f[0], radix: 16), a >= SymbolMap.kernelImageBase else { return String(line) }
+            return String(a &- offset, radix: 16) + " " + f[1...].joined(separator: " ")
+        }.joined(separator: "\n")
+        let mapFile = guest.directory + "/System.map"
+        try linkTime.write(toFile: mapFile, atomically: true, encoding: .utf8)
+        let (status, text) = Self.kmemscope(["buddyinfo", "--kernel", "linux", "--symbols", mapFile, "--target", "unix:" + guest.socketPath])
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("KASLR offset 0x\(String(offset, radix: 16))"), "\(text)")
+        #expect(ProcFreeCounts.parseBuddyinfo(text) == ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo")), "\(text)")
+
+        // A map of another layout (every address 1 MiB off: no 2 MiB step finds the banner).
+        let wrong = linkTime.split(separator: "\n").map { line -> String in
+            let f = line.split(separator: " ")
+            guard f.count >= 3, let a = UInt64(f[0], radix: 16), a >= SymbolMap.kernelImageBase else { return String(line) }
+            return String(a &+ 0x10_0000, radix: 16) + " " + f[1...].joined(separator: " ")
+        }.joined(separator: "\n")
+        try wrong.write(toFile: mapFile, atomically: true, encoding: .utf8)
+        let (wrongStatus, wrongText) = Self.kmemscope(["buddyinfo", "--kernel", "linux", "--symbols", mapFile, "--target", "unix:" + guest.socketPath])
+        #expect(wrongStatus == 2, "\(wrongText)")
+        #expect(wrongText.contains("not this guest kernel's"), "\(wrongText)")
+    }
+
+    func write(_ guest: LinuxGuest, at address: UInt64, _ value: UInt64) throws {
+        let target = try guest.connect()
+        defer { target.close() }
+        try target.writeMemory(at: address, bytes: (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
+    }
+
+    func read(_ guest: LinuxGuest, at address: UInt64) throws -> UInt64 {
+        let target = try guest.connect()
+        defer { target.close() }
+        return try target.readMemory(at: address, count: 8).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+}

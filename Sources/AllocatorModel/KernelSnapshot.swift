@@ -29,6 +29,8 @@ public struct KernelSnapshot: Sendable {
     public var busy: UInt64?
     /// Whether page poisoning is on (descriptor `POISONING`), when known.
     public var poisoning: Bool?
+    /// Where DMA32 and Normal begin (descriptor `DMA32_START_PFN`, `NORMAL_START_PFN`), when known.
+    public var zoneLimits: ZoneLimits?
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {

@@ -120,14 +120,31 @@ extension ModelState {
     /// The state at sequence 0 of the kernel a snapshot was taken from: its segments, and its
     /// zones' parameters as the snapshot gives them. `disagreements` lists where those differ
     /// from the contract's formulas (empty when they agree).
-    public static func boot(like snapshot: KernelSnapshot, poisoning: Bool = false) -> (state: ModelState, disagreements: [String]) {
-        let specs = snapshot.segments.map { SegmentSpec(startPFN: $0.startPFN, endPFN: $0.endPFN, zone: $0.zone) }
-        let given = snapshot.zones.map(Parameters.init)
-        let state = ModelState(boot: specs, zoneCount: snapshot.zones.count, directMap: snapshot.heap?.directMap ?? 0,
+    ///
+    /// Memory hot-added since the boot (the `addMemory` entries of `log` that succeeded) is not
+    /// managed at sequence 0: its segments are left out and its frames, with every frame the
+    /// snapshot shows as held back (a zone, no state, no segment), form the held-back RAM a
+    /// replayed `addMemory` adds again; the boot parameters are then the formulas' for the
+    /// boot-time managed pages.
+    public static func boot(like snapshot: KernelSnapshot, poisoning: Bool = false,
+                            log: [OpLogRecord] = []) -> (state: ModelState, disagreements: [String]) {
+        let added = log.filter { $0.kind == .addMemory && $0.status == 0 && $0.size > 0 && $0.address <= UInt64.max - $0.size }
+            .map { $0.address..<($0.address + $0.size) }
+        let atBoot = snapshot.segments.filter { s in !added.contains { $0.contains(s.startPFN) } }
+        let specs = atBoot.map { SegmentSpec(startPFN: $0.startPFN, endPFN: $0.endPFN, zone: $0.zone) }
+        var given = snapshot.zones.map(Parameters.init)
+        if atBoot.count != snapshot.segments.count {
+            var managed = Array(repeating: UInt64(0), count: snapshot.zones.count)
+            for s in atBoot where s.zone < managed.count { managed[s.zone] += s.endPFN - s.startPFN }
+            given = Parameters.formulas(managed: managed)
+        }
+        var state = ModelState(boot: specs, zoneCount: snapshot.zones.count, directMap: snapshot.heap?.directMap ?? 0,
                                poisoning: poisoning, parameters: given)
+        state.zoneLimits = snapshot.zoneLimits
+        state.heldBack = heldBackRAM(snapshot, plus: added)
         let computed = Parameters.formulas(managed: state.zones.map(\.managedPages))
         var disagreements: [String] = []
-        for z in snapshot.zones.indices {
+        for z in snapshot.zones.indices where atBoot.count == snapshot.segments.count {
             if state.zones[z].managedPages != snapshot.zones[z].managedPages {
                 disagreements.append("zone \(snapshot.zones[z].name): managed \(snapshot.zones[z].managedPages), segments hold \(state.zones[z].managedPages)")
             }
@@ -136,5 +153,30 @@ extension ModelState {
             }
         }
         return (state, disagreements)
+    }
+
+    /// Frames held back at boot: a zone, no state, no segment in `snapshot`, and the ranges a
+    /// hot-add has taken since; merged into sorted ranges. Bounded by the frame table.
+    static func heldBackRAM(_ snapshot: KernelSnapshot, plus added: [Range<UInt64>]) -> [Range<UInt64>] {
+        var ranges = added
+        var run: UInt64? = nil
+        let count = UInt64(snapshot.frames.count)
+        var pfn: UInt64 = 0
+        while pfn <= count {
+            let held = pfn < count && snapshot.frames[pfn].map { $0.flags == 0 && $0.segment == 0xFFFF && $0.zone != 0xFF } == true
+            if held, run == nil { run = pfn }
+            if !held, let r = run { ranges.append(r..<pfn); run = nil }
+            pfn += 1
+        }
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<UInt64>] = []
+        for r in ranges {
+            if let last = merged.last, r.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+            } else {
+                merged.append(r)
+            }
+        }
+        return merged
     }
 }

@@ -17,6 +17,8 @@ public struct ModelEvents: Sendable, Equatable, CustomStringConvertible {
     public var drainedFrames = 0
     public var quarantines = 0
     public var misuses = 0
+    /// Segments added by memory hot-add.
+    public var hotAddedSegments = 0
 
     public init() {}
 
@@ -25,13 +27,14 @@ public struct ModelEvents: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         "watermark skips \(watermarkSkips), pass-2 drains \(secondPassDrains), failed \(failedAllocations), "
             + "steals \(retagSteals) retag / \(claimSteals) claim / \(loneSteals) alone, refills \(refills), "
-            + "high drains \(highDrains), drained \(drainedFrames), quarantines \(quarantines), misuse \(misuses)"
+            + "high drains \(highDrains), drained \(drainedFrames), quarantines \(quarantines), misuse \(misuses), "
+            + "hot-added segments \(hotAddedSegments)"
     }
 
     public mutating func add(_ e: ModelEvents) {
         watermarkSkips += e.watermarkSkips; secondPassDrains += e.secondPassDrains; failedAllocations += e.failedAllocations
         retagSteals += e.retagSteals; claimSteals += e.claimSteals; loneSteals += e.loneSteals
         refills += e.refills; highDrains += e.highDrains; drainedFrames += e.drainedFrames
-        quarantines += e.quarantines; misuses += e.misuses
+        quarantines += e.quarantines; misuses += e.misuses; hotAddedSegments += e.hotAddedSegments
     }
 }

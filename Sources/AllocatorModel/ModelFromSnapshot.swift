@@ -10,6 +10,8 @@ extension ModelState {
         self = ModelState(zones: [], segments: [], directMap: s.heap?.directMap ?? 0)
         self.poisoning = poisoning
         sequence = s.sequence
+        zoneLimits = s.zoneLimits
+        heldBack = Self.heldBackRAM(s, plus: [])
         let f = s.flags
         let orders = s.maxOrder + 1
         func walk(_ head: UInt64, bound: UInt64, inside: (UInt64) -> Bool, _ what: String) -> [UInt64] {

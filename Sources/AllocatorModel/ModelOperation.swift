@@ -12,6 +12,7 @@ public enum ModelOperation: Sendable, Equatable {
     case put(pfn: UInt64)
     case allocateCount(count: UInt64, migratetype: Int, zone: Int, alignment: UInt64, owner: UInt64)
     case freeCount(pfn: UInt64, count: UInt64)
+    case addMemory(start: UInt64, count: UInt64)
 
     /// The operation a top-level log entry asks for; nil for a kind that is only ever nested
     /// (quarantine) or unknown.
@@ -32,8 +33,8 @@ public enum ModelOperation: Sendable, Equatable {
         case .allocateCount:
             self = .allocateCount(count: r.size, migratetype: Int(r.migratetype), zone: Int(r.zone), alignment: r.alignment, owner: r.owner)
         case .freeCount: self = .freeCount(pfn: r.address, count: r.size)
-        // addMemory (memory hot-add) is not in the model yet: a replay stops there and says so.
-        case .quarantine, .addMemory, nil: return nil
+        case .addMemory: self = .addMemory(start: r.address, count: r.size)
+        case .quarantine, nil: return nil
         }
     }
 }
@@ -57,6 +58,7 @@ extension ModelState {
         case let .allocateCount(count, mt, zone, alignment, owner):
             return allocateCount(count, migratetype: mt, zone: zone, alignment: alignment, owner: owner)
         case let .freeCount(pfn, count): return freeCount(pfn, count: count)
+        case let .addMemory(start, count): return addMemory(start: start, count: count)
         }
     }
 

@@ -120,6 +120,12 @@ public struct ModelState: Sendable, Equatable {
     public var events = ModelEvents()
     /// What could not be read when the state was built from a snapshot (a list that does not end…).
     public var problems: [String] = []
+    /// Where the zones begin (needed to split hot-added memory), when known.
+    public var zoneLimits: ZoneLimits?
+    /// RAM held back at boot and not added yet (`hotadd=`), in PFN ranges.
+    public var heldBack: [Range<UInt64>] = []
+    /// Frames a hot-add reserved for its bitmaps (boot-reserved, owner 5).
+    public var bootReservedFrames: Set<UInt64> = []
     /// The operation currently running (0 = none), the parent of nested ones.
     var parentSequence: UInt64 = 0
 

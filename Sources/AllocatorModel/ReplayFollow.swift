@@ -31,7 +31,7 @@ extension ModelState {
         case .allocate: forceAllocate(top)
         case let .allocateCount(count, mt, _, _, owner):
             if forceAllocate(top) { keep(count, of: top.result, order: Int(top.order), mt: mt, owner: owner, seq: top.sequence) }
-        case .free, .allocateFrame, .reserveRange, .drainPerCPU, .kfree, .unreserve, .get, .put, .freeCount:
+        case .free, .allocateFrame, .reserveRange, .drainPerCPU, .kfree, .unreserve, .get, .put, .freeCount, .addMemory:
             // These have one legal outcome: the model's own, when the kernel's was legal.
             let pre = brokenRules([top])
             if pre.reasons.isEmpty { apply(op) }

@@ -3,7 +3,7 @@
 /// reference model, then the model compared with the snapshot.
 public enum ReplayFromBoot {
     public static func verify(_ snapshot: KernelSnapshot, log: [OpLogRecord]) -> Replay.Verification {
-        let (start, disagreements) = ModelState.boot(like: snapshot, poisoning: snapshot.poisoning ?? false)
+        let (start, disagreements) = ModelState.boot(like: snapshot, poisoning: snapshot.poisoning ?? false, log: log)
         let replay = Replay(capacity: snapshot.opLogCapacity ?? 65536)
         let (report, state) = replay.run(from: start, log: log, through: snapshot.sequence)
         if let busy = snapshot.busy, busy != 0 {

@@ -120,6 +120,9 @@ public struct SnapshotDecoder {
         snapshot.flags = flags
         snapshot.heap = try decodeHeap(snapshot.frames, pageSize: snapshot.pageSize)
         snapshot.opLogCapacity = try? info.number("OPLOG_CAPACITY")
+        if let dma32 = try? info.number("DMA32_START_PFN"), let normal = try? info.number("NORMAL_START_PFN") {
+            snapshot.zoneLimits = ZoneLimits(dma32StartPFN: dma32, normalStartPFN: normal)
+        }
         snapshot.poisoning = (try? info.number("POISONING")).map { $0 & 1 != 0 }
         if let busy = try? info.number("BUSY") { snapshot.busy = try memory.readU64(at: busy) }
         return snapshot

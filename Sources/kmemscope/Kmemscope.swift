@@ -16,7 +16,7 @@ struct Kmemscope: ParsableCommand {
             """,
         subcommands: [InfoCommand.self, ZonesCommand.self, VerifyCommand.self, LogCommand.self, SymCommand.self, LayoutCommand.self,
                       BuddyinfoCommand.self, PagetypeinfoCommand.self, ZoneinfoCommand.self, SlabinfoCommand.self,
-                      WatchCommand.self, FrameCommand.self, FreelistCommand.self, DumpCommand.self])
+                      WatchCommand.self, FrameCommand.self, FreelistCommand.self, ReportCommand.self, DumpCommand.self])
 
     static func main() {
         InterruptSignals.install()

@@ -35,7 +35,8 @@ struct DifferentialTests {
     /// pages), `operations` operations each.
     @Test(arguments: 0..<8)
     func randomSequences(batch: Int) throws {
-        let options = Storm.Options(large: batch % 2 == 1, poison: batch >= 4, scribbles: batch >= 4 ? 20 : 0)
+        let options = Storm.Options(large: batch % 2 == 1, poison: batch >= 4, scribbles: batch >= 4 ? 20 : 0,
+                                    hotAdd: batch % 4 >= 2)
         var failures: [String] = []
         var total = Outcome()
         for i in 0..<Self.seedsPerBatch {
@@ -52,7 +53,8 @@ struct DifferentialTests {
             // (The small map's one Normal pageblock is soon split, so whole-pageblock steals are the
             // large map's.)
             #expect(e.secondPassDrains > 0 && e.watermarkSkips > 0 && e.claimSteals > 0 && e.highDrains > 0 && e.misuses > 0
-                        && (!options.large || e.retagSteals > 0) && (options.large || e.loneSteals > 0),
+                        && (!options.large || e.retagSteals > 0) && (options.large || e.loneSteals > 0)
+                        && (!options.hotAdd || e.hotAddedSegments > 0),
                     "batch \(batch) did not reach every path: \(e)")
         }
     }

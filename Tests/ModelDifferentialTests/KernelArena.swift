@@ -32,7 +32,13 @@ final class KernelArena {
         MemoryRegion(base: 0xF00000, length: 0x900000, type: 1),
     ]
 
-    init(large: Bool = false, poison: Bool = false, opLogCapacity: UInt64? = nil) throws {
+    /// RAM held back for a hot-add (`hotadd=`) in each map: it straddles the DMA32/Normal limit,
+    /// so adding it makes two segments.
+    static func heldBack(large: Bool) -> PhysRange {
+        large ? PhysRange(start: 0xB0_0000, end: 0xD0_0000) : PhysRange(start: 0x3C_0000, end: 0x48_0000)
+    }
+
+    init(large: Bool = false, poison: Bool = false, opLogCapacity: UInt64? = nil, hotAdd: Bool = false) throws {
         regions = large ? Self.largeRegions : Self.smallRegions
         bytes = large ? 24 << 20 : 6 << 20
         guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
@@ -45,6 +51,7 @@ final class KernelArena {
         config.kernel = PhysRange(start: 0x100000, end: 0x140000)
         config.poison = poison
         config.opLogCapacity = opLogCapacity ?? (large ? 65536 : 8192)
+        if hotAdd { config.heldBack = Self.heldBack(large: large) }
         allocator = try regions.withUnsafeBufferPointer { r in
             try PageAllocator.boot(regions: r, reservations: UnsafeBufferPointer(start: nil, count: 0), config: config)
         }
@@ -76,6 +83,14 @@ final class KernelArena {
         header[8] = 1
         withUnsafeBytes(of: UInt32(sink.bytes.count).littleEndian) { for i in 0..<4 { header[12 + i] = $0[i] } }
         return try KernelInfo(address: 0, header: header, text: sink.bytes)
+    }
+
+    /// Every managed frame, segment by segment.
+    var managedFrames: [UInt64] {
+        (0..<allocator.segmentCount).flatMap { i -> [UInt64] in
+            let s = allocator.segment(i).pointee
+            return Array(s.startPFN..<s.endPFN)
+        }
     }
 
     /// The allocator's state through the CLI's decoder.

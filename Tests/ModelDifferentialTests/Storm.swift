@@ -15,6 +15,8 @@ struct Storm {
         var poison = false
         /// Per mille of steps that scribble on a free page (poison only).
         var scribbles: UInt64 = 0
+        /// Boot with RAM held back and add it (or try to, wrongly) along the way.
+        var hotAdd = false
     }
 
     let seed: UInt64
@@ -59,7 +61,7 @@ struct Storm {
         self.seed = seed
         self.options = options
         rng = SplitMix64(seed: seed)
-        arena = try KernelArena(large: options.large, poison: options.poison)
+        arena = try KernelArena(large: options.large, poison: options.poison, hotAdd: options.hotAdd)
         start = try arena.snapshot()
         // Start (a): the state at sequence 0 built from the segments, as "Boot" says.
         model = ModelState.boot(like: start, poisoning: options.poison).state
@@ -75,6 +77,7 @@ struct Storm {
             let filling = (step / 100) % 3 == 1
             let dice = rng.next() % 100
             if options.poison && rng.next() % 1000 < options.scribbles { scribble() }
+            if options.hotAdd && rng.next() % 40 == 0 { hotAdd() }
             switch dice {
             case 0..<(filling ? 60 : 28): allocate(bias: filling ? (options.large ? 4 : 2) : 0)
             case 60..<70 where filling: heapAllocate()
@@ -138,6 +141,25 @@ struct Storm {
     }
 
     // MARK: operations
+
+    /// `addMemory`: the held-back RAM (added once; again is an overlap), part of it, a range
+    /// reaching into managed memory, a hole, an empty range.
+    mutating func hotAdd() {
+        let held = KernelArena.heldBack(large: options.large)
+        let start = held.start >> 12, count = (held.end - held.start) >> 12
+        let (s, n): (UInt64, UInt64)
+        switch rng.next() % 6 {
+        case 0, 1: (s, n) = (start, count)
+        case 2: (s, n) = (start, count / 2)
+        case 3: (s, n) = (start - 4, 8)
+        case 4: (s, n) = (0xA0, 4)  // the firmware hole below 1 MiB
+        default: (s, n) = (start, 0)
+        }
+        let r = both("addMemory \(s) \(n)", { (a: PageAllocator) throws(KmemError) in _ = try a.addMemory(start: PFN(s), count: n) }) {
+            $0.addMemory(start: s, count: n)
+        }
+        if r.status == .ok { managed = arena.managedFrames }
+    }
 
     mutating func randomOrder() -> Int {
         var k = 0

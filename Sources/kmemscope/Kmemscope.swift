@@ -14,6 +14,7 @@ struct Kmemscope: ParsableCommand {
             decode error (no verdict), 130 interrupted by SIGINT (2 for SIGTERM or SIGHUP). The guest is \
             left as it was found (running or stopped) unless --resume or --leave-stopped says otherwise.
             """,
+        version: KmemscopeVersion.string,
         subcommands: [InfoCommand.self, ZonesCommand.self, VerifyCommand.self, LogCommand.self, SymCommand.self, LayoutCommand.self,
                       BuddyinfoCommand.self, PagetypeinfoCommand.self, ZoneinfoCommand.self, SlabinfoCommand.self,
                       WatchCommand.self, FrameCommand.self, FreelistCommand.self, ReportCommand.self, DumpCommand.self])

@@ -25,6 +25,6 @@ struct LogCommand: ParsableCommand {
             let sequence = try s.memory.readU64(at: try s.info.number("SEQUENCE"))
             return try OpLogDecoder(info: s.info, memory: s.memory).last(last, upTo: sequence)
         }
-        print(image.json ? try JSONOutput.string(records) : records.map(\.text).joined(separator: "\n"))
+        print(image.json ? try JSONOutput.string(LogJSON(records)) : records.map(\.text).joined(separator: "\n"))
     }
 }

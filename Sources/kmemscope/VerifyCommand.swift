@@ -65,8 +65,11 @@ struct VerifyCommand: ParsableCommand {
                                                   read: read - attached, verify: clock.now - read))
         }
         var passed = report.passed
-        if image.json && !replay {
-            print(try JSONOutput.string(report))
+        if image.json {
+            let verification = replay ? ReplayFromBoot.verify(snapshot, log: log) : nil
+            print(try JSONOutput.string(VerifyJSON(snapshot, report, replay: verification)))
+            if !(report.passed && (verification?.passed ?? true)) { throw ExitCode(1) }
+            return
         } else {
             print("sequence \(snapshot.sequence)\n" + VerifySummary.text(snapshot, report) + "\n" + report.text)
         }

@@ -20,6 +20,6 @@ struct ZonesCommand: ParsableCommand {
         }
         let session = try stub.attach(image)
         let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
-        print(ZoneTable.text(snapshot))
+        print(image.json ? try JSONOutput.string(ZonesJSON(snapshot)) : ZoneTable.text(snapshot))
     }
 }

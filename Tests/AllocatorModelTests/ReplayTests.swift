@@ -167,11 +167,23 @@ struct ReplayTests {
         let start = Self.boot()
         var log = Self.workload(seed: 5, operations: 100, from: start).log
         let i = log.firstIndex { $0.sequence == 40 }!
-        log[i] = OpLogRecord(sequence: 40, rawKind: OpLogRecord.Kind.addMemory.rawValue, order: 0, migratetype: 0, zone: 0, status: 0,
+        log[i] = OpLogRecord(sequence: 40, rawKind: 99, order: 0, migratetype: 0, zone: 0, status: 0,
                              flags: 0, alignment: 0, size: 0x100, address: 0x800, result: 1, owner: 0, parent: 0)
         let (report, _) = Replay().run(from: start, log: log)
         #expect(report.stop == .unreadable(log[i]) && report.endSequence == 39)
-        #expect(report.text.contains("the model cannot run seq 40 add-memory"), "\(report.text)")
+        #expect(report.text.contains("the model cannot run seq 40"), "\(report.text)")
+    }
+
+    /// A hot-add the kernel accepted of memory that was never held back (here: managed memory)
+    /// breaks the contract: illegal, not a policy difference.
+    @Test func anAcceptedHotAddOfManagedMemoryIsIllegal() {
+        let start = Self.boot()
+        var log = Self.workload(seed: 5, operations: 100, from: start).log
+        let i = log.firstIndex { $0.sequence == 40 }!
+        log[i] = OpLogRecord(sequence: 40, rawKind: OpLogRecord.Kind.addMemory.rawValue, order: 0, migratetype: 0, zone: 0, status: 0,
+                             flags: 0, alignment: 0, size: 0x100, address: 0x800, result: 1, owner: 0, parent: 0)
+        let (report, _) = Replay().run(from: start, log: log)
+        #expect(report.firstIllegal?.sequence == 40, "\(report.text)")
     }
 
     /// Replay speed on a 100,000-operation sequence (printed; the number in the report).

@@ -1,0 +1,138 @@
+import AllocatorModel
+
+// The JSON kmemscope prints with --json (schema in docs/json.md): every document has a
+// `schemaVersion`; 64-bit addresses and PFNs are hex strings ("0x1a2b": jq and JavaScript
+// lose integers above 2^53), enumerations are names, one object per check or entry.
+
+/// A hex string for an address or PFN.
+func hexJSON(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+/// `verify --json`.
+struct VerifyJSON: Encodable {
+    struct CheckResult: Encodable {
+        var name: String
+        var summary: String
+        var violations: Int
+        var passed: Bool
+    }
+    struct ViolationJSON: Encodable {
+        var check: String
+        var zone: String?
+        var cache: String?
+        var segment: Int?
+        var pfn: String?
+        var expected: String
+        var found: String
+        var text: String
+    }
+    struct ReplayJSON: Encodable {
+        var passed: Bool
+        var operations: Int
+        var illegalDivergences: Int
+        var policyDivergences: Int
+        var finalStateAgrees: Bool?
+        var text: String
+    }
+    var schemaVersion = 1
+    var sequence: UInt64
+    var passed: Bool
+    var framesChecked: UInt64
+    var checks: [CheckResult]
+    var violations: [ViolationJSON]
+    var replay: ReplayJSON?
+
+    init(_ s: KernelSnapshot, _ r: VerifyReport, replay v: Replay.Verification? = nil) {
+        sequence = s.sequence
+        passed = r.passed && (v?.passed ?? true)
+        framesChecked = r.framesChecked
+        checks = Check.allCases.map { c in
+            let n = r.counts[c, default: 0]
+            return CheckResult(name: c.rawValue, summary: c.summary, violations: n, passed: n == 0)
+        }
+        violations = r.violations.map {
+            ViolationJSON(check: $0.check.rawValue, zone: $0.zone, cache: $0.cache, segment: $0.segment, pfn: $0.pfn.map(hexJSON),
+                          expected: $0.expected, found: $0.found, text: $0.text)
+        }
+        replay = v.map {
+            ReplayJSON(passed: $0.passed, operations: $0.replay.operations, illegalDivergences: $0.replay.illegalCount,
+                       policyDivergences: $0.replay.policyCount, finalStateAgrees: $0.comparison?.matches, text: $0.text)
+        }
+    }
+}
+
+/// `log --json`.
+struct LogJSON: Encodable {
+    struct Entry: Encodable {
+        var sequence: UInt64
+        var kind: String
+        var status: String
+        var parent: UInt64
+        var order: Int
+        var migratetype: String
+        var zone: String
+        var flags: Int
+        var alignment: UInt64
+        var size: UInt64
+        var address: String
+        var result: String
+        var owner: String
+        var text: String
+    }
+    var schemaVersion = 1
+    var entries: [Entry]
+
+    static let statuses = ["ok", "failed", "misuse", "corrupt"]
+    static let migratetypes = ["unmovable", "movable"]
+    static let zones = ["dma", "dma32", "any"]
+
+    init(_ records: [OpLogRecord]) {
+        entries = records.map { r in
+            Entry(sequence: r.sequence, kind: r.kind?.name ?? "unknown-\(r.rawKind)",
+                  status: Int(r.status) < Self.statuses.count ? Self.statuses[Int(r.status)] : "status-\(r.status)",
+                  parent: r.parent, order: Int(r.order),
+                  migratetype: Int(r.migratetype) < Self.migratetypes.count ? Self.migratetypes[Int(r.migratetype)] : "mt-\(r.migratetype)",
+                  zone: Int(r.zone) < Self.zones.count ? Self.zones[Int(r.zone)] : "zone-\(r.zone)",
+                  flags: Int(r.flags), alignment: r.alignment, size: r.size, address: hexJSON(r.address),
+                  result: hexJSON(r.result), owner: hexJSON(r.owner), text: r.text)
+        }
+    }
+}
+
+/// `zones --json`.
+struct ZonesJSON: Encodable {
+    struct Zone: Encodable {
+        var name: String
+        var startPFN: String
+        var endPFN: String
+        var spannedPages: UInt64
+        var presentPages: UInt64
+        var managedPages: UInt64
+        var bootReservedPages: UInt64
+        var reservedPages: UInt64
+        var freePages: UInt64
+        var perCPUPages: UInt64
+        var allocatedPages: UInt64
+        var watermarks: [String: UInt64]
+        var segments: Int
+        /// Free blocks per order, counted by walking the lists (buddyinfo).
+        var freeBlocks: [UInt64]
+    }
+    var schemaVersion = 1
+    var sequence: UInt64
+    var zones: [Zone]
+    var brokenLists: [String]
+
+    init(_ s: KernelSnapshot) {
+        let census = FreeListCensus(s)
+        sequence = s.sequence
+        zones = s.zones.map { z in
+            Zone(name: z.name, startPFN: hexJSON(z.startPFN), endPFN: hexJSON(z.endPFN), spannedPages: z.spannedPages,
+                 presentPages: z.presentPages, managedPages: z.managedPages, bootReservedPages: z.bootReservedPages,
+                 reservedPages: z.reservedPages, freePages: z.freePages, perCPUPages: z.pcpCount, allocatedPages: z.allocatedPages,
+                 watermarks: ["min": z.watermarkMin, "low": z.watermarkLow, "high": z.watermarkHigh], segments: z.segmentCount,
+                 freeBlocks: (0...s.maxOrder).map { k in census.counts.indices.contains(z.index)
+                     ? census.counts[z.index].reduce(UInt64(0)) { $0 &+ (k < $1.count ? $1[k] : 0) } : 0 })
+        }
+        brokenLists = census.broken.map { $0.text(zoneName: $0.zone < s.zones.count ? s.zones[$0.zone].name : "zone \($0.zone)") }
+    }
+}

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "KernelSession", targets: ["KernelSession"]),
         .library(name: "KernelMM", targets: ["KernelMM"]),
         .library(name: "LinuxKernel", targets: ["LinuxKernel"]),
+        .library(name: "QEMULauncher", targets: ["QEMULauncher"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,6 +26,8 @@ let package = Package(
                        providers: [.apt(["libbpf-dev"])]),
 
         .target(name: "GDBRemote"),
+        // The one QEMU launcher: `kmemscope boot`, `bisect`, the demo and the tests start QEMU through it.
+        .target(name: "QEMULauncher"),
         // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
         .target(name: "AllocatorModel", swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW"]),
@@ -46,13 +49,13 @@ let package = Package(
         // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
         .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelMM"]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "LinuxKernel",
+            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "LinuxKernel", "QEMULauncher",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Test support: a scripted GDB stub and a listener that never answers.
         .target(name: "StubSupport", dependencies: ["GDBRemote"], path: "Tests/StubSupport"),
-        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "StubSupport"]),
+        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "StubSupport", "QEMULauncher"]),
         .testTarget(name: "KernelSessionTests", dependencies: ["KernelSession", "KernelLayouts", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
@@ -60,11 +63,12 @@ let package = Package(
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
         // The reference model beside the kernel's allocator on the same random operations.
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
-        .testTarget(name: "KernelBootTests", dependencies: ["KernelMM"]),
+        .testTarget(name: "QEMULauncherTests", dependencies: ["QEMULauncher"]),
+        .testTarget(name: "KernelBootTests", dependencies: ["KernelMM", "QEMULauncher"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "AllocatorModel"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
-        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "KernelLayouts"],
+        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "KernelLayouts", "QEMULauncher"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

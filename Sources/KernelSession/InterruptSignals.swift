@@ -50,8 +50,10 @@ public enum InterruptSignals {
 
     /// Counts the guests held (while any is, signals are deferred; with none, they exit at
     /// once): `true` when a session starts holding one, `false` when it lets it go. If a
-    /// signal is pending when holding ends, the caller is about to report it.
-    static func setHolding(_ value: Bool) {
+    /// signal is pending when holding ends, the caller is about to report it. Public for
+    /// commands that hold something else that must not be left behind (`boot` and `bisect`
+    /// hold the QEMU they started until they stop it or hand it over).
+    public static func setHolding(_ value: Bool) {
         if value { holding.wrappingAdd(1, ordering: .relaxed) } else { holding.wrappingSubtract(1, ordering: .relaxed) }
     }
 

@@ -17,7 +17,8 @@ struct Kmemscope: ParsableCommand {
         version: KmemscopeVersion.string,
         subcommands: [InfoCommand.self, ZonesCommand.self, VerifyCommand.self, LogCommand.self, SymCommand.self, LayoutCommand.self,
                       BuddyinfoCommand.self, PagetypeinfoCommand.self, ZoneinfoCommand.self, SlabinfoCommand.self,
-                      WatchCommand.self, FrameCommand.self, FreelistCommand.self, ReportCommand.self, DumpCommand.self])
+                      WatchCommand.self, FrameCommand.self, FreelistCommand.self, ReportCommand.self,
+                      BootCommand.self, BisectCommand.self, DumpCommand.self])
 
     static func main() {
         InterruptSignals.install()

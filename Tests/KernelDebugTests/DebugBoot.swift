@@ -1,9 +1,13 @@
 import Foundation
 import GDBRemote
 import Glibc
+import KernelLayouts
+import KernelSession
+import QEMULauncher
 
 /// The real kernel in QEMU, halted at reset (`-S`) with its gdbstub on a Unix socket and its
-/// serial port in a file; `target` is connected. `stop()` always kills QEMU.
+/// serial port in a file, started through the project's one launcher (`QEMULauncher`);
+/// `target` is connected. `stop()` always kills QEMU.
 final class DebugBoot {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var kernel: String { root.appendingPathComponent("kernel/build/kernel.elf").path }
@@ -13,42 +17,29 @@ final class DebugBoot {
     let socket: String
     /// QEMU's human monitor on a Unix socket (for `info status`, `stop`, `cont`).
     let monitorSocket: String
-    let process: Process
+    let process: QEMUProcess
     let target: RemoteTarget
-    /// The guest-RAM file, when the boot asked for one.
-    let memoryFile: String?
 
-    /// With `memoryFile`, guest RAM is that file (`memory-backend-file,share=on`), removed by `stop()`.
     init(memory: String = "256M", append: String, memoryFile: String? = nil) throws {
         guard FileManager.default.fileExists(atPath: DebugBoot.kernel) else {
             throw DebugBootError("no kernel at \(DebugBoot.kernel): run `make kernel` first (make test does)")
         }
         directory = NSTemporaryDirectory() + "kmemscope-debug-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         socket = directory + "/gdb.sock"
         monitorSocket = directory + "/monitor.sock"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        let ram = memoryFile.map { ["-object", "memory-backend-file,id=ram,size=\(memory),mem-path=\($0),share=on", "-machine", "memory-backend=ram"] } ?? []
-        self.memoryFile = memoryFile
-        process.arguments = ram + ["-kernel", DebugBoot.kernel, "-m", memory, "-append", append, "-S",
-                             "-display", "none", "-no-reboot", "-accel", "tcg",
-                             "-monitor", "unix:\(monitorSocket),server=on,wait=off",
-                             "-serial", "file:\(directory)/serial.txt",
-                             "-chardev", "socket,id=g,path=\(socket),server=on,wait=off", "-gdb", "chardev:g"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let start = Date()
-        while !FileManager.default.fileExists(atPath: socket) {
-            guard process.isRunning, Date().timeIntervalSince(start) < 20 else {
-                DebugBoot.kill(process)
-                throw DebugBootError("QEMU did not open its gdbstub socket within 20 s")
-            }
-            usleep(20_000)
+        let configuration = QEMUConfiguration(kernel: DebugBoot.kernel, memory: try MemorySize(parsing: memory), append: append,
+                                              gdb: .unix(socket), startStopped: true, memoryFile: memoryFile,
+                                              monitorSocket: monitorSocket)
+        process = try QEMUProcess.launch(configuration, runDirectory: directory)
+        process.removesDirectoryOnStop = true
+        do {
+            try process.waitUntilListening(timeout: 20)
+        } catch {
+            process.stop()
+            throw error
         }
-        // The socket file appears at bind(), a moment before listen(): retry a refused connect.
+        // QEMU binds the socket a moment before it listens: retry a refused connect.
+        let start = Date()
         var connected: RemoteTarget?
         while connected == nil {
             do {
@@ -56,7 +47,7 @@ final class DebugBoot {
             } catch GDBRemoteError.connectionRefused where Date().timeIntervalSince(start) < 20 {
                 usleep(50_000)
             } catch {
-                DebugBoot.kill(process)
+                process.stop()
                 throw error
             }
         }
@@ -85,6 +76,31 @@ final class DebugBoot {
         }
     }
 
+    /// From reset, runs the guest to the first stop at or after `sequence` (`kmem_stop_seq` and a
+    /// breakpoint at `kmem_checkpoint`), reads the layout descriptor there, and disconnects,
+    /// leaving the guest stopped: a command that attaches next finds it stopped, with no race.
+    @discardableResult
+    func stopAt(sequence: UInt64) throws -> KernelInfo {
+        let image = try KernelImage(path: DebugBoot.kernel)
+        let kmain = try image.symbol("kmain").address.rawValue
+        let checkpoint = try image.symbol("kmem_checkpoint").address.rawValue
+        // With -S the kernel is not in memory yet: stop at its entry before writing kmem_stop_seq.
+        try target.setBreakpoint(at: kmain, kind: .hardware)
+        _ = try target.continueUntilStop(timeout: .seconds(30))
+        try target.removeBreakpoint(at: kmain, kind: .hardware)
+        try target.writeMemory(at: try image.symbol("kmem_stop_seq").address.rawValue,
+                               bytes: (0..<8).map { UInt8(truncatingIfNeeded: sequence >> (8 * $0)) })
+        try target.setBreakpoint(at: checkpoint)
+        _ = try target.continueUntilStop(timeout: .seconds(60))
+        try target.removeBreakpoint(at: checkpoint)
+        let info = try KernelInfo.read(from: StubMemory(target: target), at: try image.symbol("kmem_info").address.rawValue)
+        target.close()
+        return info
+    }
+
+    /// A new connection to the stub (after ``stopAt(sequence:)`` or a command disconnected).
+    func reconnect() throws -> RemoteTarget { try RemoteTarget.connect(to: .unix(socket)) }
+
     /// Runs a command on QEMU's monitor and returns its output (without the echo and prompt).
     func monitor(_ command: String) throws -> String {
         try Monitor.run(command, socket: monitorSocket)
@@ -100,22 +116,11 @@ final class DebugBoot {
     }
 
     /// What the kernel printed so far.
-    var serial: String { (try? String(contentsOfFile: directory + "/serial.txt", encoding: .utf8)) ?? "" }
+    var serial: String { process.serial }
 
     func stop() {
         target.close()
-        DebugBoot.kill(process)
-        try? FileManager.default.removeItem(atPath: directory)
-        if let memoryFile { try? FileManager.default.removeItem(atPath: memoryFile) }
-    }
-
-    static func kill(_ p: Process) {
-        guard p.isRunning else { return }
-        Glibc.kill(p.processIdentifier, SIGTERM)
-        let t = Date()
-        while p.isRunning && Date().timeIntervalSince(t) < 3 { usleep(10_000) }
-        if p.isRunning { Glibc.kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
+        process.stop()
     }
 }
 

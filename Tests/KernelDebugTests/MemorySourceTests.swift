@@ -12,12 +12,13 @@ import Testing
 struct MemorySourceTests {
     @Test func everySourceReadsTheSameBytesAndDecodesTheSameSnapshot() throws {
         let file = "/dev/shm/kmemscope-test-\(getpid())-\(UInt32.random(in: 0 ... .max)).ram"
+        defer { try? FileManager.default.removeItem(atPath: file) }   // after QEMU stops
         let boot = try DebugBoot(memory: "4G", append: "seed=3 ops=4000 phases=2", memoryFile: file)
         defer { boot.stop() }
         try boot.runUntil(["kmem: done", "kmem: BUG:"])
         let session = try GuestSession.attach(kernel: try KernelImage(path: DebugBoot.kernel), to: .unix(boot.socket))
         defer { session.restore() }
-        let qemu = boot.process.processIdentifier
+        let qemu = boot.process.pid
         try session.read { s in
             let frames = try s.info.number("FRAME_META")
             let frameBytes = Int(try s.info.number("FRAME_COUNT") * (try s.info.size(of: "FrameMeta")))

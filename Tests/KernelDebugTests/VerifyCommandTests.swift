@@ -49,11 +49,19 @@ struct VerifyCommandTests {
 
     /// Memory hot-added after phase 1 is a new segment the toolkit decodes and verifies
     /// (the segment count is read live from the guest, not from the boot-time descriptor).
-    @Test func hotAddedSegmentIsVerified() throws {
-        let r = try Self.verify("seed=3 ops=4000 phases=2 hotadd=0x8000000,0x2000000")
-        #expect(r.serial.contains("kmem: hotadd: pfn [0x8000, 0xa000) added as 1 segment(s)"), "\(r.serial.suffix(1500))")
-        #expect(r.status == 0, "\(r.out)")
-        #expect(r.out.contains("all passed"), "\(r.out)")
+    /// A hot-added segment is verified, and `--replay` replays the hot-add itself through the
+    /// model (the segment is not there at sequence 0, the log's add-memory entry adds it).
+    @Test func hotAddedSegmentIsVerifiedAndReplayed() throws {
+        let boot = try DebugBoot(append: "seed=3 ops=4000 phases=2 hotadd=0x8000000,0x2000000")
+        defer { boot.stop() }
+        try boot.runUntil(["kmem: done", "kmem: BUG:"])
+        #expect(boot.serial.contains("kmem: hotadd: pfn [0x8000, 0xa000) added as 1 segment(s)"), "\(boot.serial.suffix(1500))")
+        let r = try InfoCommandTests.kmemscope(["verify", "--replay", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(r.status == 0, "\(r.out)\n\(r.err)")
+        #expect(r.out.contains("all passed") && r.out.contains("0 illegal and 0 policy divergences")
+                && r.out.contains("model and snapshot agree"), "\(r.out)")
+        let log = try InfoCommandTests.kmemscope(["log", "--json", "--last", "65536", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
+        #expect(log.out.contains("\"kind\" : \"add-memory\""), "the replay went through the hot-add: \(log.err)")
     }
 
     /// Page poisoning on: the POISON_FILL bits are flags the kernel defines, not corruption.

@@ -1,10 +1,12 @@
 import Foundation
 import Glibc
 import GDBRemote
+import QEMULauncher
 
-/// A booted Debian kernel for a test, through `scripts/linux-guest.sh`: the script fetches
-/// (once, into the cache) and boots; this waits for the serial markers, hands out the guest's
-/// own printouts, and always kills QEMU (``stop()``, also from `deinit`).
+/// A booted Debian kernel for a test: `scripts/linux-guest.sh prepare` fetches it (once, into
+/// the cache), the project's one launcher (`QEMULauncher`) boots it with the script's options;
+/// this waits for the serial markers, hands out the guest's own printouts, and always kills
+/// QEMU (``stop()``, also from `deinit`).
 final class LinuxGuest: @unchecked Sendable {
     /// What `linux-guest.sh prepare` produced: the kernel and the initramfs in the cache.
     struct Preparation: Sendable {
@@ -57,7 +59,8 @@ final class LinuxGuest: @unchecked Sendable {
     }
 
     let directory: String
-    let pid: pid_t
+    let qemu: QEMUProcess
+    var pid: pid_t { qemu.pid }
     let socketPath: String
     let serialPath: String
     /// Seconds from starting QEMU to the `ready` marker (set by ``waitUntilReady(timeout:)``).
@@ -65,31 +68,35 @@ final class LinuxGuest: @unchecked Sendable {
     private let started = Date()
     private var stopped = false
 
-    private init(directory: String, pid: pid_t) {
+    private init(directory: String, qemu: QEMUProcess) {
         self.directory = directory
-        self.pid = pid
+        self.qemu = qemu
         socketPath = directory + "/gdb.sock"
-        serialPath = directory + "/serial.log"
+        serialPath = qemu.serialPath
     }
 
     deinit { stop() }
 
-    /// Boots the guest (QEMU daemonizes; its PID comes from the pidfile); with `kaslr`, the
-    /// kernel image is placed at a random offset (no `nokaslr` on its command line).
+    /// Boots the guest as `linux-guest.sh boot` does (the same QEMU options; 512M unless
+    /// `KMEMSCOPE_LINUX_MEM` says otherwise), through the launcher; with `kaslr`, the kernel
+    /// image is placed at a random offset (`kaslr` instead of `nokaslr` on its command line).
     static func boot(kaslr: Bool = false) throws -> LinuxGuest {
-        if case .failure(let error) = preparation { throw error }
+        let prepared: Preparation
+        switch preparation {
+        case .failure(let error): throw error
+        case .success(let p): prepared = p
+        }
         var template = Array("/tmp/kmemscope-linux-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw GuestError.scriptFailed("mkdtemp", status: errno, output: "") }
         let directory = String(cString: p)
-        let (status, output) = kaslr
-            ? run(["-c", "KMEMSCOPE_LINUX_KASLR=1 exec bash \"$0\" boot \"$1\"", script, directory])
-            : run([script, "boot", directory])
-        guard status == 0 else { throw GuestError.scriptFailed("boot", status: status, output: output) }
-        let pidText = (try? String(contentsOfFile: directory + "/qemu.pid", encoding: .utf8)) ?? ""
-        guard let pid = pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw GuestError.scriptFailed("boot (no pidfile)", status: 0, output: output)
-        }
-        return LinuxGuest(directory: directory, pid: pid)
+        let memory = try MemorySize(parsing: ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_MEM"] ?? "512M")
+        let configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory,
+                                              append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1",
+                                              gdb: .unix(directory + "/gdb.sock"), serialFile: directory + "/serial.log",
+                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd])
+        let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)
+        qemu.removesDirectoryOnStop = true
+        return LinuxGuest(directory: directory, qemu: qemu)
     }
 
     var serial: String {
@@ -104,6 +111,7 @@ final class LinuxGuest: @unchecked Sendable {
                 bootSeconds = Date().timeIntervalSince(started)
                 return
             }
+            if let status = qemu.status { throw QEMULaunchError.exited(status: status, log: qemu.log) }
             usleep(200_000)
         }
         throw GuestError.notReady(seconds: timeout, serialTail: String(serial.suffix(800)))
@@ -133,11 +141,7 @@ final class LinuxGuest: @unchecked Sendable {
     func stop() {
         guard !stopped else { return }
         stopped = true
-        if Glibc.kill(pid, SIGTERM) == 0 {
-            for _ in 0..<300 where Glibc.kill(pid, 0) == 0 { usleep(10_000) }
-            if Glibc.kill(pid, 0) == 0 { Glibc.kill(pid, SIGKILL) }
-        }
-        try? FileManager.default.removeItem(atPath: directory)
+        qemu.stop()
     }
 
     private static func keyValues(_ output: String) -> [String: String] {

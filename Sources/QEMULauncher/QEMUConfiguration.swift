@@ -1,0 +1,75 @@
+/// What to start: `qemu-system-x86_64` under TCG with a kernel (or none: the CPU sits at the
+/// reset vector), RAM, a kernel command line, the gdbstub, the serial port in a file, and
+/// the options the tools and tests need. ``arguments(runDirectory:)`` turns it into an argv;
+/// no shell ever sees it.
+public struct QEMUConfiguration: Sendable {
+    /// The kernel ELF booted through its PVH note (`-kernel`), or nil for no kernel.
+    public var kernel: String?
+    /// Guest RAM (`-m`, and the backend file's size with ``memoryFile``).
+    public var memory: MemorySize
+    /// The kernel command line (`-append`), passed as one argument.
+    public var append: String
+    /// The gdbstub, or nil for none.
+    public var gdb: GDBEndpoint?
+    /// `-S`: the CPU stays stopped until a debugger continues it.
+    public var startStopped: Bool
+    /// Guest RAM shared through this file (`-object memory-backend-file,…,share=on`), so another
+    /// process can read guest physical memory from it (file offset = guest physical address below the PCI hole).
+    public var memoryFile: String?
+    /// The serial port's file (default: `serial.txt` in the run directory).
+    public var serialFile: String?
+    /// QEMU's human monitor on this Unix socket, or nil for none.
+    public var monitorSocket: String?
+    /// Adds `isa-debug-exit` at port 0xf4, so the kernel's `exit=1` ends QEMU with a status.
+    public var debugExit: Bool
+    /// `-nodefaults -no-user-config`: no default devices (no VGA, NIC, floppy).
+    public var noDefaults: Bool
+    /// Appended as they are (e.g. `-smp 2`); never parsed by a shell.
+    public var extraArguments: [String]
+    /// The QEMU executable, looked up on `PATH` when it has no slash.
+    public var executable: String
+
+    public init(kernel: String?, memory: MemorySize, append: String = "", gdb: GDBEndpoint? = nil,
+                startStopped: Bool = false, memoryFile: String? = nil, serialFile: String? = nil,
+                monitorSocket: String? = nil, debugExit: Bool = false, noDefaults: Bool = false,
+                extraArguments: [String] = [], executable: String = "qemu-system-x86_64") {
+        self.kernel = kernel
+        self.memory = memory
+        self.append = append
+        self.gdb = gdb
+        self.startStopped = startStopped
+        self.memoryFile = memoryFile
+        self.serialFile = serialFile
+        self.monitorSocket = monitorSocket
+        self.debugExit = debugExit
+        self.noDefaults = noDefaults
+        self.extraArguments = extraArguments
+        self.executable = executable
+    }
+
+    /// The serial file used in `runDirectory`.
+    public func serialPath(runDirectory: String) -> String { serialFile ?? runDirectory + "/serial.txt" }
+
+    /// The full argv (executable first), with the pidfile in `runDirectory`.
+    public func arguments(runDirectory: String) -> [String] {
+        var a = [executable]
+        if noDefaults { a += ["-nodefaults", "-no-user-config"] }
+        if let kernel { a += ["-kernel", kernel, "-append", append] }
+        a += ["-m", memory.description, "-display", "none", "-no-reboot", "-accel", "tcg",
+              "-pidfile", runDirectory + "/qemu.pid"]
+        if let memoryFile {
+            a += ["-object", "memory-backend-file,id=ram,size=\(memory.description),mem-path=\(QEMUOption.escape(memoryFile)),share=on",
+                  "-machine", "memory-backend=ram"]
+        }
+        a += ["-chardev", "file,id=serial0,path=\(QEMUOption.escape(serialPath(runDirectory: runDirectory)))", "-serial", "chardev:serial0"]
+        if let monitorSocket {
+            a += ["-chardev", "socket,id=mon0,path=\(QEMUOption.escape(monitorSocket)),server=on,wait=off", "-mon", "chardev=mon0,mode=readline"]
+        } else if !noDefaults {
+            a += ["-monitor", "none"]
+        }
+        if let gdb { a += gdb.qemuArguments }
+        if startStopped { a.append("-S") }
+        if debugExit { a += ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"] }
+        return a + extraArguments
+    }
+}

@@ -24,6 +24,9 @@ let package = Package(
                        providers: [.apt(["libdw-dev"])]),
         .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF", pkgConfig: "libbpf",
                        providers: [.apt(["libbpf-dev"])]),
+        // Line editing, history and completion for the `attach` console (Debian's libedit-dev).
+        .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
+                       providers: [.apt(["libedit-dev"])]),
 
         .target(name: "GDBRemote"),
         // The one QEMU launcher: `kmemscope boot`, `bisect`, the demo and the tests start QEMU through it.
@@ -49,7 +52,7 @@ let package = Package(
         // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
         .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelMM"]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "LinuxKernel", "QEMULauncher",
+            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "LinuxKernel", "QEMULauncher", "CLibEdit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

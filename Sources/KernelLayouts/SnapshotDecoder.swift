@@ -17,6 +17,9 @@ public struct SnapshotDecoder {
         self.memory = memory
     }
 
+    /// The bundled kernel's zone names, by zone index (a zone past these is `ZoneN`).
+    public static let zoneNames = ["DMA", "DMA32", "Normal"]
+
     /// Reads zones, segments and the whole FrameMeta array (one buffer, read in place), or with
     /// `streaming`, a FrameMeta table that reads windows on demand through ``memory`` (whose
     /// memory does not grow with the guest: the guest must stay stopped while it is used).
@@ -30,7 +33,7 @@ public struct SnapshotDecoder {
 
         let zoneSize = try info.size(of: "Zone")
         let zoneBytes = try memory.read(at: try info.number("ZONES"), count: Int(zoneSize * zoneCount))
-        let names = ["DMA", "DMA32", "Normal"]
+        let names = Self.zoneNames
         var zones: [ZoneSnapshot] = []
         for z in 0..<Int(zoneCount) {
             let r = Record(bytes: zoneBytes, base: z * Int(zoneSize), info: info, type: "Zone")

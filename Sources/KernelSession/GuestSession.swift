@@ -45,6 +45,10 @@ public final class GuestSession {
     var breakpoints: Set<UInt64> = []
     /// Set when a request was abandoned, so replies may still be in flight.
     var needsResynchronizing = false
+    /// When true, ``read(_:)`` keeps the guest attached (and stopped) afterwards instead of
+    /// restoring it: the `attach` console runs many commands on one session and restores the
+    /// guest once, when it quits. After a failed read the stub is resynchronised at once.
+    public var keepsAttached = false
 
     init(kernel: KernelImage, address: RemoteAddress, target: RemoteTarget, info: KernelInfo,
          found: RunState, policy: RestorePolicy) {
@@ -121,7 +125,7 @@ public final class GuestSession {
     /// the ``SessionError`` that names them; a signal that arrived meanwhile becomes
     /// `.interrupted` even if `body` finished.
     public func read<T>(_ body: (GuestSession) throws -> T) throws(SessionError) -> T {
-        defer { restore() }
+        defer { if !keepsAttached { restore() } }
         guard !isRestored else { throw .other("the session has already restored the guest: attach again to read it") }
         do {
             let value = try body(self)
@@ -129,6 +133,11 @@ public final class GuestSession {
             return value
         } catch {
             needsResynchronizing = true
+            if keepsAttached {
+                // the next command starts from a quiet, stopped stub
+                try? target.resynchronize()
+                needsResynchronizing = false
+            }
             throw SessionError(wrapping: error, address: address.description)
         }
     }

@@ -48,11 +48,17 @@ public enum InterruptSignals {
     /// Whether a signal arrived while a guest was held.
     public static var isPending: Bool { pending != 0 }
 
+    /// Forgets a pending signal once it has been handled (the `attach` console goes back to
+    /// its prompt after Ctrl-C instead of exiting). Returns the signal that was pending (0 if none).
+    @discardableResult
+    public static func clearPending() -> Int32 { pendingSignal.exchange(0, ordering: .relaxed) }
+
     /// Counts the guests held (while any is, signals are deferred; with none, they exit at
     /// once): `true` when a session starts holding one, `false` when it lets it go. If a
     /// signal is pending when holding ends, the caller is about to report it. Public for
     /// commands that hold something else that must not be left behind (`boot` and `bisect`
-    /// hold the QEMU they started until they stop it or hand it over).
+    /// hold the QEMU they started until they stop it or hand it over; the `attach` console
+    /// holds for its whole life, so Ctrl-C at its prompt never ends the process).
     public static func setHolding(_ value: Bool) {
         if value { holding.wrappingAdd(1, ordering: .relaxed) } else { holding.wrappingSubtract(1, ordering: .relaxed) }
     }

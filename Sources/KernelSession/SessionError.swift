@@ -56,7 +56,7 @@ public enum SessionError: Error, CustomStringConvertible {
     }
 
     /// Wraps any error from reading the guest in the case that names it.
-    init(wrapping error: any Error, address: String) {
+    public init(wrapping error: any Error, address: String) {
         switch error {
         case let e as SessionError: self = e
         case GDBRemoteError.interrupted: self = .interrupted(signal: InterruptSignals.pending)

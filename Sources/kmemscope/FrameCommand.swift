@@ -11,10 +11,13 @@ struct FrameCommand: ParsableCommand {
         abstract: "Show frames' metadata: flags by name, the block, zone and segment, and the operation that last changed each.")
 
     @Argument(help: "The first frame: a PFN (decimal or 0x hex).")
-    var pfn: String
+    var pfn: String?
 
-    @Argument(help: "How many frames (1…64).")
-    var count: Int = 1
+    @Option(name: .long, help: ArgumentHelp("The frame holding this address instead of a PFN: a kernel virtual address (direct map or kernel image) or a physical one, as `kmem` reads it.", valueName: "addr"))
+    var address: String?
+
+    @Argument(help: ArgumentHelp("How many frames (1…64). With --address, a single number after the command is this count.", valueName: "count"))
+    var countArgument: Int?
 
     @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
@@ -22,14 +25,27 @@ struct FrameCommand: ParsableCommand {
     @OptionGroup var settling: SettleOptions
 
     func validate() throws {
-        guard parsedPFN != nil else { throw ValidationError("\(pfn) is not a PFN (decimal, or hex with 0x)") }
+        switch (pfn, address) {
+        case (nil, nil): throw ValidationError("give a PFN or --address ADDR")
+        case (.some(let p), .some):
+            guard countArgument == nil, let n = Int(p), (1...64).contains(n) else {
+                throw ValidationError("give a PFN or --address ADDR [COUNT], not both")
+            }
+        case (.some(let p), nil): guard parsedPFN != nil else { throw ValidationError("\(p) is not a PFN (decimal, or hex with 0x)") }
+        case (nil, .some):
+            guard !profile.isLinux else { throw ValidationError("--address reads the bundled kernel's mappings: give a PFN with --kernel linux") }
+        }
         guard (1...64).contains(count) else { throw ValidationError("COUNT must be 1…64") }
+        if let a = address, Console.number(a) == nil { throw ValidationError("--address \(a) is not an address (decimal, or hex with 0x)") }
     }
 
-    var parsedPFN: UInt64? { pfn.hasPrefix("0x") ? UInt64(pfn.dropFirst(2), radix: 16) : UInt64(pfn) }
+    var parsedPFN: UInt64? { address == nil ? pfn.flatMap(Console.number) : nil }
+
+    /// How many frames: COUNT, or with --address the one number given.
+    var count: Int { countArgument ?? (address != nil ? pfn.flatMap { Int($0) } : nil) ?? 1 }
 
     func run() throws {
-        let first = parsedPFN ?? 0
+        var first = parsedPFN ?? 0
         if profile.isLinux {
             let text = try LinuxAttach.run(profile, stub) { linux -> String in
                 let state = try linux.decodeBuddy()
@@ -40,11 +56,13 @@ struct FrameCommand: ParsableCommand {
             return print(text)
         }
         let session = try stub.attach(image)
+        var resolved: (AddressReport.Space, UInt64)?
         let (snapshot, names, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [(String, UInt32)], [UInt64: OpLogRecord]) in
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
-            let names = s.info.entries.filter { $0.key.hasPrefix("FLAG(") }.compactMap { e -> (String, UInt32)? in
-                guard let v = try? s.info.number(e.key) else { return nil }
-                return (String(e.key.dropFirst(5).dropLast()), UInt32(truncatingIfNeeded: v))
+            let names = s.info.flagNames
+            if let address = address.flatMap(Console.number) {
+                resolved = try KmemCommand.resolve(address, snapshot: snapshot, info: s.info, kernel: s.kernel)
+                first = (resolved?.1 ?? 0) / max(snapshot.pageSize, 1)
             }
             var log: [UInt64: OpLogRecord] = [:]
             for p in first..<(first &+ UInt64(count)) {
@@ -53,7 +71,14 @@ struct FrameCommand: ParsableCommand {
             }
             return (snapshot, names, log)
         }
+        let reports = (first..<(first &+ UInt64(count))).map { FrameReport(snapshot, pfn: $0) }
+        if image.json {
+            return print(try JSONOutput.string(FrameJSON(snapshot, reports, flagNames: names, log: log, address: address, resolved: resolved)))
+        }
         var out: [String] = []
+        if let address, let (space, physical) = resolved {
+            out.append("\(address): " + KmemText.space(space, physical: physical))
+        }
         for p in first..<(first &+ UInt64(count)) {
             guard let report = FrameReport(snapshot, pfn: p) else {
                 out.append("pfn 0x\(String(p, radix: 16)): past the frame table (\(snapshot.frames.count) frames)")

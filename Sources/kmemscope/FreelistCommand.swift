@@ -39,21 +39,51 @@ struct FreelistCommand: ParsableCommand {
             slots = [slot]
         }
         var broken = false
+        var lists: [FreelistJSON.List] = []
         for seg in s.segments where seg.zone == z.index {
             for mt in slots {
                 let slot = mt * (s.maxOrder + 1) + order
                 guard slot < seg.freeHeads.count else { continue }
                 let walk = FreeListWalk(s, seg, migratetype: mt, order: order)
                 let name = mt < names.count ? names[mt].capitalized : "slot \(mt)"
+                if walk.broken != nil { broken = true }
+                if image.json {
+                    lists.append(FreelistJSON.List(segment: seg.index, migratetype: name, walked: walk.blocks.count,
+                                                   counted: slot < seg.freeCounts.count ? seg.freeCounts[slot] : 0,
+                                                   blocks: walk.blocks.map { "0x" + String($0, radix: 16) }, broken: walk.broken))
+                    continue
+                }
                 print("segment \(seg.index) \(z.name) \(name) order \(order): \(walk.blocks.count) blocks (count says \(seg.freeCounts[slot]))")
                 for chunk in stride(from: 0, to: walk.blocks.count, by: 8) {
                     print("  " + walk.blocks[chunk..<min(chunk + 8, walk.blocks.count)].map { "0x" + String($0, radix: 16) }.joined(separator: " "))
                 }
-                if let why = walk.broken { print("  -> broken: \(why)"); broken = true }
+                if let why = walk.broken { print("  -> broken: \(why)") }
             }
+        }
+        if image.json {
+            print(try JSONOutput.string(FreelistJSON(sequence: s.sequence, zone: z.name, order: order, broken: broken, lists: lists)))
         }
         if broken { throw ExitCode(1) }
     }
+}
+
+/// `freelist --json` (schema version 1): each list walked, its blocks as hex PFNs in list
+/// order, the kernel's own count beside the walked one, and where it broke.
+struct FreelistJSON: Encodable {
+    struct List: Encodable {
+        var segment: Int
+        var migratetype: String
+        var walked: Int
+        var counted: UInt64
+        var blocks: [String]
+        var broken: String?
+    }
+    var schemaVersion = 1
+    var sequence: UInt64
+    var zone: String
+    var order: Int
+    var broken: Bool
+    var lists: [List]
 }
 
 /// One free list walked as `freelist` prints it: its blocks in order and where it broke.

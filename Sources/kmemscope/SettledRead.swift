@@ -9,7 +9,8 @@ extension GuestSession {
         let value: T
         do {
             value = try read { s in
-                point = try s.settle(runStoppedGuest: options.settle)
+                // in the console the user stopped the guest: finishing an operation is theirs to allow
+                point = try s.settle(runStoppedGuest: options.settle || ConsoleSession.active != nil)
                 return try body(s)
             }
         } catch {

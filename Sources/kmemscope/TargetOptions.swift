@@ -71,8 +71,16 @@ struct TargetOptions: ParsableArguments {
     /// What happens to the guest when the command ends (by default: as it was found).
     var policy: RestorePolicy { leaveStopped ? .leaveStopped : resume ? .resume : .asFound }
 
-    /// Opens the image, attaches and opens the memory source; the guest stops while kmemscope looks.
+    /// Opens the image, attaches and opens the memory source; the guest stops while kmemscope
+    /// looks. Inside the `attach` console this is the console's session (the guest stopped for
+    /// the command): the connection options of the console line are not used.
     func attach(_ image: ImageOptions) throws(SessionError) -> GuestSession {
+        if let console = ConsoleSession.active { return try console.stoppedGuest(resumeAfter: true) }
+        return try connect(image)
+    }
+
+    /// Opens the image and connects to the stub (what ``attach(_:)`` does outside a console).
+    func connect(_ image: ImageOptions) throws(SessionError) -> GuestSession {
         let kernel = try image.open()
         let address: RemoteAddress
         do {

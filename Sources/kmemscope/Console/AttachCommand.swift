@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import KernelSession
+
+/// `kmemscope attach`: connects once and opens a console (prompt, line editing, history in
+/// `~/.kmemscope_history`, tab completion) where every view runs against that one session,
+/// plus run control: `continue`, `stop`, `until SEQ`, `next-checkpoint`, `quit`.
+struct AttachCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attach",
+        abstract: "Attach once and open a console: every view, plus continue, stop, until SEQ, next-checkpoint, quit.",
+        discussion: """
+            Lines come from the terminal through libedit (history in ~/.kmemscope_history, Tab completes \
+            command and zone names), or plainly from a pipe or file (no prompt), so scripts can pipe commands in. \
+            The guest is stopped while a command reads it; `continue` lets it run, `stop` stops it. \
+            `quit` (or the end of input) detaches and leaves the guest as it was found on attach \
+            (--resume or --leave-stopped override), with the exit status of the last command: \
+            0 passed, 1 violations found, 2 no verdict.
+            """)
+
+    @OptionGroup var image: ImageOptions
+    @OptionGroup var stub: TargetOptions
+
+    @Option(name: .long, help: ArgumentHelp("The history file (default ~/.kmemscope_history).", valueName: "path"))
+    var history: String?
+
+    func run() throws {
+        guard ConsoleSession.active == nil else {
+            throw ValidationError("already attached: this console is the session")
+        }
+        let session = ConsoleSession(image: image, stub: stub)
+        try session.connect()
+        // held for the console's whole life: Ctrl-C comes back to the prompt
+        InterruptSignals.setHolding(true)
+        ConsoleSession.active = session
+        var console = Console(session: session, historyPath: history ?? LineReader.defaultHistoryPath)
+        let status = console.run()
+        ConsoleSession.active = nil
+        InterruptSignals.setHolding(false)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

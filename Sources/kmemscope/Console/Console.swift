@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import KernelLayouts
+import KernelSession
+
+/// The `attach` console's loop: reads a line, runs it against the console's session, prints
+/// what it says, and keeps the exit status of the last command for `quit`.
+///
+/// Console-only commands (run control, `help`, `reconnect`, `quit`) are handled here; every
+/// other line is parsed by the `kmemscope` command types themselves and run as from the shell,
+/// with ``ConsoleSession/active`` standing in for the connection.
+struct Console {
+    let session: ConsoleSession
+    let reader: LineReader
+    /// The exit status of the last command (0 passed, 1 violations, 2 no verdict).
+    var lastStatus: Int32 = 0
+
+    /// The console-only commands and what they do, as `help` lists them.
+    static let ownCommands: [(name: String, usage: String, summary: String)] = [
+        ("continue", "continue", "let the guest run (views stop it while they read, then let it run again)"),
+        ("stop", "stop", "stop the guest (at an allocator operation boundary)"),
+        ("until", "until SEQ [SECONDS]", "run until the allocator reaches sequence SEQ (kmem_stop_seq; the first operation boundary at or after it), at most SECONDS (60)"),
+        ("next-checkpoint", "next-checkpoint [SECONDS]", "run until the next kmem_checkpoint, at most SECONDS (60)"),
+        ("reconnect", "reconnect", "attach again after the stub went away"),
+        ("help", "help [COMMAND]", "this list, or a command's options"),
+        ("quit", "quit", "detach (the guest is left as it was found) and exit with the last command's status"),
+    ]
+
+    /// The one-shot commands that make sense inside the console (all but `attach` itself).
+    static var viewCommands: [ParsableCommand.Type] {
+        Kmemscope.configuration.subcommands.filter { $0 != AttachCommand.self }
+    }
+
+    init(session: ConsoleSession, historyPath: String?) {
+        self.session = session
+        let names = Self.ownCommands.map(\.name) + Self.viewCommands.map { $0._commandName } + ["exit"]
+        reader = LineReader(historyPath: historyPath, completer: LineCompleter(commands: names) { command in
+            Console.completions(after: command)
+        })
+    }
+
+    /// Words Tab offers after `command`: zone and migratetype names, then the command's options.
+    static func completions(after command: String) -> [String] {
+        var words = SnapshotDecoder.zoneNames + ["Unmovable", "Movable"]
+        if let type = viewCommands.first(where: { $0._commandName == command }) {
+            words += optionNames(of: type)
+        }
+        return words
+    }
+
+    /// The `--options` a command's help lists (ArgumentParser has no public list of them).
+    static func optionNames(of type: ParsableCommand.Type) -> [String] {
+        let help = Kmemscope.helpMessage(for: type)
+        var names: Set<String> = []
+        for word in help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "(" || $0 == ")" || $0 == "[" || $0 == "]" })
+        where word.hasPrefix("--") && word.count > 2 {
+            names.insert(String(word.prefix { $0 != "=" && $0 != "<" }))
+        }
+        return names.sorted()
+    }
+
+    /// Runs until `quit` or the end of input; returns the exit status.
+    mutating func run() -> Int32 {
+        say(banner())
+        while true {
+            let line = reader.next(prompt: "kmemscope> ")
+            // Ctrl-C at the prompt drops the line typed so far (libedit returns no line then)
+            if InterruptSignals.pending == SIGINT {
+                _ = signalled()
+                continue
+            }
+            if let status = signalled() { return status }
+            guard let line else {
+                // Ctrl-D or the end of a piped script: quit
+                if reader.interactive { print("") }
+                say(session.detach())
+                return lastStatus
+            }
+            let words = ConsoleLine.words(line)
+            guard let first = words.first else { continue }
+            if first == "quit" || first == "exit" || first == "q" {
+                say(session.detach())
+                return lastStatus
+            }
+            execute(first, Array(words.dropFirst()))
+            session.commandEnded()
+            fflush(nil)
+            if let status = signalled() { return status }
+        }
+    }
+
+    /// SIGINT returns to the prompt; SIGTERM or SIGHUP end the console (status 2) after the
+    /// guest is put back.
+    mutating func signalled() -> Int32? {
+        let signal = InterruptSignals.clearPending()
+        guard signal != 0 else { return nil }
+        if signal == SIGINT {
+            if reader.interactive { print("") }
+            return nil
+        }
+        say(session.detach())
+        StandardError.write("kmemscope: interrupted by \(signal == SIGHUP ? "SIGHUP" : "SIGTERM"); the guest was left as found")
+        return InterruptSignals.exitStatus(for: signal)
+    }
+
+    /// Runs one command line.
+    mutating func execute(_ name: String, _ arguments: [String]) {
+        do {
+            switch name {
+            case "help": say(try help(arguments)); lastStatus = 0
+            case "reconnect":
+                session.drop()
+                try session.connect()
+                say(banner()); lastStatus = 0
+            case "continue", "c": say(try resume()); lastStatus = 0
+            case "stop": say(try stop()); lastStatus = 0
+            case "until": say(try until(arguments)); lastStatus = 0
+            case "next-checkpoint": say(try nextCheckpoint(arguments)); lastStatus = 0
+            case "attach": throw ValidationError("already attached: every command here runs on this session")
+            default:
+                guard Self.viewCommands.contains(where: { $0._commandName == name }) else {
+                    throw ValidationError("unknown command '\(name)': `help` lists them")
+                }
+                lastStatus = try runView([name] + arguments)
+            }
+        } catch {
+            lastStatus = report(error)
+        }
+    }
+
+    /// Parses `words` with kmemscope's own command types and runs the command on this session.
+    func runView(_ words: [String]) throws -> Int32 {
+        var command = try Kmemscope.parseAsRoot(words)
+        do {
+            try command.run()
+        } catch let code as ExitCode {
+            return code.rawValue
+        }
+        return 0
+    }
+
+    /// Prints what `error` says (one line) and returns its status; a lost stub drops the
+    /// session and says how to get it back.
+    func report(_ error: any Error) -> Int32 {
+        if case SessionError.interrupted = error {
+            say("interrupted; the guest is stopped")
+            return 130
+        }
+        if ConsoleSession.isLost(error) {
+            session.drop()
+            StandardError.write("kmemscope: the stub at \(session.stub.target) is gone (\(error)): `reconnect` to attach again, or `quit`")
+            return 2
+        }
+        let code = Kmemscope.exitCode(for: error)
+        if code == .success {
+            say(Kmemscope.fullMessage(for: error))   // --help
+            return 0
+        }
+        if code == .validationFailure {
+            StandardError.write(Kmemscope.message(for: error))
+            return 2
+        }
+        StandardError.write("kmemscope: \(error)")
+        return 2
+    }
+
+    /// What the console says when it attaches.
+    func banner() -> String {
+        guard let guest = session.guest else { return "not attached" }
+        let sequence = (try? guest.info.number("SEQUENCE")).flatMap { try? guest.memory.readU64(at: $0) }
+        return "attached to \(session.stub.target) (the guest was \(guest.found.rawValue); it is stopped now"
+            + (sequence.map { ", at sequence \($0)" } ?? "") + "). `help` lists the commands; `quit` detaches."
+    }
+
+    func say(_ text: String) {
+        print(text)
+        fflush(nil)
+    }
+}

@@ -1,0 +1,95 @@
+import GDBRemote
+import KernelSession
+
+/// The `attach` console's one connection to the guest, shared by every command typed in it.
+///
+/// One-shot commands reach it through ``TargetOptions/attach(_:)``: while a console is
+/// ``active`` that returns this session (stopped) instead of connecting, so every command runs
+/// the same code in the console and from the shell. A guest that was running (after
+/// `continue`) is stopped for the command and runs again after it. The guest goes back as it
+/// was found (or as `--resume`/`--leave-stopped` say) when the console quits.
+final class ConsoleSession {
+    /// The console of this process, if one is open (the console runs on one thread).
+    nonisolated(unsafe) static var active: ConsoleSession?
+
+    let image: ImageOptions
+    let stub: TargetOptions
+    /// The attached session; nil after the stub went away until `reconnect`.
+    private(set) var guest: GuestSession?
+    /// Set when a command stopped a running guest: it runs again after the command.
+    private var resumeAfterCommand = false
+
+    init(image: ImageOptions, stub: TargetOptions) {
+        self.image = image
+        self.stub = stub
+    }
+
+    /// Attaches (again): reads and checks the descriptor; the guest stays stopped.
+    func connect() throws(SessionError) {
+        let session = try stub.connect(image)
+        session.keepsAttached = true
+        guest = session
+    }
+
+    /// The session for a command, with the guest stopped.
+    ///
+    /// - Throws: `.other` when the stub went away (say `reconnect`), a lost connection.
+    func stoppedGuest(resumeAfter: Bool) throws(SessionError) -> GuestSession {
+        guard let guest, !guest.isRestored else {
+            throw .other("not attached (the stub went away): `reconnect` to attach again, or `quit`")
+        }
+        if guest.target.isRunning {
+            do {
+                try guest.target.interrupt()
+            } catch {
+                throw SessionError(wrapping: error, address: guest.address.description)
+            }
+            resumeAfterCommand = resumeAfterCommand || resumeAfter
+        }
+        return guest
+    }
+
+    /// After a command: lets a guest that ran before it run again.
+    func commandEnded() {
+        defer { resumeAfterCommand = false }
+        guard resumeAfterCommand, let guest, !guest.isRestored, !guest.target.isRunning else { return }
+        try? guest.target.resume()
+    }
+
+    /// Whether the guest is running now.
+    var isRunning: Bool { guest.map { !$0.isRestored && $0.target.isRunning } ?? false }
+
+    /// Whether `error` means the stub is gone (closed, reset, silent): then the session is
+    /// dropped and the console offers to reconnect.
+    static func isLost(_ error: any Error) -> Bool {
+        let remote: GDBRemoteError
+        switch error {
+        case SessionError.stub(_, let e): remote = e
+        case let e as GDBRemoteError: remote = e
+        default: return false
+        }
+        switch remote {
+        case .connectionClosed, .io, .timedOut, .noAnswer, .targetExited: return true
+        default: return false
+        }
+    }
+
+    /// Forgets a session whose stub went away (closing what is left of the connection).
+    func drop() {
+        guest?.restore()
+        guest = nil
+    }
+
+    /// Detaches: the guest goes back as it was found (or as `--resume`/`--leave-stopped` say).
+    /// Returns the sentence that says what happened to it.
+    func detach() -> String {
+        guard let guest, !guest.isRestored else { return "not attached" }
+        // QEMU stops a running guest at any byte it receives: stop it first, then decide.
+        if guest.target.isRunning { _ = try? guest.target.interrupt() }
+        let runs = guest.policy.resumes(found: guest.found)
+        guest.restore()
+        self.guest = nil
+        let how = guest.policy == .asFound ? "as it was found" : guest.policy == .resume ? "--resume" : "--leave-stopped"
+        return runs ? "detached: the guest runs on (\(how))" : "detached: the guest is left stopped (\(how))"
+    }
+}

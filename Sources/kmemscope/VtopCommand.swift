@@ -1,0 +1,52 @@
+import ArgumentParser
+import AllocatorModel
+import KernelLayouts
+import KernelSession
+
+/// `kmemscope vtop VADDR`: the guest's own page tables walked from CR3 (read from the stub's
+/// registers; tables read as physical memory), each level printed, the physical address and
+/// the frame it lands in.
+struct VtopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vtop",
+        abstract: "Translate a virtual address through the guest's page tables from CR3, each level printed, and name the frame.",
+        discussion: """
+            Levels: PML4E, PDPTE, PDE, PTE, each with its index, the entry's physical address, its value and \
+            flags (P present, RW writable, US user, PWT/PCD caching, A accessed, D dirty, PS large page, G global, \
+            NX no-execute); a PS entry ends the walk with a 1 GiB or 2 MiB page. The tables are read through \
+            QEMU's physical-memory mode, not through the guest's own mapping. An unmapped address is an answer \
+            (exit 0, "not mapped"); 5-level paging and paging off are errors (exit 2).
+            """)
+
+    @Argument(help: "The virtual address: decimal or 0x hex.")
+    var address: String
+
+    @OptionGroup var image: ImageOptions
+    @OptionGroup var stub: TargetOptions
+
+    func validate() throws {
+        guard Console.number(address) != nil else { throw ValidationError("\(address) is not an address (decimal, or hex with 0x)") }
+    }
+
+    func run() throws {
+        let virtual = Console.number(address) ?? 0
+        let session = try stub.attach(image)
+        let (walk, frame, names) = try session.read { s -> (PageTableWalk, FrameReport?, [(String, UInt32)]) in
+            let cr0 = try s.target.register("cr0")
+            let cr4 = try s.target.register("cr4")
+            guard cr0 & (1 << 31) != 0 else { throw SessionError.other("paging is off in the guest (CR0.PG clear): every address is physical") }
+            guard cr4 & (1 << 12) == 0 else { throw SessionError.other("the guest uses 5-level paging (CR4.LA57): vtop walks 4 levels only") }
+            let cr3 = try s.target.register("cr3")
+            let pageSize = try s.info.number("PAGE_SIZE")
+            let frames = try s.info.number("FRAME_COUNT")
+            let ram = frames.multipliedReportingOverflow(by: pageSize)
+            let walk = try PageTableWalk(virtual: virtual, cr3: cr3, ram: ram.overflow ? .max : ram.partialValue) { physical in
+                try s.target.readPhysicalMemory(at: physical, count: 8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+            }
+            guard let physical = walk.physical, pageSize > 0 else { return (walk, nil, []) }
+            let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
+            return (walk, FrameReport(snapshot, pfn: physical / pageSize), s.info.flagNames)
+        }
+        print(image.json ? try JSONOutput.string(VtopJSON(walk, frame: frame, flagNames: names)) : VtopText.text(walk, frame: frame, flagNames: names))
+    }
+}

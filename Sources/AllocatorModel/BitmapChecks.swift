@@ -1,6 +1,6 @@
 /// Parity bitmaps, the allocation bitmap and pageblock tags against the tiling of a segment.
 extension Verifier {
-    func checkBitmaps(_ seg: SegmentSnapshot, _ t: Tiled, _ r: inout VerifyReport) {
+    func checkBitmaps(_ seg: SegmentSnapshot, _ t: Tiled, _ frames: FrameTable.Reader, _ r: inout VerifyReport) {
         let zone = zoneName(seg.zone)
         func fail(_ c: Check, _ p: UInt64, _ e: String, _ found: String) {
             r.add(Violation(c, zone: zone, segment: seg.index, pfn: p, expected: e, found: found))
@@ -9,7 +9,7 @@ extension Verifier {
             let w = Int(i >> 6)
             return w < words.count ? words[w] & (1 << (i & 63)) != 0 : nil
         }
-        func freeHead(_ p: UInt64, _ k: Int) -> Bool { t.freeHeads[p] == UInt8(k) }
+        func freeHead(_ p: UInt64, _ k: Int) -> Bool { t.freeHead(p) == UInt8(truncatingIfNeeded: k) }
 
         // parity: one bit per buddy pair of each order
         for (k, words) in seg.parity.enumerated() where k <= snapshot.maxOrder {
@@ -29,12 +29,20 @@ extension Verifier {
         }
         // allocation bitmap: 1 exactly for frames in use
         if !seg.allocBitmap.isEmpty {
-            var p = seg.startPFN
-            while p < seg.endPFN {
-                let want = t.inUse.contains(p)
-                let have = bit(seg.allocBitmap, p - seg.startPFN)
-                if have != want { fail(.allocBitmap, p, want ? "1 (in use)" : "0 (free or cached)", have.map { $0 ? "1" : "0" } ?? "no bit") }
-                p += 1
+            // Word by word: the tiling's in-use bits against the kernel's, frame by frame only
+            // where a word differs (or the kernel's bitmap is short).
+            let words = (Int(truncatingIfNeeded: seg.pageCount) + 63) / 64
+            for w in 0..<words {
+                let firstBit = UInt64(w) << 6
+                let bits = min(64, seg.pageCount - firstBit)
+                let mask: UInt64 = bits == 64 ? ~0 : (1 << bits) - 1
+                if w < seg.allocBitmap.count, w < t.inUse.words.count, (seg.allocBitmap[w] ^ t.inUse.words[w]) & mask == 0 { continue }
+                for b in 0..<bits {
+                    let p = seg.startPFN + firstBit + b
+                    let want = t.inUse.contains(firstBit + b)
+                    let have = bit(seg.allocBitmap, firstBit + b)
+                    if have != want { fail(.allocBitmap, p, want ? "1 (in use)" : "0 (free or cached)", have.map { $0 ? "1" : "0" } ?? "no bit") }
+                }
             }
         }
         // pageblock tags: valid, and free blocks agree with them
@@ -43,8 +51,9 @@ extension Verifier {
                 fail(.pageblockTags, (seg.firstPageblock &+ UInt64(i)) << UInt64(snapshot.pageblockOrder),
                      "a migratetype below \(snapshot.migratetypes)", "\(tag)")
             }
-            for (head, k) in t.freeHeads.sorted(by: { $0.key < $1.key }) {
-                guard let mt = t.freeMigratetypes[head] else { continue }
+            for (i, o) in t.freeOrder.enumerated() where o != 0 {
+                let head = seg.startPFN + UInt64(i), k = o - 1
+                guard let mt = frames[head]?.migratetype else { continue }
                 var p = head
                 let end = min(head + (UInt64(1) << UInt64(k)), seg.endPFN)
                 while p < end {

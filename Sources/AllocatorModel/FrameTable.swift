@@ -35,32 +35,48 @@ public struct FrameTable: Sendable {
     }
 
     public let layout: Layout
+    /// The whole table's bytes (empty for a streamed table).
     public let bytes: [UInt8]
+    /// For a streamed table: the windows it reads on demand.
+    let windows: FrameWindows?
+    /// Frames in the table.
+    public let count: Int
 
     /// A table over `bytes` (a whole number of records); the layout must be valid.
     public init(layout: Layout, bytes: [UInt8]) {
         precondition(layout.isValid)
         self.layout = layout
         self.bytes = bytes
+        windows = nil
+        count = bytes.count / layout.stride
     }
 
-    /// Frames in the table.
-    public var count: Int { bytes.count / layout.stride }
+    /// A streamed table of `count` frames: windows of `windowFrames` records are read on
+    /// demand with `read(byteOffset, buffer)` into `cachedWindows` buffers, so its memory does
+    /// not grow with the table. A window that cannot be read reads as zeros and is kept in
+    /// ``readFailure``.
+    public init(layout: Layout, count: Int, windowFrames: Int = 256, cachedWindows: Int = 2048,
+                read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) {
+        precondition(layout.isValid && count >= 0)
+        self.layout = layout
+        bytes = []
+        self.count = count
+        windows = FrameWindows(stride: layout.stride, count: count, windowFrames: max(windowFrames, 1),
+                               slots: max(cachedWindows, 1), read: read)
+    }
+
+    /// Windows a streamed table has read so far (0 for a whole table).
+    public var windowReads: Int { windows?.reads ?? 0 }
+
+    /// Whether frames are read on demand rather than held.
+    public var isStreamed: Bool { windows != nil }
+
+    /// The first error a streamed table met reading a window (the checks then saw zeros).
+    public var readFailure: (any Error)? { windows?.failure }
 
     /// Frame `pfn`'s record, or nil past the table.
     public subscript(pfn: UInt64) -> FrameRecord? {
-        guard pfn < UInt64(count) else { return nil }
-        let base = Int(pfn) * layout.stride
-        let l = layout
-        return bytes.withUnsafeBytes { p in
-            func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: p.loadUnaligned(fromByteOffset: base + o, as: UInt64.self)) }
-            func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: p.loadUnaligned(fromByteOffset: base + o, as: UInt32.self)) }
-            func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: p.loadUnaligned(fromByteOffset: base + o, as: UInt16.self)) }
-            return FrameRecord(next: u64(l.next), prev: u64(l.prev), flags: u32(l.flags), order: p[base + l.order],
-                               migratetype: p[base + l.migratetype], zone: p[base + l.zone], refcount: u32(l.refcount),
-                               segment: u16(l.segment), owner: u64(l.owner), lastSeq: u64(l.lastSeq),
-                               slabFree: l.slabFree < 0 ? 0 : u64(l.slabFree), slabInfo: l.slabInfo < 0 ? 0 : u64(l.slabInfo))
-        }
+        withReader { $0[pfn] }
     }
 }
 

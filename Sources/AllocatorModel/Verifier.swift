@@ -11,43 +11,86 @@ public struct Verifier {
     /// Runs every check.
     public func run() -> VerifyReport {
         var report = VerifyReport(keepPerCheck: keepPerCheck)
-        var zoneTotals = [Tiled](repeating: Tiled(), count: snapshot.zones.count)
-        var slabHeads: Set<UInt64> = []
-        for seg in snapshot.segments {
-            let tiled = tile(seg, &report)
-            slabHeads.formUnion(tiled.slabHeads)
-            checkLists(seg, tiled, &report)
-            checkBitmaps(seg, tiled, &report)
-            if seg.zone < zoneTotals.count { zoneTotals[seg.zone].add(tiled) }
-            report.framesChecked += seg.pageCount
+        let frameCount = snapshot.frames.count
+        var zoneTotals = [ZoneTotals](repeating: ZoneTotals(), count: snapshot.zones.count)
+        var slabHeads: [UInt64] = []
+        snapshot.frames.withReader { frames in
+            for seg in snapshot.segments {
+                var tiled = tile(seg, frames, &report)
+                slabHeads += tiled.slabHeads
+                checkLists(seg, &tiled, frames, &report)
+                checkBitmaps(seg, tiled, frames, &report)
+                if seg.zone < zoneTotals.count { zoneTotals[seg.zone].add(tiled, frames: frameCount) }
+                report.framesChecked += seg.pageCount
+            }
+            for z in snapshot.zones { checkZone(z, zoneTotals[z.index], frames, &report) }
         }
-        for z in snapshot.zones { checkZone(z, zoneTotals[z.index], &report) }
         checkZoneParameters(&report)
         checkFrameFields(&report)
+        slabHeads.sort()
         checkHeap(&report, slabHeads: slabHeads)
         checkStateFields(&report)
         return report
     }
 
-    /// What the tiling walk of a segment found.
+    /// What the tiling walk of a segment found: one byte and two bits per frame of the
+    /// segment, whatever the guest's state (no dictionaries, no sets).
     struct Tiled {
-        var freeHeads: [UInt64: UInt8] = [:]
+        /// The segment's first PFN and its frame count.
+        let start: UInt64
+        let pages: Int
+        /// Per frame of the segment: 1 + the order of the free block it heads, 0 if none.
+        var freeOrder: [UInt8]
+        /// Per frame: 1 + the free-list slot it was last found on, 0 if none (filled by the list walk).
+        var listedSlot: [UInt16]
         var freePages: UInt64 = 0
         var allocatedPages: UInt64 = 0
         var reservedPages: UInt64 = 0
-        var cachedFrames: Set<UInt64> = []
-        /// Frames in use (allocated or reserved), for the allocation bitmap.
-        var inUse: Set<UInt64> = []
-        /// Migratetype of each free head.
-        var freeMigratetypes: [UInt64: UInt8] = [:]
-        /// Allocated heads flagged SLAB.
-        var slabHeads: Set<UInt64> = []
+        /// Frames on per-CPU lists by their flags (PFNs relative to the segment).
+        var cached: FrameBitmap
+        /// Frames in use (allocated or reserved), for the allocation bitmap (relative PFNs).
+        var inUse: FrameBitmap
+        /// Allocated heads flagged SLAB, ascending.
+        var slabHeads: [UInt64] = []
 
-        mutating func add(_ t: Tiled) {
+        init(_ seg: SegmentSnapshot) {
+            start = seg.startPFN
+            pages = Int(truncatingIfNeeded: min(seg.pageCount, UInt64(Int32.max)))
+            freeOrder = [UInt8](repeating: 0, count: pages)
+            listedSlot = []
+            cached = FrameBitmap(bits: pages)
+            inUse = FrameBitmap(bits: pages)
+        }
+
+        /// The order of the free block headed at `pfn`, if the tiling found one there.
+        @inline(__always)
+        func freeHead(_ pfn: UInt64) -> UInt8? {
+            guard pfn >= start, pfn - start < UInt64(pages) else { return nil }
+            let o = freeOrder[Int(pfn - start)]
+            return o == 0 ? nil : o - 1
+        }
+    }
+
+    /// A zone's tiled counts and its cached frames (absolute PFNs), summed over its segments.
+    struct ZoneTotals {
+        var freePages: UInt64 = 0
+        var allocatedPages: UInt64 = 0
+        var reservedPages: UInt64 = 0
+        var cached: FrameBitmap?
+
+        mutating func add(_ t: Tiled, frames: Int) {
             freePages += t.freePages
             allocatedPages += t.allocatedPages
             reservedPages += t.reservedPages
-            cachedFrames.formUnion(t.cachedFrames)
+            guard t.cached.count > 0 else { return }
+            if cached == nil { cached = FrameBitmap(bits: frames) }
+            for (w, word) in t.cached.words.enumerated() where word != 0 {
+                var bits = word
+                while bits != 0 {
+                    _ = cached!.insert(t.start + UInt64(w << 6 + bits.trailingZeroBitCount))
+                    bits &= bits - 1
+                }
+            }
         }
     }
 
@@ -58,9 +101,9 @@ public struct Verifier {
     func hex(_ v: UInt64) -> String { v == KernelSnapshot.none ? "none" : "0x" + String(v, radix: 16) }
 
     /// Walks a segment frame by frame, block by block.
-    func tile(_ seg: SegmentSnapshot, _ r: inout VerifyReport) -> Tiled {
+    func tile(_ seg: SegmentSnapshot, _ frames: FrameTable.Reader, _ r: inout VerifyReport) -> Tiled {
         let f = snapshot.flags
-        var t = Tiled()
+        var t = Tiled(seg)
         let zone = zoneName(seg.zone)
         func fail(_ c: Check, _ p: UInt64, _ e: String, _ found: String) {
             r.add(Violation(c, zone: zone, segment: seg.index, pfn: p, expected: e, found: found))
@@ -76,7 +119,7 @@ public struct Verifier {
         }
         var p = seg.startPFN
         while p < seg.endPFN {
-            guard let m = snapshot.frames[p] else {
+            guard let m = frames[p] else {
                 fail(.tiling, p, "a FrameMeta record", "the frame is past the FrameMeta array")
                 break
             }
@@ -91,7 +134,7 @@ public struct Verifier {
             if state == f.pcp || state == f.reserved {
                 if m.flags & f.head != 0 { fail(.interiorHead, p, "no head flag on a single frame", "head") }
                 if m.refcount != 0 { fail(.refcount, p, "0", "\(m.refcount)") }
-                if state == f.pcp { t.cachedFrames.insert(p) } else { t.reservedPages += 1; t.inUse.insert(p) }
+                if state == f.pcp { _ = t.cached.insert(p - seg.startPFN) } else { t.reservedPages += 1; _ = t.inUse.insert(p - seg.startPFN) }
                 p += 1
                 continue
             }
@@ -113,33 +156,38 @@ public struct Verifier {
             }
             let end = min(p + size, seg.endPFN)
             var i = p + 1
+            let defined = f.defined, poisoned = f.poisoned, head = f.head, states = f.states
             while i < end {
-                guard let inner = snapshot.frames[i] else { break }
-                checkBits(i, inner.flags)
-                if inner.flags & f.head != 0 { fail(.interiorHead, i, "no head inside the block at \(hex(p))", "head") }
-                if inner.flags & f.states != state {
-                    fail(.tiling, i, "\(isFree ? "free" : "allocated") like its block at \(hex(p))", "flags 0x\(String(inner.flags, radix: 16))")
+                guard frames.contains(i) else { break }
+                let flags = frames.flags(i)
+                // The common case (defined bits only, no quarantine, no head, the block's state,
+                // refcount 0) costs two loads and four tests.
+                if (defined != 0 && flags & ~defined != 0) || (poisoned != 0 && flags & poisoned != 0) { checkBits(i, flags) }
+                if flags & head != 0 { fail(.interiorHead, i, "no head inside the block at \(hex(p))", "head") }
+                if flags & states != state {
+                    fail(.tiling, i, "\(isFree ? "free" : "allocated") like its block at \(hex(p))", "flags 0x\(String(flags, radix: 16))")
                 }
-                if inner.refcount != 0 { fail(.refcount, i, "0", "\(inner.refcount)") }
+                let refcount = frames.refcount(i)
+                if refcount != 0 { fail(.refcount, i, "0", "\(refcount)") }
                 i += 1
             }
             if isFree {
                 if m.refcount != 0 { fail(.refcount, p, "0", "\(m.refcount)") }
-                t.freeHeads[p] = UInt8(k)
-                t.freeMigratetypes[p] = m.migratetype
+                t.freeOrder[Int(p - seg.startPFN)] = UInt8(k + 1)
                 t.freePages += end - p
             } else {
                 if m.refcount == 0 { fail(.refcount, p, "≥ 1", "0") }
-                if m.flags & f.slab != 0 { t.slabHeads.insert(p) }
+                if m.flags & f.slab != 0 { t.slabHeads.append(p) }
                 t.allocatedPages += end - p
-                t.inUse.formUnion(p..<end)
+                t.inUse.insert((p - seg.startPFN)..<(end - seg.startPFN))
             }
             p = end
         }
         // coalescing: no free block has a free buddy of the same order
-        for (head, k) in t.freeHeads.sorted(by: { $0.key < $1.key }) where Int(k) < snapshot.maxOrder {
+        for (i, o) in t.freeOrder.enumerated() where o != 0 && Int(o - 1) < snapshot.maxOrder {
+            let head = seg.startPFN + UInt64(i), k = o - 1
             let buddy = head ^ (UInt64(1) << UInt64(k))
-            if head < buddy, t.freeHeads[buddy] == k {
+            if head < buddy, t.freeHead(buddy) == k {
                 fail(.coalescible, head, "its order-\(k) buddy \(hex(buddy)) not free", "both free")
             }
         }
@@ -147,60 +195,70 @@ public struct Verifier {
     }
 
     /// Walks every free list of a segment.
-    func checkLists(_ seg: SegmentSnapshot, _ t: Tiled, _ r: inout VerifyReport) {
+    func checkLists(_ seg: SegmentSnapshot, _ t: inout Tiled, _ frames: FrameTable.Reader, _ r: inout VerifyReport) {
         let f = snapshot.flags
         let zone = zoneName(seg.zone)
         func fail(_ c: Check, _ p: UInt64?, _ e: String, _ found: String) {
             r.add(Violation(c, zone: zone, segment: seg.index, pfn: p, expected: e, found: found))
         }
-        var listed: [UInt64: UInt8] = [:]
+        t.listedSlot = [UInt16](repeating: 0, count: t.pages)
         let orders = snapshot.maxOrder + 1
         for mt in 0..<snapshot.migratetypeSlots {
             for k in 0..<orders {
                 let slot = mt * orders + k
                 guard slot < seg.freeHeads.count, slot < seg.freeCounts.count else { continue }
-                var seen: Set<UInt64> = []
+                // A node already marked with this list's slot was walked before: a cycle.
+                let mark = UInt16(truncatingIfNeeded: slot + 1)
+                var walked: UInt64 = 0
                 var prev = KernelSnapshot.none
                 var node = seg.freeHeads[slot]
                 while node != KernelSnapshot.none {
-                    guard node >= seg.startPFN && node < seg.endPFN, let m = snapshot.frames[node] else {
+                    guard node >= seg.startPFN && node < seg.endPFN, Int(node - seg.startPFN) < t.pages, let m = frames[node] else {
                         fail(.freeListLinks, prev == KernelSnapshot.none ? nil : prev,
                              "a link inside the segment (list mt \(mt) order \(k))", "link to \(hex(node))")
                         break
                     }
-                    guard seen.insert(node).inserted else {
+                    let index = Int(node - seg.startPFN)
+                    let before = t.listedSlot[index]
+                    guard before != mark else {
                         fail(.freeListLinks, prev, "the list mt \(mt) order \(k) to end", "a cycle back to \(hex(node))")
                         break
                     }
+                    walked += 1
                     if m.prev != prev { fail(.freeListLinks, node, "prev \(hex(prev))", "prev \(hex(m.prev))") }
                     if m.flags & (f.free | f.head) != (f.free | f.head) || Int(m.order) != k || Int(m.migratetype) != mt {
                         fail(.freeListEntry, node, "a free head of order \(k), migratetype \(mt)",
                              "flags 0x\(String(m.flags, radix: 16)) order \(m.order) migratetype \(m.migratetype)")
                     }
-                    if listed[node] != nil {
+                    if before != 0 {
                         fail(.freeListMembership, node, "one list", "the block on two lists")
                     }
-                    listed[node] = UInt8(k)
+                    t.listedSlot[index] = mark
                     prev = node
                     node = m.next
                 }
-                if UInt64(seen.count) != seg.freeCounts[slot] {
-                    fail(.counters, nil, "list mt \(mt) order \(k) count \(seen.count) (walked)", "\(seg.freeCounts[slot])")
+                if walked != seg.freeCounts[slot] {
+                    fail(.counters, nil, "list mt \(mt) order \(k) count \(walked) (walked)", "\(seg.freeCounts[slot])")
                 }
-                if mt >= snapshot.migratetypes && !seen.isEmpty {
-                    fail(.unusedList, seg.freeHeads[slot], "empty list for unused slot \(mt)", "\(seen.count) blocks")
+                if mt >= snapshot.migratetypes && walked != 0 {
+                    fail(.unusedList, seg.freeHeads[slot], "empty list for unused slot \(mt)", "\(walked) blocks")
                 }
             }
         }
-        for (head, k) in t.freeHeads.sorted(by: { $0.key < $1.key }) where listed[head] != k {
-            fail(.freeListMembership, head, "the order-\(k) free block on its list", listed[head] == nil ? "on no list" : "listed as order \(listed[head]!)")
+        for (i, o) in t.freeOrder.enumerated() where o != 0 {
+            let k = Int(o - 1), slot = Int(t.listedSlot[i])
+            let listedOrder = slot == 0 ? nil : Optional((slot - 1) % orders)
+            if listedOrder != k {
+                fail(.freeListMembership, seg.startPFN + UInt64(i), "the order-\(k) free block on its list",
+                     listedOrder.map { "listed as order \($0)" } ?? "on no list")
+            }
         }
         if seg.freePages != t.freePages { fail(.counters, nil, "segment free pages \(t.freePages) (tiled)", "\(seg.freePages)") }
         if seg.reservedPages != t.reservedPages { fail(.counters, nil, "segment reserved pages \(t.reservedPages) (tiled)", "\(seg.reservedPages)") }
     }
 
     /// Zone counters against the segments' tiling, and the zone's per-CPU lists.
-    func checkZone(_ z: ZoneSnapshot, _ t: Tiled, _ r: inout VerifyReport) {
+    func checkZone(_ z: ZoneSnapshot, _ t: ZoneTotals, _ frames: FrameTable.Reader, _ r: inout VerifyReport) {
         func fail(_ c: Check, _ p: UInt64?, _ e: String, _ found: String) {
             r.add(Violation(c, zone: z.name, pfn: p, expected: e, found: found))
         }
@@ -210,17 +268,17 @@ public struct Verifier {
         // guest counters: a sum past 2^64 wraps (and then differs from managed), never traps
         let sum = z.freePages &+ z.pcpCount &+ z.allocatedPages &+ z.reservedPages
         if sum != z.managedPages { fail(.counters, nil, "free + pcp + allocated + reserved = managed \(z.managedPages)", "\(sum)") }
-        var cached: Set<UInt64> = []
+        var cached = FrameBitmap(bits: frames.count)
         for (slot, head) in z.pcpHeads.enumerated() {
             var prev = KernelSnapshot.none
             var node = head
             var n: UInt64 = 0
             while node != KernelSnapshot.none {
-                guard let m = snapshot.frames[node], n <= z.managedPages else {
+                guard let m = frames[node], n <= z.managedPages else {
                     fail(.perCPU, node, "a frame of zone \(z.name)", "a link past the FrameMeta array or a list longer than the zone")
                     break
                 }
-                guard cached.insert(node).inserted else { fail(.perCPU, prev, "the list to end", "a cycle back to \(hex(node))"); break }
+                guard cached.insert(node) else { fail(.perCPU, prev, "the list to end", "a cycle back to \(hex(node))"); break }
                 if m.flags & snapshot.flags.pcp == 0 || Int(m.zone) != z.index || m.prev != prev {
                     fail(.perCPU, node, "a cached frame of zone \(z.index) with prev \(hex(prev))",
                          "flags 0x\(String(m.flags, radix: 16)) zone \(m.zone) prev \(hex(m.prev))")
@@ -236,6 +294,7 @@ public struct Verifier {
         if let cursor = z.pcpDrainCursor, cursor >= UInt64(max(z.pcpHeads.count, 1)) {
             fail(.perCPU, nil, "a drain cursor below \(z.pcpHeads.count) (a migratetype slot)", "\(cursor)")
         }
-        if cached != t.cachedFrames { fail(.perCPU, nil, "\(t.cachedFrames.count) cached frames on the lists", "\(cached.count) listed") }
+        let tiledCached = t.cached ?? FrameBitmap(bits: frames.count)
+        if cached != tiledCached { fail(.perCPU, nil, "\(tiledCached.count) cached frames on the lists", "\(cached.count) listed") }
     }
 }

@@ -40,13 +40,17 @@ extension Verifier {
     /// Every managed frame names its segment's zone; a frame outside every segment is a hole
     /// or a boot reservation: no free, allocated or cached state, no segment index.
     func checkFrameFields(_ r: inout VerifyReport) {
+        snapshot.frames.withReader { checkFrameFields(&r, $0) }
+    }
+
+    private func checkFrameFields(_ r: inout VerifyReport, _ frames: FrameTable.Reader) {
         let f = snapshot.flags
         var next: UInt64 = 0
         let count = UInt64(snapshot.frames.count)
         func outside(_ from: UInt64, _ to: UInt64) {
             var p = from
             while p < min(to, count) {
-                if let m = snapshot.frames[p], m.flags & (f.free | f.allocated | f.pcp) != 0 || m.segment != 0xFFFF {
+                if let m = frames[p], m.flags & (f.free | f.allocated | f.pcp) != 0 || m.segment != 0xFFFF {
                     r.add(Violation(.frameFields, pfn: p, expected: "a hole or a boot reservation (no free, allocated or cached state, segment 0xffff)",
                                     found: "flags 0x\(String(m.flags, radix: 16)) segment \(m.segment)"))
                 }
@@ -57,7 +61,8 @@ extension Verifier {
             if seg.startPFN > next { outside(next, seg.startPFN) }
             var p = seg.startPFN
             while p < min(seg.endPFN, count) {
-                if let m = snapshot.frames[p] {
+                // Two loads per frame; the record only for a frame that fails.
+                if Int(frames.zone(p)) != seg.zone || frames.lastSeq(p) > snapshot.sequence, let m = frames[p] {
                     if Int(m.zone) != seg.zone {
                         r.add(Violation(.frameFields, zone: zoneName(seg.zone), segment: seg.index, pfn: p,
                                         expected: "zone \(seg.zone), its segment's", found: "zone \(m.zone)"))

@@ -20,8 +20,10 @@ public struct SnapshotDecoder {
     /// The bundled kernel's zone names, by zone index (a zone past these is `ZoneN`).
     public static let zoneNames = ["DMA", "DMA32", "Normal"]
 
-    /// Reads zones, segments and the whole FrameMeta array.
-    public func decode() throws -> KernelSnapshot {
+    /// Reads zones, segments and the whole FrameMeta array (one buffer, read in place), or with
+    /// `streaming`, a FrameMeta table that reads windows on demand through ``memory`` (whose
+    /// memory does not grow with the guest: the guest must stay stopped while it is used).
+    public func decode(streaming: Bool = false) throws -> KernelSnapshot {
         let maxOrder = Int(try limited("MAX_ORDER", 63))
         let slots = Int(try limited("MIGRATETYPE_SLOTS", 16))
         let zoneCount = try limited("ZONE_COUNT", Self.maximumZones)
@@ -88,7 +90,19 @@ public struct SnapshotDecoder {
         layout.slabFree = try o("slabFree")
         layout.slabInfo = try o("slabInfo")
         guard layout.isValid else { throw SnapshotError.implausible(what: "a FrameMeta field offset", value: stride, limit: stride) }
-        let frameBytes = try memory.read(at: try info.number("FRAME_META"), count: Int(frameCount * stride))
+        let frameMeta = try info.number("FRAME_META")
+        let frames: FrameTable
+        if streaming {
+            let memory = self.memory
+            frames = FrameTable(layout: layout, count: Int(frameCount)) { offset, buffer in
+                try memory.read(.kernelVirtual, at: frameMeta &+ UInt64(offset), into: buffer)
+            }
+        } else {
+            let frameBytes = try LargeBuffer.array(count: Int(frameCount * stride)) {
+                try memory.read(.kernelVirtual, at: frameMeta, into: $0)
+            }
+            frames = FrameTable(layout: layout, bytes: frameBytes)
+        }
         var flags = KernelSnapshot.FlagBits()
         flags.free = UInt32(truncatingIfNeeded: try info.number("FLAG(free)"))
         flags.allocated = UInt32(truncatingIfNeeded: try info.number("FLAG(allocated)"))
@@ -106,7 +120,7 @@ public struct SnapshotDecoder {
         var snapshot = KernelSnapshot(
             pageSize: try pageSize(), maxOrder: maxOrder, pageblockOrder: Int(try limited("PAGEBLOCK_ORDER", 63)),
             migratetypes: Int(try limited("MIGRATETYPES", 16)), migratetypeSlots: slots, sequence: sequence,
-            zones: zones, segments: segments, frames: FrameTable(layout: layout, bytes: frameBytes))
+            zones: zones, segments: segments, frames: frames)
         snapshot.flags = flags
         snapshot.heap = try decodeHeap(snapshot.frames, pageSize: snapshot.pageSize)
         snapshot.opLogCapacity = try? info.number("OPLOG_CAPACITY")

@@ -24,8 +24,12 @@ public final class GuestSession {
     public let address: RemoteAddress
     /// The attached stub.
     public let target: RemoteTarget
-    /// Guest memory through the stub.
-    public let memory: StubMemory
+    /// Guest memory as the session reads it: the stub, or the faster source ``use(_:)`` chose.
+    public internal(set) var memory: any GuestMemory
+    /// Guest memory through the stub (always available; what the other sources are checked against).
+    public let stubMemory: StubMemory
+    /// The source ``memory`` reads from (`.stub` until ``use(_:)`` picks another).
+    public internal(set) var memorySource: MemorySource = .stub
     /// The guest's layout descriptor (`kmem_info`), with the ELF's build-id.
     public let info: KernelInfo
     /// Whether the guest was running when the session attached.
@@ -51,7 +55,8 @@ public final class GuestSession {
         self.kernel = kernel
         self.address = address
         self.target = target
-        memory = StubMemory(target: target)
+        stubMemory = StubMemory(target: target)
+        memory = stubMemory
         self.info = info
         self.found = found
         self.policy = policy

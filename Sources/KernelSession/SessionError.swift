@@ -26,6 +26,8 @@ public enum SessionError: Error, CustomStringConvertible {
     case stoppedInsideOperation(sequence: UInt64, busy: UInt64)
     /// SIGINT or SIGTERM arrived; the guest was restored first.
     case interrupted(signal: Int32)
+    /// A guest-memory source (the RAM file, the QEMU process) cannot be opened or read.
+    case memory(GuestMemoryError)
     /// Anything else (a message to print as it is).
     case other(String)
 
@@ -48,6 +50,7 @@ public enum SessionError: Error, CustomStringConvertible {
             return "the guest was found stopped inside allocator operation \(sequence) (busy = \(busy)) and kmemscope does not run a guest it found stopped: pass --settle to let it finish that operation (it stops again right after), or --resume"
         case .interrupted(let signal):
             return "interrupted by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : signal == 1 ? "SIGHUP" : "signal \(signal)"); the guest was left as found"
+        case .memory(let e): return "\(e)"
         case .other(let message): return message
         }
     }
@@ -61,6 +64,7 @@ public enum SessionError: Error, CustomStringConvertible {
         case let e as KernelInfoError: self = .descriptor(e)
         case let e as SnapshotError: self = .decode(e)
         case let e as KernelImageError: self = .image(e)
+        case let e as GuestMemoryError: self = .memory(e)
         default: self = .other("\(error)")
         }
     }

@@ -1,8 +1,10 @@
 import GDBRemote
 import KernelLayouts
 
-/// Guest memory read through the gdbstub (virtual addresses, pipelined reads). Read-only:
-/// nothing in a session writes guest memory.
+/// Guest memory read through the gdbstub: kernel-virtual addresses through the guest's page
+/// tables, guest-physical ones in QEMU's physical mode (`Qqemu.PhyMemMode:1`, switched back
+/// after the read); pipelined `m` requests either way. Read-only: nothing in a session writes
+/// guest memory. The reference the faster sources are checked against.
 public struct StubMemory: GuestMemory {
     /// The attached stub.
     public let target: RemoteTarget
@@ -13,5 +15,13 @@ public struct StubMemory: GuestMemory {
     /// Reads `count` bytes at virtual address `address` (pipelined `m` requests).
     public func read(at address: UInt64, count: Int) throws -> [UInt8] {
         try target.readMemory(at: address, count: count)
+    }
+
+    public func read(_ space: AddressSpace, at address: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let physical = space == .guestPhysical
+        let was = target.physicalMemoryMode
+        if was != physical { try target.setPhysicalMemoryMode(physical) }
+        defer { if was != physical { try? target.setPhysicalMemoryMode(was) } }
+        try target.readMemory(at: address, into: buffer)
     }
 }

@@ -18,7 +18,8 @@ struct Kmemscope: ParsableCommand {
         subcommands: [InfoCommand.self, ZonesCommand.self, VerifyCommand.self, LogCommand.self, SymCommand.self, LayoutCommand.self,
                       BuddyinfoCommand.self, PagetypeinfoCommand.self, ZoneinfoCommand.self, SlabinfoCommand.self,
                       WatchCommand.self, FrameCommand.self, FreelistCommand.self, ReportCommand.self,
-                      BootCommand.self, BisectCommand.self, KmemCommand.self, VtopCommand.self, AttachCommand.self])
+                      BootCommand.self, BisectCommand.self, KmemCommand.self, VtopCommand.self, AttachCommand.self,
+                      DumpCommand.self])
 
     static func main() {
         InterruptSignals.install()

@@ -18,7 +18,47 @@ struct TargetOptions: ParsableArguments {
     @Flag(name: .long, help: "Let the guest run afterwards, even if it was stopped (-S, or paused from QEMU's monitor).")
     var resume = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Where guest memory is read from: auto (QEMU's own memory when the stub is a local QEMU, else the stub), stub, file, process.",
+        valueName: "source"))
+    var memorySource: MemorySourceName?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Read guest RAM from this file: QEMU's -object memory-backend-file,…,mem-path=PATH,share=on (implies --memory-source file).",
+        valueName: "path"))
+    var memoryFile: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Read guest RAM from this QEMU process with process_vm_readv (implies --memory-source process; needs ptrace rights).",
+        valueName: "pid"))
+    var qemuPid: Int32?
+
+    /// `--memory-source`'s values.
+    enum MemorySourceName: String, ExpressibleByArgument, CaseIterable {
+        case auto, stub, file, process
+    }
+
+    /// The source the options ask for.
+    var source: MemorySource {
+        switch memorySource {
+        case .stub: return .stub
+        case .file: return .file(memoryFile ?? "")
+        case .process: return .process(qemuPid)
+        case .auto: return .automatic
+        case nil:
+            if let memoryFile { return .file(memoryFile) }
+            if let qemuPid { return .process(qemuPid) }
+            return .automatic
+        }
+    }
+
     func validate() throws {
+        if memorySource == .file && memoryFile == nil { throw ValidationError("--memory-source file needs --memory-file PATH") }
+        if memoryFile != nil && qemuPid != nil { throw ValidationError("--memory-file and --qemu-pid name two sources: give one") }
+        if let m = memorySource, (memoryFile != nil && m != .file) || (qemuPid != nil && m != .process) {
+            throw ValidationError("--memory-source \(m.rawValue) contradicts \(memoryFile != nil ? "--memory-file" : "--qemu-pid")")
+        }
+        if let qemuPid, qemuPid <= 0 { throw ValidationError("--qemu-pid must be a process id (a positive number)") }
         do {
             _ = try RemoteAddress.parse(target)
         } catch {
@@ -31,9 +71,9 @@ struct TargetOptions: ParsableArguments {
     /// What happens to the guest when the command ends (by default: as it was found).
     var policy: RestorePolicy { leaveStopped ? .leaveStopped : resume ? .resume : .asFound }
 
-    /// Opens the image and attaches; the guest stops while kmemscope looks. Inside the
-    /// `attach` console this is the console's session (the guest stopped for the command):
-    /// the connection options of the console line are not used.
+    /// Opens the image, attaches and opens the memory source; the guest stops while kmemscope
+    /// looks. Inside the `attach` console this is the console's session (the guest stopped for
+    /// the command): the connection options of the console line are not used.
     func attach(_ image: ImageOptions) throws(SessionError) -> GuestSession {
         if let console = ConsoleSession.active { return try console.stoppedGuest(resumeAfter: true) }
         return try connect(image)
@@ -48,6 +88,13 @@ struct TargetOptions: ParsableArguments {
         } catch {
             throw .badAddress(error)
         }
-        return try GuestSession.attach(kernel: kernel, to: address, timeout: .seconds(timeout), policy: policy)
+        let session = try GuestSession.attach(kernel: kernel, to: address, timeout: .seconds(timeout), policy: policy)
+        do {
+            try session.use(source)
+        } catch {
+            session.restore()
+            throw error
+        }
+        return session
     }
 }

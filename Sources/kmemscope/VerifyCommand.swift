@@ -14,10 +14,20 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Also replay the operation log through the reference model from the boot and compare the result with guest memory.")
     var replay = false
 
+    @Flag(name: .long, help: "Read the FrameMeta array window by window while checking (the guest stays stopped meanwhile): memory that does not grow with the guest's RAM.")
+    var streaming = false
+
+    @Flag(name: .long, help: "Print on standard error how long attaching, reading and checking took, and the memory source.")
+    var timing = false
+
     @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
+
+    func validate() throws {
+        if streaming && replay { throw ValidationError("--streaming and --replay: the replay needs the whole FrameMeta array; give one") }
+    }
 
     func run() throws {
         if profile.isLinux {
@@ -27,17 +37,33 @@ struct VerifyCommand: ParsableCommand {
             if !report.passed { throw ExitCode(1) }
             return
         }
+        let clock = ContinuousClock()
+        let start = clock.now
         let session = try stub.attach(image)
-        // Read (and, for --replay, the whole log ring), then let the guest go before the checks run.
+        let attached = clock.now
+        // Read (and, for --replay, the whole log ring), then let the guest go before the checks
+        // run; streamed, the checks run while the guest is held (they read as they go).
+        var streamed: VerifyReport?
+        var checked = clock.now
         let (snapshot, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [OpLogRecord]) in
-            let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
+            let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming)
+            if streaming {
+                checked = clock.now
+                streamed = Verifier(snapshot).run()
+                if let failure = snapshot.frames.readFailure { throw failure }
+            }
             guard replay else { return (snapshot, []) }
             let capacity = snapshot.opLogCapacity ?? 65536
             let count = Int(min(snapshot.sequence, capacity))
             let log = count == 0 ? [] : try OpLogDecoder(info: s.info, memory: s.memory).last(count, upTo: snapshot.sequence)
             return (snapshot, log)
         }
-        let report = Verifier(snapshot).run()
+        let read = streaming ? checked : clock.now
+        let report = streamed ?? Verifier(snapshot).run()
+        if timing {
+            StandardError.write(VerifyTiming.text(source: session.memorySource, snapshot: snapshot, attach: attached - start,
+                                                  read: read - attached, verify: clock.now - read))
+        }
         var passed = report.passed
         if image.json {
             let verification = replay ? ReplayFromBoot.verify(snapshot, log: log) : nil

@@ -1,0 +1,72 @@
+extension FrameTable {
+    /// Frame fields read straight from the table's one buffer with unaligned loads: no copy,
+    /// no per-frame allocation. Valid only inside ``FrameTable/withReader(_:)``.
+    public struct Reader {
+        let raw: UnsafeRawBufferPointer
+        let windows: FrameWindows?
+        public let layout: Layout
+        /// Frames in the table.
+        public let count: Int
+
+        /// Where frame `pfn`'s record starts (`pfn` below ``count``): in the one buffer, or
+        /// in the cached window that holds it (valid until the next window is read).
+        @inline(__always)
+        func record(_ pfn: UInt64) -> UnsafeRawPointer {
+            if let windows { return windows.pointer(Int(truncatingIfNeeded: pfn)) }
+            return raw.baseAddress! + Int(truncatingIfNeeded: pfn) &* layout.stride
+        }
+
+        /// Whether `pfn` has a record.
+        @inline(__always)
+        public func contains(_ pfn: UInt64) -> Bool { pfn < UInt64(count) }
+
+        /// Frame `pfn`'s flags; `pfn` must be below ``count``.
+        @inline(__always)
+        public func flags(_ pfn: UInt64) -> UInt32 {
+            UInt32(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.flags, as: UInt32.self))
+        }
+
+        /// Frame `pfn`'s reference count; `pfn` must be below ``count``.
+        @inline(__always)
+        public func refcount(_ pfn: UInt64) -> UInt32 {
+            UInt32(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.refcount, as: UInt32.self))
+        }
+
+        /// Frame `pfn`'s zone index; `pfn` must be below ``count``.
+        @inline(__always)
+        public func zone(_ pfn: UInt64) -> UInt8 { record(pfn).load(fromByteOffset: layout.zone, as: UInt8.self) }
+
+        /// Frame `pfn`'s segment index; `pfn` must be below ``count``.
+        @inline(__always)
+        public func segment(_ pfn: UInt64) -> UInt16 {
+            UInt16(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.segment, as: UInt16.self))
+        }
+
+        /// The sequence number of the operation that last changed frame `pfn`; `pfn` below ``count``.
+        @inline(__always)
+        public func lastSeq(_ pfn: UInt64) -> UInt64 {
+            UInt64(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.lastSeq, as: UInt64.self))
+        }
+
+        /// Frame `pfn`'s record, or nil past the table.
+        @inline(__always)
+        public subscript(pfn: UInt64) -> FrameRecord? {
+            guard pfn < UInt64(count) else { return nil }
+            let b = record(pfn)
+            let l = layout
+            func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+            func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: b.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+            func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: b.loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
+            func u8(_ o: Int) -> UInt8 { b.load(fromByteOffset: o, as: UInt8.self) }
+            return FrameRecord(next: u64(l.next), prev: u64(l.prev), flags: u32(l.flags), order: u8(l.order),
+                               migratetype: u8(l.migratetype), zone: u8(l.zone), refcount: u32(l.refcount),
+                               segment: u16(l.segment), owner: u64(l.owner), lastSeq: u64(l.lastSeq),
+                               slabFree: l.slabFree < 0 ? 0 : u64(l.slabFree), slabInfo: l.slabInfo < 0 ? 0 : u64(l.slabInfo))
+        }
+    }
+
+    /// Runs `body` with a ``Reader`` over the table's bytes.
+    public func withReader<T>(_ body: (Reader) throws -> T) rethrows -> T {
+        try bytes.withUnsafeBytes { try body(Reader(raw: $0, windows: windows, layout: layout, count: count)) }
+    }
+}

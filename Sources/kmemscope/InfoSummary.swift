@@ -43,7 +43,7 @@ struct InfoSummary: Encodable {
     var text: String {
         var lines = [
             "kmem_info at \(descriptorAddress), version \(version); build-id \(buildID) matches \(elf)",
-            "page size \(pageSize), MAX_ORDER \(maxOrder), pageblock order \(pageblockOrder), direct map \(directMap)",
+            "page size \(pageSize), orders 0…\(maxOrder) (MAX_ORDER \(maxOrder), inclusive: buddyinfo has \(maxOrder + 1) columns), pageblock order \(pageblockOrder), direct map \(directMap)",
             "\(frames) frames (FrameMeta \(frameMetaSize) bytes each), \(zones) zones, \(segments) segments, \(slabCaches) slab caches",
             "operation log \(opLogCapacity) entries; sequence \(sequence)",
         ]

@@ -31,6 +31,9 @@ public struct KernelSnapshot: Sendable {
     public var poisoning: Bool?
     /// The state's own copies, indices and heap totals, when the decoder read them (`state-fields`).
     public var stateFields: StateFields?
+    /// Free pages whose poison was overwritten, when their contents were read (`verify
+    /// --free-page-poison`); nil when they were not.
+    public var poisonDamage: [PoisonDamage]?
     /// Where DMA32 and Normal begin (descriptor `DMA32_START_PFN`, `NORMAL_START_PFN`), when known.
     public var zoneLimits: ZoneLimits?
 

@@ -30,6 +30,7 @@ public struct Verifier {
         slabHeads.sort()
         checkHeap(&report, slabHeads: slabHeads)
         checkStateFields(&report)
+        checkFreePagePoison(&report)
         return report
     }
 

@@ -258,7 +258,7 @@ extension FieldCorruption {
             return CorruptionTarget(address: m.slabFree &+ 8, width: 1, location: .frames([p])) { $0 ^ 0xFF }
         },
         FieldCorruption("page", "free page poison", "a byte of a free page's 0xaa fill overwritten", expect: [],
-                        uncheckable: "verify does not read free pages through the stub (the whole RAM); the kernel quarantines the frame when it would hand it out") { c in
+                        uncheckable: "this matrix runs without poisoning (no fill to damage); with poison=1, verify --free-page-poison names the page (free-page-poison, tested in VerifyCommandTests) and the kernel quarantines it when it would hand it out") { c in
             guard let (p, _) = c.freeHead() else { return nil }
             let directMap = try c.info.number("DIRECT_MAP")
             return CorruptionTarget(address: directMap &+ p &* c.snapshot.pageSize &+ 100, width: 1, location: .frames([p])) { $0 ^ 0xFF }

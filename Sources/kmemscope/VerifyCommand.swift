@@ -20,6 +20,9 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print on standard error how long attaching, reading and checking took, and the memory source.")
     var timing = false
 
+    @Flag(name: .long, help: "With page poisoning on, also read every free page and check its poison (free-page-poison): as much data as the free memory, fast when guest RAM is read from the QEMU process or a memory file.")
+    var freePagePoison = false
+
     @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
@@ -46,7 +49,10 @@ struct VerifyCommand: ParsableCommand {
         var streamed: VerifyReport?
         var checked = clock.now
         let (snapshot, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [OpLogRecord]) in
-            let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming)
+            var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming)
+            if freePagePoison && snapshot.poisoning == true {
+                snapshot.poisonDamage = try FreePagePoisonScan(info: s.info, memory: s.memory).scan(snapshot).damage
+            }
             if streaming {
                 checked = clock.now
                 streamed = Verifier(snapshot).run()
@@ -72,6 +78,9 @@ struct VerifyCommand: ParsableCommand {
             return
         } else {
             print("sequence \(snapshot.sequence)\n" + VerifySummary.text(snapshot, report) + "\n" + report.text)
+            if snapshot.poisoning == true && snapshot.poisonDamage == nil {
+                print("note: free-page-poison did not read the free pages' contents (pass --free-page-poison)")
+            }
         }
         if replay {
             let verification = ReplayFromBoot.verify(snapshot, log: log)

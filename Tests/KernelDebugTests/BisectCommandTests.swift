@@ -29,7 +29,7 @@ struct BisectCommandTests {
         #expect(r.out.contains("bisect: verify fails first at seq \(seq), clean at seq "), "fault at \(seq):\n\(r.out)")
         // the operation as `kmemscope log` prints it, and what verify found
         #expect(r.out.contains("\n  seq \(seq) "), "\(r.out)")
-        #expect(r.out.contains("what verify found at seq \(seq):\nverify: 19 checks over"), "\(r.out)")
+        #expect(r.out.contains("what verify found at seq \(seq):\nverify: 20 checks over"), "\(r.out)")
         // every stop line names a boot; a clean stop runs on in the same boot, so fewer boots than stops
         let stops = r.out.split(separator: "\n").filter { $0.hasPrefix("seq ") && $0.contains(", boot ") }
         let boots = try #require(r.out.split(separator: "\n").first { $0.hasPrefix("bisect: ") }.flatMap { line in

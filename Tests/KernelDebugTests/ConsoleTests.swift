@@ -50,7 +50,7 @@ struct ConsoleTests {
 
         screen = try first.command("verify")
         #expect(screen.contains("sequence \(reached)\n"), "\(screen.suffix(2000))")
-        #expect(screen.contains("verify: 19 checks over") && screen.contains("all passed"), "\(screen.suffix(2000))")
+        #expect(screen.contains("verify: 20 checks over") && screen.contains("all passed"), "\(screen.suffix(2000))")
 
         screen = try first.command("log --last 1")
         #expect(screen.contains("seq \(reached) "), "\(screen.suffix(2000))")

@@ -20,7 +20,7 @@ struct ScriptableOutputTests {
         #expect(verify["schemaVersion"] as? Int == 1 && verify["passed"] as? Bool == true)
         #expect((verify["sequence"] as? Int ?? 0) > 3000)
         let checks = try #require(verify["checks"] as? [[String: Any]])
-        #expect(checks.count == 19 && checks.allSatisfy { $0["passed"] as? Bool == true && $0["name"] is String })
+        #expect(checks.count == 20 && checks.allSatisfy { $0["passed"] as? Bool == true && $0["name"] is String })
         #expect((verify["replay"] as? [String: Any])?["finalStateAgrees"] as? Bool == true)
 
         let log = try json(["log", "--last", "50"])

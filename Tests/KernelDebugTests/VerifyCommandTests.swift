@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GDBRemote
 
 /// `kmemscope verify` against the real kernel: a clean guest passes, and each fault the
 /// kernel injects is found by the check that names it, at the frame the kernel reported.
@@ -22,7 +23,7 @@ struct VerifyCommandTests {
     @Test func cleanGuestPasses() throws {
         let r = try #require(Self.cleanRun)
         #expect(r.status == 0, "\(r.out)")
-        #expect(r.out.contains("verify: 19 checks over") && r.out.contains("all passed"))
+        #expect(r.out.contains("verify: 20 checks over") && r.out.contains("all passed"))
     }
 
     static let faults: [(String, String)] = [
@@ -64,10 +65,39 @@ struct VerifyCommandTests {
         #expect(log.out.contains("\"kind\" : \"add-memory\""), "the replay went through the hot-add: \(log.err)")
     }
 
-    /// Page poisoning on: the POISON_FILL bits are flags the kernel defines, not corruption.
-    @Test func poisonedGuestPasses() throws {
-        let r = try Self.verify("\(Self.workload) poison=1")
-        #expect(r.status == 0, "\(r.out)")
+    /// Page poisoning on: the POISON_FILL bits are flags the kernel defines, not corruption;
+    /// with --free-page-poison every free page's contents are read and found intact, and a byte
+    /// written into a free page (a write after free) is named at its frame and offset.
+    @Test func poisonedGuestPassesAndAWriteAfterFreeIsFound() throws {
+        let boot = try DebugBoot(append: "\(Self.workload) poison=1")
+        defer { boot.stop() }
+        try boot.runUntil(["kmem: done", "kmem: BUG:"])
+        let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
+        let plain = try InfoCommandTests.kmemscope(["verify"] + target)
+        #expect(plain.status == 0 && plain.out.contains("pass --free-page-poison"), "\(plain.out)")
+        let read = try InfoCommandTests.kmemscope(["verify", "--free-page-poison"] + target)
+        #expect(read.status == 0 && !read.out.contains("pass --free-page-poison"), "\(read.out)\n\(read.err)")
+
+        // The first block on a DMA32 order-2 list: write one byte into its second page.
+        let list = try InfoCommandTests.kmemscope(["freelist", "DMA32", "2", "--json"] + target)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(list.out.utf8)) as? [String: Any], "\(list.out)")
+        let lists = try #require(json["lists"] as? [[String: Any]])
+        let heads: [String] = lists.compactMap { l -> String? in
+            guard let blocks = l["blocks"] as? [String] else { return nil }
+            return blocks.first
+        }
+        let head = try #require(heads.first, "\(list.out)")
+        let pfn = try #require(UInt64(head.dropFirst(2), radix: 16)) + 1
+        let info = try InfoCommandTests.kmemscope(["info", "--json"] + target)
+        let directMap = try #require((try JSONSerialization.jsonObject(with: Data(info.out.utf8)) as? [String: Any])?["directMap"] as? String)
+        let address = try #require(UInt64(directMap.dropFirst(2), radix: 16)) + pfn * 4096 + 100
+        let writer = try RemoteTarget.connect(to: .unix(boot.socket))
+        try writer.writeMemory(at: address, bytes: [0x5a])
+        writer.close()
+        let damaged = try InfoCommandTests.kmemscope(["verify", "--free-page-poison"] + target)
+        #expect(damaged.status == 1, "\(damaged.out)")
+        #expect(damaged.out.contains("free-page-poison") && damaged.out.contains("pfn 0x\(String(pfn, radix: 16))")
+                && damaged.out.contains("0x5a at offset 100"), "\(damaged.out)")
     }
 
     /// `verify --replay` on the real kernel: the whole log replayed from the boot through the

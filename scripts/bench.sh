@@ -106,7 +106,7 @@ for SIZE in $SIZES; do
     GDB=$(echo "$STUB_MIB / ($t1 - $t0 - $G0)" | bc -l)
     GDBREMOTE_BENCH_PIPELINED_ONLY=1 timed "$BARE" "127.0.0.1:$PORT" "$BYTES" 128 "$TMP/bare.bin"
     BARE_RATE=$(grep -oP '^pipelined_mib_s=\K[0-9.]+' "$TMP/out"); BARE_RSS=$RSS
-    timed "$KM" dump --physical 0 "$BYTES" -o "$TMP/km.bin" --timing --memory-source stub --target "127.0.0.1:$PORT" --elf "$ELF"
+    timed "$KM" dump --physical 0 "$BYTES" -o "$TMP/km.bin" --force --timing --memory-source stub --target "127.0.0.1:$PORT" --elf "$ELF"
     KM_RATE=$(rate_of)
     [[ "$(sha256sum <"$TMP/gdb.bin")" == "$(sha256sum <"$TMP/bare.bin")" && "$(sha256sum <"$TMP/gdb.bin")" == "$(sha256sum <"$TMP/km.bin")" ]] \
         || { echo "bench: gdb, the bare reader and kmemscope read different bytes" >&2; exit 1; }
@@ -123,7 +123,7 @@ for SIZE in $SIZES; do
             file) OPTS=(--memory-file "$RAM") ;;
             process) OPTS=(--qemu-pid "$QEMU_PID") ;;
         esac
-        timed "$KM" dump frame-meta -o "$TMP/fm-$SRC.bin" --timing "${OPTS[@]}" --target "127.0.0.1:$PORT" --elf "$ELF"
+        timed "$KM" dump frame-meta -o "$TMP/fm-$SRC.bin" --force --timing "${OPTS[@]}" --target "127.0.0.1:$PORT" --elf "$ELF"
         R=$(rate_of)
         FM=$(stat -c %s "$TMP/fm-$SRC.bin")
         H=$(sha256sum <"$TMP/fm-$SRC.bin")

@@ -26,6 +26,9 @@ struct DumpCommand: ParsableCommand {
     @Flag(name: .long, help: "Print on standard error the source, the size and the read's rate.")
     var timing = false
 
+    @Flag(name: .long, help: "Overwrite the file if it exists.")
+    var force = false
+
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
 
@@ -37,6 +40,9 @@ struct DumpCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if !force && FileManager.default.fileExists(atPath: output) {
+            throw ValidationError("\(output) exists: pass --force to overwrite it")
+        }
         if what == "frame-meta" {
             guard count == nil else { throw ValidationError("frame-meta takes no COUNT") }
             guard !physical else { throw ValidationError("frame-meta is found by its kernel-virtual address: drop --physical") }
@@ -73,13 +79,13 @@ struct DumpCommand: ParsableCommand {
             elapsed = clock.now - start
             return out
         }
-        // Written from the one buffer (no second copy of a FrameMeta-sized array).
-        let written = bytes.withUnsafeBytes { raw in
-            FileManager.default.createFile(atPath: output, contents: raw.isEmpty ? Data() : Data(
-                bytesNoCopy: UnsafeMutableRawPointer(mutating: raw.baseAddress!), count: raw.count, deallocator: .none))
-        }
-        guard written else {
-            throw ValidationError("cannot write \(output)")
+        // Written from the one buffer (no second copy of a FrameMeta-sized array); an existing
+        // file only with --force (O_EXCL otherwise).
+        do {
+            try OutputFile.write(bytes, to: output, force: force)
+        } catch {
+            StandardError.write("kmemscope: \(error)")
+            throw ExitCode(2)
         }
         if timing {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -44,6 +44,14 @@ struct ScriptableOutputTests {
         let forced = try InfoCommandTests.kmemscope(["report", "-o", page, "--force"] + target)
         #expect(forced.status == 0, "\(forced.err)")
 
+        // dump: the same rule (never overwrites without --force).
+        let bin = boot.directory + "/frame-meta.bin"
+        let dump = try InfoCommandTests.kmemscope(["dump", "frame-meta", "-o", bin] + target)
+        #expect(dump.status == 0, "\(dump.err)")
+        let dumpAgain = try InfoCommandTests.kmemscope(["dump", "frame-meta", "-o", bin] + target)
+        #expect(dumpAgain.status == 2 && dumpAgain.err.contains("--force"), "\(dumpAgain.err)")
+        #expect(try InfoCommandTests.kmemscope(["dump", "frame-meta", "-o", bin, "--force"] + target).status == 0)
+
         // A refused connection: 2 and one line that says what to do.
         let refused = try InfoCommandTests.kmemscope(["verify", "--target", "unix:" + boot.directory + "/nothing.sock", "--elf", DebugBoot.kernel])
         #expect(refused.status == 2, "\(refused.err)")

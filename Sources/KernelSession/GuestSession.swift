@@ -84,18 +84,7 @@ public final class GuestSession {
         } catch {
             throw .image(error)
         }
-        InterruptSignals.setHolding(true)
-        let target: RemoteTarget
-        do {
-            target = try RemoteTarget.connect(to: address, timeout: timeout, greeting: greetingTimeout)
-        } catch {
-            InterruptSignals.setHolding(false)
-            if InterruptSignals.isPending { throw .interrupted(signal: InterruptSignals.pending) }
-            throw .connect(address: address.description, error as? GDBRemoteError ?? .io(operation: "connect", errno: 0, reason: "\(error)"))
-        }
-        target.requestTimeout = timeout
-        target.connection.shouldStop = { InterruptSignals.isPending }
-        let found: RunState = target.unsolicitedStop != nil ? .running : .stopped
+        let (target, found) = try StubSession.connect(to: address, timeout: timeout)
         let info: KernelInfo
         do {
             info = try KernelInfo.read(from: StubMemory(target: target), at: descriptor)

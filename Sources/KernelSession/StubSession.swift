@@ -28,6 +28,15 @@ public final class StubSession {
     /// - Throws: ``SessionError`` `.connect` or `.interrupted`.
     public static func attach(to address: RemoteAddress, timeout: Duration = .seconds(10),
                               policy: RestorePolicy = .asFound) throws(SessionError) -> StubSession {
+        let (target, found) = try connect(to: address, timeout: timeout)
+        return StubSession(address: address, target: target, found: found, policy: policy)
+    }
+
+    /// The connection both sessions start with: signals held (so SIGINT/SIGTERM end waits
+    /// instead of the process), the stub connected, requests bounded by `timeout` and
+    /// abandoned on a pending signal, and whether the guest was running (QEMU's unsolicited
+    /// stop reply). The caller puts the target back with ``GuestSession/putBack``.
+    static func connect(to address: RemoteAddress, timeout: Duration) throws(SessionError) -> (RemoteTarget, RunState) {
         InterruptSignals.setHolding(true)
         let target: RemoteTarget
         do {
@@ -39,8 +48,7 @@ public final class StubSession {
         }
         target.requestTimeout = timeout
         target.connection.shouldStop = { InterruptSignals.isPending }
-        let found: RunState = target.unsolicitedStop != nil ? .running : .stopped
-        return StubSession(address: address, target: target, found: found, policy: policy)
+        return (target, target.unsolicitedStop != nil ? .running : .stopped)
     }
 
     /// Runs `body` with the guest held, then restores it, on every path; errors become the

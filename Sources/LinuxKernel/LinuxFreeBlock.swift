@@ -18,7 +18,7 @@ public struct LinuxFreeBlock: Sendable, Hashable {
 
     /// `PageBuddy` by the page-type word (nil when it was not read).
     public var isBuddy: Bool? {
-        pageType.map { $0 & (LinuxPage.pageTypeBase | LinuxPage.pageTypeBuddy) == LinuxPage.pageTypeBase }
+        pageType.map { LinuxPage.isBuddy(pageType: $0) }
     }
 }
 

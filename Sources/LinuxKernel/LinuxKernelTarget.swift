@@ -58,18 +58,20 @@ public final class LinuxKernelTarget {
             throw LinuxPerCPUReader.Unavailable(description: "struct zone has no per_cpu_pageset in BTF")
         }
         let reader = try LinuxPerCPUReader(btf: btf, page: page, memory: memory, vmemmapBase: vmemmapBase)
-        let pgdat = try memory.readU64(at: try symbols.address(of: "node_data"))
-        let zone = pgdat &+ UInt64(layout.nodeZonesOffset) &+ UInt64(index * layout.nodeZoneStride)
-        let pageset = try memory.readU64(at: zone &+ UInt64(pagesetOffset))
+        let pageset = try memory.readU64(at: try zoneAddress(index) &+ UInt64(pagesetOffset))
         return decoder.perCPUOffsets().enumerated().map { cpu, offset in reader.read(cpu: cpu, at: pageset &+ offset) }
     }
 
     /// A zone's watermarks (`_watermark[WMARK_MIN…WMARK_HIGH]`), if BTF has them.
     public func watermarks(zone index: Int) throws -> [UInt64]? {
         guard let marks = try? btf.arrayMember("_watermark", of: "zone"), marks.elementSize == 8, marks.count >= 3 else { return nil }
-        let pgdat = try memory.readU64(at: try symbols.address(of: "node_data"))
-        let zone = pgdat &+ UInt64(layout.nodeZonesOffset) &+ UInt64(index * layout.nodeZoneStride)
-        let bytes = try memory.read(at: zone &+ UInt64(marks.offset), count: 24)
+        let bytes = try memory.read(at: try zoneAddress(index) &+ UInt64(marks.offset), count: 24)
         return (0..<3).map { loadU64(bytes, $0 * 8) }
+    }
+
+    /// `&node_data[0]->node_zones[index]`.
+    func zoneAddress(_ index: Int) throws -> UInt64 {
+        let pgdat = try memory.readU64(at: try symbols.address(of: "node_data"))
+        return pgdat &+ UInt64(layout.nodeZonesOffset) &+ UInt64(index * layout.nodeZoneStride)
     }
 }

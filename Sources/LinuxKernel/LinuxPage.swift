@@ -67,7 +67,10 @@ public struct LinuxPage: Sendable, Equatable {
     public var pageType: UInt32 { UInt32(bitPattern: mapcount) }
 
     /// `PageBuddy(page)`: free, the head of a block on a buddy list.
-    public var isBuddy: Bool { pageType & (Self.pageTypeBase | Self.pageTypeBuddy) == Self.pageTypeBase }
+    public var isBuddy: Bool { Self.isBuddy(pageType: pageType) }
+
+    /// `PageBuddy` by a `page_type` word: `PAGE_TYPE_BASE` set, the `PG_buddy` bit clear.
+    public static func isBuddy(pageType: UInt32) -> Bool { pageType & (pageTypeBase | pageTypeBuddy) == pageTypeBase }
 
     /// The page types set (`buddy`, `offline`, …), empty when the word is a map count.
     public var pageTypes: [String] {

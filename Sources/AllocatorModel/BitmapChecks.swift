@@ -9,22 +9,37 @@ extension Verifier {
             let w = Int(i >> 6)
             return w < words.count ? words[w] & (1 << (i & 63)) != 0 : nil
         }
-        func freeHead(_ p: UInt64, _ k: Int) -> Bool { t.freeHead(p) == UInt8(truncatingIfNeeded: k) }
-
-        // parity: one bit per buddy pair of each order
-        for (k, words) in seg.parity.enumerated() where k <= snapshot.maxOrder {
+        // parity: one bit per buddy pair of each order. The expected bits are built from the
+        // free heads alone (each order-k head toggles its pair's bit: one free → 1, both → 0),
+        // then compared a word at a time; pair by pair only in a word that differs (or past
+        // the end of the kernel's bitmap), in the same order as a pair-by-pair walk.
+        let heads = freeHeadsByOrder(t)
+        for (k, words) in seg.parity.enumerated() where k <= snapshot.maxOrder && seg.endPFN > seg.startPFN {
             let shift = UInt64(k + 1)
-            var pair = seg.startPFN >> shift
-            while pair <= (seg.endPFN - 1) >> shift {
-                let left = pair << shift
-                let want = freeHead(left, k) != freeHead(left + (1 << UInt64(k)), k)
-                let have = bit(words, pair - (seg.startPFN >> shift))
-                if have != want {
-                    let right = left + (1 << UInt64(k))
-                    fail(.parity, left, "bit \(want ? 1 : 0) for the order-\(k) pair 0x\(String(left, radix: 16))/0x\(String(right, radix: 16))",
-                         have.map { $0 ? "1" : "0" } ?? "no bit (bitmap too short)")
+            let firstPair = seg.startPFN >> shift
+            let pairs = Int(truncatingIfNeeded: ((seg.endPFN - 1) >> shift) - firstPair + 1)
+            var want = [UInt64](repeating: 0, count: (pairs + 63) / 64)
+            if k < heads.count {
+                for h in heads[k] {
+                    let i = Int(truncatingIfNeeded: (h >> shift) - firstPair)
+                    want[i >> 6] ^= 1 << UInt64(i & 63)
                 }
-                pair += 1
+            }
+            for w in 0..<want.count {
+                let bits = min(64, pairs - w << 6)
+                let mask: UInt64 = bits == 64 ? ~0 : (1 << UInt64(bits)) - 1
+                if w < words.count, (words[w] ^ want[w]) & mask == 0 { continue }
+                for b in 0..<bits {
+                    let index = w << 6 + b
+                    let wanted = want[w] & (1 << UInt64(b)) != 0
+                    let have = bit(words, UInt64(index))
+                    if have != wanted {
+                        let left = (firstPair + UInt64(index)) << shift
+                        let right = left + (1 << UInt64(k))
+                        fail(.parity, left, "bit \(wanted ? 1 : 0) for the order-\(k) pair 0x\(String(left, radix: 16))/0x\(String(right, radix: 16))",
+                             have.map { $0 ? "1" : "0" } ?? "no bit (bitmap too short)")
+                    }
+                }
             }
         }
         // allocation bitmap: 1 exactly for frames in use
@@ -84,5 +99,25 @@ extension Verifier {
                 }
             }
         }
+    }
+
+    /// The segment's free heads (absolute PFNs, ascending) by order, from the tiling's
+    /// per-frame bytes (eight frames at a time where none heads a free block).
+    func freeHeadsByOrder(_ t: Tiled) -> [[UInt64]] {
+        var heads = [[UInt64]](repeating: [], count: snapshot.maxOrder + 1)
+        t.freeOrder.withUnsafeBytes { raw in
+            var i = 0
+            let n = raw.count
+            while i < n {
+                if i & 7 == 0, n - i >= 8, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) == 0 {
+                    i += 8
+                    continue
+                }
+                let o = Int(raw[i])
+                if o != 0, o - 1 < heads.count { heads[o - 1].append(t.start + UInt64(i)) }
+                i += 1
+            }
+        }
+        return heads
     }
 }

@@ -35,20 +35,58 @@ public struct FrameTable: Sendable {
     }
 
     public let layout: Layout
-    /// The whole table's bytes (empty for a streamed table).
-    public let bytes: [UInt8]
+    /// Where the records are held.
+    let storage: Storage
     /// For a streamed table: the windows it reads on demand.
     let windows: FrameWindows?
     /// Frames in the table.
     public let count: Int
 
+    /// The records: an array the table owns, host memory borrowed from an owner (a buffer, or
+    /// guest RAM mapped in place), or nothing held (streamed).
+    enum Storage: @unchecked Sendable {
+        case array([UInt8])
+        case borrowed(UnsafeRawBufferPointer, owner: AnyObject, live: Bool)
+        case streamed
+    }
+
     /// A table over `bytes` (a whole number of records); the layout must be valid.
     public init(layout: Layout, bytes: [UInt8]) {
         precondition(layout.isValid)
         self.layout = layout
-        self.bytes = bytes
+        storage = .array(bytes)
         windows = nil
         count = bytes.count / layout.stride
+    }
+
+    /// A table over `raw`, which stays valid while `owner` lives (the table keeps it). `live`
+    /// says `raw` is guest RAM mapped in place: it changes when the guest runs, so the table
+    /// may be used only while the guest stays stopped (``isLive``).
+    public init(layout: Layout, borrowing raw: UnsafeRawBufferPointer, owner: AnyObject, live: Bool) {
+        precondition(layout.isValid)
+        self.layout = layout
+        storage = .borrowed(raw, owner: owner, live: live)
+        windows = nil
+        count = raw.count / layout.stride
+    }
+
+    /// The whole table's bytes, copied (empty for a streamed table).
+    public var bytes: [UInt8] {
+        switch storage {
+        case .array(let a): return a
+        case .borrowed(let raw, _, _): return Array(raw)
+        case .streamed: return []
+        }
+    }
+
+    /// Whether the records are guest memory read in place (or on demand, streamed): such a table
+    /// must be used while the guest is still stopped.
+    public var isLive: Bool {
+        switch storage {
+        case .array: return false
+        case .borrowed(_, _, let live): return live
+        case .streamed: return true
+        }
     }
 
     /// A streamed table of `count` frames: windows of `windowFrames` records are read on
@@ -59,7 +97,7 @@ public struct FrameTable: Sendable {
                 read: @escaping (Int, UnsafeMutableRawBufferPointer) throws -> Void) {
         precondition(layout.isValid && count >= 0)
         self.layout = layout
-        bytes = []
+        storage = .streamed
         self.count = count
         windows = FrameWindows(stride: layout.stride, count: count, windowFrames: max(windowFrames, 1),
                                slots: max(cachedWindows, 1), read: read)

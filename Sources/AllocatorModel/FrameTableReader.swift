@@ -3,7 +3,9 @@ extension FrameTable {
     /// no per-frame allocation. Valid only inside ``FrameTable/withReader(_:)``.
     public struct Reader {
         let raw: UnsafeRawBufferPointer
-        let windows: FrameWindows?
+        /// Not retained (the table holds it for as long as ``withReader(_:)`` runs): a retained
+        /// reference cost a retain and a release per frame read in the streamed walks.
+        unowned(unsafe) let windows: FrameWindows?
         public let layout: Layout
         /// Frames in the table.
         public let count: Int
@@ -67,6 +69,15 @@ extension FrameTable {
 
     /// Runs `body` with a ``Reader`` over the table's bytes.
     public func withReader<T>(_ body: (Reader) throws -> T) rethrows -> T {
-        try bytes.withUnsafeBytes { try body(Reader(raw: $0, windows: windows, layout: layout, count: count)) }
+        switch storage {
+        case .array(let a):
+            return try a.withUnsafeBytes { try body(Reader(raw: $0, windows: windows, layout: layout, count: count)) }
+        case .borrowed(let raw, let owner, _):
+            return try withExtendedLifetime(owner) { try body(Reader(raw: raw, windows: windows, layout: layout, count: count)) }
+        case .streamed:
+            return try withExtendedLifetime(windows) {
+                try body(Reader(raw: UnsafeRawBufferPointer(start: nil, count: 0), windows: windows, layout: layout, count: count))
+            }
+        }
     }
 }

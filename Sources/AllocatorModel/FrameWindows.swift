@@ -9,8 +9,9 @@ final class FrameWindows: @unchecked Sendable {
     let slots: Int
     let read: (Int, UnsafeMutableRawBufferPointer) throws -> Void
     private let storage: UnsafeMutableRawBufferPointer
-    /// The window each slot holds, -1 for none.
-    private var tags: [Int]
+    /// The window each slot holds, -1 for none (a raw buffer: an array property of a class
+    /// costs a dynamic exclusivity check on every access, and this is read for every frame).
+    private let tags: UnsafeMutablePointer<Int>
     /// The first read error (the window then holds zeros).
     private(set) var failure: (any Error)?
     /// Windows read so far (misses).
@@ -29,10 +30,14 @@ final class FrameWindows: @unchecked Sendable {
         let windowFrames = self.windowFrames, slots = self.slots
         self.read = read
         storage = .allocate(byteCount: slots * windowFrames * stride, alignment: 64)
-        tags = [Int](repeating: -1, count: slots)
+        tags = .allocate(capacity: slots)
+        tags.initialize(repeating: -1, count: slots)
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        tags.deallocate()
+    }
 
     /// The record of frame `index` (below `count`), reading its window when it is not cached.
     @inline(__always)

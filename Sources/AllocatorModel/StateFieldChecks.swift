@@ -1,6 +1,8 @@
 /// `state-fields`: what the other checks cannot see (docs/checks.md's former gaps).
 extension Verifier {
-    func checkStateFields(_ r: inout VerifyReport) {
+    /// `large`: the allocated frames with the large heap's owner, and the heads among them,
+    /// over every segment (counted by ``tile(_:_:_:)``).
+    func checkStateFields(_ r: inout VerifyReport, large: (blocks: UInt64, pages: UInt64)) {
         guard let s = snapshot.stateFields else { return }
         func fail(_ e: String, _ found: String, zone: String? = nil, segment: Int? = nil) {
             r.add(Violation(.stateFields, zone: zone, segment: segment, expected: e, found: found))
@@ -18,19 +20,9 @@ extension Verifier {
         for (i, index) in s.segmentIndices.enumerated() where index != UInt64(i) {
             fail("Segment.index \(i) (its position)", "\(index)", segment: i)
         }
-        if let owner = s.largeOwner, s.largeAllocations != nil || s.largePages != nil {
-            var blocks: UInt64 = 0, pages: UInt64 = 0
-            let f = snapshot.flags
-            for seg in snapshot.segments {
-                var p = seg.startPFN
-                while p < seg.endPFN {
-                    if let m = snapshot.frames[p], m.owner == owner, m.flags & f.allocated != 0 {
-                        pages &+= 1
-                        if m.flags & f.head != 0 { blocks &+= 1 }
-                    }
-                    p += 1
-                }
-            }
+        if s.largeOwner != nil, s.largeAllocations != nil || s.largePages != nil {
+            // Counted by the tiling walk: allocated frames (and heads) with the large-heap owner.
+            let (blocks, pages) = large
             if let n = s.largeAllocations, n != blocks { fail("HeapState.largeAllocations \(blocks) (blocks with the large-heap owner)", "\(n)") }
             if let n = s.largePages, n != pages { fail("HeapState.largePages \(pages) (frames with the large-heap owner)", "\(n)") }
         }

@@ -14,9 +14,14 @@ public struct Verifier {
         let frameCount = snapshot.frames.count
         var zoneTotals = [ZoneTotals](repeating: ZoneTotals(), count: snapshot.zones.count)
         var slabHeads: [UInt64] = []
+        var suspect = [Bool](repeating: true, count: snapshot.segments.count)
+        var large = (blocks: UInt64(0), pages: UInt64(0))
         snapshot.frames.withReader { frames in
-            for seg in snapshot.segments {
+            for (position, seg) in snapshot.segments.enumerated() {
                 var tiled = tile(seg, frames, &report)
+                suspect[position] = tiled.frameFieldsSuspect
+                large.blocks &+= tiled.largeBlocks
+                large.pages &+= tiled.largePages
                 slabHeads += tiled.slabHeads
                 checkLists(seg, &tiled, frames, &report)
                 checkBitmaps(seg, tiled, frames, &report)
@@ -26,10 +31,10 @@ public struct Verifier {
             for z in snapshot.zones { checkZone(z, zoneTotals[z.index], frames, &report) }
         }
         checkZoneParameters(&report)
-        checkFrameFields(&report)
+        checkFrameFields(&report, suspect: suspect)
         slabHeads.sort()
         checkHeap(&report, slabHeads: slabHeads)
-        checkStateFields(&report)
+        checkStateFields(&report, large: large)
         checkFreePagePoison(&report)
         return report
     }
@@ -53,6 +58,14 @@ public struct Verifier {
         var inUse: FrameBitmap
         /// Allocated heads flagged SLAB, ascending.
         var slabHeads: [UInt64] = []
+        /// Whether some frame of the segment may fail `frame-fields` (a zone other than the
+        /// segment's, lastSeq past the sequence, or a frame the walk did not reach): only then
+        /// does ``checkFrameFields(_:suspect:)`` read the segment's frames again.
+        var frameFieldsSuspect = false
+        /// Allocated frames (and heads among them) whose owner is the large heap's
+        /// (`state-fields` compares them with `HeapState`'s counters).
+        var largePages: UInt64 = 0
+        var largeBlocks: UInt64 = 0
 
         init(_ seg: SegmentSnapshot) {
             start = seg.startPFN
@@ -106,6 +119,10 @@ public struct Verifier {
         let f = snapshot.flags
         var t = Tiled(seg)
         let zone = zoneName(seg.zone)
+        // The large heap's owner when `state-fields` counts its frames.
+        let largeOwner = snapshot.stateFields.flatMap { s in
+            s.largeOwner.flatMap { s.largeAllocations != nil || s.largePages != nil ? $0 : nil }
+        }
         func fail(_ c: Check, _ p: UInt64, _ e: String, _ found: String) {
             r.add(Violation(c, zone: zone, segment: seg.index, pfn: p, expected: e, found: found))
         }
@@ -122,9 +139,15 @@ public struct Verifier {
         while p < seg.endPFN {
             guard let m = frames[p] else {
                 fail(.tiling, p, "a FrameMeta record", "the frame is past the FrameMeta array")
+                t.frameFieldsSuspect = true
                 break
             }
             if Int(m.segment) != seg.index { fail(.tiling, p, "segment \(seg.index)", "segment \(m.segment)") }
+            if Int(m.zone) != seg.zone || m.lastSeq > snapshot.sequence { t.frameFieldsSuspect = true }
+            if let owner = largeOwner, m.owner == owner, m.flags & f.allocated != 0 {
+                t.largePages &+= 1
+                if m.flags & f.head != 0 { t.largeBlocks &+= 1 }
+            }
             checkBits(p, m.flags)
             let state = m.flags & f.states
             guard state.nonzeroBitCount == 1 else {
@@ -156,20 +179,35 @@ public struct Verifier {
                 fail(.blockAlignment, p, "an order-\(k) block aligned to \(size) inside the segment", "a block at \(hex(p))")
             }
             let end = min(p + size, seg.endPFN)
+            // Interior frames: one record lookup, then the common case (defined bits only, no
+            // quarantine, no head, the block's state, refcount 0, the segment's zone, lastSeq
+            // not past the sequence) is one combined test; the checks in full only on a miss.
+            let stop = min(end, UInt64(frames.count))
+            if stop < end { t.frameFieldsSuspect = true }
             var i = p + 1
             let defined = f.defined, poisoned = f.poisoned, head = f.head, states = f.states
-            while i < end {
-                guard frames.contains(i) else { break }
-                let flags = frames.flags(i)
-                // The common case (defined bits only, no quarantine, no head, the block's state,
-                // refcount 0) costs two loads and four tests.
-                if (defined != 0 && flags & ~defined != 0) || (poisoned != 0 && flags & poisoned != 0) { checkBits(i, flags) }
-                if flags & head != 0 { fail(.interiorHead, i, "no head inside the block at \(hex(p))", "head") }
-                if flags & states != state {
-                    fail(.tiling, i, "\(isFree ? "free" : "allocated") like its block at \(hex(p))", "flags 0x\(String(flags, radix: 16))")
+            let odd: UInt32 = (defined != 0 ? ~defined : 0) | poisoned | head
+            let lo = frames.layout, segZone = seg.zone, sequence = snapshot.sequence, allocated = f.allocated
+            while i < stop {
+                let rec = frames.record(i)
+                let flags = UInt32(littleEndian: rec.loadUnaligned(fromByteOffset: lo.flags, as: UInt32.self))
+                let refcount = UInt32(littleEndian: rec.loadUnaligned(fromByteOffset: lo.refcount, as: UInt32.self))
+                let zoneIndex = rec.load(fromByteOffset: lo.zone, as: UInt8.self)
+                let lastSeq = UInt64(littleEndian: rec.loadUnaligned(fromByteOffset: lo.lastSeq, as: UInt64.self))
+                if flags & odd != 0 || flags & states != state || refcount != 0 || Int(zoneIndex) != segZone || lastSeq > sequence {
+                    if (defined != 0 && flags & ~defined != 0) || (poisoned != 0 && flags & poisoned != 0) { checkBits(i, flags) }
+                    if flags & head != 0 { fail(.interiorHead, i, "no head inside the block at \(hex(p))", "head") }
+                    if flags & states != state {
+                        fail(.tiling, i, "\(isFree ? "free" : "allocated") like its block at \(hex(p))", "flags 0x\(String(flags, radix: 16))")
+                    }
+                    if refcount != 0 { fail(.refcount, i, "0", "\(refcount)") }
+                    if Int(zoneIndex) != segZone || lastSeq > sequence { t.frameFieldsSuspect = true }
                 }
-                let refcount = frames.refcount(i)
-                if refcount != 0 { fail(.refcount, i, "0", "\(refcount)") }
+                if let owner = largeOwner, flags & allocated != 0,
+                   UInt64(littleEndian: rec.loadUnaligned(fromByteOffset: lo.owner, as: UInt64.self)) == owner {
+                    t.largePages &+= 1
+                    if flags & head != 0 { t.largeBlocks &+= 1 }
+                }
                 i += 1
             }
             if isFree {

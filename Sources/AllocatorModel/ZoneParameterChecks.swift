@@ -39,11 +39,13 @@ extension Verifier {
 
     /// Every managed frame names its segment's zone; a frame outside every segment is a hole
     /// or a boot reservation: no free, allocated or cached state, no segment index.
-    func checkFrameFields(_ r: inout VerifyReport) {
-        snapshot.frames.withReader { checkFrameFields(&r, $0) }
+    /// `suspect[i]` false: the tiling walk read every frame of `snapshot.segments[i]` and found each in
+    /// its segment's zone with lastSeq in range, so its frames are not read again (nil: all are).
+    func checkFrameFields(_ r: inout VerifyReport, suspect: [Bool]? = nil) {
+        snapshot.frames.withReader { checkFrameFields(&r, $0, suspect: suspect) }
     }
 
-    private func checkFrameFields(_ r: inout VerifyReport, _ frames: FrameTable.Reader) {
+    private func checkFrameFields(_ r: inout VerifyReport, _ frames: FrameTable.Reader, suspect: [Bool]?) {
         let f = snapshot.flags
         var next: UInt64 = 0
         let count = UInt64(snapshot.frames.count)
@@ -57,9 +59,11 @@ extension Verifier {
                 p += 1
             }
         }
-        for seg in snapshot.segments.sorted(by: { $0.startPFN < $1.startPFN }) {
+        for position in snapshot.segments.indices.sorted(by: { snapshot.segments[$0].startPFN < snapshot.segments[$1].startPFN }) {
+            let seg = snapshot.segments[position]
             if seg.startPFN > next { outside(next, seg.startPFN) }
             var p = seg.startPFN
+            if let suspect, position < suspect.count, !suspect[position] { p = seg.endPFN }
             while p < min(seg.endPFN, count) {
                 // Two loads per frame; the record only for a frame that fails.
                 if Int(frames.zone(p)) != seg.zone || frames.lastSeq(p) > snapshot.sequence, let m = frames[p] {

@@ -23,7 +23,10 @@ public struct SnapshotDecoder {
     /// Reads zones, segments and the whole FrameMeta array (one buffer, read in place), or with
     /// `streaming`, a FrameMeta table that reads windows on demand through ``memory`` (whose
     /// memory does not grow with the guest: the guest must stay stopped while it is used).
-    public func decode(streaming: Bool = false) throws -> KernelSnapshot {
+    /// With `inPlace`, a source that lends its mapping (``BorrowingGuestMemory``: the memory
+    /// file) gives the FrameMeta array with no copy; the table is then ``FrameTable/isLive``
+    /// like a streamed one and must be used while the guest is still stopped.
+    public func decode(streaming: Bool = false, inPlace: Bool = false) throws -> KernelSnapshot {
         let maxOrder = Int(try limited("MAX_ORDER", 63))
         let slots = Int(try limited("MIGRATETYPE_SLOTS", 16))
         let zoneCount = try limited("ZONE_COUNT", Self.maximumZones)
@@ -97,11 +100,14 @@ public struct SnapshotDecoder {
             frames = FrameTable(layout: layout, count: Int(frameCount)) { offset, buffer in
                 try memory.read(.kernelVirtual, at: frameMeta &+ UInt64(offset), into: buffer)
             }
+        } else if inPlace, let lender = memory as? any BorrowingGuestMemory,
+                  let loan = try lender.borrow(.kernelVirtual, at: frameMeta, count: Int(frameCount * stride)) {
+            frames = FrameTable(layout: layout, borrowing: loan.bytes, owner: loan.owner, live: true)
         } else {
-            let frameBytes = try LargeBuffer.array(count: Int(frameCount * stride)) {
+            let buffer = try LargeBuffer.filled(count: Int(frameCount * stride)) {
                 try memory.read(.kernelVirtual, at: frameMeta, into: $0)
             }
-            frames = FrameTable(layout: layout, bytes: frameBytes)
+            frames = FrameTable(layout: layout, borrowing: UnsafeRawBufferPointer(buffer.bytes), owner: buffer, live: false)
         }
         var flags = KernelSnapshot.FlagBits()
         flags.free = UInt32(truncatingIfNeeded: try info.number("FLAG(free)"))

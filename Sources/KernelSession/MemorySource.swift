@@ -51,7 +51,7 @@ enum MemorySourceOpener {
 }
 
 /// A source that refuses to read while the guest runs (what it would read could be torn).
-struct HeldMemory: GuestMemory {
+struct HeldMemory: BorrowingGuestMemory {
     let target: RemoteTarget
     let source: any GuestMemory
 
@@ -64,5 +64,14 @@ struct HeldMemory: GuestMemory {
             throw GDBRemoteError.wrongState(operation: "read guest memory", expected: "stopped")
         }
         try source.read(space, at: address, into: buffer)
+    }
+
+    /// The source's loan when it lends (the memory file), nil otherwise.
+    func borrow(_ space: AddressSpace, at address: UInt64, count: Int) throws -> GuestMemoryLoan? {
+        guard let lender = source as? any BorrowingGuestMemory else { return nil }
+        guard !target.isRunning else {
+            throw GDBRemoteError.wrongState(operation: "read guest memory", expected: "stopped")
+        }
+        return try lender.borrow(space, at: address, count: count)
     }
 }

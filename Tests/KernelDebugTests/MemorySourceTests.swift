@@ -35,6 +35,11 @@ struct MemorySourceTests {
 
             #expect(try s.use(.file(file)) == .file(file))
             let viaFile = try sample()
+            // In place: the FrameMeta array checked in the file's mapping, with no copy.
+            let inPlace = try SnapshotDecoder(info: s.info, memory: s.memory).decode(inPlace: true)
+            #expect(inPlace.frames.isLive && !viaFile.snapshot.frames.isLive)
+            #expect(inPlace.frames.bytes == stub.snapshot.frames.bytes, "FrameMeta lent by the file's mapping")
+            #expect(Verifier(inPlace).run().text == Verifier(stub.snapshot).run().text)
             #expect(try s.use(.process(nil)) == .process(qemu), "the QEMU pid is found from the stub's Unix socket")
             let viaProcess = try sample()
             #expect(try s.use(.automatic) == .process(qemu))

@@ -58,6 +58,7 @@ struct DumpCommand: ParsableCommand {
         let session = try stub.attach(image)
         let clock = ContinuousClock()
         var elapsed: Duration = .zero
+        var usage = ProcessUsage()
         let bytes = try session.read { s -> [UInt8] in
             var space = AddressSpace.kernelVirtual
             let address: UInt64, n: Int
@@ -74,9 +75,10 @@ struct DumpCommand: ParsableCommand {
                 if physical { space = .guestPhysical }
             }
             var out = [UInt8](repeating: 0, count: n)
-            let start = clock.now
+            let start = clock.now, before = ProcessUsage.now()
             try out.withUnsafeMutableBytes { try s.memory.read(space, at: address, into: $0) }
             elapsed = clock.now - start
+            usage = ProcessUsage.now() - before
             return out
         }
         // Written from the one buffer (no second copy of a FrameMeta-sized array); an existing
@@ -90,7 +92,7 @@ struct DumpCommand: ParsableCommand {
         if timing {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             StandardError.write("timing: source \(session.memorySource), \(bytes.count) bytes in \(TimingLine.milliseconds(elapsed)) ms "
-                + "(\(Int((Double(bytes.count) / 1048576 / max(seconds, 1e-9)).rounded())) MiB/s)")
+                + "(\(Int((Double(bytes.count) / 1048576 / max(seconds, 1e-9)).rounded())) MiB/s, \(usage.text))")
         }
     }
 }

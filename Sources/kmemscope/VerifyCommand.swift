@@ -44,18 +44,22 @@ struct VerifyCommand: ParsableCommand {
         let start = clock.now
         let session = try stub.attach(image)
         let attached = clock.now
+        let usageAtAttach = ProcessUsage.now()
+        var usageAtCheck = usageAtAttach
         // Read (and, for --replay, the whole log ring), then let the guest go before the checks
-        // run; streamed, the checks run while the guest is held (they read as they go).
-        var streamed: VerifyReport?
+        // run; heldReport, or with the FrameMeta array checked in place in the memory file's
+        // mapping (no copy), the checks run while the guest is held (they read guest RAM).
+        var heldReport: VerifyReport?
         var checked = clock.now
         let (snapshot, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [OpLogRecord]) in
-            var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming)
+            var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming, inPlace: !replay)
             if freePagePoison && snapshot.poisoning == true {
                 snapshot.poisonDamage = try FreePagePoisonScan(info: s.info, memory: s.memory).scan(snapshot).damage
             }
-            if streaming {
+            if snapshot.frames.isLive {
                 checked = clock.now
-                streamed = Verifier(snapshot).run()
+                usageAtCheck = ProcessUsage.now()
+                heldReport = Verifier(snapshot).run()
                 if let failure = snapshot.frames.readFailure { throw failure }
             }
             guard replay else { return (snapshot, []) }
@@ -64,11 +68,13 @@ struct VerifyCommand: ParsableCommand {
             let log = count == 0 ? [] : try OpLogDecoder(info: s.info, memory: s.memory).last(count, upTo: snapshot.sequence)
             return (snapshot, log)
         }
-        let read = streaming ? checked : clock.now
-        let report = streamed ?? Verifier(snapshot).run()
+        let read = heldReport != nil ? checked : clock.now
+        if heldReport == nil { usageAtCheck = ProcessUsage.now() }
+        let report = heldReport ?? Verifier(snapshot).run()
         if timing {
             StandardError.write(VerifyTiming.text(source: session.memorySource, snapshot: snapshot, attach: attached - start,
-                                                  read: read - attached, verify: clock.now - read))
+                                                  read: read - attached, verify: clock.now - read,
+                                                  readUsage: usageAtCheck - usageAtAttach, verifyUsage: ProcessUsage.now() - usageAtCheck))
         }
         var passed = report.passed
         if image.json {

@@ -11,6 +11,7 @@ import LinuxKernel
 enum LinuxAttach {
     static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
+        if stub.snapshot != nil { throw ValidationError("--snapshot files hold the bundled kernel's state; --kernel linux reads a live guest") }
         let path = profile.symbols ?? ""
         let map: SymbolMap
         var types: KernelTypes?

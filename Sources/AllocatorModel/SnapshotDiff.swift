@@ -48,6 +48,10 @@ public struct SnapshotDiff: Sendable {
         public var explained: Bool
     }
 
+    /// How many frames went from one coarse state to another (`free`, `per-CPU`, `slab`,
+    /// `allocated`, `reserved`, `none`; `new` for a frame past the earlier table), most first.
+    public var transitions: [(from: String, to: String, frames: UInt64)] = []
+
     public var sequenceBefore: UInt64, sequenceAfter: UInt64
     public var zones: [ZoneChange] = []
     public var caches: [CacheChange] = []
@@ -77,6 +81,31 @@ public struct SnapshotDiff: Sendable {
         zones = Self.zones(a, b)
         caches = Self.caches(a, b)
         frames = Self.frames(a, b, operations: operations, changed: &changedFrames)
+        transitions = Self.transitions(a, b)
+    }
+
+    /// A frame's coarse state by its flags (`flags` of the snapshot it is in).
+    public static func stateName(_ flags: UInt32, _ f: KernelSnapshot.FlagBits) -> String {
+        if flags & f.pcp != 0 { return "per-CPU" }
+        if flags & f.free != 0 { return "free" }
+        if flags & f.slab != 0 && flags & f.allocated != 0 { return "slab" }
+        if flags & f.allocated != 0 { return "allocated" }
+        if flags & f.reserved != 0 { return "reserved" }
+        return "none"
+    }
+
+    static func transitions(_ a: KernelSnapshot, _ b: KernelSnapshot) -> [(from: String, to: String, frames: UInt64)] {
+        var counts: [String: UInt64] = [:]
+        for pfn in 0..<UInt64(b.frames.count) {
+            guard let rb = b.frames[pfn] else { continue }
+            let from = a.frames[pfn].map { stateName($0.flags, a.flags) } ?? "new"
+            let to = stateName(rb.flags, b.flags)
+            if from != to { counts[from + "\u{0}" + to, default: 0] += 1 }
+        }
+        return counts.map { key, n in
+            let parts = key.split(separator: "\u{0}")
+            return (String(parts[0]), String(parts[1]), n)
+        }.sorted { ($0.frames, $1.from, $1.to) > ($1.frames, $0.from, $0.to) }
     }
 
     /// True when every changed frame is explained by an operation in the window.

@@ -3,19 +3,38 @@ extension FrameTable {
     /// no per-frame allocation. Valid only inside ``FrameTable/withReader(_:)``.
     public struct Reader {
         let raw: UnsafeRawBufferPointer
-        /// Not retained (the table holds it for as long as ``withReader(_:)`` runs): a retained
-        /// reference cost a retain and a release per frame read in the streamed walks.
-        unowned(unsafe) let windows: FrameWindows?
+        /// For a streamed table: its window cache, not retained (the table holds it for as
+        /// long as ``withReader(_:)`` runs), and the cache's slot tables copied out, so that a
+        /// hit costs a shift, a mask, a load and a compare (no retain, no call).
+        let windows: Unmanaged<FrameWindows>?
+        let tags: UnsafeMutablePointer<Int>?
+        let storage: UnsafeRawPointer?
+        let windowShift: Int, slotMask: Int, frameMask: Int
         public let layout: Layout
         /// Frames in the table.
         public let count: Int
+
+        init(raw: UnsafeRawBufferPointer, windows: FrameWindows?, layout: Layout, count: Int) {
+            self.raw = raw
+            self.windows = windows.map { Unmanaged.passUnretained($0) }
+            tags = windows?.tags
+            storage = windows.map { UnsafeRawPointer($0.storage.baseAddress!) }
+            windowShift = windows?.windowShift ?? 0
+            slotMask = (windows?.slots ?? 1) - 1
+            frameMask = (windows?.windowFrames ?? 1) - 1
+            self.layout = layout
+            self.count = count
+        }
 
         /// Where frame `pfn`'s record starts (`pfn` below ``count``): in the one buffer, or
         /// in the cached window that holds it (valid until the next window is read).
         @inline(__always)
         func record(_ pfn: UInt64) -> UnsafeRawPointer {
-            if let windows { return windows.pointer(Int(truncatingIfNeeded: pfn)) }
-            return raw.baseAddress! + Int(truncatingIfNeeded: pfn) &* layout.stride
+            let index = Int(truncatingIfNeeded: pfn)
+            guard let tags, let storage else { return raw.baseAddress! + index &* layout.stride }
+            let w = index >> windowShift, slot = w & slotMask
+            if tags[slot] != w { windows!._withUnsafeGuaranteedRef { $0.fill(w, slot) } }
+            return storage + ((slot << windowShift) + (index & frameMask)) &* layout.stride
         }
 
         /// Whether `pfn` has a record.

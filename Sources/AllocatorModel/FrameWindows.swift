@@ -8,10 +8,11 @@ final class FrameWindows: @unchecked Sendable {
     let windowFrames: Int
     let slots: Int
     let read: (Int, UnsafeMutableRawBufferPointer) throws -> Void
-    private let storage: UnsafeMutableRawBufferPointer
+    /// The slots' buffers, one after the other.
+    let storage: UnsafeMutableRawBufferPointer
     /// The window each slot holds, -1 for none (a raw buffer: an array property of a class
     /// costs a dynamic exclusivity check on every access, and this is read for every frame).
-    private let tags: UnsafeMutablePointer<Int>
+    let tags: UnsafeMutablePointer<Int>
     /// The first read error (the window then holds zeros).
     private(set) var failure: (any Error)?
     /// Windows read so far (misses).
@@ -48,7 +49,8 @@ final class FrameWindows: @unchecked Sendable {
         return UnsafeRawPointer(storage.baseAddress!) + (slot << windowShift + (index & (windowFrames - 1))) * stride
     }
 
-    private func fill(_ w: Int, _ slot: Int) {
+    /// Reads window `w` into `slot` (a miss).
+    func fill(_ w: Int, _ slot: Int) {
         let first = w * windowFrames
         let frames = min(windowFrames, count - first)
         let buffer = UnsafeMutableRawBufferPointer(rebasing: storage[(slot * windowFrames * stride)..<((slot * windowFrames + frames) * stride)])

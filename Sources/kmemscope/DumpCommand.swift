@@ -79,6 +79,7 @@ struct DumpCommand: ParsableCommand {
             elapsed = clock.now - start
             return out
         }
+        ProgressLine.finish()
         // Written from the one buffer (no second copy of a FrameMeta-sized array); an existing
         // file only with --force (O_EXCL otherwise).
         do {

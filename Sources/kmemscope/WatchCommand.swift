@@ -36,6 +36,7 @@ struct WatchCommand: ParsableCommand {
 
     func run() throws {
         let session = try stub.attach(image)
+        session.reportProgress(to: nil)   // a line per stop is watch's own progress
         var failed = false
         try session.read { s in
             _ = try s.settle(runStoppedGuest: true)

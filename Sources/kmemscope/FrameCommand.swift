@@ -49,9 +49,9 @@ struct FrameCommand: ParsableCommand {
         if profile.isLinux {
             let text = try LinuxAttach.run(profile, stub) { linux -> String in
                 let state = try linux.decodeBuddy()
-                return try (first..<(first &+ UInt64(count))).map { p in
-                    LinuxViews.frame(linux, try linux.page(p, vmemmapBase: state.vmemmapBase), state)
-                }.joined(separator: "\n")
+                let pages = try (first..<(first &+ UInt64(count))).map { try linux.page($0, vmemmapBase: state.vmemmapBase) }
+                if image.json { return try JSONOutput.string(LinuxFrameJSON(linux, pages, state)) }
+                return pages.map { LinuxViews.frame(linux, $0, state) }.joined(separator: "\n")
             }
             return print(text)
         }

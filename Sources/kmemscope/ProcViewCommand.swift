@@ -74,7 +74,7 @@ struct BuddyinfoCommand: ProcViewCommand {
 
     func run() throws {
         if profile.isLinux {
-            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, stub: stub).run()
+            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub).run()
         } else {
             try runView()
         }
@@ -94,7 +94,11 @@ struct PagetypeinfoCommand: ProcViewCommand {
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        print(try LinuxAttach.run(profile, stub) { linux in LinuxViews.pagetypeinfo(linux, try linux.decodeBuddy()) })
+        print(try LinuxAttach.run(profile, stub) { linux in
+            let state = try linux.decodeBuddy()
+            let text = LinuxViews.pagetypeinfo(linux, state)
+            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: true)) : text
+        })
     }
 }
 

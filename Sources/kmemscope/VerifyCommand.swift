@@ -36,7 +36,7 @@ struct VerifyCommand: ParsableCommand {
         if profile.isLinux {
             guard !replay else { throw ValidationError("--replay needs the bundled kernel's operation log; Linux has none") }
             let report = try LinuxAttach.run(profile, stub) { linux in try LinuxVerifier.verify(linux) }
-            print(LinuxViews.verify(report))
+            print(image.json ? try JSONOutput.string(LinuxVerifyJSON(report)) : LinuxViews.verify(report))
             if !report.passed { throw ExitCode(1) }
             return
         }

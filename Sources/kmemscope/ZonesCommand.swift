@@ -9,6 +9,9 @@ struct ZonesCommand: ParsableCommand {
         commandName: "zones",
         abstract: "Show the guest's zones (span, present, managed, free, watermarks) and buddyinfo.")
 
+    @Flag(help: "Zones → segments → orders: each segment's range and free pages, and per order the free blocks of each migratetype.")
+    var tree = false
+
     @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
@@ -16,10 +19,15 @@ struct ZonesCommand: ParsableCommand {
 
     func run() throws {
         if profile.isLinux {
-            return print(try LinuxAttach.run(profile, stub) { linux in try LinuxViews.zones(linux, try linux.decodeBuddy()) })
+            guard !tree else { throw ValidationError("--tree shows the bundled kernel's segments; Linux has none") }
+            return print(try LinuxAttach.run(profile, stub) { linux in
+                let state = try linux.decodeBuddy()
+                return image.json ? try JSONOutput.string(try LinuxZonesJSON(linux, state)) : try LinuxViews.zones(linux, state)
+            })
         }
         let session = try stub.attach(image)
         let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        if tree { return print(image.json ? try JSONOutput.string(ZoneTree.Document(snapshot)) : ZoneTree.text(snapshot)) }
         print(image.json ? try JSONOutput.string(ZonesJSON(snapshot)) : ZoneTable.text(snapshot))
     }
 }

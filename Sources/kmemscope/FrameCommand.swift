@@ -8,7 +8,8 @@ import LinuxKernel
 struct FrameCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "frame",
-        abstract: "Show frames' metadata: flags by name, the block, zone and segment, and the operation that last changed each.")
+        abstract: "Show frames' metadata: flags by name, the block, zone and segment, and the operation that last changed each.",
+        discussion: ViewHelp.frame)
 
     @Argument(help: "The first frame: a PFN (decimal or 0x hex).")
     var pfn: String?

@@ -9,7 +9,11 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check the guest's allocator state: tiling, free lists, buddies, counters, per-CPU lists.",
-        discussion: Check.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n"))
+        discussion: Check.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+            + "\n\nWith --kernel linux: the twelve checks of Linux's rules in docs/linux-checks.md.\n\n"
+            + "Exit status: 0 every check passed (with --replay, also the replay and the final comparison), 1 violations "
+            + "found (one line each, or the JSON's violations), 2 no verdict: usage, connection, ELF, descriptor or decode "
+            + "error, a stuck guest, SIGTERM or SIGHUP; 130 after Ctrl-C.")
 
     @Flag(name: .long, help: "Also replay the operation log through the reference model from the boot and compare the result with guest memory.")
     var replay = false

@@ -12,11 +12,13 @@ enum ZoneTree {
         slot < migratetypeNames.count ? migratetypeNames[slot] : "slot \(slot)"
     }
 
-    /// Blocks per migratetype slot of `order` in `segment`.
-    static func blocks(_ s: KernelSnapshot, _ segment: SegmentSnapshot, order: Int) -> [UInt64] {
-        (0..<s.migratetypeSlots).map { mt in
+    /// Blocks per migratetype slot of `order` in `segment`: the migratetypes in use, and a
+    /// spare slot only when it holds blocks (it should not).
+    static func blocks(_ s: KernelSnapshot, _ segment: SegmentSnapshot, order: Int) -> [(slot: Int, blocks: UInt64)] {
+        (0..<s.migratetypeSlots).compactMap { mt in
             let i = mt * (s.maxOrder + 1) + order
-            return i < segment.freeCounts.count ? segment.freeCounts[i] : 0
+            let n = i < segment.freeCounts.count ? segment.freeCounts[i] : 0
+            return mt < s.migratetypes || n > 0 ? (mt, n) : nil
         }
     }
 
@@ -30,10 +32,10 @@ enum ZoneTree {
                              + "pages \(seg.endPFN &- seg.startPFN)  free \(seg.freePages)  reserved \(seg.reservedPages)")
                 for k in 0...s.maxOrder {
                     let counts = blocks(s, seg, order: k)
-                    let total = counts.reduce(UInt64(0), &+)
+                    let total = counts.reduce(UInt64(0)) { $0 &+ $1.blocks }
                     guard total > 0 else { continue }
                     let order = k < 10 ? " \(k)" : "\(k)"
-                    lines.append("    order \(order): " + counts.enumerated().map { "\(migratetype($0.offset)) \($0.element)" }.joined(separator: "  ")
+                    lines.append("    order \(order): " + counts.map { "\(migratetype($0.slot)) \($0.blocks)" }.joined(separator: "  ")
                                  + "  (\(total &* (1 << UInt64(k))) pages)")
                 }
             }
@@ -77,9 +79,9 @@ enum ZoneTree {
                     Segment(index: seg.index, startPFN: hexJSON(seg.startPFN), endPFN: hexJSON(seg.endPFN), freePages: seg.freePages,
                             reservedPages: seg.reservedPages, orders: (0...s.maxOrder).compactMap { k in
                         let counts = ZoneTree.blocks(s, seg, order: k)
-                        let total = counts.reduce(UInt64(0), &+)
+                        let total = counts.reduce(UInt64(0)) { $0 &+ $1.blocks }
                         guard total > 0 else { return nil }
-                        return Order(order: k, blocks: Dictionary(counts.enumerated().map { (ZoneTree.migratetype($0.offset), $0.element) }) { a, _ in a },
+                        return Order(order: k, blocks: Dictionary(counts.map { (ZoneTree.migratetype($0.slot), $0.blocks) }) { a, _ in a },
                                      pages: total &* (1 << UInt64(k)))
                     })
                 })

@@ -7,7 +7,8 @@ import KernelLayouts
 struct ZonesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zones",
-        abstract: "Show the guest's zones (span, present, managed, free, watermarks) and buddyinfo.")
+        abstract: "Show the guest's zones (span, present, managed, free, watermarks) and buddyinfo.",
+        discussion: ViewHelp.zones)
 
     @Flag(help: "Zones → segments → orders: each segment's range and free pages, and per order the free blocks of each migratetype.")
     var tree = false

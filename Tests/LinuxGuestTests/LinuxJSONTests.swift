@@ -37,7 +37,10 @@ struct LinuxJSONTests {
         for (zone, row) in zip(bZones, proc.rows) {
             #expect((zone["freeBlocks"] as? [Int])?.map(UInt64.init) == row.counts, "\(zone)")
         }
-        #expect(ProcFreeCounts.parseBuddyinfo(((buddy["lines"] as? [String]) ?? []).joined(separator: "\n")) == proc)
+        // the lines: buddyinfo's, an empty line, then (--pagetypeinfo) the free table
+        let lines = (buddy["lines"] as? [String]) ?? []
+        #expect(ProcFreeCounts.parseBuddyinfo(lines.prefix { !$0.isEmpty }.joined(separator: "\n")) == proc)
+        #expect(ProcFreeCounts.parsePagetypeinfo(lines.joined(separator: "\n")) == procTypes)
 
         // pagetypeinfo: blocks per migratetype (by name) and order
         let (pStatus, types) = try Self.json(["pagetypeinfo"] + linux)

@@ -39,4 +39,11 @@ struct HelpTextTests {
         let text = try Self.help([view])
         for phrase in phrases { #expect(text.contains(phrase), "help \(view) lacks \"\(phrase)\": \(text)") }
     }
+
+    /// Commands whose output is no document refuse --json (usage error, 2) instead of printing text.
+    @Test(arguments: [["watch"], ["report", "-o", "/nonexistent/kmemscope-report.html"], ["dump", "frame-meta", "-o", "/nonexistent/x.bin"]])
+    func jsonIsRefusedWhereItDoesNotApply(command: [String]) throws {
+        let r = try InfoCommandTests.kmemscope(command + ["--json"])
+        #expect(r.status == 2 && r.err.contains("--json does not apply") && r.out.isEmpty, "\(command): \(r.err)")
+    }
 }

@@ -22,7 +22,7 @@ struct LinuxBuddyinfo {
             var text = ProcFreeCounts.buddyinfo(of: state).text
             if pagetypeinfo { text += "\n\n" + LinuxViews.pagetypeinfo(linux, state) }
             if json { text = try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: pagetypeinfo)) }
-            let line = "timing: attach and BTF \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types), "
+            let line = "timing: source \(LinuxAttach.source), attach and BTF \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types), "
                 + "decode \(TimingLine.milliseconds(decoded - typed)) ms"
             return (text, state.zones.flatMap { $0.issues.map(\.description) }, line)
         }

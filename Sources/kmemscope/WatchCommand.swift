@@ -30,6 +30,7 @@ struct WatchCommand: ParsableCommand {
 
     func validate() throws {
         if image.json { throw ValidationError("watch prints a text line per stop: --json does not apply (the views, verify and log have it)") }
+        if stub.snapshot != nil { throw ValidationError("watch follows a running guest: --snapshot does not apply (verify --snapshot reads one)") }
         if let every, every == 0 || every > 65536 { throw ValidationError("--every must be 1…65536 (the log ring holds 65536 entries)") }
         if let stops, stops < 1 { throw ValidationError("--stops must be at least 1") }
         guard wait > 0 else { throw ValidationError("--wait must be at least 1 second") }

@@ -26,8 +26,7 @@ struct ZonesCommand: ParsableCommand {
                 return image.json ? try JSONOutput.string(try LinuxZonesJSON(linux, state)) : try LinuxViews.zones(linux, state)
             })
         }
-        let session = try stub.attach(image)
-        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         if tree { return print(image.json ? try JSONOutput.string(ZoneTree.Document(snapshot)) : ZoneTree.text(snapshot)) }
         print(image.json ? try JSONOutput.string(ZonesJSON(snapshot)) : ZoneTable.text(snapshot))
     }

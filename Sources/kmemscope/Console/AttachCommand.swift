@@ -24,6 +24,12 @@ struct AttachCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The history file (default ~/.kmemscope_history).", valueName: "path"))
     var history: String?
 
+    func validate() throws {
+        if stub.snapshot != nil {
+            throw ValidationError("attach opens a console on a live guest: for a snapshot, run the views with --snapshot FILE")
+        }
+    }
+
     func run() throws {
         guard ConsoleSession.active == nil else {
             throw ValidationError("already attached: this console is the session")

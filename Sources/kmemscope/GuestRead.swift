@@ -1,0 +1,29 @@
+import KernelLayouts
+import KernelSession
+
+extension TargetOptions {
+    /// Reads the bundled kernel's state for a view or `verify`: from `--snapshot FILE`
+    /// offline, else from the guest — settled at an operation boundary when `settling` is
+    /// given, held where it stands otherwise (`info`, `vtop`) — and restored afterwards.
+    /// Where the state comes from is said on standard error.
+    func read<T>(_ image: ImageOptions, settling: SettleOptions?, _ body: (any GuestView) throws -> T) throws -> T {
+        if let path = snapshot {
+            let session = try SnapshotSession(path: path, kernel: try image.open())
+            StandardError.write(session.note)
+            do {
+                return try body(session)
+            } catch let e as SessionError {
+                throw e
+            } catch {
+                throw SessionError(wrapping: error, address: path)
+            }
+        }
+        let session = try attach(image)
+        defer { ProgressLine.finish() }
+        if let settling { return try session.settledRead(settling) { try body($0) } }
+        return try session.read { try body($0) }
+    }
+
+    /// Where `read` takes the state from, for timing lines and reports.
+    var origin: String? { snapshot.map { "the snapshot \($0)" } }
+}

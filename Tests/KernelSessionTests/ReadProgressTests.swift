@@ -5,10 +5,10 @@ import Testing
 /// The progress line's arithmetic and ``ProgressMemory``'s chunking, on a host buffer (what it
 /// looks like in a real terminal is KernelDebugTests' ProgressTerminalTests).
 @Suite struct ReadProgressTests {
-    /// 3 MiB + 3 bytes of a known pattern at a kernel-virtual base.
+    /// 2 MiB + 3 bytes of a known pattern at a kernel-virtual base.
     struct Pattern: GuestMemory {
         static let base: UInt64 = 0xffff_8880_0000_0000
-        static let size = 3 << 20 + 3
+        static let size = 2 << 20 + 3
         func read(at address: UInt64, count: Int) throws -> [UInt8] {
             guard address >= Self.base, address - Self.base + UInt64(count) <= UInt64(Self.size) else {
                 throw GuestMemoryError.unmapped(.kernelVirtual, address: address, count: count, source: "Pattern")
@@ -41,7 +41,7 @@ import Testing
         #expect(arrayForm && bufferForm)
         #expect(progress.bytes == 2 * UInt64(Pattern.size))
         // one draw per MiB at most (the 100 ms throttle may drop some), each a \r-redrawn line
-        #expect(!screen.writes.isEmpty && screen.writes.count <= 8)
+        #expect(!screen.writes.isEmpty && screen.writes.count <= 6)
         #expect(screen.writes.allSatisfy { $0.hasPrefix("\rreading guest memory: ") && $0.hasSuffix("\u{1B}[K") })
         #expect(progress.isShown)
         progress.finish()

@@ -20,6 +20,10 @@ enum ProgressLine {
         }
         : nil
 
+    /// The next reads add up to about `bytes` (many small reads: the op-log ring, streamed
+    /// FrameMeta windows), so the line can say how long is left.
+    static func expect(_ bytes: Int) { reporter?.expect(bytes) }
+
     /// Erases the line if one is shown.
     static func finish() { reporter?.finish() }
 }

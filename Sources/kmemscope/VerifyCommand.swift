@@ -81,6 +81,9 @@ struct VerifyCommand: ParsableCommand {
         let (snapshot, log) = try stub.read(image, settling: settling) { s -> (KernelSnapshot, [OpLogRecord]) in
             attached = clock.now
             if let live = s as? GuestSession { source = live.memorySource.description }
+            if streaming, let n = try? s.info.number("FRAME_COUNT"), let size = try? s.info.boundedSize(of: "FrameMeta") {
+                ProgressLine.expect(Int(clamping: n) &* size)
+            }
             var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming)
             if freePagePoison && snapshot.poisoning == true {
                 snapshot.poisonDamage = try FreePagePoisonScan(info: s.info, memory: s.memory).scan(snapshot).damage
@@ -93,6 +96,7 @@ struct VerifyCommand: ParsableCommand {
             guard replay else { return (snapshot, []) }
             let capacity = snapshot.opLogCapacity ?? 65536
             let count = Int(min(snapshot.sequence, capacity))
+            if let size = try? s.info.boundedSize(of: "OpLogEntry") { ProgressLine.expect(count &* size) }
             let log = count == 0 ? [] : try OpLogDecoder(info: s.info, memory: s.memory).last(count, upTo: snapshot.sequence)
             return (snapshot, log)
         }

@@ -40,7 +40,8 @@ import Testing
         let bufferForm = try memory.read(.kernelVirtual, at: Pattern.base, count: Pattern.size) == whole
         #expect(arrayForm && bufferForm)
         #expect(progress.bytes == 2 * UInt64(Pattern.size))
-        // one draw per MiB at most (the 100 ms throttle may drop some), each a \r-redrawn line
+        // one draw per MiB at most (the clock is read every 64 KiB, the 100 ms throttle may drop
+        // some), each a \r-redrawn line
         #expect(!screen.writes.isEmpty && screen.writes.count <= 6)
         #expect(screen.writes.allSatisfy { $0.hasPrefix("\rreading guest memory: ") && $0.hasSuffix("\u{1B}[K") })
         #expect(progress.isShown)
@@ -59,11 +60,16 @@ import Testing
     }
 
     @Test func lineSaysBytesRateAndTimeLeft() {
+        let mib = Double(1 << 20)
+        // time left at the last second's rate, not the average (reads change pace)
+        #expect(ReadProgress.line(bytes: 48 << 20, expected: 96 << 20, elapsed: .seconds(2), recentRate: 12 * mib)
+                == "reading guest memory: 48.0 of 96.0 MiB, 12.0 MiB/s, 4 s left")
+        // no recent rate yet (the first second of a stretch): the average, and no time left
         #expect(ReadProgress.line(bytes: 48 << 20, expected: 96 << 20, elapsed: .seconds(2))
-                == "reading guest memory: 48.0 of 96.0 MiB, 24.0 MiB/s, 2 s left")
+                == "reading guest memory: 48.0 of 96.0 MiB, 24.0 MiB/s")
         #expect(ReadProgress.line(bytes: 3 << 19, expected: 0, elapsed: .milliseconds(1500))
                 == "reading guest memory: 1.5 MiB, 1.0 MiB/s")
-        #expect(ReadProgress.line(bytes: 95 << 20, expected: 96 << 20, elapsed: .seconds(1)).hasSuffix("<1 s left"))
+        #expect(ReadProgress.line(bytes: 95 << 20, expected: 96 << 20, elapsed: .seconds(1), recentRate: 2 * mib).hasSuffix("<1 s left"))
         #expect(ReadProgress.line(bytes: 0, expected: 1, elapsed: .zero) == "reading guest memory: 0.0 of 0.0 MiB, 0.0 MiB/s")
     }
 }

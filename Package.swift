@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW", "CZlib"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
-        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts"]),
+        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),
         // A stock Linux guest: symbols from System.map/kallsyms, types from BTF (libbpf), and
         // the buddy allocator's free lists decoded from guest memory.
         .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "CLibBPF"]),

@@ -29,12 +29,8 @@ extension GuestSession {
                 memorySource = .stub
             }
             return memorySource
-        } catch let e as SessionError {
-            throw e
-        } catch let e as GuestMemoryError {
-            throw .memory(e)
         } catch {
-            throw SessionError(wrapping: error, address: address.description)
+            throw SessionError(wrapping: error, address: address.description)   // a SessionError as it is, a source's as .memory
         }
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import AllocatorModel
 import KernelLayouts
 
 /// Taking a snapshot of a held guest: everything the views and `verify` read (the layout
@@ -14,6 +15,8 @@ public struct SnapshotCapture {
     public var pageTables: Int
     /// Free pages read for `verify --free-page-poison` (0 unless asked).
     public var freePages: Int
+    /// The allocator state decoded while reading (what a caller verifies, without reading twice).
+    public var snapshot: KernelSnapshot
 
     /// The registers kept when the stub has them.
     public static let registerNames = ["rip", "rsp", "rbp", "eflags", "cr0", "cr2", "cr3", "cr4", "efer"]
@@ -60,7 +63,27 @@ public struct SnapshotCapture {
         header.betweenOperations = point.betweenOperations
         header.windows = map.windows
         header.registers = registers
-        return SnapshotCapture(header: header, stretches: recorder.stretches(), pageTables: tables, freePages: freePagesRead)
+        return SnapshotCapture(header: header, stretches: recorder.stretches(), pageTables: tables, freePages: freePagesRead, snapshot: snapshot)
+    }
+
+    /// Writes the capture to `path` (an existing file only when `force`); a file left half
+    /// written by a failure is removed.
+    /// - Returns: the regions written.
+    @discardableResult
+    public func write(to path: String, force: Bool) throws(SessionError) -> [SnapshotRegion] {
+        let fd: Int32
+        do {
+            fd = try OutputFile.open(path, force: force)
+        } catch {
+            throw .snapshot(.cannotWrite(path: path, reason: "\(error)"))
+        }
+        defer { close(fd) }
+        do {
+            return try SnapshotFileWriter.write(header, stretches, to: fd, path: path)
+        } catch {
+            unlink(path)
+            throw .snapshot(error)
+        }
     }
 
     /// Reads every page table reachable from `cr3` (4 levels; not below a large page or a

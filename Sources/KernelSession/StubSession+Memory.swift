@@ -34,12 +34,8 @@ extension StubSession {
             throw GuestMemoryError.unusable("\(chosen) read through the page tables at CR3 0x\(String(cr3, radix: 16)) does not match the stub at 0x\(String(probe, radix: 16))")
         } catch let e as GuestMemoryError where source == .automatic {
             return (.stub, "reading through the gdbstub (slower): \(e)")
-        } catch let e as SessionError {
-            throw e
-        } catch let e as GuestMemoryError {
-            throw .memory(e)
         } catch {
-            throw SessionError(wrapping: error, address: address.description)
+            throw SessionError(wrapping: error, address: address.description)   // a SessionError as it is, a source's as .memory
         }
     }
 }

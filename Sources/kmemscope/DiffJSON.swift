@@ -6,6 +6,7 @@ struct DiffJSON: Encodable {
     struct Order: Encodable { var order: Int; var before: UInt64; var after: UInt64 }
     struct Cache: Encodable { var name: String; var inUseBefore: UInt64; var inUseAfter: UInt64; var slabsBefore: UInt64; var slabsAfter: UInt64 }
     struct State: Encodable { var flags: [String]; var order: Int; var migratetype: Int; var owner: String; var refcount: UInt32; var zone: Int; var segment: Int }
+    struct Transition: Encodable { var from: String; var to: String; var frames: UInt64 }
     struct Run: Encodable {
         var pfn: String; var count: UInt64; var before: State?; var after: State
         var operations: [UInt64]; var lastSeq: UInt64; var explained: Bool
@@ -16,6 +17,7 @@ struct DiffJSON: Encodable {
     var missingSequences: [UInt64]?
     var zones: [Zone]
     var caches: [Cache]
+    var transitions: [Transition]
     var changedFrames: UInt64
     var explained: Bool
     var runs: [Run]
@@ -34,6 +36,7 @@ struct DiffJSON: Encodable {
         zones = d.zones.map { Zone(name: $0.name, freeBefore: $0.freeBefore, freeAfter: $0.freeAfter,
                                    orders: $0.orders.map { Order(order: $0.order, before: $0.before, after: $0.after) }) }
         caches = d.caches.map { Cache(name: $0.name, inUseBefore: $0.inUseBefore, inUseAfter: $0.inUseAfter, slabsBefore: $0.slabsBefore, slabsAfter: $0.slabsAfter) }
+        transitions = d.transitions.map { Transition(from: $0.from, to: $0.to, frames: $0.frames) }
         changedFrames = d.changedFrames
         explained = d.explained
         runs = d.frames.map { Run(pfn: hex($0.pfn), count: $0.count, before: $0.before.map(state), after: state($0.after),

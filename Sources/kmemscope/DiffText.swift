@@ -21,6 +21,9 @@ enum DiffText {
         let unexplained = d.frames.filter { !$0.explained }
         lines.append("frames: \(d.changedFrames) changed in \(d.frames.count) run(s), "
             + (unexplained.isEmpty ? "every change explained by the log" : "\(unexplained.reduce(0) { $0 + $1.count }) changed by no operation since sequence \(d.sequenceBefore)"))
+        if !d.transitions.isEmpty {
+            lines.append("  by state: " + d.transitions.map { "\($0.from) → \($0.to) \($0.frames)" }.joined(separator: ", "))
+        }
         let byNumber = Dictionary(d.operations.map { ($0.sequence, $0) }, uniquingKeysWith: { a, _ in a })
         // unexplained runs first: they are what a reader is looking for
         let shown = (unexplained + d.frames.filter(\.explained)).prefix(limit)

@@ -7,13 +7,17 @@ extension TargetOptions {
     /// given, held where it stands otherwise (`info`, `vtop`) — and restored afterwards.
     /// Where the state comes from is said on standard error.
     func read<T>(_ image: ImageOptions, settling: SettleOptions?, _ body: (any GuestView) throws -> T) throws -> T {
+        // --snapshot FILE, or the snapshot an offline console (`attach --snapshot`) reads
+        var offline = ConsoleSession.active?.snapshot
         if let path = snapshot {
-            let session = try SnapshotSession(path: path, kernel: try image.open())
-            StandardError.write(session.note)
+            let opened = try SnapshotSession(path: path, kernel: try image.open())
+            StandardError.write(opened.note)
+            offline = opened
+        }
+        if let session = offline {
+            let path = session.file.path
             do {
                 return try body(session)
-            } catch let e as SessionError {
-                throw e
             } catch {
                 throw SessionError(wrapping: error, address: path)
             }
@@ -25,5 +29,5 @@ extension TargetOptions {
     }
 
     /// Where `read` takes the state from, for timing lines and reports.
-    var origin: String? { snapshot.map { "the snapshot \($0)" } }
+    var origin: String? { (snapshot ?? ConsoleSession.active?.snapshot?.file.path).map { "the snapshot \($0)" } }
 }

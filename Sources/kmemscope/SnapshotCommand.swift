@@ -42,21 +42,7 @@ struct SnapshotCommand: ParsableCommand {
         let capture = try session.settledRead(settling) { s, point in
             try SnapshotCapture.take(s, at: point, tool: KmemscopeVersion.string, freePages: freePages)
         }
-        let fd: Int32
-        do {
-            fd = try OutputFile.open(output, force: force)
-        } catch {
-            StandardError.write("kmemscope: \(error)")
-            throw ExitCode(2)
-        }
-        let regions: [SnapshotRegion]
-        do {
-            defer { close(fd) }
-            regions = try SnapshotFileWriter.write(capture.header, capture.stretches, to: fd, path: output)
-        } catch {
-            unlink(output)
-            throw SessionError.snapshot(error)
-        }
+        let regions = try capture.write(to: output, force: force)
         let bytes = regions.reduce(UInt64(0)) { $0 + $1.length }
         let seconds = Double((clock.now - start).components.attoseconds) / 1e18 + Double((clock.now - start).components.seconds)
         var parts = ["\(regions.count) regions", String(format: "%.1f MiB of guest memory", Double(bytes) / 1048576), "\(capture.pageTables) page tables"]

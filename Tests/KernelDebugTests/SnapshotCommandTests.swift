@@ -15,6 +15,22 @@ struct SnapshotCommandTests {
         try InfoCommandTests.kmemscope(arguments + ["--elf", DebugBoot.kernel])
     }
 
+    /// `kmemscope attach --snapshot FILE` with `script` on standard input.
+    static func console(_ script: String, file: String) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: InfoCommandTests.binary)
+        p.arguments = ["attach", "--snapshot", file, "--elf", DebugBoot.kernel, "--history", file + ".history"]
+        let input = Pipe(), out = Pipe(), err = Pipe()
+        (p.standardInput, p.standardOutput, p.standardError) = (input, out, err)
+        try p.run()
+        input.fileHandleForWriting.write(Data(script.utf8))
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        unlink(file + ".history")
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
     static func temporary(_ name: String) -> String { NSTemporaryDirectory() + "kmemscope-\(getpid())-\(name)" }
 
     static func json(_ text: String) throws -> [String: Any] {
@@ -49,6 +65,12 @@ struct SnapshotCommandTests {
                 ["kmem", "0xffff888000400000"], ["vtop", "0xffff888000400000", "--json"], ["report", "-o", file + ".html", "--force"],
             ])
             unlink(file + ".html")
+            // the console reads it offline as crash reads a dump: views as one-shot, no run control
+            let console = try Self.console("continue\nbuddyinfo\nverify\nquit\n", file: file)
+            let buddyinfo = try Self.kmemscope(["buddyinfo", "--snapshot", file]).out
+            #expect(console.status == verdict && console.out.contains(buddyinfo) && console.out.contains(verify.out), "\(console.out)\(console.err)")
+            #expect(console.out.hasPrefix("reading the snapshot \(file) offline") && console.out.contains("closed the snapshot"), "\(console.out)")
+            #expect(console.err.contains("offline: there is no guest to run"), "\(console.err)")
             // a write over the snapshot is refused, and the live guest was left as found (running)
             #expect(try Self.kmemscope(["snapshot", "-o", file, "--target", target]).status == 2)
             #expect(try boot.vmStatus() == "running")

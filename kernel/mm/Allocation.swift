@@ -10,6 +10,7 @@ extension PageAllocator {
     /// allowed zone can satisfy it above its watermark. Throws for misuse (bad order or
     /// alignment; nothing changed) or corruption found on the way.
     public func allocate(_ request: AllocationRequest) throws(KmemError) -> PFN? {
+        if let pfn = allocatePerCPUHit(request) { return pfn }
         var args = OpArguments()
         args.order = request.order
         args.migratetype = request.migratetype.rawValue

@@ -18,6 +18,7 @@ extension PageAllocator {
 
     /// `free`, also accepting a large heap block when `heap` (the heap's own `kfree`).
     func free(_ pfn: PFN, order: Int, heap: Bool) throws(KmemError) {
+        if freePerCPUHit(pfn, order: order, heap: heap) { return }
         var args = OpArguments()
         args.order = order
         args.address = pfn.raw

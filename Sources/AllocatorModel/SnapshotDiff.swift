@@ -80,9 +80,16 @@ public struct SnapshotDiff: Sendable {
         }
         zones = Self.zones(a, b)
         caches = Self.caches(a, b)
-        frames = Self.frames(a, b, operations: operations, changed: &changedFrames)
-        transitions = Self.transitions(a, b)
+        var moved: [String: UInt64] = [:]
+        frames = Self.frames(a, b, operations: operations, changed: &changedFrames, transitions: &moved)
+        transitions = moved.map { key, n in
+            let parts = key.split(separator: "\u{0}")
+            return (String(parts[0]), String(parts[1]), n)
+        }.sorted { ($0.frames, $1.from, $1.to) > ($1.frames, $0.from, $0.to) }
     }
+
+    /// True when every changed frame is explained by an operation in the window.
+    public var explained: Bool { frames.allSatisfy(\.explained) }
 
     /// A frame's coarse state by its flags (`flags` of the snapshot it is in).
     public static func stateName(_ flags: UInt32, _ f: KernelSnapshot.FlagBits) -> String {
@@ -93,23 +100,6 @@ public struct SnapshotDiff: Sendable {
         if flags & f.reserved != 0 { return "reserved" }
         return "none"
     }
-
-    static func transitions(_ a: KernelSnapshot, _ b: KernelSnapshot) -> [(from: String, to: String, frames: UInt64)] {
-        var counts: [String: UInt64] = [:]
-        for pfn in 0..<UInt64(b.frames.count) {
-            guard let rb = b.frames[pfn] else { continue }
-            let from = a.frames[pfn].map { stateName($0.flags, a.flags) } ?? "new"
-            let to = stateName(rb.flags, b.flags)
-            if from != to { counts[from + "\u{0}" + to, default: 0] += 1 }
-        }
-        return counts.map { key, n in
-            let parts = key.split(separator: "\u{0}")
-            return (String(parts[0]), String(parts[1]), n)
-        }.sorted { ($0.frames, $1.from, $1.to) > ($1.frames, $0.from, $0.to) }
-    }
-
-    /// True when every changed frame is explained by an operation in the window.
-    public var explained: Bool { frames.allSatisfy(\.explained) }
 
     static func zones(_ a: KernelSnapshot, _ b: KernelSnapshot) -> [ZoneChange] {
         let ca = FreeListCensus(a), cb = FreeListCensus(b)
@@ -135,7 +125,8 @@ public struct SnapshotDiff: Sendable {
         }
     }
 
-    static func frames(_ a: KernelSnapshot, _ b: KernelSnapshot, operations: [OpLogRecord], changed: inout UInt64) -> [FrameChange] {
+    static func frames(_ a: KernelSnapshot, _ b: KernelSnapshot, operations: [OpLogRecord], changed: inout UInt64,
+                       transitions: inout [String: UInt64]) -> [FrameChange] {
         let directMap = b.heap?.directMap ?? a.heap?.directMap ?? 0
         // which operations name which frames: sorted (first, end, sequence) for the runs below
         var named: [(first: UInt64, end: UInt64, sequence: UInt64)] = []
@@ -146,26 +137,32 @@ public struct SnapshotDiff: Sendable {
         }
         named.sort { $0.first < $1.first }
         var runs: [FrameChange] = []
-        let count = UInt64(b.frames.count)
-        var pfn: UInt64 = 0
-        while pfn < count {
-            guard let rb = b.frames[pfn] else { pfn += 1; continue }
-            let after = FrameState(rb)
-            let before = a.frames[pfn].map(FrameState.init)
-            if before == after { pfn += 1; continue }
-            changed += 1
-            let stamped = rb.lastSeq > a.sequence && rb.lastSeq <= b.sequence
-            if var last = runs.last, last.pfn &+ last.count == pfn, last.explained == stamped,
-               let first = b.frames[last.pfn], Self.sameKind(FrameState(first), after, a.frames[last.pfn].map(FrameState.init), before) {
-                last.count += 1
-                last.lastSeq = max(last.lastSeq, rb.lastSeq)
-                if stamped, !last.operations.contains(rb.lastSeq) { last.operations.append(rb.lastSeq) }
-                runs[runs.count - 1] = last
-            } else {
-                runs.append(FrameChange(pfn: pfn, count: 1, before: before, after: after,
-                                        operations: stamped ? [rb.lastSeq] : [], lastSeq: rb.lastSeq, explained: stamped))
+        // one pass over both tables through their readers (no per-frame allocation)
+        a.frames.withReader { ra in
+            b.frames.withReader { rb in
+                for pfn in 0..<UInt64(rb.count) {
+                    guard let recordAfter = rb[pfn] else { continue }
+                    let after = FrameState(recordAfter)
+                    let recordBefore = ra[pfn]
+                    let before = recordBefore.map(FrameState.init)
+                    if before == after { continue }
+                    changed += 1
+                    let from = recordBefore.map { stateName($0.flags, a.flags) } ?? "new"
+                    let to = stateName(recordAfter.flags, b.flags)
+                    if from != to { transitions[from + "\u{0}" + to, default: 0] += 1 }
+                    let stamped = recordAfter.lastSeq > a.sequence && recordAfter.lastSeq <= b.sequence
+                    if var last = runs.last, last.pfn &+ last.count == pfn, last.explained == stamped,
+                       Self.sameKind(last.after, after, last.before, before) {
+                        last.count += 1
+                        last.lastSeq = max(last.lastSeq, recordAfter.lastSeq)
+                        if stamped, !last.operations.contains(recordAfter.lastSeq) { last.operations.append(recordAfter.lastSeq) }
+                        runs[runs.count - 1] = last
+                    } else {
+                        runs.append(FrameChange(pfn: pfn, count: 1, before: before, after: after,
+                                                operations: stamped ? [recordAfter.lastSeq] : [], lastSeq: recordAfter.lastSeq, explained: stamped))
+                    }
+                }
             }
-            pfn += 1
         }
         // the operations that name each run's frames, beside the ones that stamped them
         for i in runs.indices {

@@ -3,7 +3,7 @@ import Glibc
 
 /// Large copies out of guest RAM (the FrameMeta array: 528 MiB at 32G), split across the host's
 /// cores: each thread copies one page-aligned part with its own system calls. Two threads on
-/// this 2-core machine read the QEMU process 1.7–1.9× faster than one (measured under load);
+/// this 2-core machine read the QEMU process 1.7–1.8× faster than one (measured under load);
 /// `KMEMSCOPE_READ_THREADS` (1…8) overrides the count.
 enum ParallelCopy {
     /// Copies smaller than this stay on the calling thread.

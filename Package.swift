@@ -24,6 +24,9 @@ let package = Package(
                        providers: [.apt(["libdw-dev"])]),
         .systemLibrary(name: "CLibBPF", path: "Sources/CLibBPF", pkgConfig: "libbpf",
                        providers: [.apt(["libbpf-dev"])]),
+        // CRC-32 of a snapshot file's regions (Debian's zlib1g-dev).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         // Line editing, history and completion for the `attach` console (Debian's libedit-dev).
         .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
@@ -33,10 +36,10 @@ let package = Package(
         .target(name: "QEMULauncher"),
         // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
         .target(name: "AllocatorModel", swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW"]),
+        .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW", "CZlib"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
-        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts"]),
+        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),
         // A stock Linux guest: symbols from System.map/kallsyms, types from BTF (libbpf), and
         // the buddy allocator's free lists decoded from guest memory.
         .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "CLibBPF"]),

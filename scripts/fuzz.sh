@@ -6,6 +6,7 @@
 #   packet      GDBRemote's packet codec, stop-reply, qSupported and hex parsers
 #   targetxml   the target.xml parser (with includes) and register values
 #   elf         the ELF front (libelf/libdw) on mutated kernel images
+#   snapfile    the snapshot-file reader (kmemscope snapshot -o): checks, then reads at every region's edges
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   build, then run each target SECONDS (default 15)
 #   scripts/fuzz.sh --build                 build only
@@ -22,14 +23,14 @@ cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 OPT=${FUZZ_OPT:--Onone}
 B=.build/fuzz$OPT
-TARGETS_ALL=(snapshot descriptor packet targetxml elf)
+TARGETS_ALL=(snapshot descriptor packet targetxml elf snapfile)
 mkdir -p "$B/obj" "$B/crashes"
 
 # swiftc 6.3 refuses -sanitize=undefined ("unsupported option ... for target
 # x86_64-unknown-linux-gnu"); Swift's own checks (overflow, bounds, conversions) trap in every
 # build, -Onone and -O alike, and libFuzzer reports the trap as a crash.
 SAN="-sanitize=fuzzer,address"
-FLAGS=(-parse-as-library -wmo "$OPT" -gline-tables-only $SAN -I "$B/obj" -I Sources/CLibElf -I Sources/CLibDW)
+FLAGS=(-parse-as-library -wmo "$OPT" -gline-tables-only $SAN -I "$B/obj" -I Sources/CLibElf -I Sources/CLibDW -I Sources/CZlib)
 
 module() {  # NAME SOURCES...
     local name=$1; shift
@@ -55,7 +56,7 @@ target() {  # NAME MODULES...
     local support=()
     [[ " $* " == *" KernelMM "* ]] && support=(Fuzz/Support/*.swift)
     swiftc "${FLAGS[@]}" -module-name "Fuzz_$name" "Fuzz/Targets/$name.swift" "${support[@]}" "${objs[@]}" \
-        -lelf -ldw -use-ld=lld -o "$exe" || { rm -f "$exe"; return 1; }
+        -lelf -ldw -lz -use-ld=lld -o "$exe" || { rm -f "$exe"; return 1; }
 }
 
 build() {
@@ -68,11 +69,13 @@ build() {
     target packet GDBRemote || return 1
     target targetxml GDBRemote || return 1
     target elf AllocatorModel KernelLayouts || return 1
+    target snapfile AllocatorModel KernelLayouts || return 1
 }
 
 seeds() {  # writes small seed inputs for each target
     local s=$B/seeds
-    mkdir -p "$s"/{snapshot,descriptor,packet,targetxml,elf}
+    mkdir -p "$s"/{snapshot,descriptor,packet,targetxml,elf,snapfile}
+    KMEMSCOPE_FUZZ_WRITE_SNAPSHOT="$s/snapfile/small" "$B/fuzz-snapfile" -runs=0 >/dev/null 2>&1 || true
     printf '\x00\x10\x00\x00\x00\x08\xff\xff\xff\xff\xff\xff\xff\xff' > "$s/snapshot/one-patch"
     printf '\x03\x40\x00\x00\x00\x04\x00\x00\x00\x00\x05\x00\x01\x00\x00\x01\x00' > "$s/snapshot/two-patches"
     KMEMSCOPE_FUZZ_WRITE_DESCRIPTOR="$s/descriptor/arena" "$B/fuzz-descriptor" -runs=0 >/dev/null 2>&1 || true
@@ -95,7 +98,7 @@ status=0
 for t in "${TARGETS[@]}"; do
     mkdir -p "$B/corpus/$t"
     max_len=4096; [[ $t == elf ]] && max_len=$(( $(stat -c %s "$B/seeds/elf/kernel.elf" 2>/dev/null || echo 1048576) + 4096 ))
-    [[ $t == descriptor ]] && max_len=20000
+    [[ $t == descriptor || $t == snapfile ]] && max_len=20000
     log="$B/$t.log"
     if SWIFT_BACKTRACE=enable=no "$B/fuzz-$t" -max_total_time="$SECONDS_PER" -max_len="$max_len" -timeout=20 -rss_limit_mb=4096 \
             -artifact_prefix="$B/crashes/$t-" -print_final_stats=1 "$B/corpus/$t" "$B/seeds/$t" >"$log" 2>&1; then

@@ -15,36 +15,22 @@ extension GuestSession {
     public func use(_ source: MemorySource) throws(SessionError) -> MemorySource {
         do {
             let map = try KernelAddressMap(info: info)
-            switch source {
-            case .stub:
+            do {
+                if let (opened, chosen) = try MemorySourceOpener.open(source, target: target, address: address, map: map) {
+                    memory = opened
+                    memorySource = chosen
+                } else {
+                    memory = stubMemory
+                    memorySource = .stub
+                }
+            } catch let e as GuestMemoryError where source == .automatic {
+                warnings.append("reading through the gdbstub (slower): \(e)")
                 memory = stubMemory
                 memorySource = .stub
-            case .file(let path):
-                memory = HeldMemory(target: target, source: try MemorySourceOpener.file(path, target, map))
-                memorySource = source
-            case .process(let given):
-                guard let pid = given ?? QEMUProcessFinder.pid(serving: address) else {
-                    throw SessionError.memory(.unusable("no QEMU process found behind \(address) (it is not local, or runs as another user): pass --qemu-pid PID"))
-                }
-                memory = HeldMemory(target: target, source: try MemorySourceOpener.process(pid, target, map))
-                memorySource = .process(pid)
-            case .automatic:
-                guard let pid = QEMUProcessFinder.pid(serving: address) else { return try use(.stub) }
-                do {
-                    memory = HeldMemory(target: target, source: try MemorySourceOpener.process(pid, target, map))
-                    memorySource = .process(pid)
-                } catch let e as GuestMemoryError {
-                    warnings.append("reading through the gdbstub (slower): \(e)")
-                    return try use(.stub)
-                }
             }
             return memorySource
-        } catch let e as SessionError {
-            throw e
-        } catch let e as GuestMemoryError {
-            throw .memory(e)
         } catch {
-            throw SessionError(wrapping: error, address: address.description)
+            throw SessionError(wrapping: error, address: address.description)   // a SessionError as it is, a source's as .memory
         }
     }
 }

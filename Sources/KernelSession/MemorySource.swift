@@ -26,15 +26,33 @@ public enum MemorySource: Sendable, Equatable, CustomStringConvertible {
 /// Opens the sources that need the guest's RAM layout, learned through the stub's monitor
 /// (`qRcmd`): `info ramblock`, `info mtree -f` and, for the process, `gpa2hva`.
 enum MemorySourceOpener {
+    /// Opens `source` for the stub at `address`, held (reads refused while the guest runs).
+    /// Kernel-virtual reads translate through `map` (nil: the source reads guest-physical
+    /// memory only). Returns nil for the stub, or when `.automatic` finds no local QEMU; a
+    /// QEMU found but not readable gives the stub too, with the reason as a warning.
+    static func open(_ source: MemorySource, target: RemoteTarget, address: RemoteAddress,
+                     map: KernelAddressMap?) throws -> (memory: any GuestMemory, source: MemorySource)? {
+        switch source {
+        case .stub:
+            return nil
+        case .file(let path):
+            return (HeldMemory(target: target, source: try MemoryFileSource(path: path, layout: try layout(target), addressMap: map)), source)
+        case .process(let given):
+            guard let pid = given ?? QEMUProcessFinder.pid(serving: address) else {
+                throw SessionError.memory(.unusable("no QEMU process found behind \(address) (it is not local, or runs as another user): pass --qemu-pid PID"))
+            }
+            return (HeldMemory(target: target, source: try process(pid, target, map)), .process(pid))
+        case .automatic:
+            guard let pid = QEMUProcessFinder.pid(serving: address) else { return nil }
+            return (HeldMemory(target: target, source: try process(pid, target, map)), .process(pid))
+        }
+    }
+
     static func layout(_ target: RemoteTarget) throws -> GuestRAMLayout {
         try GuestRAMLayout(ramblock: try target.monitor("info ramblock"), mtree: try target.monitor("info mtree -f"))
     }
 
-    static func file(_ path: String, _ target: RemoteTarget, _ map: KernelAddressMap) throws -> MemoryFileSource {
-        try MemoryFileSource(path: path, layout: try layout(target), addressMap: map)
-    }
-
-    static func process(_ pid: Int32, _ target: RemoteTarget, _ map: KernelAddressMap) throws -> QEMUProcessMemory {
+    static func process(_ pid: Int32, _ target: RemoteTarget, _ map: KernelAddressMap?) throws -> QEMUProcessMemory {
         let layout = try layout(target)
         var hosts: [UInt64] = []
         for r in layout.ranges {

@@ -20,14 +20,20 @@ public enum OutputFile {
         }
     }
 
-    /// Writes `bytes` to `path`; replaces an existing file only when `force` is true.
-    public static func write(_ bytes: [UInt8], to path: String, force: Bool) throws(Failure) {
+    /// Opens `path` for writing, under the same rule; the caller closes the descriptor.
+    public static func open(_ path: String, force: Bool) throws(Failure) -> Int32 {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL)
-        let fd = open(path, flags, 0o644)
+        let fd = Glibc.open(path, flags, 0o644)
         guard fd >= 0 else {
             let e = errno
             throw e == EEXIST ? .exists(path: path) : .system(path: path, errno: e)
         }
+        return fd
+    }
+
+    /// Writes `bytes` to `path`; replaces an existing file only when `force` is true.
+    public static func write(_ bytes: [UInt8], to path: String, force: Bool) throws(Failure) {
+        let fd = try open(path, force: force)
         defer { close(fd) }
         var done = 0
         while done < bytes.count {

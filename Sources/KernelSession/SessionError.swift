@@ -28,6 +28,8 @@ public enum SessionError: Error, CustomStringConvertible {
     case interrupted(signal: Int32)
     /// A guest-memory source (the RAM file, the QEMU process) cannot be opened or read.
     case memory(GuestMemoryError)
+    /// A snapshot file cannot be read, or does not hold what was asked.
+    case snapshot(SnapshotFileError)
     /// Anything else (a message to print as it is).
     case other(String)
 
@@ -51,6 +53,7 @@ public enum SessionError: Error, CustomStringConvertible {
         case .interrupted(let signal):
             return "interrupted by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : signal == 1 ? "SIGHUP" : "signal \(signal)"); the guest was left as found"
         case .memory(let e): return "\(e)"
+        case .snapshot(let e): return "\(e)"
         case .other(let message): return message
         }
     }
@@ -65,6 +68,7 @@ public enum SessionError: Error, CustomStringConvertible {
         case let e as SnapshotError: self = .decode(e)
         case let e as KernelImageError: self = .image(e)
         case let e as GuestMemoryError: self = .memory(e)
+        case let e as SnapshotFileError: self = .snapshot(e)
         default: self = .other("\(error)")
         }
     }

@@ -10,7 +10,11 @@ public final class StubSession {
     public let address: RemoteAddress
     public let target: RemoteTarget
     /// Guest memory through the stub (kernel virtual addresses).
-    public let memory: StubMemory
+    public let stubMemory: StubMemory
+    /// Guest memory as the session reads it: the stub, or a faster source ``use(_:probe:)`` chose.
+    public internal(set) var memory: any GuestMemory
+    /// The source ``memory`` reads from.
+    public internal(set) var memorySource: MemorySource = .stub
     public let found: RunState
     public let policy: RestorePolicy
     public private(set) var isRestored = false
@@ -19,7 +23,8 @@ public final class StubSession {
     init(address: RemoteAddress, target: RemoteTarget, found: RunState, policy: RestorePolicy) {
         self.address = address
         self.target = target
-        memory = StubMemory(target: target)
+        stubMemory = StubMemory(target: target)
+        memory = stubMemory
         self.found = found
         self.policy = policy
     }

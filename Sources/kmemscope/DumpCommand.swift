@@ -55,10 +55,11 @@ struct DumpCommand: ParsableCommand {
     }
 
     func run() throws {
-        let session = try stub.attach(image)
         let clock = ContinuousClock()
         var elapsed: Duration = .zero
-        let bytes = try session.read { s -> [UInt8] in
+        var source = stub.origin ?? ""
+        let bytes = try stub.read(image, settling: nil) { s -> [UInt8] in
+            if let live = s as? GuestSession { source = live.memorySource.description }
             var space = AddressSpace.kernelVirtual
             let address: UInt64, n: Int
             if what == "frame-meta" {
@@ -89,7 +90,7 @@ struct DumpCommand: ParsableCommand {
         }
         if timing {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            StandardError.write("timing: source \(session.memorySource), \(bytes.count) bytes in \(TimingLine.milliseconds(elapsed)) ms "
+            StandardError.write("timing: source \(source), \(bytes.count) bytes in \(TimingLine.milliseconds(elapsed)) ms "
                 + "(\(Int((Double(bytes.count) / 1048576 / max(seconds, 1e-9)).rounded())) MiB/s)")
         }
     }

@@ -55,9 +55,8 @@ struct FrameCommand: ParsableCommand {
             }
             return print(text)
         }
-        let session = try stub.attach(image)
         var resolved: (AddressReport.Space, UInt64)?
-        let (snapshot, names, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [(String, UInt32)], [UInt64: OpLogRecord]) in
+        let (snapshot, names, log) = try stub.read(image, settling: settling) { s -> (KernelSnapshot, [(String, UInt32)], [UInt64: OpLogRecord]) in
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
             let names = s.info.flagNames
             if let address = address.flatMap(Console.number) {

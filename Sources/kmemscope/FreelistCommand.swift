@@ -24,8 +24,7 @@ struct FreelistCommand: ParsableCommand {
     @OptionGroup var settling: SettleOptions
 
     func run() throws {
-        let session = try stub.attach(image)
-        let s = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let s = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         guard let z = s.zones.first(where: { $0.name.lowercased() == zone.lowercased() || String($0.index) == zone }) else {
             throw ValidationError("no zone \(zone): the guest has \(s.zones.map(\.name).joined(separator: ", "))")
         }

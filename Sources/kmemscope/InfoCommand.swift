@@ -13,10 +13,11 @@ struct InfoCommand: ParsableCommand {
     @OptionGroup var stub: TargetOptions
 
     func run() throws {
-        let session = try stub.attach(image)
-        let sequence = try session.read { s in try s.memory.readU64(at: try s.info.number("SEQUENCE")) }
-        let check = DescriptorCheck(info: session.info, kernel: session.kernel)
-        let summary = InfoSummary(info: session.info, sequence: sequence, check: check, elf: session.kernel.path)
+        let (sequence, info, kernel) = try stub.read(image, settling: nil) { s in
+            (try s.memory.readU64(at: try s.info.number("SEQUENCE")), s.info, s.kernel)
+        }
+        let check = DescriptorCheck(info: info, kernel: kernel)
+        let summary = InfoSummary(info: info, sequence: sequence, check: check, elf: kernel.path)
         print(image.json ? try JSONOutput.string(summary) : summary.text)
         if !check.mismatches.isEmpty { throw ExitCode(1) }
     }

@@ -30,8 +30,7 @@ struct KmemCommand: ParsableCommand {
 
     func run() throws {
         let value = Console.number(address) ?? 0
-        let session = try stub.attach(image)
-        let (report, names) = try session.settledRead(settling) { s -> (AddressReport, [(String, UInt32)]) in
+        let (report, names) = try stub.read(image, settling: settling) { s -> (AddressReport, [(String, UInt32)]) in
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
             let (space, physical) = try Self.resolve(value, snapshot: snapshot, info: s.info, kernel: s.kernel)
             let log = try OpLogDecoder.ring(info: s.info, memory: s.memory, upTo: snapshot.sequence)

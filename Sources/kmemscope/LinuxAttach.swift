@@ -9,8 +9,12 @@ import LinuxKernel
 /// left as it was found, as for the bundled kernel), the Linux profile learned (KASLR offset,
 /// BTF, layouts), `body` run while the guest is held. Errors print one line and exit 2.
 enum LinuxAttach {
+    /// Where the last ``run(_:_:_:)`` read guest memory from (for timing lines).
+    nonisolated(unsafe) static var source: MemorySource = .stub
+
     static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
+        if stub.snapshot != nil { throw ValidationError("--snapshot files hold the bundled kernel's state; --kernel linux reads a live guest") }
         let path = profile.symbols ?? ""
         let map: SymbolMap
         var types: KernelTypes?
@@ -34,6 +38,12 @@ enum LinuxAttach {
             do { address = try RemoteAddress.parse(stub.target) } catch { throw SessionError.badAddress(error) }
             let session = try StubSession.attach(to: address, timeout: .seconds(stub.timeout), policy: stub.policy)
             return try session.read { s in
+                // the QEMU process or RAM file through the guest's page tables when it can, else
+                // the stub; the translation is checked on linux_banner against the stub first
+                let banner = try map.address(of: "linux_banner") &+ (try KASLR.offset(memory: s.stubMemory, symbols: map))
+                let (source, warning) = try s.use(stub.source, probe: banner)
+                if let warning { StandardError.write("kmemscope: \(warning)") }
+                LinuxAttach.source = source
                 let linux = try LinuxKernelTarget(memory: s.memory, symbols: map, types: types)
                 if linux.kaslrOffset != 0 {
                     StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")

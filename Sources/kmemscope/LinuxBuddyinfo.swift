@@ -20,7 +20,7 @@ struct LinuxBuddyinfo {
             let decoded = clock.now
             var text = ProcFreeCounts.buddyinfo(of: state).text
             if pagetypeinfo { text += "\n\n" + LinuxViews.pagetypeinfo(linux, state) }
-            let line = "timing: attach and BTF \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types), "
+            let line = "timing: source \(LinuxAttach.source), attach and BTF \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types), "
                 + "decode \(TimingLine.milliseconds(decoded - typed)) ms"
             return (text, state.zones.flatMap { $0.issues.map(\.description) }, line)
         }

@@ -20,8 +20,7 @@ struct LogCommand: ParsableCommand {
     }
 
     func run() throws {
-        let session = try stub.attach(image)
-        let records = try session.settledRead(settling) { s in
+        let records = try stub.read(image, settling: settling) { s in
             let sequence = try s.memory.readU64(at: try s.info.number("SEQUENCE"))
             return try OpLogDecoder(info: s.info, memory: s.memory).last(last, upTo: sequence)
         }

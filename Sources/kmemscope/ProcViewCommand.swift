@@ -17,8 +17,7 @@ extension ProcViewCommand {
 
     /// Attach, read at an operation boundary, print the view.
     func runView() throws {
-        let session = try stub.attach(image)
-        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         let census = FreeListCensus(snapshot)
         let text = Self.view(snapshot, census)
         let broken = census.broken.map { $0.text(zoneName: $0.zone < snapshot.zones.count ? snapshot.zones[$0.zone].name : "zone \($0.zone)") }

@@ -34,8 +34,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let session = try stub.attach(image)
-        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         let report = Verifier(snapshot).run()
         let title = "kmemscope report: \(URL(fileURLWithPath: image.elf ?? "kernel.elf").lastPathComponent) at sequence \(snapshot.sequence)"
         let html = MemoryMapReport.html(snapshot, report: report, title: title)

@@ -33,6 +33,11 @@ struct TargetOptions: ParsableArguments {
         valueName: "pid"))
     var qemuPid: Int32?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Read a snapshot file (`kmemscope snapshot -o FILE`) instead of a guest: offline, no QEMU; the ELF must be the build it was taken from.",
+        valueName: "file"))
+    var snapshot: String?
+
     /// `--memory-source`'s values.
     enum MemorySourceName: String, ExpressibleByArgument, CaseIterable {
         case auto, stub, file, process
@@ -53,6 +58,11 @@ struct TargetOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if snapshot != nil {
+            let live = [(memorySource != nil, "--memory-source"), (memoryFile != nil, "--memory-file"), (qemuPid != nil, "--qemu-pid"),
+                        (leaveStopped, "--leave-stopped"), (resume, "--resume")].filter(\.0).map(\.1)
+            if let first = live.first { throw ValidationError("--snapshot reads a file, not a guest: \(first) does not apply") }
+        }
         if memorySource == .file && memoryFile == nil { throw ValidationError("--memory-source file needs --memory-file PATH") }
         if memoryFile != nil && qemuPid != nil { throw ValidationError("--memory-file and --qemu-pid name two sources: give one") }
         if let m = memorySource, (memoryFile != nil && m != .file) || (qemuPid != nil && m != .process) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AllocatorModel
 import KernelLayouts
+import KernelSession
 import LinuxKernel
 
 /// `kmemscope verify`: checks the guest's allocator state against the contract, from guest
@@ -28,8 +29,33 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With --replay: start the model from this earlier snapshot (`kmemscope snapshot -o`) instead of the boot, and replay the log from its sequence.",
+        valueName: "snapshot"))
+    var from: String?
+
     func validate() throws {
+        if from != nil && !replay { throw ValidationError("--from SNAPSHOT goes with --replay") }
         if streaming && replay { throw ValidationError("--streaming and --replay: the replay needs the whole FrameMeta array; give one") }
+    }
+
+    /// The replay: from the boot, or from `--from SNAPSHOT` (which must be the same build and
+    /// an earlier moment of the same run).
+    func replayed(_ end: KernelSnapshot, _ log: [OpLogRecord]) throws -> Replay.Verification {
+        guard let from else { return ReplayFromBoot.verify(end, log: log) }
+        let earlier = try SnapshotSession(path: from, kernel: try image.open())
+        let start: KernelSnapshot
+        do {
+            start = try SnapshotDecoder(info: earlier.info, memory: earlier.memory).decode()
+        } catch {
+            throw SessionError(wrapping: error, address: from)
+        }
+        guard start.sequence <= end.sequence else {
+            throw SessionError.other("--from \(from) is at sequence \(start.sequence), after the state verified (\(end.sequence)): "
+                + "give an earlier snapshot of the same run (after a reboot the sequences start again)")
+        }
+        StandardError.write("replaying from \(from) (sequence \(start.sequence)) to sequence \(end.sequence)")
+        return Replay.verify(from: start, to: end, log: log)
     }
 
     func run() throws {
@@ -42,13 +68,15 @@ struct VerifyCommand: ParsableCommand {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let session = try stub.attach(image)
-        let attached = clock.now
+        var attached = start
+        var source = stub.origin ?? ""
         // Read (and, for --replay, the whole log ring), then let the guest go before the checks
         // run; streamed, the checks run while the guest is held (they read as they go).
         var streamed: VerifyReport?
         var checked = clock.now
-        let (snapshot, log) = try session.settledRead(settling) { s -> (KernelSnapshot, [OpLogRecord]) in
+        let (snapshot, log) = try stub.read(image, settling: settling) { s -> (KernelSnapshot, [OpLogRecord]) in
+            attached = clock.now
+            if let live = s as? GuestSession { source = live.memorySource.description }
             var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming)
             if freePagePoison && snapshot.poisoning == true {
                 snapshot.poisonDamage = try FreePagePoisonScan(info: s.info, memory: s.memory).scan(snapshot).damage
@@ -67,12 +95,12 @@ struct VerifyCommand: ParsableCommand {
         let read = streaming ? checked : clock.now
         let report = streamed ?? Verifier(snapshot).run()
         if timing {
-            StandardError.write(VerifyTiming.text(source: session.memorySource, snapshot: snapshot, attach: attached - start,
+            StandardError.write(VerifyTiming.text(source: source, snapshot: snapshot, attach: attached - start,
                                                   read: read - attached, verify: clock.now - read))
         }
+        let verification = try replay ? replayed(snapshot, log) : nil
         var passed = report.passed
         if image.json {
-            let verification = replay ? ReplayFromBoot.verify(snapshot, log: log) : nil
             print(try JSONOutput.string(VerifyJSON(snapshot, report, replay: verification)))
             if !(report.passed && (verification?.passed ?? true)) { throw ExitCode(1) }
             return
@@ -82,8 +110,7 @@ struct VerifyCommand: ParsableCommand {
                 print("note: free-page-poison did not read the free pages' contents (pass --free-page-poison)")
             }
         }
-        if replay {
-            let verification = ReplayFromBoot.verify(snapshot, log: log)
+        if let verification {
             print(verification.text)
             passed = passed && verification.passed
         }

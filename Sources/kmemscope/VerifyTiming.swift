@@ -4,7 +4,7 @@ import KernelSession
 /// The line `verify --timing` prints: the phases' durations, the FrameMeta array's size and
 /// the rate it was read at (the read phase's time, which also holds the bitmaps and slab pages).
 enum VerifyTiming {
-    static func text(source: MemorySource, snapshot: KernelSnapshot, attach: Duration, read: Duration, verify: Duration) -> String {
+    static func text(source: String, snapshot: KernelSnapshot, attach: Duration, read: Duration, verify: Duration) -> String {
         let bytes = snapshot.frames.count * snapshot.frames.layout.stride
         let mib = Double(bytes) / 1048576
         let seconds = Double(read.components.seconds) + Double(read.components.attoseconds) / 1e18

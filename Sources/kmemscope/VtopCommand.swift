@@ -30,18 +30,17 @@ struct VtopCommand: ParsableCommand {
 
     func run() throws {
         let virtual = Console.number(address) ?? 0
-        let session = try stub.attach(image)
-        let (walk, frame, names) = try session.read { s -> (PageTableWalk, FrameReport?, [(String, UInt32)]) in
-            let cr0 = try s.target.register("cr0")
-            let cr4 = try s.target.register("cr4")
+        let (walk, frame, names) = try stub.read(image, settling: nil) { s -> (PageTableWalk, FrameReport?, [(String, UInt32)]) in
+            let cr0 = try s.register("cr0")
+            let cr4 = try s.register("cr4")
             guard cr0 & (1 << 31) != 0 else { throw SessionError.other("paging is off in the guest (CR0.PG clear): every address is physical") }
             guard cr4 & (1 << 12) == 0 else { throw SessionError.other("the guest uses 5-level paging (CR4.LA57): vtop walks 4 levels only") }
-            let cr3 = try s.target.register("cr3")
+            let cr3 = try s.register("cr3")
             let pageSize = try s.info.number("PAGE_SIZE")
             let frames = try s.info.number("FRAME_COUNT")
             let ram = frames.multipliedReportingOverflow(by: pageSize)
             let walk = try PageTableWalk(virtual: virtual, cr3: cr3, ram: ram.overflow ? .max : ram.partialValue) { physical in
-                try s.target.readPhysicalMemory(at: physical, count: 8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+                try s.memory.read(.guestPhysical, at: physical, count: 8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
             }
             guard let physical = walk.physical, pageSize > 0 else { return (walk, nil, []) }
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()

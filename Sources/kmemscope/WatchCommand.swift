@@ -24,13 +24,25 @@ struct WatchCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds to wait for the next stop before giving up.")
     var wait: Int = 60
 
+    @Option(name: .long, help: ArgumentHelp(
+        "At the first failure, save the last clean stop and the failing one as snapshots in this directory (`kmemscope diff` them to see what changed in the window).",
+        valueName: "dir"))
+    var keep: String?
+
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
     func validate() throws {
+        if stub.snapshot != nil { throw ValidationError("watch follows a running guest: --snapshot does not apply (verify --snapshot reads one)") }
         if let every, every == 0 || every > 65536 { throw ValidationError("--every must be 1…65536 (the log ring holds 65536 entries)") }
         if let stops, stops < 1 { throw ValidationError("--stops must be at least 1") }
+        if let keep {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: keep, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--keep \(keep) is not a directory")
+            }
+        }
         guard wait > 0 else { throw ValidationError("--wait must be at least 1 second") }
     }
 
@@ -38,10 +50,19 @@ struct WatchCommand: ParsableCommand {
         let session = try stub.attach(image)
         var failed = false
         try session.read { s in
-            _ = try s.settle(runStoppedGuest: true)
+            // with --keep, each stop is read through a recorder so the last clean one and the
+            // failing one can be saved as snapshots (one read either way)
+            var kept: SnapshotCapture?
+            func state(_ point: SettlePoint) throws -> KernelSnapshot {
+                guard keep != nil else { return try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+                let capture = try SnapshotCapture.take(s, at: point, tool: KmemscopeVersion.string)
+                kept = capture
+                return capture.snapshot
+            }
             let checkpoint = try s.kernel.symbol("kmem_checkpoint").address.rawValue
             let stopSeq = try s.info.number("STOP_SEQ")
-            var previous = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
+            var previous = try state(try s.settle(runStoppedGuest: true))
+            var clean = kept
             let first = Verifier(previous).run()
             print("seq \(previous.sequence): start, free \(free(previous)) pages, verify \(first.passed ? "ok" : "\(first.total) violations")")
             if !first.passed { print(first.text); failed = true; return }
@@ -58,8 +79,7 @@ struct WatchCommand: ParsableCommand {
                 }
                 try s.runUntilStop(limit: .seconds(wait))
                 let started = ContinuousClock.now
-                _ = try s.settle(runStoppedGuest: true)
-                let current = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
+                let current = try state(try s.settle(runStoppedGuest: true))
                 let report = Verifier(current).run()
                 let span = current.sequence &- previous.sequence
                 let capacity = current.opLogCapacity ?? 65536
@@ -79,10 +99,17 @@ struct WatchCommand: ParsableCommand {
                     print("first failure between seq \(previous.sequence) (last clean) and seq \(current.sequence)")
                     if !report.passed { print(report.text) }
                     print(replay.text)
+                    if let keep, let clean, let kept {
+                        let paths = ["\(keep)/seq-\(previous.sequence)-clean.snap", "\(keep)/seq-\(current.sequence)-failing.snap"]
+                        try clean.write(to: paths[0], force: true)
+                        try kept.write(to: paths[1], force: true)
+                        print("saved \(paths[0]) and \(paths[1]): `kmemscope diff \(paths[0]) \(paths[1])` shows what changed between them")
+                    }
                     failed = true
                     break
                 }
                 previous = current
+                clean = kept
             }
             try s.removeBreakpoint(at: checkpoint)
         }

@@ -18,8 +18,7 @@ struct ZonesCommand: ParsableCommand {
         if profile.isLinux {
             return print(try LinuxAttach.run(profile, stub) { linux in try LinuxViews.zones(linux, try linux.decodeBuddy()) })
         }
-        let session = try stub.attach(image)
-        let snapshot = try session.settledRead(settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         print(image.json ? try JSONOutput.string(ZonesJSON(snapshot)) : ZoneTable.text(snapshot))
     }
 }

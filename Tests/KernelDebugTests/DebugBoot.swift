@@ -98,6 +98,20 @@ final class DebugBoot {
         return info
     }
 
+    /// From a stop after ``stopAt(sequence:)``, runs the guest on to the first stop at or after
+    /// `sequence` the same way, and disconnects leaving it stopped there.
+    func continueTo(sequence: UInt64) throws {
+        let image = try KernelImage(path: DebugBoot.kernel)
+        let checkpoint = try image.symbol("kmem_checkpoint").address.rawValue
+        let t = try reconnect()
+        defer { t.close() }
+        try t.writeMemory(at: try image.symbol("kmem_stop_seq").address.rawValue,
+                          bytes: (0..<8).map { UInt8(truncatingIfNeeded: sequence >> (8 * $0)) })
+        try t.setBreakpoint(at: checkpoint)
+        _ = try t.continueUntilStop(timeout: .seconds(60))
+        try t.removeBreakpoint(at: checkpoint)
+    }
+
     /// A new connection to the stub (after ``stopAt(sequence:)`` or a command disconnected).
     func reconnect() throws -> RemoteTarget { try RemoteTarget.connect(to: .unix(socket)) }
 

@@ -98,6 +98,17 @@ struct VerifyCommandTests {
         #expect(damaged.status == 1, "\(damaged.out)")
         #expect(damaged.out.contains("free-page-poison") && damaged.out.contains("pfn 0x\(String(pfn, radix: 16))")
                 && damaged.out.contains("0x5a at offset 100"), "\(damaged.out)")
+
+        // offline: a snapshot with --free-pages holds the free pages' contents and gives the same
+        // verdict; one without them says what it does not hold (no verdict, 2)
+        let (full, slim) = (NSTemporaryDirectory() + "poison-\(getpid()).snap", NSTemporaryDirectory() + "poison-slim-\(getpid()).snap")
+        defer { unlink(full); unlink(slim) }
+        #expect(try InfoCommandTests.kmemscope(["snapshot", "--free-pages", "-o", full] + target).status == 0)
+        #expect(try InfoCommandTests.kmemscope(["snapshot", "-o", slim] + target).status == 0)
+        let offline = try InfoCommandTests.kmemscope(["verify", "--free-page-poison", "--snapshot", full, "--elf", DebugBoot.kernel])
+        #expect(offline.status == 1 && offline.out == damaged.out, "\(offline.out)\n\(offline.err)")
+        let notHeld = try InfoCommandTests.kmemscope(["verify", "--free-page-poison", "--snapshot", slim, "--elf", DebugBoot.kernel])
+        #expect(notHeld.status == 2 && notHeld.err.contains("does not hold"), "\(notHeld.err)")
     }
 
     /// `verify --replay` on the real kernel: the whole log replayed from the boot through the

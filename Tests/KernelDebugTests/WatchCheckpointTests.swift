@@ -70,7 +70,10 @@ struct WatchCheckpointTests {
         defer { unlink(output) }
         let watch = Process()
         watch.executableURL = URL(fileURLWithPath: InfoCommandTests.binary)
-        watch.arguments = ["watch", "--stops", "250", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
+        let kept = ram + ".kept"
+        try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: kept) }
+        watch.arguments = ["watch", "--stops", "250", "--keep", kept, "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
         FileManager.default.createFile(atPath: output, contents: nil)
         watch.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         watch.standardError = watch.standardOutput
@@ -95,5 +98,12 @@ struct WatchCheckpointTests {
         #expect(stops.dropLast().allSatisfy { $0.contains("verify ok") }, "\(out)")
         #expect(stops.last?.hasPrefix("seq \(failing):") == true && stops.dropLast().last?.hasPrefix("seq \(clean)") == true, "\(out)")
         #expect(out.contains("\nframe-fields pfn 0x\(String(pfn, radix: 16)): "), "\(out)")
+        // --keep saved the two stops; their diff names the written frame as the one change no
+        // operation explains
+        let (a, b) = ("\(kept)/seq-\(clean)-clean.snap", "\(kept)/seq-\(failing)-failing.snap")
+        #expect(out.contains("saved \(a) and \(b)"), "\(out)")
+        let diff = try InfoCommandTests.kmemscope(["diff", a, b, "--limit", "1", "--elf", DebugBoot.kernel])
+        #expect(diff.status == 1, "\(diff.out)\(diff.err)")
+        #expect(diff.out.contains("  pfn 0x\(String(pfn, radix: 16)) +1  ") && diff.out.contains("UNEXPLAINED"), "\(diff.out)")
     }
 }

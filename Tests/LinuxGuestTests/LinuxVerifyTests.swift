@@ -46,6 +46,16 @@ struct LinuxVerifyTests {
                     "zone \(zone) free \(free) in:\n\(zones)")
         }
 
+        // The QEMU process through the guest's page tables (the default, found behind the local
+        // stub) reads what the stub reads.
+        for view in [["verify"], ["zones"], ["pagetypeinfo"], ["frame", "0x1000", "2"]] {
+            let (viaStub, stubText) = Self.kmemscope(view + linux + ["--memory-source", "stub"])
+            let (viaProcess, processText) = Self.kmemscope(view + linux + ["--memory-source", "process"])
+            #expect(viaStub == viaProcess && stubText == processText, "\(view):\n\(stubText)\n---\n\(processText)")
+        }
+        let (_, timed) = Self.kmemscope(["buddyinfo", "--timing"] + linux)
+        #expect(timed.contains("timing: source QEMU's memory (pid "), "\(timed)")
+
         // A free block to corrupt, found through the library (the test's own connection). The
         // guest was found running by every command above and left running: connecting now
         // interrupts it (QEMU says so with an unsolicited stop reply).

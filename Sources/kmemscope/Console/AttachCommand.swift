@@ -15,7 +15,8 @@ struct AttachCommand: ParsableCommand {
             The guest is stopped while a command reads it; `continue` lets it run, `stop` stops it. \
             `quit` (or the end of input) detaches and leaves the guest as it was found on attach \
             (--resume or --leave-stopped override), with the exit status of the last command: \
-            0 passed, 1 violations found, 2 no verdict.
+            0 passed, 1 violations found, 2 no verdict. With --snapshot FILE the console reads a snapshot \
+            offline, as crash reads a dump: every view and verify, no run control.
             """)
 
     @OptionGroup var image: ImageOptions

@@ -14,8 +14,10 @@ final class ConsoleSession {
 
     let image: ImageOptions
     let stub: TargetOptions
-    /// The attached session; nil after the stub went away until `reconnect`.
+    /// The attached session; nil after the stub went away until `reconnect`, and offline.
     private(set) var guest: GuestSession?
+    /// Offline (`attach --snapshot FILE`): the snapshot every view reads; no run control.
+    private(set) var snapshot: SnapshotSession?
     /// Set when a command stopped a running guest: it runs again after the command.
     private var resumeAfterCommand = false
 
@@ -24,8 +26,13 @@ final class ConsoleSession {
         self.stub = stub
     }
 
-    /// Attaches (again): reads and checks the descriptor; the guest stays stopped.
+    /// Attaches (again): reads and checks the descriptor; the guest stays stopped. Offline,
+    /// opens and checks the snapshot instead.
     func connect() throws(SessionError) {
+        if let path = stub.snapshot {
+            snapshot = try SnapshotSession(path: path, kernel: try image.open())
+            return
+        }
         let session = try stub.connect(image)
         session.keepsAttached = true
         guest = session
@@ -35,6 +42,9 @@ final class ConsoleSession {
     ///
     /// - Throws: `.other` when the stub went away (say `reconnect`), a lost connection.
     func stoppedGuest(resumeAfter: Bool) throws(SessionError) -> GuestSession {
+        if let snapshot {
+            throw .other("this console reads the snapshot \(snapshot.file.path) offline: there is no guest to run, stop or read live (attach --target ADDRESS for one)")
+        }
         guard let guest, !guest.isRestored else {
             throw .other("not attached (the stub went away): `reconnect` to attach again, or `quit`")
         }
@@ -83,6 +93,7 @@ final class ConsoleSession {
     /// Detaches: the guest goes back as it was found (or as `--resume`/`--leave-stopped` say).
     /// Returns the sentence that says what happened to it.
     func detach() -> String {
+        if let snapshot { return "closed the snapshot \(snapshot.file.path)" }
         guard let guest, !guest.isRestored else { return "not attached" }
         // QEMU stops a running guest at any byte it receives: stop it first, then decide.
         if guest.target.isRunning { _ = try? guest.target.interrupt() }

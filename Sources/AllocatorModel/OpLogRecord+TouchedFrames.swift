@@ -1,10 +1,8 @@
-import AllocatorModel
-
 extension OpLogRecord {
     /// The frames this operation handed out, freed, claimed or changed, as `(first PFN, count)`;
     /// heap operations name the frame of their object through the direct map. Empty when the
     /// operation names no frame (a drain, a failed allocation).
-    func touchedFrames(directMap: UInt64) -> [(pfn: UInt64, count: UInt64)] {
+    public func touchedFrames(directMap: UInt64) -> [(pfn: UInt64, count: UInt64)] {
         let none = UInt64.max
         func block(_ pfn: UInt64, order: UInt8) -> [(UInt64, UInt64)] {
             pfn == none || order > 11 ? [] : [(pfn, UInt64(1) << UInt64(order))]

@@ -1,0 +1,32 @@
+import KernelLayouts
+import KernelSession
+
+extension TargetOptions {
+    /// Reads the bundled kernel's state for a view or `verify`: from `--snapshot FILE`
+    /// offline, else from the guest — settled at an operation boundary when `settling` is
+    /// given, held where it stands otherwise (`info`, `vtop`) — and restored afterwards.
+    /// Where the state comes from is said on standard error.
+    func read<T>(_ image: ImageOptions, settling: SettleOptions?, _ body: (any GuestView) throws -> T) throws -> T {
+        // --snapshot FILE, or the snapshot an offline console (`attach --snapshot`) reads
+        var offline = ConsoleSession.active?.snapshot
+        if let path = snapshot {
+            let opened = try SnapshotSession(path: path, kernel: try image.open())
+            StandardError.write(opened.note)
+            offline = opened
+        }
+        if let session = offline {
+            let path = session.file.path
+            do {
+                return try body(session)
+            } catch {
+                throw SessionError(wrapping: error, address: path)
+            }
+        }
+        let session = try attach(image)
+        if let settling { return try session.settledRead(settling) { try body($0) } }
+        return try session.read { try body($0) }
+    }
+
+    /// Where `read` takes the state from, for timing lines and reports.
+    var origin: String? { (snapshot ?? ConsoleSession.active?.snapshot?.file.path).map { "the snapshot \($0)" } }
+}

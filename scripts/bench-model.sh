@@ -22,7 +22,7 @@ if (( instructions )); then
     command -v valgrind >/dev/null || { echo "bench-model: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
     out=$(mktemp -d)
     trap 'rm -rf "$out"' EXIT
-    symbol=$(nm .build/release/model-bench | awk '/ T .*14AllocatorModel6ReplayV3run4from3log7through/ { print $3; exit }')
+    symbol=$(nm .build/release/model-bench | awk '!found && / T .*14AllocatorModel6ReplayV3run4from3log7through/ { print $3; found = 1 }')
     [[ -n $symbol ]] || { echo "bench-model: Replay.run not found in model-bench's symbols" >&2; exit 2; }
     valgrind --tool=callgrind --callgrind-out-file="$out/cg" --toggle-collect="$symbol" \
         .build/release/model-bench "$ops" 1 --boot-only >"$out/stdout" 2>"$out/stderr"

@@ -29,7 +29,7 @@ struct PFNTableTests {
             default: return 0x1000 + g.next() % 0x400
             }
         }
-        for step in 0..<20_000 {
+        for step in 0..<4_000 {
             let k = key()
             switch g.next() % 6 {
             case 0, 1:

@@ -30,7 +30,7 @@ public func initialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutab
         header.registers = [("cr3", 0x1000)]
         let fd = open(String(cString: seed), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         if fd >= 0 {
-            _ = try? SnapshotFileWriter.write(header, recorder.stretches(), to: fd, path: String(cString: seed))
+            _ = try? SnapshotFileWriter.write(header, (try? recorder.stretches()) ?? [], to: fd, path: String(cString: seed))
             close(fd)
         }
     }

@@ -122,10 +122,27 @@ public final class SnapshotFile {
         var found = region(space, holding: address, count: buffer.count)
         if found == nil, space == .kernelVirtual, let physical = header.addressMap.physical(address, count: buffer.count) {
             found = region(.guestPhysical, holding: physical, count: buffer.count)
-            if let r = found { return buffer.copyMemory(from: UnsafeRawBufferPointer(start: base! + Int(r.offset + (physical - r.address)), count: buffer.count)) }
+            if let r = found { return copyOut(from: Int(r.offset + (physical - r.address)), into: buffer) }
         }
         guard let r = found, let base else { throw .notHeld(path: path, space: space, address: address, count: buffer.count) }
-        buffer.copyMemory(from: UnsafeRawBufferPointer(start: base + Int(r.offset + (address - r.address)), count: buffer.count))
+        copyOut(from: Int(r.offset + (address - r.address)), into: buffer)
+    }
+
+    /// Copies from the mapping, 4 MiB at a time; each piece's mapped pages are let go once
+    /// copied (`MADV_DONTNEED`: the file's pages stay in the page cache), so reading the
+    /// FrameMeta array holds one copy of it, not two.
+    private func copyOut(from offset: Int, into buffer: UnsafeMutableRawBufferPointer) {
+        guard let base else { return }
+        let piece = 4 << 20, page = 4096
+        var done = 0
+        while done < buffer.count {
+            let n = min(piece, buffer.count - done)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + n)])
+                .copyMemory(from: UnsafeRawBufferPointer(start: base + offset + done, count: n))
+            let first = (offset + done + page - 1) / page * page, last = (offset + done + n) / page * page
+            if buffer.count >= piece, last > first { madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED) }
+            done += n
+        }
     }
 }
 

@@ -70,7 +70,7 @@ public enum SnapshotFileWriter {
             let end = p.address + UInt64(p.bytes.count)
             guard end > next else { continue }
             let skip = Int(next - p.address)
-            p.bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[skip...])) }
+            p.bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[skip...])) }   // ArraySlice: 0-based buffer
             next = end
         }
     }

@@ -30,10 +30,12 @@ public struct SnapshotCapture {
     public static func take(_ session: GuestSession, at point: SettlePoint, tool: String, freePages: Bool = false) throws -> SnapshotCapture {
         let info = session.info
         let map = try KernelAddressMap(info: info)
-        let recorder = RecordingMemory(session.memory, addressMap: map)
+        // the FrameMeta array is held once: the decoder's array is handed to the recorder
+        let recorder = RecordingMemory(session.memory, addressMap: map, handOverSize: 1 << 20)
         let descriptor = try session.kernel.symbol("kmem_info").address.rawValue
         _ = try KernelInfo.read(from: recorder, at: descriptor)
         let snapshot = try SnapshotDecoder(info: info, memory: recorder).decode()
+        recorder.handOver(snapshot.frames.bytes, .kernelVirtual, at: try info.number("FRAME_META"))
         let capacity = try info.number("OPLOG_CAPACITY"), entry = try info.size(of: "OpLogEntry")
         if capacity > 0, capacity <= 1 << 20, entry > 0, entry <= 256 {
             _ = try recorder.read(at: try info.number("OPLOG"), count: Int(capacity * entry))
@@ -63,7 +65,7 @@ public struct SnapshotCapture {
         header.betweenOperations = point.betweenOperations
         header.windows = map.windows
         header.registers = registers
-        return SnapshotCapture(header: header, stretches: recorder.stretches(), pageTables: tables, freePages: freePagesRead, snapshot: snapshot)
+        return SnapshotCapture(header: header, stretches: try recorder.stretches(), pageTables: tables, freePages: freePagesRead, snapshot: snapshot)
     }
 
     /// Writes the capture to `path` (an existing file only when `force`); a file left half

@@ -40,6 +40,7 @@ struct DumpCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if image.json { throw ValidationError("dump writes raw bytes: --json does not apply (the views, verify and log have it)") }
         if !force && FileManager.default.fileExists(atPath: output) {
             throw ValidationError("\(output) exists: pass --force to overwrite it")
         }
@@ -80,6 +81,7 @@ struct DumpCommand: ParsableCommand {
             elapsed = clock.now - start
             return out
         }
+        ProgressLine.finish()
         // Written from the one buffer (no second copy of a FrameMeta-sized array); an existing
         // file only with --force (O_EXCL otherwise).
         do {

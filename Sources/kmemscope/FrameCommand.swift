@@ -8,7 +8,8 @@ import LinuxKernel
 struct FrameCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "frame",
-        abstract: "Show frames' metadata: flags by name, the block, zone and segment, and the operation that last changed each.")
+        abstract: "Show frames' metadata: flags by name, the block, zone and segment, and the operation that last changed each.",
+        discussion: ViewHelp.frame)
 
     @Argument(help: "The first frame: a PFN (decimal or 0x hex).")
     var pfn: String?
@@ -49,9 +50,9 @@ struct FrameCommand: ParsableCommand {
         if profile.isLinux {
             let text = try LinuxAttach.run(profile, stub) { linux -> String in
                 let state = try linux.decodeBuddy()
-                return try (first..<(first &+ UInt64(count))).map { p in
-                    LinuxViews.frame(linux, try linux.page(p, vmemmapBase: state.vmemmapBase), state)
-                }.joined(separator: "\n")
+                let pages = try (first..<(first &+ UInt64(count))).map { try linux.page($0, vmemmapBase: state.vmemmapBase) }
+                if image.json { return try JSONOutput.string(LinuxFrameJSON(linux, pages, state)) }
+                return pages.map { LinuxViews.frame(linux, $0, state) }.joined(separator: "\n")
             }
             return print(text)
         }

@@ -8,7 +8,8 @@ import KernelLayouts
 struct FreelistCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "freelist",
-        abstract: "Walk a zone's free lists of one order (one migratetype, or all) and print their blocks in order.")
+        abstract: "Walk a zone's free lists of one order (one migratetype, or all) and print their blocks in order.",
+        discussion: ViewHelp.freelist)
 
     @Argument(help: "The zone: DMA, DMA32, Normal (any case) or its index.")
     var zone: String

@@ -23,6 +23,7 @@ extension TargetOptions {
             }
         }
         let session = try attach(image)
+        defer { ProgressLine.finish() }
         if let settling { return try session.settledRead(settling) { try body($0) } }
         return try session.read { try body($0) }
     }

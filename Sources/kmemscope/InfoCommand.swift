@@ -7,7 +7,8 @@ import KernelLayouts
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Attach, check the guest runs this ELF, and summarise its allocator's layout descriptor.")
+        abstract: "Attach, check the guest runs this ELF, and summarise its allocator's layout descriptor.",
+        discussion: ViewHelp.info)
 
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions

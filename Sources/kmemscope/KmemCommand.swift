@@ -15,7 +15,8 @@ struct KmemCommand: ParsableCommand {
             or in the kernel image (the ELF's load segments), else as a physical address; the output says \
             which. The operations come from the log ring (its last 65,536 entries). Exit 2 when the address \
             is none of these.
-            """)
+
+            """ + ViewHelp.kmem)
 
     @Argument(help: "The address: decimal or 0x hex.")
     var address: String

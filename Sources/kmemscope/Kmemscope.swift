@@ -27,15 +27,18 @@ struct Kmemscope: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let code as ExitCode {
+            ProgressLine.finish()
             Foundation.exit(code.rawValue)
         } catch {
             Foundation.exit(Self.status(after: error))
         }
+        ProgressLine.finish()
         Foundation.exit(0)
     }
 
     /// Prints what `error` says and returns the exit status for it.
     static func status(after error: Error) -> Int32 {
+        ProgressLine.finish()
         let code = exitCode(for: error)
         if code == .success { exit(withError: error) }   // --help, --version
         if code == .validationFailure {

@@ -37,6 +37,7 @@ enum LinuxAttach {
             let address: RemoteAddress
             do { address = try RemoteAddress.parse(stub.target) } catch { throw SessionError.badAddress(error) }
             let session = try StubSession.attach(to: address, timeout: .seconds(stub.timeout), policy: stub.policy)
+            defer { ProgressLine.finish() }
             return try session.read { s in
                 // the QEMU process or RAM file through the guest's page tables when it can, else
                 // the stub; the translation is checked on linux_banner against the stub first
@@ -44,7 +45,8 @@ enum LinuxAttach {
                 let (source, warning) = try s.use(stub.source, probe: banner)
                 if let warning { StandardError.write("kmemscope: \(warning)") }
                 LinuxAttach.source = source
-                let linux = try LinuxKernelTarget(memory: s.memory, symbols: map, types: types)
+                let memory: any GuestMemory = ProgressLine.reporter.map { ProgressMemory(base: s.memory, progress: $0) } ?? s.memory
+                let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)
                 if linux.kaslrOffset != 0 {
                     StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
                 }

@@ -9,6 +9,7 @@ struct LinuxBuddyinfo {
     var profile: KernelProfileOptions
     var pagetypeinfo: Bool
     var timing: Bool
+    var json: Bool
     var stub: TargetOptions
 
     func run() throws {
@@ -20,6 +21,7 @@ struct LinuxBuddyinfo {
             let decoded = clock.now
             var text = ProcFreeCounts.buddyinfo(of: state).text
             if pagetypeinfo { text += "\n\n" + LinuxViews.pagetypeinfo(linux, state) }
+            if json { text = try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: pagetypeinfo)) }
             let line = "timing: source \(LinuxAttach.source), attach and BTF \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types), "
                 + "decode \(TimingLine.milliseconds(decoded - typed)) ms"
             return (text, state.zones.flatMap { $0.issues.map(\.description) }, line)

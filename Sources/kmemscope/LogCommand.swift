@@ -6,7 +6,8 @@ import KernelLayouts
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
-        abstract: "Show the last operations the guest's allocator and heap performed (its operation log).")
+        abstract: "Show the last operations the guest's allocator and heap performed (its operation log).",
+        discussion: ViewHelp.log)
 
     @Option(name: .long, help: "How many of the most recent operations.")
     var last: Int = 20

@@ -48,9 +48,7 @@ struct BuddyinfoCommand: ProcViewCommand {
     static let configuration = CommandConfiguration(
         commandName: "buddyinfo",
         abstract: "Free blocks per zone and order, as /proc/buddyinfo prints them (the bundled kernel, or Linux).",
-        discussion: """
-            Columns: orders 0…MAX_ORDER (11 here; 0…10 on Linux 6.1); each number is the free blocks of that             order in the zone, counted by walking the free lists. With --kernel linux, the symbol map is             System.map (from the -dbg package) or a copy of the guest's /proc/kallsyms (boot with nokaslr,             or take it from the running guest); it must name node_data, page_offset_base, vmemmap_base,             __start_BTF and __stop_BTF. Struct layouts come from the BTF in guest memory.
-            """)
+        discussion: ViewHelp.buddyinfo)
 
     @OptionGroup var profile: KernelProfileOptions
 
@@ -73,7 +71,7 @@ struct BuddyinfoCommand: ProcViewCommand {
 
     func run() throws {
         if profile.isLinux {
-            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, stub: stub).run()
+            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub).run()
         } else {
             try runView()
         }
@@ -84,7 +82,8 @@ struct BuddyinfoCommand: ProcViewCommand {
 struct PagetypeinfoCommand: ProcViewCommand {
     static let configuration = CommandConfiguration(
         commandName: "pagetypeinfo",
-        abstract: "Free blocks per zone, migratetype and order, and pageblocks per migratetype, as /proc/pagetypeinfo prints them.")
+        abstract: "Free blocks per zone, migratetype and order, and pageblocks per migratetype, as /proc/pagetypeinfo prints them.",
+        discussion: ViewHelp.pagetypeinfo)
     @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
@@ -93,7 +92,11 @@ struct PagetypeinfoCommand: ProcViewCommand {
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        print(try LinuxAttach.run(profile, stub) { linux in LinuxViews.pagetypeinfo(linux, try linux.decodeBuddy()) })
+        print(try LinuxAttach.run(profile, stub) { linux in
+            let state = try linux.decodeBuddy()
+            let text = LinuxViews.pagetypeinfo(linux, state)
+            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: true)) : text
+        })
     }
 }
 
@@ -101,7 +104,8 @@ struct PagetypeinfoCommand: ProcViewCommand {
 struct ZoneinfoCommand: ProcViewCommand {
     static let configuration = CommandConfiguration(
         commandName: "zoneinfo",
-        abstract: "Free pages, watermarks, span, present, managed, lowmem protection and per-CPU lists per zone, as /proc/zoneinfo prints them.")
+        abstract: "Free pages, watermarks, span, present, managed, lowmem protection and per-CPU lists per zone, as /proc/zoneinfo prints them.",
+        discussion: ViewHelp.zoneinfo)
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions

@@ -28,6 +28,7 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var settling: SettleOptions
 
     func validate() throws {
+        if image.json { throw ValidationError("report writes an HTML page: --json does not apply (the views, verify and log have it)") }
         if !force && FileManager.default.fileExists(atPath: output) {
             throw ValidationError("\(output) exists: pass --force to overwrite it")
         }

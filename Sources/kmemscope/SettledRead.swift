@@ -20,9 +20,11 @@ extension GuestSession {
                 return try body(s, settled)
             }
         } catch {
+            ProgressLine.finish()
             warnings.forEach(StandardError.write)
             throw error
         }
+        ProgressLine.finish()
         warnings.forEach(StandardError.write)
         if let point { StandardError.write(point.text) }
         return value

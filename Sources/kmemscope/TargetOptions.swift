@@ -101,6 +101,7 @@ struct TargetOptions: ParsableArguments {
         let session = try GuestSession.attach(kernel: kernel, to: address, timeout: .seconds(timeout), policy: policy)
         do {
             try session.use(source)
+            session.reportProgress(to: ProgressLine.reporter)
         } catch {
             session.restore()
             throw error

@@ -10,7 +10,11 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check the guest's allocator state: tiling, free lists, buddies, counters, per-CPU lists.",
-        discussion: Check.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n"))
+        discussion: Check.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
+            + "\n\nWith --kernel linux: the twelve checks of Linux's rules in docs/linux-checks.md.\n\n"
+            + "Exit status: 0 every check passed (with --replay, also the replay and the final comparison), 1 violations "
+            + "found (one line each, or the JSON's violations), 2 no verdict: usage, connection, ELF, descriptor or decode "
+            + "error, a stuck guest, SIGTERM or SIGHUP; 130 after Ctrl-C.")
 
     @Flag(name: .long, help: "Also replay the operation log through the reference model from the boot and compare the result with guest memory.")
     var replay = false
@@ -62,7 +66,7 @@ struct VerifyCommand: ParsableCommand {
         if profile.isLinux {
             guard !replay else { throw ValidationError("--replay needs the bundled kernel's operation log; Linux has none") }
             let report = try LinuxAttach.run(profile, stub) { linux in try LinuxVerifier.verify(linux) }
-            print(LinuxViews.verify(report))
+            print(image.json ? try JSONOutput.string(LinuxVerifyJSON(report)) : LinuxViews.verify(report))
             if !report.passed { throw ExitCode(1) }
             return
         }
@@ -77,6 +81,9 @@ struct VerifyCommand: ParsableCommand {
         let (snapshot, log) = try stub.read(image, settling: settling) { s -> (KernelSnapshot, [OpLogRecord]) in
             attached = clock.now
             if let live = s as? GuestSession { source = live.memorySource.description }
+            if streaming, let n = try? s.info.number("FRAME_COUNT"), let size = try? s.info.boundedSize(of: "FrameMeta") {
+                ProgressLine.expect(Int(clamping: n) &* size)
+            }
             var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming)
             if freePagePoison && snapshot.poisoning == true {
                 snapshot.poisonDamage = try FreePagePoisonScan(info: s.info, memory: s.memory).scan(snapshot).damage
@@ -89,6 +96,7 @@ struct VerifyCommand: ParsableCommand {
             guard replay else { return (snapshot, []) }
             let capacity = snapshot.opLogCapacity ?? 65536
             let count = Int(min(snapshot.sequence, capacity))
+            if let size = try? s.info.boundedSize(of: "OpLogEntry") { ProgressLine.expect(count &* size) }
             let log = count == 0 ? [] : try OpLogDecoder(info: s.info, memory: s.memory).last(count, upTo: snapshot.sequence)
             return (snapshot, log)
         }

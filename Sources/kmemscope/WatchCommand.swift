@@ -34,6 +34,7 @@ struct WatchCommand: ParsableCommand {
     @OptionGroup var settling: SettleOptions
 
     func validate() throws {
+        if image.json { throw ValidationError("watch prints a text line per stop: --json does not apply (the views, verify and log have it)") }
         if stub.snapshot != nil { throw ValidationError("watch follows a running guest: --snapshot does not apply (verify --snapshot reads one)") }
         if let every, every == 0 || every > 65536 { throw ValidationError("--every must be 1…65536 (the log ring holds 65536 entries)") }
         if let stops, stops < 1 { throw ValidationError("--stops must be at least 1") }
@@ -48,6 +49,7 @@ struct WatchCommand: ParsableCommand {
 
     func run() throws {
         let session = try stub.attach(image)
+        session.reportProgress(to: nil)   // a line per stop is watch's own progress
         var failed = false
         try session.read { s in
             // with --keep, each stop is read through a recorder so the last clean one and the

@@ -7,7 +7,11 @@ import KernelLayouts
 struct ZonesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zones",
-        abstract: "Show the guest's zones (span, present, managed, free, watermarks) and buddyinfo.")
+        abstract: "Show the guest's zones (span, present, managed, free, watermarks) and buddyinfo.",
+        discussion: ViewHelp.zones)
+
+    @Flag(help: "Zones → segments → orders: each segment's range and free pages, and per order the free blocks of each migratetype.")
+    var tree = false
 
     @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
@@ -16,9 +20,14 @@ struct ZonesCommand: ParsableCommand {
 
     func run() throws {
         if profile.isLinux {
-            return print(try LinuxAttach.run(profile, stub) { linux in try LinuxViews.zones(linux, try linux.decodeBuddy()) })
+            guard !tree else { throw ValidationError("--tree shows the bundled kernel's segments; Linux has none") }
+            return print(try LinuxAttach.run(profile, stub) { linux in
+                let state = try linux.decodeBuddy()
+                return image.json ? try JSONOutput.string(try LinuxZonesJSON(linux, state)) : try LinuxViews.zones(linux, state)
+            })
         }
         let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        if tree { return print(image.json ? try JSONOutput.string(ZoneTree.Document(snapshot)) : ZoneTree.text(snapshot)) }
         print(image.json ? try JSONOutput.string(ZonesJSON(snapshot)) : ZoneTable.text(snapshot))
     }
 }

@@ -67,9 +67,13 @@ struct ConsoleTests {
         #expect(Self.sequence(after: "kmem: checkpoint phase 1 seq ", in: boot.serial) == reached, "no '\(line)' in \(boot.serial.suffix(500))")
 
         // piped: no terminal, no prompt; the end of input quits with the last command's status
-        let piped = try Self.pipe("stop\nlog --last 2\nverify\n", target: target)
+        let piped = try Self.pipe("stop\nhelp\nhelp zones\nlog --last 2\nverify\n", target: target)
         #expect(piped.status == 0, "\(piped.out)\n\(piped.err)")
         #expect(piped.out.contains("all passed") && !piped.out.contains("kmemscope>"), "\(piped.out)")
+        // help: the run-control commands and the views; help VIEW: its columns
+        #expect(piped.out.contains("next-checkpoint") && piped.out.contains("until SEQ") && piped.out.contains("  freelist "), "\(piped.out)")
+        let words = piped.out.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")   // help wraps at 80 columns
+        #expect(words.contains("managed = present − boot-reserved"), "\(piped.out)")
         let history = try String(contentsOfFile: home + "/.kmemscope_history", encoding: .utf8)
         #expect(history.contains("until\\040\(goal)") || history.contains("until \(goal)"), "\(history)")
 

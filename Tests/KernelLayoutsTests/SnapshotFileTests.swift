@@ -44,7 +44,7 @@ struct SnapshotFileTests {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         try #require(fd >= 0)
         defer { close(fd) }
-        try SnapshotFileWriter.write(header(), recorder.stretches(), to: fd, path: path)
+        try SnapshotFileWriter.write(header(), try recorder.stretches(), to: fd, path: path)
         return path
     }
 

@@ -10,6 +10,7 @@ extension PageAllocator {
     /// allowed zone can satisfy it above its watermark. Throws for misuse (bad order or
     /// alignment; nothing changed) or corruption found on the way.
     public func allocate(_ request: AllocationRequest) throws(KmemError) -> PFN? {
+        if let pfn = allocatePerCPUHit(request) { return pfn }
         var args = OpArguments()
         args.order = request.order
         args.migratetype = request.migratetype.rawValue
@@ -254,13 +255,29 @@ extension PageAllocator {
         let seg = segment(segIndex)
         let n = pages(request.order)
         let use: FrameFlags = request.migratetype == .unmovable ? .kernel : .user
-        var i: UInt64 = 0
+        transition(m, to: .allocated, head: true, add: use)
+        m.pointee.order = UInt8(request.order)
+        m.pointee.migratetype = request.migratetype.rawValue
+        m.pointee.refcount = 1
+        m.pointee.owner = request.owner
+        m.pointee.nextFrame = .noFrame
+        m.pointee.prevFrame = .noFrame
+        // The other frames: `transition` to ALLOCATED (no HEAD) with its masks computed once.
+        let keep = FrameFlags.stateMask.union([.head, .kernel, .user, .slab, .poisonFill]).rawValue
+        let set = FrameFlags.allocated.union(use).rawValue
+        let seq = sequence
+        var f = m
+        var i: UInt64 = 1
         while i < n {
-            let f = meta(pfn &+ i)
-            transition(f, to: .allocated, head: i == 0, add: use)
-            f.pointee.order = i == 0 ? UInt8(request.order) : 0
+            f += 1
+            let old = f.pointee.flags
+            let from = FrameFlags(rawValue: old).intersection(FrameFlags.stateMask)
+            if !Self.isLegal(from: from, to: .allocated) { illegalTransition(f, from, .allocated) }
+            f.pointee.flags = old & ~keep | set
+            f.pointee.lastSeq = seq
+            f.pointee.order = 0
             f.pointee.migratetype = request.migratetype.rawValue
-            f.pointee.refcount = i == 0 ? 1 : 0
+            f.pointee.refcount = 0
             f.pointee.owner = request.owner
             f.pointee.nextFrame = .noFrame
             f.pointee.prevFrame = .noFrame

@@ -34,6 +34,8 @@ public enum Kmem {
     public static let quarantineOwner: UInt64 = 0x0BAD_0000
     /// Byte written over free slab objects (after their link word), as SLUB's POISON_FREE.
     public static let slabPoison: UInt8 = 0x6B
+    /// `slabPoison` in every byte of a word.
+    public static let slabPoisonWord: UInt64 = 0x0101_0101_0101_0101 &* UInt64(slabPoison)
     /// Smallest and largest slab object sizes; larger requests take whole buddy blocks.
     public static let smallestObject: UInt64 = 16
     public static let largestObject: UInt64 = 2048

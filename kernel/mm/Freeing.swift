@@ -18,6 +18,7 @@ extension PageAllocator {
 
     /// `free`, also accepting a large heap block when `heap` (the heap's own `kfree`).
     func free(_ pfn: PFN, order: Int, heap: Bool) throws(KmemError) {
+        if freePerCPUHit(pfn, order: order, heap: heap) { return }
         var args = OpArguments()
         args.order = order
         args.address = pfn.raw
@@ -60,14 +61,23 @@ extension PageAllocator {
     /// `markFreed` of `n` frames from `pfn` (the tail `allocateCount` gives back).
     func markFreed(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, count n: UInt64) {
         let poison = poisoning
+        // `transition` to FREE (no HEAD) with its masks computed once.
+        let keep = FrameFlags.stateMask.union([.head, .kernel, .user, .slab]).rawValue
+        let set = FrameFlags.free.union(poison ? .poisonFill : []).rawValue
+        let seq = sequence
+        var f = meta(pfn)
         var i: UInt64 = 0
         while i < n {
-            let f = meta(pfn &+ i)
             if poison { fillPoison(pfn &+ i) }
-            transition(f, to: .free, head: false, add: poison ? .poisonFill : [])
+            let old = f.pointee.flags
+            let from = FrameFlags(rawValue: old).intersection(FrameFlags.stateMask)
+            if !Self.isLegal(from: from, to: .free) { illegalTransition(f, from, .free) }
+            f.pointee.flags = old & ~keep | set
+            f.pointee.lastSeq = seq
             f.pointee.order = 0
             f.pointee.refcount = 0
             f.pointee.owner = 0
+            f += 1
             i &+= 1
         }
         markInUse(seg, pfn, n, false)

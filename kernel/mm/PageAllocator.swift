@@ -3,7 +3,8 @@
 /// a debugger reading guest memory sees everything, and the host tests can run many
 /// allocators over private arenas.
 ///
-/// Fast path files: `FreeLists.swift` (list and bitmap primitives), `Allocation.swift`,
+/// Fast path files: `PerCPUFastPath.swift` (the per-CPU cache hit, tried first by `allocate`
+/// and `free`), `FreeLists.swift` (list and bitmap primitives), `Allocation.swift`,
 /// `Freeing.swift`, `PerCPUCache.swift`, `SpecificFrames.swift`. Debug checks live beside
 /// them: `SelfCheck.swift`, `Poisoning.swift`.
 public struct PageAllocator {

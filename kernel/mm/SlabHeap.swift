@@ -68,19 +68,19 @@ extension PageAllocator {
         let base = pageAddress(pfn)
         let obj = m.pointee.slabFree
         let size = c.pointee.objectSize
-        guard obj >= base && obj < base &+ Kmem.pageSize && (obj &- base) % size == 0 else {
+        guard obj >= base && obj < base &+ Kmem.pageSize && isObjectOffset(obj &- base, size) else {
             throw .slabCorrupted(address: base, link: obj)
         }
         let p = UnsafeMutablePointer<UInt64>(bitPattern: UInt(obj))!
         let next = p.pointee
-        guard next == 0 || (next >= base && next < base &+ Kmem.pageSize && (next &- base) % size == 0) else {
+        guard next == 0 || (next >= base && next < base &+ Kmem.pageSize && isObjectOffset(next &- base, size)) else {
             throw .slabCorrupted(address: obj, link: next)
         }
         try checkSlabPoison(obj, size)
         m.pointee.slabFree = next
         m.pointee.slabInfo &+= 1
         m.pointee.lastSeq = sequence
-        p.pointee = 0
+        p.pointee = Kmem.slabPoisonWord  // no stale link for the user; and no longer "looks free"
         c.pointee.inUse &+= 1
         c.pointee.allocations &+= 1
         if next == 0 {
@@ -112,15 +112,20 @@ extension PageAllocator {
             let c = cache(index)
             let base = pageAddress(pfn)
             let size = c.pointee.objectSize
-            guard (address &- base) % size == 0 else { throw .heapInvalidFree(address: address) }
-            // Double free: the object is on its slab's free list (a bounded walk).
-            var f = m.pointee.slabFree
-            var steps: UInt64 = 0
-            while f != 0 && steps <= c.pointee.objectsPerSlab {
-                if f == address { throw .heapDoubleFree(address: address) }
-                guard f >= base && f < base &+ Kmem.pageSize else { throw .slabCorrupted(address: base, link: f) }
-                f = UnsafeMutablePointer<UInt64>(bitPattern: UInt(f))!.pointee
-                steps &+= 1
+            guard isObjectOffset(address &- base, size) else { throw .heapInvalidFree(address: address) }
+            // Double free: the object is on its slab's free list. Every free object looks
+            // free (its link is 0 or an object of the slab, its poison intact), so only such
+            // an object needs the bounded walk of the list — or the slab's last object in
+            // use, whose free would return the slab.
+            if slabInUse(m) <= 1 || looksFree(address, base: base, size: size) {
+                var f = m.pointee.slabFree
+                var steps: UInt64 = 0
+                while f != 0 && steps <= c.pointee.objectsPerSlab {
+                    if f == address { throw .heapDoubleFree(address: address) }
+                    guard f >= base && f < base &+ Kmem.pageSize else { throw .slabCorrupted(address: base, link: f) }
+                    f = UnsafeMutablePointer<UInt64>(bitPattern: UInt(f))!.pointee
+                    steps &+= 1
+                }
             }
             let wasFull = m.pointee.slabFree == 0
             fillSlabPoison(address, size)
@@ -172,12 +177,15 @@ extension PageAllocator {
         let base = pageAddress(pfn)
         let size = c.pointee.objectSize
         let n = c.pointee.objectsPerSlab
+        // The whole page poisoned at once (the objects tile it), then each link word.
+        let words = UnsafeMutablePointer<UInt64>(bitPattern: UInt(base))!
+        var w = 0
+        while w < Int(Kmem.pageSize / 8) { words[w] = Kmem.slabPoisonWord; w += 1 }
         var i = n
         var next: UInt64 = 0
         while i > 0 {
             i -= 1
             let obj = base &+ i &* size
-            fillSlabPoison(obj, size)
             UnsafeMutablePointer<UInt64>(bitPattern: UInt(obj))!.pointee = next
             next = obj
         }
@@ -205,20 +213,68 @@ extension PageAllocator {
     /// The address of a field reached through a pointer (inout-to-pointer conversion).
     @inline(__always) func address(of field: UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt64> { field }
 
-    /// Fills an object after its link word with `Kmem.slabPoison`.
+    /// Fills an object after its link word with `Kmem.slabPoison` (objects are aligned to
+    /// their size, at least 16 bytes: whole words).
     func fillSlabPoison(_ obj: UInt64, _ size: UInt64) {
-        let p = UnsafeMutablePointer<UInt8>(bitPattern: UInt(obj))!
-        var i = 8
-        while i < Int(size) { p[i] = Kmem.slabPoison; i += 1 }
+        let p = UnsafeMutablePointer<UInt64>(bitPattern: UInt(obj))!
+        var i = 1
+        while i < Int(size / 8) { p[i] = Kmem.slabPoisonWord; i += 1 }
+    }
+
+    /// The first byte after an object's link word that no longer holds the poison, or nil.
+    /// Sizes are powers of two from 16 bytes: word 1, words 2–3, then groups of four words,
+    /// each group tested with one OR of its differences; the byte is looked for only in a
+    /// group that differs.
+    func slabPoisonDamage(_ obj: UInt64, _ size: UInt64) -> (offset: UInt64, found: UInt8)? {
+        let p = UnsafeMutablePointer<UInt64>(bitPattern: UInt(obj))!
+        let words = Int(size / 8)
+        let w = Kmem.slabPoisonWord
+        if words > 1 && p[1] != w { return poisonDamage(p, in: 1, 2) }
+        if words > 3 && (p[2] ^ w) | (p[3] ^ w) != 0 { return poisonDamage(p, in: 2, 4) }
+        var i = 4
+        while i &+ 4 <= words {
+            if (p[i] ^ w) | (p[i &+ 1] ^ w) | (p[i &+ 2] ^ w) | (p[i &+ 3] ^ w) != 0 { return poisonDamage(p, in: i, i &+ 4) }
+            i &+= 4
+        }
+        return nil
+    }
+
+    /// The first byte of words `[from, to)` of an object that is not the poison (one of them is not).
+    func poisonDamage(_ p: UnsafeMutablePointer<UInt64>, in from: Int, _ to: Int) -> (offset: UInt64, found: UInt8)? {
+        var i = from
+        while i < to {
+            let d = p[i] ^ Kmem.slabPoisonWord
+            if d != 0 {
+                let b = d.trailingZeroBitCount / 8  // little-endian: the lowest differing byte comes first
+                return (UInt64(i * 8 + b), UInt8(truncatingIfNeeded: p[i] >> UInt64(b * 8)))
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// Checks the poison of a free object (bytes after its link word).
     func checkSlabPoison(_ obj: UInt64, _ size: UInt64) throws(KmemError) {
-        let p = UnsafeMutablePointer<UInt8>(bitPattern: UInt(obj))!
-        var i = 8
-        while i < Int(size) {
-            if p[i] != Kmem.slabPoison { throw .slabPoisonOverwritten(address: obj, offset: UInt64(i), found: p[i]) }
-            i += 1
-        }
+        if let d = slabPoisonDamage(obj, size) { throw .slabPoisonOverwritten(address: obj, offset: d.offset, found: d.found) }
+    }
+
+    /// Objects in use in a slab page (`slabInfo`'s low half).
+    @inline(__always) func slabInUse(_ m: UnsafeMutablePointer<FrameMeta>) -> UInt64 { m.pointee.slabInfo & 0xFFFF_FFFF }
+
+    /// Whether the object at `obj` of a slab at `base` could be on the slab's free list: its
+    /// link word is 0 or an object of the slab, and its poison is intact. Every free object
+    /// does (kmalloc checks both before handing one out); an object handed out starts with
+    /// the poison in its link word, so it does not until its user writes exactly that shape.
+    func looksFree(_ obj: UInt64, base: UInt64, size: UInt64) -> Bool {
+        let link = UnsafeMutablePointer<UInt64>(bitPattern: UInt(obj))!.pointee
+        guard link == 0 || (link >= base && link < base &+ Kmem.pageSize && isObjectOffset(link &- base, size)) else { return false }
+        return slabPoisonDamage(obj, size) == nil
+    }
+
+    /// Whether `offset` into a slab is a multiple of the object size: a mask, since sizes are
+    /// powers of two (a division per check cost more than the rest of a kfree); a size that is
+    /// not (only a corrupted cache) takes the remainder, and a size of 0 no trap.
+    @inline(__always) func isObjectOffset(_ offset: UInt64, _ size: UInt64) -> Bool {
+        size & (size &- 1) == 0 ? offset & (size &- 1) == 0 : offset % size == 0
     }
 }

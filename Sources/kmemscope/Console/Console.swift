@@ -106,6 +106,7 @@ struct Console {
 
     /// Runs one command line.
     mutating func execute(_ name: String, _ arguments: [String]) {
+        defer { ProgressLine.finish() }
         do {
             switch name {
             case "help": say(try help(arguments)); lastStatus = 0
@@ -143,6 +144,7 @@ struct Console {
     /// Prints what `error` says (one line) and returns its status; a lost stub drops the
     /// session and says how to get it back.
     func report(_ error: any Error) -> Int32 {
+        ProgressLine.finish()
         if case SessionError.interrupted = error {
             say("interrupted; the guest is stopped")
             return 130
@@ -178,6 +180,7 @@ struct Console {
     }
 
     func say(_ text: String) {
+        ProgressLine.finish()
         print(text)
         fflush(nil)
     }

@@ -1,0 +1,197 @@
+import LinuxKernel
+
+// `--json` of the views with `--kernel linux` (docs/json.md, "A stock Linux guest"): every
+// document has `schemaVersion` 1 and `"kernel": "linux"`; addresses, PFNs and raw words are
+// hex strings, migratetypes, zones, flags and page types by the names the guest's kernel uses.
+
+/// `buddyinfo --kernel linux --json` and `pagetypeinfo --kernel linux --json`.
+struct LinuxFreeCountsJSON: Encodable {
+    struct Zone: Encodable {
+        var name: String
+        /// `free_area[order].nr_free`, per order: /proc/buddyinfo's row.
+        var freeBlocks: [UInt64]
+        /// Blocks walked on each list, per order, by migratetype name: /proc/pagetypeinfo's rows.
+        var freeBlocksByMigratetype: [String: [UInt64]]?
+    }
+    var schemaVersion = 1
+    var kernel = "linux"
+    var node: Int
+    var zones: [Zone]
+    /// The view's lines, as the guest's /proc file prints them.
+    var lines: [String]
+    /// A line per free list the walk could not finish (the counts are then what was walked).
+    var brokenLists: [String]
+
+    init(_ state: LinuxBuddyState, text: String, byMigratetype: Bool) {
+        node = state.node
+        let walked = ProcFreeCounts.pagetypeinfo(of: state).rows
+        zones = state.zones.filter(\.isPopulated).map { zone in
+            Zone(name: zone.name, freeBlocks: zone.nrFree,
+                 freeBlocksByMigratetype: byMigratetype
+                    ? Dictionary(walked.filter { $0.zone == zone.name }.map { ($0.migratetype ?? "?", $0.counts) }) { a, _ in a }
+                    : nil)
+        }
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        brokenLists = state.zones.flatMap { $0.issues.map(\.description) }
+    }
+}
+
+/// `zones --kernel linux --json`.
+struct LinuxZonesJSON: Encodable {
+    struct Zone: Encodable {
+        var name: String
+        var index: Int
+        var startPFN: String
+        var spannedPages: UInt64
+        var presentPages: UInt64
+        var managedPages: UInt64
+        var populated: Bool
+        /// `vm_stat[NR_FREE_PAGES]` (signed, as the kernel's counter).
+        var freePages: Int64?
+        /// Σ nr_free × 2^order.
+        var pagesOnLists: UInt64?
+        /// Pages on the CPUs' per-CPU lists (`pcp->count` summed).
+        var perCPUPages: Int?
+        var watermarks: [String: UInt64]?
+        /// nr_free per order (buddyinfo).
+        var freeBlocks: [UInt64]?
+    }
+    var schemaVersion = 1
+    var kernel = "linux"
+    var node: Int
+    var orders: Int
+    var migratetypes: [String]
+    var structPageSize: Int
+    var kaslrOffset: String?
+    var zones: [Zone]
+    var brokenLists: [String]
+
+    init(_ linux: LinuxKernelTarget, _ state: LinuxBuddyState) throws {
+        node = state.node
+        orders = linux.layout.orderCount
+        migratetypes = state.migratetypeNames
+        structPageSize = linux.layout.pageSize
+        kaslrOffset = linux.kaslrOffset != 0 ? hexJSON(linux.kaslrOffset) : nil
+        zones = try state.zones.map { z in
+            let marks = z.isPopulated ? try linux.watermarks(zone: z.index) : nil
+            return Zone(name: z.name, index: z.index, startPFN: hexJSON(z.startPFN), spannedPages: z.spannedPages,
+                        presentPages: z.presentPages, managedPages: z.managedPages, populated: z.isPopulated,
+                        freePages: z.freePagesCounter, pagesOnLists: z.isPopulated ? z.freePages : nil,
+                        perCPUPages: z.isPopulated ? z.perCPUCounts.filter { $0 >= 0 }.reduce(0, +) : nil,
+                        watermarks: marks.map { ["min": $0[0], "low": $0[1], "high": $0[2]] },
+                        freeBlocks: z.isPopulated ? z.nrFree : nil)
+        }
+        brokenLists = state.zones.flatMap { $0.issues.map(\.description) }
+    }
+}
+
+/// `frame PFN [COUNT] --kernel linux --json`.
+struct LinuxFrameJSON: Encodable {
+    struct Block: Encodable {
+        var head: String
+        var order: UInt64
+        /// The list it was found on (absent when it is on none).
+        var migratetype: String?
+        var onFreeList: Bool
+    }
+    struct Frame: Encodable {
+        var pfn: String
+        var structPage: String
+        var zone: String?
+        var flags: [String]
+        var flagsValue: String
+        /// The section/node/zone bits above NR_PAGEFLAGS.
+        var fieldBits: String
+        var refcount: Int32
+        var mapcount: Int32?
+        var pageType: String?
+        var pageTypes: [String]?
+        var `private`: String
+        var compoundHead: String?
+        /// `free` (PageBuddy head of a free block), `inside-free-block`, `in-use` (refcount > 0) or `other`.
+        var state: String
+        var block: Block?
+    }
+    var schemaVersion = 1
+    var kernel = "linux"
+    var frames: [Frame]
+
+    init(_ linux: LinuxKernelTarget, _ pages: [LinuxPage], _ state: LinuxBuddyState) {
+        let blocks = state.zones.flatMap(\.blocks)
+        frames = pages.map { page in
+            let types = page.pageTypes
+            var frame = Frame(
+                pfn: hexJSON(page.pfn), structPage: hexJSON(page.address),
+                zone: state.zones.first { $0.isPopulated && page.pfn >= $0.startPFN && page.pfn - $0.startPFN < $0.spannedPages }?.name,
+                flags: page.flagNames(linux.page), flagsValue: hexJSON(page.flags), fieldBits: hexJSON(page.fieldBits(linux.page)),
+                refcount: page.refcount, mapcount: types.isEmpty ? page.mapcount : nil,
+                pageType: types.isEmpty ? nil : hexJSON(UInt64(page.pageType)), pageTypes: types.isEmpty ? nil : types,
+                private: hexJSON(page.private), compoundHead: page.compoundHeadPage.map(hexJSON), state: "other")
+            if page.isBuddy {
+                let listed = blocks.first { $0.pfn == page.pfn }
+                frame.state = "free"
+                frame.block = Block(head: hexJSON(page.pfn), order: page.private,
+                                    migratetype: listed.map { LinuxVerifier.name($0.migratetype, state) }, onFreeList: listed != nil)
+            } else if let b = blocks.first(where: { page.pfn > $0.pfn && page.pfn - $0.pfn < (1 << UInt64(min($0.order, 63))) }) {
+                frame.state = "inside-free-block"
+                frame.block = Block(head: hexJSON(b.pfn), order: UInt64(max(b.order, 0)),
+                                    migratetype: LinuxVerifier.name(b.migratetype, state), onFreeList: true)
+            } else if page.refcount > 0 {
+                frame.state = "in-use"
+            }
+            return frame
+        }
+    }
+}
+
+/// `verify --kernel linux --json`: the bundled kernel's verify document where it applies
+/// (`passed`, one object per check, one per violation), plus what only Linux has.
+struct LinuxVerifyJSON: Encodable {
+    struct CheckResult: Encodable {
+        var name: String
+        /// Where the rule is in Linux's sources (docs/linux-checks.md).
+        var source: String
+        var violations: Int
+        var passed: Bool
+    }
+    struct Violation: Encodable {
+        var check: String
+        var zone: String
+        /// Absent for findings about a list or a counter rather than one page.
+        var pfn: String?
+        var detail: String
+        var text: String
+    }
+    struct Zone: Encodable {
+        var name: String
+        var freeBlocks: Int
+        var perCPULists: Int
+        var violations: Int
+    }
+    var schemaVersion = 1
+    var kernel = "linux"
+    var passed: Bool
+    var freeBlocksChecked: Int
+    var checks: [CheckResult]
+    var violations: [Violation]
+    var zones: [Zone]
+    /// What could not be checked, and why.
+    var notes: [String]
+
+    init(_ report: LinuxVerifier.Report) {
+        passed = report.passed
+        freeBlocksChecked = report.blocks
+        checks = LinuxVerifier.checks.map { c in
+            let n = report.findings(of: c.name).count
+            return CheckResult(name: c.name, source: c.source, violations: n, passed: n == 0)
+        }
+        violations = report.findings.map {
+            Violation(check: $0.check, zone: $0.zone, pfn: $0.pfn == 0 ? nil : hexJSON($0.pfn), detail: $0.detail, text: $0.description)
+        }
+        zones = report.state.zones.filter(\.isPopulated).map { z in
+            Zone(name: z.name, freeBlocks: z.blocks.count, perCPULists: report.perCPU[z.name]?.count ?? 0,
+                 violations: report.findings.filter { $0.zone == z.name }.count)
+        }
+        notes = report.notes
+    }
+}

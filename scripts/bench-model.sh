@@ -24,8 +24,14 @@ if (( instructions )); then
     trap 'rm -rf "$out"' EXIT
     symbol=$(nm .build/release/model-bench | awk '!found && / T .*14AllocatorModel6ReplayV3run4from3log7through/ { print $3; found = 1 }')
     [[ -n $symbol ]] || { echo "bench-model: Replay.run not found in model-bench's symbols" >&2; exit 2; }
+    status=0
     valgrind --tool=callgrind --callgrind-out-file="$out/cg" --toggle-collect="$symbol" \
-        .build/release/model-bench "$ops" 1 --boot-only >"$out/stdout" 2>"$out/stderr"
+        .build/release/model-bench "$ops" 1 --boot-only >"$out/stdout" 2>"$out/stderr" || status=$?
+    if (( status != 0 )); then
+        cat "$out/stdout" "$out/stderr" >&2
+        echo "bench-model: model-bench under callgrind exited with status $status" >&2
+        exit 2
+    fi
     cat "$out/stdout"
     collected=$(awk '/Collected :/ { print $4 }' "$out/stderr")
     replayed=$(awk '/^replay from boot:/ { print $4 }' "$out/stdout")

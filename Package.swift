@@ -53,7 +53,7 @@ let package = Package(
         // Host benchmark of the kernel's allocator (scripts/bench-allocator.sh).
         .executableTarget(name: "kmem-bench", dependencies: ["KernelMM"]),
         // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
-        .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelMM"]),
+        .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
         // Test tool (issue 10): writes corruption into a stopped guest through the stub and
         // reports which check notices it; scripts/fault-matrix.sh makes docs/fault-matrix.md.
         .target(name: "CorruptionTool", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),

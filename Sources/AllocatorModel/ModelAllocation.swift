@@ -99,9 +99,11 @@ extension ModelState {
         // "Own migratetype, smallest fit across the zone: for k from the request's order up to 11,
         // for each segment of the zone in index order, the first block on list (migratetype, k)
         // whose PFN is a multiple of the alignment; the first found wins."
+        // (The alignment is a power of two: a multiple of it has no bits of `alignment − 1`.)
+        let mask = alignment &- 1
         for k in order...Self.maxOrder {
             for s in segs {
-                if let head = segments[s].freeLists[mt][k].first(where: { $0 % alignment == 0 }) {
+                if let head = segments[s].freeLists[mt][k].first(where: { $0 & mask == 0 }) {
                     return Candidate(segment: s, head: head, order: k, migratetype: mt, stolen: false)
                 }
             }
@@ -111,7 +113,7 @@ extension ModelState {
         let other = mt == 0 ? 1 : 0
         for k in stride(from: Self.maxOrder, through: order, by: -1) {
             for s in segs {
-                if let head = segments[s].freeLists[other][k].first(where: { $0 % alignment == 0 }) {
+                if let head = segments[s].freeLists[other][k].first(where: { $0 & mask == 0 }) {
                     return Candidate(segment: s, head: head, order: k, migratetype: other, stolen: true)
                 }
             }

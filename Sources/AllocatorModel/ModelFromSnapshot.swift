@@ -12,6 +12,7 @@ extension ModelState {
         sequence = s.sequence
         zoneLimits = s.zoneLimits
         heldBack = Self.heldBackRAM(s, plus: [])
+        cover(s.segments.map { $0.startPFN..<max($0.startPFN, $0.endPFN) })
         let f = s.flags
         let orders = s.maxOrder + 1
         func walk(_ head: UInt64, bound: UInt64, inside: (UInt64) -> Bool, _ what: String) -> [UInt64] {

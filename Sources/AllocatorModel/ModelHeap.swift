@@ -27,9 +27,9 @@ public struct ModelHeap: Sendable, Equatable {
 
     public var caches: [Cache]
     /// Slab pages by PFN.
-    public var slabs: [UInt64: Slab] = [:]
+    public var slabs = PFNTable<Slab>()
     /// Large allocations: head PFN → order.
-    public var large: [UInt64: Int] = [:]
+    public var large = PFNTable<Int>()
     /// Virtual address of physical 0 (objects are direct-map addresses).
     public var directMap: UInt64
 

@@ -31,7 +31,7 @@ public struct PoisonOracle: Sendable, Equatable {
 
     /// The first bad frame among `frames` (the candidate of operation `seq`), consumed.
     mutating func firstBad(_ seq: UInt64, in frames: Range<UInt64>) -> BadFrame? {
-        if var pending = logged[seq], let first = pending.first {
+        if !logged.isEmpty, var pending = logged[seq], let first = pending.first {
             guard frames.contains(first.pfn) else { return nil }
             pending.removeFirst()
             logged[seq] = pending.isEmpty ? nil : pending

@@ -1,6 +1,7 @@
 /// The reference model's state: the allocator of kernel/README.md ("Rules", "Slab heap")
-/// written as plainly as possible — dictionaries keyed by PFN, ordered arrays for the LIFO
-/// lists (index 0 = the front, "push" inserts at 0), no intrusive links, no bitmaps.
+/// written as plainly as possible — tables keyed by PFN (`PFNTable`: a dictionary in use, an
+/// array index inside, for speed), ordered arrays for the LIFO lists (index 0 = the front,
+/// "push" inserts at 0), no intrusive links, no bitmaps.
 ///
 /// It is deliberately a second, independent implementation of the contract: it never reads
 /// the kernel's code, only the README, so where the two disagree one of them (or the README)
@@ -43,8 +44,9 @@ public struct ModelState: Sendable, Equatable {
         public var drainCursor: Int = 0
         /// "Pageblock tags: one migratetype per pageblock per zone": pageblock number (`pfn >> 9`)
         /// → migratetype, Movable when absent (the kernel keeps equal copies in the segments a
-        /// hole splits a pageblock between; the model keeps the one tag).
-        public var tags: [UInt64: Int] = [:]
+        /// hole splits a pageblock between; the model keeps the one tag). Keyed by pageblock
+        /// number rather than PFN, in the same kind of table.
+        public var tags = PFNTable<Int>()
 
         /// Frames on all per-CPU lists.
         public var pcpCount: UInt64 { UInt64(pcpLists.reduce(0) { $0 + $1.count }) }
@@ -97,13 +99,13 @@ public struct ModelState: Sendable, Equatable {
     public var zones: [Zone]
     public var segments: [Segment]
     /// Free blocks by head PFN.
-    public var freeBlocks: [UInt64: FreeBlock] = [:]
+    public var freeBlocks = PFNTable<FreeBlock>()
     /// Allocated blocks by head PFN.
-    public var allocated: [UInt64: AllocatedBlock] = [:]
+    public var allocated = PFNTable<AllocatedBlock>()
     /// Reserved frames inside segments, by PFN.
-    public var reserved: [UInt64: ReservedFrame] = [:]
+    public var reserved = PFNTable<ReservedFrame>()
     /// Frames on a per-CPU list: PFN → migratetype slot of the list.
-    public var cached: [UInt64: Int] = [:]
+    public var cached = PFNTable<Int>()
     /// The slab heap.
     public var heap: ModelHeap
     /// The last sequence number taken (an operation takes `sequence + 1` when it starts).
@@ -133,6 +135,16 @@ public struct ModelState: Sendable, Equatable {
         self.zones = zones
         self.segments = segments
         heap = ModelHeap(directMap: directMap)
+        cover(segments.map { $0.startPFN..<$0.endPFN })
+    }
+
+    /// Sizes the PFN tables' index for the frames of `ranges` (they still grow for others).
+    mutating func cover(_ ranges: [Range<UInt64>]) {
+        guard let low = ranges.map(\.lowerBound).min(), let high = ranges.map(\.upperBound).max(), low < high else { return }
+        freeBlocks = PFNTable(covering: low..<high)
+        allocated = PFNTable(covering: low..<high)
+        reserved = PFNTable(covering: low..<high)
+        cached = PFNTable(covering: low..<high)
     }
 
     // MARK: lookups
@@ -172,7 +184,7 @@ public struct ModelState: Sendable, Equatable {
 
     mutating func setTag(_ pfn: UInt64, _ mt: Int) {
         guard let s = segmentIndex(of: pfn) else { return }
-        // Movable is kept as "no entry", so equal tags are equal dictionaries.
+        // Movable is kept as "no entry", so equal tags are equal tables.
         zones[segments[s].zone].tags[pfn >> UInt64(Self.pageblockOrder)] = mt == 1 ? nil : mt
     }
 

@@ -3,10 +3,10 @@
 /// not cascade.
 extension ModelState {
     /// Applies the kernel's outcome of one operation (its entries) instead of the model's.
-    mutating func follow(_ group: [OpLogRecord]) {
+    mutating func follow(_ group: ArraySlice<OpLogRecord>) {
         keepsLog = false
         defer { keepsLog = true }
-        let top = group[0]
+        let top = group[group.startIndex]
         for r in group where r.kind == .quarantine && r.status == 0 && isTakable(r.address) {
             take(r.address)
             reserved[r.address] = ReservedFrame(owner: Self.quarantineOwner, quarantined: true, lastSeq: r.sequence)
@@ -33,7 +33,7 @@ extension ModelState {
             if forceAllocate(top) { keep(count, of: top.result, order: Int(top.order), mt: mt, owner: owner, seq: top.sequence) }
         case .free, .allocateFrame, .reserveRange, .drainPerCPU, .kfree, .unreserve, .get, .put, .freeCount, .addMemory:
             // These have one legal outcome: the model's own, when the kernel's was legal.
-            let pre = brokenRules([top])
+            let pre = brokenRules([top][...])
             if pre.reasons.isEmpty { apply(op) }
         case .kmalloc:
             let a = top.result

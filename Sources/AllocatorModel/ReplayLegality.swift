@@ -2,7 +2,7 @@
 /// *illegal* divergence), judged on the model's state before the operation.
 extension ModelState {
     /// The contract rules the kernel's entries of one operation break, judged on the state before it.
-    func brokenRules(_ group: [OpLogRecord]) -> (reasons: [String], frames: [UInt64]) {
+    func brokenRules(_ group: ArraySlice<OpLogRecord>) -> (reasons: [String], frames: [UInt64]) {
         var reasons: [String] = []
         var frames: [UInt64] = []
         func broken(_ why: String, _ p: UInt64) {

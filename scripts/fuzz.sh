@@ -61,7 +61,7 @@ target() {  # NAME MODULES...
 
 build() {
     module AllocatorModel Sources/AllocatorModel/*.swift || return 1
-    module KernelLayouts Sources/KernelLayouts/*.swift || return 1
+    module KernelLayouts $(find Sources/KernelLayouts -name "*.swift" | sort) || return 1
     module GDBRemote Sources/GDBRemote/*.swift || return 1
     module KernelMM kernel/mm/*.swift || return 1
     target snapshot AllocatorModel KernelLayouts KernelMM || return 1

@@ -124,7 +124,7 @@ public final class SnapshotFile {
             found = region(.guestPhysical, holding: physical, count: buffer.count)
             if let r = found { return copyOut(from: Int(r.offset + (physical - r.address)), into: buffer) }
         }
-        guard let r = found, let base else { throw .notHeld(path: path, space: space, address: address, count: buffer.count) }
+        guard let r = found, base != nil else { throw .notHeld(path: path, space: space, address: address, count: buffer.count) }
         copyOut(from: Int(r.offset + (address - r.address)), into: buffer)
     }
 

@@ -14,7 +14,7 @@ struct VerifyCommand: ParsableCommand {
             + "\n\nWith --kernel linux: the twelve checks of Linux's rules in docs/linux-checks.md.\n\n"
             + "Exit status: 0 every check passed (with --replay, also the replay and the final comparison), 1 violations "
             + "found (one line each, or the JSON's violations), 2 no verdict: usage, connection, ELF, descriptor or decode "
-            + "error, a stuck guest, SIGTERM or SIGHUP; 130 after Ctrl-C.")
+            + "error, a stuck guest, SIGTERM or SIGHUP, or (--replay) a log ring that no longer holds the entries the replay needs while the checks passed; 130 after Ctrl-C.")
 
     @Flag(name: .long, help: "Also replay the operation log through the reference model from the boot and compare the result with guest memory.")
     var replay = false
@@ -114,9 +114,14 @@ struct VerifyCommand: ParsableCommand {
                                                   readUsage: usageAtCheck - usageAtAttach, verifyUsage: ProcessUsage.now() - usageAtCheck))
         }
         let verification = try replay ? replayed(snapshot, log) : nil
+        // a replay the ring cannot feed (entries overwritten) is no verdict, not a violation:
+        // exit 2 unless the checks found violations
+        var unfed = false
+        if let verification, case .missing = verification.replay.stop { unfed = true }
         var passed = report.passed
         if image.json {
             print(try JSONOutput.string(VerifyJSON(snapshot, report, replay: verification)))
+            if report.passed && unfed { throw ExitCode(2) }
             if !(report.passed && (verification?.passed ?? true)) { throw ExitCode(1) }
             return
         } else {
@@ -127,6 +132,10 @@ struct VerifyCommand: ParsableCommand {
         }
         if let verification {
             print(verification.text)
+            if passed && unfed {
+                StandardError.write("kmemscope: no replay verdict: the operation log no longer holds the entries it needs (the checks passed)")
+                throw ExitCode(2)
+            }
             passed = passed && verification.passed
         }
         if !passed { throw ExitCode(1) }

@@ -136,6 +136,25 @@ struct SnapshotCommandTests {
         #expect(backwards.status == 2 && backwards.err.contains("give the earlier one first"), "\(backwards.err)")
     }
 
+    /// Past 65,536 operations the ring no longer holds the boot's entries: `verify --replay`
+    /// says so and gives no verdict (2), where the checks passed; from a snapshot taken there,
+    /// the replay runs again.
+    @Test func aReplayTheRingCannotFeedIsNoVerdict() throws {
+        let boot = try DebugBoot(memory: "128M", append: "seed=7 ops=600000 phases=2")   // a checkpoint only every 300,000
+        defer { boot.stop() }
+        try boot.stopAt(sequence: 70000)
+        let target = "unix:" + boot.socket
+        let late = try Self.kmemscope(["verify", "--replay", "--target", target])
+        #expect(late.status == 2, "\(late.out)\(late.err)")
+        #expect(late.out.contains("all passed") && late.out.contains("are not in the ring") && late.err.contains("no replay verdict"), "\(late.out)\(late.err)")
+        let a = Self.temporary("late-a.snap")
+        defer { unlink(a) }
+        #expect(try Self.kmemscope(["snapshot", "-o", a, "--target", target]).status == 0)
+        try boot.continueTo(sequence: 75000)
+        let replay = try Self.kmemscope(["verify", "--replay", "--from", a, "--target", target])
+        #expect(replay.status == 0 && replay.out.contains("final state: model and snapshot agree"), "\(replay.out)\(replay.err)")
+    }
+
     @Test func aStrayWriteBetweenTwoSnapshotsIsTheChangeDiffCannotExplain() throws {
         let boot = try DebugBoot(memory: "128M", append: "seed=6 ops=600000 phases=300")
         defer { boot.stop() }

@@ -23,9 +23,12 @@ extension ProcViewCommand {
         let broken = census.broken.map { $0.text(zoneName: $0.zone < snapshot.zones.count ? snapshot.zones[$0.zone].name : "zone \($0.zone)") }
         if image.json {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let slab = Self.self == SlabinfoCommand.self
             print(try JSONOutput.string(ProcViewJSON(schemaVersion: 1, sequence: snapshot.sequence,
                                                      lines: text.hasSuffix("\n") ? Array(lines.dropLast()) : lines,
-                                                     brokenLists: broken)))
+                                                     brokenLists: broken,
+                                                     zones: slab ? nil : ProcViewData.zones(snapshot, census),
+                                                     caches: slab ? ProcViewData.caches(snapshot) : nil)))
         } else {
             print(text, terminator: "")
             // a broken list is named, never counted past: the counts above stop at the break
@@ -40,6 +43,10 @@ struct ProcViewJSON: Encodable {
     var sequence: UInt64
     var lines: [String]
     var brokenLists: [String]
+    /// buddyinfo, pagetypeinfo, zoneinfo: the numbers per zone.
+    var zones: [ProcViewData.Zone]?
+    /// slabinfo: the numbers per cache.
+    var caches: [ProcViewData.Cache]?
 }
 
 /// `kmemscope buddyinfo`: /proc/buddyinfo from guest memory — the bundled kernel's by

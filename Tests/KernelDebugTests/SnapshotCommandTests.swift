@@ -116,6 +116,15 @@ struct SnapshotCommandTests {
             })
         }
         let (ba, bb) = (try buddy(a), try buddy(b))
+        // buddyinfo --json carries the same numbers per zone, per order and per migratetype
+        let bj = try Self.json(try Self.kmemscope(["buddyinfo", "--json", "--snapshot", b]).out)
+        for zone in try #require(bj["zones"] as? [[String: Any]]) {
+            let name = try #require(zone["name"] as? String)
+            let total = try #require(zone["freeBlocks"] as? [UInt64])
+            #expect(bb[name] == total, "\(name): \(total) vs \(bb[name] ?? [])")
+            let byType = try #require(zone["byMigratetype"] as? [[String: Any]]).compactMap { $0["freeBlocks"] as? [UInt64] }
+            #expect(byType.count == 2 && zip(byType[0], byType[1]).map { $0 + $1 } == total, "\(zone)")
+        }
         for zone in try #require(d["zones"] as? [[String: Any]]) {
             let name = try #require(zone["name"] as? String)
             for o in try #require(zone["orders"] as? [[String: Any]]) {

@@ -102,6 +102,28 @@ struct ConsoleTests {
         #expect(screen.contains("EXIT=2"), "\(screen.suffix(1000))")
     }
 
+    /// `next-checkpoint` stops at the workload's checkpoints one after another: the phase the
+    /// kernel passed and the sequence each time, equal to the kernel's own `kmem: checkpoint`
+    /// lines on its serial port.
+    @Test func nextCheckpointStopsAtEachCheckpointInTurn() throws {
+        let boot = try DebugBoot(memory: "128M", append: "seed=2 ops=600000 phases=300")
+        defer { boot.stop() }
+        try boot.stopAt(sequence: 100)
+        let r = try Self.pipe("next-checkpoint\nnext-checkpoint\nquit\n", target: "unix:" + boot.socket)
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        let stops = r.out.split(separator: "\n").filter { $0.hasPrefix("at kmem_checkpoint (phase ") }
+        try #require(stops.count == 2, "\(r.out)")
+        let sequences = stops.compactMap { UInt64($0.split(separator: " ").last!) }
+        #expect(sequences.count == 2 && sequences[0] < sequences[1], "\(stops)")
+        // the console left the guest stopped (as found): let it print the checkpoints it is at
+        let t = try boot.reconnect()
+        try t.detach()
+        let deadline = Date().addingTimeInterval(30)
+        while WatchCheckpointTests.checkpoints(boot.serial).count < 3 && Date() < deadline { usleep(20_000) }
+        let printed = WatchCheckpointTests.checkpoints(boot.serial)
+        #expect(sequences.allSatisfy(printed.contains), "\(sequences) in \(printed)")
+    }
+
     /// Runs the console with `script` on standard input (not a terminal).
     static func pipe(_ script: String, target: String) throws -> (status: Int32, out: String, err: String) {
         let p = Process()

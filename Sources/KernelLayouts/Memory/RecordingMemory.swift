@@ -33,9 +33,6 @@ public final class RecordingMemory: GuestMemory {
         self.handOverSize = handOverSize
     }
 
-    /// Bytes recorded so far (overlaps counted twice, handed-over reads included).
-    public var recordedBytes: Int { pieces.reduce(0) { $0 + $1.count } }
-
     public func read(at address: UInt64, count: Int) throws -> [UInt8] {
         let bytes = try base.read(at: address, count: count)
         keep(.kernelVirtual, address, count, bytes[...])

@@ -1,4 +1,3 @@
-import CZlib
 import Glibc
 
 /// A snapshot file opened for reading: checked from end to end before anything trusts it
@@ -77,26 +76,12 @@ public final class SnapshotFile {
             if let last = regions.last, last.space == r.space ? last.end > r.address : (last.space == .guestPhysical) {
                 throw .damaged(path: path, reason: "region \(i) overlaps or precedes region \(i - 1)")
             }
-            let crc = UInt32(truncatingIfNeeded: crc32(0, b.baseAddress!.assumingMemoryBound(to: UInt8.self) + Int(r.offset), UInt32(r.length)))
-            // zlib's crc32 takes a 32-bit length: longer regions are summed in pieces
-            let sum = r.length <= UInt64(UInt32.max) ? crc : Self.crc(b, offset: Int(r.offset), length: Int(r.length))
-            guard sum == r.crc else {
+            guard SnapshotFormat.crc(UnsafeRawBufferPointer(rebasing: b[Int(r.offset)..<Int(end)])) == r.crc else {
                 throw .damaged(path: path, reason: "region \(i) (\(r.space) 0x\(String(r.address, radix: 16)), \(r.length) bytes) fails its CRC-32")
             }
             regions.append(r)
         }
         return (header, regions)
-    }
-
-    static func crc(_ b: UnsafeRawBufferPointer, offset: Int, length: Int) -> UInt32 {
-        var c = crc32(0, nil, 0)
-        var done = 0
-        while done < length {
-            let n = min(length - done, 1 << 30)
-            c = crc32(c, b.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset + done, UInt32(n))
-            done += n
-        }
-        return UInt32(truncatingIfNeeded: c)
     }
 
     /// The region holding `[address, address + count)` in `space`, if one does.

@@ -1,4 +1,3 @@
-import CZlib
 import Glibc
 
 /// Writes a snapshot file (format ``SnapshotFormat``) from what a ``RecordingMemory`` read.
@@ -14,9 +13,9 @@ public enum SnapshotFileWriter {
         var regions: [SnapshotRegion] = []
         var offset = UInt64(dataStart)
         for s in stretches {
-            var crc = crc32(0, nil, 0)
-            each(s) { chunk in crc = crc32(crc, chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(chunk.count)) }
-            let region = SnapshotRegion(space: s.space, address: s.address, length: s.end - s.address, offset: offset, crc: UInt32(truncatingIfNeeded: crc))
+            var crc: UInt32?
+            each(s) { chunk in crc = SnapshotFormat.crc(chunk, continuing: crc) }
+            let region = SnapshotRegion(space: s.space, address: s.address, length: s.end - s.address, offset: offset, crc: crc ?? 0)
             regions.append(region)
             offset = UInt64(align(Int(offset + region.length), SnapshotFormat.dataAlignment))
         }

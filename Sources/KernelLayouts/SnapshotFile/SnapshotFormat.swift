@@ -1,3 +1,5 @@
+import CZlib
+
 /// The layout of a snapshot file (docs/snapshot-format.md), format 1. All integers are
 /// little-endian.
 ///
@@ -27,6 +29,19 @@ public enum SnapshotFormat {
     /// Bounds a reader enforces before trusting a count from the file.
     public static let maxHeaderSize = 1 << 20
     public static let maxRegions = 1 << 20
+
+    /// zlib's CRC-32 of `bytes`, continuing `previous` (nil: a new sum), in pieces of at most
+    /// 1 GiB (zlib's length argument is 32 bits). What the writer stores and the reader checks.
+    public static func crc(_ bytes: UnsafeRawBufferPointer, continuing previous: UInt32? = nil) -> UInt32 {
+        var c = previous.map { uLong($0) } ?? crc32(0, nil, 0)
+        var done = 0
+        while done < bytes.count {
+            let n = min(bytes.count - done, 1 << 30)
+            c = crc32(c, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + done, UInt32(n))
+            done += n
+        }
+        return UInt32(truncatingIfNeeded: c)
+    }
 
     /// The space number in the region table.
     static func code(_ space: AddressSpace) -> UInt32 { space == .kernelVirtual ? 0 : 1 }

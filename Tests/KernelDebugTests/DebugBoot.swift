@@ -132,6 +132,16 @@ final class DebugBoot {
     /// What the kernel printed so far.
     var serial: String { process.serial }
 
+    /// The lines the kernel printed after its last `kmem: checkpoint phase P` line (its own
+    /// report at that checkpoint: buddyinfo, slabinfo, zonestat).
+    func report(afterCheckpoint phase: Int) throws -> [String] {
+        let serial = self.serial
+        guard let last = serial.range(of: "kmem: checkpoint phase \(phase)", options: .backwards) else {
+            throw DebugBootError("no 'kmem: checkpoint phase \(phase)' in the serial output: \(serial.suffix(300).debugDescription)")
+        }
+        return serial[last.upperBound...].split(whereSeparator: \.isNewline).map(String.init)
+    }
+
     func stop() {
         target.close()
         process.stop()

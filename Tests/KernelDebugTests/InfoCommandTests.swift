@@ -214,9 +214,7 @@ struct ProcViewCommandTests {
         let boot = try DebugBoot(memory: "1G", append: "seed=4 ops=5000 phases=2")
         defer { boot.stop() }
         try boot.runUntil()
-        let serial = boot.serial
-        let last = try #require(serial.range(of: "kmem: checkpoint phase 2", options: .backwards))
-        let report = serial[last.upperBound...].split(whereSeparator: \.isNewline).map(String.init)
+        let report = try boot.report(afterCheckpoint: 2)
         let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
 
         let buddy = try InfoCommandTests.kmemscope(["buddyinfo"] + target)

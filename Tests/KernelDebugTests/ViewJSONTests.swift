@@ -10,9 +10,7 @@ struct ViewJSONTests {
         let boot = try DebugBoot(memory: "1G", append: "seed=4 ops=5000 phases=2")
         defer { boot.stop() }
         try boot.runUntil()
-        let serial = boot.serial
-        let last = try #require(serial.range(of: "kmem: checkpoint phase 2", options: .backwards))
-        let report = serial[last.upperBound...].split(whereSeparator: \.isNewline).map(String.init)
+        let report = try boot.report(afterCheckpoint: 2)
         let kernelBuddy = report.filter { $0.hasPrefix("Node 0, zone") }
         let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
         func json(_ args: [String]) throws -> [String: Any] {

@@ -86,7 +86,7 @@ struct SnapshotFileTests {
         let good = try #require(FileManager.default.contents(atPath: path))
         let dataAt = Int(try SnapshotFile(path: path).regions[0].offset)
         func reopen(_ change: (String) -> Void) -> String {
-            FileManager.default.createFile(atPath: path, contents: good)
+            _ = FileManager.default.createFile(atPath: path, contents: good)
             change(path)
             do {
                 _ = try SnapshotFile(path: path)

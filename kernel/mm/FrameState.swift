@@ -15,11 +15,12 @@ func kmemIllegalTransition(_ pfn: UInt64, _ from: UInt32, _ to: UInt32)
 /// while the frame stays free or cached (its contents are still the pattern); POISONED
 /// (quarantined) is added with RESERVED by `quarantine`.
 ///
-/// Legal moves:
+/// Legal moves (kernel/README.md's table, checked cell by cell by the host tests): a move
+/// from a frame with more than one state bit, or to anything but one state, is illegal.
 ///
 /// | from \ to | FREE | ALLOCATED | PCP | RESERVED |
 /// |---|---|---|---|---|
-/// | none      | boot, hot-add | – | – | hot-add metadata |
+/// | none      | boot, hot-add | – | – | hot-add bitmaps |
 /// | FREE      | split, merge, claim | hand out | refill, free order 0 | reserve, quarantine |
 /// | ALLOCATED | free | count trim | – | – |
 /// | PCP       | drain, claim | hand out | – | – |
@@ -44,6 +45,9 @@ extension PageAllocator {
     /// The table above.
     @inline(__always)
     static func isLegal(from: FrameFlags, to: FrameFlags) -> Bool {
+        // none or exactly one of FREE, ALLOCATED, RESERVED, PCP (a frame with two is corrupt)
+        let bits = from.rawValue
+        guard bits & ~FrameFlags.stateMask.rawValue == 0, bits & (bits &- 1) == 0 else { return false }
         if to == .free { return true }
         if to == .allocated { return from == .free || from == .pcp || from == .allocated }
         if to == .pcp { return from == .free }

@@ -57,7 +57,7 @@ import Testing
         #expect(try segment.member("freeHeads").array?.count == UInt64(MemoryLayout<Segment>.size > 0 ? 48 : 0))
     }
 
-    @Test func perCPUPagesAndKmemStateMatchTheHostBuild() throws {
+    @Test func perCPUPagesAndKmemStateMatchTheHostBuild() throws {  // check-tests: asserts in check
         try check("PerCPUPages", PerCPUPages.self, [
             "count": \.count, "high": \.high, "batch": \.batch, "heads": \.heads, "counts": \.counts,
             "tails": \.tails, "drainCursor": \.drainCursor,
@@ -71,7 +71,7 @@ import Testing
         ])
     }
 
-    @Test func heapAndLogStructuresMatchTheHostBuild() throws {
+    @Test func heapAndLogStructuresMatchTheHostBuild() throws {  // check-tests: asserts in check
         try check("SlabCache", SlabCache.self, [
             "objectSize": \.objectSize, "objectsPerSlab": \.objectsPerSlab, "partialHead": \.partialHead,
             "fullHead": \.fullHead, "partialSlabs": \.partialSlabs, "fullSlabs": \.fullSlabs, "inUse": \.inUse,

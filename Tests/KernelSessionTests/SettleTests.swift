@@ -98,10 +98,22 @@ struct SettleTests {
     }
 
     @Test func theBundledKernelsEndFunctionIsNamedWhenMissing() throws {
-        // An ELF without kmem_op_end (a kernel from before the busy word): a clear error.
+        // A kernel whose ELF lacks the end-of-operation function (one from before the busy
+        // word): settling names the missing symbol instead of guessing. The bundled kernel has
+        // kmem_op_end, so the boundary here names a function no build has.
         let guest = try FakeGuest(running: true, busy: 1)
+        #expect((try? guest.kernel.symbol("kmem_op_end")) != nil, "the bundled kernel publishes kmem_op_end")
+        let missing = OperationBoundary(busyKey: "BUSY", sequenceKey: "SEQUENCE", endSymbol: "kmem_op_end_of_no_build")
+        try #require((try? guest.kernel.symbol(missing.endSymbol)) == nil)
         let session = try Self.attach(guest)
-        guard (try? guest.kernel.symbol("kmem_op_end")) == nil else { return }   // a newer kernel has it
-        #expect(throws: SessionError.self) { try session.read { try $0.settle() } }
+        do {
+            _ = try session.read { try $0.settle(within: .seconds(2), boundary: missing) }
+            Issue.record("settled without the end-of-operation function")
+        } catch {
+            guard case .image(.symbolNotFound(let query, _)) = error else { Issue.record("\(error)"); return }
+            #expect(query == missing.endSymbol)
+            #expect(error.description.contains(missing.endSymbol), "\(error.description)")
+        }
+        #expect(!guest.stub.requests.contains { $0.hasPrefix("Z") || $0 == "c" }, "no breakpoint, no run: \(guest.stub.requests)")
     }
 }

@@ -30,6 +30,33 @@ struct KernelBootTests {
         return out
     }
 
+    /// Usable RAM of the `kmem: e820: [mem 0xSTART-0xLAST] usable` lines (the map QEMU handed
+    /// the kernel, printed as it came), as page ranges: partial pages at the edges dropped.
+    static func usablePages(_ serial: String) -> [Range<UInt64>] {
+        serial.split(whereSeparator: \.isNewline).compactMap { line -> Range<UInt64>? in
+            guard line.hasPrefix("kmem: e820: [mem 0x"), line.hasSuffix("] usable") else { return nil }
+            let bounds = line.dropFirst("kmem: e820: [mem ".count).prefix { $0 != "]" }.split(separator: "-")
+            guard bounds.count == 2, let first = UInt64(bounds[0].dropFirst(2), radix: 16),
+                  let last = UInt64(bounds[1].dropFirst(2), radix: 16) else { return nil }
+            let start = (first + 4095) >> 12, end = (last + 1) >> 12
+            return start < end ? start..<end : nil
+        }
+    }
+
+    /// Present pages per zone from a usable map by the contract's zone limits: DMA below
+    /// 16 MiB, DMA32 below 4 GiB, Normal above.
+    static func presentPages(_ usable: [Range<UInt64>]) -> [String: UInt64] {
+        let zones: [(String, Range<UInt64>)] = [("DMA", 0..<0x1000), ("DMA32", 0x1000..<0x10_0000), ("Normal", 0x10_0000..<UInt64.max)]
+        var out: [String: UInt64] = [:]
+        for (name, limits) in zones {
+            out[name] = usable.reduce(0) { sum, r in
+                let lo = max(r.lowerBound, limits.lowerBound), hi = min(r.upperBound, limits.upperBound)
+                return sum + (lo < hi ? hi - lo : 0)
+            }
+        }
+        return out
+    }
+
     @Test(arguments: ["128M", "1G", "6G"])
     func bootsAndPassesItsSelfCheck(memory: String) throws {
         let r = try QEMUBoot.run(memory: memory, append: "exit=1")
@@ -54,7 +81,19 @@ struct KernelBootTests {
             let pages = counts.enumerated().reduce(UInt64(0)) { $0 + $1.element << UInt64($1.offset) }
             #expect(pages == zones[name]?["free"], "zone \(name)")
         }
-        for (_, z) in zones { #expect(z["present"] == (z["managed"] ?? 0) + (z["boot-reserved"] ?? 0)) }
+        // Present pages are the usable RAM of the memory map QEMU gave, zone by zone; managed
+        // pages are those less what boot reserved (first MiB, kernel image, boot memory).
+        let usable = Self.usablePages(r.serial)
+        #expect(!usable.isEmpty, "no usable e820 range printed")
+        let present = Self.presentPages(usable)
+        #expect(zones.count == 3)
+        for (name, z) in zones {
+            #expect(z["present"] == present[name], "zone \(name): present by the e820 map \(usable)")
+            #expect(z["present"] == (z["managed"] ?? 0) + (z["boot-reserved"] ?? 0), "zone \(name)")
+        }
+        // … and the usable RAM of the first MiB is never managed.
+        let firstMiB = usable.reduce(UInt64(0)) { $0 + (min($1.upperBound, 0x100) > $1.lowerBound ? min($1.upperBound, 0x100) - $1.lowerBound : 0) }
+        #expect(firstMiB > 0 && zones["DMA"]?["boot-reserved"] ?? 0 >= firstMiB, "first MiB: \(firstMiB) usable pages")
         print("boot to self-check, -m \(memory): \(String(format: "%.2f", r.seconds)) s")
     }
 

@@ -9,6 +9,29 @@ struct WorkloadBootTests {
         s.split(whereSeparator: \.isNewline).map(String.init).filter { $0.hasPrefix(prefix) }
     }
 
+    /// The self-check the kernel runs after the workload: the last `kmem: self-check:` line,
+    /// which must come right before `kmem: done seq N`; and N.
+    static func finalSelfCheck(_ s: String) -> (line: String, sequence: UInt64)? {
+        let all = s.split(whereSeparator: \.isNewline).map(String.init)
+        guard let done = all.lastIndex(where: { $0.hasPrefix("kmem: done seq ") }), done > 0,
+              all[done - 1].hasPrefix("kmem: self-check: "),
+              let sequence = UInt64(all[done].dropFirst("kmem: done seq ".count)) else { return nil }
+        return (all[done - 1], sequence)
+    }
+
+    /// One `slabinfo: kmalloc-SIZE active total objectSize perSlab pagesPerSlab : slabdata activeSlabs slabs` line.
+    struct SlabLine {
+        let size: UInt64, active: UInt64, total: UInt64, objectSize: UInt64, perSlab: UInt64, activeSlabs: UInt64, slabs: UInt64
+        init?(_ line: String) {
+            let w = line.split(separator: " ")
+            guard w.count == 11, w[0] == "slabinfo:", w[1].hasPrefix("kmalloc-"), w[7] == ":", w[8] == "slabdata",
+                  let size = UInt64(w[1].dropFirst("kmalloc-".count)) else { return nil }
+            let n = [2, 3, 4, 5, 9, 10].compactMap { UInt64(w[$0]) }
+            guard n.count == 6 else { return nil }
+            (self.size, active, total, objectSize, perSlab, activeSlabs, slabs) = (size, n[0], n[1], n[2], n[3], n[4], n[5])
+        }
+    }
+
     @Test(arguments: ["128M", "6G"])
     func workloadRunsPhasesAndEndsClean(memory: String) throws {
         let r = try QEMUBoot.run(memory: memory, append: "seed=7 ops=20000 phases=4 exit=1", deadline: 120)
@@ -19,9 +42,18 @@ struct WorkloadBootTests {
         #expect(seqs == seqs.sorted() && Set(seqs).count == 4 && seqs[0] > 0)
         // each checkpoint prints buddyinfo per zone and slabinfo per cache
         #expect(Self.lines(r.serial, prefix: "slabinfo: kmalloc-").count == 4 * 8)
-        #expect(Self.lines(r.serial, prefix: "slabinfo: kmalloc-2048").allSatisfy { !$0.contains(" 0    1 : slabdata     0") } || true)
-        #expect(r.serial.contains("kmem: done seq "))
-        #expect(r.serial.contains("kmem: self-check: ok"))
+        // … each line consistent: objects in use ≤ objects, objects = slabs × objects per slab,
+        // the object size the name says; the largest class is in use at every checkpoint.
+        let slabs = Self.lines(r.serial, prefix: "slabinfo: kmalloc-")
+        for line in slabs {
+            let s = try #require(SlabLine(line), "unparsable: \(line)")
+            #expect(s.objectSize == s.size && s.active <= s.total && s.total == s.slabs * s.perSlab
+                    && s.activeSlabs <= s.slabs, "\(line)")
+        }
+        let largest = slabs.compactMap(SlabLine.init).filter { $0.size == 2048 }
+        #expect(largest.count == 4 && largest.allSatisfy { $0.active > 0 }, "\(slabs)")
+        let final = try #require(Self.finalSelfCheck(r.serial), "no self-check before `kmem: done seq`:\n\(r.serial.suffix(2000))")
+        #expect(final.line.hasPrefix("kmem: self-check: ok"), "\(final.line)")
     }
 
     /// Millions of operations: the live set is bounded and allocated up front, so the Swift
@@ -29,8 +61,9 @@ struct WorkloadBootTests {
     @Test func fiveMillionOperationsAt1G() throws {
         let r = try QEMUBoot.run(memory: "1G", append: "seed=1 ops=5000000 phases=4 exit=1", deadline: 400)
         #expect(r.status == 1, "\(r.serial.suffix(2000))")
-        let done = try #require(Self.lines(r.serial, prefix: "kmem: done seq ").first, "\(r.serial.suffix(2000))")
-        #expect((UInt64(done.split(separator: " ").last!) ?? 0) >= 5_000_000)
+        let final = try #require(Self.finalSelfCheck(r.serial), "\(r.serial.suffix(2000))")
+        #expect(final.sequence >= 5_000_000)
+        #expect(final.line.hasPrefix("kmem: self-check: ok"), "\(final.line)")
         #expect(!r.serial.contains("kmem: BUG"))
     }
 
@@ -62,6 +95,9 @@ struct WorkloadBootTests {
     @Test func hundredThousandOperationsAt1G() throws {
         let r = try QEMUBoot.run(memory: "1G", append: "seed=1 ops=100000 phases=4 exit=1", deadline: 300)
         #expect(r.status == 1, "\(r.serial.suffix(2000))")
+        let final = try #require(Self.finalSelfCheck(r.serial), "\(r.serial.suffix(2000))")
+        #expect(final.sequence >= 100_000)
+        #expect(final.line.hasPrefix("kmem: self-check: ok"), "\(final.line)")
         print("ops=100000 at 1G: kmem: done after \(String(format: "%.2f", r.seconds)) s (QEMU start to exit)")
     }
 

@@ -23,9 +23,12 @@ tool:
 demo: deps kernel tool
 	@bash scripts/demo.sh
 
-## Install, build the kernel, run every test (host unit/property tests and QEMU boots), then
-## a short libFuzzer pass over every parser of untrusted bytes (scripts/fuzz.sh, ~2 min).
+## Install, build the kernel, check that no test is unable to fail (scripts/check-tests.sh, and
+## its own test), run every test (host unit/property tests and QEMU boots), then a short
+## libFuzzer pass over every parser of untrusted bytes (scripts/fuzz.sh, ~2 min).
 test: deps kernel
+	bash scripts/check-tests-test.sh
+	bash scripts/check-tests.sh
 	swift test
 	bash scripts/fuzz.sh 10
 

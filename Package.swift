@@ -48,12 +48,16 @@ let package = Package(
         // Optimised even in debug builds: the property tests run its self-check after every
         // one of ~50,000 random operations.
         .target(name: "KernelMM", path: "kernel/mm", swiftSettings: [.unsafeFlags(["-O"])]),
+        // The one host harness: KernelMM booted over an mmap'd buffer with a test memory map,
+        // read back through kmem_info and a GuestMemory as the CLI reads a guest. The KernelMM
+        // and differential tests, model-bench, kmem-bench and the fuzz build (scripts/fuzz.sh) share it.
+        .target(name: "KernelHarness", dependencies: ["KernelMM", "KernelLayouts", "AllocatorModel"]),
         // Benchmark driver for scripts/bench-gdbremote.sh (reads guest memory, prints MiB/s).
         .executableTarget(name: "gdbremote-bench", dependencies: ["GDBRemote"]),
         // Host benchmark of the kernel's allocator (scripts/bench-allocator.sh).
-        .executableTarget(name: "kmem-bench", dependencies: ["KernelMM"]),
+        .executableTarget(name: "kmem-bench", dependencies: ["KernelMM", "KernelHarness"]),
         // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
-        .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
+        .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness"]),
         // Test tool (issue 10): writes corruption into a stopped guest through the stub and
         // reports which check notices it; scripts/fault-matrix.sh makes docs/fault-matrix.md.
         .target(name: "CorruptionTool", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),
@@ -73,9 +77,9 @@ let package = Package(
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
-        .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
+        .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "KernelHarness"]),
         // The reference model beside the kernel's allocator on the same random operations.
-        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),
+        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness"]),
         .testTarget(name: "QEMULauncherTests", dependencies: ["QEMULauncher"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM", "QEMULauncher"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.

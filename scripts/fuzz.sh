@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # libFuzzer targets for what reads untrusted bytes (issue 10):
 #   snapshot    the snapshot decoder, the verifier, the views and the op-log decoder over
-#               corrupted memory under a valid descriptor (KernelMM booted on the host)
+#               corrupted memory under a valid descriptor (KernelMM booted on the host by the
+#               shared harness, Sources/KernelHarness, as the tests and model-bench boot it)
 #   descriptor  kmem_info's parser, then both decoders under the mutated descriptor
 #   packet      GDBRemote's packet codec, stop-reply, qSupported and hex parsers
 #   targetxml   the target.xml parser (with includes) and register values
@@ -64,8 +65,9 @@ build() {
     module KernelLayouts $(find Sources/KernelLayouts -name "*.swift" | sort) || return 1
     module GDBRemote Sources/GDBRemote/*.swift || return 1
     module KernelMM kernel/mm/*.swift || return 1
-    target snapshot AllocatorModel KernelLayouts KernelMM || return 1
-    target descriptor AllocatorModel KernelLayouts KernelMM || return 1
+    module KernelHarness Sources/KernelHarness/*.swift || return 1
+    target snapshot AllocatorModel KernelLayouts KernelMM KernelHarness || return 1
+    target descriptor AllocatorModel KernelLayouts KernelMM KernelHarness || return 1
     target packet GDBRemote || return 1
     target targetxml GDBRemote || return 1
     target elf AllocatorModel KernelLayouts || return 1

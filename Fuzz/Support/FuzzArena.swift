@@ -1,58 +1,31 @@
 import AllocatorModel
-import Glibc
+import KernelHarness
 import KernelLayouts
 import KernelMM
 
-/// KernelMM booted over a 24 MiB host buffer that plays physical memory (the map of
-/// Tests/ModelDifferentialTests/KernelArena.swift: holes, reservations, three zones), then
-/// run through a fixed mix of allocations, frees and heap calls so that every kind of frame,
-/// list and slab exists. The fuzz targets read it the way the CLI reads a guest: a valid
-/// layout descriptor (`descriptor`) over a pristine copy of the memory (`pristine`).
+/// KernelMM booted over the shared host harness's standard map (`HostArena`, `ArenaMap.standard`:
+/// 24 MiB, holes, reservations, three zones), with page poisoning, then run through a fixed mix
+/// of allocations, frees and heap calls so that every kind of frame, list and slab exists. The
+/// fuzz targets read it the way the CLI reads a guest: a valid layout descriptor (`descriptor`)
+/// over a pristine copy of the memory (`pristine`).
 struct FuzzArena {
     let base: UInt64
     let pristine: [UInt8]
     let descriptor: [UInt8]
 
-    static let regions: [MemoryRegion] = [
-        MemoryRegion(base: 0, length: 0x9F000, type: 1),
-        MemoryRegion(base: 0x9F000, length: 0x61000, type: 2),
-        MemoryRegion(base: 0x100000, length: 0x500000, type: 1),
-        MemoryRegion(base: 0x680000, length: 0x780000, type: 1),
-        MemoryRegion(base: 0xE00000, length: 0x100000, type: 2),
-        MemoryRegion(base: 0xF00000, length: 0x900000, type: 1),
-    ]
-    static let bytes = 24 << 20
     static let address: UInt = 0x6000_0000_0000
 
     init() {
         // At a fixed address, so the descriptor (which holds absolute addresses) is the same in
         // every process and a saved input replays.
-        guard let p = mmap(UnsafeMutableRawPointer(bitPattern: Self.address), Self.bytes, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0), p != MAP_FAILED else {
-            fatalError("mmap failed")
-        }
-        base = UInt64(UInt(bitPattern: p))
-        var config = BootConfig(directMapOffset: base)
-        config.dma32StartPFN = 0x400
-        config.normalStartPFN = 0xC00
-        config.kernel = PhysRange(start: 0x100000, end: 0x140000)
-        config.poison = true
-        config.opLogCapacity = 4096
-        let allocator: PageAllocator
+        let arena: HostArena
         do {
-            allocator = try Self.regions.withUnsafeBufferPointer { r in
-                try PageAllocator.boot(regions: r, reservations: UnsafeBufferPointer(start: nil, count: 0), config: config)
-            }
+            arena = try HostArena(map: .standard, poison: true, opLogCapacity: 4096, fixedAddress: Self.address)
         } catch { fatalError("arena boot failed: \(error)") }
-        Self.exercise(allocator)
-        var sink = Sink()
-        allocator.writeLayoutDescriptor(to: &sink)
-        var header = [UInt8](repeating: 0, count: 16)
-        withUnsafeBytes(of: KernelInfo.magic.littleEndian) { for i in 0..<8 { header[i] = $0[i] } }
-        header[8] = 1
-        withUnsafeBytes(of: UInt32(sink.bytes.count).littleEndian) { for i in 0..<4 { header[12 + i] = $0[i] } }
-        descriptor = header + sink.bytes
-        pristine = [UInt8](UnsafeRawBufferPointer(start: p, count: Self.bytes))
+        Self.exercise(arena.allocator)
+        base = arena.directMap
+        descriptor = arena.descriptorBytes()
+        pristine = [UInt8](UnsafeRawBufferPointer(start: arena.base, count: arena.bytes))
     }
 
     /// A deterministic mix: blocks of orders 0–4 of both migratetypes in every zone, half of
@@ -73,11 +46,6 @@ struct FuzzArena {
         }
         for (i, b) in blocks.enumerated() where i % 2 == 0 { try? a.free(b.0, order: b.1) }
         for (i, o) in objects.enumerated() where i % 3 == 0 { try? a.kfree(o) }
-    }
-
-    struct Sink: TextSink {
-        var bytes: [UInt8] = []
-        mutating func put(_ byte: UInt8) { bytes.append(byte) }
     }
 }
 

@@ -2,6 +2,7 @@
 // host buffer, timing alloc+free pairs per order, a mixed sequence, and kmalloc/kfree per
 // size class. Prints ns per pair; `scripts/bench-allocator.sh` runs it in release mode.
 import Glibc
+import KernelHarness
 import KernelMM
 
 /// Monotonic nanoseconds.
@@ -20,16 +21,14 @@ let megabytes = arguments.count > 1 ? Int(arguments[1]) ?? 512 : 512
 let only = arguments.count > 2 ? arguments[2] : ""
 let fixedRounds = arguments.count > 3 ? Int(arguments[3]) : nil
 let bytes = megabytes << 20
-guard let base = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
-    fatalError("mmap of \(megabytes) MiB failed")
-}
-let regions = [MemoryRegion(base: 0, length: 0x9F000, type: 1), MemoryRegion(base: 0x100000, length: UInt64(bytes - 0x100000), type: 1)]
-var config = BootConfig(directMapOffset: UInt64(UInt(bitPattern: base)))
-config.kernel = PhysRange(start: 0x100000, end: 0x400000)
-config.opLogCapacity = 65536
-let pa = try regions.withUnsafeBufferPointer { r in
-    try PageAllocator.boot(regions: r, reservations: UnsafeBufferPointer(start: nil, count: 0), config: config)
-}
+// Two usable ranges (below and above the first MiB), the kernel's own zone limits (DMA below
+// 16 MiB, DMA32 below 4 GiB), the kernel image at [1M, 4M).
+let arena = try HostArena(map: ArenaMap(regions: [MemoryRegion(base: 0, length: 0x9F000, type: 1),
+                                                  MemoryRegion(base: 0x100000, length: UInt64(bytes - 0x100000), type: 1)],
+                                        bytes: bytes, dma32StartPFN: 0x1000, normalStartPFN: 0x10_0000,
+                                        kernel: PhysRange(start: 0x100000, end: 0x400000)),
+                          opLogCapacity: 65536)
+let pa = arena.allocator
 
 /// Times `count` rounds of `body` in 50 slices and prints ns per round of the fastest slice:
 /// on a shared machine a slice of a millisecond or less often runs undisturbed, where the

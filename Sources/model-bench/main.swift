@@ -10,6 +10,7 @@
 // (--boot-only: one replay from boot and nothing else, for callgrind's instruction count).
 import AllocatorModel
 import Glibc
+import KernelHarness
 import KernelMM
 
 func now() -> UInt64 {
@@ -28,7 +29,7 @@ let bootOnly = CommandLine.arguments.contains("--boot-only")
 
 var capacity: UInt64 = 1
 while capacity < UInt64(operations) * 2 { capacity <<= 1 }
-let arena = try HostArena(managedBytes: 64 << 20, logCapacity: capacity)
+let arena = try HostArena(map: .bench(managedBytes: 64 << 20, logCapacity: capacity), opLogCapacity: capacity)
 let pa = arena.allocator
 
 // The model's boot state, from the kernel's segments and zone parameters.
@@ -50,7 +51,7 @@ var workload = Workload(pa)
 let t0 = now()
 workload.run(pa, operations: operations)
 let t1 = now()
-let log = arena.log(after: boot.sequence)
+let log = arena.entries(after: boot.sequence)
 let last = arena.sequence
 print("KernelMM: \(operations) operations in \(ms(t1 - t0)) (\(rate(operations, t1 - t0)) operations/s), "
       + "\(log.count) log entries, \(managedFrames(specs)) managed frames")

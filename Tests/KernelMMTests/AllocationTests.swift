@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -5,7 +6,7 @@ import Testing
 struct AllocationTests {
     @Test(arguments: 0...Kmem.maxOrder)
     func everyOrderAllocatesAlignedAndFreesBackToBaseline(order: Int) throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let before = a.buddyinfo
         let req = AllocationRequest(order: order, migratetype: .movable, ignoreWatermarks: true)
@@ -26,7 +27,7 @@ struct AllocationTests {
 
     @Test(arguments: [ZoneConstraint.dma, .dma32, .any])
     func zoneConstraintIsHonoured(constraint: ZoneConstraint) throws {
-        let a = try Arena()
+        let a = try HostArena()
         for order in [0, 1, 3, 5] {
             let pfn = try #require(try a.allocator.allocate(AllocationRequest(order: order, zone: constraint)))
             #expect(a.zoneOf(pfn) <= constraint.highestZone)
@@ -41,7 +42,7 @@ struct AllocationTests {
 
     @Test(arguments: [(0, 8), (0, 64), (2, 32), (3, 512), (1, 2)] as [(Int, UInt64)])
     func alignmentBeyondTheOrder(order: Int, alignment: UInt64) throws {
-        let a = try Arena()
+        let a = try HostArena()
         // fragment a little first so aligned blocks must be searched for
         for _ in 0..<5 { _ = try a.allocator.allocate(AllocationRequest(order: 0)) }
         let pfn = try #require(try a.allocator.allocate(AllocationRequest(order: order, alignment: alignment)))
@@ -50,7 +51,7 @@ struct AllocationTests {
     }
 
     @Test func invalidArgumentsAreMisuse() throws {
-        let a = try Arena()
+        let a = try HostArena()
         #expect(throws: KmemError.invalidOrder(order: 12)) { try a.allocator.allocate(AllocationRequest(order: 12)) }
         #expect(throws: KmemError.invalidOrder(order: -1)) { try a.allocator.allocate(AllocationRequest(order: -1)) }
         #expect(throws: KmemError.invalidAlignment(pages: 3)) { try a.allocator.allocate(AllocationRequest(order: 0, alignment: 3)) }
@@ -58,7 +59,7 @@ struct AllocationTests {
     }
 
     @Test func watermarksHoldBackTheLastPages() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         var got = 0
         while try pa.allocate(AllocationRequest(order: 0, zone: .dma)) != nil { got += 1 }
@@ -74,7 +75,7 @@ struct AllocationTests {
     }
 
     @Test func lowmemReserveKeepsDMAForDMARequests() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         // Exhaust Normal and DMA32 with unconstrained requests; DMA must keep its lowmem reserve.
         while try pa.allocate(AllocationRequest(order: 0, zone: .any)) != nil {}
@@ -86,7 +87,7 @@ struct AllocationTests {
     }
 
     @Test func exhaustionAndFullRecovery() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let before = a.buddyinfo
         var live: [PFN] = []

@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -5,8 +6,8 @@ import Testing
 @Suite("Fault injection")
 struct FaultInjectionTests {
     /// An arena with some traffic: lists with several blocks, allocated frames, slabs.
-    func busyArena() throws -> Arena {
-        let a = try Arena()
+    func busyArena() throws -> HostArena {
+        let a = try HostArena()
         let pa = a.allocator
         var rng = SplitMix64(seed: 3)
         var live: [(PFN, Int)] = []
@@ -35,7 +36,7 @@ struct FaultInjectionTests {
         let r = a.allocator.selfCheck()
         let fired = SelfCheck.allCases.filter { r.fired($0) }
         #expect(r.fired(check), "\(kind.name): fired \(fired.map { $0.name.description })")
-        var s = StringSink()
+        var s = TextCollector()
         report.write(to: &s)
         #expect(s.text.hasPrefix("kmem: fault: injected \(kind.name) pfn 0x"))
     }

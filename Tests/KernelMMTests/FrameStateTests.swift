@@ -1,4 +1,5 @@
 import Foundation
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -68,7 +69,7 @@ struct FrameStateTests {
 
     @Test func anIllegalMoveStopsTheProcess() async {
         await #expect(processExitsWith: .failure) {
-            let a = try Arena()
+            let a = try HostArena()
             let p = try #require(try a.allocator.allocate(AllocationRequest(order: 0)))
             a.allocator.transition(a.allocator.meta(p), to: .pcp, head: false)
         }

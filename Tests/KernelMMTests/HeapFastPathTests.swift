@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -8,7 +9,7 @@ import Testing
 struct HeapFastPathTests {
     @Test(arguments: [16, 32, 64, 128, 256, 512, 1024, 2048] as [UInt64])
     func handedOutObjectsHoldThePoisonInEveryByte(size: UInt64) throws {
-        let a = try Arena()
+        let a = try HostArena()
         let p = try a.allocator.kmalloc(size: size)
         let bytes = UnsafeBufferPointer(start: UnsafePointer<UInt8>(bitPattern: UInt(p))!, count: Int(size))
         #expect(bytes.allSatisfy { $0 == Kmem.slabPoison })
@@ -19,7 +20,7 @@ struct HeapFastPathTests {
     /// A free object that a user wrote as a free object looks (link 0, poison intact) and a
     /// free object proper are both found on the list: a double free of either is named.
     @Test func doubleFreesAreNamedWhetherOrNotTheObjectLooksFree() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let keep = try pa.kmalloc(size: 64)
         let looksFree = try pa.kmalloc(size: 64)
@@ -36,7 +37,7 @@ struct HeapFastPathTests {
     /// Freeing what would be the slab's last object in use always walks the list, so a double
     /// free cannot return a slab that still holds an object, even after a write after free.
     @Test func aDoubleFreeThatWouldReturnTheSlabIsNamedAfterAWriteAfterFree() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let keep = try pa.kmalloc(size: 32)
         let p = try pa.kmalloc(size: 32)
@@ -54,7 +55,7 @@ struct HeapFastPathTests {
     /// is not named at the kfree (the slab keeps other objects in use); the object, now twice
     /// on the list, is found as corruption when the heap hands it out the second time.
     @Test func aDoubleFreeAfterAWriteAfterFreeIsFoundAsCorruptionLater() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let keep1 = try pa.kmalloc(size: 512)
         let keep2 = try pa.kmalloc(size: 512)
@@ -72,7 +73,7 @@ struct HeapFastPathTests {
 
     @Test(arguments: [(16, 8), (16, 15), (32, 8), (32, 17), (32, 31), (64, 40), (2048, 8), (2048, 2047), (2048, 1029)] as [(UInt64, Int)])
     func poisonDamageIsFoundToTheByte(size: UInt64, offset: Int) throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let keep = try pa.kmalloc(size: size)
         let p = try pa.kmalloc(size: size)

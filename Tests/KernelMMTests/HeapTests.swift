@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -5,7 +6,7 @@ import Testing
 struct HeapTests {
     @Test(arguments: [1, 16, 17, 100, 512, 2048] as [UInt64])
     func sizeClassesServeAndPoison(size: UInt64) throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let p = try pa.kmalloc(size: size)
         #expect(p != 0)
@@ -25,7 +26,7 @@ struct HeapTests {
     }
 
     @Test func slabsGrowFillAndReturnToTheBuddyAllocator() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let c = pa.cache(2)  // 64-byte objects, 64 per slab
         var objects: [UInt64] = []
@@ -33,7 +34,7 @@ struct HeapTests {
         #expect(Set(objects).count == 130)
         #expect(c.pointee.fullSlabs == 2 && c.pointee.partialSlabs == 1 && c.pointee.inUse == 130)
         #expect(a.check().passed, "\(a.check().text)")
-        var s = StringSink()
+        var s = TextCollector()
         pa.writeSlabinfo(to: &s)
         #expect(s.text.contains("slabinfo: kmalloc-64       130    192    64   64    1 : slabdata     3     3"), "\(s.text)")
         for o in objects { try pa.kfree(o) }
@@ -43,7 +44,7 @@ struct HeapTests {
     }
 
     @Test func largeRequestsTakeWholeBlocks() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let p = try pa.kmalloc(size: 2049)
         #expect(p % 4096 == 0)
@@ -58,7 +59,7 @@ struct HeapTests {
     }
 
     @Test func misuseIsCaught() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let p = try pa.kmalloc(size: 32)
         let keep = try pa.kmalloc(size: 32)  // keeps the slab alive after p is freed
@@ -74,7 +75,7 @@ struct HeapTests {
     }
 
     @Test func randomHeapTraffic() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         var rng = SplitMix64(seed: 99)
         var live: [UInt64] = []
@@ -99,7 +100,7 @@ struct HeapTests {
 struct HeapCounterTests {
     /// The large-allocation counters are checked against the frames that carry the owner.
     @Test func largeCountersAreChecked() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         _ = try pa.kmalloc(size: 20_000)
         #expect(a.check().passed, "\(a.check().text)")

@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -6,8 +7,8 @@ import Testing
 @Suite("Layout descriptor")
 struct LayoutDescriptorTests {
     func descriptor() throws -> [String: String] {
-        let a = try Arena()
-        var s = StringSink()
+        let a = try HostArena()
+        var s = TextCollector()
         a.allocator.writeLayoutDescriptor(to: &s)
         var d: [String: String] = [:]
         for line in s.text.split(separator: "\n") {

@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -9,7 +10,7 @@ struct MisuseAtomicityTests {
     /// An arena with some of everything: blocks of several orders, cached frames, slab
     /// objects, a large heap block, a reservation, a freed object (for double frees).
     final class Scene {
-        let arena: Arena
+        let arena: HostArena
         var pa: PageAllocator { arena.allocator }
         let block: PFN           // an allocated order-2 block
         let cached: PFN          // a frame on a per-CPU list
@@ -21,7 +22,7 @@ struct MisuseAtomicityTests {
         let shared: PFN          // an order-1 block with two references
 
         init(poison: Bool) throws {
-            arena = try Arena(poison: poison)
+            arena = try HostArena(poison: poison)
             let pa = arena.allocator
             block = try #require(try pa.allocate(AllocationRequest(order: 2)))
             cached = try #require(try pa.allocate(AllocationRequest(order: 0)))

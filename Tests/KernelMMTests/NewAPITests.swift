@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -5,7 +6,7 @@ import Testing
 @Suite("get/put, allocateCount/freeCount, unreserve")
 struct NewAPITests {
     @Test func sharedBlockIsFreedByTheLastPut() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let free0 = pa.zone(2).pointee.freePages
         let p = try #require(try pa.allocate(AllocationRequest(order: 2)))
@@ -25,7 +26,7 @@ struct NewAPITests {
 
     @Test(arguments: [1, 3, 5, 12, 100, 513, 1024] as [UInt64])
     func countAllocationKeepsCountAndGivesTheTailBack(count: UInt64) throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let before = (0..<3).map { pa.zone($0).pointee.freePages + pa.zone($0).pointee.pcp.count }
         guard let p = try pa.allocateCount(count, migratetype: .movable) else {
@@ -43,7 +44,7 @@ struct NewAPITests {
     }
 
     @Test func freeCountMustMatchTheAllocation() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let p = try #require(try pa.allocateCount(5))
         #expect(throws: KmemError.countMismatch(pfn: p + 4, count: 6)) { try pa.freeCount(p, count: 6) }
@@ -53,7 +54,7 @@ struct NewAPITests {
     }
 
     @Test func unreserveGivesFramesBack() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let free0 = pa.zone(1).pointee.freePages
         #expect(try pa.reserveRange(start: 0x700, count: 4))
@@ -70,8 +71,8 @@ struct NewAPITests {
 @Suite("addMemory (hot-add)")
 struct HotAddTests {
     /// The default arena with [8M, 10M) of DMA32 held back.
-    func arena(poison: Bool = false) throws -> Arena {
-        try Arena(poison: poison, heldBack: PhysRange(start: 0x800000, end: 0xA00000))
+    func arena(poison: Bool = false) throws -> HostArena {
+        try HostArena(poison: poison, heldBack: PhysRange(start: 0x800000, end: 0xA00000))
     }
 
     @Test func heldBackRAMIsAddedAsASegmentInOrder() throws {

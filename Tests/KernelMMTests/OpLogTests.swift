@@ -1,10 +1,11 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
 @Suite("Operation log")
 struct OpLogTests {
     @Test func everyOperationIsRecordedInOrder() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let s0 = pa.state.pointee.sequence
         let p = try #require(try pa.allocate(AllocationRequest(order: 2, migratetype: .movable, zone: .dma32, alignment: 8, owner: 42)))
@@ -27,7 +28,7 @@ struct OpLogTests {
     }
 
     @Test func heapOperationsNestPageOperations() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let s0 = pa.state.pointee.sequence
         let obj = try pa.kmalloc(size: 100)
@@ -44,7 +45,7 @@ struct OpLogTests {
     }
 
     @Test func theRingWrapsAndOldEntriesAreGone() throws {
-        let a = try Arena(opLogCapacity: 16)
+        let a = try HostArena(opLogCapacity: 16)
         let pa = a.allocator
         for _ in 0..<40 { _ = try pa.allocate(AllocationRequest(order: 0)) }
         let s = pa.state.pointee.sequence

@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -10,7 +11,7 @@ import Testing
 struct PerCPUFastPathTests {
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func theHitLeavesWhatTheGeneralPathLeaves(seed: UInt64) throws {
-        let fast = try Arena(), slow = try Arena()
+        let fast = try HostArena(), slow = try HostArena()
         var rng = SplitMix64(seed: seed)
         var live: [(PFN, Int)] = []
         var freed: [PFN] = []

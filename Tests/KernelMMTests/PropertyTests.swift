@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -5,15 +6,9 @@ import Testing
 /// the allocator's own invariants and an independent shadow of what is live.
 @Suite("Random operation sequences")
 struct PropertyTests {
-    /// 6 MiB with a hole at [3M, 3.25M); DMA < 1.5 MiB ≤ DMA32 < 4 MiB ≤ Normal.
-    static let smallRegions: [MemoryRegion] = [
-        MemoryRegion(base: 0, length: 0x9F000, type: 1),
-        MemoryRegion(base: 0x100000, length: 0x200000, type: 1),
-        MemoryRegion(base: 0x340000, length: 0x2C0000, type: 1),
-    ]
-
-    static func smallArena(poison: Bool = false) throws -> Arena {
-        try Arena(regions: smallRegions, bytes: 6 << 20, dma32StartPFN: 0x180, normalStartPFN: 0x400, poison: poison)
+    /// The small map (6 MiB with a hole; all three zones).
+    static func smallArena(poison: Bool = false) throws -> HostArena {
+        try HostArena(map: .small, poison: poison)
     }
 
     /// 20 batches × 50 sequences × 40 operations = 1000 sequences.
@@ -40,7 +35,7 @@ struct PropertyTests {
 struct Storm {
     let seed: UInt64
     var rng: SplitMix64
-    let arena: Arena
+    let arena: HostArena
     var pa: PageAllocator { arena.allocator }
     /// Live blocks: head PFN → order.
     var live: [PFN: Int] = [:]
@@ -57,7 +52,7 @@ struct Storm {
     var failed = false
     var step = 0
 
-    init(seed: UInt64, arena: Arena) throws {
+    init(seed: UInt64, arena: HostArena) throws {
         self.seed = seed
         rng = SplitMix64(seed: seed)
         self.arena = arena

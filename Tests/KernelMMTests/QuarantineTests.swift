@@ -1,3 +1,4 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
@@ -11,7 +12,7 @@ struct QuarantineTests {
     }
 
     @Test func perCPUFrameIsQuarantinedAndTheNextOneHandedOut() throws {
-        let a = try Arena(poison: true)
+        let a = try HostArena(poison: true)
         let pa = a.allocator
         let p = try #require(try pa.allocate(AllocationRequest(order: 0)))
         try pa.free(p, order: 0)  // p is now the first frame of its per-CPU list
@@ -35,7 +36,7 @@ struct QuarantineTests {
     }
 
     @Test func buddyBlockIsSplitAroundTheBadFrame() throws {
-        let a = try Arena(poison: true)
+        let a = try HostArena(poison: true)
         let pa = a.allocator
         // the order-3 block an order-3 request would take, found by taking and giving it back
         let p = try #require(try pa.allocate(AllocationRequest(order: 3)))
@@ -50,7 +51,7 @@ struct QuarantineTests {
     }
 
     @Test func reservationOfABadFrameFailsAndQuarantinesIt() throws {
-        let a = try Arena(poison: true)
+        let a = try HostArena(poison: true)
         let pa = a.allocator
         scribble(pa, 0x702)
         #expect(try pa.reserveRange(start: 0x700, count: 4) == false)

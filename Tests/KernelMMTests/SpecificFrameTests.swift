@@ -1,10 +1,11 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
 @Suite("Specific frames, reserved ranges, per-CPU cache, pageblocks, poisoning")
 struct SpecificFrameTests {
     @Test func allocateOneChosenFrame() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         #expect(try pa.allocateFrame(0x9A3, owner: 7))
         let m = pa.meta(0x9A3).pointee
@@ -17,7 +18,7 @@ struct SpecificFrameTests {
     }
 
     @Test func reserveRange() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let p = try #require(try pa.allocate(AllocationRequest(order: 0, zone: .dma)))
         #expect(try pa.reserveRange(start: p, count: 2) == false, "a busy frame makes the whole range fail")
@@ -30,7 +31,7 @@ struct SpecificFrameTests {
     }
 
     @Test func perCPUCacheBatchesAndDrains() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let z = pa.zone(2)
         let p = try #require(try pa.allocate(AllocationRequest(order: 0)))
@@ -49,7 +50,7 @@ struct SpecificFrameTests {
     }
 
     @Test func unmovableRequestStealsAndClaimsAPageblock() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         let seg = pa.segment(4)  // Normal [0xF00, 0x1800): all pageblocks movable at boot
         #expect(pa.pageblockMigratetype(segment: seg, pfn: 0x1000) == 1)
@@ -64,7 +65,7 @@ struct SpecificFrameTests {
     }
 
     @Test func poisonIsCheckedOnAllocation() throws {
-        let a = try Arena(poison: true)
+        let a = try HostArena(poison: true)
         let pa = a.allocator
         #expect(pa.meta(0x900).pointee.state.contains(.poisonFill))
         #expect(try pa.allocateFrame(0x900))
@@ -84,20 +85,17 @@ struct SpecificFrameTests {
 /// One tag per pageblock per zone, also when a hole splits the pageblock between segments.
 @Suite("Pageblocks split by a hole")
 struct SharedPageblockTests {
-    /// The default map with DMA32's first range cut by a hole at [0x580, 0x5C0) (pages):
+    /// The standard map with DMA32's first range cut by a hole at [0x580, 0x5C0) (pages):
     /// pageblock [0x400, 0x600) lies in two segments.
-    static let regions: [MemoryRegion] = [
-        MemoryRegion(base: 0, length: 0x9F000, type: 1),
-        MemoryRegion(base: 0x9F000, length: 0x61000, type: 2),
-        MemoryRegion(base: 0x100000, length: 0x480000, type: 1),
-        MemoryRegion(base: 0x5C0000, length: 0x40000, type: 1),
-        MemoryRegion(base: 0x680000, length: 0x780000, type: 1),
-        MemoryRegion(base: 0xE00000, length: 0x100000, type: 2),
-        MemoryRegion(base: 0xF00000, length: 0x900000, type: 1),
-    ]
+    static var map: ArenaMap {
+        var m = ArenaMap.standard
+        m.regions[2] = MemoryRegion(base: 0x100000, length: 0x480000, type: 1)
+        m.regions.insert(MemoryRegion(base: 0x5C0000, length: 0x40000, type: 1), at: 3)
+        return m
+    }
 
     @Test func claimingRetagsAndMovesEveryPart() throws {
-        let a = try Arena(regions: Self.regions)
+        let a = try HostArena(map: Self.map)
         let pa = a.allocator
         let left = try #require(pa.segmentIndex(containing: 0x500)), right = try #require(pa.segmentIndex(containing: 0x5D0))
         #expect(left != right)

@@ -1,10 +1,11 @@
+import KernelHarness
 import Testing
 @testable import KernelMM
 
 @Suite("Statistics")
 struct StatisticsTests {
     @Test func freshZonesAreUnfragmented() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         // DMA32 [0x400, 0x600) and [0x680, 0xC00): [0x800, 0xC00) is one order-10 block,
         // [0x400, 0x600) one order-9 block (Normal holds the boot allocations).
@@ -17,7 +18,7 @@ struct StatisticsTests {
     }
 
     @Test func fragmentationIsMeasured() throws {
-        let a = try Arena()
+        let a = try HostArena()
         let pa = a.allocator
         // take every page of DMA, then give back every other one: all free memory is order 0
         var pages: [PFN] = []
@@ -32,7 +33,7 @@ struct StatisticsTests {
         // unmovable requests stole pageblocks: their free pages are counted by migratetype
         let byType = pa.freePages(zone: 0, migratetype: 0) + pa.freePages(zone: 0, migratetype: 1)
         #expect(byType == pa.zone(0).pointee.freePages)
-        var s = StringSink()
+        var s = TextCollector()
         pa.writeZoneStatistics(to: &s)
         #expect(s.text.contains("kmem: zonestat DMA    largest-order 0 frag(3) 100% frag(9) 100%"), "\(s.text)")
         #expect(a.check().passed, "\(a.check().text)")

@@ -1,4 +1,5 @@
 import AllocatorModel
+import KernelHarness
 import KernelLayouts
 import KernelMM
 import Testing
@@ -9,7 +10,7 @@ import Testing
 @Suite("Decoder fuzz regressions")
 struct DecoderFuzzRegressionTests {
     /// The arena's descriptor with `key` set to `value`.
-    static func info(_ arena: KernelArena, _ key: String, _ value: String) throws -> KernelInfo {
+    static func info(_ arena: HostArena, _ key: String, _ value: String) throws -> KernelInfo {
         let good = try arena.info()
         let text = good.entries.map { "\($0.key)=\($0.key == key ? value : $0.value)\n" }.joined()
         var header = [UInt8](repeating: 0, count: 16)
@@ -18,14 +19,14 @@ struct DecoderFuzzRegressionTests {
         return try KernelInfo(address: 0, header: header, text: Array(text.utf8))
     }
 
-    static func decode(_ arena: KernelArena, _ info: KernelInfo) throws -> KernelSnapshot {
-        try SnapshotDecoder(info: info, memory: KernelArena.HostMemory(base: arena.directMap, bytes: arena.bytes)).decode()
+    static func decode(_ arena: HostArena, _ info: KernelInfo) throws -> KernelSnapshot {
+        try SnapshotDecoder(info: info, memory: arena.memory).decode()
     }
 
     /// fuzz-descriptor, 2026-11-30: an offset pointing the zone's `firstSegment` at a field
     /// holding a value past Int.max trapped in `Int(_:)`. Written into the zone itself here.
     @Test func aZoneFirstSegmentPastIntIsDecodedAndReported() throws {
-        let arena = try KernelArena()
+        let arena = try HostArena.differential()
         arena.allocator.zone(1).pointee.firstSegment = .max
         let snapshot = try Self.decode(arena, try arena.info())
         let report = Verifier(snapshot).run()
@@ -44,7 +45,7 @@ struct DecoderFuzzRegressionTests {
         ("MIGRATETYPES", "18446744073709551615", "MIGRATETYPES"),
     ])
     func anImplausibleDescriptorValueIsRefused(key: String, value: String, named: String) throws {
-        let arena = try KernelArena()
+        let arena = try HostArena.differential()
         let info = try Self.info(arena, key, value)
         #expect {
             _ = try Self.decode(arena, info)
@@ -57,8 +58,8 @@ struct DecoderFuzzRegressionTests {
     /// A guest sequence of UInt64.max (or an entry size that wraps the ring's address) must
     /// not wrap the op-log decoder's loop or address arithmetic.
     @Test func theOpLogDecoderSurvivesTheLastSequence() throws {
-        let arena = try KernelArena()
-        let decoder = OpLogDecoder(info: try arena.info(), memory: KernelArena.HostMemory(base: arena.directMap, bytes: arena.bytes))
+        let arena = try HostArena.differential()
+        let decoder = OpLogDecoder(info: try arena.info(), memory: arena.memory)
         let records = try decoder.last(8, upTo: .max)
         #expect(records.allSatisfy { $0.sequence > UInt64.max - 8 })
         #expect(try decoder.last(-1, upTo: 5).isEmpty)
@@ -67,7 +68,7 @@ struct DecoderFuzzRegressionTests {
     /// Found by kmem-corrupt (Segment.firstPageblock one more): the pageblock-tag check's
     /// index `pfn >> 9 - firstPageblock` trapped below the segment's first pageblock.
     @Test func aFirstPageblockPastTheSegmentsStartIsReported() throws {
-        let arena = try KernelArena(large: true)
+        let arena = try HostArena.differential(large: true)
         arena.allocator.segment(0).pointee.firstPageblock += 1
         let report = Verifier(try Self.decode(arena, try arena.info())).run()
         #expect(report.counts[.pageblockTags, default: 0] > 0, "\(report.text)")
@@ -76,7 +77,7 @@ struct DecoderFuzzRegressionTests {
     /// fuzz-snapshot and fuzz-descriptor, 2026-11-30 (5-minute runs): slabinfo's slab and
     /// object totals, and slab-structure's objects × size, trapped on counts past 2^64.
     @Test func slabCountsPast64BitsAreShownAndReported() throws {
-        let arena = try KernelArena(large: true)
+        let arena = try HostArena.differential(large: true)
         _ = try arena.allocator.kmalloc(size: 64)
         let index = try #require((0..<8).first { arena.allocator.cache($0).pointee.partialHead != UInt64.max })
         arena.allocator.cache(index).pointee.fullSlabs = .max
@@ -90,7 +91,7 @@ struct DecoderFuzzRegressionTests {
     /// fuzz-descriptor, 2026-11-30 (second 200 s run): the zone's free + pcp + allocated +
     /// reserved sum trapped on counters past 2^64; it is a counters violation.
     @Test func zoneCountersPast64BitsAreACountersViolation() throws {
-        let arena = try KernelArena(large: true)
+        let arena = try HostArena.differential(large: true)
         arena.allocator.zone(1).pointee.freePages = .max
         let report = Verifier(try Self.decode(arena, try arena.info())).run()
         #expect(report.counts[.counters, default: 0] > 0, "\(report.text)")

@@ -1,5 +1,6 @@
 import AllocatorModel
 import Foundation
+import KernelHarness
 import KernelMM
 import Testing
 
@@ -21,7 +22,7 @@ struct DifferentialTests {
     /// contract's formulas.
     @Test(arguments: [false, true])
     func bootIsTheContractsBoot(large: Bool) throws {
-        let arena = try KernelArena(large: large)
+        let arena = try HostArena.differential(large: large)
         let snapshot = try arena.snapshot()
         let (model, disagreements) = ModelState.boot(like: snapshot)
         #expect(disagreements.isEmpty, "\(disagreements)")

@@ -1,5 +1,6 @@
 import AllocatorModel
 import Foundation
+import KernelHarness
 import KernelMM
 import Testing
 
@@ -11,7 +12,7 @@ struct ReportScreenshotTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     @Test func cellsHaveTheColourOfWhatTheyHold() throws {
-        let arena = try KernelArena(large: true)
+        let arena = try HostArena.differential(large: true)
         let pa = arena.allocator
         let block = try #require(try pa.allocate(AllocationRequest(order: 3, migratetype: .unmovable)))
         let movable = try #require(try pa.allocate(AllocationRequest(order: 2, migratetype: .movable)))

@@ -1,4 +1,5 @@
 import AllocatorModel
+import KernelHarness
 import KernelMM
 
 /// One random operation sequence run on KernelMM and on the reference model side by side:
@@ -22,7 +23,7 @@ struct Storm {
     let seed: UInt64
     let options: Options
     var rng: SplitMix64
-    let arena: KernelArena
+    let arena: HostArena
     var model: ModelState
     /// Where the run started (the snapshot right after boot) and its state read back.
     let start: KernelSnapshot
@@ -61,7 +62,7 @@ struct Storm {
         self.seed = seed
         self.options = options
         rng = SplitMix64(seed: seed)
-        arena = try KernelArena(large: options.large, poison: options.poison, hotAdd: options.hotAdd)
+        arena = try HostArena.differential(large: options.large, poison: options.poison, hotAdd: options.hotAdd)
         start = try arena.snapshot()
         // Start (a): the state at sequence 0 built from the segments, as "Boot" says.
         model = ModelState.boot(like: start, poisoning: options.poison).state
@@ -145,7 +146,7 @@ struct Storm {
     /// `addMemory`: the held-back RAM (added once; again is an overlap), part of it, a range
     /// reaching into managed memory, a hole, an empty range.
     mutating func hotAdd() {
-        let held = KernelArena.heldBack(large: options.large)
+        let held = HostArena.heldBack(large: options.large)
         let start = held.start >> 12, count = (held.end - held.start) >> 12
         let (s, n): (UInt64, UInt64)
         switch rng.next() % 6 {
@@ -158,7 +159,7 @@ struct Storm {
         let r = both("addMemory \(s) \(n)", { (a: PageAllocator) throws(KmemError) in _ = try a.addMemory(start: PFN(s), count: n) }) {
             $0.addMemory(start: s, count: n)
         }
-        if r.status == .ok { managed = arena.managedFrames }
+        if r.status == .ok { managed = arena.managedPFNs.map(\.raw) }
     }
 
     mutating func randomOrder() -> Int {

@@ -57,6 +57,33 @@ struct KernelBootTests {
         return out
     }
 
+    /// The hex numbers of a line, in order (`0x…` words, brackets and commas stripped).
+    static func hexNumbers(_ line: Substring) -> [UInt64] {
+        line.split(whereSeparator: { " [](),".contains($0) }).compactMap { w in
+            w.hasPrefix("0x") ? UInt64(w.dropFirst(2), radix: 16) : nil
+        }
+    }
+
+    /// `kmem:   segment N ZONE pfn [0xS, 0xE) pages P` lines: zone, PFN range, pages.
+    static func segments(_ serial: String) -> [(zone: String, pfns: Range<UInt64>, pages: UInt64)] {
+        serial.split(whereSeparator: \.isNewline).compactMap { line in
+            guard line.hasPrefix("kmem:   segment ") else { return nil }
+            let w = line.split(separator: " ")
+            let hex = hexNumbers(line)
+            guard w.count >= 9, hex.count == 2, hex[0] < hex[1], let pages = UInt64(w[w.count - 1]) else { return nil }
+            return (String(w[3]), hex[0]..<hex[1], pages)
+        }
+    }
+
+    /// What boot took as physical page ranges: `kmem: kernel image phys [S, E) boot memory phys
+    /// [S, E)` and, when the FrameMeta array was carved apart, `and [S, E) for FrameMeta`.
+    static func bootRanges(_ serial: String) -> [Range<UInt64>] {
+        guard let line = serial.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("kmem: kernel image phys [") })
+        else { return [] }
+        let hex = hexNumbers(line)
+        return stride(from: 0, to: hex.count - 1, by: 2).map { (hex[$0] >> 12)..<((hex[$0 + 1] + 4095) >> 12) }
+    }
+
     @Test(arguments: ["128M", "1G", "6G"])
     func bootsAndPassesItsSelfCheck(memory: String) throws {
         let r = try QEMUBoot.run(memory: memory, append: "exit=1")
@@ -89,7 +116,21 @@ struct KernelBootTests {
         #expect(zones.count == 3)
         for (name, z) in zones {
             #expect(z["present"] == present[name], "zone \(name): present by the e820 map \(usable)")
-            #expect(z["present"] == (z["managed"] ?? 0) + (z["boot-reserved"] ?? 0), "zone \(name)")
+        }
+        // Managed pages are the zone's segments, and every segment is usable RAM of its zone
+        // that boot did not take: above the first MiB, outside the kernel image and boot memory.
+        let segments = Self.segments(r.serial)
+        let taken = Self.bootRanges(r.serial)
+        #expect(!segments.isEmpty && taken.count >= 2, "segments \(segments), boot ranges \(taken)")
+        let limits: [String: Range<UInt64>] = ["DMA": 0..<0x1000, "DMA32": 0x1000..<0x10_0000, "Normal": 0x10_0000..<UInt64.max]
+        for (name, z) in zones {
+            #expect(z["managed"] == segments.filter { $0.zone == name }.reduce(0) { $0 + $1.pages }, "zone \(name): \(segments)")
+        }
+        for s in segments {
+            #expect(s.pages == s.pfns.count && s.pfns.lowerBound >= 0x100, "\(s)")
+            #expect(usable.contains { $0.lowerBound <= s.pfns.lowerBound && s.pfns.upperBound <= $0.upperBound }, "\(s) in \(usable)")
+            #expect(limits[s.zone].map { $0.lowerBound <= s.pfns.lowerBound && s.pfns.upperBound <= $0.upperBound } == true, "\(s)")
+            #expect(taken.allSatisfy { !$0.overlaps(s.pfns) }, "\(s) overlaps \(taken)")
         }
         // … and the usable RAM of the first MiB is never managed.
         let firstMiB = usable.reduce(UInt64(0)) { $0 + (min($1.upperBound, 0x100) > $1.lowerBound ? min($1.upperBound, 0x100) - $1.lowerBound : 0) }

@@ -157,6 +157,21 @@ def brace_kind(tokens, k):
     return "closure"
 
 
+def skip_to(tokens, j, text):
+    """The index of the first token `text` from j on, outside parentheses (an attribute's
+    arguments, a parameter list); len(tokens) if there is none."""
+    while j < len(tokens) and tokens[j].text != text:
+        if tokens[j].text == "(":
+            depth = 0
+            while j < len(tokens):
+                depth += {"(": 1, ")": -1}.get(tokens[j].text, 0)
+                if depth == 0:
+                    break
+                j += 1
+        j += 1
+    return j
+
+
 def matching_brace(tokens, k):
     depth = 0
     for j in range(k, len(tokens)):
@@ -193,28 +208,11 @@ def check_file(path, problems):
             continue
         test_line = tokens[k].line
         # the function this attribute marks: the next `func NAME`, then its body's `{`
-        j = k + 1
-        while j < len(tokens) and tokens[j].text != "func":
-            if tokens[j].text == "(":  # the attribute's arguments
-                depth = 0
-                while j < len(tokens):
-                    depth += {"(": 1, ")": -1}.get(tokens[j].text, 0)
-                    if depth == 0:
-                        break
-                    j += 1
-            j += 1
+        j = skip_to(tokens, k + 1, "func")
         if j + 1 >= len(tokens):
             break
         name, name_line = tokens[j + 1].text, tokens[j + 1].line
-        while j < len(tokens) and tokens[j].text != "{":
-            if tokens[j].text == "(":
-                depth = 0
-                while j < len(tokens):
-                    depth += {"(": 1, ")": -1}.get(tokens[j].text, 0)
-                    if depth == 0:
-                        break
-                    j += 1
-            j += 1
+        j = skip_to(tokens, j, "{")
         if j >= len(tokens):
             break
         open_, close = j, matching_brace(tokens, j)

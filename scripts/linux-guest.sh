@@ -7,9 +7,10 @@
 #   scripts/linux-guest.sh boot RUNDIR      boot it under TCG in the background:
 #                                           RUNDIR/gdb.sock (gdbstub), RUNDIR/serial.log,
 #                                           RUNDIR/qemu.pid, RUNDIR/qemu.log
-#                                           (nokaslr unless KMEMSCOPE_LINUX_KASLR=1)
+#                                           (nokaslr unless KMEMSCOPE_LINUX_KASLR=1; KMEMSCOPE_LINUX_SMP=N
+#                                           CPUs; KMEMSCOPE_LINUX_BUSY=1 keeps the allocators busy)
 #   scripts/linux-guest.sh wait RUNDIR      wait (120 s at most) until /init is done, then write
-#                                           what it printed: RUNDIR/kallsyms, buddyinfo,
+#                                           what it printed: RUNDIR/kallsyms, allocator-text, buddyinfo,
 #                                           pagetypeinfo, zoneinfo
 #   scripts/linux-guest.sh stop RUNDIR      stop that QEMU (SIGTERM, then SIGKILL)
 #
@@ -21,6 +22,9 @@ set -euo pipefail
 cache="${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux"
 # The symbols the decoder reads; /init greps exactly these out of /proc/kallsyms. Measured under
 # TCG: the grep takes ~3 s, printing all of kallsyms (94,268 lines) to the serial port ~16 s.
+# Functions that change the page allocator's or SLUB's lists (6.1 and 6.12 names; a name the
+# kernel lacks or inlined is simply absent): a vCPU stopped inside one is not at a settled point.
+code="__rmqueue_pcplist|rmqueue_bulk|rmqueue|rmqueue_buddy|__rmqueue_smallest|__rmqueue|__rmqueue_fallback|__free_one_page|free_one_page|free_pcppages_bulk|free_unref_page|free_unref_page_list|free_unref_page_commit|free_unref_folios|free_frozen_page_commit|free_frozen_pages|move_freepages|move_freepages_block|__move_freepages_block|steal_suitable_fallback|try_to_claim_block|get_page_from_freelist|__alloc_pages_bulk|alloc_pages_bulk_noprof|drain_pages_zone|drain_zone_pages|__isolate_free_page|__putback_isolated_page|split_free_page|__free_pages_ok|expand|__del_page_from_free_list|del_page_from_free_list|___slab_alloc|__slab_alloc|__slab_alloc.constprop.0|__slab_free|deactivate_slab|get_partial_node|get_partial_node.part.0|put_cpu_partial|__put_partials|__unfreeze_partials|unfreeze_partials|discard_slab|free_slab|__free_slab|allocate_slab|new_slab|add_partial|remove_partial|free_to_partial_list|kmem_cache_alloc|kmem_cache_alloc_lru|kmem_cache_alloc_node|kmem_cache_free|kmem_cache_free_bulk|kmem_cache_alloc_bulk|kfree|__kmalloc|__kmalloc_node|kmalloc_trace|__kmem_cache_alloc_node|__kmem_cache_free|slab_alloc_node|slab_free"
 symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end linux_banner"
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
@@ -102,11 +106,31 @@ echo "@@kmemscope uname \$(uname -r)"
 echo "@@kmemscope kallsyms begin"
 grep -E ' ($pattern)\$' /proc/kallsyms
 echo "@@kmemscope kallsyms end"
+# The page and slab allocators' functions, each with the symbol after it (where it ends): what
+# \`kmemscope\` settles a busy guest by (docs/linux-checks.md "Busy guests").
+echo "@@kmemscope allocator-text begin"
+awk '{ m = (\$3 ~ /^($code)(\\..*)?\$/); if (m || p) print; p = m }' /proc/kallsyms
+echo "@@kmemscope allocator-text end"
 sleep 2
 section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
 section zoneinfo /proc/zoneinfo
 echo "@@kmemscope ready"
+# kmemscope.busy on the command line: keep the page and slab allocators busy (tmpfs files
+# written and deleted, processes forked) on every CPU, so tests can attach mid-operation.
+if grep -q kmemscope.busy /proc/cmdline; then
+    [ -e /dev/null ] || mknod /dev/null c 1 3
+    [ -e /dev/zero ] || mknod /dev/zero c 1 5
+    mount -t tmpfs tmpfs /tmp
+    for w in \$(seq \$(grep -c ^processor /proc/cpuinfo)); do
+        ( i=0; while true; do
+            dd if=/dev/zero of=/tmp/f\$w.\$i bs=16k count=\$((1 + i % 64)) 2>/dev/null
+            cat /tmp/f\$w.\$i > /dev/null
+            [ \$((i % 4)) = 3 ] && rm -f /tmp/f\$w.*
+            i=\$(( (i + 1) % 1000 ))
+          done ) &
+    done
+fi
 while true; do sleep 3600; done
 INIT
 }
@@ -153,9 +177,12 @@ boot() {
     # KMEMSCOPE_LINUX_KASLR=1 boots with KASLR on (the kernel image moves; its kallsyms follow).
     local kaslr=nokaslr
     [ "${KMEMSCOPE_LINUX_KASLR:-0}" = 1 ] && kaslr=kaslr
+    # KMEMSCOPE_LINUX_SMP=N gives the guest N CPUs; KMEMSCOPE_LINUX_BUSY=1 keeps its allocators busy.
+    local busy=""
+    [ "${KMEMSCOPE_LINUX_BUSY:-0}" = 1 ] && busy=" kmemscope.busy"
     qemu-system-x86_64 -nodefaults -no-user-config -display none -accel tcg -m "${KMEMSCOPE_LINUX_MEM:-512M}" \
-        -kernel "$vmlinuz" -initrd "$initrd" \
-        -append "console=ttyS0 $kaslr quiet panic=-1" -no-reboot \
+        -smp "${KMEMSCOPE_LINUX_SMP:-1}" -kernel "$vmlinuz" -initrd "$initrd" \
+        -append "console=ttyS0 $kaslr quiet panic=-1$busy" -no-reboot \
         -serial "file:$run/serial.log" \
         -chardev "socket,id=g,path=$run/gdb.sock,server=on,wait=off" -gdb chardev:g \
         -pidfile "$run/qemu.pid" -daemonize >"$run/qemu.log" 2>&1 ||
@@ -175,7 +202,7 @@ wait_ready() {
     done
     grep -q '@@kmemscope ready' "$run/serial.log" 2>/dev/null || die "the guest did not print '@@kmemscope ready' within 120 s (see $run/serial.log)"
     local section
-    for section in kallsyms buddyinfo pagetypeinfo zoneinfo; do
+    for section in kallsyms allocator-text buddyinfo pagetypeinfo zoneinfo; do
         tr -d '\r' <"$run/serial.log" | sed -n "/^@@kmemscope $section begin\$/,/^@@kmemscope $section end\$/p" | sed '1d;$d' >"$run/$section"
     done
     echo "KALLSYMS=$run/kallsyms"

@@ -24,7 +24,8 @@ cache="${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux"
 # TCG: the grep takes ~3 s, printing all of kallsyms (94,268 lines) to the serial port ~16 s.
 # Functions that change the page allocator's or SLUB's lists (6.1 and 6.12 names; a name the
 # kernel lacks or inlined is simply absent): a vCPU stopped inside one is not at a settled point.
-code="__rmqueue_pcplist|rmqueue_bulk|rmqueue|rmqueue_buddy|__rmqueue_smallest|__rmqueue|__rmqueue_fallback|__free_one_page|free_one_page|free_pcppages_bulk|free_unref_page|free_unref_page_list|free_unref_page_commit|free_unref_folios|free_frozen_page_commit|free_frozen_pages|move_freepages|move_freepages_block|__move_freepages_block|steal_suitable_fallback|try_to_claim_block|get_page_from_freelist|__alloc_pages_bulk|alloc_pages_bulk_noprof|drain_pages_zone|drain_zone_pages|__isolate_free_page|__putback_isolated_page|split_free_page|__free_pages_ok|expand|__del_page_from_free_list|del_page_from_free_list|___slab_alloc|__slab_alloc|__slab_alloc.constprop.0|__slab_free|deactivate_slab|get_partial_node|get_partial_node.part.0|put_cpu_partial|__put_partials|__unfreeze_partials|unfreeze_partials|discard_slab|free_slab|__free_slab|allocate_slab|new_slab|add_partial|remove_partial|free_to_partial_list|kmem_cache_alloc|kmem_cache_alloc_lru|kmem_cache_alloc_node|kmem_cache_free|kmem_cache_free_bulk|kmem_cache_alloc_bulk|kfree|__kmalloc|__kmalloc_node|kmalloc_trace|__kmem_cache_alloc_node|__kmem_cache_free|slab_alloc_node|slab_free"
+# The same names as AllocatorText.functionNames (Sources/LinuxKernel/Settle; a test compares them).
+code="__rmqueue_pcplist|rmqueue_bulk|rmqueue|rmqueue_buddy|__rmqueue_smallest|__rmqueue|__rmqueue_fallback|__free_one_page|free_one_page|free_pcppages_bulk|free_unref_page|free_unref_page_list|free_unref_page_commit|free_unref_folios|free_frozen_page_commit|free_frozen_pages|move_freepages|move_freepages_block|__move_freepages_block|steal_suitable_fallback|try_to_claim_block|get_page_from_freelist|__alloc_pages_bulk|alloc_pages_bulk_noprof|drain_pages_zone|drain_zone_pages|__isolate_free_page|__putback_isolated_page|split_free_page|__free_pages_ok|expand|__del_page_from_free_list|del_page_from_free_list|___slab_alloc|__slab_alloc|__slab_free|deactivate_slab|get_partial_node|put_cpu_partial|__put_partials|__unfreeze_partials|unfreeze_partials|discard_slab|free_slab|__free_slab|allocate_slab|new_slab|add_partial|remove_partial|free_to_partial_list|kmem_cache_alloc|kmem_cache_alloc_lru|kmem_cache_alloc_node|kmem_cache_free|kmem_cache_free_bulk|kmem_cache_alloc_bulk|kfree|__kmalloc|__kmalloc_node|kmalloc_trace|__kmem_cache_alloc_node|__kmem_cache_free|slab_alloc_node|slab_free|refresh_cpu_vm_stats|fold_diff|cpu_vm_stats_fold|drain_zonestat|__mod_zone_page_state|mod_zone_page_state|__mod_zone_freepage_state"
 symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end linux_banner"
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
@@ -111,6 +112,8 @@ echo "@@kmemscope kallsyms end"
 echo "@@kmemscope allocator-text begin"
 awk '{ m = (\$3 ~ /^($code)(\\..*)?\$/); if (m || p) print; p = m }' /proc/kallsyms
 echo "@@kmemscope allocator-text end"
+busy=0
+grep -q kmemscope.busy /proc/cmdline && busy=1
 sleep 2
 section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
@@ -118,7 +121,8 @@ section zoneinfo /proc/zoneinfo
 echo "@@kmemscope ready"
 # kmemscope.busy on the command line: keep the page and slab allocators busy (tmpfs files
 # written and deleted, processes forked) on every CPU, so tests can attach mid-operation.
-if grep -q kmemscope.busy /proc/cmdline; then
+# (decided before the sections: nothing forks between them and \`ready\` on an idle guest)
+if [ \$busy = 1 ]; then
     [ -e /dev/null ] || mknod /dev/null c 1 3
     [ -e /dev/zero ] || mknod /dev/zero c 1 5
     mount -t tmpfs tmpfs /tmp

@@ -78,7 +78,7 @@ struct BuddyinfoCommand: ProcViewCommand {
 
     func run() throws {
         if profile.isLinux {
-            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub).run()
+            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub, settling: settling).run()
         } else {
             try runView()
         }
@@ -99,7 +99,7 @@ struct PagetypeinfoCommand: ProcViewCommand {
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        print(try LinuxAttach.run(profile, stub) { linux in
+        print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
             let state = try linux.decodeBuddy()
             let text = LinuxViews.pagetypeinfo(linux, state)
             return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: true)) : text

@@ -65,7 +65,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         if profile.isLinux {
             guard !replay else { throw ValidationError("--replay needs the bundled kernel's operation log; Linux has none") }
-            let report = try LinuxAttach.run(profile, stub) { linux in try LinuxVerifier.verify(linux) }
+            let report = try LinuxAttach.run(profile, stub, settling: settling) { linux in try LinuxVerifier.verify(linux) }
             print(image.json ? try JSONOutput.string(LinuxVerifyJSON(report)) : LinuxViews.verify(report))
             if !report.passed { throw ExitCode(1) }
             return

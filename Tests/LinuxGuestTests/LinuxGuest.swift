@@ -80,7 +80,9 @@ final class LinuxGuest: @unchecked Sendable {
     /// Boots the guest as `linux-guest.sh boot` does (the same QEMU options; 512M unless
     /// `KMEMSCOPE_LINUX_MEM` says otherwise), through the launcher; with `kaslr`, the kernel
     /// image is placed at a random offset (`kaslr` instead of `nokaslr` on its command line).
-    static func boot(kaslr: Bool = false) throws -> LinuxGuest {
+    /// `cpus` gives the guest that many CPUs (`-smp`); `busy` keeps its page and slab
+    /// allocators busy on every CPU after `ready` (`kmemscope.busy`: tmpfs writes and deletes).
+    static func boot(kaslr: Bool = false, cpus: Int = 1, busy: Bool = false) throws -> LinuxGuest {
         let prepared: Preparation
         switch preparation {
         case .failure(let error): throw error
@@ -91,9 +93,9 @@ final class LinuxGuest: @unchecked Sendable {
         let directory = String(cString: p)
         let memory = try MemorySize(parsing: ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_MEM"] ?? "512M")
         let configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory,
-                                              append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1",
+                                              append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1" + (busy ? " kmemscope.busy" : ""),
                                               gdb: .unix(directory + "/gdb.sock"), serialFile: directory + "/serial.log",
-                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd])
+                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd, "-smp", String(cpus)])
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)
         qemu.removesDirectoryOnStop = true
         return LinuxGuest(directory: directory, qemu: qemu)

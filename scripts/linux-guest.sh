@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A stock Linux guest for kmemscope: Debian's current kernel (linux-image-amd64) and a
+# A stock Linux guest for kmemscope: Debian's current kernel (linux-image-amd64; KMEMSCOPE_LINUX_VERSION=6.12
+# or 6.1-rt for the others bookworm has) and a
 # busybox-static initramfs whose /init prints /proc/buddyinfo, /proc/pagetypeinfo,
 # /proc/zoneinfo and the kallsyms lines kmemscope needs to the serial port, then idles.
 #
@@ -30,15 +31,36 @@ symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratet
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
 
-# The versioned package `linux-image-amd64` depends on right now (e.g. linux-image-6.1.0-57-amd64).
+# The versioned kernel package of KMEMSCOPE_LINUX_VERSION: 6.1 (default) → what
+# `linux-image-amd64` depends on right now (e.g. linux-image-6.1.0-57-amd64); 6.1-rt → what
+# `linux-image-rt-amd64` depends on; 6.12 → the newest linux-image-6.12.*+deb12-amd64-unsigned
+# (bookworm's security/backport 6.12; it has no signed image).
 kernel_package() {
-    local dep
-    dep=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    case "${KMEMSCOPE_LINUX_VERSION:-6.1}" in
+        6.1) meta_dependency linux-image-amd64 ;;
+        6.1-rt) meta_dependency linux-image-rt-amd64 ;;
+        6.12)
+            local name
+            name=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' 2>/dev/null | awk '{print $1}' | sort -V | tail -n1)
+            if [ -z "$name" ]; then
+                apt-get update -qq >/dev/null 2>&1 || true
+                name=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' 2>/dev/null | awk '{print $1}' | sort -V | tail -n1)
+            fi
+            [ -n "$name" ] || die "apt-cache knows no linux-image-6.12.*+deb12-amd64-unsigned (is bookworm-security in the apt sources?)"
+            echo "$name" ;;
+        *) die "KMEMSCOPE_LINUX_VERSION=${KMEMSCOPE_LINUX_VERSION}: say 6.1, 6.1-rt or 6.12" ;;
+    esac
+}
+
+# The versioned package the meta-package $1 depends on right now.
+meta_dependency() {
+    local meta=$1 dep
+    dep=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     if [ -z "$dep" ]; then
         apt-get update -qq >/dev/null 2>&1 || true
-        dep=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+        dep=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     fi
-    [ -n "$dep" ] || die "apt-cache knows no linux-image-amd64 (is this Debian with a deb source for main?)"
+    [ -n "$dep" ] || die "apt-cache knows no $meta (is this Debian with a deb source for main?)"
     echo "$dep"
 }
 
@@ -61,6 +83,7 @@ prepare() {
     local pkg kdeb bdeb version
     pkg=$(kernel_package)
     version=${pkg#linux-image-}
+    version=${version%-unsigned}
     kdeb=$(fetch_deb "$pkg")
     bdeb=$(fetch_deb busybox-static)
     local vmlinuz="$cache/vmlinuz-$version"

@@ -65,7 +65,7 @@ public enum LinuxVerifier {
                 }
             }
             for block in zone.blocks {
-                if block.isBuddy == false {
+                if block.isBuddy(linux.page.types) == false {
                     add("page-buddy", block.pfn, "on the order \(block.order) \(name(block.migratetype, state)) list but page_type 0x\(String(block.pageType ?? 0, radix: 16)) is not PageBuddy")
                 }
             }

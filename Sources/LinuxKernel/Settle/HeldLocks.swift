@@ -9,6 +9,12 @@ extension LinuxKernelTarget {
         var held: [String] = []
         let zoneLock = try? btf.member("lock", of: "zone")
         let pcpLock = try? btf.member("lock", of: "per_cpu_pages")
+        let word = spinlockWord
+        func isHeld(_ lock: UInt64) throws -> UInt64? {
+            let value = word.width == 8 ? try memory.readU64(at: lock &+ UInt64(word.offset))
+                                        : UInt64(try memory.readU32(at: lock &+ UInt64(word.offset)))
+            return value == 0 ? nil : value
+        }
         if zoneLock == nil { notes.append("struct zone has no lock in BTF: zone locks not checked") }
         if pcpLock == nil { notes.append("struct per_cpu_pages has no lock in BTF: per-CPU list locks not checked") }
         let cpuOffsets = decoder.perCPUOffsets()
@@ -17,18 +23,30 @@ extension LinuxKernelTarget {
             let present = try memory.readU64(at: zone &+ UInt64(layout.zonePresentPagesOffset))
             guard present != 0 else { continue }
             let name = (try? zoneName(at: zone)) ?? "zone\(index)"
-            if let lock = zoneLock, case let word = try memory.readU32(at: zone &+ UInt64(lock.offset)), word != 0 {
-                held.append("zone \(name)'s lock (0x\(String(word, radix: 16)))")
+            if let lock = zoneLock, let value = try isHeld(zone &+ UInt64(lock.offset)) {
+                held.append("zone \(name)'s lock (0x\(String(value, radix: 16)))")
             }
             if let lock = pcpLock, let pagesetOffset = layout.zonePerCPUPagesetOffset {
                 let pageset = try memory.readU64(at: zone &+ UInt64(pagesetOffset))
                 for (cpu, offset) in cpuOffsets.enumerated() {
-                    let word = try memory.readU32(at: pageset &+ offset &+ UInt64(lock.offset))
-                    if word != 0 { held.append("cpu \(cpu)'s per-CPU list lock of zone \(name) (0x\(String(word, radix: 16)))") }
+                    if let value = try isHeld(pageset &+ offset &+ UInt64(lock.offset)) {
+                        held.append("cpu \(cpu)'s per-CPU list lock of zone \(name) (0x\(String(value, radix: 16)))")
+                    }
                 }
             }
         }
         return held
+    }
+
+    /// The word of a `spinlock_t` that is non-zero while it is held: the qspinlock's `val` (4
+    /// bytes at 0), or on PREEMPT_RT, where `spinlock_t` is a sleeping `rt_mutex_base`, its
+    /// `owner` (8 bytes; BTF's `struct spinlock` then has `lock`, not `rlock`).
+    var spinlockWord: (offset: Int, width: Int) {
+        if (try? btf.member("rlock", of: "spinlock")) == nil,
+           let lock = try? btf.member("lock", of: "spinlock"), let owner = try? btf.member("owner", of: "rt_mutex_base") {
+            return (lock.offset + owner.offset, 8)
+        }
+        return (0, 4)
     }
 
     /// `zone->name`, read from the guest (at most 32 bytes).

@@ -21,7 +21,7 @@ struct LinuxBuddyinfo {
             let state = try linux.decodeBuddy()
             let decoded = clock.now
             var text = ProcFreeCounts.buddyinfo(of: state).text
-            if pagetypeinfo { text += "\n\n" + LinuxViews.pagetypeinfo(linux, state) }
+            if pagetypeinfo { text += "\n\n" + LinuxViews.pagetypeinfo(linux, state, blocks: nil) }
             if json { text = try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: pagetypeinfo)) }
             let line = "timing: source \(LinuxAttach.source), attach, BTF and settle \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types, \(LinuxAttach.settleStops) stop\(LinuxAttach.settleStops == 1 ? "" : "s")), "
                 + "decode \(TimingLine.milliseconds(decoded - typed)) ms"

@@ -101,9 +101,13 @@ struct PagetypeinfoCommand: ProcViewCommand {
         guard profile.isLinux else { return try runView() }
         print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
             let state = try linux.decodeBuddy()
-            let text = LinuxViews.pagetypeinfo(linux, state)
-            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: true)) : text
-        })
+            var blocks: [String: [Int]]?
+            do { blocks = try linux.pageblockCounts(state) } catch {
+                StandardError.write("kmemscope: note: the pageblocks per migratetype are not counted: \(error)")
+            }
+            let text = LinuxViews.pagetypeinfo(linux, state, blocks: blocks)
+            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: true)) + "\n" : text
+        }, terminator: "")
     }
 }
 

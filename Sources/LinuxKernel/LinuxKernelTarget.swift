@@ -62,6 +62,11 @@ public final class LinuxKernelTarget {
         return decoder.perCPUOffsets().enumerated().map { cpu, offset in reader.read(cpu: cpu, at: pageset &+ offset) }
     }
 
+    /// SLUB's caches, as /proc/slabinfo counts them.
+    public func decodeSlub() throws -> SlubState {
+        try SlubDecoder(memory: memory, symbols: symbols, layout: try SlubLayout(btf: btf)).decode()
+    }
+
     /// Pageblocks per migratetype of every populated zone of `state`, by zone name, as
     /// /proc/pagetypeinfo's "Number of blocks type" table counts them.
     /// - Throws: ``LinuxPageblockReader/Unavailable`` when the symbols or BTF do not allow it.

@@ -37,6 +37,9 @@ struct LinuxVerifyTests {
         // Views equal the guest's /proc.
         let (_, pagetypes) = Self.kmemscope(["pagetypeinfo"] + linux)
         #expect(Self.standardOutput(pagetypes) == (try guest.section("pagetypeinfo")), "byte-equal to /proc/pagetypeinfo:\n\(pagetypes)")
+        let (slabStatus, slabinfo) = Self.kmemscope(["slabinfo"] + linux)
+        #expect(slabStatus == 0, "\(slabinfo)")
+        SlabinfoRows.compare(ours: slabinfo, guest: try guest.section("slabinfo"), "linux 6.1")
         let (zonesStatus, zones) = Self.kmemscope(["zones"] + linux)
         #expect(zonesStatus == 0)
         #expect(ProcFreeCounts.parseBuddyinfo(zones) == ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo")), "\(zones)")

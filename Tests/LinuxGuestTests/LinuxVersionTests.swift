@@ -34,6 +34,9 @@ struct LinuxVersionTests {
         #expect(!ProcFreeCounts.parseBuddyinfo(buddyinfo).rows.isEmpty)
         let (_, pagetypes) = Self.kmemscope(["pagetypeinfo"] + linux)
         #expect(LinuxVerifyTests.standardOutput(pagetypes) == (try guest.section("pagetypeinfo")), "\(version), byte-equal to /proc/pagetypeinfo:\n\(pagetypes)")
+        let (slabStatus, slabinfo) = Self.kmemscope(["slabinfo"] + linux)
+        #expect(slabStatus == 0, "\(slabinfo)")
+        SlabinfoRows.compare(ours: slabinfo, guest: try guest.section("slabinfo"), "linux \(version)")
         let (zonesStatus, zones) = Self.kmemscope(["zones"] + linux)
         #expect(zonesStatus == 0)
         for (zone, free) in ProcZoneinfo.freePages(try guest.section("zoneinfo")) where free > 0 {

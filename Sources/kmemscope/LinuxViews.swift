@@ -87,7 +87,8 @@ enum LinuxViews {
                          + (n == 0 ? "clean" : "\(n) violation\(n == 1 ? "" : "s")"))
         }
         let fired = LinuxVerifier.checks.filter { !report.findings(of: $0.name).isEmpty }
-        lines.append("verify (linux): \(LinuxVerifier.checks.count) checks over \(report.blocks) free blocks: "
+        lines.append("verify (linux): \(LinuxVerifier.checks.count) checks over \(report.blocks) free blocks"
+                     + (report.slabs.map { " and \($0) slabs" } ?? " (SLUB not checked)") + ": "
                      + (report.passed ? "all passed" : "\(report.findings.count) violation(s) in \(fired.map(\.name).joined(separator: ", "))"))
         for note in report.notes { lines.append("  note: \(note)") }
         for f in report.findings.prefix(50) { lines.append("  \(f)") }

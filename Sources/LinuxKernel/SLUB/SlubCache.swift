@@ -16,6 +16,8 @@ public struct SlubCache: Sendable, Equatable {
     public var freeOnPartial: Int
     /// Partial slabs walked, over all nodes.
     public var partialSlabs: Int
+    /// Their `struct slab` addresses (what the heap checks walk).
+    public var partialSlabAddresses: [UInt64] = []
     /// Lists that did not walk cleanly (node, how it ended).
     public var issues: [String]
 

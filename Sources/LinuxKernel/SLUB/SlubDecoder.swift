@@ -74,6 +74,7 @@ public struct SlubDecoder {
             let inuse = Int(counters & 0xffff), objects = Int((counters >> 16) & 0x7fff)
             cache.freeOnPartial &+= max(0, objects - inuse)
             cache.partialSlabs += 1
+            cache.partialSlabAddresses.append(slab)
         }
     }
 

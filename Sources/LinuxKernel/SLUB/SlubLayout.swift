@@ -22,6 +22,19 @@ public struct SlubLayout: Sendable, Equatable {
     public var slabCountersOffset: Int
     public var listNextOffset: Int
     public var listPrevOffset: Int
+    /// Where a free object keeps its next-free pointer (`s->offset`), the hardened freelist's
+    /// key (`s->random`, CONFIG_SLAB_FREELIST_HARDENED; nil without), the left red zone
+    /// (`s->red_left_pad`, nil without SLUB_DEBUG) and the per-CPU slab pointer (`cpu_slab`).
+    public var cacheFreeOffsetOffset: Int
+    public var cacheRandomOffset: Int?
+    public var cacheRedLeftPadOffset: Int?
+    public var cacheCPUSlabOffset: Int
+    /// `struct kmem_cache_cpu`: its lockless freelist and its slab.
+    public var cpuFreelistOffset: Int
+    public var cpuSlabOffset: Int
+    /// `struct slab`: its cache and its freelist.
+    public var slabCacheOffset: Int
+    public var slabFreelistOffset: Int
 
     public static let ooShift = 16
 
@@ -46,5 +59,13 @@ public struct SlubLayout: Sendable, Equatable {
         slabCountersOffset = try btf.member("counters", of: "slab").offset
         listNextOffset = try btf.member("next", of: "list_head").offset
         listPrevOffset = try btf.member("prev", of: "list_head").offset
+        cacheFreeOffsetOffset = try btf.member("offset", of: "kmem_cache").offset
+        cacheRandomOffset = try? btf.member("random", of: "kmem_cache").offset
+        cacheRedLeftPadOffset = try? btf.member("red_left_pad", of: "kmem_cache").offset
+        cacheCPUSlabOffset = try btf.member("cpu_slab", of: "kmem_cache").offset
+        cpuFreelistOffset = try btf.member("freelist", of: "kmem_cache_cpu").offset
+        cpuSlabOffset = try btf.member("slab", of: "kmem_cache_cpu").offset
+        slabCacheOffset = try btf.member("slab_cache", of: "slab").offset
+        slabFreelistOffset = try btf.member("freelist", of: "slab").offset
     }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A stock Linux guest for kmemscope: Debian's current kernel (linux-image-amd64) and a
+# A stock Linux guest for kmemscope: Debian's current kernel (linux-image-amd64; KMEMSCOPE_LINUX_VERSION=6.12
+# or 6.1-rt for the others bookworm has) and a
 # busybox-static initramfs whose /init prints /proc/buddyinfo, /proc/pagetypeinfo,
 # /proc/zoneinfo and the kallsyms lines kmemscope needs to the serial port, then idles.
 #
@@ -7,9 +8,10 @@
 #   scripts/linux-guest.sh boot RUNDIR      boot it under TCG in the background:
 #                                           RUNDIR/gdb.sock (gdbstub), RUNDIR/serial.log,
 #                                           RUNDIR/qemu.pid, RUNDIR/qemu.log
-#                                           (nokaslr unless KMEMSCOPE_LINUX_KASLR=1)
+#                                           (nokaslr unless KMEMSCOPE_LINUX_KASLR=1; KMEMSCOPE_LINUX_SMP=N
+#                                           CPUs; KMEMSCOPE_LINUX_BUSY=1 keeps the allocators busy)
 #   scripts/linux-guest.sh wait RUNDIR      wait (120 s at most) until /init is done, then write
-#                                           what it printed: RUNDIR/kallsyms, buddyinfo,
+#                                           what it printed: RUNDIR/kallsyms, allocator-text, buddyinfo,
 #                                           pagetypeinfo, zoneinfo
 #   scripts/linux-guest.sh stop RUNDIR      stop that QEMU (SIGTERM, then SIGKILL)
 #
@@ -21,19 +23,44 @@ set -euo pipefail
 cache="${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux"
 # The symbols the decoder reads; /init greps exactly these out of /proc/kallsyms. Measured under
 # TCG: the grep takes ~3 s, printing all of kallsyms (94,268 lines) to the serial port ~16 s.
-symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end linux_banner"
+# Functions that change the page allocator's or SLUB's lists (6.1 and 6.12 names; a name the
+# kernel lacks or inlined is simply absent): a vCPU stopped inside one is not at a settled point.
+# The same names as AllocatorText.functionNames (Sources/LinuxKernel/Settle; a test compares them).
+code="__rmqueue_pcplist|rmqueue_bulk|rmqueue|rmqueue_buddy|__rmqueue_smallest|__rmqueue|__rmqueue_fallback|__free_one_page|free_one_page|free_pcppages_bulk|free_unref_page|free_unref_page_list|free_unref_page_commit|free_unref_folios|free_frozen_page_commit|free_frozen_pages|move_freepages|move_freepages_block|__move_freepages_block|steal_suitable_fallback|try_to_claim_block|get_page_from_freelist|__alloc_pages_bulk|alloc_pages_bulk_noprof|drain_pages_zone|drain_zone_pages|__isolate_free_page|__putback_isolated_page|split_free_page|__free_pages_ok|expand|__del_page_from_free_list|del_page_from_free_list|___slab_alloc|__slab_alloc|__slab_free|deactivate_slab|get_partial_node|put_cpu_partial|__put_partials|__unfreeze_partials|unfreeze_partials|discard_slab|free_slab|__free_slab|allocate_slab|new_slab|add_partial|remove_partial|free_to_partial_list|kmem_cache_alloc|kmem_cache_alloc_lru|kmem_cache_alloc_node|kmem_cache_free|kmem_cache_free_bulk|kmem_cache_alloc_bulk|kfree|__kmalloc|__kmalloc_node|kmalloc_trace|__kmem_cache_alloc_node|__kmem_cache_free|slab_alloc_node|slab_free|refresh_cpu_vm_stats|fold_diff|cpu_vm_stats_fold|drain_zonestat|__mod_zone_page_state|mod_zone_page_state|__mod_zone_freepage_state"
+symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end linux_banner mem_section slab_caches nr_node_ids"
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
 
-# The versioned package `linux-image-amd64` depends on right now (e.g. linux-image-6.1.0-57-amd64).
+# The versioned kernel package of KMEMSCOPE_LINUX_VERSION: 6.1 (default) → what
+# `linux-image-amd64` depends on right now (e.g. linux-image-6.1.0-57-amd64); 6.1-rt → what
+# `linux-image-rt-amd64` depends on; 6.12 → the newest linux-image-6.12.*+deb12-amd64-unsigned
+# (bookworm's security/backport 6.12; it has no signed image).
 kernel_package() {
-    local dep
-    dep=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    case "${KMEMSCOPE_LINUX_VERSION:-6.1}" in
+        6.1) meta_dependency linux-image-amd64 ;;
+        6.1-rt) meta_dependency linux-image-rt-amd64 ;;
+        6.12)
+            local name
+            name=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' 2>/dev/null | awk '{print $1}' | sort -V | tail -n1)
+            if [ -z "$name" ]; then
+                apt-get update -qq >/dev/null 2>&1 || true
+                name=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' 2>/dev/null | awk '{print $1}' | sort -V | tail -n1)
+            fi
+            [ -n "$name" ] || die "apt-cache knows no linux-image-6.12.*+deb12-amd64-unsigned (is bookworm-security in the apt sources?)"
+            echo "$name" ;;
+        *) die "KMEMSCOPE_LINUX_VERSION=${KMEMSCOPE_LINUX_VERSION}: say 6.1, 6.1-rt or 6.12" ;;
+    esac
+}
+
+# The versioned package the meta-package $1 depends on right now.
+meta_dependency() {
+    local meta=$1 dep
+    dep=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     if [ -z "$dep" ]; then
         apt-get update -qq >/dev/null 2>&1 || true
-        dep=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+        dep=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     fi
-    [ -n "$dep" ] || die "apt-cache knows no linux-image-amd64 (is this Debian with a deb source for main?)"
+    [ -n "$dep" ] || die "apt-cache knows no $meta (is this Debian with a deb source for main?)"
     echo "$dep"
 }
 
@@ -56,6 +83,7 @@ prepare() {
     local pkg kdeb bdeb version
     pkg=$(kernel_package)
     version=${pkg#linux-image-}
+    version=${version%-unsigned}
     kdeb=$(fetch_deb "$pkg")
     bdeb=$(fetch_deb busybox-static)
     local vmlinuz="$cache/vmlinuz-$version"
@@ -102,11 +130,35 @@ echo "@@kmemscope uname \$(uname -r)"
 echo "@@kmemscope kallsyms begin"
 grep -E ' ($pattern)\$' /proc/kallsyms
 echo "@@kmemscope kallsyms end"
+# The page and slab allocators' functions, each with the symbol after it (where it ends): what
+# \`kmemscope\` settles a busy guest by (docs/linux-checks.md "Busy guests").
+echo "@@kmemscope allocator-text begin"
+awk '{ m = (\$3 ~ /^($code)(\\..*)?\$/); if (m || p) print; p = m }' /proc/kallsyms
+echo "@@kmemscope allocator-text end"
+busy=0
+grep -q kmemscope.busy /proc/cmdline && busy=1
 sleep 2
 section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
 section zoneinfo /proc/zoneinfo
+section slabinfo /proc/slabinfo
 echo "@@kmemscope ready"
+# kmemscope.busy on the command line: keep the page and slab allocators busy (tmpfs files
+# written and deleted, processes forked) on every CPU, so tests can attach mid-operation.
+# (decided before the sections: nothing forks between them and \`ready\` on an idle guest)
+if [ \$busy = 1 ]; then
+    [ -e /dev/null ] || mknod /dev/null c 1 3
+    [ -e /dev/zero ] || mknod /dev/zero c 1 5
+    mount -t tmpfs tmpfs /tmp
+    for w in \$(seq \$(grep -c ^processor /proc/cpuinfo)); do
+        ( i=0; while true; do
+            dd if=/dev/zero of=/tmp/f\$w.\$i bs=16k count=\$((1 + i % 64)) 2>/dev/null
+            cat /tmp/f\$w.\$i > /dev/null
+            [ \$((i % 4)) = 3 ] && rm -f /tmp/f\$w.*
+            i=\$(( (i + 1) % 1000 ))
+          done ) &
+    done
+fi
 while true; do sleep 3600; done
 INIT
 }
@@ -153,9 +205,12 @@ boot() {
     # KMEMSCOPE_LINUX_KASLR=1 boots with KASLR on (the kernel image moves; its kallsyms follow).
     local kaslr=nokaslr
     [ "${KMEMSCOPE_LINUX_KASLR:-0}" = 1 ] && kaslr=kaslr
+    # KMEMSCOPE_LINUX_SMP=N gives the guest N CPUs; KMEMSCOPE_LINUX_BUSY=1 keeps its allocators busy.
+    local busy=""
+    [ "${KMEMSCOPE_LINUX_BUSY:-0}" = 1 ] && busy=" kmemscope.busy"
     qemu-system-x86_64 -nodefaults -no-user-config -display none -accel tcg -m "${KMEMSCOPE_LINUX_MEM:-512M}" \
-        -kernel "$vmlinuz" -initrd "$initrd" \
-        -append "console=ttyS0 $kaslr quiet panic=-1" -no-reboot \
+        -smp "${KMEMSCOPE_LINUX_SMP:-1}" -kernel "$vmlinuz" -initrd "$initrd" \
+        -append "console=ttyS0 $kaslr quiet panic=-1$busy" -no-reboot \
         -serial "file:$run/serial.log" \
         -chardev "socket,id=g,path=$run/gdb.sock,server=on,wait=off" -gdb chardev:g \
         -pidfile "$run/qemu.pid" -daemonize >"$run/qemu.log" 2>&1 ||
@@ -175,7 +230,7 @@ wait_ready() {
     done
     grep -q '@@kmemscope ready' "$run/serial.log" 2>/dev/null || die "the guest did not print '@@kmemscope ready' within 120 s (see $run/serial.log)"
     local section
-    for section in kallsyms buddyinfo pagetypeinfo zoneinfo; do
+    for section in kallsyms allocator-text buddyinfo pagetypeinfo zoneinfo slabinfo; do
         tr -d '\r' <"$run/serial.log" | sed -n "/^@@kmemscope $section begin\$/,/^@@kmemscope $section end\$/p" | sed '1d;$d' >"$run/$section"
     done
     echo "KALLSYMS=$run/kallsyms"

@@ -45,7 +45,10 @@ public struct LinuxFreeAreaDecoder {
         for index in 0..<layout.zoneCount {
             let zoneAddress = pgdat &+ UInt64(layout.nodeZonesOffset) &+ UInt64(index * layout.nodeZoneStride)
             var zone = try decodeZone(index: index, at: zoneAddress, vmemmapBase: vmemmapBase)
-            if zone.isPopulated { zone.perCPUCounts = perCPUCounts(zoneAddress: zoneAddress, cpuOffsets: cpuOffsets) }
+            if zone.isPopulated {
+                zone.perCPUCounts = perCPUCounts(zoneAddress: zoneAddress, cpuOffsets: cpuOffsets)
+                zone.freePagesCounterDiffs = freePagesDiffs(zoneAddress: zoneAddress, cpuOffsets: cpuOffsets)
+            }
             zones.append(zone)
         }
         return LinuxBuddyState(node: 0, zones: zones, migratetypeNames: names,
@@ -162,6 +165,21 @@ public struct LinuxFreeAreaDecoder {
     }
 
     // MARK: - guest reads
+
+    /// Each CPU's `vm_stat_diff[NR_FREE_PAGES]` for the zone at `zoneAddress`; empty when BTF
+    /// lacks the fields or a CPU's byte cannot be read (the check then says it went without).
+    private func freePagesDiffs(zoneAddress: UInt64, cpuOffsets: [UInt64]) -> [Int] {
+        guard let statsOffset = layout.zonePerCPUZonestatsOffset, let diffOffset = layout.zonestatFreePagesDiffOffset,
+              !cpuOffsets.isEmpty,
+              let pointerBytes = try? memory.read(at: zoneAddress &+ UInt64(statsOffset), count: 8) else { return [] }
+        let stats = loadU64(pointerBytes, 0)
+        var diffs: [Int] = []
+        for offset in cpuOffsets {
+            guard let byte = try? memory.read(at: stats &+ offset &+ UInt64(diffOffset), count: 1) else { return [] }
+            diffs.append(Int(Int8(bitPattern: byte[0])))
+        }
+        return diffs
+    }
 
     private func read(_ what: String, at address: UInt64, count: Int) throws -> [UInt8] {
         do { return try memory.read(at: address, count: count) }

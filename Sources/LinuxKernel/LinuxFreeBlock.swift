@@ -16,9 +16,9 @@ public struct LinuxFreeBlock: Sendable, Hashable {
         self.pageType = pageType
     }
 
-    /// `PageBuddy` by the page-type word (nil when it was not read).
-    public var isBuddy: Bool? {
-        pageType.map { LinuxPage.isBuddy(pageType: $0) }
+    /// `PageBuddy` by the page-type word under `types` (nil when the word was not read).
+    public func isBuddy(_ types: LinuxPageTypes) -> Bool? {
+        pageType.map { types.isBuddy($0) }
     }
 }
 

@@ -62,6 +62,27 @@ public final class LinuxKernelTarget {
         return decoder.perCPUOffsets().enumerated().map { cpu, offset in reader.read(cpu: cpu, at: pageset &+ offset) }
     }
 
+    /// SLUB's caches, as /proc/slabinfo counts them.
+    public func decodeSlub() throws -> SlubState {
+        try SlubDecoder(memory: memory, symbols: symbols, layout: try SlubLayout(btf: btf)).decode()
+    }
+
+    /// Pageblocks per migratetype of every populated zone of `state`, by zone name, as
+    /// /proc/pagetypeinfo's "Number of blocks type" table counts them.
+    /// - Throws: ``LinuxPageblockReader/Unavailable`` when the symbols or BTF do not allow it.
+    public func pageblockCounts(_ state: LinuxBuddyState) throws -> [String: [Int]] {
+        let reader = try LinuxPageblockReader(btf: btf, symbols: symbols, memory: memory)
+        var counts: [String: [Int]] = [:]
+        for zone in state.zones where zone.isPopulated {
+            let (end, overflow) = zone.startPFN.addingReportingOverflow(zone.spannedPages)
+            guard !overflow, zone.spannedPages <= 1 << 40 else {
+                throw LinuxPageblockReader.Unavailable(description: "zone \(zone.name) spans 0x\(String(zone.spannedPages, radix: 16)) pages from pfn 0x\(String(zone.startPFN, radix: 16)): not a zone")
+            }
+            counts[zone.name] = try reader.count(start: zone.startPFN, end: end, migratetypeCount: state.migratetypeNames.count)
+        }
+        return counts
+    }
+
     /// A zone's watermarks (`_watermark[WMARK_MIN…WMARK_HIGH]`), if BTF has them.
     public func watermarks(zone index: Int) throws -> [UInt64]? {
         guard let marks = try? btf.arrayMember("_watermark", of: "zone"), marks.elementSize == 8, marks.count >= 3 else { return nil }

@@ -41,6 +41,12 @@ public struct LinuxMMLayout: Sendable, Equatable {
     /// Offset in struct zone of `per_cpu_pageset` (a per-CPU pointer to `struct per_cpu_pages`)
     /// and in that struct of `count` (pages on the CPU's lists); nil if BTF lacks them.
     public var zonePerCPUPagesetOffset: Int?
+    /// Offset in struct zone of `per_cpu_zonestats` (a per-CPU pointer to `struct
+    /// per_cpu_zonestat`), and in that struct of `vm_stat_diff[NR_FREE_PAGES]` (an `s8`): the
+    /// change to the free-page counter a CPU has not folded into `vm_stat` yet
+    /// (`__mod_zone_page_state`, mm/vmstat.c). nil when BTF lacks either.
+    public var zonePerCPUZonestatsOffset: Int?
+    public var zonestatFreePagesDiffOffset: Int?
     public var perCPUPagesCountOffset: Int?
     /// `pglist_data.node_zones[]`: offset, entries (MAX_NR_ZONES) and stride.
     public var nodeZonesOffset: Int
@@ -95,6 +101,11 @@ public struct LinuxMMLayout: Sendable, Equatable {
 
         zonePerCPUPagesetOffset = try? btf.member("per_cpu_pageset", of: "zone").offset
         perCPUPagesCountOffset = try? btf.member("count", of: "per_cpu_pages").offset
+        zonePerCPUZonestatsOffset = try? btf.member("per_cpu_zonestats", of: "zone").offset
+        if let diff = try? btf.arrayMember("vm_stat_diff", of: "per_cpu_zonestat"), diff.elementSize == 1,
+           let index = try? btf.enumValue("NR_FREE_PAGES", in: "zone_stat_item"), index >= 0, index < diff.count {
+            zonestatFreePagesDiffOffset = diff.offset + Int(index)
+        }
 
         let zones = try btf.arrayMember("node_zones", of: "pglist_data")
         guard zones.elementSize == zoneSize else {

@@ -18,9 +18,13 @@ public struct LinuxPageLayout: Sendable, Equatable {
     public var flagNames: [Int: String]
     /// `__NR_PAGEFLAGS`: the flag bits below it are flags, the bits above are fields.
     public var flagCount: Int
+    /// How `page_type` says a page's type (6.12's type byte or 6.1's cleared bits).
+    public var types: LinuxPageTypes
 
     /// Learns the layout from BTF.
-    public init(btf: KernelTypes) throws(BTFError) {
+    /// - Throws: ``BTFError``, or ``LinuxPageTypes/Unknown`` for a page-type scheme kmemscope does not know.
+    public init(btf: KernelTypes) throws {
+        types = try LinuxPageTypes(btf: btf)
         size = try btf.size(ofStruct: "page")
         flagsOffset = try btf.member("flags", of: "page").offset
         refcountOffset = try btf.member("_refcount", of: "page").offset
@@ -56,27 +60,17 @@ public struct LinuxPage: Sendable, Equatable {
     public var `private`: UInt64
     public var compoundHead: UInt64?
 
-    /// include/linux/page-flags.h (6.1): `page_type` values are kept in the `_mapcount` word,
-    /// under `PAGE_TYPE_BASE`; a type's bit is *cleared* when the page has that type. These are
-    /// macros, so BTF cannot say them: they are this version's constants.
-    public static let pageTypeBase: UInt32 = 0xf000_0000
-    public static let pageTypeBuddy: UInt32 = 0x0000_0080
-    public static let pageTypeNames: [(UInt32, String)] = [(0x80, "buddy"), (0x100, "offline"), (0x200, "table"), (0x400, "guard")]
+    /// How the kernel keeps page types in the `page_type` word.
+    public var typeScheme: LinuxPageTypes
 
     /// The `page_type` word.
     public var pageType: UInt32 { UInt32(bitPattern: mapcount) }
 
     /// `PageBuddy(page)`: free, the head of a block on a buddy list.
-    public var isBuddy: Bool { Self.isBuddy(pageType: pageType) }
+    public var isBuddy: Bool { typeScheme.isBuddy(pageType) }
 
-    /// `PageBuddy` by a `page_type` word: `PAGE_TYPE_BASE` set, the `PG_buddy` bit clear.
-    public static func isBuddy(pageType: UInt32) -> Bool { pageType & (pageTypeBase | pageTypeBuddy) == pageTypeBase }
-
-    /// The page types set (`buddy`, `offline`, …), empty when the word is a map count.
-    public var pageTypes: [String] {
-        guard pageType & Self.pageTypeBase == Self.pageTypeBase, pageType != UInt32.max else { return [] }
-        return Self.pageTypeNames.filter { pageType & $0.0 == 0 }.map(\.1)
-    }
+    /// The page types set (`buddy`, `slab`, …), empty when the word is a map count.
+    public var pageTypes: [String] { typeScheme.names(pageType) }
 
     /// A tail page of a compound page points at its head (bit 0 of `compound_head`).
     public var compoundHeadPage: UInt64? {
@@ -93,6 +87,7 @@ public struct LinuxPage: Sendable, Equatable {
         mapcount = Int32(bitPattern: loadU32(bytes, layout.mapcountOffset))
         `private` = loadU64(bytes, layout.privateOffset)
         compoundHead = layout.compoundHeadOffset.map { loadU64(bytes, $0) }
+        typeScheme = layout.types
     }
 
     /// Names of the flag bits set below `NR_PAGEFLAGS`, lowest first.

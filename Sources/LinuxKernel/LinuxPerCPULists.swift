@@ -104,7 +104,7 @@ public struct LinuxPerCPUReader {
             result.walkedPages += walk.nodes.count << orders[pindex]
             if walk.end != .closed { result.problems.append("list \(pindex) (order \(orders[pindex])): walk ended: \(walk.end)") }
             for node in walk.nodes {
-                if LinuxPage.isBuddy(pageType: types[node] ?? UInt32.max) {
+                if page.types.isBuddy(types[node] ?? UInt32.max) {
                     let pageAddress = node &- UInt64(page.pcpListOffset)
                     result.buddyPages.append((pageAddress &- vmemmapBase) / UInt64(max(page.size, 1)))
                 }

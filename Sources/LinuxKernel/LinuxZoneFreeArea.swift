@@ -14,6 +14,10 @@ public struct LinuxZoneFreeArea: Sendable, Equatable {
     /// Pages on each CPU's per-CPU lists (`per_cpu_pageset->count`, CPU by CPU): free to the
     /// allocator but not on free_area's lists, nor in NR_FREE_PAGES. Empty if not read.
     public var perCPUCounts: [Int] = []
+    /// Each CPU's not yet folded change to the free-page counter (`vm_stat_diff[NR_FREE_PAGES]`
+    /// of `per_cpu_zonestats`): `freePagesCounter` + their sum is the exact count on a guest
+    /// stopped between updates. Empty if not read.
+    public var freePagesCounterDiffs: [Int] = []
     /// `free_area[order].nr_free`, per order: what /proc/buddyinfo prints.
     public var nrFree: [UInt64]
     /// Blocks found by walking `free_area[order].free_list[migratetype]`, as

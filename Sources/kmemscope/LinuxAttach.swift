@@ -12,7 +12,10 @@ enum LinuxAttach {
     /// Where the last ``run(_:_:_:)`` read guest memory from (for timing lines).
     nonisolated(unsafe) static var source: MemorySource = .stub
 
-    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions,
+    /// Where the last ``run(_:_:settling:_:)`` settled the guest (for timing lines): how many stops.
+    nonisolated(unsafe) static var settleStops = 0
+
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
         if stub.snapshot != nil { throw ValidationError("--snapshot files hold the bundled kernel's state; --kernel linux reads a live guest") }
         let path = profile.symbols ?? ""
@@ -49,6 +52,15 @@ enum LinuxAttach {
                 let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)
                 if linux.kaslrOffset != 0 {
                     StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
+                }
+                // no list is read mid-change: a guest found running is run on until no CPU is
+                // in the allocators and their locks are free; one found stopped only with --settle
+                let outcome = try LinuxSettler(target: s.target, linux: linux)
+                    .settle(mayRun: s.found == .running || settling?.settle == true)
+                LinuxAttach.settleStops = outcome.stops
+                for note in outcome.notes { StandardError.write("kmemscope: note: \(note)") }
+                if outcome.stops > 1 {
+                    StandardError.write("kmemscope: settled: the guest ran on \(outcome.stops - 1) time\(outcome.stops == 2 ? "" : "s") until no CPU was inside the page or slab allocator and their locks were free")
                 }
                 return try body(linux)
             }

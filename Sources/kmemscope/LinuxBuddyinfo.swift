@@ -11,18 +11,19 @@ struct LinuxBuddyinfo {
     var timing: Bool
     var json: Bool
     var stub: TargetOptions
+    var settling: SettleOptions? = nil
 
     func run() throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let (text, issues, timingLine) = try LinuxAttach.run(profile, stub) { linux -> (String, [String], String) in
+        let (text, issues, timingLine) = try LinuxAttach.run(profile, stub, settling: settling) { linux -> (String, [String], String) in
             let typed = clock.now
             let state = try linux.decodeBuddy()
             let decoded = clock.now
             var text = ProcFreeCounts.buddyinfo(of: state).text
-            if pagetypeinfo { text += "\n\n" + LinuxViews.pagetypeinfo(linux, state) }
+            if pagetypeinfo { text += "\n\n" + LinuxViews.pagetypeinfo(linux, state, blocks: nil) }
             if json { text = try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: pagetypeinfo)) }
-            let line = "timing: source \(LinuxAttach.source), attach and BTF \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types), "
+            let line = "timing: source \(LinuxAttach.source), attach, BTF and settle \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types, \(LinuxAttach.settleStops) stop\(LinuxAttach.settleStops == 1 ? "" : "s")), "
                 + "decode \(TimingLine.milliseconds(decoded - typed)) ms"
             return (text, state.zones.flatMap { $0.issues.map(\.description) }, line)
         }

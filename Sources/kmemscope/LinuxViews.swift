@@ -31,11 +31,24 @@ enum LinuxViews {
         return lines.joined(separator: "\n")
     }
 
-    /// `pagetypeinfo --kernel linux`: the free-count table of /proc/pagetypeinfo.
-    static func pagetypeinfo(_ linux: LinuxKernelTarget, _ state: LinuxBuddyState) -> String {
-        "Free pages count per migrate type at order " + (0..<linux.layout.orderCount).map {
-            String(repeating: " ", count: max(0, 6 - String($0).count)) + String($0) + " "
-        }.joined() + "\n" + ProcFreeCounts.pagetypeinfo(of: state).text
+    /// `pagetypeinfo --kernel linux`: /proc/pagetypeinfo as the guest prints it (mm/vmstat.c
+    /// `pagetypeinfo_show`): the pageblock size, the free table, and the pageblocks per
+    /// migratetype when `blocks` has them (nil: the table is left out and `note` says why).
+    static func pagetypeinfo(_ linux: LinuxKernelTarget, _ state: LinuxBuddyState, blocks: [String: [Int]]?) -> String {
+        func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+        let order = LinuxPerCPUReader.pageblockOrder
+        var out = "Page block order: \(order)\nPages per block:  \(1 << order)\n\n"
+        out += "Free pages count per migrate type at order".padding(toLength: 43, withPad: " ", startingAt: 0) + " "
+            + (0..<linux.layout.orderCount).map { right(String($0), 6) + " " }.joined() + "\n"
+        out += ProcFreeCounts.pagetypeinfo(of: state).text + "\n"
+        if let blocks {
+            out += "\n" + "Number of blocks type ".padding(toLength: 23, withPad: " ", startingAt: 0)
+                + state.migratetypeNames.map { right($0, 12) + " " }.joined() + "\n"
+            for zone in state.zones where zone.isPopulated {
+                out += "Node \(state.node), zone \(right(zone.name, 8)) " + (blocks[zone.name] ?? []).map { right(String($0), 12) + " " }.joined() + "\n"
+            }
+        }
+        return out
     }
 
     /// `frame PFN --kernel linux`: one `struct page`, decoded.
@@ -74,7 +87,8 @@ enum LinuxViews {
                          + (n == 0 ? "clean" : "\(n) violation\(n == 1 ? "" : "s")"))
         }
         let fired = LinuxVerifier.checks.filter { !report.findings(of: $0.name).isEmpty }
-        lines.append("verify (linux): \(LinuxVerifier.checks.count) checks over \(report.blocks) free blocks: "
+        lines.append("verify (linux): \(LinuxVerifier.checks.count) checks over \(report.blocks) free blocks"
+                     + (report.slabs.map { " and \($0) slabs" } ?? " (SLUB not checked)") + ": "
                      + (report.passed ? "all passed" : "\(report.findings.count) violation(s) in \(fired.map(\.name).joined(separator: ", "))"))
         for note in report.notes { lines.append("  note: \(note)") }
         for f in report.findings.prefix(50) { lines.append("  \(f)") }

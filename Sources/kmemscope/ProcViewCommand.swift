@@ -78,7 +78,7 @@ struct BuddyinfoCommand: ProcViewCommand {
 
     func run() throws {
         if profile.isLinux {
-            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub).run()
+            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub, settling: settling).run()
         } else {
             try runView()
         }
@@ -99,11 +99,15 @@ struct PagetypeinfoCommand: ProcViewCommand {
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        print(try LinuxAttach.run(profile, stub) { linux in
+        print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
             let state = try linux.decodeBuddy()
-            let text = LinuxViews.pagetypeinfo(linux, state)
-            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: true)) : text
-        })
+            var blocks: [String: [Int]]?
+            do { blocks = try linux.pageblockCounts(state) } catch {
+                StandardError.write("kmemscope: note: the pageblocks per migratetype are not counted: \(error)")
+            }
+            let text = LinuxViews.pagetypeinfo(linux, state, blocks: blocks)
+            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: true)) + "\n" : text
+        }, terminator: "")
     }
 }
 
@@ -124,9 +128,19 @@ struct SlabinfoCommand: ProcViewCommand {
     static let configuration = CommandConfiguration(
         commandName: "slabinfo",
         abstract: "The slab heap's caches, as /proc/slabinfo version 2.1 prints them.",
-        discussion: "Columns: name, active objects, total objects, object size, objects per slab, pages per slab, tunables (0 here), active slabs, slabs, shared (0).")
+        discussion: "Columns: name, active objects, total objects, object size, objects per slab, pages per slab, tunables (0 here), active slabs, slabs, shared (0). With --kernel linux, SLUB's caches as the guest's /proc/slabinfo prints them (objsize is s->size, the object with its metadata).")
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
     static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.slabinfo(s) }
+
+    func run() throws {
+        guard profile.isLinux else { return try runView() }
+        if image.json { throw ValidationError("slabinfo --kernel linux has no --json yet") }
+        let state = try LinuxAttach.run(profile, stub, settling: settling) { linux in try linux.decodeSlub() }
+        print(state.slabinfo, terminator: "")
+        if let issue = state.listIssue { StandardError.write("kmemscope: broken list: \(issue)") }
+        for cache in state.caches { for issue in cache.issues { StandardError.write("kmemscope: broken list: \(cache.name) \(issue)") } }
+    }
 }

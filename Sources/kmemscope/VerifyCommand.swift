@@ -11,7 +11,7 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check the guest's allocator state: tiling, free lists, buddies, counters, per-CPU lists.",
         discussion: Check.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
-            + "\n\nWith --kernel linux: the twelve checks of Linux's rules in docs/linux-checks.md.\n\n"
+            + "\n\nWith --kernel linux: the sixteen checks of Linux's rules in docs/linux-checks.md (the buddy allocator and SLUB).\n\n"
             + "Exit status: 0 every check passed (with --replay, also the replay and the final comparison), 1 violations "
             + "found (one line each, or the JSON's violations), 2 no verdict: usage, connection, ELF, descriptor or decode "
             + "error, a stuck guest, SIGTERM or SIGHUP, or (--replay) a log ring that no longer holds the entries the replay needs while the checks passed; 130 after Ctrl-C.")
@@ -65,7 +65,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         if profile.isLinux {
             guard !replay else { throw ValidationError("--replay needs the bundled kernel's operation log; Linux has none") }
-            let report = try LinuxAttach.run(profile, stub) { linux in try LinuxVerifier.verify(linux) }
+            let report = try LinuxAttach.run(profile, stub, settling: settling) { linux in try LinuxVerifier.verify(linux) }
             print(image.json ? try JSONOutput.string(LinuxVerifyJSON(report)) : LinuxViews.verify(report))
             if !report.passed { throw ExitCode(1) }
             return

@@ -21,7 +21,7 @@ struct ZonesCommand: ParsableCommand {
     func run() throws {
         if profile.isLinux {
             guard !tree else { throw ValidationError("--tree shows the bundled kernel's segments; Linux has none") }
-            return print(try LinuxAttach.run(profile, stub) { linux in
+            return print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
                 let state = try linux.decodeBuddy()
                 return image.json ? try JSONOutput.string(try LinuxZonesJSON(linux, state)) : try LinuxViews.zones(linux, state)
             })

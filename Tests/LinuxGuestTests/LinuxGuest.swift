@@ -41,16 +41,34 @@ final class LinuxGuest: @unchecked Sendable {
     }()
     static var script: String { repositoryRoot + "/scripts/linux-guest.sh" }
 
-    /// `prepare`, run once per test process: the download happens here on a fresh machine.
-    static let preparation: Result<Preparation, GuestError> = {
+    /// `prepare` of Debian's current kernel (6.1), run once per test process: the download
+    /// happens here on a fresh machine.
+    static var preparation: Result<Preparation, GuestError> { preparation(version: nil) }
+
+    nonisolated(unsafe) private static var prepared: [String: Result<Preparation, GuestError>] = [:]
+    private static let preparing = NSLock()
+
+    /// `prepare` of `version` (`KMEMSCOPE_LINUX_VERSION`: nil or "6.1", "6.1-rt", "6.12"), once
+    /// per test process and version.
+    static func preparation(version: String?) -> Result<Preparation, GuestError> {
+        preparing.lock()
+        defer { preparing.unlock() }
+        let key = version ?? "6.1"
+        if let done = prepared[key] { return done }
         let start = Date()
-        let (status, output) = run([script, "prepare"])
-        guard status == 0 else { return .failure(.scriptFailed("prepare", status: status, output: output)) }
-        let values = keyValues(output)
-        return .success(Preparation(kernelPackage: values["KERNEL_PACKAGE"] ?? "?",
-                                    vmlinuz: values["VMLINUZ"] ?? "", initrd: values["INITRD"] ?? "",
-                                    seconds: Date().timeIntervalSince(start)))
-    }()
+        let (status, output) = run(["-c", "KMEMSCOPE_LINUX_VERSION=\"$1\" exec \"$0\" prepare", script, key])
+        let result: Result<Preparation, GuestError>
+        if status == 0 {
+            let values = keyValues(output)
+            result = .success(Preparation(kernelPackage: values["KERNEL_PACKAGE"] ?? "?",
+                                          vmlinuz: values["VMLINUZ"] ?? "", initrd: values["INITRD"] ?? "",
+                                          seconds: Date().timeIntervalSince(start)))
+        } else {
+            result = .failure(.scriptFailed("prepare (\(key))", status: status, output: output))
+        }
+        prepared[key] = result
+        return result
+    }
 
     /// Whether the kernel and the initramfs could be fetched (the tests skip, saying why, if not).
     static var isAvailable: Bool {
@@ -80,9 +98,12 @@ final class LinuxGuest: @unchecked Sendable {
     /// Boots the guest as `linux-guest.sh boot` does (the same QEMU options; 512M unless
     /// `KMEMSCOPE_LINUX_MEM` says otherwise), through the launcher; with `kaslr`, the kernel
     /// image is placed at a random offset (`kaslr` instead of `nokaslr` on its command line).
-    static func boot(kaslr: Bool = false) throws -> LinuxGuest {
+    /// `cpus` gives the guest that many CPUs (`-smp`); `busy` keeps its page and slab
+    /// allocators busy on every CPU after `ready` (`kmemscope.busy`: tmpfs writes and deletes).
+    /// `version` picks the kernel as ``preparation(version:)`` does.
+    static func boot(kaslr: Bool = false, cpus: Int = 1, busy: Bool = false, version: String? = nil) throws -> LinuxGuest {
         let prepared: Preparation
-        switch preparation {
+        switch preparation(version: version) {
         case .failure(let error): throw error
         case .success(let p): prepared = p
         }
@@ -91,9 +112,9 @@ final class LinuxGuest: @unchecked Sendable {
         let directory = String(cString: p)
         let memory = try MemorySize(parsing: ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_MEM"] ?? "512M")
         let configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory,
-                                              append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1",
+                                              append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1" + (busy ? " kmemscope.busy" : ""),
                                               gdb: .unix(directory + "/gdb.sock"), serialFile: directory + "/serial.log",
-                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd])
+                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd, "-smp", String(cpus)])
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)
         qemu.removesDirectoryOnStop = true
         return LinuxGuest(directory: directory, qemu: qemu)

@@ -40,4 +40,9 @@ extension GuestMemory {
     public func readU64(at address: UInt64) throws -> UInt64 {
         littleEndian(try read(at: address, count: 8)[...])
     }
+
+    /// Reads a little-endian 32-bit value at a kernel-virtual address.
+    public func readU32(at address: UInt64) throws -> UInt32 {
+        UInt32(truncatingIfNeeded: littleEndian(try read(at: address, count: 4)[...]))
+    }
 }

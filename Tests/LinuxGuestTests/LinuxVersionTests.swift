@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import GDBRemote
+import LinuxKernel
+
+/// The kernels bookworm has besides its default 6.1 (which LinuxVerifyTests boots): 6.12 (page
+/// types in the top byte of `page_type`, BTF's `enum pagetype`) and 6.1's PREEMPT_RT flavour.
+/// One boot per version, every Linux view checked against what that guest's own /proc printed.
+@Suite(.serialized, .enabled(if: LinuxGuest.isAvailable,
+                             "Debian's linux-image-amd64 / busybox-static could not be fetched with apt-get download"))
+struct LinuxVersionTests {
+    static func kmemscope(_ arguments: [String]) -> (Int32, String) { LinuxVerifyTests.kmemscope(arguments) }
+
+    @Test(arguments: ["6.12", "6.1-rt"])
+    func viewsEqualProcAndVerifyIsClean(version: String) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
+        if case .failure(let error) = LinuxGuest.preparation(version: version) {
+            Issue.record("Linux \(version) could not be prepared: \(error)")
+            return
+        }
+        let guest = try LinuxGuest.boot(version: version)
+        defer { guest.stop() }
+        try guest.waitUntilReady()
+        let symbolFile = guest.directory + "/kallsyms"
+        try guest.section("kallsyms").write(toFile: symbolFile, atomically: true, encoding: .utf8)
+        let linux = ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + guest.socketPath]
+        let uname = guest.serial.split(separator: "\n").first { $0.hasPrefix("@@kmemscope uname ") } ?? "?"
+        print("linux \(version): \(uname)")
+
+        let (status, verify) = Self.kmemscope(["verify"] + linux)
+        #expect(status == 0 && verify.contains("all passed"), "\(version):\n\(verify)")
+        let (_, buddyinfo) = Self.kmemscope(["buddyinfo"] + linux)
+        #expect(ProcFreeCounts.parseBuddyinfo(buddyinfo) == ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo")), "\(version):\n\(buddyinfo)")
+        #expect(!ProcFreeCounts.parseBuddyinfo(buddyinfo).rows.isEmpty)
+        let (_, pagetypes) = Self.kmemscope(["pagetypeinfo"] + linux)
+        #expect(LinuxVerifyTests.standardOutput(pagetypes) == (try guest.section("pagetypeinfo")), "\(version), byte-equal to /proc/pagetypeinfo:\n\(pagetypes)")
+        let (slabStatus, slabinfo) = Self.kmemscope(["slabinfo"] + linux)
+        #expect(slabStatus == 0, "\(slabinfo)")
+        SlabinfoRows.compare(ours: slabinfo, guest: try guest.section("slabinfo"), "linux \(version)")
+        let (zonesStatus, zones) = Self.kmemscope(["zones"] + linux)
+        #expect(zonesStatus == 0)
+        for (zone, free) in ProcZoneinfo.freePages(try guest.section("zoneinfo")) where free > 0 {
+            #expect(zones.split(separator: "\n").contains { $0.hasPrefix(zone + " ") && $0.split(separator: " ").contains(Substring(String(free))) },
+                    "\(version): zone \(zone) free \(free) in:\n\(zones)")
+        }
+
+        // A page of each type the kernel names (6.12: slab, table, buddy…) is told as that
+        // type by `frame`, and only a buddy page as the head of a free block.
+        let symbols = try SymbolMap(parsing: try guest.section("kallsyms"))
+        let target = try guest.connect()
+        let kernel = try LinuxKernelTarget(memory: RemoteTargetMemory(target: target), symbols: symbols)
+        let state = try kernel.decodeBuddy()
+        var typed: [String: UInt64] = [:]
+        for pfn in stride(from: UInt64(0x1000), to: 0x8000, by: 1) where typed.count < 3 {
+            let page = try kernel.page(pfn, vmemmapBase: state.vmemmapBase)
+            for name in page.pageTypes where typed[name] == nil { typed[name] = pfn }
+        }
+        target.close()
+        if version == "6.12" {
+            #expect(kernel.page.types != .clearedBits, "6.12's BTF has enum pagetype")
+            #expect(typed["slab"] != nil, "a slab page among pfn 0x1000…0x8000: \(typed)")
+        }
+        for (name, pfn) in typed {
+            let (frameStatus, frame) = Self.kmemscope(["frame", "0x" + String(pfn, radix: 16)] + linux)
+            #expect(frameStatus == 0)
+            #expect(frame.contains("[\(name)]"), "\(version) pfn 0x\(String(pfn, radix: 16)):\n\(frame)")
+            #expect(frame.contains("buddy block") == (name == "buddy"), "\(version) pfn 0x\(String(pfn, radix: 16)):\n\(frame)")
+        }
+    }
+}

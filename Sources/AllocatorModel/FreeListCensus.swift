@@ -26,23 +26,28 @@ public struct FreeListCensus: Sendable {
     /// `counts[zone][migratetype][order]`: free blocks.
     public private(set) var counts: [[[UInt64]]]
     public private(set) var broken: [BrokenList] = []
+    /// `segmentCounts[i][migratetype][order]`: free blocks walked on the lists of
+    /// `snapshot.segments[i]` (zero for a segment of no zone).
+    public private(set) var segmentCounts: [[[UInt64]]]
 
     public init(_ s: KernelSnapshot) {
         let orders = s.maxOrder + 1
         counts = Array(repeating: Array(repeating: Array(repeating: 0, count: orders), count: s.migratetypeSlots),
                        count: s.zones.count)
-        for seg in s.segments where seg.zone < s.zones.count {
+        segmentCounts = Array(repeating: Array(repeating: Array(repeating: 0, count: orders), count: s.migratetypeSlots),
+                              count: s.segments.count)
+        for (position, seg) in s.segments.enumerated() where seg.zone < s.zones.count {
             for mt in 0..<s.migratetypeSlots {
                 for k in 0..<orders {
                     let slot = mt * orders + k
                     guard slot < seg.freeHeads.count else { continue }
-                    walk(s, seg, mt, k, from: seg.freeHeads[slot])
+                    segmentCounts[position][mt][k] = walk(s, seg, mt, k, from: seg.freeHeads[slot])
                 }
             }
         }
     }
 
-    private mutating func walk(_ s: KernelSnapshot, _ seg: SegmentSnapshot, _ mt: Int, _ k: Int, from head: UInt64) {
+    private mutating func walk(_ s: KernelSnapshot, _ seg: SegmentSnapshot, _ mt: Int, _ k: Int, from head: UInt64) -> UInt64 {
         var seen: Set<UInt64> = []
         var n: UInt64 = 0
         var p = head
@@ -57,6 +62,7 @@ public struct FreeListCensus: Sendable {
             p = f.next
         }
         counts[seg.zone][mt][k] += n
+        return n
     }
 
     /// Free blocks of each order in `zone`, all migratetypes.

@@ -1,3 +1,4 @@
+import AllocatorText
 import ArgumentParser
 import LinuxKernel
 
@@ -19,8 +20,10 @@ struct LinuxBuddyinfo {
             let typed = clock.now
             let state = try linux.decodeBuddy()
             let decoded = clock.now
-            var text = ProcFreeCounts.buddyinfo(of: state).text
-            if pagetypeinfo { text += "\n\n" + LinuxViews.pagetypeinfo(linux, state) }
+            let view = try linux.allocatorView(state)
+            var text = ProcText.buddyinfo(view)
+            if pagetypeinfo { text += "\n" + ProcText.pagetypeinfo(view) }
+            text = text.droppingFinalNewline
             if json { text = try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: pagetypeinfo)) }
             let line = "timing: source \(LinuxAttach.source), attach and BTF \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types), "
                 + "decode \(TimingLine.milliseconds(decoded - typed)) ms"

@@ -81,6 +81,9 @@ let package = Package(
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
+        // The allocator view: both kernels' producers against the views they replaced, and
+        // every renderer on a view built by hand.
+        .testTarget(name: "AllocatorViewTests", dependencies: ["AllocatorView", "AllocatorText", "AllocatorModel", "LinuxKernel"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM"]),
         // The reference model beside the kernel's allocator on the same random operations.
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM"]),

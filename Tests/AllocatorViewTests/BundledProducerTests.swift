@@ -116,3 +116,34 @@ struct BundledProducerTests {
         #expect(view.heap?.caches.map(\.name) == ["kmalloc-16", "kmalloc-64"])
     }
 }
+
+/// The bundled kernel's frames answer the kernel-neutral frame-state lookup.
+@Suite("Allocator view: frame states of the bundled kernel")
+struct BundledFrameStateTests {
+    @Test func statesFromTheFlags() {
+        let f = KernelSnapshot.FlagBits()
+        // frame: (flags, order, refcount)
+        let frames: [UInt64: (UInt32, UInt8, UInt32)] = [
+            0: (f.reserved, 0, 0), 4: (f.free | f.head, 2, 0), 5: (f.free, 0, 0), 6: (f.free, 0, 0),
+            8: (f.allocated | f.head | f.slab, 0, 1), 9: (f.pcp, 0, 0), 10: (f.allocated | f.head, 1, 3), 12: (f.free | f.allocated, 0, 0),
+        ]
+        var bytes = [UInt8](repeating: 0, count: 16 * 64)
+        for (pfn, (flags, order, refs)) in frames {
+            let at = Int(pfn) * 64
+            for i in 0..<4 { bytes[at + 16 + i] = UInt8(truncatingIfNeeded: flags >> (8 * i)) }
+            bytes[at + 20] = order
+            for i in 0..<4 { bytes[at + 24 + i] = UInt8(truncatingIfNeeded: refs >> (8 * i)) }
+        }
+        var s = BundledProducerTests.snapshot()
+        s.frames = FrameTable(layout: BundledProducerTests.layout, bytes: bytes)
+        let lookup: any FrameStateLookup = s
+        #expect(lookup.frameState(0) == .reserved)
+        #expect(lookup.frameState(4) == .freeHead(order: 2))
+        #expect(lookup.frameState(6) == .freeTail(head: 4))
+        #expect(lookup.frameState(8) == .allocated(refcount: 1, slab: true))
+        #expect(lookup.frameState(9) == .perCPU)
+        #expect(lookup.frameState(10) == .allocated(refcount: 3, slab: false))
+        #expect(lookup.frameState(12) == .other(detail: "state bits 0x3"), "two states at once")
+        #expect(lookup.frameState(16) == nil, "past the frame table")
+    }
+}

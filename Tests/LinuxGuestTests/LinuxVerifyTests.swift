@@ -37,6 +37,12 @@ struct LinuxVerifyTests {
         // Views equal the guest's /proc.
         let (_, pagetypes) = Self.kmemscope(["pagetypeinfo"] + linux)
         #expect(ProcFreeCounts.parsePagetypeinfo(pagetypes) == ProcFreeCounts.parsePagetypeinfo(try guest.section("pagetypeinfo")), "\(pagetypes)")
+        // byte for byte up to the pageblock table, which the Linux view does not read yet
+        let guestPagetypes = try guest.section("pagetypeinfo").replacingOccurrences(of: "\r", with: "")
+        #expect(guestPagetypes.hasPrefix(pagetypes.trimmingCharacters(in: .newlines)), "\(pagetypes)")
+        // zones --tree renders the same view: each zone's orders, the blocks walked per migratetype
+        let (treeStatus, tree) = Self.kmemscope(["zones", "--tree"] + linux)
+        #expect(treeStatus == 0 && tree.contains("zone DMA32  pfn [0x1000, ") && tree.contains("Movable"), "\(tree)")
         let (zonesStatus, zones) = Self.kmemscope(["zones"] + linux)
         #expect(zonesStatus == 0)
         #expect(ProcFreeCounts.parseBuddyinfo(zones) == ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo")), "\(zones)")

@@ -43,11 +43,13 @@ extension LinuxBuddyState {
 }
 
 extension LinuxKernelTarget {
-    /// `state` as an ``AllocatorView``, with each populated zone's watermarks read from the guest.
-    public func allocatorView(_ state: LinuxBuddyState) throws -> AllocatorView {
+    /// `state` as an ``AllocatorView``, with each populated zone's watermarks read from the
+    /// guest (nil where BTF lacks `_watermark` or the zone cannot be read: a view that needs
+    /// only the free lists is not refused for them).
+    public func allocatorView(_ state: LinuxBuddyState) -> AllocatorView {
         var marks: [Int: Watermarks] = [:]
         for zone in state.zones where zone.isPopulated {
-            if let m = try watermarks(zone: zone.index) { marks[zone.index] = Watermarks(min: m[0], low: m[1], high: m[2]) }
+            if let m = (try? watermarks(zone: zone.index)) ?? nil { marks[zone.index] = Watermarks(min: m[0], low: m[1], high: m[2]) }
         }
         return state.allocatorView(orderCount: layout.orderCount, watermarks: marks)
     }

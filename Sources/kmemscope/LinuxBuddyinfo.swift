@@ -20,14 +20,14 @@ struct LinuxBuddyinfo {
             let typed = clock.now
             let state = try linux.decodeBuddy()
             let decoded = clock.now
-            let view = try linux.allocatorView(state)
+            let view = linux.allocatorView(state)
             var text = ProcText.buddyinfo(view)
             if pagetypeinfo { text += "\n" + ProcText.pagetypeinfo(view) }
             text = text.droppingFinalNewline
-            if json { text = try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: pagetypeinfo)) }
+            if json { text = try JSONOutput.string(LinuxFreeCountsJSON(view, text: text, byMigratetype: pagetypeinfo)) }
             let line = "timing: source \(LinuxAttach.source), attach and BTF \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types), "
                 + "decode \(TimingLine.milliseconds(decoded - typed)) ms"
-            return (text, state.zones.flatMap { $0.issues.map(\.description) }, line)
+            return (text, view.listBreaks.map(\.text), line)
         }
         print(text)
         for issue in issues { StandardError.write("kmemscope: warning: \(issue)") }

@@ -1,3 +1,4 @@
+import AllocatorView
 import LinuxKernel
 
 // `--json` of the views with `--kernel linux` (docs/json.md, "A stock Linux guest"): every
@@ -22,17 +23,21 @@ struct LinuxFreeCountsJSON: Encodable {
     /// A line per free list the walk could not finish (the counts are then what was walked).
     var brokenLists: [String]
 
-    init(_ state: LinuxBuddyState, text: String, byMigratetype: Bool) {
-        node = state.node
-        let walked = ProcFreeCounts.pagetypeinfo(of: state).rows
-        zones = state.zones.filter(\.isPopulated).map { zone in
-            Zone(name: zone.name, freeBlocks: zone.nrFree,
+    /// From the allocator view of the guest: `nr_free` per order (the free areas' counters),
+    /// the blocks walked per migratetype capped as /proc/pagetypeinfo caps them.
+    init(_ view: AllocatorView, text: String, byMigratetype: Bool) {
+        node = view.nodes.first?.id ?? 0
+        let cap = view.procListCountLimit.map(UInt64.init) ?? .max
+        zones = view.zones.filter(\.populated).map { zone in
+            Zone(name: zone.name, freeBlocks: zone.freeAreas.map(\.blocks),
                  freeBlocksByMigratetype: byMigratetype
-                    ? Dictionary(walked.filter { $0.zone == zone.name }.map { ($0.migratetype ?? "?", $0.counts) }) { a, _ in a }
+                    ? Dictionary((0..<view.migratetypesInUse).map { mt in
+                        (view.migratetypeName(mt), zone.freeAreas.map { mt < $0.lists.count ? min($0.lists[mt].walked, cap) : 0 })
+                    }) { a, _ in a }
                     : nil)
         }
         lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        brokenLists = state.zones.flatMap { $0.issues.map(\.description) }
+        brokenLists = view.listBreaks.map(\.text)
     }
 }
 

@@ -104,9 +104,9 @@ struct PagetypeinfoCommand: ProcViewCommand {
     func run() throws {
         guard profile.isLinux else { return try runView() }
         print(try LinuxAttach.run(profile, stub) { linux in
-            let state = try linux.decodeBuddy()
-            let text = Self.view(try linux.allocatorView(state)).droppingFinalNewline
-            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: true)) : text
+            let view = linux.allocatorView(try linux.decodeBuddy())
+            let text = Self.view(view).droppingFinalNewline
+            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(view, text: text, byMigratetype: true)) : text
         })
     }
 }

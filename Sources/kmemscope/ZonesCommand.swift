@@ -24,7 +24,7 @@ struct ZonesCommand: ParsableCommand {
         if profile.isLinux {
             return print(try LinuxAttach.run(profile, stub) { linux in
                 let state = try linux.decodeBuddy()
-                let view = try linux.allocatorView(state)
+                let view = linux.allocatorView(state)
                 if tree { return image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view) }
                 return image.json ? try JSONOutput.string(try LinuxZonesJSON(linux, state)) : LinuxViews.zones(linux, view)
             })

@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// Free blocks per zone, migratetype and order, counted by walking every free list once —
 /// what buddyinfo and pagetypeinfo print. A walk stops at the end of the list, at a link
 /// that leaves the segment or the frame table, at a node it has seen (a cycle), or after the
@@ -47,19 +49,28 @@ public struct FreeListCensus: Sendable {
         }
     }
 
+    /// Why a link ended a walk: it leaves the segment or the frame table.
+    private struct OutsideTheSegment: Error {}
+
+    /// One list through the shared bounded walk (`ListWalk`): a link outside the segment or
+    /// the frame table ends it, as does a node seen before. The bound, one more than the
+    /// segment's pages, cannot be reached without one of those first (pigeonhole).
     private mutating func walk(_ s: KernelSnapshot, _ seg: SegmentSnapshot, _ mt: Int, _ k: Int, from head: UInt64) -> UInt64 {
-        var seen: Set<UInt64> = []
-        var n: UInt64 = 0
-        var p = head
-        func stop(_ reason: String) {
-            broken.append(BrokenList(zone: seg.zone, segment: seg.index, migratetype: mt, order: k, walked: n, link: p, reason: reason))
+        let limit = seg.pageCount < UInt64(Int.max) ? Int(seg.pageCount) + 1 : Int.max
+        let walk = ListWalk.walk(first: head, terminator: KernelSnapshot.none, limit: limit) { p in
+            guard p >= seg.startPFN && p < seg.endPFN, let f = s.frames[p] else { throw OutsideTheSegment() }
+            return f.next
         }
-        while p != KernelSnapshot.none {
-            guard p >= seg.startPFN && p < seg.endPFN, let f = s.frames[p] else { stop("a link outside the segment to"); break }
-            guard seen.insert(p).inserted else { stop("a cycle back to"); break }
-            guard n < seg.pageCount else { stop("more blocks than the segment has pages at"); break }
-            n += 1
-            p = f.next
+        let reason: String?, link: UInt64
+        switch walk.end {
+        case .closed: (reason, link) = (nil, KernelSnapshot.none)
+        case .cycle(let node): (reason, link) = ("a cycle back to", node)
+        case .unreadable(let node, _), .brokenBackLink(let node, _, _): (reason, link) = ("a link outside the segment to", node)
+        case .limitReached: (reason, link) = ("more blocks than the segment has pages at", walk.nodes.last ?? head)
+        }
+        let n = UInt64(walk.nodes.count)
+        if let reason {
+            broken.append(BrokenList(zone: seg.zone, segment: seg.index, migratetype: mt, order: k, walked: n, link: link, reason: reason))
         }
         counts[seg.zone][mt][k] += n
         return n

@@ -23,10 +23,9 @@ struct ZonesCommand: ParsableCommand {
     func run() throws {
         if profile.isLinux {
             return print(try LinuxAttach.run(profile, stub) { linux in
-                let state = try linux.decodeBuddy()
-                let view = linux.allocatorView(state)
+                let view = linux.allocatorView(try linux.decodeBuddy())
                 if tree { return image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view) }
-                return image.json ? try JSONOutput.string(try LinuxZonesJSON(linux, state)) : LinuxViews.zones(linux, view)
+                return image.json ? try JSONOutput.string(LinuxZonesJSON(linux, view)) : LinuxViews.zones(linux, view)
             })
         }
         let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }

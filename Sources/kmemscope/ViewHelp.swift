@@ -31,8 +31,8 @@ enum ViewHelp {
     static let pagetypeinfo = """
         Free table: Node, zone, type (migratetype), then for each order 0…MAX_ORDER the free blocks \
         on that migratetype's list, counted by walking it. Block table: per zone, the pageblocks \
-        (2^pageblock order pages) tagged with each migratetype. With --kernel linux: the free table \
-        only, with Linux's migratetypes (Unmovable, Movable, Reclaimable, HighAtomic, Isolate), each \
+        (2^pageblock order pages) tagged with each migratetype. With --kernel linux: the pageblock \
+        order and the free table (no block table yet), with Linux's migratetypes (Unmovable, Movable, Reclaimable, HighAtomic, Isolate), each \
         count capped at 100000 as Linux caps it.
         """
 

@@ -52,7 +52,7 @@ public struct ZoneView: Sendable, Equatable {
 
     /// Free pages on the lists by the blocks counted per order (see ``FreeArea/blocks``).
     public var pagesOnLists: UInt64 {
-        freeAreas.reduce(0) { $0 &+ ($1.blocks &<< UInt64($1.order)) }
+        freeAreas.reduce(0) { $0 &+ ($1.blocks << UInt64(max($1.order, 0))) }
     }
 }
 

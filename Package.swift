@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "GDBRemote", targets: ["GDBRemote"]),
         .library(name: "KernelLayouts", targets: ["KernelLayouts"]),
         .library(name: "AllocatorModel", targets: ["AllocatorModel"]),
+        .library(name: "AllocatorView", targets: ["AllocatorView"]),
+        .library(name: "AllocatorText", targets: ["AllocatorText"]),
         .library(name: "KernelSession", targets: ["KernelSession"]),
         .library(name: "KernelMM", targets: ["KernelMM"]),
         .library(name: "LinuxKernel", targets: ["LinuxKernel"]),
@@ -34,15 +36,21 @@ let package = Package(
         .target(name: "GDBRemote"),
         // The one QEMU launcher: `kmemscope boot`, `bisect`, the demo and the tests start QEMU through it.
         .target(name: "QEMULauncher"),
+        // The kernel-neutral allocator view (nodes → zones → free areas → blocks, per-CPU
+        // caches, the heap) every kernel's decoder produces, and the bounded list walk.
+        .target(name: "AllocatorView"),
+        // The views written once against it: /proc's buddyinfo, pagetypeinfo, zoneinfo,
+        // slabinfo, and zones --tree.
+        .target(name: "AllocatorText", dependencies: ["AllocatorView"]),
         // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
-        .target(name: "AllocatorModel", swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorText"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW", "CZlib"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
         .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),
         // A stock Linux guest: symbols from System.map/kallsyms, types from BTF (libbpf), and
         // the buddy allocator's free lists decoded from guest memory.
-        .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "CLibBPF"]),
+        .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorView", "CLibBPF"]),
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         // Optimised even in debug builds: the property tests run its self-check after every
@@ -66,7 +74,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "LinuxKernel", "QEMULauncher", "CLibEdit",
+            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "AllocatorView", "AllocatorText", "LinuxKernel", "QEMULauncher", "CLibEdit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -77,6 +85,9 @@ let package = Package(
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
         .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
+        // The allocator view: both kernels' producers against the views they replaced, and
+        // every renderer on a view built by hand.
+        .testTarget(name: "AllocatorViewTests", dependencies: ["AllocatorView", "AllocatorText", "AllocatorModel", "LinuxKernel"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "KernelHarness"]),
         // The reference model beside the kernel's allocator on the same random operations.
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness"]),

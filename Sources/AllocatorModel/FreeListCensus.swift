@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// Free blocks per zone, migratetype and order, counted by walking every free list once —
 /// what buddyinfo and pagetypeinfo print. A walk stops at the end of the list, at a link
 /// that leaves the segment or the frame table, at a node it has seen (a cycle), or after the
@@ -26,37 +28,52 @@ public struct FreeListCensus: Sendable {
     /// `counts[zone][migratetype][order]`: free blocks.
     public private(set) var counts: [[[UInt64]]]
     public private(set) var broken: [BrokenList] = []
+    /// `segmentCounts[i][migratetype][order]`: free blocks walked on the lists of
+    /// `snapshot.segments[i]` (zero for a segment of no zone).
+    public private(set) var segmentCounts: [[[UInt64]]]
 
     public init(_ s: KernelSnapshot) {
         let orders = s.maxOrder + 1
         counts = Array(repeating: Array(repeating: Array(repeating: 0, count: orders), count: s.migratetypeSlots),
                        count: s.zones.count)
-        for seg in s.segments where seg.zone < s.zones.count {
+        segmentCounts = Array(repeating: Array(repeating: Array(repeating: 0, count: orders), count: s.migratetypeSlots),
+                              count: s.segments.count)
+        for (position, seg) in s.segments.enumerated() where seg.zone < s.zones.count {
             for mt in 0..<s.migratetypeSlots {
                 for k in 0..<orders {
                     let slot = mt * orders + k
                     guard slot < seg.freeHeads.count else { continue }
-                    walk(s, seg, mt, k, from: seg.freeHeads[slot])
+                    segmentCounts[position][mt][k] = walk(s, seg, mt, k, from: seg.freeHeads[slot])
                 }
             }
         }
     }
 
-    private mutating func walk(_ s: KernelSnapshot, _ seg: SegmentSnapshot, _ mt: Int, _ k: Int, from head: UInt64) {
-        var seen: Set<UInt64> = []
-        var n: UInt64 = 0
-        var p = head
-        func stop(_ reason: String) {
-            broken.append(BrokenList(zone: seg.zone, segment: seg.index, migratetype: mt, order: k, walked: n, link: p, reason: reason))
+    /// Why a link ended a walk: it leaves the segment or the frame table.
+    private struct OutsideTheSegment: Error {}
+
+    /// One list through the shared bounded walk (`ListWalk`): a link outside the segment or
+    /// the frame table ends it, as does a node seen before. The bound, one more than the
+    /// segment's pages, cannot be reached without one of those first (pigeonhole).
+    private mutating func walk(_ s: KernelSnapshot, _ seg: SegmentSnapshot, _ mt: Int, _ k: Int, from head: UInt64) -> UInt64 {
+        let limit = seg.pageCount < UInt64(Int.max) ? Int(seg.pageCount) + 1 : Int.max
+        let walk = ListWalk.walk(first: head, terminator: KernelSnapshot.none, limit: limit) { p in
+            guard p >= seg.startPFN && p < seg.endPFN, let f = s.frames[p] else { throw OutsideTheSegment() }
+            return f.next
         }
-        while p != KernelSnapshot.none {
-            guard p >= seg.startPFN && p < seg.endPFN, let f = s.frames[p] else { stop("a link outside the segment to"); break }
-            guard seen.insert(p).inserted else { stop("a cycle back to"); break }
-            guard n < seg.pageCount else { stop("more blocks than the segment has pages at"); break }
-            n += 1
-            p = f.next
+        let reason: String?, link: UInt64
+        switch walk.end {
+        case .closed: (reason, link) = (nil, KernelSnapshot.none)
+        case .cycle(let node): (reason, link) = ("a cycle back to", node)
+        case .unreadable(let node, _), .brokenBackLink(let node, _, _): (reason, link) = ("a link outside the segment to", node)
+        case .limitReached: (reason, link) = ("more blocks than the segment has pages at", walk.nodes.last ?? head)
+        }
+        let n = UInt64(walk.nodes.count)
+        if let reason {
+            broken.append(BrokenList(zone: seg.zone, segment: seg.index, migratetype: mt, order: k, walked: n, link: link, reason: reason))
         }
         counts[seg.zone][mt][k] += n
+        return n
     }
 
     /// Free blocks of each order in `zone`, all migratetypes.

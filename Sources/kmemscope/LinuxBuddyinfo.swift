@@ -1,3 +1,4 @@
+import AllocatorText
 import ArgumentParser
 import LinuxKernel
 
@@ -20,12 +21,14 @@ struct LinuxBuddyinfo {
             let typed = clock.now
             let state = try linux.decodeBuddy()
             let decoded = clock.now
-            var text = ProcFreeCounts.buddyinfo(of: state).text
-            if pagetypeinfo { text += "\n\n" + LinuxViews.pagetypeinfo(linux, state, blocks: nil) }
-            if json { text = try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: pagetypeinfo)) }
+            let view = linux.allocatorView(state)
+            var text = ProcText.buddyinfo(view)
+            if pagetypeinfo { text += "\n" + ProcText.pagetypeinfo(view) }
+            text = text.droppingFinalNewline
+            if json { text = try JSONOutput.string(LinuxFreeCountsJSON(view, text: text, byMigratetype: pagetypeinfo)) }
             let line = "timing: source \(LinuxAttach.source), attach, BTF and settle \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types, \(LinuxAttach.settleStops) stop\(LinuxAttach.settleStops == 1 ? "" : "s")), "
                 + "decode \(TimingLine.milliseconds(decoded - typed)) ms"
-            return (text, state.zones.flatMap { $0.issues.map(\.description) }, line)
+            return (text, view.listBreaks.map(\.text), line)
         }
         print(text)
         for issue in issues { StandardError.write("kmemscope: warning: \(issue)") }

@@ -1,3 +1,4 @@
+import AllocatorView
 import LinuxKernel
 
 // `--json` of the views with `--kernel linux` (docs/json.md, "A stock Linux guest"): every
@@ -22,17 +23,21 @@ struct LinuxFreeCountsJSON: Encodable {
     /// A line per free list the walk could not finish (the counts are then what was walked).
     var brokenLists: [String]
 
-    init(_ state: LinuxBuddyState, text: String, byMigratetype: Bool) {
-        node = state.node
-        let walked = ProcFreeCounts.pagetypeinfo(of: state).rows
-        zones = state.zones.filter(\.isPopulated).map { zone in
-            Zone(name: zone.name, freeBlocks: zone.nrFree,
+    /// From the allocator view of the guest: `nr_free` per order (the free areas' counters),
+    /// the blocks walked per migratetype capped as /proc/pagetypeinfo caps them.
+    init(_ view: AllocatorView, text: String, byMigratetype: Bool) {
+        node = view.nodes.first?.id ?? 0
+        let cap = view.procListCountLimit.map(UInt64.init) ?? .max
+        zones = view.zones.filter(\.populated).map { zone in
+            Zone(name: zone.name, freeBlocks: zone.freeAreas.map(\.blocks),
                  freeBlocksByMigratetype: byMigratetype
-                    ? Dictionary(walked.filter { $0.zone == zone.name }.map { ($0.migratetype ?? "?", $0.counts) }) { a, _ in a }
+                    ? Dictionary((0..<view.migratetypesInUse).map { mt in
+                        (view.migratetypeName(mt), zone.freeAreas.map { mt < $0.lists.count ? min($0.lists[mt].walked, cap) : 0 })
+                    }) { a, _ in a }
                     : nil)
         }
         lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        brokenLists = state.zones.flatMap { $0.issues.map(\.description) }
+        brokenLists = view.listBreaks.map(\.text)
     }
 }
 
@@ -66,22 +71,25 @@ struct LinuxZonesJSON: Encodable {
     var zones: [Zone]
     var brokenLists: [String]
 
-    init(_ linux: LinuxKernelTarget, _ state: LinuxBuddyState) throws {
-        node = state.node
+    /// From the allocator view of the guest, with what only the target knows (orders,
+    /// `struct page`'s size, the KASLR offset).
+    init(_ linux: LinuxKernelTarget, _ view: AllocatorView) {
+        node = view.nodes.first?.id ?? 0
         orders = linux.layout.orderCount
-        migratetypes = state.migratetypeNames
+        migratetypes = view.migratetypeNames
         structPageSize = linux.layout.pageSize
         kaslrOffset = linux.kaslrOffset != 0 ? hexJSON(linux.kaslrOffset) : nil
-        zones = try state.zones.map { z in
-            let marks = z.isPopulated ? try linux.watermarks(zone: z.index) : nil
+        zones = view.zones.map { z in
+            let counter: Int64? = z.freePages.map { if case .signed(let v) = $0 { v } else { Int64(clamping: $0.pages) } }
+            let marks = z.populated ? z.watermarks : nil
             return Zone(name: z.name, index: z.index, startPFN: hexJSON(z.startPFN), spannedPages: z.spannedPages,
-                        presentPages: z.presentPages, managedPages: z.managedPages, populated: z.isPopulated,
-                        freePages: z.freePagesCounter, pagesOnLists: z.isPopulated ? z.freePages : nil,
-                        perCPUPages: z.isPopulated ? z.perCPUCounts.filter { $0 >= 0 }.reduce(0, +) : nil,
-                        watermarks: marks.map { ["min": $0[0], "low": $0[1], "high": $0[2]] },
-                        freeBlocks: z.isPopulated ? z.nrFree : nil)
+                        presentPages: z.presentPages, managedPages: z.managedPages, populated: z.populated,
+                        freePages: counter, pagesOnLists: z.populated ? z.pagesOnLists : nil,
+                        perCPUPages: z.populated ? z.perCPU.reduce(0) { $0 + Int(clamping: $1.count?.pages ?? 0) } : nil,
+                        watermarks: marks.map { ["min": $0.min, "low": $0.low, "high": $0.high] },
+                        freeBlocks: z.populated ? z.freeAreas.map(\.blocks) : nil)
         }
-        brokenLists = state.zones.flatMap { $0.issues.map(\.description) }
+        brokenLists = view.listBreaks.map(\.text)
     }
 }
 

@@ -1,22 +1,25 @@
+import AllocatorText
+import AllocatorView
 import LinuxKernel
 
 /// The text of the views for a stock Linux guest.
 enum LinuxViews {
-    /// `zones --kernel linux`: one line per zone of node 0, then /proc/buddyinfo.
-    static func zones(_ linux: LinuxKernelTarget, _ state: LinuxBuddyState) throws -> String {
+    /// `zones --kernel linux`: one line per zone of node 0, then /proc/buddyinfo, from the
+    /// allocator view of the guest.
+    static func zones(_ linux: LinuxKernelTarget, _ view: AllocatorView) -> String {
         let l = linux.layout
         var lines = ["node 0: \(l.zoneCount) zones, orders 0…\(l.orderCount - 1), \(l.migratetypeCount) migratetypes ("
-                     + state.migratetypeNames.joined(separator: ", ") + "), struct page \(l.pageSize) bytes"
+                     + view.migratetypeNames.joined(separator: ", ") + "), struct page \(l.pageSize) bytes"
                      + (linux.kaslrOffset != 0 ? ", KASLR offset 0x\(String(linux.kaslrOffset, radix: 16))" : "")]
         let header = ["zone", "start pfn", "spanned", "present", "managed", "free", "on lists", "per-CPU", "min", "low", "high"]
         var rows: [[String]] = [header]
-        for zone in state.zones {
-            let marks = zone.isPopulated ? (try linux.watermarks(zone: zone.index)) : nil
-            let pcp = zone.perCPUCounts.filter { $0 >= 0 }.reduce(0, +)
+        for zone in view.zones {
+            let marks = zone.populated ? zone.watermarks : nil
+            let pcp = zone.perCPU.reduce(UInt64(0)) { $0 &+ ($1.count?.pages ?? 0) }
             rows.append([zone.name, "0x" + String(zone.startPFN, radix: 16), "\(zone.spannedPages)", "\(zone.presentPages)",
-                         "\(zone.managedPages)", zone.freePagesCounter.map(String.init) ?? "-",
-                         zone.isPopulated ? "\(zone.freePages)" : "-", zone.isPopulated ? "\(pcp)" : "-",
-                         marks.map { "\($0[0])" } ?? "-", marks.map { "\($0[1])" } ?? "-", marks.map { "\($0[2])" } ?? "-"])
+                         "\(zone.managedPages)", zone.freePages?.description ?? "-",
+                         zone.populated ? "\(zone.pagesOnLists)" : "-", zone.populated ? "\(pcp)" : "-",
+                         marks.map { "\($0.min)" } ?? "-", marks.map { "\($0.low)" } ?? "-", marks.map { "\($0.high)" } ?? "-"])
         }
         let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
         for row in rows {
@@ -27,28 +30,8 @@ enum LinuxViews {
         }
         lines.append("free: vm_stat[NR_FREE_PAGES]; on lists: Σ nr_free × 2^order; per-CPU: pages on the CPUs' per_cpu_pages lists")
         lines.append("")
-        lines.append(ProcFreeCounts.buddyinfo(of: state).text)
+        lines.append(ProcText.buddyinfo(view).droppingFinalNewline)
         return lines.joined(separator: "\n")
-    }
-
-    /// `pagetypeinfo --kernel linux`: /proc/pagetypeinfo as the guest prints it (mm/vmstat.c
-    /// `pagetypeinfo_show`): the pageblock size, the free table, and the pageblocks per
-    /// migratetype when `blocks` has them (nil: the table is left out and `note` says why).
-    static func pagetypeinfo(_ linux: LinuxKernelTarget, _ state: LinuxBuddyState, blocks: [String: [Int]]?) -> String {
-        func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-        let order = LinuxPerCPUReader.pageblockOrder
-        var out = "Page block order: \(order)\nPages per block:  \(1 << order)\n\n"
-        out += "Free pages count per migrate type at order".padding(toLength: 43, withPad: " ", startingAt: 0) + " "
-            + (0..<linux.layout.orderCount).map { right(String($0), 6) + " " }.joined() + "\n"
-        out += ProcFreeCounts.pagetypeinfo(of: state).text + "\n"
-        if let blocks {
-            out += "\n" + "Number of blocks type ".padding(toLength: 23, withPad: " ", startingAt: 0)
-                + state.migratetypeNames.map { right($0, 12) + " " }.joined() + "\n"
-            for zone in state.zones where zone.isPopulated {
-                out += "Node \(state.node), zone \(right(zone.name, 8)) " + (blocks[zone.name] ?? []).map { right(String($0), 12) + " " }.joined() + "\n"
-            }
-        }
-        return out
     }
 
     /// `frame PFN --kernel linux`: one `struct page`, decoded.
@@ -95,4 +78,9 @@ enum LinuxViews {
         if report.findings.count > 50 { lines.append("  … \(report.findings.count - 50) more") }
         return lines.joined(separator: "\n")
     }
+}
+
+extension String {
+    /// Without its last newline: a view's text ends in one, `print` adds one.
+    var droppingFinalNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
 }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import AllocatorModel
+import AllocatorText
+import AllocatorView
 import KernelLayouts
+import LinuxKernel
 
 /// What the /proc view commands share: attach, read a snapshot at an operation boundary,
 /// print one view. Text by default; `--json` gives the view's lines and any broken lists.
@@ -8,8 +11,8 @@ protocol ProcViewCommand: ParsableCommand {
     var image: ImageOptions { get }
     var stub: TargetOptions { get }
     var settling: SettleOptions { get }
-    /// The view's text from a snapshot.
-    static func view(_ snapshot: KernelSnapshot, _ census: FreeListCensus) -> String
+    /// The view's text, whichever kernel the allocator view came from.
+    static func view(_ view: AllocatorView) -> String
 }
 
 extension ProcViewCommand {
@@ -19,16 +22,17 @@ extension ProcViewCommand {
     func runView() throws {
         let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         let census = FreeListCensus(snapshot)
-        let text = Self.view(snapshot, census)
-        let broken = census.broken.map { $0.text(zoneName: $0.zone < snapshot.zones.count ? snapshot.zones[$0.zone].name : "zone \($0.zone)") }
+        let view = snapshot.allocatorView(census)
+        let text = Self.view(view)
+        let broken = view.listBreaks.map(\.text)
         if image.json {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let slab = Self.self == SlabinfoCommand.self
             print(try JSONOutput.string(ProcViewJSON(schemaVersion: 1, sequence: snapshot.sequence,
                                                      lines: text.hasSuffix("\n") ? Array(lines.dropLast()) : lines,
                                                      brokenLists: broken,
-                                                     zones: slab ? nil : ProcViewData.zones(snapshot, census),
-                                                     caches: slab ? ProcViewData.caches(snapshot) : nil)))
+                                                     zones: slab ? nil : ProcViewData.zones(view),
+                                                     caches: slab ? ProcViewData.caches(view) : nil)))
         } else {
             print(text, terminator: "")
             // a broken list is named, never counted past: the counts above stop at the break
@@ -68,7 +72,7 @@ struct BuddyinfoCommand: ProcViewCommand {
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
-    static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.buddyinfo(s, c) }
+    static func view(_ v: AllocatorView) -> String { ProcText.buddyinfo(v) }
 
     func validate() throws {
         if !profile.isLinux && (pagetypeinfo || timing) {
@@ -95,19 +99,20 @@ struct PagetypeinfoCommand: ProcViewCommand {
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
-    static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.pagetypeinfo(s, c) }
+    static func view(_ v: AllocatorView) -> String { ProcText.pagetypeinfo(v) }
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
         print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
             let state = try linux.decodeBuddy()
-            var blocks: [String: [Int]]?
+            var blocks: [String: [Int]] = [:]
             do { blocks = try linux.pageblockCounts(state) } catch {
                 StandardError.write("kmemscope: note: the pageblocks per migratetype are not counted: \(error)")
             }
-            let text = LinuxViews.pagetypeinfo(linux, state, blocks: blocks)
-            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(state, text: text, byMigratetype: true)) + "\n" : text
-        }, terminator: "")
+            let view = linux.allocatorView(state, pageblocks: blocks)
+            let text = Self.view(view).droppingFinalNewline
+            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(view, text: text, byMigratetype: true)) : text
+        })
     }
 }
 
@@ -120,7 +125,7 @@ struct ZoneinfoCommand: ProcViewCommand {
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
-    static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.zoneinfo(s) }
+    static func view(_ v: AllocatorView) -> String { ProcText.zoneinfo(v) }
 }
 
 /// `kmemscope slabinfo`: /proc/slabinfo (version 2.1) from guest memory.
@@ -133,7 +138,7 @@ struct SlabinfoCommand: ProcViewCommand {
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
-    static func view(_ s: KernelSnapshot, _ c: FreeListCensus) -> String { ProcViews.slabinfo(s) }
+    static func view(_ v: AllocatorView) -> String { ProcText.slabinfo(v) }
 
     func run() throws {
         guard profile.isLinux else { return try runView() }

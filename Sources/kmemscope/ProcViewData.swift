@@ -1,4 +1,4 @@
-import AllocatorModel
+import AllocatorView
 
 /// The numbers behind a /proc view, for `--json` (beside the printed `lines`): per populated
 /// zone the free blocks per order, in total and per migratetype, free pages, watermarks and
@@ -26,26 +26,24 @@ struct ProcViewData {
         var slabs: UInt64
     }
 
-    static let migratetypeNames = ["Unmovable", "Movable"]
-
-    static func zones(_ s: KernelSnapshot, _ c: FreeListCensus) -> [Zone] {
-        s.zones.filter { $0.managedPages > 0 }.map { z in
-            let byType = (0..<min(s.migratetypes, c.counts.indices.contains(z.index) ? c.counts[z.index].count : 0)).map { mt in
-                Zone.Migratetype(migratetype: mt < migratetypeNames.count ? migratetypeNames[mt] : "Type\(mt)", freeBlocks: c.counts[z.index][mt])
+    /// Populated zones: blocks per order as buddyinfo prints them, blocks walked per
+    /// migratetype in use, the free-page counter, page counts and watermarks.
+    static func zones(_ v: AllocatorView) -> [Zone] {
+        v.zones.filter(\.populated).map { z in
+            let byType = (0..<min(v.migratetypesInUse, z.freeAreas.first?.lists.count ?? 0)).map { mt in
+                Zone.Migratetype(migratetype: v.migratetypeName(mt), freeBlocks: z.freeAreas.map { $0.lists[mt].walked })
             }
-            return Zone(name: z.name, freeBlocks: c.orders(zone: z.index), byMigratetype: byType, freePages: z.freePages,
-                        managedPages: z.managedPages, presentPages: z.presentPages, spannedPages: z.spannedPages,
-                        watermarks: ["min": z.watermarkMin, "low": z.watermarkLow, "high": z.watermarkHigh])
+            return Zone(name: z.name, freeBlocks: z.freeAreas.map(\.blocks), byMigratetype: byType,
+                        freePages: z.freePages?.pages ?? z.pagesOnLists, managedPages: z.managedPages,
+                        presentPages: z.presentPages, spannedPages: z.spannedPages,
+                        watermarks: z.watermarks.map { ["min": $0.min, "low": $0.low, "high": $0.high] } ?? [:])
         }
     }
 
-    static func caches(_ s: KernelSnapshot) -> [Cache] {
-        (s.heap?.caches ?? []).map { c in
-            let (sum, o1) = c.partialSlabs.addingReportingOverflow(c.fullSlabs)
-            let slabs = o1 ? UInt64.max : sum
-            let (objects, o2) = slabs.multipliedReportingOverflow(by: c.objectsPerSlab)
-            return Cache(name: c.name, activeObjects: c.inUse, totalObjects: o2 ? .max : objects, objectSize: c.objectSize,
-                         objectsPerSlab: c.objectsPerSlab, slabs: slabs)
+    static func caches(_ v: AllocatorView) -> [Cache] {
+        (v.heap?.caches ?? []).map { c in
+            Cache(name: c.name, activeObjects: c.activeObjects, totalObjects: c.totalObjects, objectSize: c.objectSize,
+                  objectsPerSlab: c.objectsPerSlab, slabs: c.slabs)
         }
     }
 }

@@ -11,7 +11,8 @@ enum ViewHelp {
 
         --tree: each zone (span, managed, free), its segments (PFN range, pages, free, reserved) and \
         for each order with free blocks the blocks on each migratetype's list, as the segment's \
-        counters say (verify checks them against the lists), and the pages they hold.
+        counters say (verify checks them against the lists), and the pages they hold. With \
+        --kernel linux (no segments): each zone's orders, the blocks walked on each migratetype's list.
 
         --kernel linux: start pfn, spanned, present, managed as Linux's struct zone has them; free = \
         vm_stat[NR_FREE_PAGES]; on lists = Σ nr_free × 2^order; per-CPU = pages on the CPUs' \
@@ -30,8 +31,8 @@ enum ViewHelp {
     static let pagetypeinfo = """
         Free table: Node, zone, type (migratetype), then for each order 0…MAX_ORDER the free blocks \
         on that migratetype's list, counted by walking it. Block table: per zone, the pageblocks \
-        (2^pageblock order pages) tagged with each migratetype. With --kernel linux: the free table \
-        only, with Linux's migratetypes (Unmovable, Movable, Reclaimable, HighAtomic, Isolate), each \
+        (2^pageblock order pages) tagged with each migratetype. With --kernel linux: the pageblock \
+        order and the free table (no block table yet), with Linux's migratetypes (Unmovable, Movable, Reclaimable, HighAtomic, Isolate), each \
         count capped at 100000 as Linux caps it.
         """
 

@@ -1,6 +1,8 @@
 import ArgumentParser
 import AllocatorModel
+import AllocatorText
 import KernelLayouts
+import LinuxKernel
 
 /// `kmemscope zones`: the zones of the running guest, as /proc/zoneinfo and /proc/buddyinfo
 /// show them, decoded from guest memory (free blocks counted by walking the lists).
@@ -10,7 +12,7 @@ struct ZonesCommand: ParsableCommand {
         abstract: "Show the guest's zones (span, present, managed, free, watermarks) and buddyinfo.",
         discussion: ViewHelp.zones)
 
-    @Flag(help: "Zones → segments → orders: each segment's range and free pages, and per order the free blocks of each migratetype.")
+    @Flag(help: "Zones → segments → orders (zones → orders on Linux): each segment's range and free pages, and per order the free blocks of each migratetype.")
     var tree = false
 
     @OptionGroup var profile: KernelProfileOptions
@@ -20,14 +22,17 @@ struct ZonesCommand: ParsableCommand {
 
     func run() throws {
         if profile.isLinux {
-            guard !tree else { throw ValidationError("--tree shows the bundled kernel's segments; Linux has none") }
             return print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
-                let state = try linux.decodeBuddy()
-                return image.json ? try JSONOutput.string(try LinuxZonesJSON(linux, state)) : try LinuxViews.zones(linux, state)
+                let view = linux.allocatorView(try linux.decodeBuddy())
+                if tree { return image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view) }
+                return image.json ? try JSONOutput.string(LinuxZonesJSON(linux, view)) : LinuxViews.zones(linux, view)
             })
         }
         let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
-        if tree { return print(image.json ? try JSONOutput.string(ZoneTree.Document(snapshot)) : ZoneTree.text(snapshot)) }
+        if tree {
+            let view = snapshot.allocatorView(FreeListCensus(snapshot))
+            return print(image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view))
+        }
         print(image.json ? try JSONOutput.string(ZonesJSON(snapshot)) : ZoneTable.text(snapshot))
     }
 }

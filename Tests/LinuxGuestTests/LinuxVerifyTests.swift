@@ -40,6 +40,9 @@ struct LinuxVerifyTests {
         let (slabStatus, slabinfo) = Self.kmemscope(["slabinfo"] + linux)
         #expect(slabStatus == 0, "\(slabinfo)")
         SlabinfoRows.compare(ours: slabinfo, guest: try guest.section("slabinfo"), "linux 6.1")
+        // zones --tree renders the same view: each zone's orders, the blocks walked per migratetype
+        let (treeStatus, tree) = Self.kmemscope(["zones", "--tree"] + linux)
+        #expect(treeStatus == 0 && tree.contains("zone DMA32  pfn [0x1000, ") && tree.contains("Movable"), "\(tree)")
         let (zonesStatus, zones) = Self.kmemscope(["zones"] + linux)
         #expect(zonesStatus == 0)
         #expect(ProcFreeCounts.parseBuddyinfo(zones) == ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo")), "\(zones)")
@@ -71,6 +74,13 @@ struct LinuxVerifyTests {
         let zone = try #require(state.zones.first { $0.name == "DMA32" })
         let block = try #require(zone.blocks.first { $0.order >= 1 && $0.order < 10 })
         let page = try kernel.page(block.pfn, vmemmapBase: state.vmemmapBase)
+        // The kernel-neutral frame states: a free block's head, a page inside it, and a page
+        // of the kernel image (reserved at boot, referenced, no slab).
+        let frames = LinuxFrameStates(linux: kernel, state: state)
+        #expect(frames.frameState(block.pfn) == .freeHead(order: block.order))
+        #expect(frames.frameState(block.pfn + 1) == .freeTail(head: block.pfn))
+        let bannerPFN = (try symbols.address(of: "linux_banner") - 0xffff_ffff_8000_0000) >> 12
+        #expect(frames.frameState(bannerPFN) == .allocated(refcount: 1, slab: false), "pfn 0x\(String(bannerPFN, radix: 16))")
         target.close()  // the guest stays stopped from here on: its lists cannot move under the test
 
         let (_, frame) = Self.kmemscope(["frame", "0x" + String(block.pfn, radix: 16)] + linux)

@@ -19,6 +19,11 @@ public struct ListWalk: Sendable, Equatable {
     public var nodes: [UInt64]
     public var end: ListWalkEnd
 
+    public init(nodes: [UInt64], end: ListWalkEnd) {
+        self.nodes = nodes
+        self.end = end
+    }
+
     /// Walks from `head`, following `next`, at most `limit` nodes.
     ///
     /// - Parameter links: reads a node's (next, prev) pointers.
@@ -45,6 +50,30 @@ public struct ListWalk: Sendable, Equatable {
             nodes.append(node)
             previous = node
             node = next
+        }
+        return ListWalk(nodes: nodes, end: .closed)
+    }
+}
+
+extension ListWalk {
+    /// Walks a list that ends in `terminator` (a PFN-linked list such as the bundled kernel's
+    /// free and per-CPU lists, `UInt64.max` = none) from `first`, following `next`, at most
+    /// `limit` nodes. It ends `.closed` at the terminator, and stops at a node seen before, at
+    /// the limit, or at a node `next` cannot read (it throws for a link out of range).
+    public static func walk(first: UInt64, terminator: UInt64, limit: Int,
+                            next: (UInt64) throws -> UInt64) -> ListWalk {
+        var nodes: [UInt64] = []
+        var seen: Set<UInt64> = []
+        var node = first
+        while node != terminator {
+            guard nodes.count < limit else { return ListWalk(nodes: nodes, end: .limitReached(limit: limit)) }
+            guard seen.insert(node).inserted else { return ListWalk(nodes: nodes, end: .cycle(node: node)) }
+            let following: UInt64
+            do { following = try next(node) } catch {
+                return ListWalk(nodes: nodes, end: .unreadable(node: node, reason: "\(error)"))
+            }
+            nodes.append(node)
+            node = following
         }
         return ListWalk(nodes: nodes, end: .closed)
     }

@@ -1,0 +1,57 @@
+extension LinuxBuddyState {
+    /// The most blocks Linux's /proc/pagetypeinfo counts on one list (`pagetypeinfo_showfree_print`).
+    public static let procListCountLimit = 100_000
+
+    /// The state as a kernel-neutral ``AllocatorView``: one node; per zone the span and page
+    /// counts, `NR_FREE_PAGES`, `nr_free` per order (the free area's counter) and the blocks
+    /// walked on each migratetype's list with their PFNs, each CPU's `pcp->count`; every list
+    /// issue as a ``ListBreak``; the pageblocks per migratetype given (by zone name, from
+    /// ``LinuxKernelTarget/pageblockCounts(_:)``). `lowmem_reserve` is not read (nil).
+    ///
+    /// - Parameters:
+    ///   - orderCount: `NR_PAGE_ORDERS` (`LinuxMMLayout.orderCount`).
+    ///   - watermarks: per zone index, where they were read.
+    public func allocatorView(orderCount: Int, watermarks: [Int: Watermarks] = [:], pageblocks: [String: [Int]] = [:],
+                              pageSize: UInt64 = 4096, pageblockOrder: Int? = LinuxPerCPUReader.pageblockOrder) -> AllocatorView {
+        let slots = zones.map(\.walked.count).max() ?? migratetypeNames.count
+        let names = migratetypeNames + (migratetypeNames.count..<max(slots, migratetypeNames.count)).map { "MT\($0)" }
+        let zoneViews = zones.map { z in
+            var pfns: [Int: [Int: [UInt64]]] = [:]
+            for block in z.blocks { pfns[block.order, default: [:]][block.migratetype, default: []].append(block.pfn) }
+            let areas = (0..<orderCount).map { order in
+                FreeArea(order: order, counter: order < z.nrFree.count ? z.nrFree[order] : nil, lists: (0..<slots).map { mt in
+                    let walked = mt < z.walked.count && order < z.walked[mt].count ? z.walked[mt][order] : 0
+                    return FreeList(migratetype: mt, walked: UInt64(max(walked, 0)), blockPFNs: pfns[order]?[mt] ?? [],
+                                    complete: !z.issues.contains { $0.order == order && $0.migratetype == mt })
+                })
+            }
+            return ZoneView(index: z.index, name: z.name, populated: z.isPopulated, startPFN: z.startPFN,
+                            endPFN: z.startPFN &+ z.spannedPages, spannedPages: z.spannedPages, presentPages: z.presentPages,
+                            managedPages: z.managedPages, freePages: z.freePagesCounter.map(Counter.signed),
+                            watermarks: watermarks[z.index], freeAreas: areas,
+                            perCPU: z.perCPUCounts.enumerated().map { cpu, count in
+                                PerCPUCache(cpu: cpu, count: count < 0 ? nil : .signed(Int64(count)))
+                            }, pageblocks: pageblocks[z.name].map { $0.map { UInt64(max(0, $0)) } })
+        }
+        let breaks = zones.flatMap { z in
+            z.issues.map { ListBreak(node: node, zone: z.index, order: $0.order, migratetype: $0.migratetype,
+                                     reason: $0.problem, text: $0.description) }
+        }
+        return AllocatorView(kernel: "linux", pageSize: pageSize, orderCount: orderCount, pageblockOrder: pageblockOrder,
+                             migratetypeNames: names, migratetypesInUse: slots, nodes: [NodeView(id: node, zones: zoneViews)],
+                             listBreaks: breaks, procListCountLimit: Self.procListCountLimit)
+    }
+}
+
+extension LinuxKernelTarget {
+    /// `state` as an ``AllocatorView``, with each populated zone's watermarks read from the
+    /// guest (nil where BTF lacks `_watermark` or the zone cannot be read: a view that needs
+    /// only the free lists is not refused for them).
+    public func allocatorView(_ state: LinuxBuddyState, pageblocks: [String: [Int]] = [:]) -> AllocatorView {
+        var marks: [Int: Watermarks] = [:]
+        for zone in state.zones where zone.isPopulated {
+            if let m = (try? watermarks(zone: zone.index)) ?? nil { marks[zone.index] = Watermarks(min: m[0], low: m[1], high: m[2]) }
+        }
+        return state.allocatorView(orderCount: layout.orderCount, watermarks: marks, pageblocks: pageblocks)
+    }
+}

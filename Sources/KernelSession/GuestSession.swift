@@ -84,7 +84,7 @@ public final class GuestSession {
         } catch {
             throw .image(error)
         }
-        let (target, found) = try StubSession.connect(to: address, timeout: timeout)
+        let (target, found) = try StubSession.connect(to: address, timeout: timeout, policy: policy)
         let info: KernelInfo
         do {
             info = try KernelInfo.read(from: StubMemory(target: target), at: descriptor)
@@ -144,6 +144,7 @@ public final class GuestSession {
 
     /// Removes `breakpoints`, then detaches (`resume`) or disconnects leaving the guest stopped.
     static func putBack(_ target: RemoteTarget, resume: Bool, resynchronize: Bool, breakpoints: Set<UInt64>) {
+        GuestGuard.disarm(target)
         target.connection.shouldStop = nil
         if resynchronize { try? target.resynchronize() }
         for address in breakpoints { try? target.removeBreakpoint(at: address) }

@@ -4,12 +4,21 @@ import Synchronization
 
 /// A debug-build-only way to make kmemscope die on purpose in the middle of reading a guest,
 /// so a test can watch ``GuestGuard`` give the guest back: `KMEMSCOPE_DEBUG_TRAP=mid-read`
-/// (a Swift runtime trap), `mid-read-segv` (a bad pointer write) or `mid-read-abort` (abort(3))
+/// (a Swift runtime trap), `mid-read-segv` (a bad pointer write), `mid-read-stack` (a stack
+/// overflow) or `mid-read-abort` (abort(3))
 /// fires on the third read through the stub. Release builds ignore the variable.
 enum DebugTrap {
     #if DEBUG
     private static let mode: String? = getenv("KMEMSCOPE_DEBUG_TRAP").map { String(cString: $0) }
     private static let reads = Atomic<Int>(0)
+    #endif
+
+    #if DEBUG
+    /// Overflows the stack (a SIGSEGV on the guard page, handled on the alternate stack).
+    private static func recurse(_ depth: Int) -> Int {
+        var frame = (depth, depth, depth, depth, depth, depth, depth, depth)
+        return withUnsafeMutableBytes(of: &frame) { $0.count } + recurse(depth + 1)
+    }
     #endif
 
     /// Called on every read through the stub.
@@ -22,6 +31,8 @@ enum DebugTrap {
             UnsafeMutablePointer<Int>(bitPattern: 16)!.pointee = 1
         case "mid-read-abort":
             abort()
+        case "mid-read-stack":
+            print(recurse(1))
         default:
             fatalError("KMEMSCOPE_DEBUG_TRAP=\(mode): trapping on purpose in the middle of a read")
         }

@@ -33,11 +33,19 @@ public enum GuestGuard {
     /// Installs the fatal-signal handlers (once per process; ``InterruptSignals/install()`` calls it).
     public static func install() {
         guard !installed.exchange(true, ordering: .relaxed) else { return }
+        // an alternate stack for this (the main) thread, so a stack overflow's SIGSEGV can still
+        // run the handler (unless the runtime already gave the thread one)
+        var current = stack_t()
+        if sigaltstack(nil, &current) == 0, current.ss_flags & Int32(SS_DISABLE) != 0 {
+            let size = 64 << 10
+            var alternate = stack_t(ss_sp: UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16), ss_flags: 0, ss_size: size)
+            sigaltstack(&alternate, nil)
+        }
         for s in fatalSignals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signal in GuestGuard.handleFatal(signal) }
             sigemptyset(&action.sa_mask)
-            action.sa_flags = Int32(SA_NODEFER)
+            action.sa_flags = Int32(SA_NODEFER) | Int32(SA_ONSTACK)
             sigaction(s, &action, previousActions + Int(s))
         }
     }

@@ -37,7 +37,7 @@ struct GuestGuardTests {
         return try #require((object?["sequence"] as? NSNumber)?.uint64Value, "no sequence in \(r.out)")
     }
 
-    @Test(arguments: [("mid-read", [SIGILL, SIGTRAP]), ("mid-read-segv", [SIGSEGV]), ("mid-read-abort", [SIGABRT])])
+    @Test(arguments: [("mid-read", [SIGILL, SIGTRAP]), ("mid-read-segv", [SIGSEGV]), ("mid-read-abort", [SIGABRT]), ("mid-read-stack", [SIGSEGV])])
     func aFatalSignalMidReadLetsARunningGuestRunOn(trap: String, signals: [Int32]) throws {
         let boot = try DebugBoot(memory: "1G", append: "seed=1 ops=4000000 phases=4")
         defer { boot.stop() }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import KernelLayouts
 import Testing
 
 /// No input traps kmemscope (issue 24): every command's numbers at their extremes, against a
@@ -161,5 +162,64 @@ struct RobustInputTests {
         #expect(r.status == 2, "\(r.err)")
         #expect(r.err.contains("\(elf) is not the kmemscope kernel"), "\(r.err)")
         #expect(!r.err.contains("no symbol 'kmem_info'"), "\(r.err)")
+    }
+
+    /// The DWARF reader on hostile input: a C fixture with Linux's mm structs (the Linux tests'
+    /// own) compiled with DWARF, then bytes of its `.debug_info` and `.debug_abbrev` overwritten at
+    /// random (seeded, so a failure can be replayed); `layout` reads every struct asked for and
+    /// `--kernel linux --symbols` takes the file as a vmlinux. An answer or an error, never a trap.
+    @Test func mangledDWARFNeverTraps() throws {
+        let fixture = DebugBoot.root.appendingPathComponent("Tests/LinuxGuestTests/Fixtures/linux-mm-types.c").path
+        let directory = NSTemporaryDirectory() + "kmemscope-dwarf-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let elf = directory + "/types.so"
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/bin/sh")
+        cc.arguments = ["-c", "clang -g -O0 -fPIC -shared -nostdlib \"$0\" -o \"$1\"", fixture, elf]
+        try cc.run()
+        cc.waitUntilExit()
+        try #require(cc.terminationStatus == 0, "clang could not build the DWARF fixture")
+        let clean = try Self.run(["layout", "page", "zone", "free_area", "--elf", elf])
+        #expect(clean.status == 0, "the unmangled fixture: \(clean.err)")
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: elf)))
+        let image = try ElfFile(path: elf)
+        let sections = [".debug_info", ".debug_abbrev"].compactMap { image.section(named: $0) }.filter { $0.size > 0 }
+        try #require(sections.count == 2, "the fixture has no .debug_info/.debug_abbrev")
+        var generator = DWARFFuzzGenerator(seed: 24)
+        var traps: [String] = []
+        let mangled = directory + "/mangled.so"
+        let interesting: [UInt8] = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe]
+        for round in 0..<120 {
+            var bytes = original
+            for _ in 0..<(1 + round % 8) {
+                let section = sections[Int.random(in: 0..<sections.count, using: &generator)]
+                let at = Int(section.fileOffset) + Int.random(in: 0..<Int(section.size), using: &generator)
+                bytes[at] = Bool.random(using: &generator) ? interesting.randomElement(using: &generator)! : UInt8.random(in: 0...255, using: &generator)
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: mangled))
+            for arguments in [["layout", "page", "zone", "free_area", "pglist_data", "--elf", mangled],
+                              ["buddyinfo", "--kernel", "linux", "--symbols", mangled, "--target", "unix:" + directory + "/none.sock"]] {
+                let r = try Self.run(arguments)
+                if r.trapped || ![0, 1, 2].contains(r.status) {
+                    try? FileManager.default.copyItem(atPath: mangled, toPath: directory + "/trap-\(round).so")
+                    traps.append("round \(round): kmemscope \(arguments.first!) → \(r.reason) \(r.status): \(r.err.prefix(300))")
+                }
+            }
+        }
+        #expect(traps.isEmpty, "\(traps.joined(separator: "\n"))")
+    }
+}
+
+/// SplitMix64: a seeded generator, so a mangled file that trapped can be made again.
+struct DWARFFuzzGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 }

@@ -47,7 +47,7 @@ public struct FrameReport: Sendable {
         first += ", zone \(zone ?? "none (\(record.zone))"), " + (segment.map { "segment \($0)" } ?? "in no segment")
         var lines = [first]
         lines.append("  flags 0x\(String(record.flags, radix: 16)) (\(Self.flagNames(record.flags, names: names))) order \(record.order) "
-                     + "migratetype \(record.migratetype) refcount \(record.refcount) owner \(hex(record.owner))"
+                     + "migratetype \(MigratetypeName.of(Int(record.migratetype))) refcount \(record.refcount) owner \(hex(record.owner))"
                      + " next \(hex(record.next)) prev \(hex(record.prev))")
         if record.lastSeq == 0 {
             lines.append("  not changed since boot")

@@ -9,6 +9,9 @@ public final class SocketTransport: RemoteTransport {
     /// The address this transport connected to.
     public let address: RemoteAddress
     public var peerDescription: String { address.description }
+    /// The socket's file descriptor (-1 once closed), for a fatal-signal handler that must
+    /// write a prepared packet with write(2) alone.
+    public var fileDescriptor: Int32 { fd }
 
     private init(fd: Int32, address: RemoteAddress) {
         self.fd = fd

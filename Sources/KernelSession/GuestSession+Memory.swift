@@ -28,6 +28,7 @@ extension GuestSession {
                 memory = stubMemory
                 memorySource = .stub
             }
+            memory = DebugTrap.wrap(memory)
             return memorySource
         } catch {
             throw SessionError(wrapping: error, address: address.description)   // a SessionError as it is, a source's as .memory

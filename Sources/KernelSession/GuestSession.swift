@@ -81,10 +81,12 @@ public final class GuestSession {
         let descriptor: UInt64
         do {
             descriptor = try kernel.symbol("kmem_info").address.rawValue
+        } catch .symbolNotFound, .noSymbolTable {
+            throw .other(notKmemscopeKernel(kernel.path))
         } catch {
             throw .image(error)
         }
-        let (target, found) = try StubSession.connect(to: address, timeout: timeout)
+        let (target, found) = try StubSession.connect(to: address, timeout: timeout, policy: policy)
         let info: KernelInfo
         do {
             info = try KernelInfo.read(from: StubMemory(target: target), at: descriptor)
@@ -108,6 +110,12 @@ public final class GuestSession {
             throw .interrupted(signal: InterruptSignals.pending)
         }
         return session
+    }
+
+    /// What is said of an image without the layout descriptor (`kmem_info`).
+    public static func notKmemscopeKernel(_ path: String) -> String {
+        "\(path) is not the kmemscope kernel: it has no kmem_info layout descriptor "
+            + "(give --elf the kernel/build/kernel.elf the guest booted, or --kernel linux --symbols FILE for a Linux guest)"
     }
 
     /// Runs `body` with the guest held, then restores the guest, on every path. Errors become
@@ -144,6 +152,7 @@ public final class GuestSession {
 
     /// Removes `breakpoints`, then detaches (`resume`) or disconnects leaving the guest stopped.
     static func putBack(_ target: RemoteTarget, resume: Bool, resynchronize: Bool, breakpoints: Set<UInt64>) {
+        GuestGuard.disarm(target)
         target.connection.shouldStop = nil
         if resynchronize { try? target.resynchronize() }
         for address in breakpoints { try? target.removeBreakpoint(at: address) }

@@ -11,9 +11,11 @@ private let holding = Atomic<Int>(0)
 /// puts the guest back as it found it, and the tool exits (130 after SIGINT, 2 after SIGTERM or SIGHUP).
 /// When no guest is held the handler exits at once with the same status.
 public enum InterruptSignals {
-    /// Installs the handlers (once per process; later calls do nothing).
+    /// Installs the handlers (once per process; later calls do nothing), and ``GuestGuard``'s
+    /// for fatal signals.
     public static func install() {
         guard !installed.exchange(true, ordering: .relaxed) else { return }
+        GuestGuard.install()
         for s in [SIGINT, SIGTERM, SIGHUP] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signal in

@@ -20,6 +20,26 @@ public enum OutputFile {
         }
     }
 
+    /// Checks, before a command touches the guest, that `path` can be written under the same
+    /// rule: it does not exist (or `force` is given) and the system lets this process write it.
+    /// The check opens the file as the write would (a new file is created and removed at once;
+    /// an existing one is opened without truncating), so it holds for root and for file systems
+    /// such as /proc where permission bits do not tell. The write itself still uses `O_EXCL`;
+    /// this only spares the guest a stop that would end in "cannot write".
+    public static func check(_ path: String, force: Bool) throws(Failure) {
+        var info = stat()
+        let exists = stat(path, &info) == 0
+        if exists && !force { throw .exists(path: path) }
+        if exists && info.st_mode & S_IFMT == S_IFDIR { throw .system(path: path, errno: EISDIR) }
+        let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC | (exists ? 0 : O_CREAT | O_EXCL), 0o644)
+        guard fd >= 0 else {
+            let e = errno
+            throw e == EEXIST ? .exists(path: path) : .system(path: path, errno: e)
+        }
+        close(fd)
+        if !exists { unlink(path) }
+    }
+
     /// Opens `path` for writing, under the same rule; the caller closes the descriptor.
     public static func open(_ path: String, force: Bool) throws(Failure) -> Int32 {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL)

@@ -14,10 +14,12 @@ public struct StubMemory: GuestMemory {
 
     /// Reads `count` bytes at virtual address `address` (pipelined `m` requests).
     public func read(at address: UInt64, count: Int) throws -> [UInt8] {
-        try target.readMemory(at: address, count: count)
+        DebugTrap.reading()
+        return try target.readMemory(at: address, count: count)
     }
 
     public func read(_ space: AddressSpace, at address: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
+        DebugTrap.reading()
         let physical = space == .guestPhysical
         let was = target.physicalMemoryMode
         if was != physical { try target.setPhysicalMemoryMode(physical) }

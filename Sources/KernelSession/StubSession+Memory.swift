@@ -26,7 +26,7 @@ extension StubSession {
             for candidate in Set([cr3, cr3 & ~UInt64(0x1000)]).sorted(by: >) {
                 let paged = PageTableMemory(physical: physical, cr3: candidate, ram: ram)
                 if (try? paged.read(at: probe, count: 64)) == reference {
-                    memory = paged
+                    memory = DebugTrap.wrap(paged)
                     memorySource = chosen
                     return (chosen, nil)
                 }

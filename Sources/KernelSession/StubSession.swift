@@ -33,7 +33,7 @@ public final class StubSession {
     /// - Throws: ``SessionError`` `.connect` or `.interrupted`.
     public static func attach(to address: RemoteAddress, timeout: Duration = .seconds(10),
                               policy: RestorePolicy = .asFound) throws(SessionError) -> StubSession {
-        let (target, found) = try connect(to: address, timeout: timeout)
+        let (target, found) = try connect(to: address, timeout: timeout, policy: policy)
         return StubSession(address: address, target: target, found: found, policy: policy)
     }
 
@@ -41,7 +41,9 @@ public final class StubSession {
     /// instead of the process), the stub connected, requests bounded by `timeout` and
     /// abandoned on a pending signal, and whether the guest was running (QEMU's unsolicited
     /// stop reply). The caller puts the target back with ``GuestSession/putBack``.
-    static func connect(to address: RemoteAddress, timeout: Duration) throws(SessionError) -> (RemoteTarget, RunState) {
+    /// When `policy` will resume the guest, ``GuestGuard`` is armed until ``GuestSession/putBack``.
+    static func connect(to address: RemoteAddress, timeout: Duration,
+                        policy: RestorePolicy) throws(SessionError) -> (RemoteTarget, RunState) {
         InterruptSignals.setHolding(true)
         let target: RemoteTarget
         do {
@@ -53,7 +55,9 @@ public final class StubSession {
         }
         target.requestTimeout = timeout
         target.connection.shouldStop = { InterruptSignals.isPending }
-        return (target, target.unsolicitedStop != nil ? .running : .stopped)
+        let found: RunState = target.unsolicitedStop != nil ? .running : .stopped
+        if policy.resumes(found: found) { GuestGuard.arm(target) }
+        return (target, found)
     }
 
     /// Runs `body` with the guest held, then restores it, on every path; errors become the

@@ -27,7 +27,9 @@ public final class DwarfKernelTypes: KernelTypes {
         var found: StructMember?
         for part in path.split(separator: ".").map(String.init) {
             guard let (m, at) = Self.find(part, in: current, depth: 0) else { throw .missingMember(type: type, member: path) }
-            offset += at
+            let (sum, overflow) = offset.addingReportingOverflow(at)
+            guard !overflow else { throw .missingMember(type: type, member: path) }
+            offset = sum
             found = m
             if let nested = m.nested { current = nested }
         }
@@ -61,7 +63,8 @@ public final class DwarfKernelTypes: KernelTypes {
         guard depth < 8 else { return nil }
         if let m = layout.members.first(where: { $0.name == name }) { return (m, m.offset) }
         for m in layout.members where m.name.allSatisfy(\.isNumber) {
-            if let nested = m.nested, let (inner, at) = find(name, in: nested, depth: depth + 1) { return (inner, m.offset + at) }
+            if let nested = m.nested, let (inner, at) = find(name, in: nested, depth: depth + 1),
+               case (let sum, false) = m.offset.addingReportingOverflow(at) { return (inner, sum) }
         }
         return nil
     }

@@ -48,7 +48,7 @@ struct BisectCommand: ParsableCommand {
         }
         if words.contains(where: { $0.hasPrefix("exit=") }) { throw ValidationError("--append must not contain exit=…: bisect reads the guest after the run") }
         if let lo, let hi, lo >= hi { throw ValidationError("--lo must be below --hi") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be at least 1 second") }
+        guard (1...86_400).contains(timeout) else { throw ValidationError("--timeout must be 1…86400 seconds, not \(timeout)") }
     }
 
     func run() throws {

@@ -41,9 +41,7 @@ struct DumpCommand: ParsableCommand {
 
     func validate() throws {
         if image.json { throw ValidationError("dump writes raw bytes: --json does not apply (the views, verify and log have it)") }
-        if !force && FileManager.default.fileExists(atPath: output) {
-            throw ValidationError("\(output) exists: pass --force to overwrite it")
-        }
+        do { try OutputFile.check(output, force: force) } catch { throw ValidationError("--output \(error)") }
         if what == "frame-meta" {
             guard count == nil else { throw ValidationError("frame-meta takes no COUNT") }
             guard !physical else { throw ValidationError("frame-meta is found by its kernel-virtual address: drop --physical") }

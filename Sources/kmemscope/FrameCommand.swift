@@ -32,7 +32,11 @@ struct FrameCommand: ParsableCommand {
             guard countArgument == nil, let n = Int(p), (1...64).contains(n) else {
                 throw ValidationError("give a PFN or --address ADDR [COUNT], not both")
             }
-        case (.some(let p), nil): guard parsedPFN != nil else { throw ValidationError("\(p) is not a PFN (decimal, or hex with 0x)") }
+        case (.some(let p), nil):
+            guard let first = parsedPFN else { throw ValidationError("\(p) is not a PFN (decimal, or hex with 0x)") }
+            guard first <= Self.maximumPFN, first + UInt64(max(min(count, 64), 1)) - 1 <= Self.maximumPFN else {
+                throw ValidationError("PFN \(p) is out of range: PFN (with COUNT) must be 0…0x\(String(Self.maximumPFN, radix: 16)) (52-bit physical addresses)")
+            }
         case (nil, .some):
             guard !profile.isLinux else { throw ValidationError("--address reads the bundled kernel's mappings: give a PFN with --kernel linux") }
         }
@@ -42,6 +46,16 @@ struct FrameCommand: ParsableCommand {
 
     var parsedPFN: UInt64? { address == nil ? pfn.flatMap(Console.number) : nil }
 
+    /// `count` PFNs from `first`, cut at `UInt64.max` (a PFN taken from an address with a
+    /// guest's page size cannot be checked before the guest is read).
+    static func frames(from first: UInt64, count: Int) -> ClosedRange<UInt64> {
+        let (last, overflow) = first.addingReportingOverflow(UInt64(max(count, 1) - 1))
+        return first...(overflow ? .max : last)
+    }
+
+    /// The largest PFN of a 52-bit physical address space (x86_64's architectural limit).
+    static let maximumPFN: UInt64 = (1 << 40) - 1
+
     /// How many frames: COUNT, or with --address the one number given.
     var count: Int { countArgument ?? (address != nil ? pfn.flatMap { Int($0) } : nil) ?? 1 }
 
@@ -50,7 +64,7 @@ struct FrameCommand: ParsableCommand {
         if profile.isLinux {
             let text = try LinuxAttach.run(profile, stub, settling: settling) { linux -> String in
                 let state = try linux.decodeBuddy()
-                let pages = try (first..<(first &+ UInt64(count))).map { try linux.page($0, vmemmapBase: state.vmemmapBase) }
+                let pages = try (Self.frames(from: first, count: count)).map { try linux.page($0, vmemmapBase: state.vmemmapBase) }
                 if image.json { return try JSONOutput.string(LinuxFrameJSON(linux, pages, state)) }
                 return pages.map { LinuxViews.frame(linux, $0, state) }.joined(separator: "\n")
             }
@@ -65,13 +79,13 @@ struct FrameCommand: ParsableCommand {
                 first = (resolved?.1 ?? 0) / max(snapshot.pageSize, 1)
             }
             var log: [UInt64: OpLogRecord] = [:]
-            for p in first..<(first &+ UInt64(count)) {
+            for p in Self.frames(from: first, count: count) {
                 guard let m = snapshot.frames[p], m.lastSeq != 0, m.lastSeq <= snapshot.sequence, log[m.lastSeq] == nil else { continue }
                 if let r = try OpLogDecoder(info: s.info, memory: s.memory).last(1, upTo: m.lastSeq).first { log[m.lastSeq] = r }
             }
             return (snapshot, names, log)
         }
-        let reports = (first..<(first &+ UInt64(count))).map { FrameReport(snapshot, pfn: $0) }
+        let reports = (Self.frames(from: first, count: count)).map { FrameReport(snapshot, pfn: $0) }
         if image.json {
             return print(try JSONOutput.string(FrameJSON(snapshot, reports, flagNames: names, log: log, address: address, resolved: resolved)))
         }
@@ -79,7 +93,7 @@ struct FrameCommand: ParsableCommand {
         if let address, let (space, physical) = resolved {
             out.append("\(address): " + KmemText.space(space, physical: physical))
         }
-        for p in first..<(first &+ UInt64(count)) {
+        for p in Self.frames(from: first, count: count) {
             guard let report = FrameReport(snapshot, pfn: p) else {
                 out.append("pfn 0x\(String(p, radix: 16)): past the frame table (\(snapshot.frames.count) frames)")
                 continue

@@ -30,10 +30,11 @@ struct FreelistCommand: ParsableCommand {
             throw ValidationError("no zone \(zone): the guest has \(s.zones.map(\.name).joined(separator: ", "))")
         }
         guard (0...s.maxOrder).contains(order) else { throw ValidationError("order must be 0…\(s.maxOrder)") }
-        let names = ["unmovable", "movable"]
-        var slots = Array(0..<s.migratetypeSlots)
+        let names = MigratetypeName.names.map { $0.lowercased() }
+        // every migratetype in use (the slots beyond them are room for more, always empty)
+        var slots = Array(0..<max(0, min(s.migratetypes, s.migratetypeSlots)))
         if let mt = migratetype {
-            guard let slot = names.firstIndex(of: mt.lowercased()) ?? Int(mt), slot < s.migratetypeSlots else {
+            guard let slot = names.firstIndex(of: mt.lowercased()) ?? Int(mt), slot >= 0, slot < s.migratetypeSlots else {
                 throw ValidationError("no migratetype \(mt): Unmovable, Movable or a slot 0…\(s.migratetypeSlots - 1)")
             }
             slots = [slot]
@@ -45,7 +46,7 @@ struct FreelistCommand: ParsableCommand {
                 let slot = mt * (s.maxOrder + 1) + order
                 guard slot < seg.freeHeads.count else { continue }
                 let walk = FreeListWalk(s, seg, migratetype: mt, order: order)
-                let name = mt < names.count ? names[mt].capitalized : "slot \(mt)"
+                let name = MigratetypeName.of(mt)
                 if walk.broken != nil { broken = true }
                 if image.json {
                     lists.append(FreelistJSON.List(segment: seg.index, migratetype: name, walked: walk.blocks.count,

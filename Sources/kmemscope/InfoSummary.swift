@@ -2,6 +2,7 @@ import KernelLayouts
 
 /// What `kmemscope info` prints.
 struct InfoSummary: Encodable {
+    var schemaVersion = 1
     var elf: String
     var buildID: String
     var descriptorAddress: String

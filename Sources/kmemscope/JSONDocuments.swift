@@ -26,7 +26,10 @@ struct VerifyJSON: Encodable {
         var text: String
     }
     struct ReplayJSON: Encodable {
-        var passed: Bool
+        /// Absent when the replay could not be fed (``verdict`` `no verdict`).
+        var passed: Bool?
+        /// `agrees`, `diverges` or `no verdict`.
+        var verdict: String
         var operations: Int
         var illegalDivergences: Int
         var policyDivergences: Int
@@ -35,7 +38,11 @@ struct VerifyJSON: Encodable {
     }
     var schemaVersion = 1
     var sequence: UInt64
-    var passed: Bool
+    /// Absent when there is no verdict (see ``verdict``).
+    var passed: Bool?
+    /// `passed`, `violations`, or `no verdict` (the checks passed but the replay could not be
+    /// fed: the log ring no longer holds the entries it needs; exit status 2).
+    var verdict: String
     var framesChecked: UInt64
     var checks: [CheckResult]
     var violations: [ViolationJSON]
@@ -43,7 +50,11 @@ struct VerifyJSON: Encodable {
 
     init(_ s: KernelSnapshot, _ r: VerifyReport, replay v: Replay.Verification? = nil) {
         sequence = s.sequence
-        passed = r.passed && (v?.passed ?? true)
+        var unfed = false
+        if let v, case .missing = v.replay.stop { unfed = true }
+        let ok = r.passed && (v?.passed ?? true)
+        passed = r.passed && unfed ? nil : ok
+        verdict = r.passed && unfed ? "no verdict" : ok ? "passed" : "violations"
         framesChecked = r.framesChecked
         checks = Check.allCases.map { c in
             let n = r.counts[c, default: 0]
@@ -54,7 +65,7 @@ struct VerifyJSON: Encodable {
                           expected: $0.expected, found: $0.found, text: $0.text)
         }
         replay = v.map {
-            ReplayJSON(passed: $0.passed, operations: $0.replay.operations, illegalDivergences: $0.replay.illegalCount,
+            ReplayJSON(passed: unfed ? nil : $0.passed, verdict: unfed ? "no verdict" : $0.passed ? "agrees" : "diverges", operations: $0.replay.operations, illegalDivergences: $0.replay.illegalCount,
                        policyDivergences: $0.replay.policyCount, finalStateAgrees: $0.comparison?.matches, text: $0.text)
         }
     }

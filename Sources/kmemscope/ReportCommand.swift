@@ -2,6 +2,7 @@ import AllocatorModel
 import ArgumentParser
 import Foundation
 import KernelLayouts
+import KernelSession
 
 /// `kmemscope report -o FILE.html`: one self-contained HTML page of the guest's memory — the
 /// zone tables, buddyinfo, the verify result and a picture of physical memory.
@@ -29,9 +30,7 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         if image.json { throw ValidationError("report writes an HTML page: --json does not apply (the views, verify and log have it)") }
-        if !force && FileManager.default.fileExists(atPath: output) {
-            throw ValidationError("\(output) exists: pass --force to overwrite it")
-        }
+        do { try OutputFile.check(output, force: force) } catch { throw ValidationError("--output \(error)") }
     }
 
     func run() throws {

@@ -33,6 +33,7 @@ struct SnapshotCommand: ParsableCommand {
 
     func validate() throws {
         if stub.snapshot != nil { throw ValidationError("snapshot reads a guest: --snapshot does not apply (copy the file instead)") }
+        do { try OutputFile.check(output, force: force) } catch { throw ValidationError("--output \(error)") }
     }
 
     func run() throws {

@@ -74,7 +74,7 @@ struct TargetOptions: ParsableArguments {
         } catch {
             throw ValidationError("--target \(error)")
         }
-        guard timeout > 0 else { throw ValidationError("--timeout must be at least 1 second") }
+        guard (1...86_400).contains(timeout) else { throw ValidationError("--timeout must be 1…86400 seconds, not \(timeout)") }
         guard !(leaveStopped && resume) else { throw ValidationError("--leave-stopped and --resume contradict each other: give one") }
     }
 

@@ -44,7 +44,7 @@ struct WatchCommand: ParsableCommand {
                 throw ValidationError("--keep \(keep) is not a directory")
             }
         }
-        guard wait > 0 else { throw ValidationError("--wait must be at least 1 second") }
+        guard (1...86_400).contains(wait) else { throw ValidationError("--wait must be 1…86400 seconds, not \(wait)") }
     }
 
     func run() throws {

@@ -26,4 +26,21 @@ struct OutputFileTests {
             "\(error)".contains("No such file or directory")
         }
     }
+
+    /// The check commands make before they attach: the same rule as the write, and nothing left behind.
+    @Test func theCheckBeforeAttachingFollowsTheWritesRule() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/out.txt"
+        try OutputFile.check(path, force: false)
+        #expect(!FileManager.default.fileExists(atPath: path), "the check left the file behind")
+        try OutputFile.write(Array("kept".utf8), to: path, force: false)
+        #expect(throws: OutputFile.Failure.exists(path: path)) { try OutputFile.check(path, force: false) }
+        try OutputFile.check(path, force: true)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "kept", "the check changed an existing file")
+        #expect(throws: OutputFile.Failure.system(path: directory, errno: EISDIR)) { try OutputFile.check(directory, force: true) }
+        #expect(throws: OutputFile.Failure.system(path: directory + "/no/f", errno: ENOENT)) { try OutputFile.check(directory + "/no/f", force: false) }
+        // root may write anywhere the permission bits say no, but not into /proc
+        #expect(throws: OutputFile.Failure.self) { try OutputFile.check("/proc/kmemscope-check", force: false) }
+    }
 }

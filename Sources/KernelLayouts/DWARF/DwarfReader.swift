@@ -77,7 +77,8 @@ enum DwarfReader {
             let name = string(&die, DW_AT_name)
             let childModule = tag == DwarfTag.module ? name : module
             var count = unsigned(&die, DW_AT_count)
-            if count == nil, let upper = unsigned(&die, DW_AT_upper_bound) { count = upper + 1 }
+            // an upper bound of -1 (all ones) is a flexible array: no elements
+            if count == nil, let upper = unsigned(&die, DW_AT_upper_bound) { count = upper == .max ? 0 : upper + 1 }
             var entry = DwarfEntry(
                 offset: offset, tag: tag, name: name,
                 linkageName: string(&die, DW_AT_linkage_name) ?? string(&die, DW_AT_MIPS_linkage_name),

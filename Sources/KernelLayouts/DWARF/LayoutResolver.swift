@@ -156,14 +156,25 @@ struct LayoutResolver {
     private mutating func resolveArray(_ e: DwarfEntry, substitutions: [UInt64]) throws(Failure) -> ResolvedType {
         let element = try resolve(e.type, substitutions: substitutions)
         let counts = children(e, DwarfTag.subrangeType).map { $0.count ?? 0 }
-        let count = counts.isEmpty ? 0 : counts.reduce(1, *)
+        var count: UInt64 = counts.isEmpty ? 0 : 1
+        for c in counts {
+            let (product, overflow) = count.multipliedReportingOverflow(by: c)
+            guard !overflow else { throw Failure(reason: "array DIE \(e.offset) has more elements than 64 bits count (\(counts))") }
+            count = product
+        }
         let swift = SourceLanguage(dwarfLanguage: e.language) == .swift
-        let stride = swift ? Self.stride(size: element.size, alignment: element.alignment) : element.size
+        guard let stride = swift ? Self.stride(size: element.size, alignment: element.alignment) : element.size else {
+            throw Failure(reason: "array DIE \(e.offset): element size \(element.size) overflows when aligned to \(element.alignment)")
+        }
+        let (total, overflow) = count.multipliedReportingOverflow(by: stride)
+        guard e.byteSize != nil || !overflow else {
+            throw Failure(reason: "array DIE \(e.offset): \(count) elements of \(stride) bytes overflow 64 bits")
+        }
         let shape = StructMember.ArrayShape(
             count: count, elementTypeName: element.typeName, elementStride: stride,
             elementLayout: element.nested)
         return ResolvedType(
-            size: e.byteSize ?? count * stride, alignment: element.alignment,
+            size: e.byteSize ?? total, alignment: element.alignment,
             typeName: element.typeName + counts.map { "[\($0)]" }.joined(), array: shape)
     }
 
@@ -286,9 +297,11 @@ struct LayoutResolver {
             var end: UInt64 = 0
             var computed: [UInt64] = []
             for r in resolved {
-                let at = (end + r.alignment - 1) / r.alignment * r.alignment
+                guard let at = Self.roundUp(end, to: r.alignment), case (let next, false) = at.addingReportingOverflow(r.size) else {
+                    throw Failure(reason: "\(displayName(e))'s members overflow 64 bits under Swift's layout rule")
+                }
                 computed.append(at)
-                end = at + r.size
+                end = next
             }
             let agrees = zip(computed, dwarfOffsets).allSatisfy { $0 == $1 }
             if !(dwarfOffsetsMeaningful && agrees) {
@@ -340,8 +353,15 @@ struct LayoutResolver {
         return a
     }
 
-    /// Swift's stride: the size rounded up to the alignment, at least 1.
-    static func stride(size: UInt64, alignment: UInt64) -> UInt64 {
-        max(1, (size + alignment - 1) / alignment * alignment)
+    /// Swift's stride: the size rounded up to the alignment, at least 1 (nil when that overflows).
+    static func stride(size: UInt64, alignment: UInt64) -> UInt64? {
+        roundUp(size, to: alignment).map { max(1, $0) }
+    }
+
+    /// `value` rounded up to a multiple of `alignment` (taken as 1 when 0); nil on overflow.
+    static func roundUp(_ value: UInt64, to alignment: UInt64) -> UInt64? {
+        let a = max(alignment, 1)
+        let (sum, overflow) = value.addingReportingOverflow(a - 1)
+        return overflow ? nil : sum / a * a
     }
 }

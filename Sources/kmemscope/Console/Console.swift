@@ -1,3 +1,4 @@
+import AllocatorModel
 import ArgumentParser
 import Foundation
 import Glibc
@@ -42,20 +43,33 @@ struct Console {
 
     /// Words Tab offers after `command`: zone and migratetype names, then the command's options.
     static func completions(after command: String) -> [String] {
-        var words = SnapshotDecoder.zoneNames + ["Unmovable", "Movable"]
+        var words = SnapshotDecoder.zoneNames + MigratetypeName.names
         if let type = viewCommands.first(where: { $0._commandName == command }) {
             words += optionNames(of: type)
         }
         return words
     }
 
-    /// The `--options` a command's help lists (ArgumentParser has no public list of them).
+    /// Options that mean nothing inside a session: the console's one connection (target, memory
+    /// source, image, snapshot, restore policy) serves every command, and help is `help`.
+    static let sessionOptions: Set<String> = [
+        "--target", "--timeout", "--leave-stopped", "--resume", "--memory-source", "--memory-file", "--qemu-pid",
+        "--snapshot", "--elf", "--kernel", "--symbols", "--help", "--version",
+    ]
+
+    /// The `--options` a command's help defines (ArgumentParser has no public list of them):
+    /// the names at the start of its OPTIONS lines, not words of the prose, less ``sessionOptions``.
     static func optionNames(of type: ParsableCommand.Type) -> [String] {
         let help = Kmemscope.helpMessage(for: type)
         var names: Set<String> = []
-        for word in help.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "(" || $0 == ")" || $0 == "[" || $0 == "]" })
-        where word.hasPrefix("--") && word.count > 2 {
-            names.insert(String(word.prefix { $0 != "=" && $0 != "<" }))
+        for line in help.split(separator: "\n") {
+            let trimmed = line.drop { $0 == " " }
+            guard line.hasPrefix("  "), trimmed.hasPrefix("-") else { continue }
+            // "-o, --output <file>  The …" or "--json  Print …": the option names before the help text
+            for word in trimmed.split(separator: " ").prefix(3) {
+                let name = String(word.prefix { $0.isLetter || $0.isNumber || $0 == "-" })
+                if name.hasPrefix("--"), name.count > 2, !sessionOptions.contains(name) { names.insert(name) }
+            }
         }
         return names.sorted()
     }

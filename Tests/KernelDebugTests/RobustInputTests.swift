@@ -1,0 +1,234 @@
+import Foundation
+import Glibc
+import KernelLayouts
+import Testing
+
+/// No input traps kmemscope (issue 24): every command's numbers at their extremes, against a
+/// snapshot of the real kernel and against the real guest, end in an answer or a usage error
+/// (exit 0, 1 or 2) — never a runtime trap (a signal: 132 SIGILL, 133 SIGTRAP…). kmemscope runs
+/// as a subprocess, so a trap is seen, not suffered by the test runner.
+@Suite("No input traps kmemscope", .serialized)
+struct RobustInputTests {
+    /// 0, max, max-1, negative, huge: as decimal and hex, signed and unsigned limits.
+    static let extremes = ["0", "1", "-1", "64", "4294967296", "9223372036854775807", "9223372036854775808",
+                           "18446744073709551614", "18446744073709551615", "0xffffffffffffffff", "0x8000000000000000",
+                           "-9223372036854775808", "99999999999999999999999"]
+
+    struct Run {
+        var reason: Process.TerminationReason
+        var status: Int32
+        var out: String
+        var err: String
+        var trapped: Bool { reason == .uncaughtSignal || status >= 128 }
+    }
+
+    /// Runs kmemscope with `arguments` (and `input` on standard input).
+    static func run(_ arguments: [String], input: String = "") throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: InfoCommandTests.binary)
+        p.arguments = arguments
+        p.currentDirectoryURL = DebugBoot.root
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        p.environment = environment
+        // output to files: both streams are read after exit, with no pipe to fill up
+        let base = NSTemporaryDirectory() + "kmemscope-run-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer { unlink(base + ".out"); unlink(base + ".err") }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+        let stdin = Pipe()
+        p.standardInput = stdin
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        try out.close()
+        try err.close()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        p.waitUntilExit()
+        return Run(reason: p.terminationReason, status: p.terminationStatus,
+                   out: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+                   err: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+    }
+
+    /// The command lines of the matrix: `%V` is replaced by each extreme value.
+    static func templates(snapshot: String, scratch: String) -> [[String]] {
+        [["frame", "%V"], ["frame", "0", "%V"], ["frame", "%V", "64"], ["frame", "--address", "%V"], ["frame", "--address", "0", "%V"],
+         ["kmem", "%V"], ["vtop", "%V"], ["log", "--last", "%V"], ["sym", "%V"],
+         ["freelist", "DMA32", "%V"], ["freelist", "DMA32", "0", "%V"], ["freelist", "%V", "0"],
+         ["dump", "%V", "16", "-o", scratch, "--force"], ["dump", "0xffff888000000000", "%V", "-o", scratch, "--force"],
+         ["zones", "--timeout", "%V"],
+         ["diff", snapshot, snapshot, "--limit", "%V"], ["diff", snapshot, snapshot, "--operations", "%V"],
+         // negative numbers as positional arguments (after --) and as --option=VALUE
+         ["freelist", "DMA32", "0", "--", "%V"], ["freelist", "DMA32", "--", "%V"], ["freelist", "--", "%V", "0"],
+         ["frame", "0", "--", "%V"], ["dump", "-o", scratch, "--force", "0xffff888000000000", "--", "%V"],
+         ["diff", snapshot, snapshot, "--limit=%V"], ["log", "--last=%V"], ["frame", "--address=%V"]]
+    }
+
+    /// Boots the kernel through a workload longer than its log ring (65536 entries), saves a
+    /// snapshot, and runs every command line of the matrix against the snapshot and the guest.
+    @Test func extremeValuesInEveryCommandNeverTrap() throws {
+        let boot = try DebugBoot(memory: "256M", append: "seed=3 ops=70000 phases=2")
+        defer { boot.stop() }
+        try boot.runUntil(["kmem: done"], timeout: 300)
+        let snapshot = boot.directory + "/state.kms", scratch = boot.directory + "/scratch"
+        let taken = try Self.run(["snapshot", "-o", snapshot, "--target", "unix:" + boot.socket])
+        try #require(taken.status == 0, "\(taken.err)")
+        var runs = 0, answered = 0
+        var traps: [String] = []
+        func check(_ arguments: [String], input: String = "") throws {
+            let r = try Self.run(arguments, input: input)
+            runs += 1
+            if r.status == 0 || r.status == 1 { answered += 1 }
+            if r.trapped || ![0, 1, 2].contains(r.status) {
+                traps.append("kmemscope \(arguments.joined(separator: " ")) → \(r.reason) \(r.status): \(r.err.prefix(300))")
+            }
+        }
+        for template in Self.templates(snapshot: snapshot, scratch: scratch) {
+            for value in Self.extremes {
+                var arguments = template.map { $0.replacingOccurrences(of: "%V", with: value) }
+                // options before a `--`, after which every word is positional (diff reads its files)
+                if template[0] != "diff" { arguments.insert(contentsOf: ["--snapshot", snapshot], at: 1) }
+                try check(arguments)
+            }
+        }
+        // against the guest itself (stopped at the end of its workload): reads, and the run control
+        let live = ["--target", "unix:" + boot.socket]
+        for template in [["frame", "V"], ["kmem", "V"], ["log", "--last", "V"], ["info", "--timeout", "V"],
+                         ["watch", "--every", "V", "--stops", "1", "--wait", "1"], ["watch", "--every", "100", "--stops", "V", "--wait", "1"],
+                         ["watch", "--every", "100", "--stops", "1", "--wait", "V"]] {
+            for value in Self.extremes {
+                try check(template.map { $0 == "V" ? value : $0 } + live)
+            }
+        }
+        // the console: the same numbers in its own commands and in views inside it
+        let lines = Self.extremes.flatMap { v in ["frame \(v)", "until \(v) 1", "next-checkpoint \(v)", "log --last \(v)", "freelist DMA32 0 \(v)"] }
+        try check(["attach"] + live, input: lines.joined(separator: "\n") + "\nquit\n")
+        try check(["attach", "--snapshot", snapshot], input: lines.joined(separator: "\n") + "\nquit\n")
+        #expect(traps.isEmpty, "\(traps.count) of \(runs) runs trapped:\n\(traps.joined(separator: "\n"))")
+        #expect(runs > 400)
+        #expect(answered > 60, "only \(answered) of \(runs) runs got past argument checking to a lookup")
+
+        // what a user of the snapshot sees for the issue's own examples
+        let frame = try Self.run(["frame", "0xffffffffffffffff", "--snapshot", snapshot])
+        #expect(frame.status == 2 && frame.err.contains("PFN 0xffffffffffffffff is out of range") && frame.err.contains("0xffffffffff"), "\(frame.err)")
+        // verify --replay --json over a ring that has wrapped: no verdict, said so in the JSON
+        let replay = try Self.run(["verify", "--replay", "--json", "--snapshot", snapshot])
+        #expect(replay.status == 2, "\(replay.err)")
+        let json = try JSONSerialization.jsonObject(with: Data(replay.out.utf8)) as? [String: Any]
+        #expect(json?["verdict"] as? String == "no verdict", "\(replay.out.prefix(400))")
+        #expect(json?["passed"] == nil, "a run with no verdict must not say passed: false")
+        #expect((json?["replay"] as? [String: Any])?["verdict"] as? String == "no verdict")
+        // info --json carries schemaVersion as the other documents do
+        let info = try Self.run(["info", "--json", "--snapshot", snapshot])
+        let infoJSON = try JSONSerialization.jsonObject(with: Data(info.out.utf8)) as? [String: Any]
+        #expect((infoJSON?["schemaVersion"] as? NSNumber)?.intValue == 1, "\(info.out.prefix(300))")
+        // frame names the migratetype as pagetypeinfo does; freelist lists only the migratetypes in use
+        let free = try Self.run(["freelist", "DMA32", "0", "--snapshot", snapshot])
+        #expect(free.status == 0 && free.out.contains("Unmovable order 0") && free.out.contains("Movable order 0"), "\(free.out)")
+        #expect(!free.out.contains("slot "), "unused migratetype slots listed:\n\(free.out)")
+        let pagetypes = try Self.run(["pagetypeinfo", "--snapshot", snapshot])
+        let block = try #require(free.out.split(separator: "\n").dropFirst().first { $0.hasPrefix("  0x") }?.split(separator: " ").first)
+        let shown = try Self.run(["frame", String(block), "--snapshot", snapshot])
+        let named = try #require(["Unmovable", "Movable"].first { shown.out.contains("migratetype \($0) ") }, Comment(rawValue: shown.out))
+        #expect(pagetypes.out.contains("type " + String(repeating: " ", count: max(0, 12 - named.count)) + named), "\(pagetypes.out)")
+    }
+
+    /// snapshot, report and dump refuse an output path they could not write before they connect:
+    /// the stub address here does not exist, so an answer about the path proves the order.
+    @Test func outputPathsAreCheckedBeforeTheGuestIsTouched() throws {
+        let directory = NSTemporaryDirectory() + "kmemscope-robust-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let existing = directory + "/existing"
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: existing))
+        let nowhere = ["--target", "unix:" + directory + "/no-such.sock"]
+        let commands = [["snapshot"], ["report"], ["dump", "0xffff888000000000", "16"]]
+        for command in commands {
+            let exists = try Self.run(command + ["-o", existing] + nowhere)
+            #expect(exists.status == 2 && exists.err.contains("\(existing) exists: give --force"), "\(command): \(exists.err)")
+            let missingDirectory = try Self.run(command + ["-o", directory + "/no/such/dir/out"] + nowhere)
+            #expect(missingDirectory.status == 2 && missingDirectory.err.contains("No such file or directory"), "\(command): \(missingDirectory.err)")
+            // a directory no one may create files in (also as root): /proc
+            let unwritable = try Self.run(command + ["-o", "/proc/kmemscope-out"] + nowhere)
+            #expect(unwritable.status == 2 && unwritable.err.contains("cannot write /proc/kmemscope-out"), "\(command): \(unwritable.err)")
+            let aDirectory = try Self.run(command + ["-o", directory, "--force"] + nowhere)
+            #expect(aDirectory.status == 2 && aDirectory.err.contains("Is a directory"), "\(command): \(aDirectory.err)")
+            // with --force and a writable path, the command goes on to connect (and fails there)
+            let forced = try Self.run(command + ["-o", existing, "--force"] + nowhere)
+            #expect(forced.status == 2 && forced.err.contains("cannot connect"), "\(command): \(forced.err)")
+        }
+        #expect(try String(contentsOfFile: existing, encoding: .utf8) == "keep", "the existing file was changed")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["existing"], "a check left a file behind")
+    }
+
+    /// An ELF that is not the kmemscope kernel is named as such, before connecting.
+    @Test func anELFThatIsNotTheKernelIsSaidToBeOne() throws {
+        let elf = "/bin/true"   // any ELF without kmem_info (small: the image is opened in full)
+        let r = try Self.run(["info", "--elf", elf, "--target", "unix:/nonexistent/kmemscope.sock"])
+        #expect(r.status == 2, "\(r.err)")
+        #expect(r.err.contains("\(elf) is not the kmemscope kernel"), "\(r.err)")
+        #expect(!r.err.contains("no symbol 'kmem_info'"), "\(r.err)")
+    }
+
+    /// The DWARF reader on hostile input: a C fixture with Linux's mm structs (the Linux tests'
+    /// own) compiled with DWARF, then bytes of its `.debug_info` and `.debug_abbrev` overwritten at
+    /// random (seeded, so a failure can be replayed); `layout` reads every struct asked for and
+    /// `--kernel linux --symbols` takes the file as a vmlinux. An answer or an error, never a trap.
+    @Test func mangledDWARFNeverTraps() throws {
+        let fixture = DebugBoot.root.appendingPathComponent("Tests/LinuxGuestTests/Fixtures/linux-mm-types.c").path
+        let directory = NSTemporaryDirectory() + "kmemscope-dwarf-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let elf = directory + "/types.so"
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/bin/sh")
+        cc.arguments = ["-c", "clang -g -O0 -fPIC -shared -nostdlib \"$0\" -o \"$1\"", fixture, elf]
+        try cc.run()
+        cc.waitUntilExit()
+        try #require(cc.terminationStatus == 0, "clang could not build the DWARF fixture")
+        let clean = try Self.run(["layout", "page", "zone", "free_area", "--elf", elf])
+        #expect(clean.status == 0, "the unmangled fixture: \(clean.err)")
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: elf)))
+        let image = try ElfFile(path: elf)
+        let sections = [".debug_info", ".debug_abbrev"].compactMap { image.section(named: $0) }.filter { $0.size > 0 }
+        try #require(sections.count == 2, "the fixture has no .debug_info/.debug_abbrev")
+        var generator = DWARFFuzzGenerator(seed: 24)
+        var traps: [String] = []
+        let mangled = directory + "/mangled.so"
+        let interesting: [UInt8] = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe]
+        for round in 0..<120 {
+            var bytes = original
+            for _ in 0..<(1 + round % 8) {
+                let section = sections[Int.random(in: 0..<sections.count, using: &generator)]
+                let at = Int(section.fileOffset) + Int.random(in: 0..<Int(section.size), using: &generator)
+                bytes[at] = Bool.random(using: &generator) ? interesting.randomElement(using: &generator)! : UInt8.random(in: 0...255, using: &generator)
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: mangled))
+            for arguments in [["layout", "page", "zone", "free_area", "pglist_data", "--elf", mangled],
+                              ["buddyinfo", "--kernel", "linux", "--symbols", mangled, "--target", "unix:" + directory + "/none.sock"]] {
+                let r = try Self.run(arguments)
+                if r.trapped || ![0, 1, 2].contains(r.status) {
+                    try? FileManager.default.copyItem(atPath: mangled, toPath: directory + "/trap-\(round).so")
+                    traps.append("round \(round): kmemscope \(arguments.first!) → \(r.reason) \(r.status): \(r.err.prefix(300))")
+                }
+            }
+        }
+        #expect(traps.isEmpty, "\(traps.joined(separator: "\n"))")
+    }
+}
+
+/// SplitMix64: a seeded generator, so a mangled file that trapped can be made again.
+struct DWARFFuzzGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}

@@ -137,7 +137,15 @@ awk '{ m = (\$3 ~ /^($code)(\\..*)?\$/); if (m || p) print; p = m }' /proc/kalls
 echo "@@kmemscope allocator-text end"
 busy=0
 grep -q kmemscope.busy /proc/cmdline && busy=1
-sleep 2
+# Quiet first: the sections are printed once buddyinfo and zoneinfo read the same twice a second
+# apart (boot's last frees and vmstat's fold of the CPUs' counter deltas are over; a loaded host
+# makes that take longer than a fixed pause), at most 15 s; the busy guest never is.
+n=0; prev=""
+while [ \$busy = 0 ] && [ \$n -lt 15 ]; do
+    cur=\$(cat /proc/buddyinfo /proc/zoneinfo)
+    [ "\$cur" = "\$prev" ] && break
+    prev=\$cur; n=\$((n + 1)); sleep 1
+done
 section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
 section zoneinfo /proc/zoneinfo

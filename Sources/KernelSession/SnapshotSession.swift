@@ -27,6 +27,7 @@ public final class SnapshotSession: GuestView {
         do {
             info = try KernelInfo.read(from: file.memory, at: file.header.descriptor)
             try info.requireBuildID(kernel.elf.buildID)
+            _ = try DescriptorCrossCheck(info: info, kernel: kernel, memory: file.memory)
         } catch {
             throw SessionError(wrapping: error, address: path)
         }

@@ -3,7 +3,8 @@ import KernelLayouts
 
 /// `kmemscope info`: attaches to the guest, reads the kernel's layout descriptor (`kmem_info`),
 /// checks that the guest runs the ELF given (build-id) and that the layouts the kernel measured
-/// agree with the ELF's DWARF, and prints a summary. Exit 1 when layouts disagree.
+/// agree with the ELF's DWARF, and prints a summary. Every published field is cross-checked
+/// against the ELF when the session attaches (`DescriptorCrossCheck`): a disagreement is exit 2.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",

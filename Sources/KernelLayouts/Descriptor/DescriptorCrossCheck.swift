@@ -1,0 +1,201 @@
+/// Checks every value the guest's `kmem_info` publishes against the ELF the user gave, by the
+/// rules of ``DescriptorFields``, before any decoder uses one: the first disagreement is
+/// thrown as ``KernelInfoError/crossCheck(key:published:expected:source:)``, which names the
+/// field, both values and where each came from.
+public struct DescriptorCrossCheck: Sendable {
+    /// Keys whose every rule held.
+    public private(set) var checked: [String] = []
+    /// Keys published with no rule in ``DescriptorFields`` (read by no decoder of this build).
+    public private(set) var unknown: [String] = []
+    /// Why some rules could not run (an image without DWARF), if so.
+    public private(set) var skipped: [String] = []
+
+    /// Runs every rule for every key `info` publishes.
+    /// - Throws: `KernelInfoError.crossCheck` at the first value the ELF contradicts;
+    ///   `KernelInfoError.notANumber` for a value that is no number; guest-memory errors when
+    ///   the allocator's root cannot be read.
+    public init(info: KernelInfo, kernel: KernelImage, memory: some GuestMemory) throws {
+        var context = Context(info: info, kernel: kernel, memory: memory)
+        // SIZE/OFFSET first: later rules (fitsDirectMap) use published sizes.
+        let layoutKeys = info.entries.map(\.key).filter { $0.hasPrefix("SIZE(") || $0.hasPrefix("OFFSET(") }
+        let tableKeys = DescriptorFields.table.map(\.key).filter { info[$0] != nil }
+        for key in layoutKeys + tableKeys {
+            guard let rules = DescriptorFields.rules(for: key) else { continue }
+            var all = true
+            for rule in rules {
+                if try !context.check(key, rule) { all = false; skipped.append("\(key): \(rule.summary): \(context.noDWARF ?? "not run")") }
+            }
+            if all { checked.append(key) }
+        }
+        var seen = Set<String>()
+        for e in info.entries where DescriptorFields.rules(for: e.key) == nil && seen.insert(e.key).inserted {
+            unknown.append(e.key)
+        }
+    }
+}
+
+extension DescriptorCrossCheck {
+    /// What the rules read, each at most once.
+    struct Context {
+        let info: KernelInfo
+        let kernel: KernelImage
+        let memory: any GuestMemory
+        var layouts: [String: StructLayout] = [:]
+        var root: (address: UInt64, bytes: [UInt8])?
+
+        init(info: KernelInfo, kernel: KernelImage, memory: some GuestMemory) {
+            self.info = info
+            self.kernel = kernel
+            self.memory = memory
+        }
+
+        var noDWARF: String? { kernel.dwarf == nil ? "the ELF has no DWARF" : nil }
+
+        private var here: String { "guest memory, kmem_info at 0x" + String(info.address, radix: 16) }
+
+        private func fail(_ key: String, expected: String, source: String) -> KernelInfoError {
+            .crossCheck(key: key, published: info[key] ?? "?", at: info.address, expected: expected, source: source)
+        }
+
+        private func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+        mutating func layout(_ type: String) throws -> StructLayout {
+            if let l = layouts[type] { return l }
+            let l = try kernel.structLayout(named: type)
+            layouts[type] = l
+            return l
+        }
+
+        /// The guest's `KmemState`, found through the image's `kmemStateAddress` global.
+        mutating func rootState() throws -> (address: UInt64, bytes: [UInt8]) {
+            if let root { return root }
+            let global = try kernel.symbol("kmemStateAddress").address.rawValue
+            let address = try memory.readU64(at: global)
+            let l = try layout("KmemState")
+            let bytes = try memory.read(at: address, count: Int(l.size))
+            let magic = try kernel.elf.integerValue(of: try kernel.symbol("Kmem.stateMagic"))
+            let found = Self.load(bytes, at: try l.offset(of: "magic"), size: 8)
+            guard found == magic else {
+                throw KernelInfoError.crossCheck(
+                    key: "STATE", published: hex(address), at: global, expected: "a KmemState whose magic is \(hex(magic))",
+                    source: "the image's Kmem.stateMagic (found \(hex(found)) at the guest's kmemStateAddress)")
+            }
+            root = (address, bytes)
+            return (address, bytes)
+        }
+
+        static func load(_ bytes: [UInt8], at offset: UInt64, size: UInt64) -> UInt64 {
+            guard offset <= UInt64(bytes.count), UInt64(bytes.count) - offset >= size else { return 0 }
+            var v: UInt64 = 0
+            for i in (0..<Int(size)).reversed() { v = v << 8 | UInt64(bytes[Int(offset) + i]) }
+            return v
+        }
+
+        /// The direct map the image's boot code builds: base and size in bytes.
+        func directMap() throws -> (base: UInt64, bytes: UInt64) {
+            let index = try absolute("DIRECT_MAP_PML4_INDEX")
+            let gib = try absolute("DIRECT_MAP_GIB")
+            guard index < 512, gib <= 1 << 20 else {
+                throw KernelImageError.truncated(path: kernel.path, detail: "DIRECT_MAP_PML4_INDEX \(index) or DIRECT_MAP_GIB \(gib) out of range")
+            }
+            let base = index << 39 | (index >= 256 ? 0xFFFF_0000_0000_0000 : 0)
+            return (base, gib << 30)
+        }
+
+        /// An absolute or address symbol's value (the first of its name: assemblers emit a
+        /// local and a global copy of `.set` symbols).
+        func absolute(_ name: String) throws -> UInt64 {
+            let table = try kernel.elf.symbolTable()
+            if let s = table.symbols.first(where: { $0.name == name }) { return s.address.rawValue }
+            return try table.lookup(name).address.rawValue
+        }
+
+        /// Runs one rule for `key`; false when it could not run (no DWARF).
+        mutating func check(_ key: String, _ rule: DescriptorRule) throws -> Bool {
+            if key == "BUILD-ID" || rule == .buildID {
+                let mine = kernel.elf.buildID?.description ?? "(none)"
+                guard info[key] == mine else { throw fail(key, expected: mine, source: "the ELF's GNU build-id note (\(kernel.path))") }
+                return true
+            }
+            let value = try info.number(key)
+            func equal(_ expected: UInt64, _ source: String) throws {
+                guard value == expected else { throw fail(key, expected: "\(expected) (\(hex(expected)))", source: source) }
+            }
+            let dwarfRules: Bool
+            switch rule {
+            case .dwarfSize, .dwarfOffset, .dwarfCount, .rootAddress, .rootField, .atMostRootField, .memberAddress: dwarfRules = true
+            default: dwarfRules = false
+            }
+            if dwarfRules && kernel.dwarf == nil { return false }
+            switch rule {
+            case .buildID:
+                return true
+            case .imageConstant(let name):
+                let symbol = try kernel.symbol(name)
+                try equal(try kernel.elf.integerValue(of: symbol), "the image's \(name) (\(symbol.sectionName ?? "?") bytes of \(kernel.path))")
+            case .imageAddress(let name):
+                try equal(try absolute(name), "the address of \(name) in \(kernel.path)'s symbol table")
+            case .imageAddressBelow(let name, let minus):
+                try equal(try absolute(name) &- (try absolute(minus)), "\(name) − \(minus) in \(kernel.path)'s symbol table")
+            case .directMapBase:
+                try equal(try directMap().base, "DIRECT_MAP_PML4_INDEX << 39 in \(kernel.path)'s symbol table")
+            case .dwarfSize:
+                let type = String(key.dropFirst(5).dropLast())
+                try equal(try layout(type).size, "DWARF's size of \(type) in \(kernel.path)")
+            case .dwarfOffset:
+                let inner = key.dropFirst(7).dropLast()
+                let dot = inner.firstIndex(of: ".")!
+                let type = String(inner[..<dot]), field = String(inner[inner.index(after: dot)...])
+                try equal(try layout(type).offset(of: field), "DWARF's offset of \(type).\(field) in \(kernel.path)")
+            case .dwarfCount(let type, let member, let minus):
+                guard let count = try layout(type).member(member).array?.count else {
+                    throw KernelImageError.layoutIncomplete(structName: type, reason: "\(member) is not an array in DWARF")
+                }
+                try equal(count &- minus, "DWARF's element count of \(type).\(member)" + (minus == 0 ? "" : " − \(minus)") + " in \(kernel.path)")
+            case .rootAddress:
+                let root = try rootState()
+                try equal(root.address, "the guest's kmemStateAddress (the image's symbol), whose KmemState has the image's magic")
+            case .rootField(let field, let mask):
+                let root = try rootState()
+                let l = try layout("KmemState").member(field)
+                let v = Self.load(root.bytes, at: l.offset, size: min(l.size, 8)) & mask
+                try equal(v, "KmemState.\(field)\(mask == .max ? "" : " & \(mask)") in guest memory at \(hex(root.address + l.offset)) (DWARF offset \(l.offset))")
+            case .atMostRootField(let field):
+                let root = try rootState()
+                let l = try layout("KmemState").member(field)
+                let limit = Self.load(root.bytes, at: l.offset, size: min(l.size, 8))
+                guard value >= 1, value <= limit else {
+                    throw fail(key, expected: "1 … \(limit)", source: "KmemState.\(field) in guest memory at \(hex(root.address + l.offset)) (it only grows)")
+                }
+            case .memberAddress(let base, let type, let field):
+                let b = try info.number(base)
+                let offset = try layout(type).offset(of: field)
+                try equal(b &+ offset, "\(base) + DWARF's offset of \(type).\(field) (\(offset)) in \(kernel.path)")
+            case .inDirectMap:
+                let map = try directMap()
+                guard value >= map.base, value - map.base < map.bytes, value % 8 == 0 else {
+                    throw fail(key, expected: "an 8-byte-aligned address in \(hex(map.base)) … \(hex(map.base &+ map.bytes &- 1))",
+                               source: "the direct map the image builds (DIRECT_MAP_GIB \(map.bytes >> 30) in \(kernel.path))")
+                }
+            case .fitsDirectMap(let each):
+                let map = try directMap()
+                let unit = try info.number(each)
+                let limit = unit == 0 ? 0 : map.bytes / unit
+                guard value >= 1, value <= limit else {
+                    throw fail(key, expected: "1 … \(limit)", source: "the image's direct map (\(map.bytes >> 30) GiB) / \(each) \(unit)")
+                }
+            case .runTimeOnly:
+                return true
+            }
+            return true
+        }
+    }
+}
+
+extension DescriptorCrossCheck {
+    /// One line per thing the user should know: rules that could not run, keys no rule covers.
+    public var warnings: [String] {
+        (skipped.isEmpty ? [] : ["kmem_info: \(skipped.count) cross-checks not run (\(skipped.first!)…)"])
+            + (unknown.isEmpty ? [] : ["kmem_info publishes \(unknown.joined(separator: ", ")), which this kmemscope does not check or use"])
+    }
+}

@@ -48,7 +48,7 @@ struct FrameCommand: ParsableCommand {
     func run() throws {
         var first = parsedPFN ?? 0
         if profile.isLinux {
-            let text = try LinuxAttach.run(profile, stub) { linux -> String in
+            let text = try LinuxAttach.run(profile, stub, nodeScoped: false) { linux -> String in
                 let state = try linux.decodeBuddy()
                 let pages = try (first..<(first &+ UInt64(count))).map { try linux.page($0, vmemmapBase: state.vmemmapBase) }
                 if image.json { return try JSONOutput.string(LinuxFrameJSON(linux, pages, state)) }

@@ -14,6 +14,9 @@ struct KernelProfileOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Linux: System.map (a KASLR offset is found in the guest) or a copy of the guest's /proc/kallsyms.", valueName: "file"))
     var symbols: String?
 
+    @Flag(name: .long, help: "Accept a verdict that covers less than asked (a NUMA node not read, a walk cut at its bound, a snapshot without a region): exit 0 when what was read passed. The verdict still names what it did not cover.")
+    var allowPartial = false
+
     var isLinux: Bool { kernel == .linux }
 
     func validate() throws {

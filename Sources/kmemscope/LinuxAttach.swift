@@ -12,7 +12,13 @@ enum LinuxAttach {
     /// Where the last ``run(_:_:_:)`` read guest memory from (for timing lines).
     nonisolated(unsafe) static var source: MemorySource = .stub
 
-    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions,
+    /// What the last ``run(_:_:nodeScoped:_:)`` covered of the guest's NUMA nodes (issue 22).
+    nonisolated(unsafe) static var coverage = Coverage()
+
+    /// - Parameter nodeScoped: the command's verdict or view is over node 0's state (zones, free
+    ///   lists): on a guest with more nodes it is refused (exit 2) unless `--allow-partial`,
+    ///   and says which nodes it did not cover.
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, nodeScoped: Bool = true,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
         if stub.snapshot != nil { throw ValidationError("--snapshot files hold the bundled kernel's state; --kernel linux reads a live guest") }
         let path = profile.symbols ?? ""
@@ -50,12 +56,30 @@ enum LinuxAttach {
                 if linux.kaslrOffset != 0 {
                     StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
                 }
+                if nodeScoped { try coverNodes(linux, allowPartial: profile.allowPartial) }
                 return try body(linux)
             }
         } catch let error as SessionError {
             StandardError.write("kmemscope: \(error)")
             throw ExitCode(2)
         }
+    }
+
+    /// Node 0 is what the Linux decoder reads: a guest with other nodes (`node_data[i]`) gets a
+    /// partial verdict only with `--allow-partial`; without it, one line naming the nodes not
+    /// covered and exit 2, before anything is decoded.
+    static func coverNodes(_ linux: LinuxKernelTarget, allowPartial: Bool) throws {
+        let nodes = try linux.nodes()
+        coverage = Coverage()
+        coverage.covered.append("NUMA node 0" + (nodes.ids.count > 1 ? " of nodes \(nodes.ids.map(String.init).joined(separator: ", "))" : " (the only node)"))
+        guard !nodes.others.isEmpty else { return }
+        let others = nodes.others.map(String.init).joined(separator: ", ")
+        coverage.skip("NUMA node\(nodes.others.count > 1 ? "s" : "") \(others)", "the Linux decoder reads node 0 only")
+        if !allowPartial {
+            throw SessionError.other("the guest has \(nodes.ids.count) NUMA nodes (\(nodes.ids.map(String.init).joined(separator: ", "))) and --kernel linux reads node 0 only: "
+                + "node\(nodes.others.count > 1 ? "s" : "") \(others) would not be covered; pass --allow-partial to accept a node-0 verdict")
+        }
+        StandardError.write("kmemscope: partial: covers NUMA node 0 only, not node\(nodes.others.count > 1 ? "s" : "") \(others) (--allow-partial)")
     }
 
     /// The DWARF types of the ELF at `path`, nil when it has none (BTF in guest memory is used).

@@ -1,3 +1,5 @@
+import KernelLayouts
+
 /// The guest's NUMA nodes that have memory state to read: `node_data[i]` is non-null, a kernel
 /// address, and the `pglist_data` it points at says `node_id == i` (so a word past the end of a
 /// smaller `node_data[]` is never taken for a node). kmemscope's Linux decoder reads node 0;
@@ -19,7 +21,10 @@ extension LinuxKernelTarget {
     /// Reads `node_data[0 ..< LinuxNodes.limit]` (or its first 64 entries when the larger read
     /// crosses into unmapped memory) and keeps every entry whose `pglist_data.node_id` is its index.
     /// - Throws: when `node_data` is not in the symbols or `pglist_data.node_id` not in BTF.
-    public func nodes() throws -> LinuxNodes {
+    /// - Parameter probe: where to read (default ``memory``); the stub reads every node's RAM,
+    ///   where a faster source may hold only some of a NUMA guest's memory backends.
+    public func nodes(probe: (any GuestMemory)? = nil) throws -> LinuxNodes {
+        let memory = probe ?? self.memory
         let table = try symbols.address(of: "node_data")
         let nodeID = try btf.member("node_id", of: "pglist_data")
         guard nodeID.size == 4 else {

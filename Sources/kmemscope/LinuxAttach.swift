@@ -56,7 +56,7 @@ enum LinuxAttach {
                 if linux.kaslrOffset != 0 {
                     StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
                 }
-                if nodeScoped { try coverNodes(linux, allowPartial: profile.allowPartial) }
+                if nodeScoped { try coverNodes(linux, probe: s.stubMemory, allowPartial: profile.allowPartial) }
                 return try body(linux)
             }
         } catch let error as SessionError {
@@ -68,8 +68,8 @@ enum LinuxAttach {
     /// Node 0 is what the Linux decoder reads: a guest with other nodes (`node_data[i]`) gets a
     /// partial verdict only with `--allow-partial`; without it, one line naming the nodes not
     /// covered and exit 2, before anything is decoded.
-    static func coverNodes(_ linux: LinuxKernelTarget, allowPartial: Bool) throws {
-        let nodes = try linux.nodes()
+    static func coverNodes(_ linux: LinuxKernelTarget, probe: any GuestMemory, allowPartial: Bool) throws {
+        let nodes = try linux.nodes(probe: probe)
         coverage = Coverage()
         coverage.covered.append("NUMA node 0" + (nodes.ids.count > 1 ? " of nodes \(nodes.ids.map(String.init).joined(separator: ", "))" : " (the only node)"))
         guard !nodes.others.isEmpty else { return }

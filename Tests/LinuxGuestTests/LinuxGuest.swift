@@ -80,7 +80,8 @@ final class LinuxGuest: @unchecked Sendable {
     /// Boots the guest as `linux-guest.sh boot` does (the same QEMU options; 512M unless
     /// `KMEMSCOPE_LINUX_MEM` says otherwise), through the launcher; with `kaslr`, the kernel
     /// image is placed at a random offset (`kaslr` instead of `nokaslr` on its command line).
-    static func boot(kaslr: Bool = false) throws -> LinuxGuest {
+    /// With `numaNodes: 2`, two NUMA nodes of 512M each, one CPU each (the flags of FACTS.md).
+    static func boot(kaslr: Bool = false, numaNodes: Int = 1) throws -> LinuxGuest {
         let prepared: Preparation
         switch preparation {
         case .failure(let error): throw error
@@ -89,11 +90,19 @@ final class LinuxGuest: @unchecked Sendable {
         var template = Array("/tmp/kmemscope-linux-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw GuestError.scriptFailed("mkdtemp", status: errno, output: "") }
         let directory = String(cString: p)
-        let memory = try MemorySize(parsing: ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_MEM"] ?? "512M")
+        var memory = try MemorySize(parsing: ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_MEM"] ?? "512M")
+        var numa: [String] = []
+        if numaNodes > 1 {
+            memory = try MemorySize(parsing: "\(512 * numaNodes)M")
+            numa = ["-smp", "\(numaNodes)"]
+            for n in 0..<numaNodes {
+                numa += ["-object", "memory-backend-ram,id=m\(n),size=512M", "-numa", "node,nodeid=\(n),cpus=\(n),memdev=m\(n)"]
+            }
+        }
         let configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory,
                                               append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1",
                                               gdb: .unix(directory + "/gdb.sock"), serialFile: directory + "/serial.log",
-                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd])
+                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd] + numa)
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)
         qemu.removesDirectoryOnStop = true
         return LinuxGuest(directory: directory, qemu: qemu)

@@ -53,6 +53,7 @@ enum LinuxAttach {
                 LinuxAttach.source = source
                 let memory: any GuestMemory = ProgressLine.reporter.map { ProgressMemory(base: s.memory, progress: $0) } ?? s.memory
                 let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)
+                if let limit = profile.listLimit { linux.listLimit = limit }
                 if linux.kaslrOffset != 0 {
                     StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
                 }

@@ -66,7 +66,10 @@ struct VerifyCommand: ParsableCommand {
         if profile.isLinux {
             guard !replay else { throw ValidationError("--replay needs the bundled kernel's operation log; Linux has none") }
             let report = try LinuxAttach.run(profile, stub) { linux in try LinuxVerifier.verify(linux) }
-            let coverage = LinuxAttach.coverage
+            var coverage = LinuxAttach.coverage
+            for list in report.cutShort {
+                coverage.skip("free list \(list.prefix { $0 != ":" }) beyond its first blocks", String(list.drop { $0 != ":" }.dropFirst(2)) + " (--list-limit)")
+            }
             if image.json {
                 var document = LinuxVerifyJSON(report)
                 document.covered = coverage.covered
@@ -77,6 +80,7 @@ struct VerifyCommand: ParsableCommand {
                 coverage.text.forEach { print($0) }
             }
             if !report.passed { throw ExitCode(1) }
+            try coverage.enforce(allowPartial: profile.allowPartial)
             return
         }
         let clock = ContinuousClock()

@@ -23,7 +23,10 @@ public struct DescriptorCrossCheck: Sendable {
             guard let rules = DescriptorFields.rules(for: key) else { continue }
             var all = true
             for rule in rules {
-                if try !context.check(key, rule) { all = false; skipped.append("\(key): \(rule.summary): \(context.noDWARF ?? "not run")") }
+                if try !context.check(key, rule) {
+                    all = false
+                    skipped.append("\(key): \(rule.summary): \(context.noDWARF ?? context.rootMagic ?? "not run")")
+                }
             }
             if all { checked.append(key) }
         }
@@ -42,6 +45,9 @@ extension DescriptorCrossCheck {
         let memory: any GuestMemory
         var layouts: [String: StructLayout] = [:]
         var root: (address: UInt64, bytes: [UInt8])?
+        var rootPointer: UInt64?
+        /// Why the root is no witness, once found so.
+        var rootMagic: String?
 
         init(info: KernelInfo, kernel: KernelImage, memory: some GuestMemory) {
             self.info = info
@@ -66,19 +72,28 @@ extension DescriptorCrossCheck {
             return l
         }
 
-        /// The guest's `KmemState`, found through the image's `kmemStateAddress` global.
-        mutating func rootState() throws -> (address: UInt64, bytes: [UInt8]) {
+        /// The guest's `kmemStateAddress` (the global at the image's symbol).
+        mutating func rootAddress() throws -> UInt64 {
+            if let rootPointer { return rootPointer }
+            let v = try memory.readU64(at: try kernel.symbol("kmemStateAddress").address.rawValue)
+            rootPointer = v
+            return v
+        }
+
+        /// The guest's `KmemState`, found through the image's `kmemStateAddress` global; nil
+        /// when its magic is not the image's `Kmem.stateMagic` (a damaged root is no witness:
+        /// the rules that compare with it do not run, and verify's `state-fields` names it).
+        mutating func rootState() throws -> (address: UInt64, bytes: [UInt8])? {
             if let root { return root }
-            let global = try kernel.symbol("kmemStateAddress").address.rawValue
-            let address = try memory.readU64(at: global)
+            if rootMagic != nil { return nil }
+            let address = try rootAddress()
             let l = try layout("KmemState")
             let bytes = try memory.read(at: address, count: Int(l.size))
             let magic = try kernel.elf.integerValue(of: try kernel.symbol("Kmem.stateMagic"))
             let found = Self.load(bytes, at: try l.offset(of: "magic"), size: 8)
             guard found == magic else {
-                throw KernelInfoError.crossCheck(
-                    key: "STATE", published: hex(address), at: global, expected: "a KmemState whose magic is \(hex(magic))",
-                    source: "the image's Kmem.stateMagic (found \(hex(found)) at the guest's kmemStateAddress)")
+                rootMagic = "KmemState at \(hex(address)) has magic \(hex(found)), not the image's \(hex(magic))"
+                return nil
             }
             root = (address, bytes)
             return (address, bytes)
@@ -153,15 +168,14 @@ extension DescriptorCrossCheck {
                 }
                 try equal(count &- minus, "DWARF's element count of \(type).\(member)" + (minus == 0 ? "" : " − \(minus)") + " in \(kernel.path)")
             case .rootAddress:
-                let root = try rootState()
-                try equal(root.address, "the guest's kmemStateAddress (the image's symbol), whose KmemState has the image's magic")
+                try equal(try rootAddress(), "the guest's kmemStateAddress (at the image's symbol)")
             case .rootField(let field, let mask):
-                let root = try rootState()
+                guard let root = try rootState() else { return false }
                 let l = try layout("KmemState").member(field)
                 let v = Self.load(root.bytes, at: l.offset, size: min(l.size, 8)) & mask
                 try equal(v, "KmemState.\(field)\(mask == .max ? "" : " & \(mask)") in guest memory at \(hex(root.address + l.offset)) (DWARF offset \(l.offset))")
             case .atMostRootField(let field):
-                let root = try rootState()
+                guard let root = try rootState() else { return false }
                 let l = try layout("KmemState").member(field)
                 let limit = Self.load(root.bytes, at: l.offset, size: min(l.size, 8))
                 guard value >= 1, value <= limit else {

@@ -23,10 +23,11 @@ public enum DescriptorRule: Sendable, Equatable {
     /// Equal to the element count DWARF gives the array member `Type.member` (an `InlineArray`),
     /// minus `minus`.
     case dwarfCount(type: String, member: String, minus: UInt64)
-    /// Equal to the guest's `kmemStateAddress` global (at the image's symbol), which must point
-    /// at a `KmemState` whose magic is the image's `Kmem.stateMagic`.
+    /// Equal to the guest's `kmemStateAddress` global (at the image's symbol).
     case rootAddress
-    /// Equal to `KmemState.<field>` in guest memory (DWARF offset), masked with `mask`.
+    /// Equal to `KmemState.<field>` in guest memory (DWARF offset), masked with `mask`. Runs
+    /// only when that `KmemState`'s magic is the image's `Kmem.stateMagic` (else the root is
+    /// damaged, no witness, and verify's `state-fields` reports it).
     case rootField(String, mask: UInt64 = .max)
     /// At least 1 and at most `KmemState.<field>` in guest memory (a count that only grows).
     case atMostRootField(String)
@@ -53,7 +54,7 @@ public enum DescriptorRule: Sendable, Equatable {
         case .dwarfSize: return "= DWARF byte size"
         case .dwarfOffset: return "= DWARF member offset"
         case .dwarfCount(let t, let m, let minus): return "= DWARF array count of \(t).\(m)" + (minus == 0 ? "" : " − \(minus)")
-        case .rootAddress: return "= the guest's kmemStateAddress (image symbol), magic = image's Kmem.stateMagic"
+        case .rootAddress: return "= the guest's kmemStateAddress (image symbol)"
         case .rootField(let f, let mask): return "= KmemState.\(f) in guest memory" + (mask == .max ? "" : " & \(mask)")
         case .atMostRootField(let f): return "1 … KmemState.\(f) in guest memory"
         case .memberAddress(let base, let t, let f): return "= \(base) + DWARF offset of \(t).\(f)"

@@ -36,8 +36,10 @@ public enum KernelInfoError: Error, CustomStringConvertible, Equatable {
         case .buildIDMismatch(let elf, let guest):
             return "build-id mismatch: the ELF is \(elf), the guest runs \(guest): give --elf the image the guest booted"
         case .crossCheck(let key, let published, let at, let expected, let source):
+            let which = source.contains("in guest memory") ? "kmem_info or the allocator's root (KmemState) was overwritten"
+                : "the guest's layout descriptor was overwritten or belongs to another kernel"
             return "kmem_info \(key)=\(published.prefix(40)) (guest memory, kmem_info at \(hex(at))), but \(source) says \(expected): "
-                + "the guest's layout descriptor was overwritten or belongs to another kernel; nothing was decoded"
+                + "\(which); nothing was decoded"
         }
     }
 }

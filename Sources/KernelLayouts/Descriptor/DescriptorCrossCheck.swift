@@ -72,10 +72,29 @@ extension DescriptorCrossCheck {
             return l
         }
 
+        /// Symbols by entity name without the module (`Kmem.pageSize`), built once: looking
+        /// each constant up by its demangled name would scan and demangle the table per rule.
+        var entities: [String: Symbol?]?
+
+        /// The image's symbol `name` (an entity name such as `Kmem.pageSize`, or a plain name).
+        mutating func symbol(_ name: String) throws -> Symbol {
+            if entities == nil {
+                var index: [String: Symbol?] = [:]
+                for s in try kernel.elf.symbolTable().symbols {
+                    guard let e = s.entityName, let dot = e.firstIndex(of: ".") else { continue }
+                    let key = String(e[e.index(after: dot)...])
+                    index[key] = index[key] == nil ? s : .some(nil)   // twice: ambiguous, ask lookup
+                }
+                entities = index
+            }
+            if let found = entities?[name], let s = found { return s }
+            return try kernel.symbol(name)
+        }
+
         /// The guest's `kmemStateAddress` (the global at the image's symbol).
         mutating func rootAddress() throws -> UInt64 {
             if let rootPointer { return rootPointer }
-            let v = try memory.readU64(at: try kernel.symbol("kmemStateAddress").address.rawValue)
+            let v = try memory.readU64(at: try symbol("kmemStateAddress").address.rawValue)
             rootPointer = v
             return v
         }
@@ -89,7 +108,7 @@ extension DescriptorCrossCheck {
             let address = try rootAddress()
             let l = try layout("KmemState")
             let bytes = try memory.read(at: address, count: Int(l.size))
-            let magic = try kernel.elf.integerValue(of: try kernel.symbol("Kmem.stateMagic"))
+            let magic = try kernel.elf.integerValue(of: try symbol("Kmem.stateMagic"))
             let found = Self.load(bytes, at: try l.offset(of: "magic"), size: 8)
             guard found == magic else {
                 rootMagic = "KmemState at \(hex(address)) has magic \(hex(found)), not the image's \(hex(magic))"
@@ -146,8 +165,8 @@ extension DescriptorCrossCheck {
             case .buildID:
                 return true
             case .imageConstant(let name):
-                let symbol = try kernel.symbol(name)
-                try equal(try kernel.elf.integerValue(of: symbol), "the image's \(name) (\(symbol.sectionName ?? "?") bytes of \(kernel.path))")
+                let s = try symbol(name)
+                try equal(try kernel.elf.integerValue(of: s), "the image's \(name) (\(s.sectionName ?? "?") bytes of \(kernel.path))")
             case .imageAddress(let name):
                 try equal(try absolute(name), "the address of \(name) in \(kernel.path)'s symbol table")
             case .imageAddressBelow(let name, let minus):

@@ -88,9 +88,11 @@ public final class GuestSession {
         }
         let (target, found) = try StubSession.connect(to: address, timeout: timeout, policy: policy)
         let info: KernelInfo
+        let crossCheck: DescriptorCrossCheck
         do {
             info = try KernelInfo.read(from: StubMemory(target: target), at: descriptor)
             try info.requireBuildID(kernel.elf.buildID)
+            crossCheck = try DescriptorCrossCheck(info: info, kernel: kernel, memory: StubMemory(target: target))
         } catch {
             let failure: SessionError
             var resynchronize = false
@@ -105,6 +107,7 @@ public final class GuestSession {
         }
         let session = GuestSession(kernel: kernel, address: address, target: target, info: info,
                                    found: found, policy: policy)
+        session.warnings += crossCheck.warnings
         if InterruptSignals.isPending {
             session.restore()
             throw .interrupted(signal: InterruptSignals.pending)

@@ -34,6 +34,9 @@ public struct SnapshotCapture {
         let recorder = RecordingMemory(session.memory, addressMap: map, handOverSize: 1 << 20)
         let descriptor = try session.kernel.symbol("kmem_info").address.rawValue
         _ = try KernelInfo.read(from: recorder, at: descriptor)
+        // what the descriptor cross-check reads (the root through kmemStateAddress), so that the
+        // snapshot is checked against the ELF again when it is opened
+        _ = try DescriptorCrossCheck(info: info, kernel: session.kernel, memory: recorder)
         let snapshot = try SnapshotDecoder(info: info, memory: recorder).decode()
         recorder.handOver(snapshot.frames.bytes, .kernelVirtual, at: try info.number("FRAME_META"))
         let capacity = try info.number("OPLOG_CAPACITY"), entry = try info.size(of: "OpLogEntry")

@@ -27,6 +27,13 @@ public final class SnapshotSession: GuestView {
         do {
             info = try KernelInfo.read(from: file.memory, at: file.header.descriptor)
             try info.requireBuildID(kernel.elf.buildID)
+            do {
+                _ = try DescriptorCrossCheck(info: info, kernel: kernel, memory: file.memory)
+            } catch let error as SnapshotFileError {
+                guard case .notHeld = error else { throw error }
+                throw SessionError.other("the snapshot \(path) does not hold what kmem_info is cross-checked with (\(error)): "
+                    + "it was taken by an older kmemscope; take it again")
+            }
         } catch {
             throw SessionError(wrapping: error, address: path)
         }

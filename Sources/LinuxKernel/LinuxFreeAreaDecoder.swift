@@ -91,7 +91,10 @@ public struct LinuxFreeAreaDecoder {
                     }
                 }
                 zone.walked[mt][order] = walk.nodes.count
-                if walk.end != .closed {
+                if case .limitReached = walk.end, nrFree > UInt64(listLimit) {
+                    zone.cutShort.append(LinuxFreeListIssue(zone: name, order: order, migratetype: mt,
+                        problem: "walked the first \(walk.nodes.count) blocks; nr_free \(nrFree) is above the walk's bound \(listLimit)"))
+                } else if walk.end != .closed {
                     zone.issues.append(LinuxFreeListIssue(zone: name, order: order, migratetype: mt,
                                                           problem: "walk ended: \(walk.end)"))
                 }

@@ -33,8 +33,16 @@ public final class LinuxKernelTarget {
         page = try LinuxPageLayout(btf: btf)
     }
 
+    /// The most nodes one free list is walked for (``LinuxFreeAreaDecoder/listLimit``); a list
+    /// cut there is named in ``LinuxZoneFreeArea/cutShort``.
+    public var listLimit = 1 << 22
+
     /// The free-area decoder for node 0.
-    public var decoder: LinuxFreeAreaDecoder { LinuxFreeAreaDecoder(memory: memory, symbols: symbols, layout: layout) }
+    public var decoder: LinuxFreeAreaDecoder {
+        var d = LinuxFreeAreaDecoder(memory: memory, symbols: symbols, layout: layout)
+        d.listLimit = listLimit
+        return d
+    }
 
     /// Node 0's zones and free lists.
     public func decodeBuddy() throws -> LinuxBuddyState { try decoder.decode() }

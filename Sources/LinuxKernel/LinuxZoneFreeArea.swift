@@ -27,6 +27,10 @@ public struct LinuxZoneFreeArea: Sendable, Equatable {
     public var blocks: [LinuxFreeBlock]
     /// Lists that did not walk cleanly.
     public var issues: [LinuxFreeListIssue]
+    /// Lists whose walk stopped at the decoder's own bound (``LinuxFreeAreaDecoder/listLimit``)
+    /// while `nr_free` says there are more blocks: only their first blocks were read. Not a
+    /// violation — a subset, which the verdict names (issue 22).
+    public var cutShort: [LinuxFreeListIssue] = []
 
     /// /proc/buddyinfo only shows zones with present pages (`populated_zone`).
     public var isPopulated: Bool { presentPages != 0 }

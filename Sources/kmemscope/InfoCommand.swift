@@ -3,7 +3,8 @@ import KernelLayouts
 
 /// `kmemscope info`: attaches to the guest, reads the kernel's layout descriptor (`kmem_info`),
 /// checks that the guest runs the ELF given (build-id) and that the layouts the kernel measured
-/// agree with the ELF's DWARF, and prints a summary. Exit 1 when layouts disagree.
+/// agree with the ELF's DWARF, and prints a summary. Every published field is cross-checked
+/// against the ELF when the session attaches (`DescriptorCrossCheck`): a disagreement is exit 2.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
@@ -14,11 +15,12 @@ struct InfoCommand: ParsableCommand {
     @OptionGroup var stub: TargetOptions
 
     func run() throws {
-        let (sequence, info, kernel) = try stub.read(image, settling: nil) { s in
-            (try s.memory.readU64(at: try s.info.number("SEQUENCE")), s.info, s.kernel)
+        let (sequence, info, kernel, crossCheck) = try stub.read(image, settling: nil) { s in
+            (try s.memory.readU64(at: try s.info.number("SEQUENCE")), s.info, s.kernel,
+             try DescriptorCrossCheck(info: s.info, kernel: s.kernel, memory: s.memory))
         }
         let check = DescriptorCheck(info: info, kernel: kernel)
-        let summary = InfoSummary(info: info, sequence: sequence, check: check, elf: kernel.path)
+        let summary = InfoSummary(info: info, sequence: sequence, check: check, crossCheck: crossCheck, elf: kernel.path)
         print(image.json ? try JSONOutput.string(summary) : summary.text)
         if !check.mismatches.isEmpty { throw ExitCode(1) }
     }

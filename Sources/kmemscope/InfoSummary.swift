@@ -19,8 +19,16 @@ struct InfoSummary: Encodable {
     var sequence: UInt64
     var slabCaches: UInt64
     var check: DescriptorCheck
+    /// Fields of `kmem_info` cross-checked against the ELF (docs/checks.md); fields whose
+    /// rules could not run, and keys no rule covers.
+    var crossChecked: Int
+    var crossCheckSkipped: [String]
+    var unknownFields: [String]
 
-    init(info: KernelInfo, sequence: UInt64, check: DescriptorCheck, elf: String) {
+    init(info: KernelInfo, sequence: UInt64, check: DescriptorCheck, crossCheck: DescriptorCrossCheck, elf: String) {
+        crossChecked = crossCheck.checked.count
+        crossCheckSkipped = crossCheck.skipped
+        unknownFields = crossCheck.unknown
         func n(_ k: String) -> UInt64 { (try? info.number(k)) ?? 0 }
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         self.elf = elf
@@ -48,6 +56,9 @@ struct InfoSummary: Encodable {
             "\(frames) frames (FrameMeta \(frameMetaSize) bytes each), \(zones) zones, \(segments) segments, \(slabCaches) slab caches",
             "operation log \(opLogCapacity) entries; sequence \(sequence)",
         ]
+        lines.append("kmem_info: \(crossChecked) of \(crossChecked + crossCheckSkipped.count + unknownFields.count) fields cross-checked against the ELF"
+                     + (crossCheckSkipped.isEmpty ? "" : ", \(crossCheckSkipped.count) not (\(crossCheckSkipped[0])…)")
+                     + (unknownFields.isEmpty ? "" : "; not known to this kmemscope: \(unknownFields.joined(separator: ", "))"))
         if let skipped = check.skipped {
             lines.append(skipped)
         } else if check.mismatches.isEmpty {

@@ -47,6 +47,9 @@ struct VerifyJSON: Encodable {
     var checks: [CheckResult]
     var violations: [ViolationJSON]
     var replay: ReplayJSON?
+    /// What the verdict covered and what it did not (issue 22, docs/checks.md).
+    var covered: [String] = []
+    var skipped: [Coverage.Skip] = []
 
     init(_ s: KernelSnapshot, _ r: VerifyReport, replay v: Replay.Verification? = nil) {
         sequence = s.sequence

@@ -14,6 +14,12 @@ struct KernelProfileOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Linux: System.map (a KASLR offset is found in the guest) or a copy of the guest's /proc/kallsyms.", valueName: "file"))
     var symbols: String?
 
+    @Flag(name: .long, help: "Accept a verdict that covers less than asked (a NUMA node not read, a walk cut at its bound, a snapshot without a region): exit 0 when what was read passed. The verdict still names what it did not cover.")
+    var allowPartial = false
+
+    @Option(name: .long, help: ArgumentHelp("Linux: walk at most this many blocks of any one free list (default 4194304); a list cut there is named as not covered.", valueName: "n"))
+    var listLimit: Int?
+
     var isLinux: Bool { kernel == .linux }
 
     func validate() throws {
@@ -21,5 +27,9 @@ struct KernelProfileOptions: ParsableArguments {
             throw ValidationError("--kernel linux needs --symbols FILE (System.map or the guest's /proc/kallsyms)")
         }
         if kernel == .bundled && symbols != nil { throw ValidationError("--symbols goes with --kernel linux") }
+        if let listLimit {
+            if kernel == .bundled { throw ValidationError("--list-limit goes with --kernel linux") }
+            if listLimit < 1 || listLimit > 1 << 30 { throw ValidationError("--list-limit must be 1…\(1 << 30)") }
+        }
     }
 }

@@ -12,10 +12,16 @@ enum LinuxAttach {
     /// Where the last ``run(_:_:_:)`` read guest memory from (for timing lines).
     nonisolated(unsafe) static var source: MemorySource = .stub
 
-    /// Where the last ``run(_:_:settling:_:)`` settled the guest (for timing lines): how many stops.
+    /// Where the last ``run(_:_:settling:nodeScoped:_:)`` settled the guest (for timing lines): how many stops.
     nonisolated(unsafe) static var settleStops = 0
 
-    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil,
+    /// What the last ``run(_:_:settling:nodeScoped:_:)`` covered of the guest's NUMA nodes (issue 22).
+    nonisolated(unsafe) static var coverage = Coverage()
+
+    /// - Parameter nodeScoped: the command's verdict or view is over node 0's state (zones, free
+    ///   lists): on a guest with more nodes it is refused (exit 2) unless `--allow-partial`,
+    ///   and says which nodes it did not cover.
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil, nodeScoped: Bool = true,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
         if stub.snapshot != nil { throw ValidationError("--snapshot files hold the bundled kernel's state; --kernel linux reads a live guest") }
         let path = profile.symbols ?? ""
@@ -50,9 +56,11 @@ enum LinuxAttach {
                 LinuxAttach.source = source
                 let memory: any GuestMemory = ProgressLine.reporter.map { ProgressMemory(base: s.memory, progress: $0) } ?? s.memory
                 let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)
+                if let limit = profile.listLimit { linux.listLimit = limit }
                 if linux.kaslrOffset != 0 {
                     StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
                 }
+                if nodeScoped { try coverNodes(linux, probe: s.stubMemory, allowPartial: profile.allowPartial) }
                 // no list is read mid-change: a guest found running is run on until no CPU is
                 // in the allocators and their locks are free; one found stopped only with --settle
                 let outcome = try LinuxSettler(target: s.target, linux: linux)
@@ -68,6 +76,23 @@ enum LinuxAttach {
             StandardError.write("kmemscope: \(error)")
             throw ExitCode(2)
         }
+    }
+
+    /// Node 0 is what the Linux decoder reads: a guest with other nodes (`node_data[i]`) gets a
+    /// partial verdict only with `--allow-partial`; without it, one line naming the nodes not
+    /// covered and exit 2, before anything is decoded.
+    static func coverNodes(_ linux: LinuxKernelTarget, probe: any GuestMemory, allowPartial: Bool) throws {
+        let nodes = try linux.nodes(probe: probe)
+        coverage = Coverage()
+        coverage.covered.append("NUMA node 0" + (nodes.ids.count > 1 ? " of nodes \(nodes.ids.map(String.init).joined(separator: ", "))" : " (the only node)"))
+        guard !nodes.others.isEmpty else { return }
+        let others = nodes.others.map(String.init).joined(separator: ", ")
+        coverage.skip("NUMA node\(nodes.others.count > 1 ? "s" : "") \(others)", "the Linux decoder reads node 0 only")
+        if !allowPartial {
+            throw SessionError.other("the guest has \(nodes.ids.count) NUMA nodes (\(nodes.ids.map(String.init).joined(separator: ", "))) and --kernel linux reads node 0 only: "
+                + "node\(nodes.others.count > 1 ? "s" : "") \(others) would not be covered; pass --allow-partial to accept a node-0 verdict")
+        }
+        StandardError.write("kmemscope: partial: covers NUMA node 0 only, not node\(nodes.others.count > 1 ? "s" : "") \(others) (--allow-partial)")
     }
 
     /// The DWARF types of the ELF at `path`, nil when it has none (BTF in guest memory is used).

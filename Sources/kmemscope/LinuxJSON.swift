@@ -185,6 +185,9 @@ struct LinuxVerifyJSON: Encodable {
     var zones: [Zone]
     /// What could not be checked, and why.
     var notes: [String]
+    /// What the verdict covered and what it did not (issue 22, docs/checks.md).
+    var covered: [String] = []
+    var skipped: [Coverage.Skip] = []
 
     init(_ report: LinuxVerifier.Report) {
         passed = report.passed

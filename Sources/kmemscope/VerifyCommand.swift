@@ -66,8 +66,23 @@ struct VerifyCommand: ParsableCommand {
         if profile.isLinux {
             guard !replay else { throw ValidationError("--replay needs the bundled kernel's operation log; Linux has none") }
             let report = try LinuxAttach.run(profile, stub, settling: settling) { linux in try LinuxVerifier.verify(linux) }
-            print(image.json ? try JSONOutput.string(LinuxVerifyJSON(report)) : LinuxViews.verify(report))
+            var coverage = LinuxAttach.coverage
+            // a check that could not run (per-CPU lists BTF does not describe) covers less
+            for note in report.notes { coverage.skip(String(note.prefix { $0 != ":" }), String(note.drop { $0 != ":" }.dropFirst(2))) }
+            for list in report.cutShort {
+                coverage.skip("free list \(list.prefix { $0 != ":" }) beyond its first blocks", String(list.drop { $0 != ":" }.dropFirst(2)) + " (--list-limit)")
+            }
+            if image.json {
+                var document = LinuxVerifyJSON(report)
+                document.covered = coverage.covered
+                document.skipped = coverage.skipped
+                print(try JSONOutput.string(document))
+            } else {
+                print(LinuxViews.verify(report))
+                coverage.text.forEach { print($0) }
+            }
             if !report.passed { throw ExitCode(1) }
+            try coverage.enforce(allowPartial: profile.allowPartial)
             return
         }
         let clock = ContinuousClock()
@@ -80,6 +95,8 @@ struct VerifyCommand: ParsableCommand {
         // run; heldReport, or with the FrameMeta array checked in place in the memory file's
         // mapping (no copy), the checks run while the guest is held (they read guest RAM).
         var heldReport: VerifyReport?
+        var freePagesRead = 0
+        var poisonNotHeld: String?
         var checked = clock.now
         let (snapshot, log) = try stub.read(image, settling: settling) { s -> (KernelSnapshot, [OpLogRecord]) in
             attached = clock.now
@@ -90,7 +107,15 @@ struct VerifyCommand: ParsableCommand {
             }
             var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming, inPlace: !replay)
             if freePagePoison && snapshot.poisoning == true {
-                snapshot.poisonDamage = try FreePagePoisonScan(info: s.info, memory: s.memory).scan(snapshot).damage
+                do {
+                    let scan = try FreePagePoisonScan(info: s.info, memory: s.memory).scan(snapshot, limit: Self.damageLimit)
+                    snapshot.poisonDamage = scan.damage
+                    freePagesRead = scan.pagesRead
+                } catch let error as SnapshotFileError {
+                    guard case .notHeld = error else { throw error }
+                    // a snapshot taken without --free-pages: the other checks still run
+                    poisonNotHeld = "\(error)"
+                }
             }
             if snapshot.frames.isLive {
                 checked = clock.now
@@ -114,30 +139,60 @@ struct VerifyCommand: ParsableCommand {
                                                   readUsage: usageAtCheck - usageAtAttach, verifyUsage: ProcessUsage.now() - usageAtCheck))
         }
         let verification = try replay ? replayed(snapshot, log) : nil
-        // a replay the ring cannot feed (entries overwritten) is no verdict, not a violation:
-        // exit 2 unless the checks found violations
+        // a replay the ring cannot feed (entries overwritten) is no verdict, not a violation
         var unfed = false
         if let verification, case .missing = verification.replay.stop { unfed = true }
-        var passed = report.passed
+        let coverage = coverage(snapshot, report, verification: verification, unfed: unfed,
+                                freePagesRead: freePagesRead, poisonNotHeld: poisonNotHeld)
+        let passed = report.passed && (unfed || (verification?.passed ?? true))
         if image.json {
-            print(try JSONOutput.string(VerifyJSON(snapshot, report, replay: verification)))
-            if report.passed && unfed { throw ExitCode(2) }
-            if !(report.passed && (verification?.passed ?? true)) { throw ExitCode(1) }
-            return
+            var document = VerifyJSON(snapshot, report, replay: verification)
+            document.covered = coverage.covered
+            document.skipped = coverage.skipped
+            print(try JSONOutput.string(document))
         } else {
             print("sequence \(snapshot.sequence)\n" + VerifySummary.text(snapshot, report) + "\n" + report.text)
-            if snapshot.poisoning == true && snapshot.poisonDamage == nil {
-                print("note: free-page-poison did not read the free pages' contents (pass --free-page-poison)")
-            }
-        }
-        if let verification {
-            print(verification.text)
-            if passed && unfed {
-                StandardError.write("kmemscope: no replay verdict: the operation log no longer holds the entries it needs (the checks passed)")
-                throw ExitCode(2)
-            }
-            passed = passed && verification.passed
+            coverage.text.forEach { print($0) }
+            if let verification { print(verification.text) }
         }
         if !passed { throw ExitCode(1) }
+        try coverage.enforce(allowPartial: profile.allowPartial)
+    }
+
+    /// Most damaged free pages the poison scan names before it stops reading.
+    static let damageLimit = 1024
+
+    /// What this run of verify covered, and what it did not (docs/checks.md, "Partial verdicts").
+    func coverage(_ snapshot: KernelSnapshot, _ report: VerifyReport, verification: Replay.Verification?, unfed: Bool,
+                  freePagesRead: Int, poisonNotHeld: String?) -> Coverage {
+        var c = Coverage()
+        let zones = snapshot.zones.filter { $0.segmentCount > 0 }.map(\.name)
+        c.covered.append("\(report.framesChecked) frames in \(snapshot.segments.count) segments of zones \(zones.joined(separator: ", ")): "
+                         + "tiling, free lists, buddies, bitmaps, counters, per-CPU lists")
+        c.covered.append("\(snapshot.heap?.caches.count ?? 0) slab caches")
+        if snapshot.poisoning == true {
+            if let poisonNotHeld {
+                c.skip("free-page-poison: the free pages' contents", poisonNotHeld)
+            } else if snapshot.poisonDamage == nil {
+                c.skip("free-page-poison: the free pages' contents", "not read (pass --free-page-poison)", asked: false)
+            } else if (snapshot.poisonDamage?.count ?? 0) >= Self.damageLimit {
+                c.covered.append("free-page-poison: \(freePagesRead) free pages read")
+                c.skip("free-page-poison: the free pages after the \(Self.damageLimit)th damaged one",
+                       "the scan stops at \(Self.damageLimit) damaged pages", asked: false)
+            } else {
+                c.covered.append("free-page-poison: \(freePagesRead) free pages read")
+            }
+        } else if freePagePoison {
+            c.skip("free-page-poison: the free pages' contents", "page poisoning is off in the guest (boot it with poison=1): free pages hold no pattern")
+        }
+        if let verification {
+            if unfed {
+                c.skip("replay from \(from == nil ? "the boot" : "the snapshot") (no replay verdict; the checks passed)",
+                       "the log ring no longer holds the entries it needs: \(verification.replay.operations) operations replayed")
+            } else {
+                c.covered.append("replay of \(verification.replay.operations) operations")
+            }
+        }
+        return c
     }
 }

@@ -40,6 +40,10 @@ struct InfoCommandTests {
             #expect(r.status == 0, "\(r.err)")
             #expect(r.out.contains("matches \(DebugBoot.kernel)"))
             #expect(r.out.contains("measured sizes and offsets agree with DWARF"), "\(r.out)")
+            // every field the guest publishes was cross-checked against the ELF (142 on 2026-12-04)
+            let cross = r.out.split(separator: "\n").first { $0.hasPrefix("kmem_info: ") && $0.hasSuffix("fields cross-checked against the ELF") }
+            let counts = cross?.split(separator: " ").compactMap { Int($0) } ?? []
+            #expect(counts.count == 2 && counts[0] == counts[1] && counts[0] >= 142, "\(r.out)")
             let seq = r.out.split(separator: "\n").first { $0.hasPrefix("operation log") }?.split(separator: " ").last
             #expect(UInt64(seq ?? "") ?? 0 > 2000)
             let j = try Self.kmemscope(["info", "--target", target, "--elf", DebugBoot.kernel, "--json"])

@@ -11,8 +11,12 @@ final class FakeGuest: @unchecked Sendable {
     static let kernelPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("kernel/build/kernel.elf").path
 
-    static let sequenceAddress: UInt64 = 0xffff_8880_0010_0000
-    static let busyAddress: UInt64 = 0xffff_8880_0010_0008
+    /// The allocator's root (`KmemState`, 160 bytes): the descriptor's cross-check finds it
+    /// through the image's `kmemStateAddress` and needs its magic; `sequence` is at +8 and
+    /// `busy` at +152 (DWARF), where `SEQUENCE` and `BUSY` must point.
+    static let stateAddress: UInt64 = 0xffff_8880_0010_0000
+    static let sequenceAddress: UInt64 = stateAddress + 8
+    static let busyAddress: UInt64 = stateAddress + 152
 
     let kernel: KernelImage
     let stub: ScriptedStub
@@ -28,7 +32,7 @@ final class FakeGuest: @unchecked Sendable {
         kernel = try KernelImage(path: Self.kernelPath)
         let descriptor = try kernel.symbol("kmem_info").address.rawValue
         let id = kernel.elf.buildID!.bytes.map { String(format: "%02x", $0) }.joined()
-        var text = "PAGE_SIZE=4096\nSEQUENCE=0x\(String(Self.sequenceAddress, radix: 16))\n"
+        var text = "PAGE_SIZE=4096\nSTATE=0x\(String(Self.stateAddress, radix: 16))\nSEQUENCE=0x\(String(Self.sequenceAddress, radix: 16))\n"
         if busy != nil { text += "BUSY=0x\(String(Self.busyAddress, radix: 16))\n" }
         text += "BUILD-ID=\(id)\n"
         var bytes: [UInt8] = []
@@ -38,6 +42,9 @@ final class FakeGuest: @unchecked Sendable {
         var image: [UInt64: UInt8] = [:]
         for (i, b) in bytes.enumerated() { image[descriptor + UInt64(i)] = b }
         func word(_ address: UInt64, _ v: UInt64) { for i in 0..<8 { image[address + UInt64(i)] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+        for i in 0..<UInt64(160) { image[Self.stateAddress + i] = 0 }
+        word(Self.stateAddress, 0x4B4D_454D_5354_4154)   // "KMEMSTAT"
+        word(try kernel.symbol("kmemStateAddress").address.rawValue, Self.stateAddress)
         word(Self.sequenceAddress, sequence)
         if let busy { word(Self.busyAddress, busy) }
         memory = image

@@ -101,7 +101,8 @@ final class LinuxGuest: @unchecked Sendable {
     /// `cpus` gives the guest that many CPUs (`-smp`); `busy` keeps its page and slab
     /// allocators busy on every CPU after `ready` (`kmemscope.busy`: tmpfs writes and deletes).
     /// `version` picks the kernel as ``preparation(version:)`` does.
-    static func boot(kaslr: Bool = false, cpus: Int = 1, busy: Bool = false, version: String? = nil) throws -> LinuxGuest {
+    /// With `numaNodes: 2`, two NUMA nodes of 512M each, one CPU each (the flags of FACTS.md).
+    static func boot(kaslr: Bool = false, cpus: Int = 1, busy: Bool = false, version: String? = nil, numaNodes: Int = 1) throws -> LinuxGuest {
         let prepared: Preparation
         switch preparation(version: version) {
         case .failure(let error): throw error
@@ -110,11 +111,19 @@ final class LinuxGuest: @unchecked Sendable {
         var template = Array("/tmp/kmemscope-linux-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw GuestError.scriptFailed("mkdtemp", status: errno, output: "") }
         let directory = String(cString: p)
-        let memory = try MemorySize(parsing: ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_MEM"] ?? "512M")
+        var memory = try MemorySize(parsing: ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_MEM"] ?? "512M")
+        var numa: [String] = []
+        if numaNodes > 1 {
+            memory = try MemorySize(parsing: "\(512 * numaNodes)M")
+            numa = ["-smp", "\(numaNodes)"]
+            for n in 0..<numaNodes {
+                numa += ["-object", "memory-backend-ram,id=m\(n),size=512M", "-numa", "node,nodeid=\(n),cpus=\(n),memdev=m\(n)"]
+            }
+        }
         let configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory,
                                               append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1" + (busy ? " kmemscope.busy" : ""),
                                               gdb: .unix(directory + "/gdb.sock"), serialFile: directory + "/serial.log",
-                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd, "-smp", String(cpus)])
+                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd] + (numa.isEmpty ? ["-smp", String(cpus)] : numa))
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)
         qemu.removesDirectoryOnStop = true
         return LinuxGuest(directory: directory, qemu: qemu)

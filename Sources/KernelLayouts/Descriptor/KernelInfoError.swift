@@ -14,6 +14,9 @@ public enum KernelInfoError: Error, CustomStringConvertible, Equatable {
     case notANumber(key: String, value: String)
     /// The guest runs another build than the ELF given.
     case buildIDMismatch(elf: String, guest: String)
+    /// A published value the ELF contradicts (``DescriptorCrossCheck``): the key, its value in
+    /// guest memory (the descriptor at `at`), what the ELF says and where that came from.
+    case crossCheck(key: String, published: String, at: UInt64, expected: String, source: String)
 
     public var description: String {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
@@ -32,6 +35,11 @@ public enum KernelInfoError: Error, CustomStringConvertible, Equatable {
             return "kmem_info \(key)=\(value.prefix(40)) is not a number"
         case .buildIDMismatch(let elf, let guest):
             return "build-id mismatch: the ELF is \(elf), the guest runs \(guest): give --elf the image the guest booted"
+        case .crossCheck(let key, let published, let at, let expected, let source):
+            let which = source.contains("in guest memory") ? "kmem_info or the allocator's root (KmemState) was overwritten"
+                : "the guest's layout descriptor was overwritten or belongs to another kernel"
+            return "kmem_info \(key)=\(published.prefix(40)) (guest memory, kmem_info at \(hex(at))), but \(source) says \(expected): "
+                + "\(which); nothing was decoded"
         }
     }
 }

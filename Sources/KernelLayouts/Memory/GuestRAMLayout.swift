@@ -33,10 +33,20 @@ public struct GuestRAMLayout: Sendable, Equatable {
     /// `@offset`).
     public init(ramblock: String, mtree: String) throws {
         var best: (name: String, size: UInt64)?
+        var large: [String] = []
         for line in ramblock.split(whereSeparator: \.isNewline) {
             let f = line.split(separator: " ", omittingEmptySubsequences: true)
             guard f.count >= 6, let used = Self.hex(f[4]) else { continue }
             if best == nil || used > best!.size { best = (String(f[0]), used) }
+            // main memory blocks (pc.ram, a backend's id) have plain names; a device's
+            // (0000:00:02.0/vga.vram) and firmware's (/rom@…) carry a path
+            if used >= 16 << 20, !f[0].contains("/") { large.append(String(f[0])) }
+        }
+        // A NUMA guest (one memory backend per node) has several RAM blocks; this layout
+        // places one, so the rest of guest RAM would read as "no RAM": refuse, and the
+        // automatic choice falls back to the stub.
+        if large.count > 1 {
+            throw GuestMemoryError.unusable("QEMU has \(large.count) RAM blocks (\(large.joined(separator: ", ")): one per NUMA node?) and this source places one")
         }
         guard let main = best else {
             throw GuestMemoryError.unusable("QEMU's `info ramblock` listed no RAM block: \(ramblock.prefix(200).debugDescription)")

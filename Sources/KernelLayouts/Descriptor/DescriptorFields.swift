@@ -1,0 +1,67 @@
+/// Every key the bundled kernel publishes in `kmem_info`, and how each is checked against the
+/// ELF before a decoder uses it (``DescriptorCrossCheck``). One line per key: a key the
+/// kernel starts to publish gets one line here (the descriptor tests fail on a key with none).
+/// `SIZE(Type)` and `OFFSET(Type.field)` are checked against DWARF by pattern.
+public enum DescriptorFields {
+    /// (key, rules): the table. Order is the order checks run in; a rule may use a key checked
+    /// on an earlier line (`PAGE_SIZE` before `FRAME_COUNT`, `STATE` before `SEQUENCE`).
+    public static let table: [(key: String, rules: [DescriptorRule])] = [
+        ("BUILD-ID", [.buildID]),
+        ("PAGE_SIZE", [.imageConstant("Kmem.pageSize")]),
+        ("MAX_ORDER", [.imageConstant("Kmem.maxOrder"), .dwarfCount(type: "Segment", member: "parityBitmaps", minus: 1)]),
+        ("PAGEBLOCK_ORDER", [.imageConstant("Kmem.pageblockOrder")]),
+        ("MIGRATETYPES", [.imageConstant("Migratetype.count")]),
+        ("MIGRATETYPE_SLOTS", [.imageConstant("Kmem.migratetypeSlots"), .dwarfCount(type: "PerCPUPages", member: "heads", minus: 0)]),
+        ("ZONE_COUNT", [.imageConstant("ZoneKind.count"), .dwarfCount(type: "Zone", member: "lowmemReserve", minus: 0)]),
+        ("SEGMENT_CAPACITY", [.imageConstant("Kmem.segmentCapacity")]),
+        ("SLAB_CACHE_COUNT", [.imageConstant("Kmem.slabCacheCount"), .dwarfCount(type: "HeapState", member: "caches", minus: 0)]),
+        ("SLAB_OWNER_BASE", [.imageConstant("Kmem.slabOwnerBase")]),
+        ("LARGE_HEAP_OWNER", [.imageConstant("Kmem.largeHeapOwner")]),
+        ("SLAB_POISON", [.imageConstant("Kmem.slabPoison")]),
+        ("PAGE_POISON", [.imageConstant("Kmem.poisonByte")]),
+        ("LINK_NONE", [.imageConstant("Kmem.none")]),
+        ("QUARANTINE_OWNER", [.imageConstant("Kmem.quarantineOwner")]),
+        ("FLAG(free)", [.imageConstant("FrameFlags.free")]),
+        ("FLAG(allocated)", [.imageConstant("FrameFlags.allocated")]),
+        ("FLAG(reserved)", [.imageConstant("FrameFlags.reserved")]),
+        ("FLAG(kernel)", [.imageConstant("FrameFlags.kernel")]),
+        ("FLAG(user)", [.imageConstant("FrameFlags.user")]),
+        ("FLAG(slab)", [.imageConstant("FrameFlags.slab")]),
+        ("FLAG(poisoned)", [.imageConstant("FrameFlags.poisoned")]),
+        ("FLAG(head)", [.imageConstant("FrameFlags.head")]),
+        ("FLAG(pcp)", [.imageConstant("FrameFlags.pcp")]),
+        ("FLAG(poison_fill)", [.imageConstant("FrameFlags.poisonFill")]),
+        ("KERNEL_VIRT_BASE", [.imageAddress("KERNEL_VMA")]),
+        ("KERNEL_PHYS_START", [.imageAddressBelow("__kernel_start", minus: "KERNEL_VMA")]),
+        ("KERNEL_PHYS_END", [.imageAddressBelow("__kernel_end", minus: "KERNEL_VMA")]),
+        ("STOP_SEQ", [.imageAddress("kmem_stop_seq")]),
+        ("DIRECT_MAP", [.directMapBase, .rootField("directMapOffset")]),
+        ("STATE", [.rootAddress, .inDirectMap]),
+        ("KMEM_STATE_ADDRESS", [.rootAddress]),
+        ("SEQUENCE", [.memberAddress(base: "STATE", type: "KmemState", field: "sequence")]),
+        ("BUSY", [.memberAddress(base: "STATE", type: "KmemState", field: "busy")]),
+        ("ZONES", [.rootField("zones"), .inDirectMap]),
+        ("SEGMENTS", [.rootField("segments"), .inDirectMap]),
+        ("SEGMENT_COUNT", [.atMostRootField("segmentCount")]),
+        ("FRAME_META", [.rootField("frameMeta"), .inDirectMap]),
+        ("FRAME_COUNT", [.rootField("frameCount"), .fitsDirectMap(bytesEach: "PAGE_SIZE")]),
+        ("OPLOG", [.rootField("opLog"), .inDirectMap]),
+        ("OPLOG_CAPACITY", [.rootField("opLogCapacity"), .fitsDirectMap(bytesEach: "SIZE(OpLogEntry)")]),
+        ("HEAP", [.rootField("heap"), .inDirectMap]),
+        ("SLAB_CACHES", [.memberAddress(base: "HEAP", type: "HeapState", field: "caches")]),
+        ("DMA32_START_PFN", [.rootField("dma32StartPFN")]),
+        ("NORMAL_START_PFN", [.rootField("normalStartPFN")]),
+        ("POISONING", [.rootField("options", mask: 1)]),
+    ]
+
+    private static let index: [String: [DescriptorRule]] = Dictionary(table.map { ($0.key, $0.rules) }, uniquingKeysWith: { a, _ in a })
+
+    /// The rules for `key`: its line in ``table``, DWARF for `SIZE(…)` and `OFFSET(…)`, nil for
+    /// a key the table does not know.
+    public static func rules(for key: String) -> [DescriptorRule]? {
+        if let r = index[key] { return r }
+        if key.hasPrefix("SIZE("), key.hasSuffix(")") { return [.dwarfSize] }
+        if key.hasPrefix("OFFSET("), key.hasSuffix(")"), key.contains(".") { return [.dwarfOffset] }
+        return nil
+    }
+}

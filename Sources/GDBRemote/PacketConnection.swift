@@ -46,8 +46,9 @@ public final class PacketConnection {
     public private(set) var bytesReceived = 0
 
     /// Requests whose replies had not arrived when a pipeline ended with an error (a timeout,
-    /// ``GDBRemoteError/interrupted(request:)``): their replies may still come, and
-    /// ``RemoteTarget/resynchronize(quiet:timeout:)`` discards them.
+    /// ``GDBRemoteError/interrupted(request:)``): their replies still come, in order, ahead of
+    /// any later request's. The next request discards them first
+    /// (``discardOwedReplies(timeout:)``), so an abandoned wait never shifts later replies.
     public internal(set) var unansweredRequests = 0
 
     private var codec: PacketCodec
@@ -91,8 +92,10 @@ public final class PacketConnection {
     }
 
     /// Sends `payload` without waiting for any reply (e.g. `c`, whose reply is a later stop).
-    /// In ack mode this still consumes the stub's `+` later, when replies are read.
+    /// In ack mode this still consumes the stub's `+` later, when replies are read. Replies
+    /// still owed to abandoned requests are discarded first.
     public func send(_ payload: [UInt8]) throws {
+        try discardOwedReplies(timeout: .seconds(5))
         var out = pendingOutput
         pendingOutput = []
         let before = out.count
@@ -150,6 +153,35 @@ public final class PacketConnection {
         }
     }
 
+    /// Reads and drops the replies still owed to requests whose wait was abandoned
+    /// (``unansweredRequests``), so that the next reply read is the next request's. Not
+    /// interruptible (``shouldStop`` is not asked: the signal that abandoned those waits is
+    /// usually still pending), but bounded: each owed reply must arrive within `timeout`.
+    ///
+    /// - Throws: ``GDBRemoteError/timedOut(request:after:)`` when an owed reply does not come
+    ///   (the count is cleared then: a stub that silent is taken as lost, not waited for again).
+    public func discardOwedReplies(timeout: Duration) throws {
+        guard unansweredRequests > 0 else { return }
+        try uninterruptibly {
+            defer { unansweredRequests = 0 }
+            while unansweredRequests > 0 {
+                _ = try receivePacket(timeout: timeout, waitingFor: "a reply owed to an abandoned request")
+                unansweredRequests -= 1
+            }
+        }
+    }
+
+    /// Runs `body` with ``shouldStop`` switched off: for the exchanges that bring the stub back
+    /// to a known state after an interruption (stopping the target, discarding owed replies),
+    /// which must finish even though the signal that ended the last wait is still pending.
+    /// Each wait inside stays bounded by its own timeout.
+    public func uninterruptibly<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = shouldStop
+        shouldStop = nil
+        defer { shouldStop = saved }
+        return try body()
+    }
+
     /// Flushes acks that are waiting to ride with the next request.
     public func flush() throws {
         if !pendingOutput.isEmpty {
@@ -189,6 +221,7 @@ public final class PacketConnection {
                               next: () throws -> (payload: [UInt8], tag: Tag)?,
                               onReply: (Tag, [UInt8]) throws -> Void) throws {
         precondition(window >= 1)
+        try discardOwedReplies(timeout: timeout)
         var sent: [Outstanding<Tag>] = []       // sent, not yet acked (ack mode)
         var accepted: [Outstanding<Tag>] = []   // acked (or no-ack mode), awaiting the reply
         var resend: [Outstanding<Tag>] = []     // to send again as new requests

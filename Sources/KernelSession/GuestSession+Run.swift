@@ -2,9 +2,18 @@ import GDBRemote
 
 extension GuestSession {
     /// Sets a breakpoint this session owns: `restore()` removes it on every exit path.
+    /// Counted as set once the request is sent (an abandoned wait does not stop the stub from
+    /// inserting it), so every exit path removes it.
     public func addBreakpoint(at address: UInt64) throws {
-        try target.setBreakpoint(at: address)
-        breakpoints.insert(address)
+        let added = breakpoints.insert(address).inserted
+        do {
+            try target.setBreakpoint(at: address)
+        } catch GDBRemoteError.interrupted(let request) {
+            throw GDBRemoteError.interrupted(request: request)
+        } catch {
+            if added { breakpoints.remove(address) }
+            throw error
+        }
     }
 
     /// Removes a breakpoint set with ``addBreakpoint(at:)`` (the guest must be stopped).

@@ -123,8 +123,12 @@ public final class GuestSession {
         } catch {
             needsResynchronizing = true
             if keepsAttached {
-                // the next command starts from a quiet, stopped stub
-                try? target.resynchronize()
+                // the next command starts from a stopped stub in step with us, with none of
+                // this command's breakpoints left in the guest
+                target.connection.uninterruptibly {
+                    try? target.resynchronize()
+                    for address in breakpoints { try? removeBreakpoint(at: address) }
+                }
                 needsResynchronizing = false
             }
             throw SessionError(wrapping: error, address: address.description)
@@ -145,7 +149,7 @@ public final class GuestSession {
     /// Removes `breakpoints`, then detaches (`resume`) or disconnects leaving the guest stopped.
     static func putBack(_ target: RemoteTarget, resume: Bool, resynchronize: Bool, breakpoints: Set<UInt64>) {
         target.connection.shouldStop = nil
-        if resynchronize { try? target.resynchronize() }
+        if resynchronize || target.connection.unansweredRequests > 0 || target.isRunning { try? target.resynchronize() }
         for address in breakpoints { try? target.removeBreakpoint(at: address) }
         if resume {
             do { try target.detach() } catch { target.close() }

@@ -146,7 +146,8 @@ struct Console {
     func report(_ error: any Error) -> Int32 {
         ProgressLine.finish()
         if case SessionError.interrupted = error {
-            say("interrupted; the guest is stopped")
+            say(session.resumesAfterCommand ? "interrupted; the guest runs on (it was running before the command)"
+                : "interrupted; the guest is stopped")
             return 130
         }
         if ConsoleSession.isLost(error) {

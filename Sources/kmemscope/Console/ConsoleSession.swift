@@ -66,6 +66,11 @@ final class ConsoleSession {
         try? guest.target.resume()
     }
 
+    /// Whether ``commandEnded()`` will let the guest run again (a command stopped a running guest).
+    var resumesAfterCommand: Bool { resumeAfterCommand && isAttached }
+
+    private var isAttached: Bool { guest.map { !$0.isRestored } ?? false }
+
     /// Whether the guest is running now.
     var isRunning: Bool { guest.map { !$0.isRestored && $0.target.isRunning } ?? false }
 

@@ -22,6 +22,11 @@ extension GuestSession {
         try target.removeBreakpoint(at: address)
     }
 
+    /// The `request` of the ``GDBRemoteError/timedOut(request:after:)`` that
+    /// ``runUntilStop(limit:)`` throws when `limit` passes with no stop (the guest ran the whole
+    /// time: nothing is wrong with the stub), so callers can say what did not happen instead.
+    public static let runTimeoutRequest = "a stop"
+
     /// Lets the guest run until it stops (a breakpoint), waiting in short slices so Ctrl-C,
     /// SIGTERM or SIGHUP stop the guest again and end the wait with `.interrupted`, and giving
     /// up after `limit` (the guest is stopped again: `GDBRemoteError.timedOut`).
@@ -42,7 +47,7 @@ extension GuestSession {
                 }
                 if ContinuousClock.now >= deadline {
                     _ = try target.interrupt()
-                    throw GDBRemoteError.timedOut(request: "a stop", after: limit)
+                    throw GDBRemoteError.timedOut(request: Self.runTimeoutRequest, after: limit)
                 }
             }
         }

@@ -44,6 +44,13 @@ public final class PacketConnection {
     /// Bytes received from the stub so far (acks included): zero after a timeout means the
     /// stub never said anything at all.
     public private(set) var bytesReceived = 0
+    /// The first bytes received on this connection (up to 64), as they came: what a peer that
+    /// is no GDB stub said (``GDBRemoteError/notAStub(address:sent:)``).
+    public private(set) var firstBytes: [UInt8] = []
+    /// Bytes written once, right after the next request's packet (then cleared). The first
+    /// request carries a line end: stubs ignore bytes between packets, while line-based
+    /// servers (HTTP, SMTP) answer a complete line at once and so show what they are.
+    public var afterNextRequest: [UInt8] = []
 
     /// Requests whose replies had not arrived when a pipeline ended with an error (a timeout,
     /// ``GDBRemoteError/interrupted(request:)``): their replies still come, in order, ahead of
@@ -258,7 +265,11 @@ public final class PacketConnection {
                 if ackMode { sent.append(item) } else { accepted.append(item) }
                 added += 1
             }
-            if !out.isEmpty { try write(out, request: firstLabel) }
+            if !out.isEmpty {
+                out += afterNextRequest
+                afterNextRequest = []
+                try write(out, request: firstLabel)
+            }
         }
 
         do {
@@ -384,6 +395,9 @@ public final class PacketConnection {
                 throw GDBRemoteError.timedOut(request: request, after: timeout)
             }
             bytesReceived += n
+            if firstBytes.count < 64 {
+                firstBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<min(n, 64 - firstBytes.count)]))
+            }
             if n == 0 {
                 throw GDBRemoteError.connectionClosed(request: request, midPacket: codec.isInsidePacket)
             }

@@ -98,8 +98,11 @@ public final class RemoteTarget {
         connection.expectUnsolicitedStop = true
         let supported = "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;xmlRegisters=i386"
         let reply: [UInt8]
+        connection.afterNextRequest = Array("\r\n".utf8)
         do {
             reply = try connection.request(supported, timeout: greeting ?? timeout)
+        } catch let error as GDBRemoteError where Self.isNotAStub(connection.firstBytes, error) {
+            throw GDBRemoteError.notAStub(address: transport.peerDescription, sent: GDBRemoteError.printable(connection.firstBytes))
         } catch GDBRemoteError.timedOut(_, let after) where connection.bytesReceived == 0 {
             // Held by another debugger, most likely (QEMU queues a second client unanswered).
             // Queue a detach behind qSupported: if the stub serves this connection once the
@@ -135,6 +138,17 @@ public final class RemoteTarget {
         if features.supports("qXfer:features:read") {
             let xml = try readFeatureFile("target.xml")
             targetDescription = try TargetDescription(xml: xml) { try self.readFeatureFile($0) }
+        }
+    }
+
+    /// Whether the first exchange failed because the peer speaks something else: it sent
+    /// bytes, and the first is none a stub starts with (`+` ack, `-` nak, `$` packet, `%`
+    /// notification). An interruption or a refused packet size says nothing about the peer.
+    static func isNotAStub(_ first: [UInt8], _ error: GDBRemoteError) -> Bool {
+        guard let byte = first.first else { return false }
+        switch error {
+        case .interrupted, .packetTooLarge: return false
+        default: return !"+-$%".utf8.contains(byte)
         }
     }
 

@@ -32,6 +32,16 @@ extension GuestSession {
     /// up after `limit` (the guest is stopped again: `GDBRemoteError.timedOut`).
     @discardableResult
     public func runUntilStop(limit: Duration) throws -> StopReply {
+        try target.runUntilStop(limit: limit)
+    }
+}
+
+extension RemoteTarget {
+    /// ``GuestSession/runUntilStop(limit:)`` on a bare target (also used before the kernel
+    /// has booted, when there is no session yet).
+    @discardableResult
+    func runUntilStop(limit: Duration) throws -> StopReply {
+        let target = self
         try target.resume()
         let deadline = ContinuousClock.now + limit
         while true {
@@ -47,7 +57,7 @@ extension GuestSession {
                 }
                 if ContinuousClock.now >= deadline {
                     _ = try target.interrupt()
-                    throw GDBRemoteError.timedOut(request: Self.runTimeoutRequest, after: limit)
+                    throw GDBRemoteError.timedOut(request: GuestSession.runTimeoutRequest, after: limit)
                 }
             }
         }

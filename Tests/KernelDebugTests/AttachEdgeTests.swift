@@ -41,4 +41,48 @@ struct AttachEdgeTests {
         #expect(r.err.contains("sent 'HTTP/1.") || r.err.contains("sent '<!DOCTYPE HTML>"), "\(r.err)")
         #expect(!r.err.contains("another debugger") && !r.err.contains("hung"), "\(r.err)")
     }
+
+    /// The console on a guest started stopped (QEMU -S, the kernel not even in memory): it
+    /// opens, says the kernel has not booted, refuses views until it has, and `until`,
+    /// `next-checkpoint` or `continue` run it into the kernel. In a real terminal (tmux).
+    @Test(.enabled(if: TerminalSession.tmux != nil, "tmux is not installed"), arguments: ["until", "next-checkpoint", "continue"])
+    func theConsoleOpensOnAGuestThatHasNotBooted(runWith command: String) throws {
+        let boot = try DebugBoot(memory: "128M", append: "seed=6 ops=200000 phases=3")
+        defer { boot.stop() }
+        boot.target.close()   // still at reset: QEMU serves one client, the console is the next
+        let home = boot.directory + "/home"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let terminal = try TerminalSession(ConsoleTests.attachLine("unix:" + boot.socket, home: home))
+        defer { terminal.close() }
+        let banner = try terminal.wait { TerminalSession.prompts($0) == 1 }
+        #expect(banner.contains("the kernel has not booted yet (started stopped, QEMU -S)"), "\(banner)")
+        var answer = try ConsoleInterruptTests.answer(terminal, to: "zones")
+        #expect(answer.contains("the kernel has not booted yet"), "\(answer)")
+        switch command {
+        case "until":
+            answer = try ConsoleInterruptTests.answer(terminal, to: "until 3000", timeout: 120)
+            let reached = try #require(ConsoleTests.sequence(after: "the kernel booted; reached: stopped at sequence ", in: answer), "\(answer)")
+            #expect(reached >= 3000 && reached < 3016, "\(answer)")
+        case "next-checkpoint":
+            answer = try ConsoleInterruptTests.answer(terminal, to: "next-checkpoint", timeout: 120)
+            let at = try #require(ConsoleTests.sequence(after: "the kernel booted; at kmem_checkpoint (phase 1), sequence ", in: answer), "\(answer)")
+            // after it, run control as on any booted guest
+            answer = try ConsoleInterruptTests.answer(terminal, to: "until \(at + 2000)", timeout: 120)
+            #expect(answer.contains("reached: stopped at sequence "), "\(answer)")
+        default:
+            answer = try ConsoleInterruptTests.answer(terminal, to: "continue")
+            #expect(answer.contains("the guest runs: the kernel boots"), "\(answer)")
+            let start = Date()
+            while !boot.serial.contains("kmem: workload") && Date().timeIntervalSince(start) < 60 { usleep(50_000) }
+        }
+        answer = try ConsoleInterruptTests.answer(terminal, to: "zones", timeout: 120)
+        #expect(answer.contains("zone DMA32  pfn [0x1000, 0x"), "\(answer)")
+        answer = try ConsoleInterruptTests.answer(terminal, to: "verify", timeout: 120)
+        #expect(answer.contains("all passed"), "\(answer)")
+        try terminal.type("quit")
+        let screen = try terminal.wait { $0.contains("EXIT=") }
+        // found stopped (at reset), so left stopped; the continue case was running when quit stopped it
+        #expect(screen.contains("EXIT=0"), "\(screen.suffix(1000))")
+        #expect(try boot.vmStatus() == "paused")
+    }
 }

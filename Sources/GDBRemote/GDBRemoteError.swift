@@ -10,6 +10,10 @@ public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible 
     /// `after`: another debugger holds it (QEMU's gdbstub serves one client and leaves the
     /// next waiting unanswered) or the stub is hung.
     case noAnswer(address: String, after: Duration)
+    /// What answered at `address` is no GDB stub: its first bytes (`sent`, shown printable)
+    /// are not the `+`/`$` of the remote serial protocol (an SSH or HTTP server, a serial
+    /// console, random bytes).
+    case notAStub(address: String, sent: String)
     /// The caller asked to stop waiting (``PacketConnection/shouldStop``) while `request` was
     /// outstanding; replies may still be in flight (see ``RemoteTarget/resynchronize(timeout:)``).
     case interrupted(request: String)
@@ -58,6 +62,8 @@ public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible 
             return "cannot connect to unix:\(path): no such file — is QEMU running with -chardev socket,path=\(path),server=on,wait=off -gdb chardev:…?"
         case .noAnswer(let address, let after):
             return "\(address) accepted the connection but did not answer within \(after): it is probably already in use by another debugger (QEMU's gdbstub serves one client at a time; detach the other one), or the stub is hung"
+        case .notAStub(let address, let sent):
+            return "\(address) is not a GDB stub: it sent '\(sent)' (is --target the port of QEMU's -gdb, not another service?)"
         case .interrupted(let request):
             return "interrupted while waiting for the reply to '\(request)'"
         case .connectFailed(let address, let errno, let reason):
@@ -97,6 +103,23 @@ public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible 
 }
 
 extension GDBRemoteError {
+    /// `bytes` as a short printable line for ``notAStub(address:sent:)``: its first line (a
+    /// banner, a status line) without the line end, printable ASCII as it is, anything else
+    /// as `\xNN`, at most `limit` bytes, `…` when more came.
+    public static func printable(_ bytes: [UInt8], limit: Int = 40) -> String {
+        var line = bytes
+        if let end = bytes.firstIndex(of: UInt8(ascii: "\n")), end > 0 {
+            line = Array(bytes[..<end])
+            if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        }
+        let more = line.count > limit || line.count < bytes.count && bytes.count > line.count + 2
+        var text = ""
+        for b in line.prefix(limit) {
+            text += (0x20..<0x7f).contains(b) && b != UInt8(ascii: "\\") && b != UInt8(ascii: "'") ? String(UnicodeScalar(b)) : "\\x" + hex2(b)
+        }
+        return more ? text + "…" : text
+    }
+
     /// How QEMU's `-gdb` option spells `address` (`tcp:HOST:PORT`, or the chardev for a socket path).
     static func qemuSpelling(_ address: String) -> String {
         if address.hasPrefix("unix:") {

@@ -44,10 +44,18 @@ public final class PacketConnection {
     /// Bytes received from the stub so far (acks included): zero after a timeout means the
     /// stub never said anything at all.
     public private(set) var bytesReceived = 0
+    /// The first bytes received on this connection (up to 64), as they came: what a peer that
+    /// is no GDB stub said (``GDBRemoteError/notAStub(address:sent:)``).
+    public private(set) var firstBytes: [UInt8] = []
+    /// Bytes written once, right after the next request's packet (then cleared). The first
+    /// request carries a line end: stubs ignore bytes between packets, while line-based
+    /// servers (HTTP, SMTP) answer a complete line at once and so show what they are.
+    public var afterNextRequest: [UInt8] = []
 
     /// Requests whose replies had not arrived when a pipeline ended with an error (a timeout,
-    /// ``GDBRemoteError/interrupted(request:)``): their replies may still come, and
-    /// ``RemoteTarget/resynchronize(quiet:timeout:)`` discards them.
+    /// ``GDBRemoteError/interrupted(request:)``): their replies still come, in order, ahead of
+    /// any later request's. The next request discards them first
+    /// (``discardOwedReplies(timeout:)``), so an abandoned wait never shifts later replies.
     public internal(set) var unansweredRequests = 0
 
     private var codec: PacketCodec
@@ -91,8 +99,10 @@ public final class PacketConnection {
     }
 
     /// Sends `payload` without waiting for any reply (e.g. `c`, whose reply is a later stop).
-    /// In ack mode this still consumes the stub's `+` later, when replies are read.
+    /// In ack mode this still consumes the stub's `+` later, when replies are read. Replies
+    /// still owed to abandoned requests are discarded first.
     public func send(_ payload: [UInt8]) throws {
+        try discardOwedReplies(timeout: .seconds(5))
         var out = pendingOutput
         pendingOutput = []
         let before = out.count
@@ -150,6 +160,35 @@ public final class PacketConnection {
         }
     }
 
+    /// Reads and drops the replies still owed to requests whose wait was abandoned
+    /// (``unansweredRequests``), so that the next reply read is the next request's. Not
+    /// interruptible (``shouldStop`` is not asked: the signal that abandoned those waits is
+    /// usually still pending), but bounded: each owed reply must arrive within `timeout`.
+    ///
+    /// - Throws: ``GDBRemoteError/timedOut(request:after:)`` when an owed reply does not come
+    ///   (the count is cleared then: a stub that silent is taken as lost, not waited for again).
+    public func discardOwedReplies(timeout: Duration) throws {
+        guard unansweredRequests > 0 else { return }
+        try uninterruptibly {
+            defer { unansweredRequests = 0 }
+            while unansweredRequests > 0 {
+                _ = try receivePacket(timeout: timeout, waitingFor: "a reply owed to an abandoned request")
+                unansweredRequests -= 1
+            }
+        }
+    }
+
+    /// Runs `body` with ``shouldStop`` switched off: for the exchanges that bring the stub back
+    /// to a known state after an interruption (stopping the target, discarding owed replies),
+    /// which must finish even though the signal that ended the last wait is still pending.
+    /// Each wait inside stays bounded by its own timeout.
+    public func uninterruptibly<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = shouldStop
+        shouldStop = nil
+        defer { shouldStop = saved }
+        return try body()
+    }
+
     /// Flushes acks that are waiting to ride with the next request.
     public func flush() throws {
         if !pendingOutput.isEmpty {
@@ -189,6 +228,7 @@ public final class PacketConnection {
                               next: () throws -> (payload: [UInt8], tag: Tag)?,
                               onReply: (Tag, [UInt8]) throws -> Void) throws {
         precondition(window >= 1)
+        try discardOwedReplies(timeout: timeout)
         var sent: [Outstanding<Tag>] = []       // sent, not yet acked (ack mode)
         var accepted: [Outstanding<Tag>] = []   // acked (or no-ack mode), awaiting the reply
         var resend: [Outstanding<Tag>] = []     // to send again as new requests
@@ -225,7 +265,11 @@ public final class PacketConnection {
                 if ackMode { sent.append(item) } else { accepted.append(item) }
                 added += 1
             }
-            if !out.isEmpty { try write(out, request: firstLabel) }
+            if !out.isEmpty {
+                out += afterNextRequest
+                afterNextRequest = []
+                try write(out, request: firstLabel)
+            }
         }
 
         do {
@@ -351,6 +395,9 @@ public final class PacketConnection {
                 throw GDBRemoteError.timedOut(request: request, after: timeout)
             }
             bytesReceived += n
+            if firstBytes.count < 64 {
+                firstBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<min(n, 64 - firstBytes.count)]))
+            }
             if n == 0 {
                 throw GDBRemoteError.connectionClosed(request: request, midPacket: codec.isInsidePacket)
             }

@@ -95,11 +95,19 @@ extension RemoteTarget {
 
     /// Stops a running target by sending the interrupt byte (0x03) and returns its stop reply
     /// (QEMU: `T02…`, SIGINT).
+    ///
+    /// Not interruptible by ``PacketConnection/shouldStop`` (it is what a caller does *because*
+    /// it was asked to stop), only bounded by `timeout`. Exactly one stop reply ends it: if the
+    /// target had stopped by itself meanwhile (a breakpoint) or an earlier interrupt's wait was
+    /// abandoned, the stub ignores this 0x03 (it is not running) and the reply it already sent
+    /// is the one read here.
     @discardableResult
     public func interrupt(timeout: Duration = .seconds(5)) throws -> StopReply {
         guard isRunning else { throw GDBRemoteError.wrongState(operation: "interrupt", expected: "running") }
-        try connection.sendRaw([0x03])
-        return try waitForStop(timeout: timeout)
+        return try connection.uninterruptibly {
+            try connection.sendRaw([0x03])
+            return try waitForStop(timeout: timeout)
+        }
     }
 
     /// Inserts a breakpoint or watchpoint (`Z0`…`Z4`) at `address`. `length` is the
@@ -107,15 +115,33 @@ extension RemoteTarget {
     ///
     /// - Throws: ``GDBRemoteError/unsupported(request:)`` if the stub does not offer that kind,
     ///   ``GDBRemoteError/stubError(request:code:)`` if it refuses (e.g. out of debug registers).
+    ///
+    /// A wait abandoned with ``GDBRemoteError/interrupted(request:)`` still counts the
+    /// breakpoint as inserted: the request was sent and the stub carries it out.
     public func setBreakpoint(at address: UInt64, kind: BreakpointKind = .software, length: Int = 1) throws {
-        try expectOK(Self.breakpointPacket("Z", kind, address, length))
-        if kind.rawValue <= 1 { codeBreakpoints[address, default: []].append((kind, length)) }
+        let code = kind.rawValue <= 1
+        if code { codeBreakpoints[address, default: []].append((kind, length)) }
+        do {
+            try expectOK(Self.breakpointPacket("Z", kind, address, length))
+        } catch GDBRemoteError.interrupted(let request) {
+            throw GDBRemoteError.interrupted(request: request)
+        } catch {
+            if code { forgetCodeBreakpoint(at: address, kind: kind, length: length) }
+            throw error
+        }
     }
 
-    /// Removes a breakpoint or watchpoint set with ``setBreakpoint(at:kind:length:)``.
+    /// Removes a breakpoint or watchpoint set with ``setBreakpoint(at:kind:length:)``. It is
+    /// forgotten before the request goes out: once sent (even if the wait is abandoned) the
+    /// stub removes it, and a refusal means the stub did not have it.
     public func removeBreakpoint(at address: UInt64, kind: BreakpointKind = .software, length: Int = 1) throws {
+        forgetCodeBreakpoint(at: address, kind: kind, length: length)
         try expectOK(Self.breakpointPacket("z", kind, address, length))
-        codeBreakpoints[address]?.removeAll { $0.kind == kind && $0.length == length }
+    }
+
+    private func forgetCodeBreakpoint(at address: UInt64, kind: BreakpointKind, length: Int) {
+        guard let index = codeBreakpoints[address]?.firstIndex(where: { $0.kind == kind && $0.length == length }) else { return }
+        codeBreakpoints[address]?.remove(at: index)
         if codeBreakpoints[address]?.isEmpty == true { codeBreakpoints[address] = nil }
     }
 

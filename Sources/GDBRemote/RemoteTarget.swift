@@ -98,14 +98,18 @@ public final class RemoteTarget {
         connection.expectUnsolicitedStop = true
         let supported = "qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;xmlRegisters=i386"
         let reply: [UInt8]
+        connection.afterNextRequest = Array("\r\n".utf8)
         do {
             reply = try connection.request(supported, timeout: greeting ?? timeout)
+        } catch let error as GDBRemoteError where Self.isNotAStub(connection.firstBytes, error) {
+            throw GDBRemoteError.notAStub(address: transport.peerDescription, sent: GDBRemoteError.printable(connection.firstBytes))
         } catch GDBRemoteError.timedOut(_, let after) where connection.bytesReceived == 0 {
             // Held by another debugger, most likely (QEMU queues a second client unanswered).
             // Queue a detach behind qSupported: if the stub serves this connection once the
             // other client leaves, it stops the guest and then, reading this, lets it run
             // again, instead of leaving it stopped for nobody (measured on QEMU 7.2).
-            try? connection.send(Array("D;1".utf8))
+            // (raw: `send` would first wait for qSupported's reply, which is owed now)
+            try? connection.sendRaw(PacketCodec.frame(Array("D;1".utf8)))
             throw GDBRemoteError.noAnswer(address: transport.peerDescription, after: after)
         } catch GDBRemoteError.timedOut where greeting != nil {
             // It said something (an ack, a stop reply): a slow stub, not a silent one.
@@ -134,6 +138,17 @@ public final class RemoteTarget {
         if features.supports("qXfer:features:read") {
             let xml = try readFeatureFile("target.xml")
             targetDescription = try TargetDescription(xml: xml) { try self.readFeatureFile($0) }
+        }
+    }
+
+    /// Whether the first exchange failed because the peer speaks something else: it sent
+    /// bytes, and the first is none a stub starts with (`+` ack, `-` nak, `$` packet, `%`
+    /// notification). An interruption or a refused packet size says nothing about the peer.
+    static func isNotAStub(_ first: [UInt8], _ error: GDBRemoteError) -> Bool {
+        guard let byte = first.first else { return false }
+        switch error {
+        case .interrupted, .packetTooLarge: return false
+        default: return !"+-$%".utf8.contains(byte)
         }
     }
 
@@ -266,6 +281,9 @@ public final class RemoteTarget {
         let wait = timeout ?? requestTimeout
         try connection.send(Array(request.utf8))
         var output: [UInt8] = []
+        // The stub streams `O` packets and then `OK`: an abandoned wait would leave an unknown
+        // number of them in flight, so this is not interruptible (each packet bounded by `wait`).
+        try connection.uninterruptibly {
         while true {
             let reply = try connection.receivePacket(timeout: wait, waitingFor: request)
             if reply == Array("OK".utf8) { break }
@@ -280,6 +298,7 @@ public final class RemoteTarget {
             } else {
                 throw GDBRemoteError.malformedReply(request: request, reply: String(decoding: reply, as: UTF8.self))
             }
+        }
         }
         return String(decoding: output, as: UTF8.self)
     }
@@ -307,30 +326,18 @@ public final class RemoteTarget {
         }
     }
 
-    /// Brings the connection back to a known state after a request was abandoned
-    /// (``GDBRemoteError/interrupted(request:)``, a timeout): discards every packet still
-    /// arriving (the replies still owed, then whatever comes until the stub has been quiet for
-    /// `quiet`; at most `timeout` in all), and, if
-    /// the target was left running, interrupts it. Afterwards requests are matched to their
-    /// replies again.
-    public func resynchronize(quiet: Duration = .milliseconds(100), timeout: Duration = .seconds(3)) throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            do {
-                // The replies still owed arrive first (in order); then wait for quiet.
-                let wait = connection.unansweredRequests > 0 ? ContinuousClock.now.duration(to: deadline) : quiet
-                let packet = try connection.receivePacket(timeout: wait, waitingFor: "resynchronize")
-                if connection.unansweredRequests > 0 { connection.unansweredRequests -= 1 }
-                if isRunning, let stop = StopReply(packet) {
-                    isRunning = false
-                    lastStop = stop
-                }
-            } catch GDBRemoteError.timedOut {
-                break
-            }
+    /// Brings the connection back to a known state after a wait was abandoned
+    /// (``GDBRemoteError/interrupted(request:)``, a timeout): discards the replies still owed to
+    /// abandoned requests (the connection counts them), and, if the target was left running
+    /// (a resume whose stop was never read, an interrupt whose stop reply was abandoned), stops
+    /// it and reads that one stop reply. No waiting for quiet: what is owed is known exactly.
+    /// Not interruptible; each wait is bounded by `timeout`. Afterwards the target is stopped
+    /// and requests are matched to their replies again.
+    public func resynchronize(timeout: Duration = .seconds(3)) throws {
+        try connection.uninterruptibly {
+            try connection.discardOwedReplies(timeout: timeout)
+            if isRunning { _ = try interrupt(timeout: timeout) }
         }
-        connection.unansweredRequests = 0
-        if isRunning { _ = try interrupt(timeout: max(.milliseconds(100), ContinuousClock.now.duration(to: deadline))) }
     }
 
     /// Closes the connection without detaching (QEMU leaves the guest as it is).

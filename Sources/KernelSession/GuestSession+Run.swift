@@ -2,9 +2,18 @@ import GDBRemote
 
 extension GuestSession {
     /// Sets a breakpoint this session owns: `restore()` removes it on every exit path.
+    /// Counted as set once the request is sent (an abandoned wait does not stop the stub from
+    /// inserting it), so every exit path removes it.
     public func addBreakpoint(at address: UInt64) throws {
-        try target.setBreakpoint(at: address)
-        breakpoints.insert(address)
+        let added = breakpoints.insert(address).inserted
+        do {
+            try target.setBreakpoint(at: address)
+        } catch GDBRemoteError.interrupted(let request) {
+            throw GDBRemoteError.interrupted(request: request)
+        } catch {
+            if added { breakpoints.remove(address) }
+            throw error
+        }
     }
 
     /// Removes a breakpoint set with ``addBreakpoint(at:)`` (the guest must be stopped).
@@ -13,11 +22,26 @@ extension GuestSession {
         try target.removeBreakpoint(at: address)
     }
 
+    /// The `request` of the ``GDBRemoteError/timedOut(request:after:)`` that
+    /// ``runUntilStop(limit:)`` throws when `limit` passes with no stop (the guest ran the whole
+    /// time: nothing is wrong with the stub), so callers can say what did not happen instead.
+    public static let runTimeoutRequest = "a stop"
+
     /// Lets the guest run until it stops (a breakpoint), waiting in short slices so Ctrl-C,
     /// SIGTERM or SIGHUP stop the guest again and end the wait with `.interrupted`, and giving
     /// up after `limit` (the guest is stopped again: `GDBRemoteError.timedOut`).
     @discardableResult
     public func runUntilStop(limit: Duration) throws -> StopReply {
+        try target.runUntilStop(limit: limit)
+    }
+}
+
+extension RemoteTarget {
+    /// ``GuestSession/runUntilStop(limit:)`` on a bare target (also used before the kernel
+    /// has booted, when there is no session yet).
+    @discardableResult
+    func runUntilStop(limit: Duration) throws -> StopReply {
+        let target = self
         try target.resume()
         let deadline = ContinuousClock.now + limit
         while true {
@@ -33,7 +57,7 @@ extension GuestSession {
                 }
                 if ContinuousClock.now >= deadline {
                     _ = try target.interrupt()
-                    throw GDBRemoteError.timedOut(request: "a stop", after: limit)
+                    throw GDBRemoteError.timedOut(request: GuestSession.runTimeoutRequest, after: limit)
                 }
             }
         }

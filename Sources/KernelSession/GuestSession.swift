@@ -87,6 +87,40 @@ public final class GuestSession {
             throw .image(error)
         }
         let (target, found) = try StubSession.connect(to: address, timeout: timeout, policy: policy)
+        return try adopt(kernel: kernel, address: address, target: target, found: found, policy: policy, descriptor: descriptor)
+    }
+
+    /// What ``attachAllowingUnbooted(kernel:to:timeout:policy:)`` found.
+    public enum Attachment {
+        /// The kernel has published its descriptor: a session.
+        case booted(GuestSession)
+        /// The kernel is not in memory yet or has not published `kmem_info` (QEMU `-S`).
+        case unbooted(UnbootedGuest)
+    }
+
+    /// Like ``attach(kernel:to:timeout:policy:)``, but a guest whose kernel has not booted yet
+    /// (its `kmem_info` not mapped: QEMU started with `-S`) is kept connected and stopped as an
+    /// ``UnbootedGuest`` instead of being refused, so it can be run to the kernel.
+    public static func attachAllowingUnbooted(kernel: KernelImage, to address: RemoteAddress,
+                                              timeout: Duration = .seconds(10),
+                                              policy: RestorePolicy = .asFound) throws(SessionError) -> Attachment {
+        let descriptor: UInt64
+        do {
+            descriptor = try kernel.symbol("kmem_info").address.rawValue
+        } catch {
+            throw .image(error)
+        }
+        let (target, found) = try StubSession.connect(to: address, timeout: timeout, policy: policy)
+        if !(try UnbootedGuest.hasDescriptor(target, at: descriptor, address: address)) {
+            return .unbooted(UnbootedGuest(kernel: kernel, address: address, target: target, found: found, policy: policy, descriptor: descriptor))
+        }
+        return .booted(try adopt(kernel: kernel, address: address, target: target, found: found, policy: policy, descriptor: descriptor))
+    }
+
+    /// Reads and checks the descriptor through a connected, stopped `target` and makes the
+    /// session; on failure the target is put back (as `policy` says) and the error thrown.
+    static func adopt(kernel: KernelImage, address: RemoteAddress, target: RemoteTarget, found: RunState,
+                      policy: RestorePolicy, descriptor: UInt64) throws(SessionError) -> GuestSession {
         let info: KernelInfo
         let crossCheck: DescriptorCrossCheck
         do {
@@ -134,8 +168,12 @@ public final class GuestSession {
         } catch {
             needsResynchronizing = true
             if keepsAttached {
-                // the next command starts from a quiet, stopped stub
-                try? target.resynchronize()
+                // the next command starts from a stopped stub in step with us, with none of
+                // this command's breakpoints left in the guest
+                target.connection.uninterruptibly {
+                    try? target.resynchronize()
+                    for address in breakpoints { try? removeBreakpoint(at: address) }
+                }
                 needsResynchronizing = false
             }
             throw SessionError(wrapping: error, address: address.description)
@@ -157,7 +195,7 @@ public final class GuestSession {
     static func putBack(_ target: RemoteTarget, resume: Bool, resynchronize: Bool, breakpoints: Set<UInt64>) {
         GuestGuard.disarm(target)
         target.connection.shouldStop = nil
-        if resynchronize { try? target.resynchronize() }
+        if resynchronize || target.connection.unansweredRequests > 0 || target.isRunning { try? target.resynchronize() }
         for address in breakpoints { try? target.removeBreakpoint(at: address) }
         if resume {
             do { try target.detach() } catch { target.close() }

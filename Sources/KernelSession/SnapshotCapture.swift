@@ -66,6 +66,7 @@ public struct SnapshotCapture {
         header.source = session.memorySource.description
         header.sequence = point.sequence
         header.betweenOperations = point.betweenOperations
+        header.boot = session.info.bootIdentity
         header.windows = map.windows
         header.registers = registers
         return SnapshotCapture(header: header, stretches: try recorder.stretches(), pageTables: tables, freePages: freePagesRead, snapshot: snapshot)

@@ -39,6 +39,10 @@ public final class SnapshotSession: GuestView {
         }
     }
 
+    /// The boot the snapshot was taken from: the stored descriptor's identity (the header's
+    /// `boot:` line says the same for a reader of the file); nil for an older kernel's snapshot.
+    public var bootIdentity: BootIdentity? { info.bootIdentity ?? file.header.boot }
+
     /// The sequence and moment the snapshot shows, as a one-line note for standard error.
     public var note: String {
         let h = file.header

@@ -40,8 +40,9 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         let kernel = try image.open()
-        let (a, _, _) = try Self.open(before, kernel)
-        let (b, log, names) = try Self.open(after, kernel)
+        let (a, _, _, bootA) = try Self.open(before, kernel)
+        let (b, log, names, bootB) = try Self.open(after, kernel)
+        if let note = try BootCheck.requireOneRun(bootA, before, bootB, after) { StandardError.write(note) }
         guard a.sequence <= b.sequence else {
             throw SessionError.other("\(before) is at sequence \(a.sequence), after \(after) (\(b.sequence)): give the earlier one first "
                 + "(after a reboot the sequences start again and the two are not comparable)")
@@ -56,12 +57,12 @@ struct DiffCommand: ParsableCommand {
     }
 
     /// Decodes a snapshot file's state, its log ring and the flag names.
-    static func open(_ path: String, _ kernel: KernelImage) throws -> (KernelSnapshot, [OpLogRecord], [(String, UInt32)]) {
+    static func open(_ path: String, _ kernel: KernelImage) throws -> (KernelSnapshot, [OpLogRecord], [(String, UInt32)], BootIdentity?) {
         let s = try SnapshotSession(path: path, kernel: kernel)
         do {
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
             let log = try OpLogDecoder.ring(info: s.info, memory: s.memory, upTo: snapshot.sequence)
-            return (snapshot, log, s.info.flagNames)
+            return (snapshot, log, s.info.flagNames, s.bootIdentity)
         } catch {
             throw SessionError(wrapping: error, address: path)
         }

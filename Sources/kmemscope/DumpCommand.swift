@@ -29,7 +29,8 @@ struct DumpCommand: ParsableCommand {
     @Flag(name: .long, help: "Overwrite the file if it exists.")
     var force = false
 
-    @OptionGroup var image: ImageOptions
+    @OptionGroup var imageOptions: TextImageOptions
+    var image: ImageOptions { imageOptions.options }
     @OptionGroup var stub: TargetOptions
 
     /// Most bytes one dump copies (a 64 GiB guest's FrameMeta array).

@@ -28,3 +28,24 @@ struct ImageOptions: ParsableArguments {
         }
     }
 }
+
+/// ``ImageOptions`` for the commands whose output is no document (`watch`, `report`, `dump`):
+/// `--elf` as everywhere, and a `--json` their help does not list, kept only so that they
+/// can refuse it with a sentence that says why.
+struct TextImageOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The kernel image (ELF with symbols, DWARF for layouts). Default: kernel/build/kernel.elf in the current directory or a parent, or next to the kmemscope executable's checkout.",
+        valueName: "path"))
+    var elf: String?
+
+    @Flag(name: .long, help: ArgumentHelp("Refused: this command prints no JSON.", visibility: .hidden))
+    var json = false
+
+    /// The same choice as ``ImageOptions`` (what the session code takes).
+    var options: ImageOptions {
+        var options = ImageOptions()
+        options.elf = elf
+        options.json = json
+        return options
+    }
+}

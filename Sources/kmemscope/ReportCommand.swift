@@ -24,7 +24,8 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Overwrite the file if it exists.")
     var force = false
 
-    @OptionGroup var image: ImageOptions
+    @OptionGroup var imageOptions: TextImageOptions
+    var image: ImageOptions { imageOptions.options }
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 

@@ -99,6 +99,28 @@ struct TargetOptions: ParsableArguments {
             throw .badAddress(error)
         }
         let session = try GuestSession.attach(kernel: kernel, to: address, timeout: .seconds(timeout), policy: policy)
+        try prepare(session)
+        return session
+    }
+
+    /// Connects like ``connect(_:)``, but keeps a guest whose kernel has not booted yet
+    /// (`boot --stopped`) as an ``UnbootedGuest`` (the `attach` console runs it on request).
+    func connectAllowingUnbooted(_ image: ImageOptions) throws(SessionError) -> GuestSession.Attachment {
+        let kernel = try image.open()
+        let address: RemoteAddress
+        do {
+            address = try RemoteAddress.parse(target)
+        } catch {
+            throw .badAddress(error)
+        }
+        let attachment = try GuestSession.attachAllowingUnbooted(kernel: kernel, to: address, timeout: .seconds(timeout), policy: policy)
+        if case .booted(let session) = attachment { try prepare(session) }
+        return attachment
+    }
+
+    /// Opens the memory source these options name and the progress line for `session`
+    /// (restoring the guest if that fails).
+    func prepare(_ session: GuestSession) throws(SessionError) {
         do {
             try session.use(source)
             session.reportProgress(to: ProgressLine.reporter)
@@ -106,6 +128,5 @@ struct TargetOptions: ParsableArguments {
             session.restore()
             throw error
         }
-        return session
     }
 }

@@ -45,9 +45,12 @@ struct VerifyCommand: ParsableCommand {
 
     /// The replay: from the boot, or from `--from SNAPSHOT` (which must be the same build and
     /// an earlier moment of the same run).
-    func replayed(_ end: KernelSnapshot, _ log: [OpLogRecord]) throws -> Replay.Verification {
+    func replayed(_ end: KernelSnapshot, _ log: [OpLogRecord], boot: BootIdentity?) throws -> Replay.Verification {
         guard let from else { return ReplayFromBoot.verify(end, log: log) }
         let earlier = try SnapshotSession(path: from, kernel: try image.open())
+        if let note = try BootCheck.requireOneRun(earlier.bootIdentity, from, boot, stub.snapshot ?? "the guest") {
+            StandardError.write(note)
+        }
         let start: KernelSnapshot
         do {
             start = try SnapshotDecoder(info: earlier.info, memory: earlier.memory).decode()
@@ -98,8 +101,10 @@ struct VerifyCommand: ParsableCommand {
         var freePagesRead = 0
         var poisonNotHeld: String?
         var checked = clock.now
+        var boot: BootIdentity?
         let (snapshot, log) = try stub.read(image, settling: settling) { s -> (KernelSnapshot, [OpLogRecord]) in
             attached = clock.now
+            boot = s.info.bootIdentity
             usageAtAttach = ProcessUsage.now()
             if let live = s as? GuestSession { source = live.memorySource.description }
             if streaming, let n = try? s.info.number("FRAME_COUNT"), let size = try? s.info.boundedSize(of: "FrameMeta") {
@@ -138,7 +143,7 @@ struct VerifyCommand: ParsableCommand {
                                                   read: read - attached, verify: clock.now - read,
                                                   readUsage: usageAtCheck - usageAtAttach, verifyUsage: ProcessUsage.now() - usageAtCheck))
         }
-        let verification = try replay ? replayed(snapshot, log) : nil
+        let verification = try replay ? replayed(snapshot, log, boot: boot) : nil
         // a replay the ring cannot feed (entries overwritten) is no verdict, not a violation
         var unfed = false
         if let verification, case .missing = verification.replay.stop { unfed = true }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AllocatorModel
 import Foundation
+import GDBRemote
 import KernelLayouts
 import KernelSession
 
@@ -29,7 +30,8 @@ struct WatchCommand: ParsableCommand {
         valueName: "dir"))
     var keep: String?
 
-    @OptionGroup var image: ImageOptions
+    @OptionGroup var imageOptions: TextImageOptions
+    var image: ImageOptions { imageOptions.options }
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
@@ -79,7 +81,14 @@ struct WatchCommand: ParsableCommand {
                 if let every {
                     try s.target.writeMemory(at: stopSeq, bytes: withUnsafeBytes(of: (previous.sequence &+ every).littleEndian, Array.init))
                 }
-                try s.runUntilStop(limit: .seconds(wait))
+                do {
+                    try s.runUntilStop(limit: .seconds(wait))
+                } catch GDBRemoteError.timedOut(let request, _) where request == GuestSession.runTimeoutRequest {
+                    // the guest ran the whole time (it is stopped again): no stop came, no stub is hung
+                    let at = (try? s.memory.readU64(at: try s.info.number("SEQUENCE"))).map { "sequence \($0)" } ?? "an unknown sequence"
+                    let goal = every.map { "sequence \(previous.sequence &+ $0) not reached" } ?? "no checkpoint"
+                    throw SessionError.other("\(goal) within \(wait) s: the guest ran on to \(at) (has the workload ended? --wait sets how long to wait)")
+                }
                 let started = ContinuousClock.now
                 let current = try state(try s.settle(runStoppedGuest: true))
                 let report = Verifier(current).run()

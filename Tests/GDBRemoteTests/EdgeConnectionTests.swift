@@ -58,3 +58,48 @@ struct EdgeConnectionTests {
         try target.expectOK("Z0,2000,1")
     }
 }
+
+/// Peers that are no GDB stub: the error says what they sent, not "another debugger holds
+/// it" or "the stub is hung".
+@Suite("Not a GDB stub")
+struct NotAStubTests {
+    static func connectError(_ listener: GreetingListener) -> GDBRemoteError? {
+        do {
+            _ = try RemoteTarget.connect(to: .tcp("127.0.0.1", listener.port), timeout: .seconds(5), greeting: .seconds(2))
+            return nil
+        } catch {
+            return error as? GDBRemoteError
+        }
+    }
+
+    @Test func anSSHServerIsNamedByItsBanner() throws {
+        let listener = try GreetingListener(greeting: Array("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n".utf8),
+                                            lineReply: Array("Invalid SSH identification string.\r\n".utf8))
+        let error = try #require(Self.connectError(listener))
+        #expect(error == .notAStub(address: "127.0.0.1:\(listener.port)", sent: "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3…"), "\(error)")
+        #expect(error.description.contains("is not a GDB stub: it sent 'SSH-2.0-OpenSSH_9.2p1"), "\(error)")
+    }
+
+    @Test func anHTTPServerAnswersTheLineEndAndIsNamed() throws {
+        // silent until a whole request line came, as HTTP servers are
+        let listener = try GreetingListener(greeting: [], lineReply: Array("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".utf8))
+        let error = try #require(Self.connectError(listener))
+        #expect(error.description.contains("is not a GDB stub: it sent 'HTTP/1.1 400 Bad Request"), "\(error)")
+        #expect(!error.description.contains("another debugger"), "\(error)")
+    }
+
+    @Test func randomBytesAreShownAsTheyCame() throws {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (0..<200).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        // the first byte is what tells: make it one no stub starts with (not + - $ %)
+        while "+-$%".utf8.contains(bytes[0]) { bytes[0] = UInt8.random(in: 0...255, using: &generator) }
+        let listener = try GreetingListener(greeting: bytes)
+        let error = try #require(Self.connectError(listener))
+        guard case .notAStub(_, let sent) = error else {
+            Issue.record("expected notAStub, got \(error)")
+            return
+        }
+        #expect(sent == GDBRemoteError.printable(Array(bytes.prefix(64))), "\(sent)")
+        #expect(sent.hasSuffix("…") && !sent.isEmpty)
+    }
+}

@@ -45,5 +45,8 @@ struct HelpTextTests {
     func jsonIsRefusedWhereItDoesNotApply(command: [String]) throws {
         let r = try InfoCommandTests.kmemscope(command + ["--json"])
         #expect(r.status == 2 && r.err.contains("--json does not apply") && r.out.isEmpty, "\(command): \(r.err)")
+        // and its help does not offer what it refuses
+        let help = try InfoCommandTests.kmemscope([command[0], "--help"])
+        #expect(help.status == 0 && help.out.contains("--elf") && !help.out.contains("--json"), "\(command): \(help.out)")
     }
 }

@@ -35,3 +35,9 @@ static inline uint64_t stop_sequence_address(void) { return (uint64_t)&kmem_stop
 
 /// A read the compiler cannot drop (for crash=pagefault).
 static inline uint64_t volatile_read_u64(uint64_t address) { return *(volatile uint64_t *)address; }
+
+/// Boot identity (kmem_info BOOT_ID): the time-stamp counter, and RDRAND when the CPU has it
+/// (CPUID.1:ECX bit 30; QEMU's default TCG CPU does not).
+static inline uint64_t read_tsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
+static inline int cpu_has_rdrand(void) { uint32_t a = 1, b, c = 0, d; __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d)); return (int)((c >> 30) & 1); }
+static inline int rdrand64(uint64_t *out) { unsigned char ok; __asm__ volatile("rdrand %0; setc %1" : "=r"(*out), "=qm"(ok)); return ok; }

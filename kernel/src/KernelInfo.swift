@@ -1,8 +1,9 @@
 import KernelSupport
 
 /// Fills `kmem_info`: the binary header (magic, version, text size) and the layout
-/// descriptor text, the allocator's part plus what only the kernel knows.
-func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange) {
+/// descriptor text, the allocator's part plus what only the kernel knows, ending with the
+/// boot's identity (`BOOT_ID`, `CMDLINE_HASH`, `SEED`: run-time values).
+func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange, boot: BootIdentity) {
     let buffer = kmem_info_buffer()!
     var out = BufferSink(base: buffer + 16, capacity: LayoutDescriptor.capacity - 16)
     a.writeLayoutDescriptor(to: &out)
@@ -24,6 +25,10 @@ func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange) {
         }
     }
     out.newline()
+    // last, so that a reader of an older layout finds every earlier line where it was
+    addr("BOOT_ID", boot.id)
+    addr("CMDLINE_HASH", boot.commandLineHash)
+    out.write("SEED="); out.dec(boot.seed); out.newline()
     let header = UnsafeMutableRawPointer(buffer)
     header.storeBytes(of: LayoutDescriptor.magic, as: UInt64.self)
     header.storeBytes(of: LayoutDescriptor.version, toByteOffset: 8, as: UInt32.self)

@@ -40,7 +40,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     }
     kmemStateAddress = UInt64(UInt(bitPattern: allocator.state))
     kernelAllocator = allocator
-    publishKernelInfo(allocator, kernel: config.kernel)
+    publishKernelInfo(allocator, kernel: config.kernel, boot: BootIdentity(commandLine: cmdline))
     if cmdline.has("dumpinfo", "1") { printKernelInfo() }
 
     console.write("kmem: kernel image phys ["); console.hex(config.kernel.start); console.write(", ")

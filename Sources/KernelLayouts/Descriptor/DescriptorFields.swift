@@ -52,6 +52,10 @@ public enum DescriptorFields {
         ("DMA32_START_PFN", [.rootField("dma32StartPFN")]),
         ("NORMAL_START_PFN", [.rootField("normalStartPFN")]),
         ("POISONING", [.rootField("options", mask: 1)]),
+        // The boot identity (kernel/README.md "Boot identity"): values only the run knows.
+        ("BOOT_ID", [.runTimeOnly]),
+        ("CMDLINE_HASH", [.runTimeOnly]),
+        ("SEED", [.runTimeOnly]),
     ]
 
     private static let index: [String: [DescriptorRule]] = Dictionary(table.map { ($0.key, $0.rules) }, uniquingKeysWith: { a, _ in a })

@@ -20,6 +20,9 @@ public struct SnapshotHeader: Sendable, Equatable {
     public var sequence: UInt64 = 0
     /// Whether the guest was between two allocator operations (settled).
     public var betweenOperations = false
+    /// The boot the state comes from (the descriptor's boot identity), when the kernel
+    /// published one; stored as `boot: 0xID 0xCMDLINE_HASH SEED`.
+    public var boot: BootIdentity?
     /// The kernel-virtual → physical windows regions were stored through.
     public var windows: [KernelAddressMap.Window] = []
     /// Control and general registers read from the stub (`cr3`, `rip`…), in order.
@@ -45,6 +48,7 @@ public struct SnapshotHeader: Sendable, Equatable {
                      "build-id: \(clean(buildID))", "elf: \(clean(elf))", "descriptor: \(hex(descriptor))",
                      "target: \(clean(target))", "source: \(clean(source))", "sequence: \(sequence)",
                      "between-operations: \(betweenOperations ? "yes" : "no")"]
+        if let boot { lines.append("boot: \(hex(boot.id)) \(hex(boot.commandLineHash)) \(boot.seed)") }
         lines += windows.map { "window: \(hex($0.virtualStart)) \(hex($0.size)) \(hex($0.physicalStart))" }
         lines += registers.map { "register: \(clean($0.name)) \(hex($0.value))" }
         lines += other.map { "\(clean($0.key)): \(clean($0.value))" }
@@ -74,6 +78,9 @@ public struct SnapshotHeader: Sendable, Equatable {
             case "source": source = String(value)
             case "sequence": guard let v = number(value) else { throw bad(line) }; sequence = v
             case "between-operations": betweenOperations = value == "yes"
+            case "boot":
+                guard words.count == 3, let id = number(words[0]), let hash = number(words[1]), let seed = number(words[2]) else { throw bad(line) }
+                boot = BootIdentity(id: id, commandLineHash: hash, seed: seed)
             case "window":
                 guard words.count == 3, let v = number(words[0]), let s = number(words[1]), let p = number(words[2]) else { throw bad(line) }
                 windows.append(.init(virtualStart: v, size: s, physicalStart: p))

@@ -160,7 +160,8 @@ struct Console {
     func report(_ error: any Error) -> Int32 {
         ProgressLine.finish()
         if case SessionError.interrupted = error {
-            say("interrupted; the guest is stopped")
+            say(session.resumesAfterCommand ? "interrupted; the guest runs on (it was running before the command)"
+                : "interrupted; the guest is stopped")
             return 130
         }
         if ConsoleSession.isLost(error) {
@@ -186,6 +187,10 @@ struct Console {
         if let snapshot = session.snapshot {
             return "reading the snapshot \(snapshot.file.path) offline (sequence \(snapshot.file.header.sequence), taken \(snapshot.file.header.taken)): "
                 + "every view and verify run on it; continue, stop, until and next-checkpoint need a live guest. `help` lists the commands; `quit` ends."
+        }
+        if let waiting = session.unbooted {
+            return "attached to \(session.stub.target) (the guest was \(waiting.found.rawValue)); the kernel has not booted yet "
+                + "(started stopped, QEMU -S): `continue`, `until SEQ` or `next-checkpoint` runs it. `help` lists the commands; `quit` detaches."
         }
         guard let guest = session.guest else { return "not attached" }
         let sequence = (try? guest.info.number("SEQUENCE")).flatMap { try? guest.memory.readU64(at: $0) }

@@ -10,6 +10,14 @@ extension Console {
 
     /// `continue`: the guest runs until `stop`, a view (which stops it while it reads) or `quit`.
     func resume() throws -> String {
+        if let waiting = session.unbooted {
+            do {
+                if !waiting.target.isRunning { try waiting.target.resume() }
+            } catch {
+                throw SessionError(wrapping: error, address: waiting.address.description)
+            }
+            return "the guest runs: the kernel boots (`stop` stops it; views stop it while they read)"
+        }
         let guest = try session.stoppedGuest(resumeAfter: false)
         do {
             try guest.target.resume()
@@ -22,6 +30,9 @@ extension Console {
     /// `stop`: stops the guest at an allocator operation boundary and says where.
     func stop() throws -> String {
         let wasRunning = session.isRunning
+        if session.unbooted != nil, try session.adoptBooted() == nil {
+            return (wasRunning ? "stopped" : "the guest was already stopped") + "; the kernel has not published kmem_info yet (not booted)"
+        }
         let guest = try session.stoppedGuest(resumeAfter: false)
         let point = try guest.read { s in try s.settle(runStoppedGuest: true) }
         return (wasRunning ? "" : "the guest was already stopped; ") + point.text
@@ -36,6 +47,14 @@ extension Console {
             throw ValidationError("usage: until SEQ [SECONDS] (SEQ decimal or 0x hex)")
         }
         let wait = try Self.seconds(arguments.dropFirst().first)
+        if let booted = try boot(stopAt: target, wait: wait) {
+            guard case .reached(let s) = booted else { return booted.text }
+            let now = try s.read { s in try s.memory.readU64(at: try s.info.number("SEQUENCE")) }
+            if now >= target {
+                return "the kernel booted; reached: " + (try s.read { s in try s.settle(runStoppedGuest: true) }).text
+            }
+            return "the kernel booted; " + (try until(arguments))
+        }
         let guest = try session.stoppedGuest(resumeAfter: false)
         return try guest.read { s -> String in
             let sequenceAddress = try s.info.number("SEQUENCE")
@@ -76,6 +95,10 @@ extension Console {
     func nextCheckpoint(_ arguments: [String]) throws -> String {
         guard arguments.count <= 1 else { throw ValidationError("usage: next-checkpoint [SECONDS]") }
         let wait = try Self.seconds(arguments.first)
+        if let booted = try boot(stopAt: nil, wait: wait) {
+            guard case .reached(let s) = booted else { return booted.text }
+            return "the kernel booted; " + (try s.read { s in try Self.checkpointText(s) })
+        }
         let guest = try session.stoppedGuest(resumeAfter: false)
         return try guest.read { s -> String in
             let checkpoint = try s.kernel.symbol("kmem_checkpoint").address.rawValue
@@ -91,11 +114,50 @@ extension Console {
                 throw error
             }
             try s.removeBreakpoint(at: checkpoint)
-            // kmem_checkpoint(phase): the phase is the first argument, in rdi at the entry
-            let phase = try? s.target.register("rdi")
-            let sequence = try s.memory.readU64(at: try s.info.number("SEQUENCE"))
-            return "at kmem_checkpoint" + (phase.map { " (phase \($0))" } ?? "") + ", sequence \(sequence)"
+            return try Self.checkpointText(s)
         }
+    }
+
+    /// Where a guest stopped at `kmem_checkpoint`'s entry is: the phase (its first argument,
+    /// in rdi) and the sequence.
+    static func checkpointText(_ s: GuestSession) throws -> String {
+        let phase = try? s.target.register("rdi")
+        let sequence = try s.memory.readU64(at: try s.info.number("SEQUENCE"))
+        return "at kmem_checkpoint" + (phase.map { " (phase \($0))" } ?? "") + ", sequence \(sequence)"
+    }
+
+    /// What running a not-yet-booted guest into its kernel gave.
+    enum Boot {
+        /// Stopped at a checkpoint with the descriptor published: the session.
+        case reached(GuestSession)
+        /// Not there within the time given (the guest is stopped again).
+        case notReached(String)
+
+        var text: String {
+            switch self {
+            case .reached: return "the kernel booted"
+            case .notReached(let text): return text
+            }
+        }
+    }
+
+    /// Before the kernel has booted (`boot --stopped`): runs the guest into it and on to the
+    /// checkpoint at `stopAt` (or the first one), then makes the session. Nil when the kernel
+    /// had booted already (the caller goes on as usual).
+    func boot(stopAt: UInt64?, wait: Int) throws -> Boot? {
+        guard let waiting = session.unbooted else { return nil }
+        if let booted = try session.adoptBooted() { _ = booted; return nil }
+        do {
+            try waiting.runToCheckpoint(stopAt: stopAt, limit: .seconds(wait))
+        } catch GDBRemoteError.timedOut(let request, _) where request == GuestSession.runTimeoutRequest {
+            return .notReached("the kernel did not reach \(stopAt.map { "sequence \($0)" } ?? "a checkpoint") within \(wait) s: stopped again")
+        } catch {
+            throw SessionError(wrapping: error, address: waiting.address.description)
+        }
+        guard let booted = try session.adoptBooted() else {
+            throw SessionError.other("stopped at kmem_checkpoint, but the kernel has not published kmem_info: is --elf the kernel this guest boots?")
+        }
+        return .reached(booted)
     }
 
     /// A decimal or `0x` hexadecimal number.

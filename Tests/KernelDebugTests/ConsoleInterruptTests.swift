@@ -1,0 +1,96 @@
+import Foundation
+import KernelLayouts
+import Testing
+
+/// Ctrl-C in the `attach` console, typed in a real terminal (tmux) while a long command talks
+/// to the real kernel's gdbstub: whatever was in flight (a pipelined read, a breakpoint
+/// request, the interrupt's stop reply) must not shift the replies of the next command.
+@Suite("kmemscope attach console: Ctrl-C", .serialized,
+       .enabled(if: TerminalSession.tmux != nil, "tmux is not installed (scripts/install-deps.sh installs it): the console's terminal test cannot run"))
+struct ConsoleInterruptTests {
+    /// Every long console command, interrupted at several moments of its run (from "just
+    /// typed" to "well into it"); after each, `continue` must answer as on a fresh session.
+    /// At the end `until` reaches its sequence, `verify` passes (no breakpoint or armed stop
+    /// word was left behind), and after `quit` the guest runs on, as it was found.
+    @Test func ctrlCAtManyPointsOfEveryLongCommandLeavesTheSessionInStep() throws {
+        let boot = try DebugBoot(append: "seed=7 ops=50000000 phases=3")
+        defer { boot.stop() }
+        try boot.release(until: "kmem: workload")
+        let home = boot.directory + "/home"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        // --memory-source stub: every view's reads go through the stub too (pipelined `m`
+        // requests), so Ctrl-C lands in those as well as in run control
+        let line = "cd '\(DebugBoot.root.path)' && HOME='\(home)' '\(InfoCommandTests.binary)' attach --target unix:\(boot.socket) "
+            + "--elf '\(DebugBoot.kernel)' --memory-source stub; echo EXIT=$?; sleep 600"
+        let terminal = try TerminalSession(line)
+        defer { terminal.close() }
+        try terminal.wait { TerminalSession.prompts($0) == 1 }
+
+        let commands = ["watch --every 20000", "verify", "snapshot -o \(boot.directory)/interrupted.snap --force",
+                        "until 999999999 60", "next-checkpoint 60", "zoneinfo"]
+        let delays: [useconds_t] = [30_000, 250_000, 700_000, 1_500_000, 3_000_000]
+        var interrupted = 0
+        for command in commands {
+            for delay in delays {
+                let before = TerminalSession.prompts(try terminal.screen())
+                try terminal.type(command)
+                usleep(delay)
+                try terminal.send("C-c")
+                let screen = try terminal.wait(timeout: 60) { TerminalSession.prompts($0) > before }
+                let tail = String(screen.suffix(from: Self.lastPrompts(screen, count: 2)))
+                if tail.contains("interrupted; the guest") { interrupted += 1 }
+                let answer = try Self.answer(terminal, to: "continue")
+                #expect(answer.contains("the guest runs (`stop` stops it"), "after Ctrl-C \(delay / 1000) ms into '\(command)':\n\(answer)")
+                #expect(!answer.contains("malformed") && !answer.contains("kmemscope:"), "after Ctrl-C \(delay / 1000) ms into '\(command)':\n\(answer)")
+            }
+        }
+        // the test must have interrupted commands, not only typed Ctrl-C at an idle prompt
+        let seen = try terminal.screen()
+        #expect(interrupted >= commands.count * delays.count / 2, "only \(interrupted) commands were interrupted:\n\(seen.suffix(4000))")
+
+        var answer = try Self.answer(terminal, to: "stop")
+        let at = try #require(ConsoleTests.sequence(after: "stopped at sequence ", in: answer), "\(answer)")
+        answer = try Self.answer(terminal, to: "until \(at + 5000)", timeout: 120)
+        #expect(answer.contains("reached: stopped at sequence "), "\(answer)")
+        answer = try Self.answer(terminal, to: "verify", timeout: 120)
+        #expect(answer.contains("all passed"), "\(answer.suffix(1500))")
+        answer = try Self.answer(terminal, to: "continue")
+        #expect(answer.contains("the guest runs (`stop` stops it"), "\(answer)")
+        try terminal.type("quit")
+        let screen = try terminal.wait { $0.contains("EXIT=") }
+        #expect(screen.contains("detached: the guest runs on (as it was found)"), "\(screen.suffix(1000))")
+        #expect(screen.contains("EXIT=0"), "\(screen.suffix(1000))")
+        #expect(try boot.vmStatus() == "running")
+        // no stop word left armed by an interrupted watch/until (the kernel would stop for nobody)
+        let t = try boot.reconnect()
+        let image = try KernelImage(path: DebugBoot.kernel)
+        let word = try t.readMemory(at: try image.symbol("kmem_stop_seq").address.rawValue, count: 8)
+        try t.detach()
+        #expect(word == [UInt8](repeating: 0, count: 8), "kmem_stop_seq left at \(word)")
+    }
+
+    /// Types `line` and returns what the console printed for it, once the next prompt shows:
+    /// the text after the (new) echo of the line, so a prompt a stray Ctrl-C printed a moment
+    /// late cannot be taken for the answer.
+    static func answer(_ terminal: TerminalSession, to line: String, timeout: Double = 60) throws -> String {
+        let echo = "kmemscope> " + line + "\n"
+        let before = try terminal.screen().components(separatedBy: echo).count
+        try terminal.type(line)
+        let screen = try terminal.wait(timeout: timeout) { text in
+            let parts = text.components(separatedBy: echo)
+            return parts.count > before && parts.last!.contains("kmemscope>")
+        }
+        let after = screen.components(separatedBy: echo).last!
+        return String(after[..<after.range(of: "kmemscope>")!.lowerBound])
+    }
+
+    /// Where the `count`-th last prompt starts in `screen` (the start when there are fewer).
+    static func lastPrompts(_ screen: String, count: Int) -> String.Index {
+        var index = screen.endIndex
+        for _ in 0..<count {
+            guard let r = screen.range(of: "kmemscope>", options: .backwards, range: screen.startIndex..<index) else { return screen.startIndex }
+            index = r.lowerBound
+        }
+        return index
+    }
+}

@@ -115,6 +115,13 @@ public final class RemoteTarget {
             // It said something (an ack, a stop reply): a slow stub, not a silent one.
             throw GDBRemoteError.timedOut(request: supported, after: greeting!)
         }
+        // A stub's first byte is an ack or a packet. A server that answered with anything else
+        // may still have echoed our request inside its answer (Python's http.server quotes the
+        // request line in its error page: a well-formed `$qSupported…#cc`), which parses as a
+        // reply: what came first decides.
+        if let first = connection.firstBytes.first, !"+-$%".utf8.contains(first) {
+            throw GDBRemoteError.notAStub(address: transport.peerDescription, sent: GDBRemoteError.printable(connection.firstBytes))
+        }
         connection.expectUnsolicitedStop = false
         features = StubFeatures(reply: reply)
         // gdb's default when the stub gives no PacketSize is 400 bytes.

@@ -88,6 +88,16 @@ struct NotAStubTests {
         #expect(!error.description.contains("another debugger"), "\(error)")
     }
 
+    @Test func aServerEchoingTheRequestIsStillNamed() throws {
+        // Python's http.server quotes the request line in its error page: a well-formed
+        // `$qSupported…#cc` inside HTML (seen once under load: it parsed as the reply)
+        let packet = PacketCodec.frame(Array("qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+;xmlRegisters=i386".utf8))
+        let page = Array("<!DOCTYPE HTML>\n<p>Message: Bad HTTP/0.9 request type (&#x27;".utf8) + packet + Array("&#x27;).</p>\n".utf8)
+        let listener = try GreetingListener(greeting: [], lineReply: page)
+        let error = try #require(Self.connectError(listener))
+        #expect(error.description.contains("is not a GDB stub: it sent '<!DOCTYPE HTML>"), "\(error)")
+    }
+
     @Test func randomBytesAreShownAsTheyCame() throws {
         var generator = SystemRandomNumberGenerator()
         var bytes = (0..<200).map { _ in UInt8.random(in: 0...255, using: &generator) }

@@ -33,6 +33,8 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
             // out of the allocator, as the start info and memory map.
             let cmd = boot.info.commandLinePhys
             r[2] = cmd == 0 ? r[0] : PhysRange(start: cmd, end: cmd &+ UInt64(cmdline.count) &+ 1)
+            // The other CPUs, before the allocator exists: they halt, and only this CPU runs it.
+            _ = SMP.bringUp(rsdpHint: boot.info.rsdpPhys, memoryMap: boot.memoryMap, reserved: UnsafeBufferPointer(r))
             return try PageAllocator.boot(regions: boot.memoryMap, reservations: UnsafeBufferPointer(r), config: config)
         }
     } catch {

@@ -107,3 +107,8 @@ extern char boot_stack_top[], ap_stacks[];
 /// The boot CPU's stack top, and AP `cpu`'s (1 … KMEM_MAX_CPUS − 1; boot.S AP_STACK_SIZE each).
 static inline uint64_t boot_stack_top_address(void) { return (uint64_t)boot_stack_top; }
 static inline uint64_t ap_stack_top(uint32_t cpu) { return (uint64_t)ap_stacks + (uint64_t)cpu * 32768; }
+
+/// CPUID leaf `leaf` (subleaf 0): out[0…3] = EAX, EBX, ECX, EDX.
+static inline void cpuid(uint32_t leaf, uint32_t out[4]) {
+    __asm__ volatile("cpuid" : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3]) : "a"(leaf), "c"(0));
+}

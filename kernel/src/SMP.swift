@@ -70,7 +70,7 @@ enum SMP {
         set_cpu_apic_id(UInt32(cpu), apicID)
         let vector = UInt32(truncatingIfNeeded: AP_TRAMPOLINE_PHYS >> 12)
         guard LocalAPIC.sendIPI(to: apicID, LocalAPIC.initIPI) else { return false }
-        PIT.delay(microseconds: 10_000)
+        if needsINITDelay { PIT.delay(microseconds: 10_000) }
         for _ in 0 ..< 2 {
             guard LocalAPIC.sendIPI(to: apicID, LocalAPIC.startupIPI | vector) else { return false }
             PIT.delay(microseconds: 200)
@@ -81,6 +81,27 @@ enum SMP {
             PIT.delay(microseconds: 1000)
         }
         return PerCPU.isOnline(cpu)
+    }
+
+    /// Whether to wait 10 ms after INIT, as Intel's MP protocol says for old processors. Linux
+    /// (`smp_quirk_init_udelay`) skips it on Intel family 6, AMD family 0xF and later, and Hygon
+    /// 0x18 and later; so does this kernel (QEMU's default qemu64 is AMD family 0xF).
+    static var needsINITDelay: Bool {
+        var r: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+        let (vendor, family): (UInt32, UInt32) = withUnsafeMutableBytes(of: &r) { raw in
+            let words = raw.baseAddress!.assumingMemoryBound(to: UInt32.self)
+            cpuid(0, words)
+            let v = words[1]  // EBX: "Genu" / "Auth" / "Hygo"
+            cpuid(1, words)
+            let base = (words[0] >> 8) & 0xF
+            return (v, base == 0xF ? base &+ ((words[0] >> 20) & 0xFF) : base)
+        }
+        switch vendor {
+        case 0x756E_6547: return family != 6                  // GenuineIntel
+        case 0x6874_7541: return family < 0xF                 // AuthenticAMD
+        case 0x6F67_7948: return family < 0x18                // HygonGenuine
+        default: return true
+        }
     }
 
     /// Whether the trampoline's page lies in usable RAM (e820 type 1) and overlaps none of `reserved`.

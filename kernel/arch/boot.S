@@ -328,6 +328,20 @@ kmem_op_end:
     ret
     .size kmem_op_end, . - kmem_op_end
 
+/* The interrupt flag for kernel/mm (IrqDisabledToken.swift). */
+    .globl kmem_irq_save
+kmem_irq_save:                  /* returns RFLAGS, then IF = 0 */
+    pushfq
+    pop %rax
+    cli
+    ret
+    .globl kmem_irq_restore
+kmem_irq_restore:               /* IF = 1 again when the saved RFLAGS (rdi) had it */
+    test $0x200, %edi
+    jz 1f
+    sti
+1:  ret
+
 /* memset, memcpy, memmove: what the Swift runtime and stdlib call. */
     .globl memset
 memset:
@@ -427,6 +441,8 @@ kmem_info:   .skip 16384
     .type kmem_percpu, @object
     .size kmem_percpu, PERCPU_SIZE * MAX_CPUS
 kmem_percpu: .skip PERCPU_SIZE * MAX_CPUS
+    .globl kmem_smp_test
+kmem_smp_test: .skip 64
     .p2align 12
 ap_pml4:     .skip 4096
 /* AP stacks: CPU N (1 … MAX_CPUS-1) runs on [ap_stacks + (N-1) × size, ap_stacks + N × size). */

@@ -112,3 +112,8 @@ static inline uint64_t ap_stack_top(uint32_t cpu) { return (uint64_t)ap_stacks +
 static inline void cpuid(uint32_t leaf, uint32_t out[4]) {
     __asm__ volatile("cpuid" : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3]) : "a"(leaf), "c"(0));
 }
+
+extern uint8_t kmem_smp_test[];
+/// The words of the `locktest=` run (src/LockTest.swift), 64 bytes.
+static inline uint8_t *smp_test_area(void) { return kmem_smp_test; }
+static inline uint64_t volatile_load_u64(uint64_t address) { return *(volatile uint64_t *)address; }

@@ -123,5 +123,6 @@ enum SMP {
 @_cdecl("ap_main")
 func apMain(_ cpu: UInt32) -> Never {
     PerCPU.install(Int(cpu))
+    LockTest.run(isAP: true)
     haltForever()
 }

@@ -71,13 +71,11 @@ public struct TicketLock: @unchecked Sendable {
         next.pointee.load(ordering: .relaxed) != owner.pointee.load(ordering: .relaxed)
     }
 
-    /// The spin-wait step. In the kernel, nothing: no `pause`. Under QEMU's multi-threaded TCG
-    /// each `pause` leaves the translated code and takes QEMU's global lock (BQL); with four
-    /// vCPUs spinning that way, the vCPU whose ticket was served could not get the BQL back and
-    /// the lock stalled — `locktest=20000` at `-smp 4` hung past 60 s in 2 of 6 runs and in 3 of
-    /// 20 attaches (all four CPUs in the spin, `owner` equal to one's ticket). A plain load loop
-    /// stays in translated code. On the host, where a waiter's thread may hold the only core
-    /// the holder needs, a `sched_yield` every 4 spins.
+    /// The spin-wait step. In the kernel, nothing: no `pause`, which under QEMU's TCG ends the
+    /// translated block and goes back through the vCPU loop and QEMU's global lock on every
+    /// spin (kernel/README.md, Several CPUs, on the convoy a ticket lock shows there). On the
+    /// host, where a waiter's thread may hold the only core the holder needs, a `sched_yield`
+    /// every 4 spins.
     @inline(__always)
     private func spinWait(_ spins: Int) {
         #if !KMEM_KERNEL && canImport(Glibc)

@@ -36,6 +36,17 @@ struct SMPBootTests {
         #expect(workload(one.serial) == workload(four.serial))
     }
 
+    /// The kernel's ticket lock (Embedded Swift, `Atomic<UInt32>` in place) on two CPUs that
+    /// really race (two vCPU threads): no increment of the plain counter is lost and the lock
+    /// ends free. Small K and two CPUs: more vCPUs than free host cores make a ticket lock convoy
+    /// (kernel/README.md, Several CPUs).
+    @Test func theTicketLockHoldsOnTwoCPUs() throws {
+        let r = try QEMUBoot.run(memory: "128M", append: "locktest=2000 exit=1", cpus: 2, deadline: 240)
+        #expect(r.status == 1, "\(r.serial.suffix(2000))")
+        #expect(Self.lines(r.serial).contains("kmem: smp: lock test: 2 CPU(s) x 2000 rounds: counter 4000, lock free: ok"),
+                "\(r.serial.prefix(2000))")
+    }
+
     /// More CPUs than the kernel has room for (KMEM_MAX_CPUS = 16): it says so, starts 16 and
     /// boots on.
     @Test func moreCPUsThanTheKernelTakes() throws {

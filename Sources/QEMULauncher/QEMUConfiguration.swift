@@ -24,7 +24,10 @@ public struct QEMUConfiguration: Sendable {
     public var debugExit: Bool
     /// `-nodefaults -no-user-config`: no default devices (no VGA, NIC, floppy).
     public var noDefaults: Bool
-    /// Appended as they are (e.g. `-smp 2`); never parsed by a shell.
+    /// Virtual CPUs (`-smp N`; omitted at 1, QEMU's default). The bundled kernel starts them all
+    /// (up to 16) and prints `kmem: cpus N`.
+    public var cpus: Int
+    /// Appended as they are (e.g. `-initrd FILE`); never parsed by a shell.
     public var extraArguments: [String]
     /// The QEMU executable, looked up on `PATH` when it has no slash.
     public var executable: String
@@ -32,7 +35,7 @@ public struct QEMUConfiguration: Sendable {
     public init(kernel: String?, memory: MemorySize, append: String = "", gdb: GDBEndpoint? = nil,
                 startStopped: Bool = false, memoryFile: String? = nil, serialFile: String? = nil,
                 monitorSocket: String? = nil, debugExit: Bool = false, noDefaults: Bool = false,
-                extraArguments: [String] = [], executable: String = "qemu-system-x86_64") {
+                cpus: Int = 1, extraArguments: [String] = [], executable: String = "qemu-system-x86_64") {
         self.kernel = kernel
         self.memory = memory
         self.append = append
@@ -43,6 +46,7 @@ public struct QEMUConfiguration: Sendable {
         self.monitorSocket = monitorSocket
         self.debugExit = debugExit
         self.noDefaults = noDefaults
+        self.cpus = cpus
         self.extraArguments = extraArguments
         self.executable = executable
     }
@@ -55,7 +59,9 @@ public struct QEMUConfiguration: Sendable {
         var a = [executable]
         if noDefaults { a += ["-nodefaults", "-no-user-config"] }
         if let kernel { a += ["-kernel", kernel, "-append", append] }
-        a += ["-m", memory.description, "-display", "none", "-no-reboot", "-accel", "tcg",
+        a += ["-m", memory.description]
+        if cpus > 1 { a += ["-smp", String(cpus)] }
+        a += ["-display", "none", "-no-reboot", "-accel", "tcg",
               "-pidfile", runDirectory + "/qemu.pid"]
         if let memoryFile {
             a += ["-object", "memory-backend-file,id=ram,size=\(memory.description),mem-path=\(QEMUOption.escape(memoryFile)),share=on",

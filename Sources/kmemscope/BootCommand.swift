@@ -34,6 +34,9 @@ struct BootCommand: ParsableCommand {
     @Option(name: .long, help: "Guest RAM, as QEMU's -m (128M, 1G, 6G).")
     var memory: String = "1G"
 
+    @Option(name: .long, help: ArgumentHelp("Virtual CPUs (QEMU's -smp), 1 to 16: the kernel starts them all and prints `kmem: cpus N`; the allocator runs on CPU 0.", valueName: "n"))
+    var smp: Int = 1
+
     @Option(name: .long, help: ArgumentHelp("The kernel command line (e.g. \"seed=1 ops=20000 phases=4\"; see the README's table).", valueName: "words"))
     var append: String = ""
 
@@ -68,9 +71,15 @@ struct BootCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        guard (1 ... Self.maxCPUs).contains(smp) else {
+            throw ValidationError("--smp must be 1 to \(Self.maxCPUs) (the kernel runs on at most \(Self.maxCPUs) CPUs), not \(smp)")
+        }
         guard waitTimeout > 0 else { throw ValidationError("--wait-timeout must be at least 1 second") }
         if stopped && wait != nil { throw ValidationError("--stopped and --wait contradict each other: a stopped CPU prints nothing") }
     }
+
+    /// The most CPUs the bundled kernel starts (kernel/include/support.h `KMEM_MAX_CPUS`).
+    static let maxCPUs = 16
 
     func run() throws {
         let kernel = URL(fileURLWithPath: try elf ?? KernelImageLocator.locate()).standardizedFileURL.path
@@ -79,7 +88,8 @@ struct BootCommand: ParsableCommand {
         if case .unix(let path) = endpoint { endpoint = .unix(Self.absolute(path)) }
         let configuration = QEMUConfiguration(kernel: kernel, memory: try MemorySize(parsing: memory), append: append,
                                               gdb: endpoint, startStopped: stopped,
-                                              memoryFile: memoryFile.map(Self.absolute), serialFile: serial.map(Self.absolute))
+                                              memoryFile: memoryFile.map(Self.absolute), serialFile: serial.map(Self.absolute),
+                                              cpus: smp)
         // A signal while QEMU is ours (until it is handed over) ends the wait; QEMU is stopped.
         InterruptSignals.setHolding(true)
         defer { InterruptSignals.setHolding(false) }
@@ -102,7 +112,7 @@ struct BootCommand: ParsableCommand {
         let me = CommandLine.arguments.first.flatMap { $0.contains("/") ? $0 : nil } ?? "kmemscope"
         let elfArgument = elf == nil ? "" : " --elf \(Self.quoted(kernel))"
         print("""
-            QEMU pid \(qemu.pid): \(kernel), -m \(configuration.memory), append \(Self.quoted(append))\(stopped ? ", CPU stopped (-S)" : "")
+            QEMU pid \(qemu.pid): \(kernel), -m \(configuration.memory)\(smp > 1 ? ", -smp \(smp)" : ""), append \(Self.quoted(append))\(stopped ? ", CPU stopped (-S)" : "")
             gdbstub   \(endpoint.targetString)
             serial    \(configuration.serialPath(runDirectory: directory))
             qemu log  \(qemu.logPath)

@@ -30,11 +30,11 @@ final class QEMUBoot {
     }
 
     /// Boots with `memory` and `append`, and returns when QEMU exits or the serial output
-    /// contains one of `until` (then QEMU is killed). Throws on the deadline.
-    static func run(memory: String, append: String, until: [String] = [], deadline: Double = 90) throws -> Result {
+    /// contains one of `until` (then QEMU is killed). Throws on the deadline. `cpus` is `-smp`.
+    static func run(memory: String, append: String, until: [String] = [], cpus: Int = 1, deadline: Double = 90) throws -> Result {
         guard FileManager.default.fileExists(atPath: kernel.path) else { throw Failure.noKernel(kernel.path) }
         let configuration = QEMUConfiguration(kernel: kernel.path, memory: try MemorySize(parsing: memory), append: append,
-                                              debugExit: true)
+                                              debugExit: true, cpus: cpus)
         let qemu = try QEMUProcess.launch(configuration)
         defer { qemu.stop() }
         let start = Date()

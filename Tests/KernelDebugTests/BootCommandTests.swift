@@ -52,6 +52,26 @@ struct BootCommandTests {
         #expect(Self.field(r.out, "stop:")?.hasPrefix("kill \(pid) ") == true, "\(r.out)")
     }
 
+    /// `--smp N` gives QEMU `-smp N`: the kernel starts them all; N outside 1…16 is refused.
+    @Test func smpStartsThatManyCPUs() throws {
+        let r = try InfoCommandTests.kmemscope(["boot", "--memory", "128M", "--smp", "4", "--append", "seed=1 ops=1000 phases=2",
+                                                "--wait", "done", "--elf", DebugBoot.kernel])
+        #expect(r.status == 0, "\(r.out)\n\(r.err)")
+        let first = try #require(r.out.split(separator: "\n").first)
+        let pid = try #require(first.split(separator: " ").dropFirst(2).first.flatMap { pid_t($0.dropLast()) }, "\(r.out)")
+        defer { Self.kill(pid) }
+        #expect(first.contains(", -m 128M, -smp 4, append "), "\(first)")
+        let argv = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8).split(separator: "\0").map(String.init)
+        #expect(argv.firstIndex(of: "-smp").map { argv[$0 + 1] } == "4", "\(argv)")
+        let serial = try String(contentsOfFile: try #require(Self.field(r.out, "serial")), encoding: .utf8)
+        #expect(serial.contains("kmem: cpus 4\n") || serial.contains("kmem: cpus 4\r\n"), "\(serial.prefix(1500))")
+        for bad in ["0", "17"] {
+            let refused = try InfoCommandTests.kmemscope(["boot", "--smp", bad, "--elf", DebugBoot.kernel])
+            #expect(refused.status == 2)
+            #expect(refused.err.contains("--smp must be 1 to 16"), "\(refused.err)")
+        }
+    }
+
     @Test func refusesOtherInterfacesAndReportsQEMUsDeath() throws {
         let wide = try InfoCommandTests.kmemscope(["boot", "--gdb", "tcp:0.0.0.0:1234", "--elf", DebugBoot.kernel])
         #expect(wide.status == 2)

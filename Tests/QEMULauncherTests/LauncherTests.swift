@@ -48,6 +48,18 @@ struct LauncherTests {
         #expect(a.contains("-S") && a.contains("isa-debug-exit,iobase=0xf4,iosize=4"))
         #expect(a[a.firstIndex(of: "-pidfile")! + 1] == "/tmp/run,dir/qemu.pid")
         #expect(!a.contains { $0.contains("0.0.0.0") })
+        #expect(!a.contains("-smp"))  // one CPU: QEMU's default, no option
+    }
+
+    @Test("-smp N follows -m when more than one CPU is asked for")
+    func smpArgument() throws {
+        var c = QEMUConfiguration(kernel: "/k.elf", memory: try MemorySize(parsing: "256M"), cpus: 4)
+        var a = c.arguments(runDirectory: "/tmp/run")
+        let m = try #require(a.firstIndex(of: "-m"))
+        #expect(Array(a[m ..< m + 4]) == ["-m", "256M", "-smp", "4"])
+        c.cpus = 1
+        a = c.arguments(runDirectory: "/tmp/run")
+        #expect(!a.contains("-smp"))
     }
 
     /// A run directory with a comma and a space in its name, `-S`, the kernel's `exit=1`: the

@@ -12,6 +12,16 @@
     .set KERNEL_VMA, 0xFFFFFFFF80000000
     .set DIRECT_MAP_GIB, 64
     .set DIRECT_MAP_PML4_INDEX, 273      /* 0xffff888000000000 >> 39 & 511 */
+    .set LAPIC_PD_INDEX, 2039            /* 0xFEE00000 >> 21: the local APIC's 2 MiB page */
+    /* Application processors (src/SMP.swift): the real-mode trampoline is copied to
+       AP_TRAMPOLINE (a page in the reserved first MiB; SIPI vector AP_TRAMPOLINE >> 12). */
+    .set AP_TRAMPOLINE, 0x8000
+    .set MAX_CPUS, 16
+    .set AP_STACK_SIZE, 32768
+    .set PERCPU_SIZE, 256
+    .if AP_STACK_SIZE != (1 << 15)
+    .error "ap_start64 multiplies by AP_STACK_SIZE with a shift of 15"
+    .endif
 
     .section .note.Xen, "a", @note
     .p2align 2
@@ -54,6 +64,9 @@ _start32:
     add $8, %edi
     loop 2b
 
+    /* the local APIC's registers through the direct map: uncached (PCD | PWT) */
+    orl $0x18, (pd_direct - KERNEL_VMA + LAPIC_PD_INDEX * 8)
+
     mov $(pdpt_direct - KERNEL_VMA), %edi
     mov $(pd_direct - KERNEL_VMA + 3), %eax
     mov $DIRECT_MAP_GIB, %ecx
@@ -68,6 +81,11 @@ _start32:
     movl $(pdpt_low - KERNEL_VMA + 3), (pml4 - KERNEL_VMA)
     movl $(pdpt_direct - KERNEL_VMA + 3), (pml4 - KERNEL_VMA + DIRECT_MAP_PML4_INDEX * 8)
     movl $(pdpt_high - KERNEL_VMA + 3), (pml4 - KERNEL_VMA + 511 * 8)
+    /* The APs' first page table: the kernel's, plus the identity map of the first GiB the
+       trampoline runs in while it turns paging on (pml4[0] is dropped below, ap_pml4[0] stays). */
+    movl $(pdpt_low - KERNEL_VMA + 3), (ap_pml4 - KERNEL_VMA)
+    movl $(pdpt_direct - KERNEL_VMA + 3), (ap_pml4 - KERNEL_VMA + DIRECT_MAP_PML4_INDEX * 8)
+    movl $(pdpt_high - KERNEL_VMA + 3), (ap_pml4 - KERNEL_VMA + 511 * 8)
 
     /* CR4: PAE, OSFXSR, OSXMMEXCPT (the Swift stdlib uses SSE) */
     mov %cr4, %eax
@@ -116,6 +134,94 @@ kernel_halt_forever:
     cli
     hlt
     jmp kernel_halt_forever
+
+/* An AP arrives here from the trampoline, in long mode on ap_pml4, at the higher half. It
+   loads the kernel's GDT, page table (no identity map) and IDT, finds its CPU number from
+   its initial APIC ID (CPUID 1, EBX[31:24]) in cpu_apic_ids (filled by the BSP before the
+   SIPI), takes ap_stacks slot N and calls ap_main(N). An APIC ID not in the table halts. */
+ap_start64:
+    lgdt gdt_ptr64(%rip)
+    xor %eax, %eax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov %ax, %fs
+    mov %ax, %gs
+    mov $(pml4 - KERNEL_VMA), %eax
+    mov %rax, %cr3
+    lidt idt_ptr(%rip)
+    mov $1, %eax
+    cpuid
+    shr $24, %ebx
+    lea cpu_apic_ids(%rip), %rsi
+    mov $1, %ecx
+1:  cmp $MAX_CPUS, %ecx
+    jae kernel_halt_forever
+    cmp (%rsi, %rcx, 4), %ebx
+    je 2f
+    inc %ecx
+    jmp 1b
+2:  lea ap_stacks(%rip), %rsp
+    mov %rcx, %rax
+    shl $15, %rax                   /* × AP_STACK_SIZE: slot N's top is ap_stacks + N × size */
+    add %rax, %rsp
+    mov %ecx, %edi
+    xor %ebp, %ebp
+    call ap_main
+    jmp kernel_halt_forever
+
+/* The AP trampoline: copied to AP_TRAMPOLINE, never run in place. An AP starts at its first
+   byte in real mode (CS = AP_TRAMPOLINE >> 4, IP = 0), loads the GDT below (at its copy's
+   physical address), enters protected mode, turns on PAE, long mode and paging with
+   ap_pml4 (its physical address fits 32 bits: the kernel is loaded at 1 MiB), and jumps to
+   ap_start64 in the higher half. */
+    .code16
+    .globl ap_trampoline_start
+ap_trampoline_start:
+    cli
+    cld
+    mov %cs, %ax
+    mov %ax, %ds
+    lgdtl (ap_gdt_ptr - ap_trampoline_start)
+    mov %cr0, %eax
+    or $1, %eax
+    mov %eax, %cr0
+    ljmpl $0x18, $(AP_TRAMPOLINE + ap_trampoline32 - ap_trampoline_start)
+    .code32
+ap_trampoline32:
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov %cr4, %eax
+    or $((1 << 5) | (1 << 9) | (1 << 10)), %eax
+    mov %eax, %cr4
+    mov $(ap_pml4 - KERNEL_VMA), %eax
+    mov %eax, %cr3
+    mov $0xC0000080, %ecx
+    rdmsr
+    or $(1 << 8), %eax
+    wrmsr
+    mov %cr0, %eax
+    and $~(1 << 2), %eax
+    or $((1 << 31) | (1 << 1) | 1), %eax
+    mov %eax, %cr0
+    ljmp $0x08, $(AP_TRAMPOLINE + ap_trampoline64 - ap_trampoline_start)
+    .code64
+ap_trampoline64:
+    movabs $ap_start64, %rax
+    jmp *%rax
+    .p2align 3
+ap_gdt:
+    .quad 0
+    .quad 0x00AF9A000000FFFF    /* 0x08: 64-bit code (the kernel's selector) */
+    .quad 0x00CF92000000FFFF    /* 0x10: data */
+    .quad 0x00CF9A000000FFFF    /* 0x18: 32-bit code, for the step out of real mode */
+ap_gdt_ptr:
+    .word 4 * 8 - 1
+    .long AP_TRAMPOLINE + ap_gdt - ap_trampoline_start
+    .globl ap_trampoline_end
+ap_trampoline_end:
 
 idt_init:
     lea idt(%rip), %rdi
@@ -222,6 +328,20 @@ kmem_op_end:
     ret
     .size kmem_op_end, . - kmem_op_end
 
+/* The interrupt flag for kernel/mm (IrqDisabledToken.swift). */
+    .globl kmem_irq_save
+kmem_irq_save:                  /* returns RFLAGS, then IF = 0 */
+    pushfq
+    pop %rax
+    cli
+    ret
+    .globl kmem_irq_restore
+kmem_irq_restore:               /* IF = 1 again when the saved RFLAGS (rdi) had it */
+    test $0x200, %edi
+    jz 1f
+    sti
+1:  ret
+
 /* memset, memcpy, memmove: what the Swift runtime and stdlib call. */
     .globl memset
 memset:
@@ -289,6 +409,17 @@ boot_info:
     .size kmem_stop_seq, 8
 kmem_stop_seq:
     .quad 0
+/* The number of CPUs running the kernel (1 until the APs are up), and the per-CPU areas
+   (PERCPU_SIZE bytes each, CPU N at kmem_percpu + N × PERCPU_SIZE; src/PerCPU.swift). */
+    .globl kmem_cpus
+    .type kmem_cpus, @object
+    .size kmem_cpus, 8
+kmem_cpus:
+    .quad 1
+/* Initial APIC ID of CPU N (the BSP writes it before starting the AP; ~0 = none). */
+    .globl cpu_apic_ids
+cpu_apic_ids:
+    .fill MAX_CPUS, 4, 0xFFFFFFFF
 
     .section .bss
     .p2align 12
@@ -305,6 +436,19 @@ idt:         .skip 16 * 32
     .type kmem_info, @object
     .size kmem_info, 16384
 kmem_info:   .skip 16384
+    .p2align 6
+    .globl kmem_percpu
+    .type kmem_percpu, @object
+    .size kmem_percpu, PERCPU_SIZE * MAX_CPUS
+kmem_percpu: .skip PERCPU_SIZE * MAX_CPUS
+    .globl kmem_smp_test
+kmem_smp_test: .skip 64
+    .p2align 12
+ap_pml4:     .skip 4096
+/* AP stacks: CPU N (1 … MAX_CPUS-1) runs on [ap_stacks + (N-1) × size, ap_stacks + N × size). */
+    .globl ap_stacks
+ap_stacks:   .skip AP_STACK_SIZE * (MAX_CPUS - 1)
     .p2align 4
 boot_stack:  .skip 65536
+    .globl boot_stack_top
 boot_stack_top:

@@ -41,3 +41,85 @@ static inline uint64_t volatile_read_u64(uint64_t address) { return *(volatile u
 static inline uint64_t read_tsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
 static inline int cpu_has_rdrand(void) { uint32_t a = 1, b, c = 0, d; __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d)); return (int)((c >> 30) & 1); }
 static inline int rdrand64(uint64_t *out) { unsigned char ok; __asm__ volatile("rdrand %0; setc %1" : "=r"(*out), "=qm"(ok)); return ok; }
+
+// ---- Several CPUs (src/SMP.swift, src/PerCPU.swift, src/LocalAPIC.swift) ----
+
+/// Physical address the AP trampoline is copied to (boot.S AP_TRAMPOLINE; a page in the
+/// reserved first MiB, so its SIPI vector is `AP_TRAMPOLINE_PHYS >> 12`).
+#define AP_TRAMPOLINE_PHYS 0x8000ULL
+/// CPUs the kernel can run on (boot.S MAX_CPUS), and the bytes of one per-CPU area (PERCPU_SIZE).
+#define KMEM_MAX_CPUS 16
+#define KMEM_PERCPU_SIZE 256
+
+extern char ap_trampoline_start[], ap_trampoline_end[];
+/// Where the trampoline's bytes are in the kernel image, and how many there are.
+static inline const uint8_t *ap_trampoline_image(void) { return (const uint8_t *)ap_trampoline_start; }
+static inline uint64_t ap_trampoline_size(void) { return (uint64_t)(ap_trampoline_end - ap_trampoline_start); }
+
+extern uint32_t cpu_apic_ids[];
+/// Records CPU `cpu`'s initial APIC ID, which the AP looks up in boot.S to find its number and stack.
+static inline void set_cpu_apic_id(uint32_t cpu, uint32_t apic) { ((volatile uint32_t *)cpu_apic_ids)[cpu] = apic; }
+
+extern uint8_t kmem_percpu[];
+/// The per-CPU areas (KMEM_MAX_CPUS × KMEM_PERCPU_SIZE bytes).
+static inline uint8_t *percpu_areas(void) { return kmem_percpu; }
+
+extern volatile uint64_t kmem_cpus;
+/// Publishes the number of CPUs running the kernel.
+static inline void set_cpu_count(uint64_t n) { kmem_cpus = n; }
+
+static inline uint64_t rdmsr(uint32_t msr) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v) {
+    __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+/// The 32-bit word at offset `off` of the running CPU's per-CPU area (through GS).
+static inline uint32_t gs_read_u32(uint64_t off) {
+    uint32_t v;
+    __asm__ volatile("movl %%gs:(%1), %0" : "=r"(v) : "r"(off) : "memory");
+    return v;
+}
+/// The 64-bit word at offset `off` of the running CPU's per-CPU area (through GS).
+static inline uint64_t gs_read_u64(uint64_t off) {
+    uint64_t v;
+    __asm__ volatile("movq %%gs:(%1), %0" : "=r"(v) : "r"(off) : "memory");
+    return v;
+}
+
+/// Loads a GDT at `base` (`limit` = bytes − 1) and reloads CS with the kernel code selector
+/// 0x08 through a far return (the data selectors stay 0, as boot.S sets them).
+static inline void load_gdt(uint64_t base, uint16_t limit) {
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } p = { limit, base };
+    __asm__ volatile("lgdt %0\n\t"
+                     "pushq $0x08\n\t"
+                     "leaq 1f(%%rip), %%rax\n\t"
+                     "pushq %%rax\n\t"
+                     "lretq\n"
+                     "1:" :: "m"(p) : "rax", "memory");
+}
+
+/// Volatile 32-bit load and store, for words another CPU or a device writes (MMIO, flags).
+static inline uint32_t volatile_load_u32(uint64_t address) { return *(volatile uint32_t *)address; }
+static inline void volatile_store_u32(uint64_t address, uint32_t v) { *(volatile uint32_t *)address = v; }
+
+/// The spin-wait hint.
+static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+
+extern char boot_stack_top[], ap_stacks[];
+/// The boot CPU's stack top, and AP `cpu`'s (1 … KMEM_MAX_CPUS − 1; boot.S AP_STACK_SIZE each).
+static inline uint64_t boot_stack_top_address(void) { return (uint64_t)boot_stack_top; }
+static inline uint64_t ap_stack_top(uint32_t cpu) { return (uint64_t)ap_stacks + (uint64_t)cpu * 32768; }
+
+/// CPUID leaf `leaf` (subleaf 0): out[0…3] = EAX, EBX, ECX, EDX.
+static inline void cpuid(uint32_t leaf, uint32_t out[4]) {
+    __asm__ volatile("cpuid" : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3]) : "a"(leaf), "c"(0));
+}
+
+extern uint8_t kmem_smp_test[];
+/// The words of the `locktest=` run (src/LockTest.swift), 64 bytes.
+static inline uint8_t *smp_test_area(void) { return kmem_smp_test; }
+static inline uint64_t volatile_load_u64(uint64_t address) { return *(volatile uint64_t *)address; }

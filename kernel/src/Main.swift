@@ -33,6 +33,10 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
             // out of the allocator, as the start info and memory map.
             let cmd = boot.info.commandLinePhys
             r[2] = cmd == 0 ? r[0] : PhysRange(start: cmd, end: cmd &+ UInt64(cmdline.count) &+ 1)
+            // The other CPUs, before the allocator exists: they halt, and only this CPU runs it.
+            LockTest.rounds.pointee = cmdline.number("locktest", default: 0)
+            let cpus = SMP.bringUp(rsdpHint: boot.info.rsdpPhys, memoryMap: boot.memoryMap, reserved: UnsafeBufferPointer(r))
+            LockTest.finish(cpus: cpus)
             return try PageAllocator.boot(regions: boot.memoryMap, reservations: UnsafeBufferPointer(r), config: config)
         }
     } catch {

@@ -18,10 +18,7 @@ struct LinuxBusyGuestTests {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
         let guest = try LinuxGuest.boot(cpus: cpus, busy: true)
         try guest.waitUntilReady()
-        let symbolFile = guest.directory + "/kallsyms"
-        try (try guest.section("kallsyms") + "\n" + (try guest.section("allocator-text")))
-            .write(toFile: symbolFile, atomically: true, encoding: .utf8)
-        return (guest, ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + guest.socketPath])
+        return (guest, try guest.kmemscopeArguments(sections: ["kallsyms", "allocator-text"]))
     }
 
     /// 30 verifies at random moments of a busy guest: none exits 1 (a healthy guest).

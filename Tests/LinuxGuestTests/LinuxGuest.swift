@@ -156,6 +156,29 @@ final class LinuxGuest: @unchecked Sendable {
         return String(text[begin.upperBound..<end.lowerBound])
     }
 
+    /// Writes the named serial sections (the kallsyms lines by default) to one symbol file and
+    /// returns what points kmemscope at this guest: `--kernel linux --symbols FILE --target unix:SOCKET`.
+    func kmemscopeArguments(sections: [String] = ["kallsyms"]) throws -> [String] {
+        let symbolFile = directory + "/kallsyms"
+        try sections.map { try section($0) }.joined(separator: "\n").write(toFile: symbolFile, atomically: true, encoding: .utf8)
+        return ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + socketPath]
+    }
+
+    /// Writes a little-endian word of guest memory through a connection of the test's own
+    /// (connecting stops a running guest; closing leaves it stopped).
+    func writeU64(at address: UInt64, _ value: UInt64) throws {
+        let target = try connect()
+        defer { target.close() }
+        try target.writeMemory(at: address, bytes: (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
+    }
+
+    /// Reads a little-endian word of guest memory as ``writeU64(at:_:)`` writes it.
+    func readU64(at address: UInt64) throws -> UInt64 {
+        let target = try connect()
+        defer { target.close() }
+        return try target.readMemory(at: address, count: 8).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+
     /// Connects to the gdbstub (which halts the guest). QEMU binds the socket a moment before
     /// it listens, so a refused connect is retried for a few seconds.
     func connect() throws -> RemoteTarget {

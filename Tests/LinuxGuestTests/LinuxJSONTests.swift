@@ -22,9 +22,7 @@ struct LinuxJSONTests {
         let guest = try LinuxGuest.boot()
         defer { guest.stop() }
         try guest.waitUntilReady()
-        let symbolFile = guest.directory + "/kallsyms"
-        try guest.section("kallsyms").write(toFile: symbolFile, atomically: true, encoding: .utf8)
-        let linux = ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + guest.socketPath]
+        let linux = try guest.kmemscopeArguments()
         let proc = ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo"))
         let procTypes = ProcFreeCounts.parsePagetypeinfo(try guest.section("pagetypeinfo"))
         func common(_ d: [String: Any]) -> Bool { d["schemaVersion"] as? Int == 1 && d["kernel"] as? String == "linux" }
@@ -94,8 +92,8 @@ struct LinuxJSONTests {
 
         // a wrong order in page.private: exit 1, the check and the frame named
         let privateAddress = page.address + UInt64(kernel.page.privateOffset)
-        try write(guest, at: privateAddress, UInt64(block.order + 1))
-        defer { try? write(guest, at: privateAddress, UInt64(block.order)) }
+        try guest.writeU64(at: privateAddress, UInt64(block.order + 1))
+        defer { try? guest.writeU64(at: privateAddress, UInt64(block.order)) }
         let (badStatus, bad) = try Self.json(["verify"] + linux)
         #expect(badStatus == 1 && bad["passed"] as? Bool == false)
         let failed = (bad["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "order-recorded" }
@@ -104,9 +102,4 @@ struct LinuxJSONTests {
         #expect(violation?["pfn"] as? String == pfn && violation?["zone"] as? String == "DMA32", "\(bad)")
     }
 
-    func write(_ guest: LinuxGuest, at address: UInt64, _ value: UInt64) throws {
-        let target = try guest.connect()
-        defer { target.close() }
-        try target.writeMemory(at: address, bytes: (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
-    }
 }

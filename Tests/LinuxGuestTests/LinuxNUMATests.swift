@@ -13,9 +13,7 @@ struct LinuxNUMATests {
         defer { guest.stop() }
         try guest.waitUntilReady()
         #expect(try guest.section("buddyinfo").contains("Node 1,"), "the guest has a second node")
-        let symbolFile = guest.directory + "/kallsyms"
-        try guest.section("kallsyms").write(toFile: symbolFile, atomically: true, encoding: .utf8)
-        let linux = ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + guest.socketPath]
+        let linux = try guest.kmemscopeArguments()
 
         for command in [["verify"], ["buddyinfo"], ["zones"], ["pagetypeinfo"], ["verify", "--json"]] {
             let (status, text) = LinuxVerifyTests.kmemscope(command + linux)
@@ -48,9 +46,7 @@ struct LinuxNUMATests {
         let guest = try LinuxGuest.boot()
         defer { guest.stop() }
         try guest.waitUntilReady()
-        let symbolFile = guest.directory + "/kallsyms"
-        try guest.section("kallsyms").write(toFile: symbolFile, atomically: true, encoding: .utf8)
-        let linux = ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + guest.socketPath]
+        let linux = try guest.kmemscopeArguments()
 
         let (whole, wholeText) = LinuxVerifyTests.kmemscope(["verify"] + linux)
         #expect(whole == 0 && wholeText.contains("all passed") && !wholeText.contains("not covered"), "\(wholeText)")

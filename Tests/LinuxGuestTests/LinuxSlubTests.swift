@@ -17,9 +17,7 @@ struct LinuxSlubTests {
         let guest = try LinuxGuest.boot()
         defer { guest.stop() }
         try guest.waitUntilReady()
-        let symbolFile = guest.directory + "/kallsyms"
-        try guest.section("kallsyms").write(toFile: symbolFile, atomically: true, encoding: .utf8)
-        let linux = ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + guest.socketPath]
+        let linux = try guest.kmemscopeArguments()
 
         // A partial slab with two free objects or more, found through the library; the guest
         // stays stopped from here on (the test's connection stops it, closing leaves it so).
@@ -47,46 +45,36 @@ struct LinuxSlubTests {
         target.close()
         let f = try #require(found, "a cache with two partial slabs that have free objects")
         let pointer = f.first + UInt64(f.key.freeOffset)
-        let original = try read(guest, at: pointer)
+        let original = try guest.readU64(at: pointer)
         let where_ = "cache \(f.cache.name) partial slab 0x\(String(f.slab, radix: 16))"
 
         let (clean, cleanText) = Self.kmemscope(["verify"] + linux)
         #expect(clean == 0 && cleanText.contains("slabs: all passed"), "\(cleanText)")
 
         // 1. A corrupted freelist pointer: the stored word overwritten.
-        try write(guest, at: pointer, 0x4141_4141_4141_4141)
+        try guest.writeU64(at: pointer, 0x4141_4141_4141_4141)
         let (bad, badText) = Self.kmemscope(["verify"] + linux)
         #expect(bad == 1, "\(badText)")
         #expect(badText.contains("slub-freelist") && badText.contains(where_), "\(badText)")
 
         // 2. A double free: the first free object linked to itself.
-        try write(guest, at: pointer, f.key.encode(f.first, at: pointer))
+        try guest.writeU64(at: pointer, f.key.encode(f.first, at: pointer))
         let (twice, twiceText) = Self.kmemscope(["verify"] + linux)
         #expect(twice == 1, "\(twiceText)")
         #expect(twiceText.contains("slub-double-free") && twiceText.contains(where_)
                 && twiceText.contains("object 0x\(String(f.first, radix: 16)) is on the freelist twice"), "\(twiceText)")
 
         // 3. A free object of another slab linked into this one.
-        try write(guest, at: pointer, f.key.encode(f.other, at: pointer))
+        try guest.writeU64(at: pointer, f.key.encode(f.other, at: pointer))
         let (outside, outsideText) = Self.kmemscope(["verify"] + linux)
         #expect(outside == 1, "\(outsideText)")
         #expect(outsideText.contains("slub-freelist") && outsideText.contains(where_)
                 && outsideText.contains("free object 0x\(String(f.other, radix: 16)) is not one of the slab's"), "\(outsideText)")
 
-        try write(guest, at: pointer, original)
+        try guest.writeU64(at: pointer, original)
         let (again, againText) = Self.kmemscope(["verify"] + linux)
         #expect(again == 0, "\(againText)")
     }
 
-    func write(_ guest: LinuxGuest, at address: UInt64, _ value: UInt64) throws {
-        let target = try guest.connect()
-        defer { target.close() }
-        try target.writeMemory(at: address, bytes: (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
-    }
 
-    func read(_ guest: LinuxGuest, at address: UInt64) throws -> UInt64 {
-        let target = try guest.connect()
-        defer { target.close() }
-        return try target.readMemory(at: address, count: 8).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-    }
 }

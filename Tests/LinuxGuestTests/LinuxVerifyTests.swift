@@ -22,9 +22,7 @@ struct LinuxVerifyTests {
         let guest = try LinuxGuest.boot()
         defer { guest.stop() }
         try guest.waitUntilReady()
-        let symbolFile = guest.directory + "/kallsyms"
-        try guest.section("kallsyms").write(toFile: symbolFile, atomically: true, encoding: .utf8)
-        let linux = ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + guest.socketPath]
+        let linux = try guest.kmemscopeArguments()
 
         // Clean: every check passes on the idle guest.
         let start = Date()
@@ -88,20 +86,20 @@ struct LinuxVerifyTests {
 
         // 1. The order recorded in page.private.
         let privateAddress = page.address + UInt64(kernel.page.privateOffset)
-        try write(guest, at: privateAddress, UInt64(block.order + 1))
+        try guest.writeU64(at: privateAddress, UInt64(block.order + 1))
         let (badOrder, badOrderText) = Self.kmemscope(["verify"] + linux)
         #expect(badOrder == 1, "\(badOrderText)")
         #expect(badOrderText.contains("order-recorded: zone DMA32 pfn 0x\(String(block.pfn, radix: 16))"), "\(badOrderText)")
-        try write(guest, at: privateAddress, UInt64(block.order))
+        try guest.writeU64(at: privateAddress, UInt64(block.order))
 
         // 2. A list link: the block's next pointer aimed at the middle of another struct page.
         let nextAddress = page.address + UInt64(kernel.layout.pageBuddyListOffset + kernel.layout.listNextOffset)
-        let original = try read(guest, at: nextAddress)
-        try write(guest, at: nextAddress, state.vmemmapBase + 0x1234)
+        let original = try guest.readU64(at: nextAddress)
+        try guest.writeU64(at: nextAddress, state.vmemmapBase + 0x1234)
         let (badLink, badLinkText) = Self.kmemscope(["verify"] + linux)
         #expect(badLink == 1, "\(badLinkText)")
         #expect(badLinkText.contains("list-links: zone DMA32"), "\(badLinkText)")
-        try write(guest, at: nextAddress, original)
+        try guest.writeU64(at: nextAddress, original)
 
         // Put back: clean again, and the guest is left stopped (it was found stopped).
         let (again, againText) = Self.kmemscope(["verify"] + linux)
@@ -150,15 +148,5 @@ struct LinuxVerifyTests {
         text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("kmemscope: ") }.joined(separator: "\n")
     }
 
-    func write(_ guest: LinuxGuest, at address: UInt64, _ value: UInt64) throws {
-        let target = try guest.connect()
-        defer { target.close() }
-        try target.writeMemory(at: address, bytes: (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
-    }
 
-    func read(_ guest: LinuxGuest, at address: UInt64) throws -> UInt64 {
-        let target = try guest.connect()
-        defer { target.close() }
-        return try target.readMemory(at: address, count: 8).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-    }
 }

@@ -21,9 +21,7 @@ struct LinuxVersionTests {
         let guest = try LinuxGuest.boot(version: version)
         defer { guest.stop() }
         try guest.waitUntilReady()
-        let symbolFile = guest.directory + "/kallsyms"
-        try guest.section("kallsyms").write(toFile: symbolFile, atomically: true, encoding: .utf8)
-        let linux = ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + guest.socketPath]
+        let linux = try guest.kmemscopeArguments()
         let uname = guest.serial.split(separator: "\n").first { $0.hasPrefix("@@kmemscope uname ") } ?? "?"
         print("linux \(version): \(uname)")
 

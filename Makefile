@@ -12,8 +12,9 @@ include kernel/Makefile.inc
 deps:
 	@bash scripts/install-deps.sh
 
-## Build the Embedded Swift kernel: kernel/build/kernel.elf (DWARF, GNU build-id).
-kernel: $(KERNEL_ELF)
+## Build the Embedded Swift kernel: kernel/build/kernel.elf (DWARF, GNU build-id), and its
+## debug-VM build kernel/build/debug-vm/kernel.elf (every buddy step checked; booted by the tests).
+kernel: $(KERNEL_ELF) $(KERNEL_DEBUG_VM_ELF)
 
 ## Build the host toolkit.
 tool:

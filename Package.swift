@@ -55,7 +55,9 @@ let package = Package(
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         // Optimised even in debug builds: the property tests run its self-check after every
         // one of ~50,000 random operations.
-        .target(name: "KernelMM", path: "kernel/mm", swiftSettings: [.unsafeFlags(["-O"])]),
+        // Debug builds (the tests) compile the debug-VM checks in (kernel/mm/DebugVM.swift); release
+        // builds (the benchmarks) do not, as the kernel's default build does not.
+        .target(name: "KernelMM", path: "kernel/mm", swiftSettings: [.unsafeFlags(["-O"]), .define("KMEM_DEBUG_VM", .when(configuration: .debug))]),
         // The one host harness: KernelMM booted over an mmap'd buffer with a test memory map,
         // read back through kmem_info and a GuestMemory as the CLI reads a guest. The KernelMM
         // and differential tests, model-bench, kmem-bench and the fuzz build (scripts/fuzz.sh) share it.

@@ -8,6 +8,8 @@ final class QEMUBoot {
     /// The repository root, from this file's path.
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var kernel: URL { root.appendingPathComponent("kernel/build/kernel.elf") }
+    /// The debug-VM build `make kernel` makes beside it (kernel/README.md, "State moves").
+    static var debugVMKernel: URL { root.appendingPathComponent("kernel/build/debug-vm/kernel.elf") }
 
     struct Result {
         /// Everything the kernel printed.
@@ -31,7 +33,8 @@ final class QEMUBoot {
 
     /// Boots with `memory` and `append`, and returns when QEMU exits or the serial output
     /// contains one of `until` (then QEMU is killed). Throws on the deadline. `cpus` is `-smp`.
-    static func run(memory: String, append: String, until: [String] = [], cpus: Int = 1, deadline: Double = 90) throws -> Result {
+    static func run(memory: String, append: String, until: [String] = [], cpus: Int = 1, deadline: Double = 90,
+                    kernel: URL = QEMUBoot.kernel) throws -> Result {
         guard FileManager.default.fileExists(atPath: kernel.path) else { throw Failure.noKernel(kernel.path) }
         let configuration = QEMUConfiguration(kernel: kernel.path, memory: try MemorySize(parsing: memory), append: append,
                                               debugExit: true, cpus: cpus)

@@ -201,6 +201,7 @@ extension PageAllocator {
     /// Splits the block at `pfn` from order `high` down to `low`, putting each upper half
     /// back on list `mt`; the lower part (at `pfn`) is left to the caller.
     func split(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, from high: Int, to low: Int, _ mt: Int) {
+        debugCheckSplit(seg, pfn, high, low)
         var k = high
         while k > low {
             k -= 1
@@ -255,7 +256,7 @@ extension PageAllocator {
         let seg = segment(segIndex)
         let n = pages(request.order)
         let use: FrameFlags = request.migratetype == .unmovable ? .kernel : .user
-        transition(m, to: .allocated, head: true, add: use)
+        transition(m, .handOut, head: true, add: use)
         m.pointee.order = UInt8(request.order)
         m.pointee.migratetype = request.migratetype.rawValue
         m.pointee.refcount = 1
@@ -271,8 +272,7 @@ extension PageAllocator {
         while i < n {
             f += 1
             let old = f.pointee.flags
-            let from = FrameFlags(rawValue: old).intersection(FrameFlags.stateMask)
-            if !Self.isLegal(from: from, to: .allocated) { illegalTransition(f, from, .allocated) }
+            checkMove(f, .handOut)
             f.pointee.flags = old & ~keep | set
             f.pointee.lastSeq = seq
             f.pointee.order = 0

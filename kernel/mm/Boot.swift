@@ -229,9 +229,9 @@ extension PageAllocator {
             while p < end {
                 let m = meta(p)
                 m.pointee.zone = UInt8(zoneIndex(of: p))
-                var st: FrameFlags = .reserved
+                var add: FrameFlags = []
                 if p >= kStart && p < kEnd {
-                    st.insert(.kernel)
+                    add = .kernel
                     m.pointee.owner = BootOwner.kernelImage
                 } else if (p >= bootStart && p < bootEnd) || (p >= metaFrames.start && p < metaFrames.end) {
                     m.pointee.owner = BootOwner.bootMemory
@@ -240,7 +240,7 @@ extension PageAllocator {
                 } else {
                     m.pointee.owner = BootOwner.bootInfo  // until `markUnmanaged` says otherwise
                 }
-                m.pointee.state = st
+                transition(m, .bootReserve, head: false, add: add, stamp: false)
                 p &+= 1
             }
         }
@@ -292,9 +292,8 @@ extension PageAllocator {
         var p = s
         while p < e {
             let m = meta(p)
-            var st: FrameFlags = .free
-            if poison { fillPoison(p); st.insert(.poisonFill) }
-            m.pointee.state = st
+            if poison { fillPoison(p) }
+            transition(m, .release, head: false, add: poison ? .poisonFill : [], stamp: false)
             m.pointee.owner = 0
             m.pointee.segment = UInt16(seg.pointee.index)
             p &+= 1

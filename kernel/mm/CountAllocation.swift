@@ -87,7 +87,7 @@ extension PageAllocator {
         while p < keep {
             let k = Self.largestPiece(p, keep)
             let h = meta(p)
-            transition(h, to: .allocated, head: true, add: h.pointee.state.intersection([.kernel, .user]))
+            transition(h, .countTrim, head: true, add: h.pointee.state.intersection([.kernel, .user]))
             h.pointee.order = UInt8(k)
             h.pointee.refcount = 1
             p &+= pages(k)

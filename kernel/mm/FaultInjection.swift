@@ -134,6 +134,9 @@ extension PageAllocator {
             return report(p)
         case .overlap:
             guard let (seg, p) = allocatedFrame() else { return nil }
+            // By hand, past the state machine (an allocated frame has no move to a list):
+            // made FREE, listed, then ALLOCATED again beside FREE.
+            meta(p).pointee.state = meta(p).pointee.state.subtracting(.allocated).union(.free)
             pushFree(seg, p, 0, pageblockMigratetype(segment: seg, pfn: p))
             meta(p).pointee.state.insert(.allocated)
             return report(p)

@@ -5,11 +5,12 @@ extension PageAllocator {
     /// Puts the block at `pfn` of `order` on its segment's free list of migratetype slot
     /// `mt` (front, LIFO), marks its head FREE|HEAD, toggles its parity bit and counts it.
     func pushFree(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, _ order: Int, _ mt: Int) {
+        debugCheckBlock(seg, pfn, order)
         let m = meta(pfn)
         let idx = freeListIndex(mt, order)
         linkFront(pfn, head: freeListHead(seg, idx))
         seg.pointee.freeCounts[idx] &+= 1
-        transition(m, to: .free, head: true, add: m.pointee.state.intersection(.poisonFill))
+        transition(m, .list, head: true, add: m.pointee.state.intersection(.poisonFill))
         m.pointee.order = UInt8(order)
         m.pointee.migratetype = UInt8(mt)
         toggleParity(seg, pfn, order)

@@ -61,7 +61,7 @@ extension PageAllocator {
     /// `markFreed` of `n` frames from `pfn` (the tail `allocateCount` gives back).
     func markFreed(_ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN, count n: UInt64) {
         let poison = poisoning
-        // `transition` to FREE (no HEAD) with its masks computed once.
+        // `transition` by `free` (no HEAD) with its masks computed once.
         let keep = FrameFlags.stateMask.union([.head, .kernel, .user, .slab]).rawValue
         let set = FrameFlags.free.union(poison ? .poisonFill : []).rawValue
         let seq = sequence
@@ -70,8 +70,7 @@ extension PageAllocator {
         while i < n {
             if poison { fillPoison(pfn &+ i) }
             let old = f.pointee.flags
-            let from = FrameFlags(rawValue: old).intersection(FrameFlags.stateMask)
-            if !Self.isLegal(from: from, to: .free) { illegalTransition(f, from, .free) }
+            checkMove(f, .free)
             f.pointee.flags = old & ~keep | set
             f.pointee.lastSeq = seq
             f.pointee.order = 0
@@ -96,11 +95,11 @@ extension PageAllocator {
             let metaSaysFree = b.pointee.state.contains([.free, .head]) && Int(b.pointee.order) == order
             guard merge == metaSaysFree else { throw .parityMismatch(pfn: buddy, order: order, free: merge) }
             guard merge else { break }
+            debugCheckMerge(seg, pfn, buddy, order)
             try removeFree(seg, buddy)
             let upper = meta(max(pfn, buddy))
-            upper.pointee.state.remove(.head)
+            transition(upper, .merge, head: false, add: upper.pointee.state.intersection(.poisonFill))
             upper.pointee.order = 0
-            upper.pointee.lastSeq = sequence
             pfn = min(pfn, buddy)
             order += 1
         }

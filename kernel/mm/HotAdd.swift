@@ -141,7 +141,7 @@ extension PageAllocator {
         while f < end {
             let m = meta(f)
             m.pointee.zone = UInt8(z)
-            transition(m, to: .reserved, head: false)
+            transition(m, .bootReserve, head: false)
             m.pointee.owner = BootOwner.hotAddMemory
             f &+= 1
         }

@@ -55,7 +55,7 @@ extension PageAllocator {
             let m = meta(pfn)
             let s = Int(m.pointee.segment)
             guard s < segmentCount else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
-            transition(m, to: .free, head: false, add: m.pointee.state.intersection(.poisonFill))
+            transition(m, .drain, head: false, add: m.pointee.state.intersection(.poisonFill))
             try freeToBuddy(segment(s), pfn, 0)
             left &-= 1
         }
@@ -66,7 +66,7 @@ extension PageAllocator {
         linkFront(pfn, head: perCPUHead(zone, slot), tail: perCPUTail(zone, slot))
         zone.pointee.pcp.counts[slot] &+= 1
         zone.pointee.pcp.count &+= 1
-        transition(m, to: .pcp, head: false, add: m.pointee.state.intersection(.poisonFill))
+        transition(m, .cache, head: false, add: m.pointee.state.intersection(.poisonFill))
         m.pointee.order = 0
         m.pointee.migratetype = UInt8(slot)
     }

@@ -48,7 +48,8 @@ extension PageAllocator {
         if next.isNoFrame { zone.pointee.pcp.tails[slot] = Kmem.none } else { meta(next).pointee.prevFrame = .noFrame }
         zone.pointee.pcp.counts[slot] &-= 1
         zone.pointee.pcp.count &-= 1
-        // PCP → ALLOCATED|HEAD (`transition` and `markAllocated` for one frame).
+        // PCP → ALLOCATED|HEAD: the `handOut` move (`transition` and `markAllocated` for one
+        // frame); the guard above, state exactly PCP, is the move's source check.
         var st = flags.subtracting([.free, .allocated, .reserved, .pcp, .head, .kernel, .user, .slab, .poisonFill])
         st.formUnion([.allocated, .head, request.migratetype == .unmovable ? .kernel : .user])
         m.pointee.state = st
@@ -87,7 +88,8 @@ extension PageAllocator {
         let slot = pageblockMigratetype(segment: seg, pfn: pfn)
 
         let seq = beginOperation()
-        // ALLOCATED → FREE → PCP (`markFreed`, then `pushPerCPU`).
+        // ALLOCATED → FREE → PCP: the `free` then `cache` moves (`markFreed`, then
+        // `pushPerCPU`); the guard above, state exactly ALLOCATED|HEAD, is their source check.
         var st = flags.subtracting([.free, .allocated, .reserved, .pcp, .head, .kernel, .user, .slab])
         st.insert(.pcp)
         m.pointee.state = st

@@ -141,9 +141,7 @@ extension PageAllocator {
             }
             if m.pointee.slabInfo & 0xFFFF_FFFF == 0 {
                 try unlinkSlab(c, pfn, full: false)
-                var s = m.pointee.state
-                s.remove(.slab)
-                m.pointee.state = s
+                transition(m, .slab, head: true, add: m.pointee.state.intersection([.kernel, .user]))
                 m.pointee.slabFree = 0
                 m.pointee.slabInfo = 0
                 try free(pfn, order: 0, heap: true)
@@ -189,7 +187,7 @@ extension PageAllocator {
             UnsafeMutablePointer<UInt64>(bitPattern: UInt(obj))!.pointee = next
             next = obj
         }
-        m.pointee.state.insert(.slab)
+        transition(m, .slab, head: true, add: m.pointee.state.intersection([.kernel, .user]).union(.slab))
         m.pointee.slabFree = base
         m.pointee.slabInfo = n << 32
         linkSlab(c, pfn, full: false)

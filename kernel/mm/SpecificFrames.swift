@@ -67,7 +67,7 @@ extension PageAllocator {
     func reserveClaimed(_ pfn: PFN, owner: UInt64, add: FrameFlags = []) {
         let m = meta(pfn)
         let seg = segment(Int(m.pointee.segment))
-        transition(m, to: .reserved, head: false, add: add)
+        transition(m, .reserve, head: false, add: add)
         m.pointee.order = 0
         m.pointee.refcount = 0
         m.pointee.owner = owner
@@ -84,7 +84,7 @@ extension PageAllocator {
         let m = meta(pfn)
         if m.pointee.state.contains(.pcp) {
             try unlinkPerCPU(zone(of: seg), pfn, Int(m.pointee.migratetype))
-            transition(m, to: .free, head: false, add: m.pointee.state.intersection(.poisonFill))
+            transition(m, .claim, head: false, add: m.pointee.state.intersection(.poisonFill))
             return true
         }
         guard m.pointee.state.contains(.free) else { return false }
@@ -112,7 +112,7 @@ extension PageAllocator {
             }
         }
         // `head == pfn` now; it is unlisted. Clear a stale HEAD left by the split.
-        m.pointee.state.remove(.head)
+        transition(m, .claim, head: false, add: m.pointee.state.intersection(.poisonFill))
         return true
     }
 }
@@ -143,7 +143,7 @@ extension PageAllocator {
                 let m = meta(p)
                 let seg = segment(Int(m.pointee.segment))
                 if poison { fillPoison(p) }
-                transition(m, to: .free, head: false, add: poison ? .poisonFill : [])
+                transition(m, .unreserve, head: false, add: poison ? .poisonFill : [])
                 m.pointee.owner = 0
                 markInUse(seg, p, 1, false)
                 seg.pointee.reservedPages &-= 1

@@ -9,6 +9,9 @@ nonisolated(unsafe) var kmemStateAddress: UInt64 = 0
 func kmain(_ startInfoPhys: UInt64) -> Never {
     Serial.initialize()
     console.write("kmem: kmemscope kernel, Embedded Swift, x86_64"); console.newline()
+    #if KMEM_DEBUG_VM
+    console.write("kmem: debug-vm checks on (order, alignment, segment bounds at each step)"); console.newline()
+    #endif
     let boot = BootInfo(phys: startInfoPhys)
     let cmdline = boot.commandLine
     console.write("kmem: command line: "); cmdline.write(to: &console); console.newline()

@@ -33,13 +33,3 @@ func putchar(_ c: Int32) -> Int32 {
     console.put(UInt8(truncatingIfNeeded: c))
     return c
 }
-
-/// The allocator's report of a frame moved between states its state machine does not allow
-/// (`mm/FrameState.swift`): a bug in the allocator itself, so the kernel stops there.
-@_cdecl("kmem_illegal_transition")
-func kmemIllegalTransitionBody(_ pfn: UInt64, _ from: UInt32, _ to: UInt32) {
-    console.write("kmem: BUG: illegal frame state change pfn "); console.hex(pfn)
-    console.write(" from state "); console.hex(UInt64(from)); console.write(" to "); console.hex(UInt64(to))
-    console.newline()
-    haltForever()
-}

@@ -170,16 +170,40 @@ extension RemoteTarget {
     /// Switches QEMU's gdbstub between physical (`Qqemu.PhyMemMode:1`) and virtual (`:0`)
     /// addresses for `m`/`M` (and breakpoints). Physical reads of addresses with no RAM
     /// return zeros on QEMU 7.2, never an error: bound them by the guest's memory map.
+    ///
+    /// Until the stub's `OK` is read the mode is taken as unknown (``memoryModeUncertain``):
+    /// a switch whose reply was abandoned may or may not have happened.
     public func setPhysicalMemoryMode(_ on: Bool) throws {
+        memoryModeUncertain = true
         try expectOK("Qqemu.PhyMemMode:\(on ? 1 : 0)")
         physicalMemoryMode = on
+        memoryModeUncertain = false
+    }
+
+    /// Makes sure the stub reads `physical` (or virtual) addresses: sends the mode only when
+    /// it differs from the one in force or is unknown (``memoryModeUncertain``).
+    public func useMemoryMode(physical: Bool) throws {
+        if memoryModeUncertain || physicalMemoryMode != physical { try setPhysicalMemoryMode(physical) }
+    }
+
+    /// Runs `body` with the stub in the memory mode `physical`, then puts the mode in force
+    /// before back. The switch back cannot be abandoned (a Ctrl-C that ended `body` is still
+    /// pending): left physical, the stub would read every later kernel address as a physical
+    /// one past the end of RAM, i.e. as zeros. If even that fails the mode stays unknown and
+    /// the next read or ``resynchronize(timeout:)`` sets it.
+    public func withMemoryMode<T>(physical: Bool, _ body: () throws -> T) throws -> T {
+        let was = memoryModeUncertain ? false : physicalMemoryMode
+        try useMemoryMode(physical: physical)
+        defer {
+            if physicalMemoryMode != was || memoryModeUncertain {
+                connection.uninterruptibly { try? setPhysicalMemoryMode(was) }
+            }
+        }
+        return try body()
     }
 
     /// Reads guest-physical memory: switches to physical mode, reads, and switches back.
     public func readPhysicalMemory(at address: UInt64, count: Int, depth: Int? = nil) throws -> [UInt8] {
-        let wasPhysical = physicalMemoryMode
-        if !wasPhysical { try setPhysicalMemoryMode(true) }
-        defer { if !wasPhysical { try? setPhysicalMemoryMode(false) } }
-        return try readMemory(at: address, count: count, depth: depth)
+        try withMemoryMode(physical: true) { try readMemory(at: address, count: count, depth: depth) }
     }
 }

@@ -57,6 +57,13 @@ public final class RemoteTarget {
     public internal(set) var maximumReadSize: Int
     /// Whether QEMU's physical-memory mode (`Qqemu.PhyMemMode:1`) is on.
     public internal(set) var physicalMemoryMode = false
+    /// Whether the stub's memory mode may differ from ``physicalMemoryMode``: a switch was
+    /// sent and its reply not read (a Ctrl-C, a timeout), so the stub may or may not have made
+    /// it. QEMU keeps the mode for every client, so reads in that state would see kernel
+    /// addresses as physical ones (zeros past the end of RAM) or the reverse; the next
+    /// ``useMemoryMode(physical:)`` sends the mode again, and ``resynchronize(timeout:)``
+    /// puts the stub back in virtual mode.
+    public internal(set) var memoryModeUncertain = false
     /// Console output (`O` packets, decoded) the stub sent while the target ran.
     public internal(set) var consoleOutput: [UInt8] = []
 
@@ -344,6 +351,7 @@ public final class RemoteTarget {
         try connection.uninterruptibly {
             try connection.discardOwedReplies(timeout: timeout)
             if isRunning { _ = try interrupt(timeout: timeout) }
+            if memoryModeUncertain || physicalMemoryMode { try setPhysicalMemoryMode(false) }
         }
     }
 

@@ -15,15 +15,14 @@ public struct StubMemory: GuestMemory {
     /// Reads `count` bytes at virtual address `address` (pipelined `m` requests).
     public func read(at address: UInt64, count: Int) throws -> [UInt8] {
         DebugTrap.reading()
+        try target.useMemoryMode(physical: false)
         return try target.readMemory(at: address, count: count)
     }
 
     public func read(_ space: AddressSpace, at address: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws {
         DebugTrap.reading()
-        let physical = space == .guestPhysical
-        let was = target.physicalMemoryMode
-        if was != physical { try target.setPhysicalMemoryMode(physical) }
-        defer { if was != physical { try? target.setPhysicalMemoryMode(was) } }
-        try target.readMemory(at: address, into: buffer)
+        try target.withMemoryMode(physical: space == .guestPhysical) {
+            try target.readMemory(at: address, into: buffer)
+        }
     }
 }

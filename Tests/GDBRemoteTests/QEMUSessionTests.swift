@@ -128,6 +128,48 @@ import Testing
         #expect(throws: GDBRemoteError.self) { try target.readMemory(at: 0x400_0000, count: 64) }
     }
 
+    /// Ctrl-C lands while the memory mode is switched (the switch sent, its `OK` not read) or
+    /// while a physical read runs: QEMU keeps the mode for every later request, so a mode left
+    /// physical would make each kernel address read as zeros past the end of RAM (what the
+    /// console once showed after a Ctrl-C in `snapshot`: "segmentCount is 0"). Here RAM ends
+    /// at 64 MiB and paging is off: 0x4000000 reads as zeros in physical mode and fails in
+    /// virtual mode, which tells the mode the stub is really in.
+    @Test func aMemoryModeSwitchAbandonedByCtrlCIsNeverLeftBehind() throws {
+        let qemu = try QEMUInstance.launch()
+        defer { qemu.stop() }
+        let target = try qemu.connect()
+        func readsVirtually() -> Bool { (try? target.readMemory(at: 0x400_0000, count: 64)) == nil }
+
+        // the switch to physical abandoned right after it was sent: unknown, then set again
+        target.connection.shouldStop = { true }
+        #expect(throws: GDBRemoteError.self) { try target.readPhysicalMemory(at: 0x20_0000, count: 16) }
+        target.connection.shouldStop = nil
+        #expect(target.memoryModeUncertain)
+        try target.useMemoryMode(physical: false)
+        #expect(!target.memoryModeUncertain && !target.physicalMemoryMode && readsVirtually())
+
+        // the same, put right by resynchronising (what a session does after any interruption)
+        target.connection.shouldStop = { true }
+        #expect(throws: GDBRemoteError.self) { try target.readPhysicalMemory(at: 0x20_0000, count: 16) }
+        target.connection.shouldStop = nil
+        try target.resynchronize()
+        #expect(!target.memoryModeUncertain && !target.physicalMemoryMode && readsVirtually())
+
+        // interrupted during the physical read itself (the switch's reply was read): the switch
+        // back is made although the interruption is still pending
+        var switched = false
+        target.connection.shouldStop = { [unowned target] in
+            switched = switched || target.physicalMemoryMode
+            return target.physicalMemoryMode
+        }
+        #expect(throws: GDBRemoteError.self) { try target.readPhysicalMemory(at: 0x20_0000, count: 1 << 20) }
+        target.connection.shouldStop = nil
+        #expect(switched)
+        #expect(!target.memoryModeUncertain && !target.physicalMemoryMode)
+        try target.resynchronize()
+        #expect(readsVirtually())
+    }
+
     @Test func largePipelinedReadMatchesSerialRead() throws {
         let qemu = try QEMUInstance.launch()
         defer { qemu.stop() }

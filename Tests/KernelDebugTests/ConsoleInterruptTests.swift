@@ -51,9 +51,9 @@ struct ConsoleInterruptTests {
         var answer = try Self.answer(terminal, to: "stop")
         let at = try #require(ConsoleTests.sequence(after: "stopped at sequence ", in: answer), "\(answer)")
         answer = try Self.answer(terminal, to: "until \(at + 5000)", timeout: 120)
-        #expect(answer.contains("reached: stopped at sequence "), "\(answer)")
+        #expect(answer.contains("reached: stopped at sequence "), "\(answer)\n\(Self.diagnosis(boot))")
         answer = try Self.answer(terminal, to: "verify", timeout: 120)
-        #expect(answer.contains("all passed"), "\(answer.suffix(1500))")
+        #expect(answer.contains("all passed"), "\(answer.suffix(1500))\n\(Self.diagnosis(boot))")
         answer = try Self.answer(terminal, to: "continue")
         #expect(answer.contains("the guest runs (`stop` stops it"), "\(answer)")
         try terminal.type("quit")
@@ -67,6 +67,16 @@ struct ConsoleInterruptTests {
         let word = try t.readMemory(at: try image.symbol("kmem_stop_seq").address.rawValue, count: 8)
         try t.detach()
         #expect(word == [UInt8](repeating: 0, count: 8), "kmem_stop_seq left at \(word)")
+    }
+
+    /// What QEMU itself says of the guest (its run state and CPU registers, through the
+    /// monitor, not the stub) and the kernel's last serial lines: a failure report that tells
+    /// a guest that really went wrong from a console that reads it wrongly.
+    static func diagnosis(_ boot: DebugBoot) -> String {
+        let status = (try? boot.vmStatus()) ?? "?"
+        let registers = ((try? boot.monitor("info registers")) ?? "")
+            .split(whereSeparator: \.isNewline).filter { $0.hasPrefix("RIP") || $0.hasPrefix("CR0") }.joined(separator: "\n")
+        return "QEMU: VM status \(status)\n\(registers)\nthe guest's serial line:\n\(boot.serial.suffix(1200))"
     }
 
     /// Types `line` and returns what the console printed for it, once the next prompt shows:

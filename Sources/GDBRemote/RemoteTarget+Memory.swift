@@ -182,8 +182,24 @@ extension RemoteTarget {
 
     /// Makes sure the stub reads `physical` (or virtual) addresses: sends the mode only when
     /// it differs from the one in force or is unknown (``memoryModeUncertain``).
+    /// A stub without the mode (an empty reply: not QEMU) reads virtual addresses only, so
+    /// asking it for virtual mode succeeds there.
     public func useMemoryMode(physical: Bool) throws {
-        if memoryModeUncertain || physicalMemoryMode != physical { try setPhysicalMemoryMode(physical) }
+        guard memoryModeUncertain || physicalMemoryMode != physical else { return }
+        do {
+            try setPhysicalMemoryMode(physical)
+        } catch GDBRemoteError.unsupported where !physical {
+            physicalMemoryMode = false
+            memoryModeUncertain = false
+        }
+    }
+
+    /// Takes the stub's memory mode as unknown until the next read sets it (one round trip).
+    /// QEMU keeps `Qqemu.PhyMemMode` for every client: one that died in the middle of a
+    /// physical read (SIGKILL, a lost connection) leaves it physical for the next, whose
+    /// kernel addresses would then read as zeros. A session calls this when it attaches.
+    public func forgetMemoryMode() {
+        memoryModeUncertain = true
     }
 
     /// Runs `body` with the stub in the memory mode `physical`, then puts the mode in force

@@ -351,7 +351,7 @@ public final class RemoteTarget {
         try connection.uninterruptibly {
             try connection.discardOwedReplies(timeout: timeout)
             if isRunning { _ = try interrupt(timeout: timeout) }
-            if memoryModeUncertain || physicalMemoryMode { try setPhysicalMemoryMode(false) }
+            try useMemoryMode(physical: false)
         }
     }
 

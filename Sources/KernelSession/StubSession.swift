@@ -54,6 +54,7 @@ public final class StubSession {
             throw .connect(address: address.description, error as? GDBRemoteError ?? .io(operation: "connect", errno: 0, reason: "\(error)"))
         }
         target.requestTimeout = timeout
+        target.forgetMemoryMode()   // a client that died mid physical read may have left QEMU in that mode
         target.connection.shouldStop = { InterruptSignals.isPending }
         let found: RunState = target.unsolicitedStop != nil ? .running : .stopped
         if policy.resumes(found: found) { GuestGuard.arm(target) }

@@ -88,6 +88,21 @@ struct GuestLifecycleTests {
         #expect(try boot.vmStatus() == "paused")
     }
 
+    /// QEMU keeps its gdbstub's physical-memory mode across clients: a client killed in the
+    /// middle of a physical read (here: one that switches and disconnects) leaves it on. The
+    /// next kmemscope must still read kernel addresses as such, not as physical ones past the
+    /// end of RAM (zeros: "KmemState.segmentCount is 0").
+    @Test func aPhysicalModeLeftByADeadClientIsNotInherited() throws {
+        let boot = try DebugBoot(append: "seed=1 ops=2000 phases=2")
+        defer { boot.stop() }
+        try boot.runUntil()
+        let dead = try boot.reconnect()
+        try dead.setPhysicalMemoryMode(true)
+        dead.close()
+        let v = try Self.kmemscope(["verify", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel, "--memory-source", "stub"])
+        #expect(v.status == 0 && v.out.contains("all passed"), "\(v.out)\(v.err)")
+    }
+
     @Test func aStubHeldByAnotherDebuggerIsNamedAndTheGuestIsNotStrandedLater() throws {
         let boot = try DebugBoot(append: "seed=1 ops=2000 phases=2")
         defer { boot.stop() }

@@ -4,18 +4,20 @@ import KernelLayouts
 /// libdw by KernelLayouts: the same questions ``BTFTypes`` answers, for users who have the
 /// debug image (and for kernels built without `CONFIG_DEBUG_INFO_BTF`).
 public final class DwarfKernelTypes: KernelTypes {
-    public let types: DwarfTypes
+    /// Read unit by unit, as far as the names asked for need (a Debian vmlinux's DWARF is 600 MB).
+    public let types: DwarfTypesOnDemand
     public let path: String
 
-    /// Reads the DWARF of the ELF at `path`.
+    /// Opens the DWARF of the ELF at `path`; types are read when first asked for.
     /// - Throws: ``KernelImageError`` (`.noDWARF` for an image without debug information).
     public init(path: String) throws(KernelImageError) {
         self.path = path
-        types = try DwarfTypes(path: path)
+        types = try DwarfTypesOnDemand(path: path)
     }
 
     public var origin: String { "DWARF of \(path)" }
-    public var typeCount: Int { types.structNames.count }
+    /// The struct, union and enum definitions read so far.
+    public var typeCount: Int { types.typeCount }
 
     public func size(ofStruct name: String) throws(BTFError) -> Int {
         Int(clamping: try layout(name).size)

@@ -6,33 +6,14 @@ import CLibElf
 /// values. Function bodies are skipped: layouts and globals live outside them.
 enum DwarfReader {
     static func read(_ handle: ElfHandle) throws(KernelImageError) -> [UInt64: DwarfEntry] {
-        guard let dbg = dwarf_begin_elf(handle.elf, DWARF_C_READ, nil) else {
-            let err = dwarf_errno()
-            // DWARF_E_NO_DWARF and friends: the image simply has no debug sections.
-            if !hasDebugInfo(handle) { throw .noDWARF(path: handle.path) }
-            throw .library(function: "dwarf_begin_elf", message: String(cString: dwarf_errmsg(err)))
-        }
-        defer { dwarf_end(dbg) }
+        let units = try DwarfUnitReader(handle)
         var entries: [UInt64: DwarfEntry] = [:]
-        var offset: Dwarf_Off = 0
-        var next: Dwarf_Off = 0
-        var headerSize = 0
-        while dwarf_nextcu(dbg, offset, &next, &headerSize, nil, nil, nil) == 0 {
-            var cu = Dwarf_Die()
-            if dwarf_offdie(dbg, offset + Dwarf_Off(headerSize), &cu) != nil {
-                let language = dwarf_srclang(&cu)
-                let unitName = dwarf_diename(&cu).map { String(cString: $0) }
-                var walker = Walker(language: Int32(language), unitName: unitName)
-                walker.visitChildren(of: &cu, module: nil)
-                entries.merge(walker.entries) { a, _ in a }
-            }
-            offset = next
-        }
+        while let unit = units.nextUnit() { entries.merge(units.entries(ofUnitAt: unit.offset)) { a, _ in a } }
         if entries.isEmpty { throw .noDWARF(path: handle.path) }
         return entries
     }
 
-    private static func hasDebugInfo(_ handle: ElfHandle) -> Bool {
+    static func hasDebugInfo(_ handle: ElfHandle) -> Bool {
         var shstrndx = 0
         guard elf_getshdrstrndx(handle.elf, &shstrndx) == 0 else { return false }
         var scn: OpaquePointer? = nil
@@ -47,7 +28,7 @@ enum DwarfReader {
         return false
     }
 
-    private struct Walker {
+    fileprivate struct Walker {
         let language: Int32
         let unitName: String?
         var entries: [UInt64: DwarfEntry] = [:]
@@ -168,5 +149,88 @@ enum DwarfReader {
             else { return nil }
             return UInt64(op.number)
         }
+    }
+}
+
+/// An image's compile units one at a time (`dwarf_nextcu`): for images whose DWARF is large
+/// (a distribution vmlinux: 600 MB in ~2,900 units) and of which a reader needs a few types
+/// (``DwarfTypesOnDemand``). ``nextUnit()`` names the struct, union and enum definitions at a
+/// unit's top level without copying anything else; ``entries(ofUnitAt:)`` copies one unit
+/// into `DwarfEntry` values by the same walk as ``DwarfReader/read(_:)``. DIE references stay
+/// inside their unit in such images (GCC's `DW_FORM_ref4`), so a unit's entries resolve on
+/// their own.
+final class DwarfUnitReader {
+    /// A unit's place and the names it defines at its top level (`s:NAME` for a struct or
+    /// union with a size, `e:NAME` for an enum).
+    struct Unit {
+        let offset: UInt64
+        let definitions: [String]
+    }
+
+    let handle: ElfHandle
+    private let dbg: OpaquePointer
+    private var offset: Dwarf_Off = 0
+    /// Units gone through so far.
+    private(set) var unitsRead = 0
+    /// Whether every unit has been gone through.
+    private(set) var finished = false
+
+    /// Opens `handle`'s DWARF. Throws `.noDWARF` for an image without debug sections.
+    init(_ handle: ElfHandle) throws(KernelImageError) {
+        self.handle = handle
+        guard let dbg = dwarf_begin_elf(handle.elf, DWARF_C_READ, nil) else {
+            let err = dwarf_errno()
+            if !DwarfReader.hasDebugInfo(handle) { throw .noDWARF(path: handle.path) }
+            throw .library(function: "dwarf_begin_elf", message: String(cString: dwarf_errmsg(err)))
+        }
+        self.dbg = dbg
+    }
+
+    deinit { dwarf_end(dbg) }
+
+    /// The next unit and its top-level definitions, nil once every unit was gone through.
+    /// Bounded: a unit's top level is walked sibling by sibling, each visited once.
+    func nextUnit() -> Unit? {
+        guard !finished else { return nil }
+        var next: Dwarf_Off = 0
+        var headerSize = 0
+        guard dwarf_nextcu(dbg, offset, &next, &headerSize, nil, nil, nil) == 0, next > offset else {
+            finished = true
+            return nil
+        }
+        defer { offset = next; unitsRead += 1 }
+        let at = offset + Dwarf_Off(headerSize)
+        var cu = Dwarf_Die()
+        var definitions: [String] = []
+        guard dwarf_offdie(dbg, at, &cu) != nil else { return Unit(offset: UInt64(at), definitions: []) }
+        var child = Dwarf_Die()
+        if dwarf_child(&cu, &child) == 0 {
+            while true {
+                let tag = UInt32(dwarf_tag(&child))
+                let isType = tag == DwarfTag.structureType || tag == DwarfTag.unionType || tag == DwarfTag.enumerationType
+                if isType, dwarf_hasattr(&child, UInt32(DW_AT_declaration)) == 0, let name = dwarf_diename(&child) {
+                    if tag == DwarfTag.enumerationType {
+                        definitions.append("e:" + String(cString: name))
+                    } else if dwarf_hasattr(&child, UInt32(DW_AT_byte_size)) != 0 {
+                        definitions.append("s:" + String(cString: name))
+                    }
+                }
+                var sibling = Dwarf_Die()
+                guard dwarf_siblingof(&child, &sibling) == 0 else { break }
+                child = sibling
+            }
+        }
+        return Unit(offset: UInt64(at), definitions: definitions)
+    }
+
+    /// Every entry of the unit whose DIE is at `offset` (as ``Unit/offset`` gives it).
+    func entries(ofUnitAt offset: UInt64) -> [UInt64: DwarfEntry] {
+        var cu = Dwarf_Die()
+        guard dwarf_offdie(dbg, Dwarf_Off(offset), &cu) != nil else { return [:] }
+        let language = dwarf_srclang(&cu)
+        let unitName = dwarf_diename(&cu).map { String(cString: $0) }
+        var walker = DwarfReader.Walker(language: Int32(language), unitName: unitName)
+        walker.visitChildren(of: &cu, module: nil)
+        return walker.entries
     }
 }

@@ -45,8 +45,13 @@ public struct DwarfTypes: Sendable {
     }
 
     init(handle: ElfHandle) throws(KernelImageError) {
-        path = handle.path
-        let entries = try DwarfReader.read(handle)
+        self.init(path: handle.path, entries: try DwarfReader.read(handle))
+    }
+
+    /// The types of `entries`, DIEs read from the image at `path` (all of its units, or the
+    /// ones ``DwarfTypesOnDemand`` has read so far).
+    init(path: String, entries: [UInt64: DwarfEntry]) {
+        self.path = path
         self.entries = entries
         let resolver = LayoutResolver(entries: entries)
         var specificationTargets = Set<UInt64>()

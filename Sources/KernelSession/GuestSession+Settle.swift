@@ -58,6 +58,10 @@ extension GuestSession {
         }
         try target.setBreakpoint(at: opEnd)
         breakpoints.insert(opEnd)
+        // an operation that ends in a BUG never reaches kmem_op_end: stop at kmem_bug_halt too
+        let halt = boundary == .bundledKernel && info["BUG_HALT"] != nil ? try? info.number("BUG_HALT") : nil
+        if let halt { try addBreakpoint(at: halt) }
+        defer { if let halt { try? removeBreakpoint(at: halt) } }
         let deadline = ContinuousClock.now + limit
         while busy != 0 {
             let left = ContinuousClock.now.duration(to: deadline)
@@ -73,6 +77,12 @@ extension GuestSession {
                 throw SessionError.stuck(sequence: sequence, busy: busy, after: limit)
             }
             busy = try memory.readU64(at: busyAddress)
+            if halt != nil, let bug = try haltedAtBug() {
+                try target.removeBreakpoint(at: opEnd)
+                breakpoints.remove(opEnd)
+                return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: busy == 0,
+                                   ranToOperationEnd: false, bug: bug)
+            }
         }
         try target.removeBreakpoint(at: opEnd)
         breakpoints.remove(opEnd)

@@ -100,7 +100,8 @@ public struct PostMortem: Sendable {
         guard let operations else { return lines }
         let span = operations.lowerBound == operations.upperBound ? "operation \(operations.lowerBound)" : "operations \(operations.lowerBound)…\(operations.upperBound)"
         let shown = changedFrames.prefix(8).map(hex).joined(separator: ", ")
-        lines.append("in progress at the halt: \(span) (\(entries.count) logged so far); "
+        lines.append((bug.operationInProgress ? "in progress at the halt: \(span) (\(entries.count) logged so far); "
+                      : "the operation that failed: \(span) (\(entries.count) logged, each ended before the BUG reached the top); ")
                      + "\(changedFrames.count) frames changed by it\(changedFrames.isEmpty ? "" : ": " + shown + (changedFrames.count > 8 ? ", …" : ""))")
         for e in entries.prefix(8) { lines.append("  " + e.text) }
         return lines

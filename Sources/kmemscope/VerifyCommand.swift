@@ -13,7 +13,8 @@ struct VerifyCommand: ParsableCommand {
         discussion: Check.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
             + "\n\nWith --kernel linux: the sixteen checks of Linux's rules in docs/linux-checks.md (the buddy allocator and SLUB).\n\n"
             + "Exit status: 0 every check passed (with --replay, also the replay and the final comparison), 1 violations "
-            + "found (one line each, or the JSON's violations), 2 no verdict: usage, connection, ELF, descriptor or decode "
+            + "found (one line each, or the JSON's violations) — also on a kernel halted at its own BUG (a post-mortem: the BUG, "
+            + "the operation in progress, each violation marked; --replay replays to the operation before), 2 no verdict: usage, connection, ELF, descriptor or decode "
             + "error, a stuck guest, SIGTERM or SIGHUP, or (--replay) a log ring that no longer holds the entries the replay needs while the checks passed; 130 after Ctrl-C.")
 
     @Flag(name: .long, help: "Also replay the operation log through the reference model from the boot and compare the result with guest memory.")

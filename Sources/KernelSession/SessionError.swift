@@ -55,7 +55,8 @@ public enum SessionError: Error, CustomStringConvertible {
         case .stoppedInsideOperation(let sequence, let busy):
             return "the guest was found stopped inside allocator operation \(sequence) (busy = \(busy)) and kmemscope does not run a guest it found stopped: pass --settle to let it finish that operation (it stops again right after), or --resume"
         case .haltedAtBug(let bug):
-            return bug.summary + " Read it as it is: verify, verify --replay, frame, log."
+            return bug.summary + (bug.kind == .boot ? " It stopped before it published kmem_info: there is no allocator state to read."
+                                                    : " Read it as it is: verify, verify --replay, frame, log.")
         case .interrupted(let signal):
             return "interrupted by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : signal == 1 ? "SIGHUP" : "signal \(signal)"); the guest was left as found"
         case .memory(let e): return "\(e)"

@@ -12,7 +12,7 @@ extension TargetOptions {
         if let path = snapshot {
             let opened = try SnapshotSession(path: path, kernel: try image.open())
             StandardError.write(opened.note)
-            if let bug = try? BugRecordDecoder(info: opened.info, memory: opened.memory).decode() {
+            if let bug = (try? opened.haltedAtBug()) ?? nil {
                 StandardError.write("the snapshot \(path) is a " + bug.summary.replacingOccurrences(of: " The guest cannot run on: it stays halted.", with: ""))
             }
             offline = opened

@@ -112,8 +112,8 @@ struct VerifyCommand: ParsableCommand {
                 ProgressLine.expect(Int(clamping: n) &* size)
             }
             var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming, inPlace: !replay)
-            if snapshot.bug != nil, let live = s as? GuestSession, let seen = try? live.haltedAtBug() {
-                snapshot.bug?.haltedAtBugHalt = seen.haltedAtBugHalt   // the CPU's RIP, which a snapshot file cannot give
+            if snapshot.bug != nil, let seen = try? s.haltedAtBug() {
+                snapshot.bug?.haltedAtBugHalt = seen.haltedAtBugHalt   // the CPU's RIP, live or as the snapshot saved it
             }
             if freePagePoison && snapshot.poisoning == true {
                 do {

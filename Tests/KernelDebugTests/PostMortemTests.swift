@@ -9,7 +9,7 @@ import Testing
 @Suite("Post-mortem of a halted kernel")
 struct PostMortemTests {
     /// (kernel command line, the record's kind as kmemscope names it, whether an operation was
-    /// still in progress at the halt).
+    /// still in progress at the halt); 128M unless the line starts with `-m SIZE`.
     static let halts: [(String, String, Bool)] = [
         // the fault kinds that make the kernel stop (seed 1, injected at seq 3000); the other
         // five (parity-flip, alloc-bitmap-flip, counter-drift, refcount, pageblock-tag) run to the end
@@ -29,6 +29,8 @@ struct PostMortemTests {
         ("misuse=free-reserved", "misuse", false),
         // a CPU exception outside any operation
         ("crash=pagefault", "CPU exception", false),
+        // the Swift runtime's own allocation failing (8M: the workload's live set does not fit)
+        ("-m 8M seed=1 ops=2000 phases=1", "out of memory", false),
     ]
 
     static func kmemscope(_ arguments: [String]) throws -> (status: Int32, out: String, err: String, seconds: Double) {
@@ -46,7 +48,9 @@ struct PostMortemTests {
 
     @Test(arguments: PostMortemTests.halts)
     func haltedKernelGetsAPostMortem(append: String, kind: String, inProgress: Bool) throws {
-        let boot = try DebugBoot(memory: "128M", append: append)
+        let words = append.split(separator: " ")
+        let memory = words.first == "-m" ? String(words[1]) : "128M"
+        let boot = try DebugBoot(memory: memory, append: words.first == "-m" ? words.dropFirst(2).joined(separator: " ") : append)
         defer { boot.stop() }
         try boot.runUntil(["kmem: BUG:"], timeout: 60)
         let line = try #require(boot.serial.split(whereSeparator: \.isNewline).first { $0.hasPrefix("kmem: BUG: ") },
@@ -83,6 +87,7 @@ struct PostMortemTests {
             #expect(bug["pfn"] as? String == String(pfn), "\(bug)")
         }
         if kind != "CPU exception" { #expect((bug["sequence"] as? Int ?? 0) > 0, "\(bug)") }
+        #expect(bug["haltedAtBugHalt"] as? Bool == true, "\(bug)")
 
         let replay = try Self.kmemscope(["verify", "--replay"] + target)
         #expect(replay.status == 1, "\(replay.err)")
@@ -101,6 +106,20 @@ struct PostMortemTests {
         let rip = try Self.rip(boot)
         #expect(rip >= halt.address.rawValue && rip < halt.address.rawValue + max(halt.size, 1), "RIP 0x\(String(rip, radix: 16))")
         #expect(boot.serial == serialBefore, "the guest printed more:\n\(boot.serial.dropFirst(serialBefore.count))")
+    }
+
+    /// A kernel that stopped at its BUG before it published kmem_info (boot: 6M is too small for
+    /// the allocator's metadata) is recognised by its record at the image's `kmem_bug`: exit 1
+    /// with the BUG, not a descriptor error.
+    @Test func bootFailureIsNamed() throws {
+        let boot = try DebugBoot(memory: "6M", append: "")
+        defer { boot.stop() }
+        try boot.runUntil(["kmem: BUG:"], timeout: 30)
+        #expect(boot.serial.contains("kmem: BUG: no RAM range large enough for the allocator's metadata"), "\(boot.serial.suffix(400))")
+        let r = try Self.kmemscope(["verify", "--target", "unix:" + boot.socket])
+        #expect(r.status == 1, "\(r.out)\n\(r.err)")
+        #expect(r.err.contains("post-mortem of a halted kernel: it stopped at its own BUG (boot): no RAM range large enough for the allocator's metadata"), "\(r.err)")
+        #expect(r.out.isEmpty && r.seconds < 4)
     }
 
     /// `until` on a halted guest answers at once: the kernel cannot run on (exit 1, the

@@ -23,21 +23,36 @@ public struct BugRecordDecoder {
         guard published else { return nil }
         let size = try info.boundedSize(of: "BugRecord")
         let bytes = try memory.read(at: try info.number("BUG"), count: size)
-        func u64(_ field: String) throws -> UInt64 {
-            let o = try info.boundedOffset(of: "BugRecord", field, width: 8)
+        var offsets: [String: Int] = [:]
+        for field in Self.fields { offsets[field] = try info.boundedOffset(of: "BugRecord", field, width: field == "text" ? 1 : 8) }
+        return Self.decode(bytes, offsets: offsets, magic: (try? info.number("BUG_MAGIC")) ?? Self.magic)
+    }
+
+    /// The record at `address` (the image's `kmem_bug`) read with the layout kernel/README.md
+    /// fixes, for a kernel that stopped before it published `kmem_info` (a boot failure); nil
+    /// when no BUG was recorded.
+    public static func decode(fixedLayoutAt address: UInt64, memory: some GuestMemory) throws -> KernelBug? {
+        let bytes = try memory.read(at: address, count: 256)
+        var offsets: [String: Int] = [:]
+        for (i, field) in fields.enumerated() { offsets[field] = 8 * i }
+        return decode(bytes, offsets: offsets, magic: magic)
+    }
+
+    /// The record's fields in order (each a u64 at 8 × its index in the fixed layout; `text` last).
+    static let fields = ["magic", "kind", "code", "pfn", "sequence", "busy", "rip", "detail", "detail2", "textLength", "text"]
+
+    private static func decode(_ bytes: [UInt8], offsets: [String: Int], magic expected: UInt64) -> KernelBug? {
+        func u64(_ field: String) -> UInt64 {
+            guard let o = offsets[field], o >= 0, o + 8 <= bytes.count else { return 0 }
             return littleEndian(bytes[o..<(o + 8)])
         }
-        let magic = try u64("magic")
-        let expected = (try? info.number("BUG_MAGIC")) ?? Self.magic
-        guard magic == expected else { return nil }
-        let textOffset = try info.boundedOffset(of: "BugRecord", "text")
-        let length = Int(min(try u64("textLength"), UInt64(size - textOffset)))
+        guard u64("magic") == expected, let textOffset = offsets["text"], textOffset <= bytes.count else { return nil }
+        let length = Int(min(u64("textLength"), UInt64(bytes.count - textOffset)))
         let text = String(decoding: bytes[textOffset..<(textOffset + length)].map { $0 >= 0x20 && $0 < 0x7f ? $0 : UInt8(ascii: "?") },
                           as: UTF8.self)
-        let pfn = try u64("pfn")
-        return KernelBug(rawKind: try u64("kind"), code: try u64("code"), pfn: pfn == .max ? nil : pfn,
-                         sequence: try u64("sequence"), busy: try u64("busy"), rip: try u64("rip"),
-                         detail: try u64("detail"), detail2: try u64("detail2"), text: text)
+        let pfn = u64("pfn")
+        return KernelBug(rawKind: u64("kind"), code: u64("code"), pfn: pfn == .max ? nil : pfn, sequence: u64("sequence"),
+                         busy: u64("busy"), rip: u64("rip"), detail: u64("detail"), detail2: u64("detail2"), text: text)
     }
 
     /// `"KMEMBUG!"` as a little-endian u64 (kernel/mm/BugRecord.swift `magicValue`).

@@ -97,6 +97,10 @@ struct PostMortemTests {
         }
         if kind == "misuse" { #expect(replay.out.contains("the state before the operation in progress was clean"), "\(replay.out.suffix(800))") }
 
+        if inProgress {
+            let log = try Self.kmemscope(["log", "--last", "3"] + target)
+            #expect(log.status == 0 && log.out.contains("(in progress at the halt, no entry: the kernel stopped inside it at its BUG"), "\(log.out)")
+        }
         // every command says so, and none waits
         let zones = try Self.kmemscope(["zones"] + target)
         #expect(zones.status == 0 && zones.err.contains("post-mortem of a halted kernel"), "\(zones.err)")

@@ -34,6 +34,10 @@ public struct KernelSnapshot: Sendable {
     /// Free pages whose poison was overwritten, when their contents were read (`verify
     /// --free-page-poison`); nil when they were not.
     public var poisonDamage: [PoisonDamage]?
+    /// What the kernel stopped on when it halted at its own BUG (its `kmem_bug` record); nil
+    /// for a kernel that has not (or that publishes no record). A snapshot with one is a
+    /// post-mortem: see ``KernelBug``.
+    public var bug: KernelBug?
     /// Where DMA32 and Normal begin (descriptor `DMA32_START_PFN`, `NORMAL_START_PFN`), when known.
     public var zoneLimits: ZoneLimits?
 

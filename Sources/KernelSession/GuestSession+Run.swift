@@ -30,9 +30,28 @@ extension GuestSession {
     /// Lets the guest run until it stops (a breakpoint), waiting in short slices so Ctrl-C,
     /// SIGTERM or SIGHUP stop the guest again and end the wait with `.interrupted`, and giving
     /// up after `limit` (the guest is stopped again: `GDBRemoteError.timedOut`).
+    ///
+    /// A kernel halted at its own BUG is not run: ``SessionError/haltedAtBug(_:)`` at once. A
+    /// kernel that reaches one while running stops there (a breakpoint at `kmem_bug_halt`,
+    /// when the kernel publishes `BUG_HALT`) and the same error follows, so no caller waits
+    /// out `limit` for a stop that cannot come.
     @discardableResult
     public func runUntilStop(limit: Duration) throws -> StopReply {
-        try target.runUntilStop(limit: limit)
+        if let bug = try haltedAtBug() { throw SessionError.haltedAtBug(bug) }
+        let halt = info["BUG_HALT"] != nil ? try? info.number("BUG_HALT") : nil
+        if let halt { try addBreakpoint(at: halt) }
+        let reply: StopReply
+        do {
+            reply = try target.runUntilStop(limit: limit)
+        } catch {
+            if let halt { try? removeBreakpoint(at: halt) }
+            throw error
+        }
+        if let halt {
+            try removeBreakpoint(at: halt)
+            if let bug = try haltedAtBug() { throw SessionError.haltedAtBug(bug) }
+        }
+        return reply
     }
 }
 

@@ -19,6 +19,9 @@ extension GuestSession {
     /// run unless `runStoppedGuest` says so, or the session will resume it anyway
     /// (``RestorePolicy/resume``): letting it run would not leave it as it was found.
     ///
+    /// A kernel halted at its own BUG (its `kmem_bug` record written) is not run at all: the
+    /// point says so (``SettlePoint/bug``) and the state is read as the BUG left it.
+    ///
     /// - Throws: ``SessionError/stuck(sequence:busy:after:)`` if the operation does not end in
     ///   time (no verdict is possible then), ``SessionError/stoppedInsideOperation(sequence:busy:)``
     ///   for a guest found stopped mid-operation, `.image` if the ELF has no `kmem_op_end`.
@@ -27,6 +30,13 @@ extension GuestSession {
                        boundary: OperationBoundary = .bundledKernel,
                        runStoppedGuest: Bool = false) throws -> SettlePoint {
         let sequenceAddress = try info.number(boundary.sequenceKey)
+        // A kernel that stopped at its own BUG never reaches kmem_op_end: read it as it is (a
+        // post-mortem), never run it, never wait.
+        if boundary == .bundledKernel, let bug = try haltedAtBug() {
+            let busy = (try? info.number(boundary.busyKey)).flatMap { try? memory.readU64(at: $0) } ?? bug.busy
+            return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: busy == 0,
+                               ranToOperationEnd: false, bug: bug)
+        }
         guard info[boundary.busyKey] != nil else {
             warnings.append("warning: kmem_info has no \(boundary.busyKey) word (a kernel older than this kmemscope): "
                 + "reading without settling to an operation boundary; an operation in progress can show as violations")
@@ -48,6 +58,10 @@ extension GuestSession {
         }
         try target.setBreakpoint(at: opEnd)
         breakpoints.insert(opEnd)
+        // an operation that ends in a BUG never reaches kmem_op_end: stop at kmem_bug_halt too
+        let halt = boundary == .bundledKernel && info["BUG_HALT"] != nil ? try? info.number("BUG_HALT") : nil
+        if let halt { try addBreakpoint(at: halt) }
+        defer { if let halt { try? removeBreakpoint(at: halt) } }
         let deadline = ContinuousClock.now + limit
         while busy != 0 {
             let left = ContinuousClock.now.duration(to: deadline)
@@ -63,6 +77,12 @@ extension GuestSession {
                 throw SessionError.stuck(sequence: sequence, busy: busy, after: limit)
             }
             busy = try memory.readU64(at: busyAddress)
+            if halt != nil, let bug = try haltedAtBug() {
+                try target.removeBreakpoint(at: opEnd)
+                breakpoints.remove(opEnd)
+                return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: busy == 0,
+                                   ranToOperationEnd: false, bug: bug)
+            }
         }
         try target.removeBreakpoint(at: opEnd)
         breakpoints.remove(opEnd)

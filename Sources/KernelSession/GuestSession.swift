@@ -1,3 +1,4 @@
+import AllocatorModel
 import GDBRemote
 import KernelLayouts
 
@@ -130,7 +131,9 @@ public final class GuestSession {
         } catch {
             let failure: SessionError
             var resynchronize = false
-            if case GDBRemoteError.memoryAccess = error {
+            if let bug = Self.bootBug(kernel, target) {
+                failure = .haltedAtBug(bug)   // it stopped at a BUG before it wrote kmem_info
+            } else if case GDBRemoteError.memoryAccess = error {
                 failure = .notBooted(descriptor: descriptor)
             } else {
                 resynchronize = true
@@ -147,6 +150,13 @@ public final class GuestSession {
             throw .interrupted(signal: InterruptSignals.pending)
         }
         return session
+    }
+
+    /// The BUG record of a kernel that halted before it published `kmem_info` (a boot
+    /// failure), read at the image's `kmem_bug` with the README's fixed layout; nil otherwise.
+    static func bootBug(_ kernel: KernelImage, _ target: RemoteTarget) -> KernelBug? {
+        guard let address = try? kernel.symbol("kmem_bug").address.rawValue else { return nil }
+        return (try? BugRecordDecoder.decode(fixedLayoutAt: address, memory: StubMemory(target: target))) ?? nil
     }
 
     /// What is said of an image without the layout descriptor (`kmem_info`).

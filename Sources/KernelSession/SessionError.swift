@@ -1,3 +1,4 @@
+import AllocatorModel
 import GDBRemote
 import KernelLayouts
 
@@ -24,6 +25,9 @@ public enum SessionError: Error, CustomStringConvertible {
     case stuck(sequence: UInt64, busy: UInt64, after: Duration)
     /// The guest was found stopped inside allocator operation `sequence` and may not be run.
     case stoppedInsideOperation(sequence: UInt64, busy: UInt64)
+    /// The kernel halted at its own BUG (its `kmem_bug` record is written): it cannot run on.
+    /// A verdict, not a failure to reach one: the kernel found a violation itself.
+    case haltedAtBug(KernelBug)
     /// SIGINT or SIGTERM arrived; the guest was restored first.
     case interrupted(signal: Int32)
     /// A guest-memory source (the RAM file, the QEMU process) cannot be opened or read.
@@ -50,6 +54,9 @@ public enum SessionError: Error, CustomStringConvertible {
             return "the guest is stuck inside allocator operation \(sequence) (busy = \(busy), no kmem_op_end within \(after)): no verdict; the kernel may be hung or halted inside the allocator"
         case .stoppedInsideOperation(let sequence, let busy):
             return "the guest was found stopped inside allocator operation \(sequence) (busy = \(busy)) and kmemscope does not run a guest it found stopped: pass --settle to let it finish that operation (it stops again right after), or --resume"
+        case .haltedAtBug(let bug):
+            return bug.summary + (bug.kind == .boot ? " It stopped before it published kmem_info: there is no allocator state to read."
+                                                    : " Read it as it is: verify, verify --replay, frame, log.")
         case .interrupted(let signal):
             return "interrupted by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : signal == 1 ? "SIGHUP" : "signal \(signal)"); the guest was left as found"
         case .memory(let e): return "\(e)"

@@ -74,6 +74,8 @@ struct BisectCommand: ParsableCommand {
         var boots = 0
         var failing: (report: VerifyReport?, snapshot: KernelSnapshot?, log: [OpLogRecord], end: String?)?
         var directMap: UInt64 = 0
+        var bugAnnounced = false
+        var firstBug: KernelBug?
         while let requested = search.next {
             if InterruptSignals.isPending { throw SessionError.interrupted(signal: InterruptSignals.pending) }
             if let g = guest, try g.endLine != nil || requested.map({ try g.sequence >= $0 }) ?? false {
@@ -91,7 +93,10 @@ struct BisectCommand: ParsableCommand {
                 guest = g
                 directMap = (try? g.session.info.number("DIRECT_MAP")) ?? 0
             }
-            let sequence = try g.sequence
+            var sequence = try g.sequence
+            // a run halted at its own BUG fails at the operation the BUG is about: search below it
+            let bug = g.bug
+            if let bug, bug.sequence != 0 { sequence = min(sequence, bug.sequence) }
             var verdict: BisectSearch.Verdict?
             var line = "seq \(sequence): "
             if search.needsVerdict(at: sequence) {
@@ -103,8 +108,19 @@ struct BisectCommand: ParsableCommand {
                     }
                 } else {
                     verdict = .failing
-                    line += "the kernel halted: \(g.endLine ?? "?")"
+                    if let bug {
+                        line += "the kernel halted at its own \(bug.headline)"
+                            + (bug.operationInProgress ? " inside operation \(bug.sequence) (unfinished)" : " at operation \(bug.sequence)")
+                            + (bug.pfn.map { ", frame 0x" + String($0, radix: 16) } ?? "")
+                        if !bugAnnounced {
+                            line += "; bisecting from seq \(bug.sequence)"
+                            bugAnnounced = true
+                        }
+                    } else {
+                        line += "the kernel halted: \(g.endLine ?? "?")"
+                    }
                     failing = (nil, nil, try g.log(Int(min(sequence &- search.lo, 4096)), upTo: sequence), g.endLine)
+                    if firstBug == nil { firstBug = bug }
                 }
             } else {
                 line += "the failing stop again (no stop point before it)"
@@ -135,6 +151,10 @@ struct BisectCommand: ParsableCommand {
             print(report.text)
         } else if let end = failing.end {
             print("the kernel's own check stopped it: \(end)")
+        }
+        if let firstBug, hi < firstBug.sequence {
+            print("the run halts later, at its own \(firstBug.headline) (operation \(firstBug.sequence)): "
+                  + "verify already fails \(firstBug.sequence &- hi) operation(s) before it, so the BUG is a consequence of seq \(hi)")
         }
         throw ExitCode(1)
     }

@@ -59,6 +59,13 @@ final class BisectGuest {
         if let firstTarget { _ = try advance(to: firstTarget) } else { _ = try advance(to: nil) }
     }
 
+    /// The kernel's BUG record, when the run ended at a `kmem: BUG:` (kernel/README.md "A
+    /// kernel halted at its BUG"); nil otherwise or for a kernel that publishes none.
+    var bug: KernelBug? {
+        guard endLine?.hasPrefix(SerialMarkers.bug) == true else { return nil }
+        return (try? session.haltedAtBug()) ?? nil
+    }
+
     /// The allocator's sequence number now.
     var sequence: UInt64 {
         get throws { try session.memory.readU64(at: sequenceAddress) }

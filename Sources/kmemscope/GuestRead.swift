@@ -12,6 +12,9 @@ extension TargetOptions {
         if let path = snapshot {
             let opened = try SnapshotSession(path: path, kernel: try image.open())
             StandardError.write(opened.note)
+            if let bug = (try? opened.haltedAtBug()) ?? nil {
+                StandardError.write("the snapshot \(path) is a " + bug.summary.replacingOccurrences(of: " The guest cannot run on: it stays halted.", with: ""))
+            }
             offline = opened
         }
         if let session = offline {
@@ -25,7 +28,11 @@ extension TargetOptions {
         let session = try attach(image)
         defer { ProgressLine.finish() }
         if let settling { return try session.settledRead(settling) { try body($0) } }
-        return try session.read { try body($0) }
+        return try session.read { s in
+            // held where it stands (no settle): still say when it is a kernel halted at its BUG
+            if let bug = try? s.haltedAtBug() { StandardError.write(bug.summary) }
+            return try body(s)
+        }
     }
 
     /// Where `read` takes the state from, for timing lines and reports.

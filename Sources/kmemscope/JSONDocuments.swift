@@ -47,6 +47,15 @@ struct VerifyJSON: Encodable {
     var checks: [CheckResult]
     var violations: [ViolationJSON]
     var replay: ReplayJSON?
+    /// A kernel halted at its own BUG (issue 23): the BUG, the operation in progress, where each
+    /// violation lies; `passed` is then false and `verdict` `violations`.
+    var postMortem: PostMortemJSON? {
+        didSet {
+            guard postMortem != nil else { return }
+            passed = false
+            verdict = "violations"
+        }
+    }
     /// What the verdict covered and what it did not (issue 22, docs/checks.md).
     var covered: [String] = []
     var skipped: [Coverage.Skip] = []

@@ -49,6 +49,7 @@ struct Kmemscope: ParsableCommand {
         }
         StandardError.write("kmemscope: \(error)")
         if case SessionError.interrupted(let signal) = error { return InterruptSignals.exitStatus(for: signal) }
+        if case SessionError.haltedAtBug = error { return 1 }   // the kernel's own caught violation, shown
         return 2
     }
 }

@@ -21,10 +21,15 @@ struct LogCommand: ParsableCommand {
     }
 
     func run() throws {
-        let records = try stub.read(image, settling: settling) { s in
+        let (records, bug) = try stub.read(image, settling: settling) { s in
             let sequence = try s.memory.readU64(at: try s.info.number("SEQUENCE"))
-            return try OpLogDecoder(info: s.info, memory: s.memory).last(last, upTo: sequence)
+            return (try OpLogDecoder(info: s.info, memory: s.memory).last(last, upTo: sequence), (try? s.haltedAtBug()) ?? nil)
         }
-        print(image.json ? try JSONOutput.string(LogJSON(records)) : records.map(\.text).joined(separator: "\n"))
+        var lines = records.map(\.text)
+        // a kernel halted inside an operation: that operation has no entry yet; say where it stopped
+        if let bug, bug.operationInProgress, !records.contains(where: { $0.sequence == bug.sequence }) {
+            lines.append("seq \(bug.sequence) (in progress at the halt, no entry: the kernel stopped inside it at its \(bug.headline))")
+        }
+        print(image.json ? try JSONOutput.string(LogJSON(records)) : lines.joined(separator: "\n"))
     }
 }

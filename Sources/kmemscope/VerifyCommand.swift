@@ -13,7 +13,8 @@ struct VerifyCommand: ParsableCommand {
         discussion: Check.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "\n")
             + "\n\nWith --kernel linux: the sixteen checks of Linux's rules in docs/linux-checks.md (the buddy allocator and SLUB).\n\n"
             + "Exit status: 0 every check passed (with --replay, also the replay and the final comparison), 1 violations "
-            + "found (one line each, or the JSON's violations), 2 no verdict: usage, connection, ELF, descriptor or decode "
+            + "found (one line each, or the JSON's violations) — also on a kernel halted at its own BUG (a post-mortem: the BUG, "
+            + "the operation in progress, each violation marked; --replay replays to the operation before), 2 no verdict: usage, connection, ELF, descriptor or decode "
             + "error, a stuck guest, SIGTERM or SIGHUP, or (--replay) a log ring that no longer holds the entries the replay needs while the checks passed; 130 after Ctrl-C.")
 
     @Flag(name: .long, help: "Also replay the operation log through the reference model from the boot and compare the result with guest memory.")
@@ -111,6 +112,9 @@ struct VerifyCommand: ParsableCommand {
                 ProgressLine.expect(Int(clamping: n) &* size)
             }
             var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming, inPlace: !replay)
+            if snapshot.bug != nil, let seen = try? s.haltedAtBug() {
+                snapshot.bug?.haltedAtBugHalt = seen.haltedAtBugHalt   // the CPU's RIP, live or as the snapshot saved it
+            }
             if freePagePoison && snapshot.poisoning == true {
                 do {
                     let scan = try FreePagePoisonScan(info: s.info, memory: s.memory).scan(snapshot, limit: Self.damageLimit)
@@ -128,8 +132,13 @@ struct VerifyCommand: ParsableCommand {
                 heldReport = Verifier(snapshot).run()
                 if let failure = snapshot.frames.readFailure { throw failure }
             }
-            guard replay else { return (snapshot, []) }
             let capacity = snapshot.opLogCapacity ?? 65536
+            guard replay else {
+                // a post-mortem needs the last entries: where the operation in progress began
+                guard snapshot.bug != nil, snapshot.sequence > 0 else { return (snapshot, []) }
+                let recent = Int(min(snapshot.sequence, capacity, UInt64(PostMortem.logWindow)))
+                return (snapshot, (try? OpLogDecoder(info: s.info, memory: s.memory).last(recent, upTo: snapshot.sequence)) ?? [])
+            }
             let count = Int(min(snapshot.sequence, capacity))
             if let size = try? s.info.boundedSize(of: "OpLogEntry") { ProgressLine.expect(count &* size) }
             let log = count == 0 ? [] : try OpLogDecoder(info: s.info, memory: s.memory).last(count, upTo: snapshot.sequence)
@@ -142,6 +151,11 @@ struct VerifyCommand: ParsableCommand {
             StandardError.write(VerifyTiming.text(source: source, snapshot: snapshot, attach: attached - start,
                                                   read: read - attached, verify: clock.now - read,
                                                   readUsage: usageAtCheck - usageAtAttach, verifyUsage: ProcessUsage.now() - usageAtCheck))
+        }
+        let postMortem = snapshot.bug.map { PostMortem(bug: $0, snapshot: snapshot, log: log) }
+        if let postMortem {
+            try reportPostMortem(postMortem, snapshot, report, log: log)
+            return
         }
         let verification = try replay ? replayed(snapshot, log, boot: boot) : nil
         // a replay the ring cannot feed (entries overwritten) is no verdict, not a violation
@@ -162,6 +176,34 @@ struct VerifyCommand: ParsableCommand {
         }
         if !passed { throw ExitCode(1) }
         try coverage.enforce(allowPartial: profile.allowPartial)
+    }
+
+    /// A kernel halted at its own BUG: the BUG and the operation in progress first, every
+    /// violation marked with where it lies, the kernel's caught violation counted; with
+    /// --replay the log up to the operation before and what the operation in progress had
+    /// done. Always exit 1: the kernel itself found a violation (or a misuse) and stopped.
+    func reportPostMortem(_ postMortem: PostMortem, _ snapshot: KernelSnapshot, _ report: VerifyReport, log: [OpLogRecord]) throws {
+        let replayed = replay && from == nil ? PostMortemReplay(snapshot, log: log, postMortem: postMortem) : nil
+        if replay && from != nil {
+            StandardError.write("verify --replay --from: a halted kernel is replayed from the boot only; --from is ignored")
+        }
+        if image.json {
+            var document = VerifyJSON(snapshot, report, replay: nil)
+            document.postMortem = PostMortemJSON(postMortem, report, replayed)
+            print(try JSONOutput.string(document))
+        } else {
+            print(postMortem.header.joined(separator: "\n"))
+            print("sequence \(snapshot.sequence)\n" + VerifySummary.text(snapshot, report))
+            let first = report.text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+            print(first)
+            postMortem.lines(report).forEach { print($0) }
+            for c in report.failedChecks where report.counts[c]! > report.violations.filter({ $0.check == c }).count {
+                print("(\(report.counts[c]! - report.violations.filter { $0.check == c }.count) more \(c.rawValue) violations)")
+            }
+            print(postMortem.caughtLine)
+            if let replayed { print(replayed.text) }
+        }
+        throw ExitCode(1)
     }
 
     /// Most damaged free pages the poison scan names before it stops reading.

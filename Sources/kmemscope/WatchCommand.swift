@@ -65,7 +65,9 @@ struct WatchCommand: ParsableCommand {
             }
             let checkpoint = try s.kernel.symbol("kmem_checkpoint").address.rawValue
             let stopSeq = try s.info.number("STOP_SEQ")
-            var previous = try state(try s.settle(runStoppedGuest: true))
+            let start = try s.settle(runStoppedGuest: true)
+            if let bug = start.bug { print(bug.summary) }   // a post-mortem: watch's first stop is its last
+            var previous = try state(start)
             var clean = kept
             let first = Verifier(previous).run()
             print("seq \(previous.sequence): start, free \(free(previous)) pages, verify \(first.passed ? "ok" : "\(first.total) violations")")
@@ -83,6 +85,22 @@ struct WatchCommand: ParsableCommand {
                 }
                 do {
                     try s.runUntilStop(limit: .seconds(wait))
+                } catch SessionError.haltedAtBug(let bug) {
+                    // the kernel stopped itself between two stops: the failure is its own
+                    let current = try state(try s.settle(runStoppedGuest: true))
+                    let report = Verifier(current).run()
+                    print("seq \(current.sequence): the kernel halted at its own \(bug.headline)")
+                    print("first failure between seq \(previous.sequence) (last clean) and seq \(bug.sequence == 0 ? current.sequence : bug.sequence)")
+                    print(bug.summary)
+                    let recent = Int(min(current.sequence, current.opLogCapacity ?? 65536, UInt64(PostMortem.logWindow)))
+                    let log = recent == 0 ? [] : (try? OpLogDecoder(info: s.info, memory: s.memory).last(recent, upTo: current.sequence)) ?? []
+                    let postMortem = PostMortem(bug: bug, snapshot: current, log: log)
+                    postMortem.header.dropFirst().forEach { print($0) }
+                    print(report.text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? "")
+                    postMortem.lines(report).forEach { print($0) }
+                    print(postMortem.caughtLine)
+                    failed = true
+                    break
                 } catch GDBRemoteError.timedOut(let request, _) where request == GuestSession.runTimeoutRequest {
                     // the guest ran the whole time (it is stopped again): no stop came, no stub is hung
                     let at = (try? s.memory.readU64(at: try s.info.number("SEQUENCE"))).map { "sequence \($0)" } ?? "an unknown sequence"

@@ -328,6 +328,16 @@ kmem_op_end:
     ret
     .size kmem_op_end, . - kmem_op_end
 
+/* Where the kernel stops after a BUG (src/Bug.swift, once kmem_bug is written): a function of
+   its own, so a debugger that finds RIP in it knows the kernel stopped itself. Never returns. */
+    .globl kmem_bug_halt
+    .type kmem_bug_halt, @function
+kmem_bug_halt:
+    cli
+    hlt
+    jmp kmem_bug_halt
+    .size kmem_bug_halt, . - kmem_bug_halt
+
 /* The interrupt flag for kernel/mm (IrqDisabledToken.swift). */
     .globl kmem_irq_save
 kmem_irq_save:                  /* returns RFLAGS, then IF = 0 */
@@ -430,6 +440,12 @@ pdpt_direct: .skip 4096
 pd_kernel:   .skip 4096
 pd_direct:   .skip 4096 * DIRECT_MAP_GIB
 idt:         .skip 16 * 32
+/* The BUG record (kernel/mm/BugRecord.swift): zero until the kernel stops at a BUG. */
+    .p2align 6
+    .globl kmem_bug
+    .type kmem_bug, @object
+    .size kmem_bug, 256
+kmem_bug:    .skip 256
 /* The layout descriptor (see kernel/mm/LayoutDescriptor.swift), filled at boot. */
     .p2align 6
     .globl kmem_info

@@ -27,6 +27,14 @@ extern uint8_t kmem_info[];
 /// The layout descriptor buffer (16 KiB).
 static inline uint8_t *kmem_info_buffer(void) { return kmem_info; }
 
+extern uint8_t kmem_bug[];
+/// The BUG record (256 bytes, kernel/mm/BugRecord.swift), zero until a BUG.
+static inline uint8_t *kmem_bug_record(void) { return kmem_bug; }
+static inline uint64_t kmem_bug_address(void) { return (uint64_t)kmem_bug; }
+extern char kmem_bug_halt[];
+/// Address of boot.S's kmem_bug_halt, the loop every BUG stops in.
+static inline uint64_t kmem_bug_halt_address(void) { return (uint64_t)kmem_bug_halt; }
+
 extern volatile uint64_t kmem_stop_seq;
 /// The sequence number a debugger asked to stop at (0 = none).
 static inline uint64_t stop_sequence(void) { return kmem_stop_seq; }

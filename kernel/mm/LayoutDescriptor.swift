@@ -194,3 +194,31 @@ extension PageAllocator {
         }
     }
 }
+
+extension LayoutDescriptor {
+    /// Writes `SIZE(BugRecord)` and every `OFFSET(BugRecord.field)`, measured on a record, as
+    /// the other layouts are (the kernel publishes them after `BUG`).
+    public static func writeBugRecordLayout<S: TextSink>(to out: inout S) {
+        var r = BugRecord(magic: 0, kind: 0, code: 0, pfn: 0, sequence: 0, busy: 0, rip: 0, detail: 0, detail2: 0,
+                          textLength: 0, text: .init(repeating: 0))
+        withUnsafeMutablePointer(to: &r) { (p: UnsafeMutablePointer<BugRecord>) in
+            let base = UnsafeMutableRawPointer(p)
+            func off(_ field: StaticString, _ f: UnsafeMutableRawPointer) {
+                out.write("OFFSET(BugRecord."); out.write(field); out.write(")=")
+                out.dec(UInt64(UInt(bitPattern: f) &- UInt(bitPattern: base))); out.newline()
+            }
+            out.write("SIZE(BugRecord)="); out.dec(UInt64(MemoryLayout<BugRecord>.size)); out.newline()
+            off("magic", &p.pointee.magic)
+            off("kind", &p.pointee.kind)
+            off("code", &p.pointee.code)
+            off("pfn", &p.pointee.pfn)
+            off("sequence", &p.pointee.sequence)
+            off("busy", &p.pointee.busy)
+            off("rip", &p.pointee.rip)
+            off("detail", &p.pointee.detail)
+            off("detail2", &p.pointee.detail2)
+            off("textLength", &p.pointee.textLength)
+            off("text", &p.pointee.text)
+        }
+    }
+}

@@ -25,14 +25,17 @@ struct BootInfo {
         startInfoPhys = phys
         info = UnsafePointer<HVMStartInfo>(bitPattern: UInt(directMapOffset &+ phys))!.pointee
         if info.magic != HVMStartInfo.magicValue {
-            console.write("kmem: BUG: boot: no PVH start info at "); console.hex(phys)
-            console.write(" (magic "); console.hex(UInt64(info.magic)); console.write(")"); console.newline()
-            haltForever()
+            let magic = UInt64(info.magic)
+            kernelBug(.boot, code: 1, detail: phys, detail2: magic) { out in
+                out.write("boot: no PVH start info at "); out.hex(phys)
+                out.write(" (magic "); out.hex(magic); out.write(")")
+            }
         }
         if info.version < 1 || info.memoryMapEntries == 0 {
-            console.write("kmem: BUG: boot: PVH start info has no memory map (version ")
-            console.dec(UInt64(info.version)); console.write(")"); console.newline()
-            haltForever()
+            let version = UInt64(info.version)
+            kernelBug(.boot, code: 2, detail: version) { out in
+                out.write("boot: PVH start info has no memory map (version "); out.dec(version); out.write(")")
+            }
         }
     }
 

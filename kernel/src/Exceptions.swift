@@ -6,8 +6,8 @@ struct ExceptionFrame {
     var vector, error, rip, cs, rflags, rsp, ss: UInt64
 }
 
-/// Called by every exception stub: prints the vector, error code and registers, then halts,
-/// so a crash is never silent.
+/// Called by every exception stub: prints the vector, error code and registers, then reports
+/// it as a BUG (`kmem_bug`, kind 5) and halts, so a crash is never silent.
 @_cdecl("kernel_exception")
 func kernelException(_ frame: UnsafeMutableRawPointer) {
     let f = frame.assumingMemoryBound(to: ExceptionFrame.self).pointee
@@ -21,7 +21,11 @@ func kernelException(_ frame: UnsafeMutableRawPointer) {
     reg("r8 ", f.r8); reg("r9 ", f.r9); reg("r10", f.r10); reg("r11", f.r11); console.newline()
     reg("r12", f.r12); reg("r13", f.r13); reg("r14", f.r14); reg("r15", f.r15); console.newline()
     reg("cs ", f.cs); reg("ss ", f.ss); reg("rfl", f.rflags); reg("cr3", read_cr3()); console.newline()
-    haltForever()
+    let cr2 = read_cr2()
+    kernelBug(.exception, code: f.vector, rip: f.rip, detail: f.error, detail2: cr2) { out in
+        out.write("CPU exception vector "); out.dec(f.vector); out.write(" error "); out.hex(f.error)
+        out.write(" rip "); out.hex(f.rip); out.write(" cr2 "); out.hex(cr2)
+    }
 }
 
 private func reg(_ name: StaticString, _ v: UInt64) {

@@ -11,12 +11,14 @@ func posixMemalign(_ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alig
         let p = try a.kmalloc(size: UInt64(size), alignment: UInt64(max(alignment, 16)))
         if p == 0 {
             // The runtime would trap with a bare invalid-opcode exception: say what happened.
-            console.write("kmem: BUG: out of memory: the Swift runtime's allocation of ")
-            console.dec(UInt64(size)); console.write(" bytes (alignment "); console.dec(UInt64(alignment))
-            console.write(") failed at seq "); console.dec(a.state.pointee.sequence)
-            console.write(": no zone has a free block of that size above its watermark"); console.newline()
             a.writeBuddyinfo(to: &console)
-            haltForever()
+            let seq = a.state.pointee.sequence
+            kernelBug(.outOfMemory, code: 0, sequence: seq, detail: UInt64(size), detail2: UInt64(alignment)) { out in
+                out.write("out of memory: the Swift runtime's allocation of ")
+                out.dec(UInt64(size)); out.write(" bytes (alignment "); out.dec(UInt64(alignment))
+                out.write(") failed at seq "); out.dec(seq)
+                out.write(": no zone has a free block of that size above its watermark")
+            }
         }
         out.pointee = UnsafeMutableRawPointer(bitPattern: UInt(p))
         return 0

@@ -29,13 +29,20 @@ func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange, boot: BootIdentity
     addr("BOOT_ID", boot.id)
     addr("CMDLINE_HASH", boot.commandLineHash)
     out.write("SEED="); out.dec(boot.seed); out.newline()
+    // the BUG record (kernel/README.md, "A kernel halted at its BUG"), after the boot identity
+    addr("BUG", kmem_bug_address())
+    addr("BUG_HALT", kmem_bug_halt_address())
+    addr("BUG_MAGIC", BugRecord.magicValue)
+    LayoutDescriptor.writeBugRecordLayout(to: &out)
     let header = UnsafeMutableRawPointer(buffer)
     header.storeBytes(of: LayoutDescriptor.magic, as: UInt64.self)
     header.storeBytes(of: LayoutDescriptor.version, toByteOffset: 8, as: UInt32.self)
     header.storeBytes(of: UInt32(out.count), toByteOffset: 12, as: UInt32.self)
     if out.dropped != 0 {
-        console.write("kmem: BUG: kmem_info is too small by "); console.dec(UInt64(out.dropped)); console.write(" bytes"); console.newline()
-        haltForever()
+        let dropped = UInt64(out.dropped)
+        kernelBug(.boot, code: 3, detail: dropped) { o in
+            o.write("kmem_info is too small by "); o.dec(dropped); o.write(" bytes")
+        }
     }
 }
 

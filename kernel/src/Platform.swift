@@ -18,12 +18,14 @@ func qemuExit(_ code: UInt32) -> Never {
     haltForever()
 }
 
-/// Prints `kmem: BUG: …` for an allocator error and halts.
+/// Prints `kmem: BUG: …` for an allocator error, publishes it in `kmem_bug` (the operation
+/// that failed, from the log) and halts.
 func kmemBug(_ error: KmemError) -> Never {
-    console.write("kmem: BUG: ")
-    error.write(to: &console)
-    console.newline()
-    haltForever()
+    let kind = error.bugKind
+    let failed: UInt64 = kind == .boot ? 0 : (kernelAllocator?.failedOperation() ?? 0)
+    kernelBug(kind, code: error.code, pfn: error.pfn.raw, sequence: failed, detail: error.heapAddress) { out in
+        error.write(to: &out)
+    }
 }
 
 /// The Swift runtime's fatal paths (`fatalError`, overflow traps in non-Embedded code)

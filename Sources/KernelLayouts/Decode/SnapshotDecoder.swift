@@ -135,6 +135,8 @@ public struct SnapshotDecoder {
         }
         snapshot.poisoning = (try? info.number("POISONING")).map { $0 & 1 != 0 }
         if let busy = try? info.number("BUSY") { snapshot.busy = try memory.readU64(at: busy) }
+        // the BUG record, when the kernel stopped at one (a snapshot file from before it has none)
+        snapshot.bug = try? BugRecordDecoder(info: info, memory: memory).decode()
         if info["STATE"] != nil {
             snapshot.stateFields = try decodeStateFields(zoneCount: zones.count, segmentCount: segments.count)
         }

@@ -56,6 +56,11 @@ public enum DescriptorFields {
         ("BOOT_ID", [.runTimeOnly]),
         ("CMDLINE_HASH", [.runTimeOnly]),
         ("SEED", [.runTimeOnly]),
+        // The BUG record (kernel/README.md "A kernel halted at its BUG"): where it is, the
+        // loop the kernel halts in after one, and the magic a written record carries.
+        ("BUG", [.imageAddress("kmem_bug")]),
+        ("BUG_HALT", [.imageAddress("kmem_bug_halt")]),
+        ("BUG_MAGIC", [.imageConstant("BugRecord.magicValue")]),
     ]
 
     private static let index: [String: [DescriptorRule]] = Dictionary(table.map { ($0.key, $0.rules) }, uniquingKeysWith: { a, _ in a })

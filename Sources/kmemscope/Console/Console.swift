@@ -179,6 +179,7 @@ struct Console {
             return 2
         }
         StandardError.write("kmemscope: \(error)")
+        if case SessionError.haltedAtBug = error { return 1 }   // the kernel's own caught violation
         return 2
     }
 

@@ -12,7 +12,7 @@
 #                                           CPUs; KMEMSCOPE_LINUX_BUSY=1 keeps the allocators busy)
 #   scripts/linux-guest.sh wait RUNDIR      wait (120 s at most) until /init is done, then write
 #                                           what it printed: RUNDIR/kallsyms, allocator-text, buddyinfo,
-#                                           pagetypeinfo, zoneinfo
+#                                           pagetypeinfo, zoneinfo, slabinfo, vmstat
 #   scripts/linux-guest.sh stop RUNDIR      stop that QEMU (SIGTERM, then SIGKILL)
 #
 # Cache: ${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux (never committed; reused when present).
@@ -27,7 +27,7 @@ cache="${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux"
 # kernel lacks or inlined is simply absent): a vCPU stopped inside one is not at a settled point.
 # The same names as AllocatorText.functionNames (Sources/LinuxKernel/Settle; a test compares them).
 code="__rmqueue_pcplist|rmqueue_bulk|rmqueue|rmqueue_buddy|__rmqueue_smallest|__rmqueue|__rmqueue_fallback|__free_one_page|free_one_page|free_pcppages_bulk|free_unref_page|free_unref_page_list|free_unref_page_commit|free_unref_folios|free_frozen_page_commit|free_frozen_pages|move_freepages|move_freepages_block|__move_freepages_block|steal_suitable_fallback|try_to_claim_block|get_page_from_freelist|__alloc_pages_bulk|alloc_pages_bulk_noprof|drain_pages_zone|drain_zone_pages|__isolate_free_page|__putback_isolated_page|split_free_page|__free_pages_ok|expand|__del_page_from_free_list|del_page_from_free_list|___slab_alloc|__slab_alloc|__slab_free|deactivate_slab|get_partial_node|put_cpu_partial|__put_partials|__unfreeze_partials|unfreeze_partials|discard_slab|free_slab|__free_slab|allocate_slab|new_slab|add_partial|remove_partial|free_to_partial_list|kmem_cache_alloc|kmem_cache_alloc_lru|kmem_cache_alloc_node|kmem_cache_free|kmem_cache_free_bulk|kmem_cache_alloc_bulk|kfree|__kmalloc|__kmalloc_node|kmalloc_trace|__kmem_cache_alloc_node|__kmem_cache_free|slab_alloc_node|slab_free|refresh_cpu_vm_stats|fold_diff|cpu_vm_stats_fold|drain_zonestat|__mod_zone_page_state|mod_zone_page_state|__mod_zone_freepage_state"
-symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end linux_banner mem_section slab_caches nr_node_ids"
+symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base vmalloc_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end _text _etext linux_banner mem_section slab_caches nr_node_ids vmstat_text max_pfn"
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
 
@@ -100,12 +100,13 @@ prepare() {
         cp "$tmp/bin/busybox" "$busybox.part" && chmod 755 "$busybox.part" && mv "$busybox.part" "$busybox"
         rm -rf "$tmp"
     fi
-    local initrd="$cache/initramfs.cpio.gz"
+    # one initramfs per version of this script: worktrees with different scripts share the
+    # cache without rebuilding each other's (the .part is per process: two builds never mix)
     local script_hash; script_hash=$(sha256sum "$0" | cut -c1-16)
-    if [ ! -s "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$script_hash" ]; then
-        build_initramfs "$busybox" "$initrd.part"
-        mv "$initrd.part" "$initrd"
-        echo "$script_hash" > "$initrd.stamp"
+    local initrd="$cache/initramfs-$script_hash.cpio.gz"
+    if [ ! -s "$initrd" ]; then
+        build_initramfs "$busybox" "$initrd.part.$$"
+        mv "$initrd.part.$$" "$initrd"
     fi
     echo "KERNEL_PACKAGE=$pkg"
     echo "KERNEL_DEB=$kdeb"
@@ -150,6 +151,7 @@ section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
 section zoneinfo /proc/zoneinfo
 section slabinfo /proc/slabinfo
+section vmstat /proc/vmstat
 echo "@@kmemscope ready"
 # kmemscope.busy on the command line: keep the page and slab allocators busy (tmpfs files
 # written and deleted, processes forked) on every CPU, so tests can attach mid-operation.
@@ -238,7 +240,7 @@ wait_ready() {
     done
     grep -q '@@kmemscope ready' "$run/serial.log" 2>/dev/null || die "the guest did not print '@@kmemscope ready' within 120 s (see $run/serial.log)"
     local section
-    for section in kallsyms allocator-text buddyinfo pagetypeinfo zoneinfo slabinfo; do
+    for section in kallsyms allocator-text buddyinfo pagetypeinfo zoneinfo slabinfo vmstat; do
         tr -d '\r' <"$run/serial.log" | sed -n "/^@@kmemscope $section begin\$/,/^@@kmemscope $section end\$/p" | sed '1d;$d' >"$run/$section"
     done
     echo "KALLSYMS=$run/kallsyms"

@@ -209,7 +209,7 @@ public struct LinuxFreeAreaDecoder {
 
     /// A NUL-terminated string of at most `limit` bytes. Read whole first; if that range is
     /// not all mapped (a short string at the end of a page), 8 bytes at a time up to the NUL.
-    private func readCString(at address: UInt64, limit: Int) throws -> String {
+    func readCString(at address: UInt64, limit: Int) throws -> String {
         var bytes: [UInt8]
         if let whole = try? memory.read(at: address, count: limit) {
             bytes = whole

@@ -12,7 +12,8 @@
 #                                           CPUs; KMEMSCOPE_LINUX_BUSY=1 keeps the allocators busy)
 #   scripts/linux-guest.sh wait RUNDIR      wait (120 s at most) until /init is done, then write
 #                                           what it printed: RUNDIR/kallsyms, allocator-text, buddyinfo,
-#                                           pagetypeinfo, zoneinfo, slabinfo, vmstat
+#                                           pagetypeinfo, zoneinfo, slabinfo, vmstat, version, iomem,
+#                                           vmallocinfo (its first 40 vmalloc lines, real addresses)
 #   scripts/linux-guest.sh stop RUNDIR      stop that QEMU (SIGTERM, then SIGKILL)
 #
 # Cache: ${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux (never committed; reused when present).
@@ -136,6 +137,13 @@ echo "@@kmemscope kallsyms end"
 echo "@@kmemscope allocator-text begin"
 awk '{ m = (\$3 ~ /^($code)(\\..*)?\$/); if (m || p) print; p = m }' /proc/kallsyms
 echo "@@kmemscope allocator-text end"
+section version /proc/version
+section iomem /proc/iomem
+# vmallocinfo prints its addresses with %pK: hashed unless kptr_restrict is 1 (root then sees them)
+echo 1 > /proc/sys/kernel/kptr_restrict
+grep -m 40 vmalloc /proc/vmallocinfo > /tmp/vmallocinfo 2>/dev/null || true
+echo 0 > /proc/sys/kernel/kptr_restrict
+section vmallocinfo /tmp/vmallocinfo
 busy=0
 grep -q kmemscope.busy /proc/cmdline && busy=1
 # Quiet first: the sections are printed once buddyinfo and zoneinfo read the same twice a second
@@ -149,9 +157,10 @@ while [ \$busy = 0 ] && [ \$n -lt 15 ]; do
 done
 section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
-section zoneinfo /proc/zoneinfo
 section slabinfo /proc/slabinfo
+# zoneinfo and vmstat last: their counters move with every process /init forks
 section vmstat /proc/vmstat
+section zoneinfo /proc/zoneinfo
 echo "@@kmemscope ready"
 # kmemscope.busy on the command line: keep the page and slab allocators busy (tmpfs files
 # written and deleted, processes forked) on every CPU, so tests can attach mid-operation.
@@ -240,7 +249,7 @@ wait_ready() {
     done
     grep -q '@@kmemscope ready' "$run/serial.log" 2>/dev/null || die "the guest did not print '@@kmemscope ready' within 120 s (see $run/serial.log)"
     local section
-    for section in kallsyms allocator-text buddyinfo pagetypeinfo zoneinfo slabinfo vmstat; do
+    for section in kallsyms allocator-text buddyinfo pagetypeinfo zoneinfo slabinfo vmstat version iomem vmallocinfo; do
         tr -d '\r' <"$run/serial.log" | sed -n "/^@@kmemscope $section begin\$/,/^@@kmemscope $section end\$/p" | sed '1d;$d' >"$run/$section"
     done
     echo "KALLSYMS=$run/kallsyms"

@@ -146,7 +146,7 @@ public struct LinuxFreeAreaDecoder {
     public static let cpuLimit: UInt32 = 1024
 
     /// `__per_cpu_offset[0 ..< nr_cpu_ids]`, empty when the symbols are missing or unreadable.
-    func perCPUOffsets() -> [UInt64] {
+    public func perCPUOffsets() -> [UInt64] {
         guard let table = symbols.symbol(named: "__per_cpu_offset")?.address,
               let countAddress = symbols.symbol(named: "nr_cpu_ids")?.address,
               let countBytes = try? memory.read(at: countAddress, count: 4) else { return [] }
@@ -209,7 +209,7 @@ public struct LinuxFreeAreaDecoder {
 
     /// A NUL-terminated string of at most `limit` bytes. Read whole first; if that range is
     /// not all mapped (a short string at the end of a page), 8 bytes at a time up to the NUL.
-    func readCString(at address: UInt64, limit: Int) throws -> String {
+    public func readCString(at address: UInt64, limit: Int) throws -> String {
         var bytes: [UInt8]
         if let whole = try? memory.read(at: address, count: limit) {
             bytes = whole

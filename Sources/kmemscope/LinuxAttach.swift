@@ -23,6 +23,12 @@ enum LinuxAttach {
     ///   and says which nodes it did not cover.
     static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil, nodeScoped: Bool = true,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
+        try run(profile, stub, settling: settling, nodeScoped: nodeScoped) { linux, _ in try body(linux) }
+    }
+
+    /// ``run(_:_:settling:nodeScoped:_:)`` whose body also gets the session (registers: vtop's and kmem's CR3).
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil, nodeScoped: Bool = true,
+                       _ body: (LinuxKernelTarget, StubSession) throws -> T) throws -> T {
         if stub.snapshot != nil { throw ValidationError("--snapshot files hold the bundled kernel's state; --kernel linux reads a live guest") }
         let path = profile.symbols ?? ""
         let map: SymbolMap
@@ -70,7 +76,7 @@ enum LinuxAttach {
                 if outcome.stops > 1 {
                     StandardError.write("kmemscope: settled: the guest ran on \(outcome.stops - 1) time\(outcome.stops == 2 ? "" : "s") until no CPU was inside the page or slab allocator and their locks were free")
                 }
-                return try body(linux)
+                return try body(linux, s)
             }
         } catch let error as SessionError {
             StandardError.write("kmemscope: \(error)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GDBRemote
 import LinuxKernel
 
 /// Every command on Linux (issue 18): the commands the bundled kernel has, run with
@@ -54,12 +55,120 @@ struct LinuxCommandsTests {
             #expect((zone["stats"] as? [[String: Any]])?.first?["name"] as? String == "nr_free_pages", "\(zone)")
         }
 
+        // info: the banner is the guest's own /proc/version; its CPUs and nodes
+        let (infoStatus, info) = Self.standardOutput(["info"] + linux)
+        #expect(infoStatus == 0, "\(info)")
+        #expect(info.split(separator: "\n").first.map(String.init) == (try guest.section("version")).droppingFinalNewline, "\(info)")
+        #expect(info.contains("CPUs: 1 (nr_cpu_ids); NUMA nodes: 0"), "\(info)")
+
+        // freelist: every list of every order of every populated zone walks to the blocks
+        // /proc/pagetypeinfo counts
+        let table = ProcFreeCounts.parsePagetypeinfo(try guest.section("pagetypeinfo"))
+        var lists = 0
+        var firstFree: (zone: String, pfn: UInt64, order: Int)?
+        for zone in Set(table.rows.map(\.zone)).sorted() {
+            let orders = table.rows.first { $0.zone == zone }?.counts.count ?? 0
+            for order in 0..<orders {
+                let (listStatus, text) = Self.standardOutput(["freelist", zone, String(order), "--json"] + linux)
+                #expect(listStatus == 0, "\(zone) \(order): \(text)")
+                let doc = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+                for list in doc["lists"] as? [[String: Any]] ?? [] {
+                    let mt = list["migratetype"] as? String ?? "?"
+                    let walked = list["walked"] as? Int ?? -1
+                    let proc = table.rows.first { $0.zone == zone && $0.migratetype == mt }?.counts[order]
+                    #expect(proc.map { UInt64(min(walked, 100_000)) == $0 } ?? (walked == 0), "\(zone) order \(order) \(mt): \(walked) walked, /proc \(proc ?? 0)")
+                    lists += 1
+                    if let first = (list["blocks"] as? [String])?.first, let pfn = UInt64(first.dropFirst(2), radix: 16), firstFree.map({ order > $0.order }) ?? true {
+                        firstFree = (zone, pfn, order)
+                    }
+                }
+            }
+        }
+        print("freelist --kernel linux (\(label)): \(lists) lists equal to /proc/pagetypeinfo")
+        #expect(lists >= 2 * 11, "\(lists)")
+
+        // vtop: _text lands where /proc/iomem puts "Kernel code"
+        let symbols = try guest.section("kallsyms")
+        func symbol(_ name: String) -> String? {
+            symbols.split(separator: "\n").first { $0.hasSuffix(" " + name) }.flatMap { $0.split(separator: " ").first }.map { "0x" + $0 }
+        }
+        let kernelCode = try guest.section("iomem").split(separator: "\n").first { $0.hasSuffix(" : Kernel code") }
+            .flatMap { $0.trimmingCharacters(in: .whitespaces).split(separator: "-").first }.flatMap { UInt64($0, radix: 16) }
+        let text = try #require(symbol("_text"))
+        let (vtopStatus, vtop) = Self.standardOutput(["vtop", text] + linux)
+        #expect(vtopStatus == 0, "\(vtop)")
+        #expect(kernelCode != nil && vtop.contains("  physical 0x\(String(kernelCode ?? 0, radix: 16)) "), "_text \(text) → /proc/iomem Kernel code \(kernelCode.map { String($0, radix: 16) } ?? "?"):\n\(vtop)")
+
+        // kmem: a vmalloc address from /proc/vmallocinfo is vmalloc, mapped where vtop says
+        let vmalloc = try guest.section("vmallocinfo").split(separator: "\n").first { $0.contains("pages=") }
+            .flatMap { $0.split(separator: "-").first }.map(String.init)
+        let vaddr = try #require(vmalloc, "a vmalloc line with pages= in /proc/vmallocinfo")
+        let (kmemStatus, kmem) = Self.standardOutput(["kmem", vaddr] + linux)
+        #expect(kmemStatus == 0 && kmem.hasPrefix("\(vaddr): vmalloc, physical 0x"), "\(kmem)")
+        let (_, vtopVmalloc) = Self.standardOutput(["vtop", vaddr] + linux)
+        let physical = kmem.split(separator: "\n").first?.split(separator: " ").last.map(String.init) ?? "?"
+        #expect(vtopVmalloc.contains("  physical \(physical) "), "kmem: \(kmem)\nvtop: \(vtopVmalloc)")
+
+        // kmem: the head of a free block, through the direct map, is a free buddy head
+        let infoJSON = try #require(try JSONSerialization.jsonObject(with: Data(Self.standardOutput(["info", "--json"] + linux).1.utf8)) as? [String: Any])
+        let base = try #require((infoJSON["pageOffsetBase"] as? String).flatMap { UInt64($0.dropFirst(2), radix: 16) })
+        let free = try #require(firstFree, "a free block on some list")
+        let direct = "0x" + String(base + free.pfn * 4096, radix: 16)
+        let (freeStatus, freeKmem) = Self.standardOutput(["kmem", direct] + linux)
+        #expect(freeStatus == 0 && freeKmem.contains("direct map, physical 0x\(String(free.pfn * 4096, radix: 16))")
+                && freeKmem.contains("free: head of an order \(free.order) buddy block"), "\(freeKmem)")
+
+        // kmem: a free and an in-use object of a partial slab (found through the library), named
+        // with their cache, whose object size is /proc/slabinfo's
+        try slabObjects(guest, linux, label)
+
         // the commands that read the bundled kernel's operation log: one line, exit 2
         for command in [["log"], ["watch"], ["bisect"], ["verify", "--replay"]] {
             let (refused, text) = LinuxVerifyTests.kmemscope(command + linux)
             #expect(refused == 2, "\(command): \(text)")
             let lines = text.split(separator: "\n")
             #expect(lines.count == 1 && text.contains("Linux keeps no operation log"), "\(command): \(text)")
+        }
+    }
+}
+
+extension LinuxCommandsTests {
+    /// kmem on objects of a partial slab: the first free one and one not on the freelist.
+    func slabObjects(_ guest: LinuxGuest, _ linux: [String], _ label: String) throws {
+        let target = try guest.connect()
+        let kernel = try LinuxKernelTarget(memory: RemoteTargetMemory(target: target), symbols: try SymbolMap(parsing: try guest.section("kallsyms")))
+        let state = try kernel.decodeBuddy()
+        let checker = try SlubChecker(linux: kernel, state: state)
+        let layout = try SlubLayout(btf: kernel.btf)
+        var found: (cache: SlubCache, free: UInt64, used: UInt64)?
+        for cache in try kernel.decodeSlub().caches where found == nil && cache.objectsPerSlab >= 4 {
+            let key = try checker.freelistKey(cache)
+            for slab in cache.partialSlabAddresses {
+                let pfn = (slab - state.vmemmapBase) / UInt64(kernel.page.size)
+                let first: UInt64 = state.pageOffsetBase + pfn * 4096 + UInt64(key.redLeft)
+                let stride = UInt64(cache.size)
+                let objects: [UInt64] = (0..<UInt64(cache.objectsPerSlab)).map { (i: UInt64) -> UInt64 in first + i * stride }
+                var freeSet: Set<UInt64> = []
+                var next = try kernel.memory.readU64(at: slab + UInt64(layout.slabFreelistOffset))
+                for _ in 0..<cache.objectsPerSlab where next != 0 {
+                    freeSet.insert(next)
+                    let pointer = next + UInt64(key.freeOffset)
+                    next = key.decode(try kernel.memory.readU64(at: pointer), at: pointer)
+                }
+                guard let first = freeSet.first, let used = objects.first(where: { !freeSet.contains($0) }) else { continue }
+                found = (cache, first, used)
+                break
+            }
+        }
+        target.close()
+        let f = try #require(found, "a partial slab with free and used objects")
+        let slabinfo = try guest.section("slabinfo").split(separator: "\n").first { $0.split(separator: " ").first.map(String.init) == f.cache.name }
+        let objsize = slabinfo?.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.map(String.init)
+        #expect(objsize == String(f.cache.size), "\(f.cache.name) in /proc/slabinfo: \(slabinfo ?? "none")")
+        for (address, state) in [(f.free, "free (on the slab freelist)"), (f.used + 8, "in use")] {
+            let hex = "0x" + String(address, radix: 16)
+            let (status, text) = Self.standardOutput(["kmem", hex] + linux)
+            #expect(status == 0 && text.contains(" of \(f.cache.name) at ") && text.contains("of \(objsize ?? "?") bytes), \(state)"), "\(label) \(hex): \(text)")
         }
     }
 }

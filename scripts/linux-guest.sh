@@ -155,12 +155,13 @@ while [ \$busy = 0 ] && [ \$n -lt 15 ]; do
     [ "\$cur" = "\$prev" ] && break
     prev=\$cur; n=\$((n + 1)); sleep 1
 done
+# vmstat first: every section after buddyinfo forks a cat whose pages end on a per-CPU list, and
+# one fork more there empties the list and splits a buddy block after buddyinfo printed it
+section vmstat /proc/vmstat
 section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
-section slabinfo /proc/slabinfo
-# zoneinfo and vmstat last: their counters move with every process /init forks
-section vmstat /proc/vmstat
 section zoneinfo /proc/zoneinfo
+section slabinfo /proc/slabinfo
 echo "@@kmemscope ready"
 # kmemscope.busy on the command line: keep the page and slab allocators busy (tmpfs files
 # written and deleted, processes forked) on every CPU, so tests can attach mid-operation.

@@ -20,15 +20,27 @@ struct FreelistCommand: ParsableCommand {
     @Argument(help: "The migratetype: Unmovable, Movable (Linux: also Reclaimable, HighAtomic, Isolate…) or its slot number (default: every slot).")
     var migratetype: String?
 
+    @Option(help: "Linux: the NUMA node whose lists to walk (default 0).")
+    var node: Int?
+
     @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
+    func validate() throws {
+        if node != nil && !profile.isLinux { throw ValidationError("--node goes with --kernel linux (the bundled kernel has one node)") }
+    }
+
     func run() throws {
         if profile.isLinux {
-            let (text, broken) = try LinuxAttach.run(profile, stub, settling: settling) { linux in
-                try LinuxFreelist(zone: zone, order: order, migratetype: migratetype, json: image.json).render(try linux.decodeBuddy())
+            let (text, broken) = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+                let id = node ?? 0
+                let nodes = try linux.nodes().ids
+                guard nodes.contains(id) else {
+                    throw ValidationError("no NUMA node \(id): the guest has node\(nodes.count == 1 ? "" : "s") \(nodes.map(String.init).joined(separator: ", "))")
+                }
+                return try LinuxFreelist(zone: zone, order: order, migratetype: migratetype, json: image.json).render(try linux.decodeBuddy(node: id))
             }
             print(text)
             if broken { throw ExitCode(1) }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import LinuxKernel
 
-/// `freelist ZONE ORDER [MIGRATETYPE] --kernel linux`: node 0's `free_area[ORDER].free_list[mt]`
+/// `freelist ZONE ORDER [MIGRATETYPE] --kernel linux [--node N]`: the node's `free_area[ORDER].free_list[mt]`
 /// walked (bounded by `nr_free` + 1, as every Linux walk), each list's blocks in list order and
 /// where a walk broke. Exit 1 when a list broke, as on the bundled kernel.
 struct LinuxFreelist {
@@ -32,7 +32,7 @@ struct LinuxFreelist {
     /// The text (or JSON) and whether a list broke.
     func render(_ state: LinuxBuddyState) throws -> (String, Bool) {
         guard let z = state.zones.first(where: { $0.name.lowercased() == zone.lowercased() || String($0.index) == zone }) else {
-            throw ValidationError("no zone \(zone): the guest's node 0 has \(state.zones.map(\.name).joined(separator: ", "))")
+            throw ValidationError("no zone \(zone): the guest's node \(state.node) has \(state.zones.map(\.name).joined(separator: ", "))")
         }
         guard order >= 0, order < z.nrFree.count else { throw ValidationError("order must be 0…\(max(z.nrFree.count - 1, 0)) on this kernel") }
         let names = state.migratetypeNames
@@ -51,7 +51,7 @@ struct LinuxFreelist {
             let blocks = z.blocks.filter { $0.order == order && $0.migratetype == mt }.map(\.pfn)
             let broken = (z.issues + z.cutShort).first { $0.order == order && $0.migratetype == mt }?.problem
             lists.append(Document.List(migratetype: name, walked: blocks.count, blocks: blocks.map(hex), broken: broken))
-            lines.append("zone \(z.name) \(name) order \(order): \(blocks.count) blocks")
+            lines.append((state.node == 0 ? "" : "node \(state.node) ") + "zone \(z.name) \(name) order \(order): \(blocks.count) blocks")
             for chunk in stride(from: 0, to: blocks.count, by: 8) {
                 lines.append("  " + blocks[chunk..<min(chunk + 8, blocks.count)].map(hex).joined(separator: " "))
             }

@@ -46,6 +46,8 @@ struct LinuxKmem {
         var frame: [String] = []
         var slab: SlubObject?
         if let pfn {
+            // the node whose zones hold the page (its lists say whether it is free)
+            let state = try linux.decodeBuddy(holding: pfn)
             let page = try linux.page(pfn, vmemmapBase: state.vmemmapBase)
             frame = LinuxViews.frame(linux, page, state).split(separator: "\n").map(String.init)
             let headPFN = page.compoundHeadPage.map { ($0 &- state.vmemmapBase) / UInt64(linux.page.size) } ?? pfn

@@ -60,10 +60,11 @@ struct VtopCommand: ParsableCommand {
             let cr4 = try s.target.register("cr4")
             guard cr0 & (1 << 31) != 0 else { throw SessionError.other("paging is off in the guest (CR0.PG clear): every address is physical") }
             guard cr4 & (1 << 12) == 0 else { throw SessionError.other("the guest uses 5-level paging (CR4.LA57): vtop walks 4 levels only") }
-            let state = try linux.decodeBuddy()
+            var state = try linux.decodeBuddy()
             let walk = linux.pageTableWalk(virtual, cr3: try s.target.register("cr3"), state: state)
             var page: LinuxPage?
             if let physical = walk.physical, physical / 4096 < linux.pfnLimit(state) {
+                state = try linux.decodeBuddy(holding: physical / 4096)
                 page = try linux.page(physical / 4096, vmemmapBase: state.vmemmapBase)
             }
             if image.json {

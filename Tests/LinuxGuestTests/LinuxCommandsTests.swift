@@ -133,6 +133,57 @@ struct LinuxCommandsTests {
 }
 
 extension LinuxCommandsTests {
+    /// Two NUMA nodes (512M each): zoneinfo prints both as the guest does; freelist --node 1 walks
+    /// node 1's lists to /proc/pagetypeinfo's node-1 counts; kmem and frame name node 1's pages.
+    @Test func everyNodeOfATwoNodeGuest() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
+        let guest = try LinuxGuest.boot(numaNodes: 2)
+        defer { guest.stop() }
+        try guest.waitUntilReady()
+        let linux = try guest.kmemscopeArguments()
+
+        let (status, zoneinfo) = Self.standardOutput(["zoneinfo"] + linux)
+        #expect(status == 0, "\(zoneinfo)")
+        let proc = try guest.section("zoneinfo")
+        let comparison = ZoneinfoComparison(ours: zoneinfo.droppingFinalNewline, guest: proc.droppingFinalNewline)
+        print("zoneinfo --kernel linux (6.1, 2 nodes): \(comparison.summary)")
+        #expect(comparison.mismatches.isEmpty && zoneinfo.contains("Node 1, zone    DMA32"), "\(comparison.summary)\n--- ours:\n\(zoneinfo)\n--- /proc/zoneinfo:\n\(proc)")
+
+        let table = ProcFreeCounts.parsePagetypeinfo(try guest.section("pagetypeinfo")).rows.filter { $0.node == 1 }
+        #expect(!table.isEmpty, "node 1 in /proc/pagetypeinfo")
+        // Node 1's CPU runs /init's last cats after pagetypeinfo printed: a per-CPU list refilled
+        // from node 1's buddy lists moves a block or two, so each list may differ from /proc by
+        // at most two blocks; within the read, the lists add up to nr_free exactly.
+        var lists = 0, equal = 0
+        var head: (pfn: UInt64, order: Int)?
+        for zone in Set(table.map(\.zone)).sorted() {
+            for order in 0..<(table.first { $0.zone == zone }?.counts.count ?? 0) {
+                let (listStatus, text) = Self.standardOutput(["freelist", zone, String(order), "--node", "1", "--json"] + linux)
+                #expect(listStatus == 0, "\(text)")
+                let doc = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+                #expect(doc["node"] as? Int == 1)
+                let walkedLists = doc["lists"] as? [[String: Any]] ?? []
+                #expect(walkedLists.reduce(0) { $0 + ($1["walked"] as? Int ?? 0) } == doc["nrFree"] as? Int, "node 1 \(zone) order \(order): \(text)")
+                for list in walkedLists {
+                    let mt = list["migratetype"] as? String ?? "?"
+                    let walked = Int64(list["walked"] as? Int ?? -1)
+                    let proc = Int64(table.first { $0.zone == zone && $0.migratetype == mt }?.counts[order] ?? 0)
+                    #expect(abs(walked - proc) <= 2, "node 1 \(zone) order \(order) \(mt): \(walked) vs /proc \(proc)")
+                    lists += 1
+                    if walked == proc { equal += 1 }
+                    if let first = (list["blocks"] as? [String])?.first, let pfn = UInt64(first.dropFirst(2), radix: 16) { head = (pfn, order) }
+                }
+            }
+        }
+        print("freelist --node 1 (6.1, 2 nodes): \(equal) of \(lists) lists equal to /proc/pagetypeinfo, the rest within 2 blocks")
+        #expect(equal * 10 >= lists * 9, "\(equal) of \(lists)")
+        let free = try #require(head, "a free block on node 1")
+        let (_, frame) = Self.standardOutput(["frame", "0x" + String(free.pfn, radix: 16)] + linux)
+        #expect(frame.contains("node 1 zone ") && frame.contains("free: head of an order \(free.order) buddy block (PageBuddy), on the order \(free.order) "), "\(frame)")
+        let (_, kmem) = Self.standardOutput(["kmem", "0x" + String(free.pfn * 4096, radix: 16)] + linux)
+        #expect(kmem.contains("physical address") && kmem.contains("node 1 zone ") && kmem.contains("free: head of an order \(free.order) buddy block"), "\(kmem)")
+    }
+
     /// kmem on objects of a partial slab: the first free one and one not on the freelist.
     func slabObjects(_ guest: LinuxGuest, _ linux: [String], _ label: String) throws {
         let target = try guest.connect()

@@ -137,6 +137,8 @@ echo "@@kmemscope kallsyms end"
 echo "@@kmemscope allocator-text begin"
 awk '{ m = (\$3 ~ /^($code)(\\..*)?\$/); if (m || p) print; p = m }' /proc/kallsyms
 echo "@@kmemscope allocator-text end"
+# the static sections (and vmstat, for reference) before the quiet wait: their forks settle in it
+section vmstat /proc/vmstat
 section version /proc/version
 section iomem /proc/iomem
 # vmallocinfo prints its addresses with %pK: hashed unless kptr_restrict is 1 (root then sees them)
@@ -155,9 +157,8 @@ while [ \$busy = 0 ] && [ \$n -lt 15 ]; do
     [ "\$cur" = "\$prev" ] && break
     prev=\$cur; n=\$((n + 1)); sleep 1
 done
-# vmstat first: every section after buddyinfo forks a cat whose pages end on a per-CPU list, and
-# one fork more there empties the list and splits a buddy block after buddyinfo printed it
-section vmstat /proc/vmstat
+# nothing more after the quiet wait than buddyinfo and the three below: each section forks a cat,
+# and one fork more there can empty a per-CPU list and split a buddy block after buddyinfo printed it
 section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
 section zoneinfo /proc/zoneinfo

@@ -49,8 +49,8 @@ extension LinuxKernelTarget {
         let limit = pfnLimit(state)
         let ram = limit &* 4096
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
-        func walk(_ kind: LinuxAddressKind) -> LinuxAddress {
-            let w = pageTableWalk(address, cr3: cr3, state: state)
+        func walk(_ kind: LinuxAddressKind) throws -> LinuxAddress {
+            let w = try pageTableWalk(address, cr3: cr3, state: state)
             return LinuxAddress(address: address, kind: kind, physical: w.physical, unmapped: w.physical == nil ? (w.stop ?? "not mapped") : nil)
         }
         if address >= state.pageOffsetBase, address - state.pageOffsetBase < ram {
@@ -58,17 +58,17 @@ extension LinuxKernelTarget {
         }
         let structPage = UInt64(page.size)
         if address >= state.vmemmapBase, structPage > 0, address - state.vmemmapBase < limit &* structPage {
-            var a = walk(.vmemmap)
+            var a = try walk(.vmemmap)
             a.structPageOf = (address - state.vmemmapBase) / structPage
             return a
         }
         if let base = symbols.symbol(named: "vmalloc_base").flatMap({ try? memory.readU64(at: $0.address) }),
            address >= base, address - base < Self.vmallocSize {
-            return walk(.vmalloc)
+            return try walk(.vmalloc)
         }
         if let text = symbols.symbol(named: "_text")?.address, let end = symbols.symbol(named: "_end")?.address,
            address >= text, address < end {
-            return walk(.kernelImage)
+            return try walk(.kernelImage)
         }
         if address < ram { return LinuxAddress(address: address, kind: .physical, physical: address) }
         throw LinuxAddressError(description: "\(hex(address)) is not in the direct map [\(hex(state.pageOffsetBase)), \(hex(state.pageOffsetBase &+ ram))), "
@@ -76,10 +76,10 @@ extension LinuxKernelTarget {
     }
 
     /// The guest's page tables from `cr3`, each table read through the direct map.
-    public func pageTableWalk(_ virtual: UInt64, cr3: UInt64, state: LinuxBuddyState) -> PageTableWalk {
+    /// - Throws: when a table cannot be read (never taken for "not mapped").
+    public func pageTableWalk(_ virtual: UInt64, cr3: UInt64, state: LinuxBuddyState) throws -> PageTableWalk {
         let ram = pfnLimit(state) &* 4096
         let base = state.pageOffsetBase
-        let failed = PageTableWalk(virtual: virtual, cr3: cr3, ram: 0) { _ in 0 }
-        return (try? PageTableWalk(virtual: virtual, cr3: cr3, ram: ram) { physical in try memory.readU64(at: base &+ physical) }) ?? failed
+        return try PageTableWalk(virtual: virtual, cr3: cr3, ram: ram) { physical in try memory.readU64(at: base &+ physical) }
     }
 }

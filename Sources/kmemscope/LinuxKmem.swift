@@ -33,9 +33,9 @@ struct LinuxKmem {
 
     var address: UInt64
 
-    func run(_ linux: LinuxKernelTarget, _ session: StubSession, json: Bool) throws -> String {
+    func run(_ linux: LinuxKernelTarget, _ registers: LinuxAttach.Registers, json: Bool) throws -> String {
         let state = try linux.decodeBuddy()
-        let cr3 = try session.target.register("cr3")
+        let cr3 = try registers("cr3")
         let a: LinuxAddress
         do { a = try linux.classify(address, state: state, cr3: cr3) } catch let error as LinuxAddressError {
             throw SessionError.other(error.description)

@@ -56,12 +56,12 @@ struct VtopCommand: ParsableCommand {
     /// `frame --kernel linux` prints its `struct page`.
     func linuxWalk(_ virtual: UInt64) throws -> String {
         try LinuxAttach.run(profile, stub, nodeScoped: false) { linux, s in
-            let cr0 = try s.target.register("cr0")
-            let cr4 = try s.target.register("cr4")
+            let cr0 = try s("cr0")
+            let cr4 = try s("cr4")
             guard cr0 & (1 << 31) != 0 else { throw SessionError.other("paging is off in the guest (CR0.PG clear): every address is physical") }
             guard cr4 & (1 << 12) == 0 else { throw SessionError.other("the guest uses 5-level paging (CR4.LA57): vtop walks 4 levels only") }
             var state = try linux.decodeBuddy()
-            let walk = linux.pageTableWalk(virtual, cr3: try s.target.register("cr3"), state: state)
+            let walk = try linux.pageTableWalk(virtual, cr3: try s("cr3"), state: state)
             var page: LinuxPage?
             if let physical = walk.physical, physical / 4096 < linux.pfnLimit(state) {
                 state = try linux.decodeBuddy(holding: physical / 4096)

@@ -157,8 +157,8 @@ struct SlabinfoCommand: ProcViewCommand {
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        if image.json { throw ValidationError("slabinfo --kernel linux has no --json yet") }
         let state = try LinuxAttach.run(profile, stub, settling: settling) { linux in try linux.decodeSlub() }
+        if image.json { return print(try JSONOutput.string(LinuxSlabinfoJSON(state))) }
         print(state.slabinfo, terminator: "")
         if let issue = state.listIssue { StandardError.write("kmemscope: broken list: \(issue)") }
         for cache in state.caches { for issue in cache.issues { StandardError.write("kmemscope: broken list: \(cache.name) \(issue)") } }

@@ -61,6 +61,19 @@ struct LinuxCommandsTests {
         #expect(info.split(separator: "\n").first.map(String.init) == (try guest.section("version")).droppingFinalNewline, "\(info)")
         #expect(info.contains("CPUs: 1 (nr_cpu_ids); NUMA nodes: 0"), "\(info)")
 
+        // slabinfo --json: every cache of /proc/slabinfo, with its objsize, objperslab, pagesperslab
+        let (slabStatus, slabJSON) = Self.standardOutput(["slabinfo", "--json"] + linux)
+        #expect(slabStatus == 0, "\(slabJSON)")
+        let slabDoc = try #require(try JSONSerialization.jsonObject(with: Data(slabJSON.utf8)) as? [String: Any], "\(slabJSON)")
+        let caches = Dictionary((slabDoc["caches"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "?", $0) }) { a, _ in a }
+        let procRows = try guest.section("slabinfo").split(separator: "\n").dropFirst(2).map { $0.split(separator: " ") }
+        #expect(!procRows.isEmpty && caches.count == procRows.count, "\(caches.count) caches vs \(procRows.count) /proc rows")
+        for row in procRows where row.count > 5 {
+            let cache = caches[String(row[0])]
+            #expect(cache.map { "\($0["size"] ?? "")" == row[3] && "\($0["objectsPerSlab"] ?? "")" == row[4] && "\($0["pagesPerSlab"] ?? "")" == row[5] } == true,
+                    "\(label) slabinfo --json \(row[0]): \(cache.map { "\($0)" } ?? "missing") vs /proc \(row.joined(separator: " "))")
+        }
+
         // freelist: every list of every order of every populated zone walks to the blocks
         // /proc/pagetypeinfo counts
         let table = ProcFreeCounts.parsePagetypeinfo(try guest.section("pagetypeinfo"))
@@ -121,6 +134,14 @@ struct LinuxCommandsTests {
         // kmem: a free and an in-use object of a partial slab (found through the library), named
         // with their cache, whose object size is /proc/slabinfo's
         try slabObjects(guest, linux, label)
+
+        // report: one page with the guest's /proc/buddyinfo as it printed it and verify's verdict
+        let html = guest.directory + "/report.html"
+        let (reportStatus, reportLine) = LinuxVerifyTests.kmemscope(["report", "-o", html] + linux)
+        #expect(reportStatus == 0 && reportLine.contains("verify passed"), "\(label) report: \(reportLine)")
+        let page = (try? String(contentsOfFile: html, encoding: .utf8)) ?? ""
+        #expect(page.contains("<pre>" + (try guest.section("buddyinfo"))) && page.contains("all passed") && page.contains("class=\"map\""),
+                "\(label) report page lacks buddyinfo or the verdict: \(page.prefix(2000))")
 
         // snapshot: taken once; the views and verify then read the file alone, equal to /proc as live
         try offlineViews(guest, linux, label)

@@ -143,6 +143,14 @@ struct LinuxCommandsTests {
         #expect(page.contains("<pre>" + (try guest.section("buddyinfo"))) && page.contains("all passed") && page.contains("class=\"map\""),
                 "\(label) report page lacks buddyinfo or the verdict: \(page.prefix(2000))")
 
+        // attach: a console whose lines are the Linux commands; log refused there as here; the
+        // last command's status is the console's
+        let script = "info\nfreelist DMA32 3\nlog\nverify\nquit\n"
+        let (consoleStatus, console) = LinuxGuest.run(["-c", "printf \"$0\" | \"$1\" attach \"${@:2}\" 2>&1", script, LinuxVerifyTests.binary] + linux)
+        #expect(consoleStatus == 0, "\(label) attach: \(console)")
+        #expect(console.contains((try guest.section("version")).droppingFinalNewline) && console.contains("nr_free ")
+                && console.contains("Linux keeps no operation log") && console.contains("all passed"), "\(label) attach: \(console)")
+
         // snapshot: taken once; the views and verify then read the file alone, equal to /proc as live
         try offlineViews(guest, linux, label)
 

@@ -12,7 +12,8 @@
 #                                           CPUs; KMEMSCOPE_LINUX_BUSY=1 keeps the allocators busy)
 #   scripts/linux-guest.sh wait RUNDIR      wait (120 s at most) until /init is done, then write
 #                                           what it printed: RUNDIR/kallsyms, allocator-text, buddyinfo,
-#                                           pagetypeinfo, zoneinfo
+#                                           pagetypeinfo, zoneinfo, slabinfo, vmstat, version, iomem,
+#                                           vmallocinfo (its first 40 vmalloc lines, real addresses)
 #   scripts/linux-guest.sh stop RUNDIR      stop that QEMU (SIGTERM, then SIGKILL)
 #
 # Cache: ${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux (never committed; reused when present).
@@ -27,7 +28,7 @@ cache="${KMEMSCOPE_CACHE:-$HOME/.cache/kmemscope}/linux"
 # kernel lacks or inlined is simply absent): a vCPU stopped inside one is not at a settled point.
 # The same names as AllocatorText.functionNames (Sources/LinuxKernel/Settle; a test compares them).
 code="__rmqueue_pcplist|rmqueue_bulk|rmqueue|rmqueue_buddy|__rmqueue_smallest|__rmqueue|__rmqueue_fallback|__free_one_page|free_one_page|free_pcppages_bulk|free_unref_page|free_unref_page_list|free_unref_page_commit|free_unref_folios|free_frozen_page_commit|free_frozen_pages|move_freepages|move_freepages_block|__move_freepages_block|steal_suitable_fallback|try_to_claim_block|get_page_from_freelist|__alloc_pages_bulk|alloc_pages_bulk_noprof|drain_pages_zone|drain_zone_pages|__isolate_free_page|__putback_isolated_page|split_free_page|__free_pages_ok|expand|__del_page_from_free_list|del_page_from_free_list|___slab_alloc|__slab_alloc|__slab_free|deactivate_slab|get_partial_node|put_cpu_partial|__put_partials|__unfreeze_partials|unfreeze_partials|discard_slab|free_slab|__free_slab|allocate_slab|new_slab|add_partial|remove_partial|free_to_partial_list|kmem_cache_alloc|kmem_cache_alloc_lru|kmem_cache_alloc_node|kmem_cache_free|kmem_cache_free_bulk|kmem_cache_alloc_bulk|kfree|__kmalloc|__kmalloc_node|kmalloc_trace|__kmem_cache_alloc_node|__kmem_cache_free|slab_alloc_node|slab_free|refresh_cpu_vm_stats|fold_diff|cpu_vm_stats_fold|drain_zonestat|__mod_zone_page_state|mod_zone_page_state|__mod_zone_freepage_state"
-symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end linux_banner mem_section slab_caches nr_node_ids"
+symbols="node_data __start_BTF __stop_BTF page_offset_base vmemmap_base vmalloc_base migratetype_names __per_cpu_offset nr_cpu_ids init_top_pgt _stext _end _text _etext linux_banner mem_section slab_caches nr_node_ids vmstat_text max_pfn"
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
 
@@ -100,12 +101,13 @@ prepare() {
         cp "$tmp/bin/busybox" "$busybox.part" && chmod 755 "$busybox.part" && mv "$busybox.part" "$busybox"
         rm -rf "$tmp"
     fi
-    local initrd="$cache/initramfs.cpio.gz"
+    # one initramfs per version of this script: worktrees with different scripts share the
+    # cache without rebuilding each other's (the .part is per process: two builds never mix)
     local script_hash; script_hash=$(sha256sum "$0" | cut -c1-16)
-    if [ ! -s "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$script_hash" ]; then
-        build_initramfs "$busybox" "$initrd.part"
-        mv "$initrd.part" "$initrd"
-        echo "$script_hash" > "$initrd.stamp"
+    local initrd="$cache/initramfs-$script_hash.cpio.gz"
+    if [ ! -s "$initrd" ]; then
+        build_initramfs "$busybox" "$initrd.part.$$"
+        mv "$initrd.part.$$" "$initrd"
     fi
     echo "KERNEL_PACKAGE=$pkg"
     echo "KERNEL_DEB=$kdeb"
@@ -135,6 +137,15 @@ echo "@@kmemscope kallsyms end"
 echo "@@kmemscope allocator-text begin"
 awk '{ m = (\$3 ~ /^($code)(\\..*)?\$/); if (m || p) print; p = m }' /proc/kallsyms
 echo "@@kmemscope allocator-text end"
+# the static sections (and vmstat, for reference) before the quiet wait: their forks settle in it
+section vmstat /proc/vmstat
+section version /proc/version
+section iomem /proc/iomem
+# vmallocinfo prints its addresses with %pK: hashed unless kptr_restrict is 1 (root then sees them)
+echo 1 > /proc/sys/kernel/kptr_restrict
+grep -m 40 vmalloc /proc/vmallocinfo > /tmp/vmallocinfo 2>/dev/null || true
+echo 0 > /proc/sys/kernel/kptr_restrict
+section vmallocinfo /tmp/vmallocinfo
 busy=0
 grep -q kmemscope.busy /proc/cmdline && busy=1
 # Quiet first: the sections are printed once buddyinfo and zoneinfo read the same twice a second
@@ -146,6 +157,8 @@ while [ \$busy = 0 ] && [ \$n -lt 15 ]; do
     [ "\$cur" = "\$prev" ] && break
     prev=\$cur; n=\$((n + 1)); sleep 1
 done
+# nothing more after the quiet wait than buddyinfo and the three below: each section forks a cat,
+# and one fork more there can empty a per-CPU list and split a buddy block after buddyinfo printed it
 section buddyinfo /proc/buddyinfo
 section pagetypeinfo /proc/pagetypeinfo
 section zoneinfo /proc/zoneinfo
@@ -238,7 +251,7 @@ wait_ready() {
     done
     grep -q '@@kmemscope ready' "$run/serial.log" 2>/dev/null || die "the guest did not print '@@kmemscope ready' within 120 s (see $run/serial.log)"
     local section
-    for section in kallsyms allocator-text buddyinfo pagetypeinfo zoneinfo slabinfo; do
+    for section in kallsyms allocator-text buddyinfo pagetypeinfo zoneinfo slabinfo vmstat version iomem vmallocinfo; do
         tr -d '\r' <"$run/serial.log" | sed -n "/^@@kmemscope $section begin\$/,/^@@kmemscope $section end\$/p" | sed '1d;$d' >"$run/$section"
     done
     echo "KALLSYMS=$run/kallsyms"

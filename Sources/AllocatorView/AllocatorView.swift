@@ -58,9 +58,17 @@ public struct AllocatorView: Sendable, Equatable {
 public struct NodeView: Sendable, Equatable {
     public var id: Int
     public var zones: [ZoneView]
+    /// The node's own counters (Linux: `pglist_data.vm_stat[]`, zoneinfo's "per-node stats"),
+    /// nil when the kernel keeps none or they were not read.
+    public var stats: [NamedCount]?
+    /// Whether reclaim has given up on the node (Linux: `kswapd_failures >= MAX_RECLAIM_RETRIES`,
+    /// zoneinfo's `node_unreclaimable`), nil when not read.
+    public var unreclaimable: Bool?
 
-    public init(id: Int, zones: [ZoneView]) {
+    public init(id: Int, zones: [ZoneView], stats: [NamedCount]? = nil, unreclaimable: Bool? = nil) {
         self.id = id
         self.zones = zones
+        self.stats = stats
+        self.unreclaimable = unreclaimable
     }
 }

@@ -9,13 +9,22 @@ public struct PerCPUCache: Sendable, Equatable {
     public var batch: UInt64?
     /// The lists and the pages found on them, when they were walked.
     public var lists: [PerCPUList]?
+    /// The auto-tuned bounds of `high` (Linux 6.7+: `high_min`, `high_max`), nil where the kernel has none.
+    public var highMin: UInt64?
+    public var highMax: UInt64?
+    /// How much of a counter the CPU keeps before folding it (Linux: `per_cpu_zonestat.stat_threshold`).
+    public var statThreshold: Int?
 
-    public init(cpu: Int, count: Counter?, high: UInt64? = nil, batch: UInt64? = nil, lists: [PerCPUList]? = nil) {
+    public init(cpu: Int, count: Counter?, high: UInt64? = nil, batch: UInt64? = nil, lists: [PerCPUList]? = nil,
+                highMin: UInt64? = nil, highMax: UInt64? = nil, statThreshold: Int? = nil) {
         self.cpu = cpu
         self.count = count
         self.high = high
         self.batch = batch
         self.lists = lists
+        self.highMin = highMin
+        self.highMax = highMax
+        self.statThreshold = statThreshold
     }
 }
 

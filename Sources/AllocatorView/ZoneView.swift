@@ -27,11 +27,20 @@ public struct ZoneView: Sendable, Equatable {
     public var perCPU: [PerCPUCache]
     /// Pageblocks per migratetype slot (`0..<migratetypesInUse`), when they were read.
     public var pageblocks: [UInt64]?
+    /// The zone's named counters in the kernel's order (Linux: `vm_stat[]` by `vmstat_text`),
+    /// nil when not read; zoneinfo prints them in place of its one `nr_free_pages` line.
+    public var stats: [NamedCount]?
+    /// NUMA allocation events (Linux: `vm_numa_event[]` plus every CPU's unfolded part), nil
+    /// when the kernel keeps none.
+    public var numaEvents: [NamedCount]?
+    /// Pages given to CMA (`cma_pages`), nil when the kernel has no CMA (printed as 0).
+    public var cmaPages: UInt64?
 
     public init(index: Int, name: String, populated: Bool, startPFN: UInt64, endPFN: UInt64, spannedPages: UInt64,
                 presentPages: UInt64, managedPages: UInt64, freePages: Counter? = nil, watermarks: Watermarks? = nil,
                 lowmemReserve: [UInt64]? = nil, freeAreas: [FreeArea], segments: [SegmentView]? = nil,
-                segmentCount: Int? = nil, perCPU: [PerCPUCache] = [], pageblocks: [UInt64]? = nil) {
+                segmentCount: Int? = nil, perCPU: [PerCPUCache] = [], pageblocks: [UInt64]? = nil,
+                stats: [NamedCount]? = nil, numaEvents: [NamedCount]? = nil, cmaPages: UInt64? = nil) {
         self.index = index
         self.name = name
         self.populated = populated
@@ -48,6 +57,9 @@ public struct ZoneView: Sendable, Equatable {
         self.segmentCount = segmentCount
         self.perCPU = perCPU
         self.pageblocks = pageblocks
+        self.stats = stats
+        self.numaEvents = numaEvents
+        self.cmaPages = cmaPages
     }
 
     /// Free pages on the lists by the blocks counted per order (see ``FreeArea/blocks``).
@@ -78,18 +90,22 @@ public enum Counter: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A zone's watermarks in pages (`_watermark[WMARK_MIN…WMARK_HIGH]`), and the boost if kept.
+/// A zone's watermarks in pages as the allocator applies them (Linux: `wmark_pages()`,
+/// `_watermark[WMARK_MIN…WMARK_HIGH]` plus `watermark_boost`), and the boost if kept.
 public struct Watermarks: Sendable, Equatable {
     public var min: UInt64
     public var low: UInt64
     public var high: UInt64
     public var boost: UInt64?
+    /// The promotion watermark (Linux's `WMARK_PROMO`), only where the kernel's zoneinfo prints it.
+    public var promo: UInt64?
 
-    public init(min: UInt64, low: UInt64, high: UInt64, boost: UInt64? = nil) {
+    public init(min: UInt64, low: UInt64, high: UInt64, boost: UInt64? = nil, promo: UInt64? = nil) {
         self.min = min
         self.low = low
         self.high = high
         self.boost = boost
+        self.promo = promo
     }
 }
 

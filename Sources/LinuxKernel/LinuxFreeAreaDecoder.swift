@@ -32,12 +32,13 @@ public struct LinuxFreeAreaDecoder {
         self.layout = layout
     }
 
-    /// Decodes node 0.
-    public func decode() throws -> LinuxBuddyState {
+    /// Decodes node `node` (0 by default; any id ``LinuxNodes`` lists).
+    public func decode(node: Int = 0) throws -> LinuxBuddyState {
         let pageOffsetBase = try readPointer(symbol: "page_offset_base")
         let vmemmapBase = try readPointer(symbol: "vmemmap_base")
-        // node_data is `struct pglist_data *node_data[MAX_NUMNODES]`: entry 0 is node 0.
-        let pgdat = try readPointer(symbol: "node_data")
+        // node_data is `struct pglist_data *node_data[MAX_NUMNODES]`: entry i is node i.
+        guard node >= 0, node < LinuxNodes.limit else { throw LinuxDecodeError.implausible(what: "node", value: UInt64(truncatingIfNeeded: node)) }
+        let pgdat = try readPointer(symbol: "node_data", index: node)
         let names = try migratetypeNames()
 
         let cpuOffsets = perCPUOffsets()
@@ -51,7 +52,7 @@ public struct LinuxFreeAreaDecoder {
             }
             zones.append(zone)
         }
-        return LinuxBuddyState(node: 0, zones: zones, migratetypeNames: names,
+        return LinuxBuddyState(node: node, zones: zones, migratetypeNames: names,
                                pageOffsetBase: pageOffsetBase, vmemmapBase: vmemmapBase)
     }
 
@@ -146,7 +147,7 @@ public struct LinuxFreeAreaDecoder {
     public static let cpuLimit: UInt32 = 1024
 
     /// `__per_cpu_offset[0 ..< nr_cpu_ids]`, empty when the symbols are missing or unreadable.
-    func perCPUOffsets() -> [UInt64] {
+    public func perCPUOffsets() -> [UInt64] {
         guard let table = symbols.symbol(named: "__per_cpu_offset")?.address,
               let countAddress = symbols.symbol(named: "nr_cpu_ids")?.address,
               let countBytes = try? memory.read(at: countAddress, count: 4) else { return [] }
@@ -189,8 +190,8 @@ public struct LinuxFreeAreaDecoder {
         catch { throw LinuxDecodeError.unreadable(what: what, address: address, underlying: "\(error)") }
     }
 
-    private func readPointer(symbol name: String) throws -> UInt64 {
-        let address = try symbols.address(of: name)
+    private func readPointer(symbol name: String, index: Int = 0) throws -> UInt64 {
+        let address = try symbols.address(of: name) &+ UInt64(index * 8)
         let value = loadU64(try read(name, at: address, count: 8), 0)
         guard value >= 0xffff_8000_0000_0000 else { throw LinuxDecodeError.implausible(what: name, value: value) }
         return value
@@ -209,7 +210,7 @@ public struct LinuxFreeAreaDecoder {
 
     /// A NUL-terminated string of at most `limit` bytes. Read whole first; if that range is
     /// not all mapped (a short string at the end of a page), 8 bytes at a time up to the NUL.
-    private func readCString(at address: UInt64, limit: Int) throws -> String {
+    public func readCString(at address: UInt64, limit: Int) throws -> String {
         var bytes: [UInt8]
         if let whole = try? memory.read(at: address, count: limit) {
             bytes = whole

@@ -44,8 +44,23 @@ public final class LinuxKernelTarget {
         return d
     }
 
-    /// Node 0's zones and free lists.
-    public func decodeBuddy() throws -> LinuxBuddyState { try decoder.decode() }
+    /// Node `node`'s zones and free lists (node 0 by default).
+    public func decodeBuddy(node: Int = 0) throws -> LinuxBuddyState { try decoder.decode(node: node) }
+
+    /// The state of the node whose zones span `pfn` (every node read in turn, node 0 first);
+    /// node 0's when none does.
+    public func decodeBuddy(holding pfn: UInt64) throws -> LinuxBuddyState {
+        let first = try decodeBuddy()
+        func holds(_ s: LinuxBuddyState) -> Bool {
+            s.zones.contains { $0.isPopulated && pfn >= $0.startPFN && pfn - $0.startPFN < $0.spannedPages }
+        }
+        if holds(first) { return first }
+        for id in (try? nodes().others) ?? [] {
+            let state = try decodeBuddy(node: id)
+            if holds(state) { return state }
+        }
+        return first
+    }
 
     /// The `struct page` of `pfn` (`vmemmap_base + pfn × sizeof(struct page)`).
     public func page(_ pfn: UInt64, vmemmapBase: UInt64) throws -> LinuxPage {

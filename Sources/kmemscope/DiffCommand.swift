@@ -18,6 +18,11 @@ struct DiffCommand: ParsableCommand {
             A frame that changed while no operation since A stamped it is "unexplained" — something other than \
             the allocator wrote it. Exit status: 0 every change is explained, 1 some change is not, 2 a file \
             cannot be read or the two are not comparable.
+
+            --kernel linux (two `snapshot --kernel linux` files, --symbols as they were taken with): per node and \
+            zone the free-page counter and nr_free per order, the free blocks that appeared and went, and SLUB's \
+            caches whose objects or slabs moved. Exit 0 (Linux keeps no operation log to explain a change with), \
+            2 when a file cannot be read or the two are of different builds.
             """)
 
     @Argument(help: ArgumentHelp("The earlier snapshot.", valueName: "a"))
@@ -32,6 +37,7 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .long, help: "Print at most this many operations per run.")
     var operations = 4
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
 
     func validate() throws {
@@ -39,6 +45,15 @@ struct DiffCommand: ParsableCommand {
     }
 
     func run() throws {
+        if profile.isLinux {
+            let diff = LinuxDiff(before: before, after: after, limit: limit)
+            let a = try LinuxDiff.read(before, profile), b = try LinuxDiff.read(after, profile)
+            guard a.buildID == b.buildID else {
+                throw SessionError.other("\(before) (\(a.buildID)) and \(after) (\(b.buildID)) are of different kernel builds: not comparable")
+            }
+            let document = diff.document(a, b)
+            return print(image.json ? try JSONOutput.string(document) : diff.text(document))
+        }
         let kernel = try image.open()
         let (a, _, _, bootA) = try Self.open(before, kernel)
         let (b, log, names, bootB) = try Self.open(after, kernel)

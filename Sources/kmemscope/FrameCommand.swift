@@ -63,7 +63,7 @@ struct FrameCommand: ParsableCommand {
         var first = parsedPFN ?? 0
         if profile.isLinux {
             let text = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux -> String in
-                let state = try linux.decodeBuddy()
+                let state = try linux.decodeBuddy(holding: first)
                 let pages = try (Self.frames(from: first, count: count)).map { try linux.page($0, vmemmapBase: state.vmemmapBase) }
                 if image.json { return try JSONOutput.string(LinuxFrameJSON(linux, pages, state)) }
                 return pages.map { LinuxViews.frame(linux, $0, state) }.joined(separator: "\n")

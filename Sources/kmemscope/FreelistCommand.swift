@@ -14,17 +14,38 @@ struct FreelistCommand: ParsableCommand {
     @Argument(help: "The zone: DMA, DMA32, Normal (any case) or its index.")
     var zone: String
 
-    @Argument(help: "The order (0…11).")
+    @Argument(help: "The order (0…11; Linux 6.1: 0…10).")
     var order: Int
 
-    @Argument(help: "The migratetype: Unmovable, Movable or its slot number (default: every slot).")
+    @Argument(help: "The migratetype: Unmovable, Movable (Linux: also Reclaimable, HighAtomic, Isolate…) or its slot number (default: every slot).")
     var migratetype: String?
 
+    @Option(help: "Linux: the NUMA node whose lists to walk (default 0).")
+    var node: Int?
+
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
+    func validate() throws {
+        if node != nil && !profile.isLinux { throw ValidationError("--node goes with --kernel linux (the bundled kernel has one node)") }
+    }
+
     func run() throws {
+        if profile.isLinux {
+            let (text, broken) = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+                let id = node ?? 0
+                let nodes = try linux.nodes().ids
+                guard nodes.contains(id) else {
+                    throw ValidationError("no NUMA node \(id): the guest has node\(nodes.count == 1 ? "" : "s") \(nodes.map(String.init).joined(separator: ", "))")
+                }
+                return try LinuxFreelist(zone: zone, order: order, migratetype: migratetype, json: image.json).render(try linux.decodeBuddy(node: id))
+            }
+            print(text)
+            if broken { throw ExitCode(1) }
+            return
+        }
         let s = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         guard let z = s.zones.first(where: { $0.name.lowercased() == zone.lowercased() || String($0.index) == zone }) else {
             throw ValidationError("no zone \(zone): the guest has \(s.zones.map(\.name).joined(separator: ", "))")

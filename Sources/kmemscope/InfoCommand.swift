@@ -11,10 +11,17 @@ struct InfoCommand: ParsableCommand {
         abstract: "Attach, check the guest runs this ELF, and summarise its allocator's layout descriptor.",
         discussion: ViewHelp.info)
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
 
     func run() throws {
+        if profile.isLinux {
+            return print(try LinuxAttach.run(profile, stub, nodeScoped: false) { linux in
+                let info = try LinuxInfo(linux)
+                return image.json ? try JSONOutput.string(info) : info.text
+            })
+        }
         let (sequence, info, kernel, crossCheck) = try stub.read(image, settling: nil) { s in
             (try s.memory.readU64(at: try s.info.number("SEQUENCE")), s.info, s.kernel,
              try DescriptorCrossCheck(info: s.info, kernel: s.kernel, memory: s.memory))

@@ -2,6 +2,7 @@ import ArgumentParser
 import AllocatorModel
 import KernelLayouts
 import KernelSession
+import LinuxKernel
 
 /// `kmemscope kmem ADDR` (as crash's `kmem <addr>`): what an address is — a direct-map or
 /// kernel-image virtual address, or a physical one — which frame and block, its state, the slab
@@ -21,6 +22,7 @@ struct KmemCommand: ParsableCommand {
     @Argument(help: "The address: decimal or 0x hex.")
     var address: String
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
@@ -31,6 +33,11 @@ struct KmemCommand: ParsableCommand {
 
     func run() throws {
         let value = Console.number(address) ?? 0
+        if profile.isLinux {
+            return print(try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux, session in
+                try LinuxKmem(address: value).run(linux, session, json: image.json)
+            })
+        }
         let (report, names) = try stub.read(image, settling: settling) { s -> (AddressReport, [(String, UInt32)]) in
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
             let (space, physical) = try Self.resolve(value, snapshot: snapshot, info: s.info, kernel: s.kernel)

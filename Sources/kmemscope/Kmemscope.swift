@@ -23,6 +23,10 @@ struct Kmemscope: ParsableCommand {
 
     static func main() {
         InterruptSignals.install()
+        if let refusal = OpLogOnly.refusal(Array(CommandLine.arguments.dropFirst())) {
+            StandardError.write(refusal)
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -23,24 +23,26 @@ enum LinuxAttach {
     ///   and says which nodes it did not cover.
     static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil, nodeScoped: Bool = true,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
-        if stub.snapshot != nil { throw ValidationError("--snapshot files hold the bundled kernel's state; --kernel linux reads a live guest") }
+        try run(profile, stub, settling: settling, nodeScoped: nodeScoped) { linux, _ in try body(linux) }
+    }
+
+    /// A register of the stopped CPU (`cr3`…): the stub's, or the one a snapshot stored.
+    typealias Registers = (String) throws -> UInt64
+
+    /// What recorded the last ``run(_:_:settling:nodeScoped:recording:_:)`` with `recording`
+    /// (every byte the body read: `snapshot --kernel linux`).
+    nonisolated(unsafe) static var recorder: RecordingMemory?
+
+    /// ``run(_:_:settling:nodeScoped:_:)`` whose body also gets the CPU's registers (vtop's and
+    /// kmem's CR3). With `--snapshot FILE` (a `snapshot --kernel linux` file) the guest is the
+    /// file's bytes: nothing to settle, and a read of anything it does not hold is refused.
+    /// - Parameter recording: keep every byte read (``recorder``).
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil, nodeScoped: Bool = true,
+                       recording: Bool = false, _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
         let path = profile.symbols ?? ""
-        let map: SymbolMap
-        var types: KernelTypes?
-        do {
-            if isELF(path) {
-                // A vmlinux: its symbol table, and its DWARF for the types when it has some.
-                map = try SymbolMap(elf: try ElfFile(path: path))
-                types = try dwarfTypes(path)
-            } else {
-                map = try SymbolMap(parsing: try String(contentsOfFile: path, encoding: .utf8))
-            }
-        } catch let error as SymbolMapError {
-            StandardError.write("kmemscope: \(path): \(error)")
-            throw ExitCode(2)
-        } catch {
-            StandardError.write("kmemscope: cannot read \(path): \(error)")
-            throw ExitCode(2)
+        let (map, types) = try symbols(path)
+        if let snapshot = stub.snapshot {
+            return try fromSnapshot(snapshot, profile, map: map, types: types, nodeScoped: nodeScoped, body)
         }
         do {
             let address: RemoteAddress
@@ -54,7 +56,12 @@ enum LinuxAttach {
                 let (source, warning) = try s.use(stub.source, probe: banner)
                 if let warning { StandardError.write("kmemscope: \(warning)") }
                 LinuxAttach.source = source
-                let memory: any GuestMemory = ProgressLine.reporter.map { ProgressMemory(base: s.memory, progress: $0) } ?? s.memory
+                var memory: any GuestMemory = ProgressLine.reporter.map { ProgressMemory(base: s.memory, progress: $0) } ?? s.memory
+                if recording {
+                    let recorder = RecordingMemory(memory, addressMap: KernelAddressMap(windows: []))
+                    LinuxAttach.recorder = recorder
+                    memory = recorder
+                }
                 let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)
                 if let limit = profile.listLimit { linux.listLimit = limit }
                 if linux.kaslrOffset != 0 {
@@ -70,7 +77,53 @@ enum LinuxAttach {
                 if outcome.stops > 1 {
                     StandardError.write("kmemscope: settled: the guest ran on \(outcome.stops - 1) time\(outcome.stops == 2 ? "" : "s") until no CPU was inside the page or slab allocator and their locks were free")
                 }
-                return try body(linux)
+                return try body(linux) { name in try s.target.register(name) }
+            }
+        } catch let error as SessionError {
+            StandardError.write("kmemscope: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// The symbol map at `path` (a vmlinux, System.map or kallsyms copy) and a vmlinux's DWARF
+    /// types; one line and exit 2 when it cannot be read.
+    static func symbols(_ path: String) throws -> (SymbolMap, KernelTypes?) {
+        do {
+            if isELF(path) {
+                // A vmlinux: its symbol table, and its DWARF for the types when it has some.
+                return (try SymbolMap(elf: try ElfFile(path: path)), try dwarfTypes(path))
+            }
+            return (try SymbolMap(parsing: try String(contentsOfFile: path, encoding: .utf8)), nil)
+        } catch let error as SymbolMapError {
+            StandardError.write("kmemscope: \(path): \(error)")
+            throw ExitCode(2)
+        } catch {
+            StandardError.write("kmemscope: cannot read \(path): \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// The body on a snapshot file of a Linux guest (`kernel: linux` in its header).
+    static func fromSnapshot<T>(_ path: String, _ profile: KernelProfileOptions, map: SymbolMap, types: KernelTypes?, nodeScoped: Bool,
+                                _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
+        let file: SnapshotFile
+        do { file = try SnapshotFile(path: path) } catch {
+            StandardError.write("kmemscope: \(error)")
+            throw ExitCode(2)
+        }
+        guard file.header.other.contains(where: { $0.key == "kernel" && $0.value == "linux" }) else {
+            StandardError.write("kmemscope: \(path) is a snapshot of the bundled kernel (no 'kernel: linux' in its header): read it without --kernel linux")
+            throw ExitCode(2)
+        }
+        source = .stub
+        settleStops = 0
+        do {
+            let linux = try LinuxKernelTarget(memory: file.memory, symbols: map, types: types)
+            if let limit = profile.listLimit { linux.listLimit = limit }
+            if nodeScoped { try coverNodes(linux, probe: file.memory, allowPartial: profile.allowPartial) }
+            return try body(linux) { name in
+                guard let value = file.header.register(name) else { throw SessionError.other("the snapshot \(path) holds no register \(name)") }
+                return value
             }
         } catch let error as SessionError {
             StandardError.write("kmemscope: \(error)")

@@ -38,7 +38,7 @@ enum LinuxViews {
     static func frame(_ linux: LinuxKernelTarget, _ page: LinuxPage, _ state: LinuxBuddyState) -> String {
         var parts = ["pfn 0x\(String(page.pfn, radix: 16))", "struct page at 0x\(String(page.address, radix: 16))"]
         if let zone = state.zones.first(where: { $0.isPopulated && page.pfn >= $0.startPFN && page.pfn - $0.startPFN < $0.spannedPages }) {
-            parts.append("zone \(zone.name)")
+            parts.append(state.node == 0 ? "zone \(zone.name)" : "node \(state.node) zone \(zone.name)")
         }
         var lines = [parts.joined(separator: ", ")]
         let names = page.flagNames(linux.page)
@@ -50,7 +50,7 @@ enum LinuxViews {
         if let head = page.compoundHeadPage { lines.append("  tail page of the compound page at 0x\(String(head, radix: 16))") }
         if page.isBuddy {
             let listed = state.zones.lazy.flatMap(\.blocks).first { $0.pfn == page.pfn }
-            let where_ = listed.map { "on the order \($0.order) \(LinuxVerifier.name($0.migratetype, state)) free list" } ?? "on no free list of node 0 (!)"
+            let where_ = listed.map { "on the order \($0.order) \(LinuxVerifier.name($0.migratetype, state)) free list" } ?? "on no free list of node \(state.node) (!)"
             lines.append("  free: head of an order \(page.private) buddy block (PageBuddy), \(where_)")
         } else if let block = state.zones.lazy.flatMap(\.blocks).first(where: { page.pfn > $0.pfn && page.pfn - $0.pfn < (1 << UInt64(min($0.order, 63))) }) {
             lines.append("  free: inside the order \(block.order) block at pfn 0x\(String(block.pfn, radix: 16))")

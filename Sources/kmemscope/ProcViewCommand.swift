@@ -3,6 +3,7 @@ import AllocatorModel
 import AllocatorText
 import AllocatorView
 import KernelLayouts
+import KernelSession
 import LinuxKernel
 
 /// What the /proc view commands share: attach, read a snapshot at an operation boundary,
@@ -122,10 +123,24 @@ struct ZoneinfoCommand: ProcViewCommand {
         commandName: "zoneinfo",
         abstract: "Free pages, watermarks, span, present, managed, lowmem protection and per-CPU lists per zone, as /proc/zoneinfo prints them.",
         discussion: ViewHelp.zoneinfo)
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
     static func view(_ v: AllocatorView) -> String { ProcText.zoneinfo(v) }
+
+    /// Linux: every node (zoneinfo prints them all), read by `LinuxZoneinfoReader`.
+    func run() throws {
+        guard profile.isLinux else { return try runView() }
+        print(try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+            let view: AllocatorView
+            do { view = try linux.zoneinfoView() } catch let error as LinuxZoneinfoError {
+                throw SessionError.other("\(error)")
+            }
+            let text = Self.view(view)
+            return image.json ? try JSONOutput.string(LinuxZoneinfoJSON(view, text: text)) : text.droppingFinalNewline
+        })
+    }
 }
 
 /// `kmemscope slabinfo`: /proc/slabinfo (version 2.1) from guest memory.
@@ -142,8 +157,8 @@ struct SlabinfoCommand: ProcViewCommand {
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        if image.json { throw ValidationError("slabinfo --kernel linux has no --json yet") }
         let state = try LinuxAttach.run(profile, stub, settling: settling) { linux in try linux.decodeSlub() }
+        if image.json { return print(try JSONOutput.string(LinuxSlabinfoJSON(state))) }
         print(state.slabinfo, terminator: "")
         if let issue = state.listIssue { StandardError.write("kmemscope: broken list: \(issue)") }
         for cache in state.caches { for issue in cache.issues { StandardError.write("kmemscope: broken list: \(cache.name) \(issue)") } }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import KernelLayouts
 import KernelSession
+import LinuxKernel
 
 /// `kmemscope report -o FILE.html`: one self-contained HTML page of the guest's memory — the
 /// zone tables, buddyinfo, the verify result and a picture of physical memory.
@@ -24,6 +25,7 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Overwrite the file if it exists.")
     var force = false
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var imageOptions: TextImageOptions
     var image: ImageOptions { imageOptions.options }
     @OptionGroup var stub: TargetOptions
@@ -35,6 +37,18 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
+        if profile.isLinux {
+            let (html, report) = try LinuxAttach.run(profile, stub, settling: settling) { linux in try LinuxReport.html(linux) }
+            do {
+                try Data(html.utf8).write(to: URL(fileURLWithPath: output), options: force ? [.atomic] : [.withoutOverwriting])
+            } catch {
+                StandardError.write("kmemscope: cannot write \(output): \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+            print("report: \(output) (Linux, \(report.passed ? "verify passed" : "\(report.findings.count) violation(s)"))")
+            if !report.passed { throw ExitCode(1) }
+            return
+        }
         let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         let report = Verifier(snapshot).run()
         let title = "kmemscope report: \(URL(fileURLWithPath: image.elf ?? "kernel.elf").lastPathComponent) at sequence \(snapshot.sequence)"

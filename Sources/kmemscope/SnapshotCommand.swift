@@ -16,6 +16,11 @@ struct SnapshotCommand: ParsableCommand {
             was read (the layout descriptor, zones, segments, the FrameMeta array, bitmaps, the slab heap, the whole \
             operation-log ring, the page tables reachable from CR3), the registers, the build-id and where it was \
             taken from; each region carries a CRC-32. Its format is documented in docs/snapshot-format.md.
+
+            --kernel linux: every byte the Linux views and verify read (BTF, each node's zones, free lists and \
+            their struct pages, pageblock flags, zoneinfo's counters, per-CPU lists, SLUB's caches and slabs), \
+            recorded while the settled guest is read once; read it back with --snapshot FILE --kernel linux \
+            --symbols FILE (the same symbols).
             """)
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The snapshot file to write.", valueName: "file"))
@@ -27,6 +32,7 @@ struct SnapshotCommand: ParsableCommand {
     @Flag(name: .long, help: "Also keep every free page's contents (as much as the guest's free memory), for `verify --free-page-poison --snapshot`.")
     var freePages = false
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
@@ -37,6 +43,10 @@ struct SnapshotCommand: ParsableCommand {
     }
 
     func run() throws {
+        if profile.isLinux {
+            if freePages { throw ValidationError("--free-pages goes with the bundled kernel (its page poisoning)") }
+            return print(try LinuxSnapshot.take(profile, stub, settling, output: output, force: force))
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let session = try stub.attach(image)

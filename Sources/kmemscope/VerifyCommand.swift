@@ -68,7 +68,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         if profile.isLinux {
-            guard !replay else { throw ValidationError("--replay needs the bundled kernel's operation log; Linux has none") }
+            if replay { StandardError.write(OpLogOnly.refusal("verify --replay")); throw ExitCode(2) }
             let report = try LinuxAttach.run(profile, stub, settling: settling) { linux in try LinuxVerifier.verify(linux) }
             var coverage = LinuxAttach.coverage
             // a check that could not run (per-CPU lists BTF does not describe) covers less

@@ -43,6 +43,12 @@ enum ViewHelp {
         nr_free_pages (= pages free); pagesets: per CPU, count = pages in its per-CPU cache, high = \
         the cache's high mark (above it, it drains), batch = pages moved per refill or drain; \
         node_unreclaimable (0); start_pfn = the zone's first PFN.
+
+        --kernel linux: every node, laid out as the guest's own /proc/zoneinfo: the node's counters \
+        (per-node stats) with its first populated zone, every zone counter and NUMA event by the \
+        guest's vmstat_text names, min/low/high (and promo from 6.10) with the boost, cma_pages, \
+        lowmem_reserve, each CPU's count/high/batch and vm stats threshold; nothing past protection \
+        for a zone with no present pages. Needs vmstat_text in the symbols.
         """
 
     static let frame = """

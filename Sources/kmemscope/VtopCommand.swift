@@ -2,6 +2,7 @@ import ArgumentParser
 import AllocatorModel
 import KernelLayouts
 import KernelSession
+import LinuxKernel
 
 /// `kmemscope vtop VADDR`: the guest's own page tables walked from CR3 (read from the stub's
 /// registers; tables read as physical memory), each level printed, the physical address and
@@ -21,6 +22,7 @@ struct VtopCommand: ParsableCommand {
     @Argument(help: "The virtual address: decimal or 0x hex.")
     var address: String
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
 
@@ -30,6 +32,7 @@ struct VtopCommand: ParsableCommand {
 
     func run() throws {
         let virtual = Console.number(address) ?? 0
+        if profile.isLinux { return print(try linuxWalk(virtual)) }
         let (walk, frame, names) = try stub.read(image, settling: nil) { s -> (PageTableWalk, FrameReport?, [(String, UInt32)]) in
             let cr0 = try s.register("cr0")
             let cr4 = try s.register("cr4")
@@ -47,5 +50,33 @@ struct VtopCommand: ParsableCommand {
             return (walk, FrameReport(snapshot, pfn: physical / pageSize), s.info.flagNames)
         }
         print(image.json ? try JSONOutput.string(VtopJSON(walk, frame: frame, flagNames: names)) : VtopText.text(walk, frame: frame, flagNames: names))
+    }
+
+    /// Linux: the same walk from CR3, each table read through the direct map, and the frame as
+    /// `frame --kernel linux` prints its `struct page`.
+    func linuxWalk(_ virtual: UInt64) throws -> String {
+        try LinuxAttach.run(profile, stub, nodeScoped: false) { linux, s in
+            let cr0 = try s("cr0")
+            let cr4 = try s("cr4")
+            guard cr0 & (1 << 31) != 0 else { throw SessionError.other("paging is off in the guest (CR0.PG clear): every address is physical") }
+            guard cr4 & (1 << 12) == 0 else { throw SessionError.other("the guest uses 5-level paging (CR4.LA57): vtop walks 4 levels only") }
+            var state = try linux.decodeBuddy()
+            let walk = try linux.pageTableWalk(virtual, cr3: try s("cr3"), state: state)
+            var page: LinuxPage?
+            if let physical = walk.physical, physical / 4096 < linux.pfnLimit(state) {
+                state = try linux.decodeBuddy(holding: physical / 4096)
+                page = try linux.page(physical / 4096, vmemmapBase: state.vmemmapBase)
+            }
+            if image.json {
+                var document = VtopJSON(walk, frame: nil, flagNames: [])
+                document.frame = page.map { p in
+                    VtopJSON.Frame(pfn: "0x" + String(p.pfn, radix: 16), flags: p.flagNames(linux.page),
+                                   zone: state.zones.first { z in z.isPopulated && p.pfn >= z.startPFN && p.pfn - z.startPFN < z.spannedPages }?.name)
+                }
+                return try JSONOutput.string(document)
+            }
+            return VtopText.text(walk, frame: nil, flagNames: [],
+                                 frameLines: page.map { LinuxViews.frame(linux, $0, state).split(separator: "\n").map(String.init) } ?? (walk.physical == nil ? nil : ["past max_pfn: no struct page"]))
+        }
     }
 }

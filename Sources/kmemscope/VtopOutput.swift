@@ -3,7 +3,8 @@ import KernelLayouts
 
 /// `vtop`'s text: CR3, one line per level, the physical address and the frame.
 enum VtopText {
-    static func text(_ w: PageTableWalk, frame: FrameReport?, flagNames: [(String, UInt32)]) -> String {
+    /// `frameLines`, when given, describe the frame instead of `frame` (Linux's `struct page`).
+    static func text(_ w: PageTableWalk, frame: FrameReport?, flagNames: [(String, UInt32)], frameLines: [String]? = nil) -> String {
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         var lines = ["\(hex(w.virtual)): cr3 \(hex(w.cr3))"]
         for l in w.levels {
@@ -14,7 +15,9 @@ enum VtopText {
         }
         if let physical = w.physical, let size = w.pageSize {
             lines.append("  physical \(hex(physical)) (a \(size == 1 << 30 ? "1 GiB" : size == 1 << 21 ? "2 MiB" : "4 KiB") page)")
-            if let frame {
+            if let frameLines {
+                lines += frameLines.map { "  " + $0 }
+            } else if let frame {
                 lines += frame.text(flagNames: flagNames, lastOperation: nil).split(separator: "\n").prefix(2).map { "  " + $0 }
             } else {
                 lines.append("  past the frame table: no frame")

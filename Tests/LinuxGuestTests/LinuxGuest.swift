@@ -126,7 +126,41 @@ final class LinuxGuest: @unchecked Sendable {
                                               noDefaults: true, extraArguments: ["-initrd", prepared.initrd] + (numa.isEmpty ? ["-smp", String(cpus)] : numa))
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)
         qemu.removesDirectoryOnStop = true
+        watchdog(qemu: qemu.pid, directory: directory, owner: getpid())
         return LinuxGuest(directory: directory, qemu: qemu)
+    }
+
+    /// Kills QEMU `qemu` (SIGTERM, then SIGKILL after 3 s) once process `owner` is gone: a test
+    /// process that crashes or is killed runs no `defer` and no `deinit`, and QEMU, in a session of
+    /// its own, would run on. A shell in its own session polls every second; it touches `qemu`
+    /// only while that pid's command line still names `directory` (never a reused pid), and ends
+    /// when QEMU does.
+    static func watchdog(qemu: pid_t, directory: String, owner: pid_t) {
+        let script = """
+            mine() { tr '\\0' ' ' < /proc/$1/cmdline 2>/dev/null | grep -qF -- "$2"; }
+            while kill -0 "$0" 2>/dev/null && mine "$1" "$2"; do sleep 1; done
+            mine "$1" "$2" || exit 0
+            kill -TERM "$1" 2>/dev/null; sleep 3
+            mine "$1" "$2" && kill -KILL "$1" 2>/dev/null
+            exit 0
+            """
+        // the outer shell starts the watcher in the background and exits at once (reaped here):
+        // the watcher is init's child, never a zombie of the test process
+        let outer = spawnDetached(["sh", "-c", "setsid sh -c \"$0\" \"$@\" &", script, String(owner), String(qemu), directory])
+        var status: Int32 = 0
+        if outer > 0 { while waitpid(outer, &status, 0) == -1 && errno == EINTR {} }
+    }
+
+    /// Starts `argv` with no descriptors but /dev/null; its pid (0 on failure).
+    static func spawnDetached(_ argv: [String]) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in Int32(0)...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        return posix_spawnp(&pid, argv[0], &actions, nil, &cArgs, environ) == 0 ? pid : 0
     }
 
     var serial: String {

@@ -17,8 +17,13 @@ struct AttachCommand: ParsableCommand {
             (--resume or --leave-stopped override), with the exit status of the last command: \
             0 passed, 1 violations found, 2 no verdict. With --snapshot FILE the console reads a snapshot \
             offline, as crash reads a dump: every view and verify, no run control.
+
+            --kernel linux: each line is a Linux view or verify run with the console's --kernel, --symbols and \
+            --target (or --snapshot) added; each attaches, reads at a settled point and leaves the guest as found. \
+            No run control: Linux keeps no operation log to stop at.
             """)
 
+    @OptionGroup var profile: KernelProfileOptions
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
 
@@ -26,6 +31,16 @@ struct AttachCommand: ParsableCommand {
     var history: String?
 
     func run() throws {
+        if profile.isLinux {
+            var session = ["--kernel", "linux", "--symbols", profile.symbols ?? ""]
+            session += stub.snapshot.map { ["--snapshot", $0] } ?? ["--target", stub.target]
+            if profile.allowPartial { session.append("--allow-partial") }
+            if let limit = profile.listLimit { session += ["--list-limit", String(limit)] }
+            var console = LinuxConsole(session: session)
+            let status = console.run()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         guard ConsoleSession.active == nil else {
             throw ValidationError("already attached: this console is the session")
         }

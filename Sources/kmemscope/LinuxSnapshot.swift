@@ -1,0 +1,61 @@
+import Foundation
+import KernelLayouts
+import KernelSession
+import LinuxKernel
+
+/// `snapshot --kernel linux -o FILE`: every byte the Linux views and `verify` read — BTF, each
+/// node's zones and free lists, the pageblock flags, zoneinfo's counters, SLUB's caches and
+/// slabs, the per-CPU lists — recorded while the settled guest is read once, and written as a
+/// snapshot file (docs/snapshot-format.md, format 1) whose header says `kernel: linux`. The
+/// views and verify then run on it with `--snapshot FILE --kernel linux --symbols SAME`, and
+/// `diff --kernel linux` compares two.
+enum LinuxSnapshot {
+    /// What was written: the summary line.
+    static func take(_ profile: KernelProfileOptions, _ stub: TargetOptions, _ settling: SettleOptions,
+                     output: String, force: Bool) throws -> String {
+        let (header, nodes) = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false, recording: true) { linux, registers in
+            // read once what every view and verify read
+            let nodes = try linux.nodes().ids
+            for id in nodes {
+                let state = try linux.decodeBuddy(node: id)
+                _ = try? linux.pageblockCounts(state)
+            }
+            _ = try linux.zoneinfoView()
+            _ = try? linux.decodeSlub()
+            _ = try LinuxVerifier.verify(linux)
+            _ = try? LinuxInfo(linux)
+            var header = SnapshotHeader()
+            header.tool = KmemscopeVersion.string
+            header.taken = ISO8601DateFormatter().string(from: Date())
+            header.target = stub.target
+            header.source = LinuxAttach.source.description
+            header.betweenOperations = true
+            // Linux's GNU build-id note is not read: the header names the build by its banner's
+            // FNV-1a hash (the symbols given later must find the same banner: KASLR.offset)
+            let banner = linux.symbols.symbol(named: "linux_banner").flatMap { try? linux.decoder.readCString(at: $0.address, limit: 256) } ?? ""
+            header.buildID = "linux-banner-" + String(banner.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }, radix: 16)
+            header.registers = ["cr0", "cr3", "cr4", "rip"].compactMap { name in (try? registers(name)).map { (name, $0) } }
+            header.other = [("kernel", "linux"), ("release", linux.kernelVersion()?.description ?? "?"),
+                            ("kaslr-offset", "0x" + String(linux.kaslrOffset, radix: 16)), ("symbols", profile.symbols ?? ""),
+                            ("nodes", nodes.map(String.init).joined(separator: " "))]
+            return (header, nodes)
+        }
+        guard let recorder = LinuxAttach.recorder else { throw SessionError.other("nothing was recorded") }
+        // the recorded reads are all copies: nothing is read again after the guest was let go
+        let stretches = try recorder.stretches()
+        let fd: Int32
+        do { fd = try OutputFile.open(output, force: force) } catch {
+            throw SessionError.snapshot(.cannotWrite(path: output, reason: "\(error)"))
+        }
+        defer { close(fd) }
+        let regions: [SnapshotRegion]
+        do { regions = try SnapshotFileWriter.write(header, stretches, to: fd, path: output) } catch {
+            unlink(output)
+            throw SessionError.snapshot(error)
+        }
+        let bytes = regions.reduce(UInt64(0)) { $0 + $1.length }
+        return "snapshot \(output): Linux \(header.other.first { $0.key == "release" }?.value ?? "?"), node\(nodes.count == 1 ? "" : "s") "
+            + nodes.map(String.init).joined(separator: ", ") + ", \(regions.count) regions, "
+            + String(format: "%.1f MiB of guest memory", Double(bytes) / 1048576) + ", read from \(header.source)"
+    }
+}

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KernelMM", targets: ["KernelMM"]),
         .library(name: "LinuxKernel", targets: ["LinuxKernel"]),
         .library(name: "QEMULauncher", targets: ["QEMULauncher"]),
+        .library(name: "GDBProxy", targets: ["GDBProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,8 @@ let package = Package(
                        providers: [.apt(["libedit-dev"])]),
 
         .target(name: "GDBRemote"),
+        // `kmemscope proxy`: one QEMU gdbstub shared by gdb and kmemscope (docs/proxy.md).
+        .target(name: "GDBProxy", dependencies: ["GDBRemote"]),
         // The one QEMU launcher: `kmemscope boot`, `bisect`, the demo and the tests start QEMU through it.
         .target(name: "QEMULauncher"),
         // The kernel-neutral allocator view (nodes → zones → free areas → blocks, per-CPU
@@ -76,7 +79,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "AllocatorView", "AllocatorText", "LinuxKernel", "QEMULauncher", "CLibEdit",
+            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "AllocatorView", "AllocatorText", "LinuxKernel", "QEMULauncher", "CLibEdit", "GDBProxy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -44,7 +44,7 @@ extension GDBProxy {
                 // A new request: the last reply arrived intact. (gdb also sends `-` when a
                 // reply is slow to come, e.g. a long `monitor` command: nothing to resend then.)
                 c.lastReply = []
-                c.ackOwed = true
+                c.acksOwed += 1
                 if c.held.isEmpty {
                     let done: Bool = c.socket.input.bytes.withUnsafeBytes { raw in
                         process(c, frame: UnsafeRawBufferPointer(rebasing: raw[range]), payload: payload.lowerBound - range.lowerBound)
@@ -65,7 +65,6 @@ extension GDBProxy {
                 switch next {
                 case .interrupt: done = handleInterrupt(c)
                 case .packet(let frame):
-                    c.ackOwed = false   // acknowledged when it was held
                     done = frame.withUnsafeBytes { process(c, frame: $0, payload: 1) }
                 }
                 guard done else { break }
@@ -123,6 +122,7 @@ extension GDBProxy {
             return true
         case .detach:
             c.reply(payload: Array("OK".utf8))
+            c.lingerUntil = .now + .seconds(2)
             leave(c, why: "detached")
             return true
         case .kill:
@@ -156,6 +156,16 @@ extension GDBProxy {
             undo[0] = UInt8(ascii: "z")
             if insert { c.breakpoints.insert(undo) } else { c.breakpoints.remove(undo) }
         case .readMemory where configuration.cacheReads:
+            if let r = ReadAhead.request(body), !waiters[waiterHead...].contains(where: { $0.0.isFor(c) }) {
+                let blockKey = readCache.blockKey(r, selection: c.selection)
+                if let block = readCache.lookup(blockKey), let reply = ReadAhead.reply(for: r, fromBlock: block) {
+                    reply.withUnsafeBytes { c.reply($0) }
+                    return true
+                }
+                sendUpstream(ProxyClient.frame(ReadAhead.blockRequest(r)))
+                waiters.append((.readAhead(c, r, blockKey: blockKey, original: Array(frame)), .now))
+                return true
+            }
             let key = readCache.key(body, selection: c.selection)
             if let hit = readCache.lookup(key) {
                 hit.withUnsafeBytes { c.reply($0) }

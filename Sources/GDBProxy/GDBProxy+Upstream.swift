@@ -28,7 +28,9 @@ extension GDBProxy {
 
     private func handleUpstreamPacket(frame: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
         let first = payload.first ?? 0
-        if run != nil {
+        // Requests sent before a resume (a selection replayed ahead of it) are answered first:
+        // QEMU answers in order, and the stop reply comes after them.
+        if run != nil && waiterHead == waiters.count {
             let isStop = first == UInt8(ascii: "T") || first == UInt8(ascii: "S") || first == UInt8(ascii: "W") || first == UInt8(ascii: "X")
             guard isStop else {
                 if first == UInt8(ascii: "O"), let owner = run?.owner { owner.reply(frame) }   // console output while running
@@ -43,6 +45,19 @@ extension GDBProxy {
         case .discard:
             waiters[waiterHead] = (.discard, .now)
             waiterHead += 1
+        case .readAhead(let c, let r, let blockKey, let original):
+            waiterHead += 1
+            let block = Array(payload)
+            if !c.gone {
+                if let reply = ReadAhead.reply(for: r, fromBlock: block) {
+                    readCache.store(blockKey, reply: block)
+                    reply.withUnsafeBytes { c.reply($0) }
+                } else {
+                    // The block cannot be read whole (an unmapped part): ask what the client asked.
+                    sendUpstream(original)
+                    waiters.append((.client(c, cacheKey: nil, monitor: false), .now))
+                }
+            }
         case .client(let c, let key, let monitor):
             // `O…` is console output (hex), except `OK`, which ends the command.
             if monitor && first == UInt8(ascii: "O") && payload.count > 1 && !(payload.count == 2 && payload[1] == UInt8(ascii: "K")) {

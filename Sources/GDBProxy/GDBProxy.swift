@@ -92,25 +92,35 @@ public final class GDBProxy {
     ///   ``ProxyError/upstreamTimedOut(address:request:seconds:)``.
     public func run(until shouldStop: () -> Bool) throws(ProxyError) {
         var fds: [pollfd] = []
+        var polled: [ProxyClient] = []
         while failure == nil && !shouldStop() {
             fds.removeAll(keepingCapacity: true)
             fds.append(pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0))
             fds.append(pollfd(fd: upstream.fd, events: Int16(POLLIN) | (upstream.wantsWrite ? Int16(POLLOUT) : 0), revents: 0))
-            for c in clients {
+            polled.removeAll(keepingCapacity: true)
+            for c in clients where !c.gone || c.lingerUntil != nil {
+                polled.append(c)
                 fds.append(pollfd(fd: c.socket.fd, events: Int16(POLLIN) | (c.socket.wantsWrite ? Int16(POLLOUT) : 0), revents: 0))
             }
             for c in clients { if let m = c.monitor, m.fd >= 0 { fds.append(pollfd(fd: m.fd, events: Int16(POLLIN), revents: 0)) } }
-            if upstreamAckOwed && run == nil && !upstream.wantsWrite { flushUpstreamAck() }
             let n = poll(&fds, nfds_t(fds.count), 100)
             if n < 0 && errno != EINTR { break }
+            // Idle: the ack QEMU is owed goes now (it never waits for it; never while the
+            // guest runs, when any byte would stop it).
+            if n == 0 && upstreamAckOwed && run == nil { flushUpstreamAck() }
             if n > 0 {
                 if fds[1].revents != 0 { serviceUpstream() }
                 if fds[0].revents != 0 { acceptClients() }
-                for c in clients where !c.gone {
+                for (i, c) in polled.enumerated() where fds[i + 2].revents != 0 {
+                    if c.gone {
+                        // A detached client's last acks: read and dropped until it closes.
+                        if c.lingerUntil != nil { if !c.socket.receive() { c.lingerUntil = nil } else { while c.socket.input.next() != nil {} } }
+                        continue
+                    }
                     if !c.socket.receive() { leave(c, why: c.socket.input.isInsidePacket ? "closed the connection mid-packet" : "disconnected") }
                     else { handleClientInput(c) }
-                    c.socket.flush()
                 }
+                for c in clients where c.socket.wantsWrite { c.socket.flush() }
                 upstream.flush()
             }
             serviceMonitors()
@@ -176,9 +186,11 @@ public final class GDBProxy {
 
     /// Drops clients that left.
     func sweep() {
-        if clients.contains(where: \.gone) {
-            for c in clients where c.gone { c.socket.flush(); c.socket.close() }
-            clients.removeAll { $0.gone }
+        let now = ContinuousClock.now
+        func done(_ c: ProxyClient) -> Bool { c.gone && (c.lingerUntil.map { now > $0 } ?? true) }
+        if clients.contains(where: done) {
+            for c in clients where done(c) { c.socket.flush(); c.socket.close() }
+            clients.removeAll(where: done)
         }
         if waiterHead > 64 && waiterHead * 2 > waiters.count {
             waiters.removeFirst(waiterHead)

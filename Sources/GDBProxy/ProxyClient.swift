@@ -11,8 +11,9 @@ final class ProxyClient {
     let socket: ProxySocket
     /// Whether this client still exchanges `+`/`-` (until it asks `QStartNoAckMode`).
     var ackMode = true
-    /// A `+` owed for the request being answered, sent in front of its reply.
-    var ackOwed = false
+    /// `+`s owed for requests received (a pipelining client sends many at once), sent in
+    /// front of the next reply, so one write carries them.
+    var acksOwed = 0
     /// Packets waiting for their turn, in arrival order.
     var held: [Held] = []
     /// The last `Hg`, `Hc`, `Qqemu.PhyMemMode` this client sent (nil: the stub's default).
@@ -29,6 +30,9 @@ final class ProxyClient {
     var monitor: MonitorProcess?
     /// Set when the client left (detached, killed, closed); it is dropped at the next sweep.
     var gone = false
+    /// After `D`, the connection stays open until the client closes it (gdb acks the `OK`
+    /// and then closes; closing first would break its pipe), at most until this instant.
+    var lingerUntil: ContinuousClock.Instant?
     /// The proxy's packet trace, if on.
     var trace: (@Sendable (String) -> Void)?
 
@@ -41,13 +45,12 @@ final class ProxyClient {
     /// Sends a frame (with the owed ack in front) and remembers it for a `-`.
     func reply(_ frame: UnsafeRawBufferPointer) {
         trace?("→ client \(id) \(String(decoding: frame.prefix(80), as: UTF8.self))")
-        if ackOwed && ackMode {
-            ackOwed = false
-            socket.send(Self.plus, frame)
+        if acksOwed > 0 && ackMode {
+            socket.send(acksOwed == 1 ? Self.plus : [UInt8](repeating: UInt8(ascii: "+"), count: acksOwed), frame)
         } else {
-            ackOwed = false
             socket.send(frame)
         }
+        acksOwed = 0
         if ackMode { lastReply = Array(frame) }
     }
 
@@ -56,10 +59,10 @@ final class ProxyClient {
         frame.withUnsafeBytes { reply($0) }
     }
 
-    /// Sends the owed `+` now (the reply will come later or never).
+    /// Sends the owed `+`s now (the reply will come later or never).
     func acknowledge() {
-        if ackOwed && ackMode { socket.send(Self.plus) }
-        ackOwed = false
+        if acksOwed > 0 && ackMode { socket.send([UInt8](repeating: UInt8(ascii: "+"), count: acksOwed)) }
+        acksOwed = 0
     }
 
     static let plus: [UInt8] = [UInt8(ascii: "+")]

@@ -26,7 +26,7 @@ final class ProxySocket {
     /// Reads what is waiting. Returns false when the peer closed (or the read failed).
     func receive() -> Bool {
         guard !closed else { return false }
-        let n = input.fill(limit: 1 << 16) { buffer in
+        let n = input.fill(minimum: 1 << 15) { buffer in
             while true {
                 let n = recv(fd, buffer.baseAddress, buffer.count, 0)
                 if n < 0 && errno == EINTR { continue }

@@ -20,7 +20,10 @@ enum RawFrame: Equatable {
 /// are skipped. The buffer is compacted only when the consumed prefix is large, so steady
 /// traffic costs no allocation per packet.
 struct RawFrameBuffer {
-    private(set) var bytes: [UInt8] = []
+    /// The received bytes; only `bytes[readIndex..<count]` is unconsumed. Grown by doubling,
+    /// never shrunk or zero-filled, so steady traffic costs no allocation per packet.
+    private(set) var bytes: [UInt8]
+    private(set) var count = 0
     private(set) var readIndex = 0
     /// How far the search for `#` got in the packet at `readIndex`.
     private var scanIndex = 0
@@ -29,28 +32,29 @@ struct RawFrameBuffer {
 
     init(maximumPayload: Int) {
         self.maximumPayload = maximumPayload
-        bytes.reserveCapacity(1 << 16)
+        bytes = [UInt8](repeating: 0, count: 1 << 16)
     }
 
     /// True while a packet has begun but not ended (a peer that closes now closed mid-packet).
     var isInsidePacket: Bool {
-        readIndex < bytes.count && (bytes[readIndex] == UInt8(ascii: "$") || bytes[readIndex] == UInt8(ascii: "%"))
+        readIndex < count && (bytes[readIndex] == UInt8(ascii: "$") || bytes[readIndex] == UInt8(ascii: "%"))
     }
 
-    /// Appends what `receive` writes into spare capacity (at most `limit` bytes); returns its result.
-    mutating func fill(limit: Int, _ receive: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
-        if readIndex > 0 && (readIndex == bytes.count || readIndex > 1 << 16) {
-            bytes.removeSubrange(0..<readIndex)
+    /// Appends what `receive` writes into spare room (at least `minimum` bytes of it); returns its result.
+    mutating func fill(minimum: Int, _ receive: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+        if readIndex > 0 && (readIndex == count || readIndex > bytes.count / 2) {
+            // Move the unconsumed tail to the front (usually nothing: every packet was used).
+            let tail = count - readIndex
+            if tail > 0 { bytes.withUnsafeMutableBytes { p in p.baseAddress!.copyMemory(from: p.baseAddress! + readIndex, byteCount: tail) } }
             scanIndex = max(0, scanIndex - readIndex)
+            count = tail
             readIndex = 0
         }
-        let old = bytes.count
-        var got = 0
-        bytes.append(contentsOf: repeatElement(0, count: limit))
-        bytes.withUnsafeMutableBytes { raw in
-            got = receive(UnsafeMutableRawBufferPointer(rebasing: raw[old..<(old + limit)]))
+        if bytes.count - count < minimum { bytes += [UInt8](repeating: 0, count: max(bytes.count, minimum)) }
+        let got = bytes.withUnsafeMutableBytes { raw in
+            receive(UnsafeMutableRawBufferPointer(rebasing: raw[count...]))
         }
-        bytes.removeLast(limit - max(0, got))
+        if got > 0 { count += got }
         return got
     }
 
@@ -60,7 +64,7 @@ struct RawFrameBuffer {
     /// The next frame, or nil when more bytes are needed. The frame's ranges stay valid until
     /// the next `fill`.
     mutating func next() -> (RawFrame, end: Int)? {
-        while readIndex < bytes.count {
+        while readIndex < count {
             let c = bytes[readIndex]
             switch c {
             case UInt8(ascii: "+"): readIndex += 1; return (.ack, readIndex)
@@ -70,20 +74,20 @@ struct RawFrameBuffer {
                 let start = readIndex
                 let from = max(start + 1, scanIndex)
                 let hash: Int? = bytes.withUnsafeBytes { p in
-                    guard from < p.count, let f = memchr(p.baseAddress! + from, Int32(UInt8(ascii: "#")), p.count - from) else { return nil }
+                    guard from < count, let f = memchr(p.baseAddress! + from, Int32(UInt8(ascii: "#")), count - from) else { return nil }
                     return p.baseAddress!.distance(to: UnsafeRawPointer(f))
                 }
                 guard let hash else {
-                    scanIndex = bytes.count
-                    let seen = bytes.count - start - 1
-                    if seen > maximumPayload { readIndex = bytes.count; scanIndex = 0; return (.oversize(size: seen), readIndex) }
+                    scanIndex = count
+                    let seen = count - start - 1
+                    if seen > maximumPayload { readIndex = count; scanIndex = 0; return (.oversize(size: seen), readIndex) }
                     return nil
                 }
                 if hash - start - 1 > maximumPayload {
-                    readIndex = min(hash + 3, bytes.count); scanIndex = 0
+                    readIndex = min(hash + 3, count); scanIndex = 0
                     return (.oversize(size: hash - start - 1), readIndex)
                 }
-                guard hash + 2 < bytes.count else { scanIndex = hash; return nil }
+                guard hash + 2 < count else { scanIndex = hash; return nil }
                 scanIndex = 0
                 let end = hash + 3
                 readIndex = end

@@ -27,6 +27,11 @@ struct ReadCache {
         size += reply.count
     }
 
+    /// The key of the block a ``ReadAhead`` request lies in.
+    func blockKey(_ r: ReadAhead.Request, selection: [[UInt8]?]) -> [UInt8] {
+        ReadAhead.blockRequest(r).withUnsafeBytes { key($0, selection: selection) }
+    }
+
     mutating func invalidate() {
         if size > 0 || !entries.isEmpty { entries.removeAll(); size = 0 }
     }

@@ -21,6 +21,19 @@ enum Waiter {
     /// A client's request; `cacheKey` when the reply is a cacheable read; `monitor` when
     /// `O` packets may come before the reply.
     case client(ProxyClient, cacheKey: [UInt8]?, monitor: Bool)
+    /// The proxy's read of a whole block for a client's small read (``ReadAhead``); the
+    /// client's packet is kept to forward as it is if the block cannot be read.
+    case readAhead(ProxyClient, ReadAhead.Request, blockKey: [UInt8], original: [UInt8])
     /// The proxy's own request (a selection replay, a breakpoint cleanup): reply dropped.
     case discard
+}
+
+extension Waiter {
+    /// Whether this reply goes to `c`.
+    func isFor(_ c: ProxyClient) -> Bool {
+        switch self {
+        case .client(let x, _, _), .readAhead(let x, _, _, _): return x === c
+        case .discard: return false
+        }
+    }
 }

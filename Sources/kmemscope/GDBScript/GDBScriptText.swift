@@ -44,9 +44,9 @@ enum GDBScriptText {
             while proc.poll() is None and time.time() < deadline:
                 r, _, _ = select.select([conn, proc.stdout], [], [], 0.5)
                 if proc.stdout in r:
-                    line = proc.stdout.readline()
-                    if line:
-                        gdb.write(line.decode(errors='replace'))
+                    chunk = os.read(proc.stdout.fileno(), 65536)   # raw: no buffer to lose
+                    if chunk:
+                        gdb.write(chunk.decode(errors='replace'))
                 if conn not in r:
                     continue
                 data = conn.recv(65536)
@@ -97,10 +97,19 @@ enum GDBScriptText {
                         conn.setblocking(True)
                         _serve(conn, proc, deadline)
                         conn.close()
+                    rest = b''
+                    while time.time() < deadline:
+                        r, _, _ = select.select([proc.stdout], [], [], 0.5)
+                        if not r:
+                            continue
+                        chunk = os.read(proc.stdout.fileno(), 65536)
+                        if not chunk:
+                            break
+                        rest += chunk
                     try:
-                        rest = proc.communicate(timeout=max(1.0, deadline - time.time()))[0]
+                        proc.wait(timeout=max(1.0, deadline - time.time()))
                     except subprocess.TimeoutExpired:
-                        proc.kill(); rest = proc.communicate()[0]
+                        proc.kill(); proc.wait()
                         gdb.write('kms: kmemscope did not finish within %d s and was stopped\\n' % TIMEOUT)
                     gdb.write(rest.decode(errors='replace'))
                     if proc.returncode not in (0, None):

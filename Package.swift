@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KernelMM", targets: ["KernelMM"]),
         .library(name: "LinuxKernel", targets: ["LinuxKernel"]),
         .library(name: "QEMULauncher", targets: ["QEMULauncher"]),
+        .library(name: "GDBProxy", targets: ["GDBProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,9 @@ let package = Package(
                        providers: [.apt(["libedit-dev"])]),
 
         .target(name: "GDBRemote"),
+        // `kmemscope proxy`: one QEMU gdbstub shared by gdb and kmemscope (docs/proxy.md).
+        // Optimised even in debug builds: every packet gdb sends passes through it.
+        .target(name: "GDBProxy", dependencies: ["GDBRemote"], swiftSettings: [.unsafeFlags(["-O"])]),
         // The one QEMU launcher: `kmemscope boot`, `bisect`, the demo and the tests start QEMU through it.
         .target(name: "QEMULauncher"),
         // The kernel-neutral allocator view (nodes → zones → free areas → blocks, per-CPU
@@ -76,7 +80,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "AllocatorView", "AllocatorText", "LinuxKernel", "QEMULauncher", "CLibEdit",
+            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "AllocatorView", "AllocatorText", "LinuxKernel", "QEMULauncher", "CLibEdit", "GDBProxy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -94,6 +98,8 @@ let package = Package(
         // The reference model beside the kernel's allocator on the same random operations.
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness"]),
         .testTarget(name: "QEMULauncherTests", dependencies: ["QEMULauncher"]),
+        // The proxy's pure parts, and faults from a scripted stub (the real-QEMU tests are in KernelDebugTests).
+        .testTarget(name: "GDBProxyTests", dependencies: ["GDBProxy", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM", "QEMULauncher"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
         .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "CorruptionTool"]),

@@ -25,6 +25,16 @@ extension TargetOptions {
                 throw SessionError(wrapping: error, address: path)
             }
         }
+        if let qmp, let pid = qemuPid {
+            let session = try QMPSession(qmp: qmp, pid: pid, kernel: try image.open())
+            defer { session.restore() }
+            StandardError.write("read through QMP \(qmp) and QEMU's memory (pid \(pid)), not settled\(session.wasRunning ? "; the guest runs again afterwards" : "")")
+            do {
+                return try body(session)
+            } catch {
+                throw SessionError(wrapping: error, address: qmp)
+            }
+        }
         let session = try attach(image)
         defer { ProgressLine.finish() }
         if let settling { return try session.settledRead(settling) { try body($0) } }

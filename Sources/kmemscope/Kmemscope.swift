@@ -19,7 +19,7 @@ struct Kmemscope: ParsableCommand {
                       BuddyinfoCommand.self, PagetypeinfoCommand.self, ZoneinfoCommand.self, SlabinfoCommand.self,
                       WatchCommand.self, FrameCommand.self, FreelistCommand.self, ReportCommand.self,
                       BootCommand.self, BisectCommand.self, KmemCommand.self, VtopCommand.self, AttachCommand.self,
-                      DumpCommand.self, SnapshotCommand.self, DiffCommand.self])
+                      DumpCommand.self, SnapshotCommand.self, DiffCommand.self, ProxyCommand.self, GDBScriptCommand.self])
 
     static func main() {
         InterruptSignals.install()

@@ -38,6 +38,11 @@ struct TargetOptions: ParsableArguments {
         valueName: "file"))
     var snapshot: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Control the guest through QEMU's QMP socket instead of the gdbstub (held by gdb, say): stop, read QEMU's memory (--qemu-pid PID), let it run again. Not settled.",
+        valueName: "socket"))
+    var qmp: String?
+
     /// `--memory-source`'s values.
     enum MemorySourceName: String, ExpressibleByArgument, CaseIterable {
         case auto, stub, file, process
@@ -58,6 +63,12 @@ struct TargetOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if qmp != nil {
+            guard qemuPid != nil else { throw ValidationError("--qmp reads QEMU's memory: give --qemu-pid PID") }
+            if snapshot != nil || memoryFile != nil || (memorySource != nil && memorySource != .process) {
+                throw ValidationError("--qmp reads QEMU's process memory: --snapshot, --memory-file and other --memory-source values do not apply")
+            }
+        }
         if snapshot != nil {
             let live = [(memorySource != nil, "--memory-source"), (memoryFile != nil, "--memory-file"), (qemuPid != nil, "--qemu-pid"),
                         (leaveStopped, "--leave-stopped"), (resume, "--resume")].filter(\.0).map(\.1)

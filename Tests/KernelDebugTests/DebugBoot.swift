@@ -20,7 +20,7 @@ final class DebugBoot {
     let process: QEMUProcess
     let target: RemoteTarget
 
-    init(memory: String = "256M", append: String, memoryFile: String? = nil, cpus: Int = 1) throws {
+    init(memory: String = "256M", append: String, memoryFile: String? = nil, cpus: Int = 1, extraArguments: [String] = []) throws {
         guard FileManager.default.fileExists(atPath: DebugBoot.kernel) else {
             throw DebugBootError("no kernel at \(DebugBoot.kernel): run `make kernel` first (make test does)")
         }
@@ -29,7 +29,7 @@ final class DebugBoot {
         monitorSocket = directory + "/monitor.sock"
         let configuration = QEMUConfiguration(kernel: DebugBoot.kernel, memory: try MemorySize(parsing: memory), append: append,
                                               gdb: .unix(socket), startStopped: true, memoryFile: memoryFile,
-                                              monitorSocket: monitorSocket, cpus: cpus)
+                                              monitorSocket: monitorSocket, cpus: cpus, extraArguments: extraArguments)
         process = try QEMUProcess.launch(configuration, runDirectory: directory)
         process.removesDirectoryOnStop = true
         do {

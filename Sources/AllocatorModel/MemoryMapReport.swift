@@ -67,18 +67,6 @@ public enum MemoryMapReport {
 
     /// Cells from per-frame classes.
     static func cellClasses(_ frames: [CellClass], grid g: Grid) -> [CellClass] {
-        guard g.framesPerCell > 1 else { return frames }
-        var cells: [CellClass] = []
-        cells.reserveCapacity(g.cellCount)
-        var counts = [Int](repeating: 0, count: CellClass.allCases.count)
-        for start in stride(from: 0, to: frames.count, by: Int(g.framesPerCell)) {
-            for k in counts.indices { counts[k] = 0 }
-            for c in frames[start..<min(frames.count, start + Int(g.framesPerCell))] { counts[c.rawValue] += 1 }
-            if counts[CellClass.violation.rawValue] > 0 { cells.append(.violation); continue }
-            var best = 0
-            for k in counts.indices where counts[k] >= counts[best] { best = k }
-            cells.append(CellClass(rawValue: best)!)
-        }
-        return cells
+        MemoryMapPage.cells(frames, framesPerCell: g.framesPerCell)
     }
 }

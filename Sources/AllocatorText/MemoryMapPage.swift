@@ -6,7 +6,7 @@ public struct MemoryMapPage: Sendable {
     /// What a cell shows, most important last (a pageblock shows its most common class; a tie
     /// goes to the later one).
     public enum CellClass: Int, CaseIterable, Sendable {
-        case hole, bootReserved, reserved, quarantined, perCPU, freeSmall, freeLarge
+        case hole, bootReserved, notFree, reserved, quarantined, perCPU, freeSmall, freeLarge
         case allocatedUnmovable, allocatedMovable, slab, largeHeap, violation
 
         /// The cell's colour, `#rrggbb` (the screenshot tests read these back).
@@ -14,6 +14,7 @@ public struct MemoryMapPage: Sendable {
             switch self {
             case .hole: return "#202020"
             case .bootReserved: return "#8c8c8c"
+            case .notFree: return "#5b6b8a"
             case .reserved: return "#b0a070"
             case .quarantined: return "#ff8c00"
             case .perCPU: return "#ffd700"
@@ -31,6 +32,7 @@ public struct MemoryMapPage: Sendable {
             switch self {
             case .hole: return "hole (no RAM)"
             case .bootReserved: return "boot-reserved / unmanaged"
+            case .notFree: return "in a zone, on no free list (in use or reserved: Linux)"
             case .reserved: return "reserved (reserveRange)"
             case .quarantined: return "quarantined (poison overwritten)"
             case .perCPU: return "per-CPU cached"
@@ -130,6 +132,24 @@ public struct MemoryMapPage: Sendable {
         self.marks = marks
         self.unlisted = unlisted
         self.sections = sections
+    }
+
+    /// Cells from per-frame classes: the frame's, or with `framesPerCell` > 1 a pageblock's most
+    /// common class (a violation anywhere in it wins; a tie goes to the later class).
+    public static func cells(_ frames: [CellClass], framesPerCell: UInt64) -> [CellClass] {
+        guard framesPerCell > 1 else { return frames }
+        var cells: [CellClass] = []
+        cells.reserveCapacity(frames.count / Int(framesPerCell) + 1)
+        var counts = [Int](repeating: 0, count: CellClass.allCases.count)
+        for start in stride(from: 0, to: frames.count, by: Int(framesPerCell)) {
+            for k in counts.indices { counts[k] = 0 }
+            for c in frames[start..<min(frames.count, start + Int(framesPerCell))] { counts[c.rawValue] += 1 }
+            if counts[CellClass.violation.rawValue] > 0 { cells.append(.violation); continue }
+            var best = 0
+            for k in counts.indices where counts[k] >= counts[best] { best = k }
+            cells.append(CellClass(rawValue: best)!)
+        }
+        return cells
     }
 
     /// Runs of hole and reserved frames from per-frame classes, at most `limit` (in PFN order).

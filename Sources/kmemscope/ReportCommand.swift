@@ -15,7 +15,8 @@ struct ReportCommand: ParsableCommand {
             free (by order), allocated (unmovable or movable), slab, large heap block, per-CPU cached, reserved, \
             quarantined, boot-reserved, hole; a cell with a verify violation is red. Hovering a cell names its \
             frames, zone and class. The page loads nothing from the network. Exit status 1 when verify finds \
-            violations (the page is written all the same).
+            violations (the page is written all the same). With --kernel linux the map is drawn from the \
+            allocator view: free blocks by order, frames in a zone on no free list, holes outside the zones.
             """)
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The HTML file to write.", valueName: "file"))
@@ -36,10 +37,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        if profile.isLinux {
-            throw ValidationError("report --kernel linux: not yet (issue 23): the page needs every frame's state, which the Linux path reads "
-                                  + "one struct page at a time; use `verify --kernel linux` and `frame --kernel linux PFN` meanwhile")
-        }
+        if profile.isLinux { return try runLinux() }
         let (snapshot, names, log, postMortem) = try stub.read(image, settling: settling) { s in
             var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
             if snapshot.bug != nil, let seen = try? s.haltedAtBug() { snapshot.bug?.haltedAtBugHalt = seen.haltedAtBugHalt }
@@ -64,15 +62,20 @@ struct ReportCommand: ParsableCommand {
         let report = Verifier(snapshot).run()
         let title = "kmemscope report: \(URL(fileURLWithPath: image.elf ?? "kernel.elf").lastPathComponent) at sequence \(snapshot.sequence)"
         let html = MemoryMapReport.html(snapshot, report: report, title: title, flagNames: names, log: log, postMortem: postMortem)
+        try write(html)
+        let violations = report.total + (postMortem != nil ? 1 : 0)
+        print("report: \(output) (\(snapshot.frames.count) frames, \(violations == 0 ? "verify passed" : "\(violations) violation(s)")"
+              + (postMortem != nil ? ", post-mortem of a kernel halted at its BUG)" : ")"))
+        if violations > 0 { throw ExitCode(1) }
+    }
+
+    /// Writes the page to `output` (replacing it only with --force); exit 2 when it cannot.
+    func write(_ html: String) throws {
         do {
             try Data(html.utf8).write(to: URL(fileURLWithPath: output), options: force ? [.atomic] : [.withoutOverwriting])
         } catch {
             StandardError.write("kmemscope: cannot write \(output): \(error.localizedDescription)")
             throw ExitCode(2)
         }
-        let violations = report.total + (postMortem != nil ? 1 : 0)
-        print("report: \(output) (\(snapshot.frames.count) frames, \(violations == 0 ? "verify passed" : "\(violations) violation(s)")"
-              + (postMortem != nil ? ", post-mortem of a kernel halted at its BUG)" : ")"))
-        if violations > 0 { throw ExitCode(1) }
     }
 }

@@ -8,15 +8,16 @@ public enum MemoryMapReport {
     /// What a cell shows (kernel-neutral: ``MemoryMapPage/CellClass``).
     public typealias CellClass = MemoryMapPage.CellClass
 
-    /// Frames per cell: 1 while the guest has at most `frameCellLimit` frames, a pageblock above.
-    public static let frameCellLimit = 65536
+    /// Frames per cell: 1 while the guest has at most this many frames, more above
+    /// (``MemoryMapLayout/framesPerCell(for:)``).
+    public static let frameCellLimit = Int(MemoryMapLayout.maxCells)
     /// How the cells are laid out on the page.
     public typealias Grid = MemoryMapLayout
 
     /// The grid for a snapshot.
     public static func grid(_ s: KernelSnapshot) -> Grid {
         let frames = UInt64(s.frames.count)
-        return Grid(frameCount: frames, framesPerCell: frames <= UInt64(frameCellLimit) ? 1 : 1 << UInt64(s.pageblockOrder))
+        return Grid(frameCount: frames)
     }
 
     /// Each frame's class, in PFN order (one linear pass; a free block's interior frames take

@@ -24,7 +24,7 @@ public enum MemoryMapHTML {
         let zoneKey = page.zones.enumerated().map { i, z in
             "<span class=\"key\"><span class=\"sw\" style=\"background:\(L.zoneColors[i % L.zoneColors.count])\"></span>zone \(escape(z.name)) pfn [\(hex(z.start)), \(hex(z.end)))</span>"
         }.joined(separator: "\n")
-        let unit = page.framesPerCell == 1 ? "frame" : "pageblock (\(page.framesPerCell) frames)"
+        let unit = page.framesPerCell == 1 ? "frame" : "\(page.framesPerCell) frames (the most common class)"
         let rowBytes = layout.framesPerRow * page.pageSize
         var ticks: [String] = []
         for row in stride(from: 0, through: layout.rows, by: layout.rowsPerLabel) {

@@ -38,11 +38,22 @@ public struct MemoryMapLayout: Sendable, Equatable {
     /// An axis label every this many rows (at least 32 pixels apart).
     public var rowsPerLabel: Int { max(1, (32 + cellSize - 1) / cellSize) }
 
-    /// One cell per frame for 4-pixel cells, else `framesPerCell` frames in 16-pixel cells.
-    public init(frameCount: UInt64, framesPerCell: UInt64) {
-        self.framesPerCell = max(1, framesPerCell)
+    /// Most cells a map has (256 rows of 256 four-pixel cells: the map is at most 1024 pixels tall).
+    public static let maxCells: UInt64 = 65536
+
+    /// Frames per cell for a map of `frameCount` frames: 1 up to ``maxCells`` frames, else the
+    /// smallest power of two that keeps the map within ``maxCells`` cells (4 at 1 GiB, 128 at 32 GiB).
+    public static func framesPerCell(for frameCount: UInt64) -> UInt64 {
+        var per: UInt64 = 1
+        while per < 1 << 40 && (frameCount + per - 1) / per > maxCells { per <<= 1 }
+        return per
+    }
+
+    /// `framesPerCell` frames in each 4-pixel cell (by default as ``framesPerCell(for:)`` chooses).
+    public init(frameCount: UInt64, framesPerCell: UInt64? = nil) {
+        self.framesPerCell = max(1, framesPerCell ?? Self.framesPerCell(for: frameCount))
         cellCount = Int((frameCount + self.framesPerCell - 1) / self.framesPerCell)
-        cellSize = self.framesPerCell == 1 ? 4 : 16
+        cellSize = 4
         columns = Self.mapWidth / cellSize
     }
 

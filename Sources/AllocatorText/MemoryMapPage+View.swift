@@ -3,8 +3,6 @@ import AllocatorView
 extension MemoryMapPage {
     /// Most frames a page drawn from a view covers (256 GiB of 4 KiB pages; one byte each).
     public static let viewFrameLimit: UInt64 = 1 << 26
-    /// Frames up to which the map has one cell per frame (a pageblock per cell above).
-    public static let frameCellLimit: UInt64 = 65536
 
     /// Each frame's class from a kernel-neutral view, for kernels whose every frame is not
     /// decoded (Linux): outside every zone span a hole; inside, ``CellClass/notFree`` unless a
@@ -37,7 +35,7 @@ extension MemoryMapPage {
     public static func page(_ view: AllocatorView, title: String, marks: [Mark], banner: [String] = [],
                             sections: [(String, String)]) -> MemoryMapPage {
         let frames = frameClasses(view, violations: Set(marks.compactMap(\.pfn)))
-        let perCell: UInt64 = UInt64(frames.count) <= frameCellLimit ? 1 : 1 << UInt64(view.pageblockOrder ?? 9)
+        let perCell = MemoryMapLayout.framesPerCell(for: UInt64(frames.count))
         let zones = view.zones.filter { $0.populated && $0.endPFN > $0.startPFN }
         let checks = Array(Set(marks.map(\.check))).sorted()
         let verdict = marks.isEmpty ? "verify: all checks passed"

@@ -11,12 +11,17 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write one self-contained HTML page: zones, buddyinfo, verify, and a map of physical memory.",
         discussion: """
-            Every pageblock (every frame, for guests of at most 256 MiB) is a cell coloured by what it holds: \
-            free (by order), allocated (unmovable or movable), slab, large heap block, per-CPU cached, reserved, \
-            quarantined, boot-reserved, hole; a cell with a verify violation is red. Hovering a cell names its \
-            frames, zone and class. The page loads nothing from the network. Exit status 1 when verify finds \
-            violations (the page is written all the same). With --kernel linux the map is drawn from the \
-            allocator view: free blocks by order, frames in a zone on no free list, holes outside the zones.
+            The title and verify's verdict come first (and, for a kernel halted at its own BUG, the post-mortem \
+            banner). The map: every frame (every 2, 4… frames above 256 MiB, so it stays 256 rows) is a cell \
+            coloured by what it holds: free (by order), allocated (unmovable or movable), slab, large heap block, \
+            per-CPU cached, reserved, quarantined, boot-reserved, hole; an axis gives each row's PFN and physical \
+            address, and bands beside it the zones and segments with their names. Every violation is red and \
+            ringed, and listed beside the map with its check and frame; clicking either selects both and shows the \
+            frame's decode (flags, block, lists, the operation that last changed it); FILE.html#select=N opens \
+            with violation N selected. Holes and reserved ranges are listed under the map. The page loads nothing \
+            from the network. Exit status 1 when verify finds violations (the page is written all the same). \
+            With --kernel linux the map is drawn from the allocator view: free blocks by order, frames in a zone \
+            on no free list, holes outside the zones.
             """)
 
     @Option(name: .shortAndLong, help: ArgumentHelp("The HTML file to write.", valueName: "file"))

@@ -42,7 +42,7 @@ struct ReportPageTests {
             return (n, s, e)
         }
         let png = try Self.screenshot(page, name: "alloc-bitmap-flip")
-        let layout = MemoryMapLayout(frameCount: 32768, framesPerCell: 1)
+        let layout = MemoryMapLayout(frameCount: 32768)
         var probes: [(String, (x: Int, y: Int), String)] = []
         for (check, pfn) in framed.prefix(4) {
             probes.append(("\(check) pfn 0x\(String(pfn, radix: 16)): its cell", layout.center(of: pfn), MemoryMapPage.CellClass.violation.color))
@@ -101,7 +101,7 @@ struct ReportPageTests {
         let png = try Self.screenshot(page, name: "double-free-post-mortem")
         // the BUG's frame is ringed when it names one
         if let item = html.range(of: "data-check=\"kernel-bug\" data-pfn=\"0x"), let pfn = UInt64(html[item.upperBound...].prefix { $0.isHexDigit }, radix: 16) {
-            let layout = MemoryMapLayout(frameCount: 32768, framesPerCell: 1)
+            let layout = MemoryMapLayout(frameCount: 32768)
             #expect(try Self.pixels(png, [layout.ringProbe(of: pfn)]) == [MemoryMapLayout.ringColor])
         }
     }

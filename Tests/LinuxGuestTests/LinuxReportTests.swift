@@ -47,8 +47,8 @@ struct LinuxReportTests {
 
         let frames = try #require(html.range(of: #"· ([0-9]+) frames</div>"#, options: .regularExpression)
             .flatMap { UInt64(html[$0].dropFirst(2).prefix { $0.isNumber }) })
-        let perCell: UInt64 = frames <= MemoryMapPage.frameCellLimit ? 1 : 512
-        let layout = MemoryMapLayout(frameCount: frames, framesPerCell: perCell)
+        let layout = MemoryMapLayout(frameCount: frames)
+        #expect(layout.framesPerCell == 2 && layout.rows == 256, "512M: two frames a cell, 256 rows")
         let shot = LinuxGuest.run(["-c", "exec \"$0\" \"$@\" 2>&1", Self.chromium!, "--headless", "--no-sandbox", "--disable-gpu",
                                    "--hide-scrollbars", "--force-device-scale-factor=1",
                                    "--window-size=\(MemoryMapLayout.pageWidth),\(MemoryMapLayout.mapTop + layout.mapHeight + 40)",

@@ -17,7 +17,10 @@ public enum MemoryMapHTML {
         let marks = page.marks.map { m in
             "[\(m.pfn.map(String.init) ?? "-1"),\(js(m.check)),\(js(m.text)),\(js(m.note ?? "")),\(js(m.decode ?? ""))]"
         }.joined(separator: ",\n")
-        let legend = classes.map {
+        // the legend names the classes the map shows (and the violation's red and ring when there is one)
+        var shown = Set(page.cells)
+        if !page.marks.isEmpty { shown.insert(.violation) }
+        let legend = classes.filter(shown.contains).map {
             "<span class=\"key\"><span class=\"sw\" style=\"background:\($0.color)\"></span>\(escape($0.label))</span>"
         }.joined(separator: "\n")
             + "\n<span class=\"key\"><span class=\"sw ring\"></span>ringed: a violation's frame</span>"

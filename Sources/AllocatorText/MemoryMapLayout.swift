@@ -3,7 +3,7 @@
 /// the zone band, the segment band and the map, and the violation list beside the map.
 public struct MemoryMapLayout: Sendable, Equatable {
     /// Height of the header box (title, verdict, banner; it scrolls inside when longer).
-    public static let headerHeight = 130
+    public static let headerHeight = 176
     /// Width of the address axis labels (`pfn 0x… · 0x…`).
     public static let axisWidth = 200
     public static let bandWidth = 16

@@ -3,7 +3,8 @@
 /// memory with a PFN / physical-address axis, the zone and segment bands with their names and
 /// every violation ringed; beside it the violation list (check and frame) and the decode of the
 /// selected frame — a click on a ring or a list entry selects both; below, the holes and
-/// reserved ranges and the text views. `FILE.html#select=N` opens with violation N selected.
+/// reserved ranges and the text views. `FILE.html#select=N` opens with violation N selected,
+/// `FILE.html#pfn=0x…` as a click on that frame's cell.
 /// Positions follow ``MemoryMapLayout``.
 public enum MemoryMapHTML {
     public static func render(_ page: MemoryMapPage) -> String {
@@ -174,8 +175,9 @@ public enum MemoryMapHTML {
           const x = Math.floor((e.clientX - r.left - pad) / size), y = Math.floor((e.clientY - r.top - pad) / size);
           return x < 0 || x >= cols || y < 0 ? -1 : y * cols + x;
         }
-        mk.addEventListener("click", e => {
-          const cell = cellAt(e);
+        mk.addEventListener("click", e => pick(cellAt(e)));
+        // a cell picked (clicked, or named by #pfn=0x…): the violation ringed nearest to it, else what the cell holds
+        function pick(cell) {
           if (cell < 0 || cell >= cells.length) return;
           // the nearest ringed frame within a ring's reach of the click
           let best = -1, dist = 1e9, reach = Math.ceil(gap / size) + 1;
@@ -187,7 +189,7 @@ public enum MemoryMapHTML {
           if (best >= 0) return select(best, true);
           selected = -1; items.forEach(li => li.classList.remove("sel")); drawRings();
           decode.textContent = describe(cell);
-        });
+        }
         mk.addEventListener("mousemove", e => {
           const cell = cellAt(e);
           if (cell < 0 || cell >= cells.length) { tip.style.display = "none"; return; }
@@ -196,8 +198,10 @@ public enum MemoryMapHTML {
         });
         mk.addEventListener("mouseleave", () => { tip.style.display = "none"; });
         // page.html#select=3 opens with violation 3 selected (a link to one violation)
-        const opened = location.hash.match(/^#select=([0-9]+)$/);
+        // and page.html#pfn=0x2201 as a click on that frame's cell
+        const opened = location.hash.match(/^#select=([0-9]+)$/), picked = location.hash.match(/^#pfn=0x([0-9a-f]+)$/);
         if (opened && Number(opened[1]) < marks.length) select(Number(opened[1]), false);
+        if (picked) pick(Math.floor(parseInt(picked[1], 16) / per));
         </script>
         </body></html>
         """

@@ -80,6 +80,15 @@ struct ReportPageTests {
         let decode = try #require(dom.range(of: "<pre id=\"decode\">").map { String(dom[$0.upperBound...].prefix(2000)) })
         #expect(decode.contains("flags 0x") && decode.contains("lists:") && decode.contains("pfn 0x\(String(first, radix: 16))")
                 && (decode.contains("last changed by") || decode.contains("not changed since boot")), "decode: \(decode)")
+
+        // a click beside the ring (`#pfn=` the next frame: the map's click path) selects the same
+        // violation; a click far from every ring shows what that cell holds
+        let near = try Self.dumpDOM(page + "#pfn=0x" + String(first + 1, radix: 16))
+        #expect(near.contains("class=\"v sel\" id=\"v0\"") || near.contains("id=\"v0\" class=\"v sel\""), "near click selects v0")
+        try #require(framed.allSatisfy { $0.1 > 0x400 }, "no violation near pfn 0")
+        let far = try Self.dumpDOM(page + "#pfn=0x0")
+        #expect(far.contains("<pre id=\"decode\">pfn 0x0 (phys 0x0) · zone DMA") && !far.contains("v sel"),
+                "far click: \(far.range(of: "<pre id=\"decode\">").map { String(far[$0.lowerBound...].prefix(200)) } ?? "")")
     }
 
     /// A kernel halted at its own BUG: the post-mortem banner on top, the kernel's own caught

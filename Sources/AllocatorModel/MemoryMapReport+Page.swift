@@ -26,8 +26,16 @@ extension MemoryMapReport {
                                note: postMortem.bug.pfn.map { _ in PostMortem.Attribution.bugFrame.rawValue }, decode: decode(postMortem.bug.pfn)))
         }
         for v in report.violations {
+            var span: MemoryMapPage.Band?
+            if v.pfn == nil {
+                if let i = v.segment, let seg = s.segments.first(where: { $0.index == i }) {
+                    span = .init(name: "segment \(i)", start: seg.startPFN, end: seg.endPFN)
+                } else if let name = v.zone, let z = s.zones.first(where: { $0.name == name }), z.endPFN > z.startPFN {
+                    span = .init(name: "zone \(name)", start: z.startPFN, end: z.endPFN)
+                }
+            }
             marks.append(.init(check: v.check.rawValue, pfn: v.pfn, text: v.text,
-                               note: postMortem.map { $0.attribution(of: v).rawValue }, decode: decode(v.pfn)))
+                               note: postMortem.map { $0.attribution(of: v).rawValue }, decode: decode(v.pfn), span: span))
         }
         let failing = report.failedChecks.map(\.rawValue) + (postMortem != nil ? ["kernel-bug"] : [])
         let total = report.total + (postMortem != nil ? 1 : 0)

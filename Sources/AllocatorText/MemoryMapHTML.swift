@@ -16,7 +16,8 @@ public enum MemoryMapHTML {
         let labels = classes.map { js($0.label) }.joined(separator: ",")
         func bands(_ b: [MemoryMapPage.Band]) -> String { b.map { "[\($0.start),\($0.end),\(js($0.name))]" }.joined(separator: ",") }
         let marks = page.marks.map { m in
-            "[\(m.pfn.map(String.init) ?? "-1"),\(js(m.check)),\(js(m.text)),\(js(m.note ?? "")),\(js(m.decode ?? ""))]"
+            "[\(m.pfn.map(String.init) ?? "-1"),\(js(m.check)),\(js(m.text)),\(js(m.note ?? "")),\(js(m.decode ?? "")),"
+                + (m.span.map { "\($0.start),\($0.end)" } ?? "-1,-1") + "]"
         }.joined(separator: ",\n")
         // the legend names the classes the map shows (and the violation's red and ring when there is one)
         var shown = Set(page.cells)
@@ -37,7 +38,8 @@ public enum MemoryMapHTML {
         }
         let items = page.marks.enumerated().map { i, m in
             "<li class=\"v\" id=\"v\(i)\" data-i=\"\(i)\" data-check=\"\(escape(m.check))\" data-pfn=\"\(m.pfn.map(hex) ?? "")\">"
-                + "<b>\(escape(m.check))</b> · " + (m.pfn.map { "pfn \(hex($0))" } ?? "no frame")
+                + "<b>\(escape(m.check))</b> · " + (m.pfn.map { "pfn \(hex($0))" }
+                    ?? m.span.map { "\(escape($0.name)) pfn [\(hex($0.start)), \(hex($0.end)))" } ?? "no frame")
                 + "<br><span class=\"t\">\(escape(m.text))</span>" + (m.note.map { "<br><i>\(escape($0))</i>" } ?? "") + "</li>"
         }.joined(separator: "\n")
         let runRows = page.runs.map {
@@ -142,10 +144,17 @@ public enum MemoryMapHTML {
         function drawRings() {
           mctx.clearRect(0, 0, mk.width, mk.height);
           marks.forEach((m, i) => {
-            if (m[0] < 0 || i === selected) return;
-            frame(m[0], ring, rw, gap);
+            if (i === selected) return;
+            if (m[0] >= 0) frame(m[0], ring, rw, gap); else if (m[5] >= 0) bracket(m[5], m[6], ring);
           });
-          if (selected >= 0 && marks[selected][0] >= 0) frame(marks[selected][0], selRing, rw + 2, gap + 2);
+          const s = selected >= 0 ? marks[selected] : null;
+          if (s && s[0] >= 0) frame(s[0], selRing, rw + 2, gap + 2); else if (s && s[5] >= 0) bracket(s[5], s[6], selRing);
+        }
+        // a violation of a segment or zone (no one frame): a bar beside the map along its rows
+        function bracket(start, end, color) {
+          const top = Math.floor(start / per / cols) * size, bottom = Math.ceil(end / per / cols) * size;
+          mctx.fillStyle = color;
+          mctx.fillRect(pad - \(L.bracketOffset), pad + top, rw, bottom - top);
         }
         function frame(pfn, color, w, g) {
           const c = Math.floor(pfn / per), x = pad + (c % cols) * size - g, y = pad + Math.floor(c / cols) * size - g, s = size + 2 * g;
@@ -165,6 +174,7 @@ public enum MemoryMapHTML {
           items.forEach(li => li.classList.toggle("sel", Number(li.dataset.i) === i));
           drawRings();
           const m = marks[i];
+          if (m[0] < 0 && m[5] >= 0) { decode.textContent = m[1] + ": " + m[2] + (m[3] ? "\\n[" + m[3] + "]" : "") + "\\n\\nabout pfn [" + hex(m[5]) + ", " + hex(m[6]) + "): the bar beside the map"; return; }
           decode.textContent = m[1] + ": " + m[2] + (m[3] ? "\\n[" + m[3] + "]" : "") + (m[4] ? "\\n\\n" + m[4] : "");
           if (scroll) items[i].scrollIntoView({ block: "nearest" });
         }

@@ -18,6 +18,8 @@ public struct MemoryMapLayout: Sendable, Equatable {
     public static let pageWidth = sideLeft + sideWidth + 16
     /// The ring around a violation's cell: `ringGap` pixels out from the cell, `ringWidth` thick.
     public static let ringGap = 6, ringWidth = 3
+    /// The bar beside the map for a violation of a segment or zone starts this far left of the map.
+    public static let bracketOffset = 5
     /// How far the ring layer reaches past the map on each side (a selected ring is 2 px wider).
     public static let ringPad = ringGap + 4
     public static let ringColor = "#ff00ff", selectedRingColor = "#00b4ff"
@@ -74,6 +76,9 @@ public struct MemoryMapLayout: Sendable, Equatable {
         let o = origin(of: pfn)
         return (o.x - Self.ringGap + Self.ringWidth / 2, o.y + cellSize / 2)
     }
+
+    /// A pixel of the bar beside the map on the row holding `pfn`.
+    public func bracketProbe(of pfn: UInt64) -> (x: Int, y: Int) { (Self.mapLeft - Self.bracketOffset + 1, center(of: pfn).y) }
 
     /// A pixel of the zone band, and of the segment band, on the row holding `pfn` (at the
     /// band's left edge, clear of the names written along it).

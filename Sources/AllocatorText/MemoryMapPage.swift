@@ -85,7 +85,11 @@ public struct MemoryMapPage: Sendable {
         public var note: String?
         /// The frame's decode (flags, block, lists, the operation that last changed it).
         public var decode: String?
-        public init(check: String, pfn: UInt64?, text: String, note: String? = nil, decode: String? = nil) {
+        /// For a violation of no one frame (a counter, a list): the PFN range `[start, end)` of the
+        /// segment or zone it is about, bracketed beside the map's rows.
+        public var span: Band?
+        public init(check: String, pfn: UInt64?, text: String, note: String? = nil, decode: String? = nil, span: Band? = nil) {
+            self.span = span
             self.check = check
             self.pfn = pfn
             self.text = text

@@ -108,9 +108,22 @@ struct ReportPageTests {
         #expect(html[banner.upperBound...].prefix(600).contains("BUG"), "the banner names the BUG")
         #expect(html.contains("data-check=\"kernel-bug\""), "the kernel's caught violation is listed")
         let png = try Self.screenshot(page, name: "double-free-post-mortem")
+        // a violation of no one frame (a list or counter of a segment) is listed with its segment's
+        // span and barred beside the map along those rows (at a row where no frame's ring reaches)
+        let layout = MemoryMapLayout(frameCount: 32768)
+        let spanned = html.components(separatedBy: "data-pfn=\"\"><b>").dropFirst().compactMap { item -> (UInt64, UInt64)? in
+            guard let r = item.range(of: #"pfn \[0x[0-9a-f]+, 0x[0-9a-f]+\)"#, options: .regularExpression) else { return nil }
+            let parts = item[r].dropFirst(5).dropLast().components(separatedBy: ", ")
+            guard let s = UInt64(parts[0].dropFirst(2), radix: 16), let e = UInt64(parts[1].dropFirst(2), radix: 16) else { return nil }
+            return (s, e)
+        }
+        let span = try #require(spanned.first, "a violation of no one frame is listed with its span")
+        let ringed = html.components(separatedBy: "data-pfn=\"0x").dropFirst().compactMap { UInt64($0.prefix { $0.isHexDigit }, radix: 16) }
+        let rowPFN = try #require(stride(from: span.0 / layout.framesPerRow + 1, to: span.1 / layout.framesPerRow, by: 1).map { $0 * layout.framesPerRow }
+            .first { row in ringed.allSatisfy { p in p / layout.framesPerRow + 3 < row / layout.framesPerRow || p / layout.framesPerRow > row / layout.framesPerRow + 3 } })
+        #expect(try Self.pixels(png, [layout.bracketProbe(of: rowPFN)]) == [MemoryMapLayout.ringColor], "bar at pfn 0x\(String(rowPFN, radix: 16))")
         // the BUG's frame is ringed when it names one
         if let item = html.range(of: "data-check=\"kernel-bug\" data-pfn=\"0x"), let pfn = UInt64(html[item.upperBound...].prefix { $0.isHexDigit }, radix: 16) {
-            let layout = MemoryMapLayout(frameCount: 32768)
             #expect(try Self.pixels(png, [layout.ringProbe(of: pfn)]) == [MemoryMapLayout.ringColor])
         }
     }

@@ -102,9 +102,9 @@ let package = Package(
         .testTarget(name: "GDBProxyTests", dependencies: ["GDBProxy", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM", "QEMULauncher"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "CorruptionTool"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "AllocatorText", "CorruptionTool"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
-        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "KernelLayouts", "QEMULauncher"],
+        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "AllocatorText", "KernelLayouts", "QEMULauncher"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

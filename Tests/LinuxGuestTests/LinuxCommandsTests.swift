@@ -140,7 +140,7 @@ struct LinuxCommandsTests {
         let (reportStatus, reportLine) = LinuxVerifyTests.kmemscope(["report", "-o", html] + linux)
         #expect(reportStatus == 0 && reportLine.contains("verify passed"), "\(label) report: \(reportLine)")
         let page = (try? String(contentsOfFile: html, encoding: .utf8)) ?? ""
-        #expect(page.contains("<pre>" + (try guest.section("buddyinfo"))) && page.contains("all passed") && page.contains("class=\"map\""),
+        #expect(page.contains("<pre>" + (try guest.section("buddyinfo"))) && page.contains("all passed") && page.contains("id=\"map\"") && page.contains("<h2>/proc/zoneinfo</h2>"),
                 "\(label) report page lacks buddyinfo or the verdict: \(page.prefix(2000))")
 
         // attach: a console whose lines are the Linux commands; log refused there as here; the

@@ -35,7 +35,7 @@ struct ReportScreenshotTests {
         try Data(html.utf8).write(to: page)
 
         let (status, output) = Self.run(Chromium.path!, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                                                         "--window-size=1100,700", "--screenshot=\(png.path)", page.absoluteString])
+                                                         "--window-size=\(MemoryMapReport.Grid.pageWidth),\(MemoryMapReport.Grid.mapTop + MemoryMapReport.grid(snapshot).mapHeight + 40)", "--screenshot=\(png.path)", page.absoluteString])
         try #require(status == 0 && FileManager.default.fileExists(atPath: png.path), "chromium: \(output)")
 
         let grid = MemoryMapReport.grid(snapshot)

@@ -1,0 +1,40 @@
+import AllocatorText
+import ArgumentParser
+import Foundation
+import LinuxKernel
+
+extension ReportCommand {
+    /// `report --kernel linux`: the page drawn from the Linux guest's allocator view (zones,
+    /// free lists) and `LinuxVerifier`'s findings, each with its `struct page` decoded.
+    func runLinux() throws {
+        let page = try LinuxAttach.run(profile, stub, settling: settling) { linux -> MemoryMapPage in
+            let report = try LinuxVerifier.verify(linux)
+            let view = linux.allocatorView(report.state)
+            var decoded = 0
+            let marks = report.findings.map { f -> MemoryMapPage.Mark in
+                var decode: String?
+                if decoded < Self.linuxDecodeLimit, let p = try? linux.page(f.pfn, vmemmapBase: report.state.vmemmapBase) {
+                    decode = LinuxViews.frame(linux, p, report.state)
+                    decoded += 1
+                }
+                return MemoryMapPage.Mark(check: f.check, pfn: f.pfn, text: f.description, decode: decode)
+            }
+            // below the map, what the other Linux views print (each as the guest's /proc would)
+            let blocks = (try? linux.pageblockCounts(report.state)) ?? [:]
+            let withBlocks = linux.allocatorView(report.state, pageblocks: blocks)
+            let info = (try? LinuxInfo(linux))?.text ?? "(info not read)"
+            let zoneinfo = (try? linux.zoneinfoView()).map(ProcText.zoneinfo) ?? "(zoneinfo not read)"
+            let slabinfo = (try? linux.decodeSlub())?.slabinfo ?? "(SLUB not read)"
+            return MemoryMapPage.page(view, title: "kmemscope report: Linux guest", marks: marks,
+                                      sections: [("/proc/buddyinfo", ProcText.buddyinfo(view)), ("Verify", LinuxViews.verify(report)),
+                                                 ("info", info), ("/proc/pagetypeinfo", ProcText.pagetypeinfo(withBlocks)),
+                                                 ("/proc/zoneinfo", zoneinfo), ("/proc/slabinfo", slabinfo)])
+        }
+        try write(MemoryMapHTML.render(page))
+        print("report: \(output) (\(page.frameCount) frames, \(page.passed ? "verify passed" : "\(page.marks.count) violation(s)"))")
+        if !page.passed { throw ExitCode(1) }
+    }
+
+    /// Most findings whose `struct page` is read for the decode.
+    static let linuxDecodeLimit = 256
+}

@@ -215,7 +215,7 @@ extension LinuxCommandsTests {
         #expect(!table.isEmpty, "node 1 in /proc/pagetypeinfo")
         // Node 1's CPU runs /init's last cats after pagetypeinfo printed: a per-CPU list refilled
         // from node 1's buddy lists moves a block or two, so each list may differ from /proc by
-        // at most two blocks (measured: 49 and 50 of 55 equal); within the read, the lists add up
+        // at most two blocks; within the read, the lists add up
         // to nr_free exactly.
         var lists = 0, equal = 0
         var head: (pfn: UInt64, order: Int)?
@@ -239,7 +239,9 @@ extension LinuxCommandsTests {
             }
         }
         print("freelist --node 1 (6.1, 2 nodes): \(equal) of \(lists) lists equal to /proc/pagetypeinfo, the rest within 2 blocks")
-        #expect(equal * 4 >= lists * 3, "\(equal) of \(lists)")
+        // (how many are equal depends on how busy the host is while node 1's CPU runs on: 49 and
+        // 50 of 55 on a quiet host, 38 beside the whole suite, so only the bound above is checked)
+        #expect(lists > 0)
         let free = try #require(head, "a free block on node 1")
         let (_, frame) = Self.standardOutput(["frame", "0x" + String(free.pfn, radix: 16)] + linux)
         #expect(frame.contains("node 1 zone ") && frame.contains("free: head of an order \(free.order) buddy block (PageBuddy), on the order \(free.order) "), "\(frame)")

@@ -22,8 +22,8 @@ if (( instructions )); then
     command -v valgrind >/dev/null || { echo "bench-model: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
     out=$(mktemp -d)
     trap 'rm -rf "$out"' EXIT
-    symbol=$(nm .build/release/model-bench | awk '!found && / T .*14AllocatorModel6ReplayV3run4from3log7through/ { print $3; found = 1 }')
-    [[ -n $symbol ]] || { echo "bench-model: Replay.run not found in model-bench's symbols" >&2; exit 2; }
+    symbol=$(nm .build/release/model-bench | awk '!found && / T .*14AllocatorModel6ReplayV6judged4from3log7through/ { print $3; found = 1 }')
+    [[ -n $symbol ]] || { echo "bench-model: Replay.judged not found in model-bench's symbols" >&2; exit 2; }
     status=0
     valgrind --tool=callgrind --callgrind-out-file="$out/cg" --toggle-collect="$symbol" \
         .build/release/model-bench "$ops" 1 --boot-only >"$out/stdout" 2>"$out/stderr" || status=$?
@@ -35,7 +35,7 @@ if (( instructions )); then
     cat "$out/stdout"
     collected=$(awk '/Collected :/ { print $4 }' "$out/stderr")
     replayed=$(awk '/^replay from boot:/ { print $4 }' "$out/stdout")
-    echo "callgrind: $collected instructions in Replay.run for $replayed operations: $(( collected / replayed )) instructions per operation"
+    echo "callgrind: $collected instructions in Replay.judged for $replayed operations: $(( collected / replayed )) instructions per operation"
 else
     .build/release/model-bench "$ops" "$runs"
 fi

@@ -29,6 +29,15 @@ public struct Replay: Sendable {
     /// (`brokenRules`) runs only for an operation that diverged — on the state before it, which
     /// the undo rebuilds anyway — since its verdict is only ever read there.
     public func run(from start: ModelState, log: [OpLogRecord], through end: UInt64? = nil) -> (report: ReplayReport, state: ModelState) {
+        let (report, state, _) = judged(from: start, log: log, through: end)
+        return (report, state)
+    }
+
+    /// ``run(from:log:through:)``, also returning the rule level's final state (nil when the
+    /// segments were too wide to judge), which ``verify(from:to:log:)`` compares with memory.
+    public func judged(from start: ModelState, log: [OpLogRecord], through end: UInt64? = nil)
+        -> (report: ReplayReport, state: ModelState, rules: RuleModel?) {
+        var rules = RuleModel(start)
         let entries = Self.inSequence(log, after: start.sequence)
         var oracle = PoisonOracle()
         for r in entries where r.kind == .quarantine {
@@ -36,6 +45,7 @@ public struct Replay: Sendable {
         }
         let last = end ?? entries.last?.sequence ?? start.sequence
         var report = ReplayReport(startSequence: start.sequence, endSequence: last)
+        report.rules = ReplayReport.RuleLevel(conflicts: rules?.conflicts ?? 0, judged: rules != nil)
         var model = start
         // Quarantines happen exactly where the kernel logged them.
         model.poisoning = true
@@ -92,6 +102,12 @@ public struct Replay: Sendable {
             model.apply(op)
             report.operations += 1
             report.entries += group.count
+            // The rule level judges every operation on its own state, then follows the kernel.
+            if rules != nil && rules?.stoppedAt == nil { report.rules.operations += 1 }
+            let ruleBroken = rules?.step(group) ?? []
+            report.rules.add(ruleBroken)
+            if let stopped = rules?.stoppedAt, report.rules.stoppedAt == nil { report.rules.stoppedAt = stopped }
+            let ruleReasons = ruleBroken.map { "rule level: " + $0.rule }
             if let (k, m) = Self.firstDifference(kernel: group, model: model.log[mark...]) {
                 // Undo: back to the checkpoint, forward to just before this operation; judge the
                 // kernel's outcome there, then go the kernel's way.
@@ -102,8 +118,8 @@ public struct Replay: Sendable {
                 }
                 let broken = model.brokenRules(group)
                 let misuseMismatch = (k?.status == ModelStatus.misuse.rawValue) != (m?.status == ModelStatus.misuse.rawValue)
-                let illegal = !broken.reasons.isEmpty || misuseMismatch
-                var reasons = broken.reasons
+                let illegal = !broken.reasons.isEmpty || misuseMismatch || !ruleReasons.isEmpty
+                var reasons = broken.reasons + ruleReasons
                 if misuseMismatch {
                     reasons.append(k?.status == ModelStatus.misuse.rawValue ? "the kernel reported misuse for a legal operation"
                                                                             : "a misuse the kernel did not report")
@@ -112,11 +128,20 @@ public struct Replay: Sendable {
                 report.add(ReplayReport.Divergence(
                     kind: illegal ? .illegal : .policy, sequence: seq, entrySequence: k?.sequence ?? m?.sequence ?? seq,
                     operation: (k ?? top).text, kernel: k.map(Self.outcome) ?? "no such entry", model: m.map(Self.outcome) ?? "no such entry",
-                    frames: Self.frames(k) + Self.frames(m) + broken.frames, reason: reasons.joined(separator: "; ")))
+                    frames: Self.frames(k) + Self.frames(m) + broken.frames + ruleBroken.map(\.frame), reason: reasons.joined(separator: "; ")))
                 model.follow(group)
                 checkpoint = model
                 sinceCheckpoint.removeAll()
             } else {
+                if !ruleBroken.isEmpty {
+                    // The kernel and the reference model agree, and both break a rule any buddy
+                    // allocator keeps: a mistake the two transcriptions of the contract share.
+                    report.add(ReplayReport.Divergence(
+                        kind: .illegal, sequence: seq, entrySequence: ruleBroken[0].sequence, operation: top.text,
+                        kernel: "as the model", model: "as the kernel", frames: ruleBroken.map(\.frame),
+                        reason: (ruleReasons + ["the reference model did the same: kernel/README.md, or both transcriptions of it, allow what no buddy allocator may do"])
+                            .joined(separator: "; ")))
+                }
                 sinceCheckpoint.append(i)
                 if sinceCheckpoint.count >= interval {
                     checkpoint = model
@@ -129,7 +154,7 @@ public struct Replay: Sendable {
         }
         model.log.removeAll()
         model.poisonOracle = .none
-        return (report, model)
+        return (report, model, rules)
     }
 
     /// The entries of `log` after sequence `start`, sorted by sequence; of two entries with the

@@ -63,6 +63,37 @@ public struct ReplayReport: Sendable {
 
     public var divergences: Int { illegalCount + policyCount }
 
+    /// What the rule level (``RuleModel``: rules any buddy allocator keeps, judged on every
+    /// operation on a state of its own) found.
+    public struct RuleLevel: Sendable, Equatable {
+        /// Frames the start state held in two classes at once (taken as not free).
+        public var conflicts = 0
+        /// False when the segments were too wide for the rule level's tables.
+        public var judged = true
+        /// Operations judged.
+        public var operations = 0
+        /// Rules broken, and the first few.
+        public var broken = 0
+        public var first: [RuleModel.Broken] = []
+        /// The memory hot-add the rule level stopped at.
+        public var stoppedAt: UInt64?
+
+        mutating func add(_ b: [RuleModel.Broken]) {
+            broken += b.count
+            first += b.prefix(max(0, 8 - first.count))
+        }
+
+        public var text: String {
+            guard judged else { return "rule level: not judged (the segments span more than 2^24 frames)" }
+            var line = "rule level (blocks handed out free, aligned, inside one segment of an allowed zone, above min; frees of allocated blocks at their order): "
+                + "\(operations) operations, " + (broken == 0 ? "every rule held" : "\(broken) rules broken, first at seq \(first[0].sequence): \(first[0].rule)")
+            if let stoppedAt { line += "; stopped at the memory hot-add of seq \(stoppedAt) (segments and watermarks change)" }
+            if conflicts > 0 { line += "; \(conflicts) frames of the start state were in two classes at once (taken as not free)" }
+            return line
+        }
+    }
+    public var rules = RuleLevel()
+
     mutating func add(_ d: Divergence) {
         switch d.kind {
         case .illegal:
@@ -80,6 +111,7 @@ public struct ReplayReport: Sendable {
         if let d = firstIllegal { lines.append("first " + d.description) }
         if let d = firstPolicy { lines.append("first " + d.description) }
         if let stop { lines.append(stop.description) }
+        lines.append(rules.text)
         return lines.joined(separator: "\n")
     }
 }

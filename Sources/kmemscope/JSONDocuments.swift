@@ -34,7 +34,26 @@ struct VerifyJSON: Encodable {
         var illegalDivergences: Int
         var policyDivergences: Int
         var finalStateAgrees: Bool?
+        /// The rule level (rules any buddy allocator keeps, judged on every operation).
+        var ruleLevel: RuleLevelJSON
         var text: String
+    }
+    struct RuleLevelJSON: Encodable {
+        /// False when the segments were too wide for the rule level's tables.
+        var judged: Bool
+        var operations: Int
+        var broken: Int
+        /// The first broken rules: sequence, frame (hex), rule.
+        var first: [BrokenRuleJSON]
+        /// The memory hot-add the rule level stopped at, if any.
+        var stoppedAt: UInt64?
+        /// Frames free in memory but not by the log, or the other way round (absent: not compared).
+        var freeFramesDiffering: Int?
+    }
+    struct BrokenRuleJSON: Encodable {
+        var sequence: UInt64
+        var frame: String
+        var rule: String
     }
     var schemaVersion = 1
     var sequence: UInt64
@@ -78,7 +97,11 @@ struct VerifyJSON: Encodable {
         }
         replay = v.map {
             ReplayJSON(passed: unfed ? nil : $0.passed, verdict: unfed ? "no verdict" : $0.passed ? "agrees" : "diverges", operations: $0.replay.operations, illegalDivergences: $0.replay.illegalCount,
-                       policyDivergences: $0.replay.policyCount, finalStateAgrees: $0.comparison?.matches, text: $0.text)
+                       policyDivergences: $0.replay.policyCount, finalStateAgrees: $0.comparison?.matches,
+                       ruleLevel: RuleLevelJSON(judged: $0.replay.rules.judged, operations: $0.replay.rules.operations, broken: $0.replay.rules.broken,
+                                                first: $0.replay.rules.first.map { BrokenRuleJSON(sequence: $0.sequence, frame: hexJSON($0.frame), rule: $0.rule) },
+                                                stoppedAt: $0.replay.rules.stoppedAt, freeFramesDiffering: $0.ruleDifferences?.count),
+                       text: $0.text)
         }
     }
 }

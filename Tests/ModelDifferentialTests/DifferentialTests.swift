@@ -120,6 +120,12 @@ struct DifferentialTests {
         if !r.matches { return Outcome(failure: "\(storm.context): replayed state differs:\n\(r.text)") }
         let half = Replay.verify(from: middle, to: end, log: log)
         if !half.passed { return Outcome(failure: "\(storm.context): replay from seq \(middle.sequence):\n\(half.text)", divergences: half.replay.divergences) }
+        // The rule level judged every operation of KernelMM's log and compared the free frames
+        // (up to a memory hot-add, where it stops: segments and watermarks change).
+        let rules = half.replay.rules
+        if !rules.judged || rules.stoppedAt == nil && (rules.operations != half.replay.operations || half.ruleDifferences == nil) {
+            return Outcome(failure: "\(storm.context): the rule level did not judge the whole replay:\n\(half.text)")
+        }
         return Outcome(operations: storm.operations, entries: log.count, misuses: log.filter { $0.status == 2 }.count,
                        quarantines: log.filter { $0.kind == .quarantine }.count, events: storm.model.events)
     }

@@ -86,6 +86,8 @@ let package = Package(
 
         // Test support: a scripted GDB stub and a listener that never answers.
         .target(name: "StubSupport", dependencies: ["GDBRemote"], path: "Tests/StubSupport"),
+        // Headless Chromium for the tests that look at the report page (screenshots, DOM, pixels).
+        .target(name: "BrowserSupport", path: "Tests/BrowserSupport"),
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "StubSupport", "QEMULauncher"]),
         .testTarget(name: "KernelSessionTests", dependencies: ["KernelSession", "KernelLayouts", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
@@ -96,15 +98,15 @@ let package = Package(
         .testTarget(name: "AllocatorViewTests", dependencies: ["AllocatorView", "AllocatorText", "AllocatorModel", "LinuxKernel"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "KernelHarness"]),
         // The reference model beside the kernel's allocator on the same random operations.
-        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness"]),
+        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness", "BrowserSupport"]),
         .testTarget(name: "QEMULauncherTests", dependencies: ["QEMULauncher"]),
         // The proxy's pure parts, and faults from a scripted stub (the real-QEMU tests are in KernelDebugTests).
         .testTarget(name: "GDBProxyTests", dependencies: ["GDBProxy", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM", "QEMULauncher"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "AllocatorText", "CorruptionTool"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "AllocatorText", "CorruptionTool", "BrowserSupport"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
-        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "AllocatorText", "KernelLayouts", "QEMULauncher"],
+        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "AllocatorText", "KernelLayouts", "QEMULauncher", "BrowserSupport"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

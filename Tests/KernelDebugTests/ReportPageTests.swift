@@ -1,4 +1,5 @@
 import AllocatorText
+import BrowserSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,6 @@ import Testing
 /// screenshots are kept in `.build/report-page/` to look at.
 @Suite("report page", .enabled(if: HeadlessChromium.path != nil, "chromium is not installed (scripts/install-deps.sh)"))
 struct ReportPageTests {
-    static var chromium: String? { HeadlessChromium.path }
     static let kept = DebugBoot.root.appendingPathComponent(".build/report-page").path
 
     /// A fault the kernel injects silently: the guest runs to the end and verify finds it.
@@ -171,44 +171,13 @@ struct ReportPageTests {
     static func screenshot(_ page: String, name: String, fragment: String = "") throws -> String {
         try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)
         let png = kept + "/\(name).png"
-        try? FileManager.default.removeItem(atPath: png)
         try? FileManager.default.removeItem(atPath: kept + "/\(name).html")
         try FileManager.default.copyItem(atPath: page, toPath: kept + "/\(name).html")
-        let (status, out) = run(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-device-scale-factor=1",
-                                            "--window-size=\(MemoryMapLayout.pageWidth),800", "--screenshot=\(png)",
-                                            URL(fileURLWithPath: page).absoluteString + fragment])
-        try #require(status == 0 && FileManager.default.fileExists(atPath: png), "chromium: \(out)")
+        try HeadlessChromium.screenshot(URL(fileURLWithPath: page).absoluteString + fragment, width: MemoryMapLayout.pageWidth, height: 800, to: png)
         return png
     }
 
-    static func dumpDOM(_ url: String) throws -> String {
-        let (status, out) = run(chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://" + url])
-        try #require(status == 0, "chromium: \(out)")
-        return out
-    }
+    static func dumpDOM(_ url: String) throws -> String { try HeadlessChromium.dumpDOM("file://" + url) }
 
-    static func pixels(_ png: String, _ points: [(x: Int, y: Int)]) throws -> [String] {
-        let (status, out) = run("/usr/bin/python3", [DebugBoot.root.path + "/scripts/png-pixels.py", png] + points.map { "\($0.x),\($0.y)" })
-        try #require(status == 0, "\(out)")
-        return out.split(separator: "\n").map(String.init)
-    }
-
-    /// Runs a program to its end; its status and output (stdout and stderr).
-    static func run(_ path: String, _ arguments: [String]) -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        do { try p.run() } catch { return (-1, "\(error)") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
-
-/// Debian's headless-capable browser, if installed.
-enum HeadlessChromium {
-    static let path: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static func pixels(_ png: String, _ points: [(x: Int, y: Int)]) throws -> [String] { try HeadlessChromium.pixels(png, points) }
 }

@@ -1,4 +1,5 @@
 import AllocatorText
+import BrowserSupport
 import Foundation
 import GDBRemote
 import LinuxKernel
@@ -8,10 +9,9 @@ import Testing
 /// stub (its recorded order): the finding is listed with its check and frame and ringed, the
 /// zones are banded, and the page draws in headless Chromium (pixels read back; the page and
 /// screenshot kept in `.build/report-page/`).
-@Suite(.serialized, .enabled(if: LinuxGuest.isAvailable && LinuxChromium.path != nil,
+@Suite(.serialized, .enabled(if: LinuxGuest.isAvailable && HeadlessChromium.path != nil,
                              "needs Debian's kernel (apt-get download) and chromium"))
 struct LinuxReportTests {
-    static var chromium: String? { LinuxChromium.path }
 
     @Test func corruptedFreePageIsRingedAndListed() throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
@@ -49,24 +49,14 @@ struct LinuxReportTests {
             .flatMap { UInt64(html[$0].dropFirst(2).prefix { $0.isNumber }) })
         let layout = MemoryMapLayout(frameCount: frames)
         #expect(layout.framesPerCell == 2 && layout.rows == 256, "512M: two frames a cell, 256 rows")
-        let shot = LinuxGuest.run(["-c", "exec \"$0\" \"$@\" 2>&1", Self.chromium!, "--headless", "--no-sandbox", "--disable-gpu",
-                                   "--hide-scrollbars", "--force-device-scale-factor=1",
-                                   "--window-size=\(MemoryMapLayout.pageWidth),\(MemoryMapLayout.mapTop + layout.mapHeight + 40)",
-                                   "--screenshot=\(png)", URL(fileURLWithPath: file).absoluteString])
-        try #require(shot.0 == 0 && FileManager.default.fileExists(atPath: png), "\(shot.1)")
+        try HeadlessChromium.screenshot(URL(fileURLWithPath: file).absoluteString, width: MemoryMapLayout.pageWidth,
+                                        height: MemoryMapLayout.mapTop + layout.mapHeight + 40, to: png)
         // DMA32's first whole row, the block's cell and its ring
         let zoneIndex = try #require(state.zones.filter { $0.isPopulated && $0.spannedPages > 0 }.firstIndex { $0.name == "DMA32" })
         let row = (zone.startPFN + layout.framesPerRow - 1) / layout.framesPerRow * layout.framesPerRow
         let points = [layout.center(of: block.pfn), layout.ringProbe(of: block.pfn), layout.zoneBandProbe(of: row)]
-        let pixels = LinuxGuest.run(["-c", "exec \"$0\" \"$@\" 2>&1", "/usr/bin/python3", LinuxGuest.repositoryRoot + "/scripts/png-pixels.py", png]
-                                    + points.map { "\($0.x),\($0.y)" })
-        let colors = pixels.1.split(separator: "\n").map(String.init)
+        let colors = try HeadlessChromium.pixels(png, points.map { ($0.x, $0.y) })
         #expect(colors == [MemoryMapPage.CellClass.violation.color, MemoryMapLayout.ringColor,
-                           MemoryMapLayout.zoneColors[zoneIndex % MemoryMapLayout.zoneColors.count]], "\(points): \(pixels.1)")
+                           MemoryMapLayout.zoneColors[zoneIndex % MemoryMapLayout.zoneColors.count]], "\(points): \(colors)")
     }
-}
-
-/// Debian's headless-capable browser, if installed.
-enum LinuxChromium {
-    static let path: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
 }

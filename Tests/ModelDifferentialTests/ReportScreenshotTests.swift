@@ -1,4 +1,5 @@
 import AllocatorModel
+import BrowserSupport
 import Foundation
 import KernelHarness
 import KernelMM
@@ -7,9 +8,8 @@ import Testing
 /// `kmemscope report`'s page as a person sees it: KernelMM's state (with one corruption)
 /// rendered by headless Chromium, and the screenshot's pixels read back at frames whose class
 /// the test knows from the allocator itself.
-@Suite(.enabled(if: Chromium.path != nil, "chromium is not installed (apt-get install chromium)"))
+@Suite(.enabled(if: HeadlessChromium.path != nil, "chromium is not installed (apt-get install chromium)"))
 struct ReportScreenshotTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     @Test func cellsHaveTheColourOfWhatTheyHold() throws {
         let arena = try HostArena.differential(large: true)
@@ -34,9 +34,8 @@ struct ReportScreenshotTests {
         #expect(!html.contains("http://") && !html.contains("https://"), "self-contained")
         try Data(html.utf8).write(to: page)
 
-        let (status, output) = Self.run(Chromium.path!, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                                                         "--window-size=\(MemoryMapReport.Grid.pageWidth),\(MemoryMapReport.Grid.mapTop + MemoryMapReport.grid(snapshot).mapHeight + 40)", "--screenshot=\(png.path)", page.absoluteString])
-        try #require(status == 0 && FileManager.default.fileExists(atPath: png.path), "chromium: \(output)")
+        try HeadlessChromium.screenshot(page.absoluteString, width: MemoryMapReport.Grid.pageWidth,
+                                        height: MemoryMapReport.Grid.mapTop + MemoryMapReport.grid(snapshot).mapHeight + 40, to: png.path)
 
         let grid = MemoryMapReport.grid(snapshot)
         #expect(grid.framesPerCell == 1)
@@ -49,33 +48,9 @@ struct ReportScreenshotTests {
             ("free order ≥ 9 block", freeLarge + 17, .freeLarge),
             ("corrupted frame", fault.pfn.raw, .violation),
         ]
-        let points = probes.map { p -> String in let c = grid.center(of: p.1); return "\(c.x),\(c.y)" }
-        let (pixelStatus, pixels) = Self.run("/usr/bin/python3", [Self.root + "/scripts/png-pixels.py", png.path] + points)
-        try #require(pixelStatus == 0, "\(pixels)")
-        let colors = pixels.split(separator: "\n").map(String.init)
-        try #require(colors.count == probes.count, "\(pixels)")
+        let colors = try HeadlessChromium.pixels(png.path, probes.map { p -> (x: Int, y: Int) in let c = grid.center(of: p.1); return (c.x, c.y) })
         for (probe, color) in zip(probes, colors) {
             #expect(color == probe.2.color, "\(probe.0) at pfn 0x\(String(probe.1, radix: 16)): \(color), not \(probe.2.color) (\(probe.2.label))")
         }
     }
-
-    /// Runs a program; its status and output (stdout and stderr). (Foundation's Process is fine
-    /// here: neither child daemonizes.)
-    static func run(_ path: String, _ arguments: [String]) -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        do { try p.run() } catch { return (-1, "\(error)") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
-
-/// Debian's headless-capable browser, if installed.
-enum Chromium {
-    static let path: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
 }

@@ -221,19 +221,8 @@ import StubSupport
 
     @Test func connectTimesOutWhenTheListenerNeverAccepts() throws {
         // A loopback listener with a full accept queue drops further SYNs, so connect hangs.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = try LoopbackSocket.listen(backlog: 0)
         defer { close(fd) }
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &sa) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { s in
-                bind(fd, s, len) == 0 && listen(fd, 0) == 0 && getsockname(fd, s, &len) == 0
-            }
-        }
-        try #require(ok)
-        let port = UInt16(bigEndian: sa.sin_port)
         var fillers: [SocketTransport] = []
         var timedOut = false
         for _ in 0..<8 {

@@ -10,22 +10,7 @@ public final class GreetingListener: @unchecked Sendable {
     private let fd: Int32
 
     public init(greeting: [UInt8], lineReply: [UInt8] = []) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &sa) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { s in
-                bind(fd, s, len) == 0 && listen(fd, 4) == 0 && getsockname(fd, s, &len) == 0
-            }
-        }
-        guard ok else {
-            close(fd)
-            throw GDBRemoteError.io(operation: "listen", errno: errno, reason: "")
-        }
-        port = UInt16(bigEndian: sa.sin_port)
+        (fd, port) = try LoopbackSocket.listen()
         Thread.detachNewThread { [fd] in
             let c = accept(fd, nil, nil)
             guard c >= 0 else { return }

@@ -2,7 +2,7 @@ import AllocatorModel
 
 // The /proc views and zones --tree as they were written against KernelSnapshot before the
 // allocator view (commit 2e924dc, Sources/AllocatorModel/ProcViews.swift and
-// Sources/kmemscope/ZoneTree.swift), kept verbatim as the oracle the view's renderers must equal.
+// Sources/kmemscope/Output/ZoneTree.swift), kept verbatim as the oracle the view's renderers must equal.
 enum LegacyProcViews {
     /// Migratetype names as `migratetype_names[]` spells them.
     static let migratetypeNames = ["Unmovable", "Movable", "Reclaimable", "HighAtomic"]

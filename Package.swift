@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "AllocatorText", dependencies: ["AllocatorView"]),
         // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
         .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorText"], swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "CLibElf", "CLibDW", "CZlib"]),
+        .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "AllocatorView", "CLibElf", "CLibDW", "CZlib"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
         .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),

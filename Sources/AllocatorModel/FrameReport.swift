@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// What `kmemscope frame` says about one frame: its FrameMeta decoded with flag names, the
 /// block it belongs to, its zone and segment, and the operation that last changed it (as
 /// Linux's page_owner).
@@ -38,17 +40,16 @@ public struct FrameReport: Sendable {
     /// Two or three lines of text; `lastOperation` is the log entry of `lastSeq` when the ring
     /// still holds it.
     public func text(flagNames names: [(String, UInt32)], lastOperation: OpLogRecord?) -> String {
-        func hex(_ v: UInt64) -> String { v == .max ? "none" : "0x" + String(v, radix: 16) }
-        var first = "pfn \(hex(pfn)) (phys \(hex(pfn << 12)))"
+        var first = "pfn \(hexOrNone(pfn)) (phys \(hexOrNone(pfn << 12)))"
         if let block {
-            first += block.head == pfn ? ": head of an order-\(block.order) block" : ": inside the order-\(block.order) block at \(hex(block.head))"
-            first += " [\(hex(block.head)), \(hex(block.head + (UInt64(1) << UInt64(block.order)))))"
+            first += block.head == pfn ? ": head of an order-\(block.order) block" : ": inside the order-\(block.order) block at \(hexOrNone(block.head))"
+            first += " [\(hexOrNone(block.head)), \(hexOrNone(block.head + (UInt64(1) << UInt64(block.order)))))"
         }
         first += ", zone \(zone ?? "none (\(record.zone))"), " + (segment.map { "segment \($0)" } ?? "in no segment")
         var lines = [first]
         lines.append("  flags 0x\(String(record.flags, radix: 16)) (\(Self.flagNames(record.flags, names: names))) order \(record.order) "
-                     + "migratetype \(MigratetypeName.of(Int(record.migratetype))) refcount \(record.refcount) owner \(hex(record.owner))"
-                     + " next \(hex(record.next)) prev \(hex(record.prev))")
+                     + "migratetype \(MigratetypeName.of(Int(record.migratetype))) refcount \(record.refcount) owner \(hexOrNone(record.owner))"
+                     + " next \(hexOrNone(record.next)) prev \(hexOrNone(record.prev))")
         if record.lastSeq == 0 {
             lines.append("  not changed since boot")
         } else if let op = lastOperation, op.sequence == record.lastSeq {

@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// The slab heap's checks (SLUB's `validate_slab` in spirit), from the snapshot's slab pages.
 extension Verifier {
     /// `slabHeads`: the allocated SLAB heads the tiling found, ascending.
@@ -20,7 +22,7 @@ extension Verifier {
                         break
                     }
                     guard listed.insert(p).inserted else { fail(.slabStructure, prev, "the \(full ? "full" : "partial") list to end", "a cycle or a page on two lists"); break }
-                    if m.prev != prev { fail(.slabStructure, p, "prev \(hex(prev))", "prev \(hex(m.prev))") }
+                    if m.prev != prev { fail(.slabStructure, p, "prev \(hexOrNone(prev))", "prev \(hexOrNone(m.prev))") }
                     if m.flags & (f.slab | f.allocated | f.head) != (f.slab | f.allocated | f.head) || m.owner != heap.slabOwnerBase + UInt64(c.index) {
                         fail(.slabStructure, p, "an allocated SLAB page of \(c.name)", "flags 0x\(String(m.flags, radix: 16)) owner 0x\(String(m.owner, radix: 16))")
                     }
@@ -68,13 +70,13 @@ extension Verifier {
         while object != 0 {
             guard object >= base, object - base < UInt64(page.count), (object - base) % c.objectSize == 0,
                   (object - base) / c.objectSize < c.objectsPerSlab else {
-                fail(.slabStructure, "free objects inside the slab at \(hex(base))", "a free pointer to \(hex(object))")
+                fail(.slabStructure, "free objects inside the slab at \(hexOrNone(base))", "a free pointer to \(hexOrNone(object))")
                 break
             }
-            guard free.insert(object).inserted else { fail(.slabStructure, "the free list to end", "a cycle back to \(hex(object))"); break }
+            guard free.insert(object).inserted else { fail(.slabStructure, "the free list to end", "a cycle back to \(hexOrNone(object))"); break }
             let at = Int(object - base)
             for i in 8..<Int(c.objectSize) where page[at + i] != heap.poison {
-                fail(.slabPoison, "0x\(String(heap.poison, radix: 16)) in free object \(hex(object)) at offset \(i)",
+                fail(.slabPoison, "0x\(String(heap.poison, radix: 16)) in free object \(hexOrNone(object)) at offset \(i)",
                      "0x\(String(page[at + i], radix: 16))")
                 break
             }

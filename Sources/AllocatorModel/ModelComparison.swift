@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// The model against a snapshot: every free list as an ordered list, the per-CPU lists and
 /// drain cursor, counters, pageblock tags, every managed frame's state, and the heap.
 public struct ModelComparison: Sendable {
@@ -35,8 +37,8 @@ public struct ModelComparison: Sendable {
             guard a != b else { return }
             let i = zip(a, b).prefix { $0 == $1 }.count
             let p = i < a.count ? a[i] : i < b.count ? b[i] : nil
-            add(what + " at position \(i)", i < a.count ? hex(a[i]) + " (\(a.count) entries)" : "end (\(a.count) entries)",
-                i < b.count ? hex(b[i]) + " (\(b.count) entries)" : "end (\(b.count) entries)", pfn: p,
+            add(what + " at position \(i)", i < a.count ? hexOrNone(a[i]) + " (\(a.count) entries)" : "end (\(a.count) entries)",
+                i < b.count ? hexOrNone(b[i]) + " (\(b.count) entries)" : "end (\(b.count) entries)", pfn: p,
                 lastSeq: lastSeq(i < b.count ? b[i] : p))
         }
         guard model.zones.count == k.zones.count, model.segments.count == k.segments.count else {
@@ -80,23 +82,23 @@ public struct ModelComparison: Sendable {
             var pb = a.startPFN >> UInt64(ModelState.pageblockOrder)
             while pb << UInt64(ModelState.pageblockOrder) < a.endPFN {
                 let p = max(pb << UInt64(ModelState.pageblockOrder), a.startPFN)
-                same("\(g) pageblock tag of \(hex(pb << UInt64(ModelState.pageblockOrder)))", model.tag(of: p), k.tag(of: p), pfn: p)
+                same("\(g) pageblock tag of \(hexOrNone(pb << UInt64(ModelState.pageblockOrder)))", model.tag(of: p), k.tag(of: p), pfn: p)
                 pb += 1
             }
             for p in a.startPFN..<a.endPFN {
                 let x = model.frameView(p), y = k.frameView(p)
                 if x != y {
-                    add("frame \(hex(p))", x.description, y.description, pfn: p, lastSeq: lastSeq(p))
+                    add("frame \(hexOrNone(p))", x.description, y.description, pfn: p, lastSeq: lastSeq(p))
                 } else if let m = s.frames[p], let e = model.frameRecord(p, s.flags) {
                     // The frame's own metadata: its flags (the POISON_FILL bit aside: the model does
                     // not see page contents), owner, and the operation that last changed it.
                     let flags = m.flags & ~s.flags.poisonFill
-                    if flags != e.flags { add("frame \(hex(p)) flags", "0x" + String(e.flags, radix: 16), "0x" + String(flags, radix: 16), pfn: p, lastSeq: m.lastSeq) }
-                    if let o = e.owner, o != m.owner { add("frame \(hex(p)) owner", hex(o), hex(m.owner), pfn: p, lastSeq: m.lastSeq) }
-                    if let q = e.lastSeq, q != m.lastSeq { add("frame \(hex(p)) lastSeq", "\(q)", "\(m.lastSeq)", pfn: p, lastSeq: m.lastSeq) }
-                    if let k = e.order, k != Int(m.order) { add("frame \(hex(p)) order", "\(k)", "\(m.order)", pfn: p, lastSeq: m.lastSeq) }
+                    if flags != e.flags { add("frame \(hexOrNone(p)) flags", "0x" + String(e.flags, radix: 16), "0x" + String(flags, radix: 16), pfn: p, lastSeq: m.lastSeq) }
+                    if let o = e.owner, o != m.owner { add("frame \(hexOrNone(p)) owner", hexOrNone(o), hexOrNone(m.owner), pfn: p, lastSeq: m.lastSeq) }
+                    if let q = e.lastSeq, q != m.lastSeq { add("frame \(hexOrNone(p)) lastSeq", "\(q)", "\(m.lastSeq)", pfn: p, lastSeq: m.lastSeq) }
+                    if let k = e.order, k != Int(m.order) { add("frame \(hexOrNone(p)) order", "\(k)", "\(m.order)", pfn: p, lastSeq: m.lastSeq) }
                     if let mt = e.migratetype, mt != Int(m.migratetype) {
-                        add("frame \(hex(p)) migratetype", "\(mt)", "\(m.migratetype)", pfn: p, lastSeq: m.lastSeq)
+                        add("frame \(hexOrNone(p)) migratetype", "\(mt)", "\(m.migratetype)", pfn: p, lastSeq: m.lastSeq)
                     }
                 }
             }
@@ -109,8 +111,8 @@ public struct ModelComparison: Sendable {
                 sameList("\(c) full list", a.full, b.full)
                 for p in a.partial + a.full {
                     if let x = model.heap.slabs[p], let y = k.heap.slabs[p], x.cache == i {
-                        sameList("\(c) slab \(hex(p)) free objects", x.free, y.free)
-                        same("\(c) slab \(hex(p)) objects in use", x.inUse, y.inUse, pfn: p)
+                        sameList("\(c) slab \(hexOrNone(p)) free objects", x.free, y.free)
+                        same("\(c) slab \(hexOrNone(p)) objects in use", x.inUse, y.inUse, pfn: p)
                     }
                 }
             }
@@ -142,10 +144,10 @@ extension ModelState {
 
         public var description: String {
             switch self {
-            case let .free(h, k, mt): return "free in the order-\(k) block \(hex(h)) (mt \(mt))"
+            case let .free(h, k, mt): return "free in the order-\(k) block \(hexOrNone(h)) (mt \(mt))"
             case let .allocated(h, k, mt, o, slab, r):
-                return "allocated in the order-\(k) block \(hex(h)) (mt \(mt), owner \(hex(o))\(slab ? ", slab" : "")\(r != 1 ? ", refcount \(r)" : ""))"
-            case let .reserved(o, q): return q ? "quarantined (owner \(hex(o)))" : "reserved (owner \(hex(o)))"
+                return "allocated in the order-\(k) block \(hexOrNone(h)) (mt \(mt), owner \(hexOrNone(o))\(slab ? ", slab" : "")\(r != 1 ? ", refcount \(r)" : ""))"
+            case let .reserved(o, q): return q ? "quarantined (owner \(hexOrNone(o)))" : "reserved (owner \(hexOrNone(o)))"
             case let .cached(slot): return "cached on per-CPU list \(slot)"
             case .unaccounted: return "in no block, list or reservation"
             }

@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// Starting the model from a snapshot taken earlier: every list in the order the snapshot's
 /// links give it, the per-CPU lists and drain cursor, pageblock tags, allocated and reserved
 /// frames, counters, and the heap. The comparison reads snapshots the same way, so a model
@@ -21,11 +23,11 @@ extension ModelState {
             var p = head
             while p != KernelSnapshot.none {
                 guard inside(p), let m = s.frames[p], seen.insert(p).inserted, UInt64(list.count) < bound else {
-                    problems.append("\(what): the walk stopped at \(hex(p)) (outside, a cycle, or too long)")
+                    problems.append("\(what): the walk stopped at \(hexOrNone(p)) (outside, a cycle, or too long)")
                     break
                 }
                 if m.prev != (list.last ?? KernelSnapshot.none) {
-                    problems.append("\(what): \(hex(p)).prev is \(hex(m.prev)), not \(hex(list.last ?? KernelSnapshot.none))")
+                    problems.append("\(what): \(hexOrNone(p)).prev is \(hexOrNone(m.prev)), not \(hexOrNone(list.last ?? KernelSnapshot.none))")
                 }
                 list.append(p)
                 p = m.next
@@ -70,7 +72,7 @@ extension ModelState {
             for (i, tag) in seg.pageblockTags.enumerated() where seg.zone < zones.count {
                 let pb = seg.firstPageblock + UInt64(i)
                 if let earlier = copies[pb], earlier.zone == seg.zone, earlier.tag != Int(tag) {
-                    problems.append("pageblock \(hex(pb << UInt64(Self.pageblockOrder))): segment \(seg.index)'s tag \(tag) differs from segment \(earlier.segment)'s \(earlier.tag)")
+                    problems.append("pageblock \(hexOrNone(pb << UInt64(Self.pageblockOrder))): segment \(seg.index)'s tag \(tag) differs from segment \(earlier.segment)'s \(earlier.tag)")
                 }
                 copies[pb] = (seg.zone, seg.index, Int(tag))
                 if tag != 1 { zones[seg.zone].tags[pb] = Int(tag) }
@@ -131,5 +133,3 @@ extension ModelState {
         return objects
     }
 }
-
-func hex(_ v: UInt64) -> String { v == .max ? "none" : "0x" + String(v, radix: 16) }

@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// One entry of the kernel's operation log, decoded.
 public struct OpLogRecord: Sendable, Equatable, Codable {
     /// What kind of operation (the kernel's `OpKind`).
@@ -62,28 +64,27 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
 
     /// One line: `seq N kind arguments → result status [inside M]`.
     public var text: String {
-        func hex(_ v: UInt64) -> String { v == .max ? "none" : "0x" + String(v, radix: 16) }
         let mt = migratetype == 0 ? "unmovable" : migratetype == 1 ? "movable" : "mt\(migratetype)"
         let zones = ["dma", "dma32", "any"]
         let args: String
         switch kind {
         case .allocate:
             args = "order \(order) \(mt) zone \(Int(zone) < zones.count ? zones[Int(zone)] : "\(zone)") align \(alignment)"
-                + (flags & 1 != 0 ? " no-watermarks" : "") + " owner \(hex(owner)) -> pfn \(hex(result))"
-        case .free: args = "pfn \(hex(address)) order \(order)"
-        case .allocateFrame: args = "pfn \(hex(address)) \(mt) -> \(result == 1 ? "claimed" : "busy")"
-        case .reserveRange: args = "pfn \(hex(address)) count \(size) -> \(result == 1 ? "reserved" : "busy")"
-        case .heapAllocate: args = "size \(size) align \(alignment) -> \(hex(result))"
-        case .heapFree: args = "\(hex(address))"
+                + (flags & 1 != 0 ? " no-watermarks" : "") + " owner \(hexOrNone(owner)) -> pfn \(hexOrNone(result))"
+        case .free: args = "pfn \(hexOrNone(address)) order \(order)"
+        case .allocateFrame: args = "pfn \(hexOrNone(address)) \(mt) -> \(result == 1 ? "claimed" : "busy")"
+        case .reserveRange: args = "pfn \(hexOrNone(address)) count \(size) -> \(result == 1 ? "reserved" : "busy")"
+        case .heapAllocate: args = "size \(size) align \(alignment) -> \(hexOrNone(result))"
+        case .heapFree: args = "\(hexOrNone(address))"
         case .drain: args = "zone \(zone)\(order == 1 ? " all" : "")"
-        case .quarantine: args = "pfn \(hex(address)): byte \(hex(result)) at offset \(size)"
-        case .get, .put: args = "pfn \(hex(address)) -> refcount \(result == .max ? "none" : String(result))"
+        case .quarantine: args = "pfn \(hexOrNone(address)): byte \(hexOrNone(result)) at offset \(size)"
+        case .get, .put: args = "pfn \(hexOrNone(address)) -> refcount \(result == .max ? "none" : String(result))"
         case .allocateCount:
             args = "count \(size) (order \(order)) \(mt) zone \(Int(zone) < zones.count ? zones[Int(zone)] : "\(zone)") align \(alignment)"
-                + " owner \(hex(owner)) -> pfn \(hex(result))"
-        case .freeCount: args = "pfn \(hex(address)) count \(size)"
-        case .unreserve: args = "pfn \(hex(address)) count \(size)"
-        case .addMemory: args = "pfn \(hex(address)) count \(size) -> \(result) segment(s)"
+                + " owner \(hexOrNone(owner)) -> pfn \(hexOrNone(result))"
+        case .freeCount: args = "pfn \(hexOrNone(address)) count \(size)"
+        case .unreserve: args = "pfn \(hexOrNone(address)) count \(size)"
+        case .addMemory: args = "pfn \(hexOrNone(address)) count \(size) -> \(result) segment(s)"
         case nil: args = "unknown kind \(rawKind)"
         }
         let outcome = ["ok", "failed", "MISUSE", "CORRUPT"]

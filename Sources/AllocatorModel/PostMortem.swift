@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// A verify of a kernel halted at its own BUG: which operation was in progress, which frames it
 /// had changed, and for each violation whether it lies in that operation's unfinished work or
 /// in state no operation since touched (the corruption that stopped the kernel, or older).
@@ -92,14 +94,12 @@ public struct PostMortem: Sendable {
         return lo < changedFrames.count && changedFrames[lo] == pfn
     }
 
-    private func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
-
     /// The lines verify prints before its checks: the BUG, the operation in progress, what it changed.
     public var header: [String] {
         var lines = [bug.summary]
         guard let operations else { return lines }
         let span = operations.lowerBound == operations.upperBound ? "operation \(operations.lowerBound)" : "operations \(operations.lowerBound)…\(operations.upperBound)"
-        let shown = changedFrames.prefix(8).map(hex).joined(separator: ", ")
+        let shown = changedFrames.prefix(8).map(hexOrNone).joined(separator: ", ")
         lines.append((bug.operationInProgress ? "in progress at the halt: \(span) (\(entries.count) logged so far); "
                       : "the operation that failed: \(span) (\(entries.count) logged, each ended before the BUG reached the top); ")
                      + "\(changedFrames.count) frames changed by it\(changedFrames.isEmpty ? "" : ": " + shown + (changedFrames.count > 8 ? ", …" : ""))")

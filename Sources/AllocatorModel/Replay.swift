@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// Replays the kernel's operation log through the reference model ("Operation log" of
 /// kernel/README.md): every top-level entry, in sequence order, is run by the model, whose
 /// own entries (the operation and the ones nested in it: a kmalloc's page allocation, a
@@ -210,8 +212,8 @@ public struct Replay: Sendable {
 
     static func outcome(_ r: OpLogRecord) -> String {
         let status = ModelStatus(rawValue: r.status)?.description ?? "status \(r.status)"
-        return "\(r.kind?.name ?? "kind \(r.rawKind)") \(status) result \(hex(r.result))"
-            + (r.kind == .allocate ? " (order \(r.order))" : r.kind == .free || r.kind == .quarantine ? " pfn \(hex(r.address))" : "")
+        return "\(r.kind?.name ?? "kind \(r.rawKind)") \(status) result \(hexOrNone(r.result))"
+            + (r.kind == .allocate ? " (order \(r.order))" : r.kind == .free || r.kind == .quarantine ? " pfn \(hexOrNone(r.address))" : "")
     }
 
     static func frames(_ r: OpLogRecord?) -> [UInt64] {

@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// What a replay of the kernel's operation log through the reference model found.
 public struct ReplayReport: Sendable {
     /// *illegal*: the kernel's result breaks the contract (a block that is not free, wrong
@@ -24,7 +26,7 @@ public struct ReplayReport: Sendable {
         public var description: String {
             "\(kind) divergence at seq \(sequence)" + (entrySequence != sequence ? " (entry \(entrySequence))" : "")
                 + ": \(operation)\n  kernel: \(kernel)\n  model:  \(model)\n  frames: "
-                + (frames.isEmpty ? "-" : frames.map(hex).joined(separator: " ")) + "\n  \(reason)"
+                + (frames.isEmpty ? "-" : frames.map(hexOrNone).joined(separator: " ")) + "\n  \(reason)"
         }
     }
 

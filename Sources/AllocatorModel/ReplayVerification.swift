@@ -1,3 +1,5 @@
+import AllocatorView
+
 extension Replay {
     /// What "the operation log replayed through the reference model gives exactly the state and
     /// results found in guest memory" found: the replay from `start`, and the comparison of the
@@ -21,7 +23,7 @@ extension Replay {
             if let d = ruleDifferences {
                 lines.append(d.count == 0 ? "rule level: the frames free in memory are exactly the frames the log left free"
                     : "rule level: \(d.count) frames differ between memory's free lists and what the log left free: "
-                        + d.first.map { "\(hex($0.pfn)) (log: \($0.rules), memory: \($0.memory))" }.joined(separator: ", "))
+                        + d.first.map { "\(hexOrNone($0.pfn)) (log: \($0.rules), memory: \($0.memory))" }.joined(separator: ", "))
             }
             return lines.joined(separator: "\n")
         }

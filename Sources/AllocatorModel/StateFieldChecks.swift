@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// `state-fields`: what the other checks cannot see (docs/checks.md's former gaps).
 extension Verifier {
     /// `large`: the allocated frames with the large heap's owner, and the heads among them,
@@ -8,7 +10,7 @@ extension Verifier {
             r.add(Violation(.stateFields, zone: zone, segment: segment, expected: e, found: found))
         }
         for c in s.copies where c.found != c.expected {
-            fail("\(c.field) \(hex(c.expected)) (the descriptor's)", hex(c.found))
+            fail("\(c.field) \(hexOrNone(c.expected)) (the descriptor's)", hexOrNone(c.found))
         }
         // Read at an operation boundary (busy == 0), no operation can be a parent.
         if let parent = s.parentSequence, parent != 0, snapshot.busy ?? 0 == 0 {

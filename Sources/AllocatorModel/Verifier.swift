@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// Checks a snapshot against the allocator contract. Every walk is bounded by the
 /// segment's or zone's page count and stops at a revisited frame, so corrupted guest data
 /// cannot make it loop or blow up.
@@ -112,8 +114,6 @@ public struct Verifier {
         index < snapshot.zones.count ? snapshot.zones[index].name : nil
     }
 
-    func hex(_ v: UInt64) -> String { v == KernelSnapshot.none ? "none" : "0x" + String(v, radix: 16) }
-
     /// Walks a segment frame by frame, block by block.
     func tile(_ seg: SegmentSnapshot, _ frames: FrameTable.Reader, _ r: inout VerifyReport) -> Tiled {
         let f = snapshot.flags
@@ -176,7 +176,7 @@ public struct Verifier {
             }
             let size = UInt64(1) << UInt64(k)
             if p % size != 0 || p + size > seg.endPFN {
-                fail(.blockAlignment, p, "an order-\(k) block aligned to \(size) inside the segment", "a block at \(hex(p))")
+                fail(.blockAlignment, p, "an order-\(k) block aligned to \(size) inside the segment", "a block at \(hexOrNone(p))")
             }
             let end = min(p + size, seg.endPFN)
             // Interior frames: one record lookup, then the common case (defined bits only, no
@@ -196,9 +196,9 @@ public struct Verifier {
                 let lastSeq = UInt64(littleEndian: rec.loadUnaligned(fromByteOffset: lo.lastSeq, as: UInt64.self))
                 if flags & odd != 0 || flags & states != state || refcount != 0 || Int(zoneIndex) != segZone || lastSeq > sequence {
                     if (defined != 0 && flags & ~defined != 0) || (poisoned != 0 && flags & poisoned != 0) { checkBits(i, flags) }
-                    if flags & head != 0 { fail(.interiorHead, i, "no head inside the block at \(hex(p))", "head") }
+                    if flags & head != 0 { fail(.interiorHead, i, "no head inside the block at \(hexOrNone(p))", "head") }
                     if flags & states != state {
-                        fail(.tiling, i, "\(isFree ? "free" : "allocated") like its block at \(hex(p))", "flags 0x\(String(flags, radix: 16))")
+                        fail(.tiling, i, "\(isFree ? "free" : "allocated") like its block at \(hexOrNone(p))", "flags 0x\(String(flags, radix: 16))")
                     }
                     if refcount != 0 { fail(.refcount, i, "0", "\(refcount)") }
                     if Int(zoneIndex) != segZone || lastSeq > sequence { t.frameFieldsSuspect = true }
@@ -227,7 +227,7 @@ public struct Verifier {
             let head = seg.startPFN + UInt64(i), k = o - 1
             let buddy = head ^ (UInt64(1) << UInt64(k))
             if head < buddy, t.freeHead(buddy) == k {
-                fail(.coalescible, head, "its order-\(k) buddy \(hex(buddy)) not free", "both free")
+                fail(.coalescible, head, "its order-\(k) buddy \(hexOrNone(buddy)) not free", "both free")
             }
         }
         return t
@@ -254,17 +254,17 @@ public struct Verifier {
                 while node != KernelSnapshot.none {
                     guard node >= seg.startPFN && node < seg.endPFN, Int(node - seg.startPFN) < t.pages, let m = frames[node] else {
                         fail(.freeListLinks, prev == KernelSnapshot.none ? nil : prev,
-                             "a link inside the segment (list mt \(mt) order \(k))", "link to \(hex(node))")
+                             "a link inside the segment (list mt \(mt) order \(k))", "link to \(hexOrNone(node))")
                         break
                     }
                     let index = Int(node - seg.startPFN)
                     let before = t.listedSlot[index]
                     guard before != mark else {
-                        fail(.freeListLinks, prev, "the list mt \(mt) order \(k) to end", "a cycle back to \(hex(node))")
+                        fail(.freeListLinks, prev, "the list mt \(mt) order \(k) to end", "a cycle back to \(hexOrNone(node))")
                         break
                     }
                     walked += 1
-                    if m.prev != prev { fail(.freeListLinks, node, "prev \(hex(prev))", "prev \(hex(m.prev))") }
+                    if m.prev != prev { fail(.freeListLinks, node, "prev \(hexOrNone(prev))", "prev \(hexOrNone(m.prev))") }
                     if m.flags & (f.free | f.head) != (f.free | f.head) || Int(m.order) != k || Int(m.migratetype) != mt {
                         fail(.freeListEntry, node, "a free head of order \(k), migratetype \(mt)",
                              "flags 0x\(String(m.flags, radix: 16)) order \(m.order) migratetype \(m.migratetype)")
@@ -317,17 +317,17 @@ public struct Verifier {
                     fail(.perCPU, node, "a frame of zone \(z.name)", "a link past the FrameMeta array or a list longer than the zone")
                     break
                 }
-                guard cached.insert(node) else { fail(.perCPU, prev, "the list to end", "a cycle back to \(hex(node))"); break }
+                guard cached.insert(node) else { fail(.perCPU, prev, "the list to end", "a cycle back to \(hexOrNone(node))"); break }
                 if m.flags & snapshot.flags.pcp == 0 || Int(m.zone) != z.index || m.prev != prev {
-                    fail(.perCPU, node, "a cached frame of zone \(z.index) with prev \(hex(prev))",
-                         "flags 0x\(String(m.flags, radix: 16)) zone \(m.zone) prev \(hex(m.prev))")
+                    fail(.perCPU, node, "a cached frame of zone \(z.index) with prev \(hexOrNone(prev))",
+                         "flags 0x\(String(m.flags, radix: 16)) zone \(m.zone) prev \(hexOrNone(m.prev))")
                 }
                 n += 1
                 prev = node
                 node = m.next
             }
             if slot < z.pcpCounts.count, n != z.pcpCounts[slot] { fail(.perCPU, nil, "list \(slot) count \(n) (walked)", "\(z.pcpCounts[slot])") }
-            if slot < z.pcpTails.count, z.pcpTails[slot] != prev { fail(.perCPU, nil, "list \(slot) tail \(hex(prev)) (walked)", hex(z.pcpTails[slot])) }
+            if slot < z.pcpTails.count, z.pcpTails[slot] != prev { fail(.perCPU, nil, "list \(slot) tail \(hexOrNone(prev)) (walked)", hexOrNone(z.pcpTails[slot])) }
         }
         if UInt64(cached.count) != z.pcpCount { fail(.perCPU, nil, "pcp count \(cached.count) (walked)", "\(z.pcpCount)") }
         if let cursor = z.pcpDrainCursor, cursor >= UInt64(max(z.pcpHeads.count, 1)) {

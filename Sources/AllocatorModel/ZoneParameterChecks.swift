@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// What the zone's parameters must be by the contract's formulas (kernel/README.md,
 /// "Watermarks"), and the frames' own zone and segment fields — fields no list or bitmap
 /// walk would notice.
@@ -32,7 +34,7 @@ extension Verifier {
             if let first = mine.first, z.firstSegment != first.index { fail("first segment", UInt64(first.index), UInt64(z.firstSegment)) }
             for s in mine where s.startPFN < z.startPFN || s.endPFN > z.endPFN {
                 r.add(Violation(.zoneParameters, zone: z.name, segment: s.index, pfn: s.startPFN,
-                                expected: "a segment inside the zone's span", found: "[\(hex(s.startPFN)), \(hex(s.endPFN)))"))
+                                expected: "a segment inside the zone's span", found: "[\(hexOrNone(s.startPFN)), \(hexOrNone(s.endPFN)))"))
             }
         }
     }

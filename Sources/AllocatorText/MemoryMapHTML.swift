@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// The report page for a ``MemoryMapPage``: one self-contained HTML file (no network, no
 /// external file). Title, verdict and the post-mortem banner first; then the map of physical
 /// memory with a PFN / physical-address axis, the zone and segment bands with their names and
@@ -216,8 +218,6 @@ public enum MemoryMapHTML {
         </body></html>
         """
     }
-
-    static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
     static func bytes(_ v: UInt64) -> String {
         v >= 1 << 30 && v % (1 << 30) == 0 ? "\(v >> 30) GiB" : v >= 1 << 20 && v % (1 << 20) == 0 ? "\(v >> 20) MiB" : "\(v >> 10) KiB"

@@ -10,6 +10,4 @@ enum ProcFormat {
     static func left(_ v: String, _ width: Int) -> String {
         v + String(repeating: " ", count: max(0, width - v.count))
     }
-
-    static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 }

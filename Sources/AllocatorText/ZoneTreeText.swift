@@ -37,7 +37,7 @@ public enum ZoneTreeText {
         }
         for node in view.nodes {
             for z in node.zones {
-                lines.append("zone \(z.name)  pfn [\(ProcFormat.hex(z.startPFN)), \(ProcFormat.hex(z.endPFN)))  "
+                lines.append("zone \(z.name)  pfn [\(hex(z.startPFN)), \(hex(z.endPFN)))  "
                              + "managed \(z.managedPages)  free \(z.freePages?.description ?? String(z.pagesOnLists))"
                              + (z.segmentCount.map { "  segments \($0)" } ?? ""))
                 guard let segments = z.segments else {
@@ -45,7 +45,7 @@ public enum ZoneTreeText {
                     continue
                 }
                 for seg in segments {
-                    lines.append("  segment \(seg.index)  pfn [\(ProcFormat.hex(seg.startPFN)), \(ProcFormat.hex(seg.endPFN)))  "
+                    lines.append("  segment \(seg.index)  pfn [\(hex(seg.startPFN)), \(hex(seg.endPFN)))  "
                                  + "pages \(seg.endPFN &- seg.startPFN)"
                                  + (seg.freePages.map { "  free \($0)" } ?? "") + (seg.reservedPages.map { "  reserved \($0)" } ?? ""))
                     orderLines(seg.freeAreas, indent: "    ")

@@ -1,4 +1,5 @@
 import KernelLayouts
+import AllocatorView
 
 /// Where a kernel address lies in x86_64 Linux's layout (Documentation/arch/x86/x86_64/mm.rst),
 /// with the bases the guest chose at boot (`page_offset_base`, `vmemmap_base`, `vmalloc_base`,
@@ -48,7 +49,6 @@ extension LinuxKernelTarget {
     public func classify(_ address: UInt64, state: LinuxBuddyState, cr3: UInt64) throws -> LinuxAddress {
         let limit = pfnLimit(state)
         let ram = limit &* 4096
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         func walk(_ kind: LinuxAddressKind) throws -> LinuxAddress {
             let w = try pageTableWalk(address, cr3: cr3, state: state)
             return LinuxAddress(address: address, kind: kind, physical: w.physical, unmapped: w.physical == nil ? (w.stop ?? "not mapped") : nil)

@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// How each ``DescriptorRule`` is run: what it reads from the ELF and the guest, each once.
 extension DescriptorCrossCheck {
     /// What the rules read, each at most once.
@@ -24,8 +26,6 @@ extension DescriptorCrossCheck {
         private func fail(_ key: String, expected: String, source: String) -> KernelInfoError {
             .crossCheck(key: key, published: info[key] ?? "?", at: info.address, expected: expected, source: source)
         }
-
-        private func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
         mutating func layout(_ type: String) throws -> StructLayout {
             if let l = layouts[type] { return l }

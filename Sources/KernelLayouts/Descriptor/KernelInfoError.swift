@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// What can be wrong with the kernel's layout descriptor (`kmem_info`) in guest memory.
 public enum KernelInfoError: Error, CustomStringConvertible, Equatable {
     /// The header's magic is not "KMEMINFO".
@@ -19,7 +21,6 @@ public enum KernelInfoError: Error, CustomStringConvertible, Equatable {
     case crossCheck(key: String, published: String, at: UInt64, expected: String, source: String)
 
     public var description: String {
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         switch self {
         case .badMagic(let address, let found):
             return "kmem_info at \(hex(address)) does not start with \"KMEMINFO\" (found \(hex(found))): the guest has not booted this kernel yet, or runs another one"

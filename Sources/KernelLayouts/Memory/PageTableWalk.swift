@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// The walk an x86-64 MMU does for one virtual address through 4-level page tables, from CR3:
 /// PML4E → PDPTE → PDE → PTE, stopping at a not-present entry or a large page (1 GiB at the
 /// PDPTE, 2 MiB at the PDE). Every entry is untrusted: at most four reads, every table address
@@ -43,7 +45,6 @@ public struct PageTableWalk: Sendable {
     public init(virtual: UInt64, cr3: UInt64, ram: UInt64, readEntry: (UInt64) throws -> UInt64) rethrows {
         self.virtual = virtual
         self.cr3 = cr3
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         // canonical: bits 63…47 all equal
         let top = virtual >> 47
         guard top == 0 || top == 0x1_ffff else { stop = "\(hex(virtual)) is not canonical (bits 63…47 differ)"; return }

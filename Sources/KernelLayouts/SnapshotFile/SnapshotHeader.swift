@@ -1,3 +1,5 @@
+import AllocatorView
+
 /// What a snapshot file says about where its bytes came from: the kernel build, the guest,
 /// the moment, the registers, and how kernel-virtual addresses map to physical ones. Stored
 /// as `key: value` text lines (readable with `head -c 2000 FILE`); unknown keys are kept.
@@ -42,7 +44,6 @@ public struct SnapshotHeader: Sendable, Equatable {
 
     /// The header as stored.
     public var text: String {
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         func clean(_ s: String) -> String { String(s.map { $0.isNewline ? "?" : $0 }) }
         var lines = ["format: kmemscope snapshot \(SnapshotFormat.version)", "tool: \(clean(tool))", "taken: \(clean(taken))",
                      "build-id: \(clean(buildID))", "elf: \(clean(elf))", "descriptor: \(hex(descriptor))",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AllocatorModel
 import KernelLayouts
+import AllocatorView
 
 /// `kmemscope freelist ZONE ORDER [MIGRATETYPE]`: walks free lists and prints their blocks in
 /// list order, marking where a list breaks (a link out of its segment, a cycle, a node that is
@@ -117,7 +118,6 @@ struct FreeListWalk {
         var seen: Set<UInt64> = []
         var prev = KernelSnapshot.none
         var p = seg.freeHeads[mt * (s.maxOrder + 1) + order]
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         while p != KernelSnapshot.none {
             guard p >= seg.startPFN && p < seg.endPFN, let f = s.frames[p] else { broken = "a link to \(hex(p)), outside the segment"; return }
             guard seen.insert(p).inserted else { broken = "a cycle back to \(hex(p))"; return }

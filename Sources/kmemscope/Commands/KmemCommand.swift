@@ -3,6 +3,7 @@ import AllocatorModel
 import KernelLayouts
 import KernelSession
 import LinuxKernel
+import AllocatorView
 
 /// `kmemscope kmem ADDR` (as crash's `kmem <addr>`): what an address is — a direct-map or
 /// kernel-image virtual address, or a physical one — which frame and block, its state, the slab
@@ -61,7 +62,6 @@ struct KmemCommand: ParsableCommand {
             return (.kernelImage, physical.rawValue)
         }
         if address < ram { return (.physical, address) }
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         throw SessionError.other("\(hex(address)) is not in the direct map [\(hex(directMap)), \(hex(directMap &+ ram))), "
             + "the kernel image (\(kernel.elf.loadSegments.map { hex($0.virtualAddress.rawValue) }.joined(separator: ", ")) …) "
             + "or physical memory [0, \(hex(ram))): give a kernel virtual or a physical address")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LinuxKernel
+import AllocatorView
 
 /// `freelist ZONE ORDER [MIGRATETYPE] --kernel linux [--node N]`: the node's `free_area[ORDER].free_list[mt]`
 /// walked (bounded by `nr_free` + 1, as every Linux walk), each list's blocks in list order and
@@ -43,7 +44,6 @@ struct LinuxFreelist {
             }
             slots = [slot]
         }
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         var lists: [Document.List] = []
         var lines: [String] = []
         for mt in slots {

@@ -1,4 +1,5 @@
 import LinuxKernel
+import AllocatorView
 
 /// `info --kernel linux`: what kmemscope learned of the guest — its banner (`linux_banner`, as
 /// /proc/version prints it), the KASLR offset, where the types came from, the runtime bases,
@@ -30,7 +31,6 @@ struct LinuxInfo: Encodable {
     var zones: [Zone]
 
     init(_ linux: LinuxKernelTarget) throws {
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         let state = try linux.decodeBuddy()
         let decoder = linux.decoder
         banner = linux.symbols.symbol(named: "linux_banner").flatMap { try? decoder.readCString(at: $0.address, limit: 256) } ?? "?"

@@ -78,11 +78,11 @@ struct LinuxZonesJSON: Encodable {
         orders = linux.layout.orderCount
         migratetypes = view.migratetypeNames
         structPageSize = linux.layout.pageSize
-        kaslrOffset = linux.kaslrOffset != 0 ? hexJSON(linux.kaslrOffset) : nil
+        kaslrOffset = linux.kaslrOffset != 0 ? hex(linux.kaslrOffset) : nil
         zones = view.zones.map { z in
             let counter: Int64? = z.freePages.map { if case .signed(let v) = $0 { v } else { Int64(clamping: $0.pages) } }
             let marks = z.populated ? z.watermarks : nil
-            return Zone(name: z.name, index: z.index, startPFN: hexJSON(z.startPFN), spannedPages: z.spannedPages,
+            return Zone(name: z.name, index: z.index, startPFN: hex(z.startPFN), spannedPages: z.spannedPages,
                         presentPages: z.presentPages, managedPages: z.managedPages, populated: z.populated,
                         freePages: counter, pagesOnLists: z.populated ? z.pagesOnLists : nil,
                         perCPUPages: z.populated ? z.perCPU.reduce(0) { $0 + Int(clamping: $1.count?.pages ?? 0) } : nil,
@@ -129,20 +129,20 @@ struct LinuxFrameJSON: Encodable {
         frames = pages.map { page in
             let types = page.pageTypes
             var frame = Frame(
-                pfn: hexJSON(page.pfn), structPage: hexJSON(page.address),
+                pfn: hex(page.pfn), structPage: hex(page.address),
                 zone: state.zones.first { $0.isPopulated && page.pfn >= $0.startPFN && page.pfn - $0.startPFN < $0.spannedPages }?.name,
-                flags: page.flagNames(linux.page), flagsValue: hexJSON(page.flags), fieldBits: hexJSON(page.fieldBits(linux.page)),
+                flags: page.flagNames(linux.page), flagsValue: hex(page.flags), fieldBits: hex(page.fieldBits(linux.page)),
                 refcount: page.refcount, mapcount: types.isEmpty ? page.mapcount : nil,
-                pageType: types.isEmpty ? nil : hexJSON(UInt64(page.pageType)), pageTypes: types.isEmpty ? nil : types,
-                private: hexJSON(page.private), compoundHead: page.compoundHeadPage.map(hexJSON), state: "other")
+                pageType: types.isEmpty ? nil : hex(UInt64(page.pageType)), pageTypes: types.isEmpty ? nil : types,
+                private: hex(page.private), compoundHead: page.compoundHeadPage.map(hex), state: "other")
             if page.isBuddy {
                 let listed = blocks.first { $0.pfn == page.pfn }
                 frame.state = "free"
-                frame.block = Block(head: hexJSON(page.pfn), order: page.private,
+                frame.block = Block(head: hex(page.pfn), order: page.private,
                                     migratetype: listed.map { LinuxVerifier.name($0.migratetype, state) }, onFreeList: listed != nil)
             } else if let b = blocks.first(where: { page.pfn > $0.pfn && page.pfn - $0.pfn < (1 << UInt64(min($0.order, 63))) }) {
                 frame.state = "inside-free-block"
-                frame.block = Block(head: hexJSON(b.pfn), order: UInt64(max(b.order, 0)),
+                frame.block = Block(head: hex(b.pfn), order: UInt64(max(b.order, 0)),
                                     migratetype: LinuxVerifier.name(b.migratetype, state), onFreeList: true)
             } else if page.refcount > 0 {
                 frame.state = "in-use"
@@ -197,7 +197,7 @@ struct LinuxVerifyJSON: Encodable {
             return CheckResult(name: c.name, source: c.source, violations: n, passed: n == 0)
         }
         violations = report.findings.map {
-            Violation(check: $0.check, zone: $0.zone, pfn: $0.pfn == 0 ? nil : hexJSON($0.pfn), detail: $0.detail, text: $0.description)
+            Violation(check: $0.check, zone: $0.zone, pfn: $0.pfn == 0 ? nil : hex($0.pfn), detail: $0.detail, text: $0.description)
         }
         zones = report.state.zones.filter(\.isPopulated).map { z in
             Zone(name: z.name, freeBlocks: z.blocks.count, perCPULists: report.perCPU[z.name]?.count ?? 0,

@@ -1,5 +1,6 @@
 import KernelSession
 import LinuxKernel
+import AllocatorView
 
 /// `kmem ADDR --kernel linux` (as `crash kmem ADDR`): what the address is — direct map,
 /// vmemmap, vmalloc, kernel image or physical — its physical address (the guest's page tables
@@ -40,7 +41,6 @@ struct LinuxKmem {
         do { a = try linux.classify(address, state: state, cr3: cr3) } catch let error as LinuxAddressError {
             throw SessionError.other(error.description)
         }
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         // the page the address is in; for a vmemmap address, the page its struct page describes
         let pfn = a.structPageOf ?? a.physical.map { $0 / 4096 }
         var frame: [String] = []

@@ -1,4 +1,5 @@
 import AllocatorModel
+import AllocatorView
 
 /// `kmemscope diff --json` (docs/json.md).
 struct DiffJSON: Encodable {
@@ -23,7 +24,6 @@ struct DiffJSON: Encodable {
     var runs: [Run]
 
     init(_ d: SnapshotDiff, before: String, after: String, flagNames: [(String, UInt32)]) {
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         func state(_ s: SnapshotDiff.FrameState) -> State {
             State(flags: FrameReport.flagNames(s.flags, names: flagNames).split(separator: "|").map(String.init), order: Int(s.order),
                   migratetype: Int(s.migratetype), owner: hex(s.owner), refcount: s.refcount, zone: Int(s.zone), segment: Int(s.segment))

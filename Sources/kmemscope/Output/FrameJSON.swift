@@ -1,4 +1,5 @@
 import AllocatorModel
+import AllocatorView
 
 /// `frame --json` (schema version 1): each frame's metadata with flag and migratetype names,
 /// its block, and the operation that last changed it; addresses and PFNs as hex strings.
@@ -32,7 +33,6 @@ struct FrameJSON: Encodable {
 
     init(_ s: KernelSnapshot, _ reports: [FrameReport?], flagNames: [(String, UInt32)], log: [UInt64: OpLogRecord],
          address: String?, resolved: (AddressReport.Space, UInt64)?) {
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         func link(_ v: UInt64) -> String? { v == KernelSnapshot.none ? nil : hex(v) }
         sequence = s.sequence
         self.address = address

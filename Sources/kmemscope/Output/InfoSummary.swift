@@ -1,4 +1,5 @@
 import KernelLayouts
+import AllocatorView
 
 /// What `kmemscope info` prints.
 struct InfoSummary: Encodable {
@@ -30,7 +31,6 @@ struct InfoSummary: Encodable {
         crossCheckSkipped = crossCheck.skipped
         unknownFields = crossCheck.unknown
         func n(_ k: String) -> UInt64 { (try? info.number(k)) ?? 0 }
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         self.elf = elf
         buildID = info.buildID ?? ""
         descriptorAddress = hex(info.address)

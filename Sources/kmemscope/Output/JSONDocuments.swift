@@ -1,11 +1,11 @@
 import AllocatorModel
+import AllocatorView
 
 // The JSON kmemscope prints with --json (schema in docs/json.md): every document has a
 // `schemaVersion`; 64-bit addresses and PFNs are hex strings ("0x1a2b": jq and JavaScript
 // lose integers above 2^53), enumerations are names, one object per check or entry.
 
 /// A hex string for an address or PFN.
-func hexJSON(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
 /// `verify --json`.
 struct VerifyJSON: Encodable {
@@ -92,14 +92,14 @@ struct VerifyJSON: Encodable {
             return CheckResult(name: c.rawValue, summary: c.summary, violations: n, passed: n == 0)
         }
         violations = r.violations.map {
-            ViolationJSON(check: $0.check.rawValue, zone: $0.zone, cache: $0.cache, segment: $0.segment, pfn: $0.pfn.map(hexJSON),
+            ViolationJSON(check: $0.check.rawValue, zone: $0.zone, cache: $0.cache, segment: $0.segment, pfn: $0.pfn.map(hex),
                           expected: $0.expected, found: $0.found, text: $0.text)
         }
         replay = v.map {
             ReplayJSON(passed: unfed ? nil : $0.passed, verdict: unfed ? "no verdict" : $0.passed ? "agrees" : "diverges", operations: $0.replay.operations, illegalDivergences: $0.replay.illegalCount,
                        policyDivergences: $0.replay.policyCount, finalStateAgrees: $0.comparison?.matches,
                        ruleLevel: RuleLevelJSON(judged: $0.replay.rules.judged, operations: $0.replay.rules.operations, broken: $0.replay.rules.broken,
-                                                first: $0.replay.rules.first.map { BrokenRuleJSON(sequence: $0.sequence, frame: hexJSON($0.frame), rule: $0.rule) },
+                                                first: $0.replay.rules.first.map { BrokenRuleJSON(sequence: $0.sequence, frame: hex($0.frame), rule: $0.rule) },
                                                 stoppedAt: $0.replay.rules.stoppedAt, freeFramesDiffering: $0.ruleDifferences?.count),
                        text: $0.text)
         }
@@ -138,8 +138,8 @@ struct LogJSON: Encodable {
                   parent: r.parent, order: Int(r.order),
                   migratetype: Int(r.migratetype) < Self.migratetypes.count ? Self.migratetypes[Int(r.migratetype)] : "mt-\(r.migratetype)",
                   zone: Int(r.zone) < Self.zones.count ? Self.zones[Int(r.zone)] : "zone-\(r.zone)",
-                  flags: Int(r.flags), alignment: r.alignment, size: r.size, address: hexJSON(r.address),
-                  result: hexJSON(r.result), owner: hexJSON(r.owner), text: r.text)
+                  flags: Int(r.flags), alignment: r.alignment, size: r.size, address: hex(r.address),
+                  result: hex(r.result), owner: hex(r.owner), text: r.text)
         }
     }
 }
@@ -172,7 +172,7 @@ struct ZonesJSON: Encodable {
         let census = FreeListCensus(s)
         sequence = s.sequence
         zones = s.zones.map { z in
-            Zone(name: z.name, startPFN: hexJSON(z.startPFN), endPFN: hexJSON(z.endPFN), spannedPages: z.spannedPages,
+            Zone(name: z.name, startPFN: hex(z.startPFN), endPFN: hex(z.endPFN), spannedPages: z.spannedPages,
                  presentPages: z.presentPages, managedPages: z.managedPages, bootReservedPages: z.bootReservedPages,
                  reservedPages: z.reservedPages, freePages: z.freePages, perCPUPages: z.pcpCount, allocatedPages: z.allocatedPages,
                  watermarks: ["min": z.watermarkMin, "low": z.watermarkLow, "high": z.watermarkHigh], segments: z.segmentCount,

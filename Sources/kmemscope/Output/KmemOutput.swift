@@ -1,4 +1,5 @@
 import AllocatorModel
+import AllocatorView
 
 /// `kmem`'s text: the address and how it was read, the frame (as `frame` prints it), the
 /// state, the slab object, and the operations that handed it out and last changed it.
@@ -13,7 +14,6 @@ enum KmemText {
     }
 
     static func text(_ r: AddressReport, flagNames names: [(String, UInt32)]) -> String {
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         var lines = ["\(hex(r.address)): " + space(r.space, physical: r.physical)]
         var what = r.state.rawValue
         if let slab = r.slab {
@@ -68,7 +68,6 @@ struct KmemJSON: Encodable {
     var lastChangedSequence: UInt64
 
     init(_ r: AddressReport, flagNames names: [(String, UInt32)]) {
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         address = hex(r.address)
         addressSpace = r.space.rawValue
         physical = hex(r.physical)

@@ -1,4 +1,5 @@
 import AllocatorModel
+import AllocatorView
 
 /// `verify --json`'s `postMortem` object (docs/json.md): the BUG record, the operations in
 /// progress and the frames they changed, each violation's place, and with --replay the
@@ -38,13 +39,13 @@ struct PostMortemJSON: Encodable {
 
     init(_ p: PostMortem, _ report: VerifyReport, _ replayed: PostMortemReplay?) {
         let b = p.bug
-        bug = Bug(kind: b.kind?.name ?? "kind-\(b.rawKind)", code: b.code, text: b.text, pfn: b.pfn.map(hexJSON),
+        bug = Bug(kind: b.kind?.name ?? "kind-\(b.rawKind)", code: b.code, text: b.text, pfn: b.pfn.map(hex),
                   sequence: b.sequence, busy: b.busy, operationInProgress: b.operationInProgress,
-                  rip: b.rip == 0 ? nil : hexJSON(b.rip), haltedAtBugHalt: b.haltedAtBugHalt)
+                  rip: b.rip == 0 ? nil : hex(b.rip), haltedAtBugHalt: b.haltedAtBugHalt)
         operationsFrom = p.operations?.lowerBound
         operationsThrough = p.operations?.upperBound
         changedFrames = p.changedFrames.count
-        firstChangedFrames = p.changedFrames.prefix(64).map(hexJSON)
+        firstChangedFrames = p.changedFrames.prefix(64).map(hex)
         violations = report.violations.map { Marked(text: $0.text, attribution: "\(p.attribution(of: $0))") }
         replay = replayed.map { r in
             let (by, other, lists) = r.split

@@ -1,11 +1,11 @@
 import AllocatorModel
 import KernelLayouts
+import AllocatorView
 
 /// `vtop`'s text: CR3, one line per level, the physical address and the frame.
 enum VtopText {
     /// `frameLines`, when given, describe the frame instead of `frame` (Linux's `struct page`).
     static func text(_ w: PageTableWalk, frame: FrameReport?, flagNames: [(String, UInt32)], frameLines: [String]? = nil) -> String {
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         var lines = ["\(hex(w.virtual)): cr3 \(hex(w.cr3))"]
         for l in w.levels {
             let name = l.name.padding(toLength: 5, withPad: " ", startingAt: 0)
@@ -61,7 +61,6 @@ struct VtopJSON: Encodable {
     var frame: Frame?
 
     init(_ w: PageTableWalk, frame f: FrameReport?, flagNames: [(String, UInt32)]) {
-        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         virtual = hex(w.virtual)
         cr3 = hex(w.cr3)
         levels = w.levels.map { Level(level: $0.name, index: $0.index, entryAddress: hex($0.entryAddress), entry: hex($0.entry), flags: $0.flags, pageSize: $0.pageSize) }

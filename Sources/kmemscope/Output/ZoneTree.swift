@@ -44,10 +44,10 @@ enum ZoneTree {
             }
             sequence = v.sequence
             zones = v.zones.map { z in
-                Zone(name: z.name, startPFN: hexJSON(z.startPFN), endPFN: hexJSON(z.endPFN), managedPages: z.managedPages,
+                Zone(name: z.name, startPFN: hex(z.startPFN), endPFN: hex(z.endPFN), managedPages: z.managedPages,
                      freePages: z.freePages?.pages ?? z.pagesOnLists,
                      segments: z.segments?.map { seg in
-                        Segment(index: seg.index, startPFN: hexJSON(seg.startPFN), endPFN: hexJSON(seg.endPFN), freePages: seg.freePages,
+                        Segment(index: seg.index, startPFN: hex(seg.startPFN), endPFN: hex(seg.endPFN), freePages: seg.freePages,
                                 reservedPages: seg.reservedPages, orders: orders(seg.freeAreas))
                      },
                      orders: z.segments == nil ? orders(z.freeAreas) : nil)

@@ -5,7 +5,18 @@ extension ProcText {
     /// each migratetype's list per populated zone and order (capped at the view's
     /// ``AllocatorView/procListCountLimit``), and — when the view has pageblock counts — the
     /// pageblocks per migratetype. Each line ends in a newline.
+    /// Linux prints the whole of it once per node with memory, node after node (the seq_file
+    /// walks `pgdat`s): so does a view of several nodes.
     public static func pagetypeinfo(_ view: AllocatorView) -> String {
+        guard view.nodes.count > 1 else { return pagetypeinfoOfOneNode(view) }
+        return view.nodes.filter { $0.zones.contains(where: \.populated) }.map { node in
+            var one = view
+            one.nodes = [node]
+            return pagetypeinfoOfOneNode(one)
+        }.joined()
+    }
+
+    static func pagetypeinfoOfOneNode(_ view: AllocatorView) -> String {
         var out = ""
         if let order = view.pageblockOrder {
             out += "Page block order: \(order)\nPages per block:  \(1 << order)\n\n"

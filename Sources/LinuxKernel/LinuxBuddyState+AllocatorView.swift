@@ -50,8 +50,24 @@ extension LinuxKernelTarget {
     public func allocatorView(_ state: LinuxBuddyState, pageblocks: [String: [Int]] = [:]) -> AllocatorView {
         var marks: [Int: Watermarks] = [:]
         for zone in state.zones where zone.isPopulated {
-            if let m = (try? watermarks(zone: zone.index)) ?? nil { marks[zone.index] = Watermarks(min: m[0], low: m[1], high: m[2]) }
+            if let m = (try? watermarks(zone: zone.index, node: state.node)) ?? nil { marks[zone.index] = Watermarks(min: m[0], low: m[1], high: m[2]) }
         }
         return state.allocatorView(orderCount: layout.orderCount, watermarks: marks, pageblocks: pageblocks)
+    }
+
+    /// Several nodes' states (each with its pageblock counts, when counted) as one view: a
+    /// ``NodeView`` per state, in the order given, and every node's list breaks.
+    public func allocatorView(_ states: [LinuxBuddyState], pageblocks: [[String: [Int]]] = []) -> AllocatorView {
+        let views = states.enumerated().map { i, state in allocatorView(state, pageblocks: i < pageblocks.count ? pageblocks[i] : [:]) }
+        guard var merged = views.first else {
+            return AllocatorView(kernel: "linux", pageSize: 4096, orderCount: layout.orderCount, pageblockOrder: nil,
+                                 migratetypeNames: [], migratetypesInUse: 0, nodes: [])
+        }
+        for view in views.dropFirst() {
+            merged.nodes += view.nodes
+            merged.listBreaks += view.listBreaks
+            merged.migratetypesInUse = max(merged.migratetypesInUse, view.migratetypesInUse)
+        }
+        return merged
     }
 }

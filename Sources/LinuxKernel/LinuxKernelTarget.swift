@@ -74,14 +74,14 @@ public final class LinuxKernelTarget {
         return LinuxPage(pfn: pfn, address: address, bytes: bytes, layout: page)
     }
 
-    /// Each CPU's per-CPU lists of zone `index` of node 0.
+    /// Each CPU's per-CPU lists of zone `index` of node `node`.
     /// - Throws: ``LinuxPerCPUReader/Unavailable`` when BTF or the symbols do not allow reading them.
-    public func perCPULists(zone index: Int, vmemmapBase: UInt64) throws -> [LinuxPerCPULists] {
+    public func perCPULists(zone index: Int, node: Int = 0, vmemmapBase: UInt64) throws -> [LinuxPerCPULists] {
         guard let pagesetOffset = layout.zonePerCPUPagesetOffset else {
             throw LinuxPerCPUReader.Unavailable(description: "struct zone has no per_cpu_pageset in BTF")
         }
         let reader = try LinuxPerCPUReader(btf: btf, page: page, memory: memory, vmemmapBase: vmemmapBase)
-        let pageset = try memory.readU64(at: try zoneAddress(index) &+ UInt64(pagesetOffset))
+        let pageset = try memory.readU64(at: try zoneAddress(index, node: node) &+ UInt64(pagesetOffset))
         return decoder.perCPUOffsets().enumerated().map { cpu, offset in reader.read(cpu: cpu, at: pageset &+ offset) }
     }
 
@@ -107,15 +107,17 @@ public final class LinuxKernelTarget {
     }
 
     /// A zone's watermarks (`_watermark[WMARK_MIN…WMARK_HIGH]`), if BTF has them.
-    public func watermarks(zone index: Int) throws -> [UInt64]? {
+    public func watermarks(zone index: Int, node: Int = 0) throws -> [UInt64]? {
         guard let marks = try? btf.arrayMember("_watermark", of: "zone"), marks.elementSize == 8, marks.count >= 3 else { return nil }
-        let bytes = try memory.read(at: try zoneAddress(index) &+ UInt64(marks.offset), count: 24)
+        let bytes = try memory.read(at: try zoneAddress(index, node: node) &+ UInt64(marks.offset), count: 24)
         return (0..<3).map { loadU64(bytes, $0 * 8) }
     }
 
-    /// `&node_data[0]->node_zones[index]`.
-    func zoneAddress(_ index: Int) throws -> UInt64 {
-        let pgdat = try memory.readU64(at: try symbols.address(of: "node_data"))
+    /// `&node_data[node]->node_zones[index]`.
+    func zoneAddress(_ index: Int, node: Int = 0) throws -> UInt64 {
+        guard node >= 0, node < LinuxNodes.limit else { throw LinuxDecodeError.implausible(what: "node", value: UInt64(truncatingIfNeeded: node)) }
+        let pgdat = try memory.readU64(at: try symbols.address(of: "node_data") &+ UInt64(node * 8))
+        guard pgdat != 0 else { throw LinuxDecodeError.implausible(what: "node_data[\(node)]", value: 0) }
         return pgdat &+ UInt64(layout.nodeZonesOffset) &+ UInt64(index * layout.nodeZoneStride)
     }
 }

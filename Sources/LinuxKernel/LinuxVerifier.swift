@@ -32,8 +32,11 @@ public enum LinuxVerifier {
         public var findings: [LinuxFreeBlockChecks.Finding]
         /// What could not be checked, and why.
         public var notes: [String]
+        /// Node 0's state (the first of ``states``).
         public var state: LinuxBuddyState
-        /// Per-CPU lists read, per zone name.
+        /// Every node's state checked, node 0 first.
+        public var states: [LinuxBuddyState] = []
+        /// Per-CPU lists read, per zone label (``LinuxVerifier/zoneLabel(_:node:)``).
         public var perCPU: [String: [LinuxPerCPULists]]
         /// Free blocks checked.
         public var blocks: Int
@@ -48,64 +51,74 @@ public enum LinuxVerifier {
         public func findings(of check: String) -> [LinuxFreeBlockChecks.Finding] { findings.filter { $0.check == check } }
     }
 
-    /// Decodes node 0 and runs every check.
-    public static func verify(_ linux: LinuxKernelTarget) throws -> Report {
-        let state = try linux.decodeBuddy()
+    /// How findings and per-CPU lists name a zone: its name on node 0 (as on a guest of one
+    /// node), `NAME (node N)` on another node.
+    public static func zoneLabel(_ name: String, node: Int) -> String { node == 0 ? name : "\(name) (node \(node))" }
+
+    /// Decodes the nodes `nodes` (node 0 by default; every id ``LinuxNodes`` lists to cover a
+    /// NUMA guest) and runs every check on each, SLUB's once.
+    public static func verify(_ linux: LinuxKernelTarget, nodes: [Int] = [0]) throws -> Report {
+        let states = try (nodes.isEmpty ? [0] : nodes).map { try linux.decodeBuddy(node: $0) }
+        let state = states[0]
         var findings: [LinuxFreeBlockChecks.Finding] = []
         var perCPU: [String: [LinuxPerCPULists]] = [:]
         var notes: [String] = []
         var cutShort: [String] = []
         let isolate = state.migratetypeNames.firstIndex(of: "Isolate")
         let mergeable = (try? linux.btf.enumValue("MIGRATE_PCPTYPES", in: "migratetype")).map { Int($0) } ?? 3
-        for zone in state.zones where zone.isPopulated {
-            func add(_ check: String, _ pfn: UInt64, _ detail: String) {
-                findings.append(.init(check: check, zone: zone.name, pfn: pfn, detail: detail))
-            }
-            for issue in zone.issues {
-                add("list-links", 0, "order \(issue.order) \(name(issue.migratetype, state)): \(issue.problem)")
-            }
-            let cut = Set(zone.cutShort.map(\.order))
-            cutShort += zone.cutShort.map { "zone \(zone.name) order \($0.order) \(name($0.migratetype, state)): \($0.problem)" }
-            for order in 0..<min(zone.nrFree.count, linux.layout.orderCount) where !cut.contains(order) {
-                let walked = zone.walked.reduce(0) { $0 + $1[order] }
-                if UInt64(walked) != zone.nrFree[order] {
-                    add("nr-free", 0, "order \(order): nr_free \(zone.nrFree[order]), the lists hold \(walked) blocks")
+        for nodeState in states {
+            for zone in nodeState.zones where zone.isPopulated {
+                let label = zoneLabel(zone.name, node: nodeState.node)
+                func add(_ check: String, _ pfn: UInt64, _ detail: String) {
+                    findings.append(.init(check: check, zone: label, pfn: pfn, detail: detail))
                 }
-            }
-            for block in zone.blocks {
-                if block.isBuddy(linux.page.types) == false {
-                    add("page-buddy", block.pfn, "on the order \(block.order) \(name(block.migratetype, state)) list but page_type 0x\(String(block.pageType ?? 0, radix: 16)) is not PageBuddy")
+                for issue in zone.issues {
+                    add("list-links", 0, "order \(issue.order) \(name(issue.migratetype, state)): \(issue.problem)")
                 }
-            }
-            findings += LinuxFreeBlockChecks.check(zone, orderCount: linux.layout.orderCount, mergeableTypes: mergeable) { $0.recordedOrder }
-            if let counter = zone.freePagesCounter, cut.isEmpty {
-                let listed = zone.blocks.reduce(UInt64(0)) { $1.migratetype == isolate ? $0 : $0 &+ (1 << UInt64(min($1.order, 63))) }
-                // vm_stat lags by what each CPU has not folded in yet (vm_stat_diff, at most
-                // ±stat_threshold each): the exact count is their sum.
-                let pending = zone.freePagesCounterDiffs.reduce(0, +)
-                let exact = counter &+ Int64(pending)
-                if zone.freePagesCounterDiffs.isEmpty {
-                    notes.append("zone \(zone.name): the CPUs' unfolded free-page deltas (per_cpu_zonestats) were not read: free-counter compares vm_stat alone, which lags on a busy guest")
+                let cut = Set(zone.cutShort.map(\.order))
+                cutShort += zone.cutShort.map { "zone \(label) order \($0.order) \(name($0.migratetype, state)): \($0.problem)" }
+                for order in 0..<min(zone.nrFree.count, linux.layout.orderCount) where !cut.contains(order) {
+                    let walked = zone.walked.reduce(0) { $0 + $1[order] }
+                    if UInt64(walked) != zone.nrFree[order] {
+                        add("nr-free", 0, "order \(order): nr_free \(zone.nrFree[order]), the lists hold \(walked) blocks")
+                    }
                 }
-                if exact != Int64(clamping: listed) {
-                    let sum = zone.freePagesCounterDiffs.isEmpty ? "" : " + the CPUs' unfolded \(zone.freePagesCounterDiffs) = \(exact)"
-                    add("free-counter", 0, "vm_stat[NR_FREE_PAGES] \(counter)\(sum), the lists (isolated pageblocks excepted) hold \(listed) pages")
+                for block in zone.blocks {
+                    if block.isBuddy(linux.page.types) == false {
+                        add("page-buddy", block.pfn, "on the order \(block.order) \(name(block.migratetype, state)) list but page_type 0x\(String(block.pageType ?? 0, radix: 16)) is not PageBuddy")
+                    }
                 }
-            }
-            let lists: [LinuxPerCPULists]
-            do {
-                lists = try linux.perCPULists(zone: zone.index, vmemmapBase: state.vmemmapBase)
-            } catch let error as LinuxPerCPUReader.Unavailable {
-                notes.append("per-CPU lists of \(zone.name) not checked: \(error)")
-                lists = []
-            }
-            perCPU[zone.name] = lists
-            for cpu in lists {
-                for problem in cpu.problems { add("list-links", 0, "cpu \(cpu.cpu) per-CPU \(problem)") }
-                if cpu.problems.isEmpty && cpu.count != cpu.walkedPages {
-                    add("pcp-count", 0, "cpu \(cpu.cpu): pcp->count \(cpu.count), the lists hold \(cpu.walkedPages) pages")
+                findings += LinuxFreeBlockChecks.check(zone, orderCount: linux.layout.orderCount, mergeableTypes: mergeable) { $0.recordedOrder }
+                    .map { var f = $0; f.zone = label; return f }
+                if let counter = zone.freePagesCounter, cut.isEmpty {
+                    let listed = zone.blocks.reduce(UInt64(0)) { $1.migratetype == isolate ? $0 : $0 &+ (1 << UInt64(min($1.order, 63))) }
+                    // vm_stat lags by what each CPU has not folded in yet (vm_stat_diff, at most
+                    // ±stat_threshold each): the exact count is their sum.
+                    let pending = zone.freePagesCounterDiffs.reduce(0, +)
+                    let exact = counter &+ Int64(pending)
+                    if zone.freePagesCounterDiffs.isEmpty {
+                        notes.append("zone \(label): the CPUs' unfolded free-page deltas (per_cpu_zonestats) were not read: free-counter compares vm_stat alone, which lags on a busy guest")
+                    }
+                    if exact != Int64(clamping: listed) {
+                        let sum = zone.freePagesCounterDiffs.isEmpty ? "" : " + the CPUs' unfolded \(zone.freePagesCounterDiffs) = \(exact)"
+                        add("free-counter", 0, "vm_stat[NR_FREE_PAGES] \(counter)\(sum), the lists (isolated pageblocks excepted) hold \(listed) pages")
+                    }
                 }
-                for pfn in cpu.buddyPages { add("pcp-not-buddy", pfn, "cpu \(cpu.cpu): on a per-CPU list and PageBuddy") }
+                let lists: [LinuxPerCPULists]
+                do {
+                    lists = try linux.perCPULists(zone: zone.index, node: nodeState.node, vmemmapBase: state.vmemmapBase)
+                } catch let error as LinuxPerCPUReader.Unavailable {
+                    notes.append("per-CPU lists of \(label) not checked: \(error)")
+                    lists = []
+                }
+                perCPU[label] = lists
+                for cpu in lists {
+                    for problem in cpu.problems { add("list-links", 0, "cpu \(cpu.cpu) per-CPU \(problem)") }
+                    if cpu.problems.isEmpty && cpu.count != cpu.walkedPages {
+                        add("pcp-count", 0, "cpu \(cpu.cpu): pcp->count \(cpu.count), the lists hold \(cpu.walkedPages) pages")
+                    }
+                    for pfn in cpu.buddyPages { add("pcp-not-buddy", pfn, "cpu \(cpu.cpu): on a per-CPU list and PageBuddy") }
+                }
             }
         }
         // SLUB: every cache's partial slabs and CPU slabs, object by object
@@ -125,8 +138,8 @@ public enum LinuxVerifier {
         }
         let order = Dictionary(uniqueKeysWithValues: checks.enumerated().map { ($1.name, $0) })
         findings.sort { (order[$0.check] ?? 99, $0.zone, $0.pfn) < (order[$1.check] ?? 99, $1.zone, $1.pfn) }
-        return Report(findings: findings, notes: notes, state: state, perCPU: perCPU,
-                      blocks: state.zones.reduce(0) { $0 + $1.blocks.count }, slabs: slabs, cutShort: cutShort)
+        return Report(findings: findings, notes: notes, state: state, states: states, perCPU: perCPU,
+                      blocks: states.reduce(0) { $0 + $1.zones.reduce(0) { $0 + $1.blocks.count } }, slabs: slabs, cutShort: cutShort)
     }
 
     /// The name of migratetype `mt` as the guest calls it.

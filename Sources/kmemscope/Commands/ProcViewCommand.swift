@@ -104,13 +104,13 @@ struct PagetypeinfoCommand: ProcViewCommand {
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
-            let state = try linux.decodeBuddy()
-            var blocks: [String: [Int]] = [:]
-            do { blocks = try linux.pageblockCounts(state) } catch {
+        print(try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+            let states = try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) }
+            var blocks: [[String: [Int]]] = []
+            do { blocks = try states.map { try linux.pageblockCounts($0) } } catch {
                 StandardError.write("kmemscope: note: the pageblocks per migratetype are not counted: \(error)")
             }
-            let view = linux.allocatorView(state, pageblocks: blocks)
+            let view = linux.allocatorView(states, pageblocks: blocks)
             let text = Self.view(view).droppingFinalNewline
             return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(view, text: text, byMigratetype: true)) : text
         })

@@ -69,7 +69,9 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         if profile.isLinux {
             if replay { StandardError.write(OpLogOnly.refusal("verify --replay")); throw ExitCode(2) }
-            let report = try LinuxAttach.run(profile, stub, settling: settling) { linux in try LinuxVerifier.verify(linux) }
+            let report = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+                try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux))
+            }
             var coverage = LinuxAttach.coverage
             // a check that could not run (per-CPU lists BTF does not describe) covers less
             for note in report.notes { coverage.skip(String(note.prefix { $0 != ":" }), String(note.drop { $0 != ":" }.dropFirst(2))) }

@@ -148,6 +148,16 @@ enum LinuxAttach {
         StandardError.write("kmemscope: partial: covers NUMA node 0 only, not node\(nodes.others.count > 1 ? "s" : "") \(others) (--allow-partial)")
     }
 
+    /// Every NUMA node with memory state (`node_data[i]`), for the views and the verdict that
+    /// read them all (buddyinfo, pagetypeinfo, zones, verify): their ids, node 0 first, and
+    /// ``coverage`` saying so. Called inside the body of ``run`` with `nodeScoped: false`.
+    static func allNodes(_ linux: LinuxKernelTarget) throws -> [Int] {
+        let nodes = try linux.nodes()
+        coverage = Coverage()
+        coverage.covered.append(nodes.ids.count > 1 ? "NUMA nodes \(nodes.ids.map(String.init).joined(separator: ", ")) (every node)" : "NUMA node 0 (the only node)")
+        return nodes.ids.isEmpty ? [0] : nodes.ids
+    }
+
     /// The DWARF types of the ELF at `path`, nil when it has none (BTF in guest memory is used).
     static func dwarfTypes(_ path: String) throws -> KernelTypes? {
         let result: Result<DwarfKernelTypes, KernelImageError> = Result { () throws(KernelImageError) in try DwarfKernelTypes(path: path) }

@@ -17,11 +17,11 @@ struct LinuxBuddyinfo {
     func run() throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let (text, issues, timingLine) = try LinuxAttach.run(profile, stub, settling: settling) { linux -> (String, [String], String) in
+        let (text, issues, timingLine) = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux -> (String, [String], String) in
             let typed = clock.now
-            let state = try linux.decodeBuddy()
+            let states = try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) }
             let decoded = clock.now
-            let view = linux.allocatorView(state)
+            let view = linux.allocatorView(states)
             var text = ProcText.buddyinfo(view)
             if pagetypeinfo { text += "\n" + ProcText.pagetypeinfo(view) }
             text = text.droppingFinalNewline

@@ -8,6 +8,7 @@ import LinuxKernel
 /// `buddyinfo --kernel linux --json` and `pagetypeinfo --kernel linux --json`.
 struct LinuxFreeCountsJSON: Encodable {
     struct Zone: Encodable {
+        var node: Int
         var name: String
         /// `free_area[order].nr_free`, per order: /proc/buddyinfo's row.
         var freeBlocks: [UInt64]
@@ -28,8 +29,8 @@ struct LinuxFreeCountsJSON: Encodable {
     init(_ view: AllocatorView, text: String, byMigratetype: Bool) {
         node = view.nodes.first?.id ?? 0
         let cap = view.procListCountLimit.map(UInt64.init) ?? .max
-        zones = view.zones.filter(\.populated).map { zone in
-            Zone(name: zone.name, freeBlocks: zone.freeAreas.map(\.blocks),
+        zones = view.nodes.flatMap { n in n.zones.filter(\.populated).map { (n.id, $0) } }.map { id, zone in
+            Zone(node: id, name: zone.name, freeBlocks: zone.freeAreas.map(\.blocks),
                  freeBlocksByMigratetype: byMigratetype
                     ? Dictionary((0..<view.migratetypesInUse).map { mt in
                         (view.migratetypeName(mt), zone.freeAreas.map { mt < $0.lists.count ? min($0.lists[mt].walked, cap) : 0 })
@@ -44,6 +45,7 @@ struct LinuxFreeCountsJSON: Encodable {
 /// `zones --kernel linux --json`.
 struct LinuxZonesJSON: Encodable {
     struct Zone: Encodable {
+        var node: Int
         var name: String
         var index: Int
         var startPFN: String
@@ -79,10 +81,10 @@ struct LinuxZonesJSON: Encodable {
         migratetypes = view.migratetypeNames
         structPageSize = linux.layout.pageSize
         kaslrOffset = linux.kaslrOffset != 0 ? hex(linux.kaslrOffset) : nil
-        zones = view.zones.map { z in
+        zones = view.nodes.flatMap { n in n.zones.map { (n.id, $0) } }.map { id, z in
             let counter: Int64? = z.freePages.map { if case .signed(let v) = $0 { v } else { Int64(clamping: $0.pages) } }
             let marks = z.populated ? z.watermarks : nil
-            return Zone(name: z.name, index: z.index, startPFN: hex(z.startPFN), spannedPages: z.spannedPages,
+            return Zone(node: id, name: z.name, index: z.index, startPFN: hex(z.startPFN), spannedPages: z.spannedPages,
                         presentPages: z.presentPages, managedPages: z.managedPages, populated: z.populated,
                         freePages: counter, pagesOnLists: z.populated ? z.pagesOnLists : nil,
                         perCPUPages: z.populated ? z.perCPU.reduce(0) { $0 + Int(clamping: $1.count?.pages ?? 0) } : nil,
@@ -199,9 +201,12 @@ struct LinuxVerifyJSON: Encodable {
         violations = report.findings.map {
             Violation(check: $0.check, zone: $0.zone, pfn: $0.pfn == 0 ? nil : hex($0.pfn), detail: $0.detail, text: $0.description)
         }
-        zones = report.state.zones.filter(\.isPopulated).map { z in
-            Zone(name: z.name, freeBlocks: z.blocks.count, perCPULists: report.perCPU[z.name]?.count ?? 0,
-                 violations: report.findings.filter { $0.zone == z.name }.count)
+        zones = (report.states.isEmpty ? [report.state] : report.states).flatMap { state in
+            state.zones.filter(\.isPopulated).map { z in
+                let label = LinuxVerifier.zoneLabel(z.name, node: state.node)
+                return Zone(name: label, freeBlocks: z.blocks.count, perCPULists: report.perCPU[label]?.count ?? 0,
+                            violations: report.findings.filter { $0.zone == label }.count)
+            }
         }
         notes = report.notes
     }

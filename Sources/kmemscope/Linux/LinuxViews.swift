@@ -4,16 +4,29 @@ import LinuxKernel
 
 /// The text of the views for a stock Linux guest.
 enum LinuxViews {
-    /// `zones --kernel linux`: one line per zone of node 0, then /proc/buddyinfo, from the
+    /// `zones --kernel linux`: one line per zone of every node, then /proc/buddyinfo, from the
     /// allocator view of the guest.
     static func zones(_ linux: LinuxKernelTarget, _ view: AllocatorView) -> String {
+        var lines: [String] = []
+        for node in view.nodes {
+            if node.id != view.nodes.first?.id { lines.append("") }
+            lines += zoneTable(linux, view, node)
+        }
+        lines.append("free: vm_stat[NR_FREE_PAGES]; on lists: Σ nr_free × 2^order; per-CPU: pages on the CPUs' per_cpu_pages lists")
+        lines.append("")
+        lines.append(ProcText.buddyinfo(view).droppingFinalNewline)
+        return lines.joined(separator: "\n")
+    }
+
+    /// One node's line and zone table of ``zones(_:_:)``.
+    static func zoneTable(_ linux: LinuxKernelTarget, _ view: AllocatorView, _ node: NodeView) -> [String] {
         let l = linux.layout
-        var lines = ["node 0: \(l.zoneCount) zones, orders 0…\(l.orderCount - 1), \(l.migratetypeCount) migratetypes ("
+        var lines = ["node \(node.id): \(l.zoneCount) zones, orders 0…\(l.orderCount - 1), \(l.migratetypeCount) migratetypes ("
                      + view.migratetypeNames.joined(separator: ", ") + "), struct page \(l.pageSize) bytes"
                      + (linux.kaslrOffset != 0 ? ", KASLR offset 0x\(String(linux.kaslrOffset, radix: 16))" : "")]
         let header = ["zone", "start pfn", "spanned", "present", "managed", "free", "on lists", "per-CPU", "min", "low", "high"]
         var rows: [[String]] = [header]
-        for zone in view.zones {
+        for zone in node.zones {
             let marks = zone.populated ? zone.watermarks : nil
             let pcp = zone.perCPU.reduce(UInt64(0)) { $0 &+ ($1.count?.pages ?? 0) }
             rows.append([zone.name, "0x" + String(zone.startPFN, radix: 16), "\(zone.spannedPages)", "\(zone.presentPages)",
@@ -28,10 +41,7 @@ enum LinuxViews {
                        : String(repeating: " ", count: widths[c] - s.count) + s
             }.joined(separator: "  "))
         }
-        lines.append("free: vm_stat[NR_FREE_PAGES]; on lists: Σ nr_free × 2^order; per-CPU: pages on the CPUs' per_cpu_pages lists")
-        lines.append("")
-        lines.append(ProcText.buddyinfo(view).droppingFinalNewline)
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     /// `frame PFN --kernel linux`: one `struct page`, decoded.
@@ -63,11 +73,14 @@ enum LinuxViews {
     /// `verify --kernel linux`: a summary line per zone, then each finding.
     static func verify(_ report: LinuxVerifier.Report) -> String {
         var lines: [String] = []
-        for zone in report.state.zones where zone.isPopulated {
-            let n = report.findings.filter { $0.zone == zone.name }.count
-            let pcp = report.perCPU[zone.name]?.count ?? 0
-            lines.append("zone \(zone.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(zone.blocks.count) free blocks, \(pcp) CPUs' per-CPU lists: "
-                         + (n == 0 ? "clean" : "\(n) violation\(n == 1 ? "" : "s")"))
+        for state in report.states.isEmpty ? [report.state] : report.states {
+            for zone in state.zones where zone.isPopulated {
+                let label = LinuxVerifier.zoneLabel(zone.name, node: state.node)
+                let n = report.findings.filter { $0.zone == label }.count
+                let pcp = report.perCPU[label]?.count ?? 0
+                lines.append("zone \(label.padding(toLength: max(8, label.count), withPad: " ", startingAt: 0)) \(zone.blocks.count) free blocks, \(pcp) CPUs' per-CPU lists: "
+                             + (n == 0 ? "clean" : "\(n) violation\(n == 1 ? "" : "s")"))
+            }
         }
         let fired = LinuxVerifier.checks.filter { !report.findings(of: $0.name).isEmpty }
         lines.append("verify (linux): \(LinuxVerifier.checks.count) checks over \(report.blocks) free blocks"

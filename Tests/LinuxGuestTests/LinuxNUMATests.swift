@@ -57,6 +57,15 @@ struct LinuxNUMATests {
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
         #expect((document["skipped"] as? [Any] ?? []).isEmpty && (document["covered"] as? [String] ?? []).contains("NUMA nodes 0, 1 (every node)"), "\(json)")
 
+        // slabinfo (SLUB's counts are every node's) and the report page: not refused, every node
+        let (slabStatus, slabinfo) = LinuxVerifyTests.kmemscope(["slabinfo"] + linux)
+        #expect(slabStatus == 0 && slabinfo.contains("kmalloc-64"), "\(slabinfo)")
+        let pagePath = guest.directory + "/numa-report.html"
+        let (reportStatus, reportText) = LinuxVerifyTests.kmemscope(["report", "-o", pagePath, "--force"] + linux)
+        #expect(reportStatus == 0, "\(reportText)")
+        let html = (try? String(contentsOfFile: pagePath, encoding: .utf8)) ?? ""
+        #expect(html.contains("zone DMA32 (node 1)") && html.contains("Node 1, zone "), "the page's verify and buddyinfo hold node 1")
+
         // A free block of node 1 whose page.private holds another order: named with its node.
         let target = try guest.connect()
         let kernel = try LinuxKernelTarget(memory: RemoteTargetMemory(target: target), symbols: try SymbolMap(parsing: try guest.section("kallsyms")))

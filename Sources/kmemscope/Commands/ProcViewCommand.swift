@@ -157,7 +157,8 @@ struct SlabinfoCommand: ProcViewCommand {
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        let state = try LinuxAttach.run(profile, stub, settling: settling) { linux in try linux.decodeSlub() }
+        // SLUB's caches hold every node's counts (kmem_cache_node per node): not node-scoped
+        let state = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in try linux.decodeSlub() }
         if image.json { return print(try JSONOutput.string(LinuxSlabinfoJSON(state))) }
         print(state.slabinfo, terminator: "")
         if let issue = state.listIssue { StandardError.write("kmemscope: broken list: \(issue)") }

@@ -7,21 +7,24 @@ extension ReportCommand {
     /// `report --kernel linux`: the page drawn from the Linux guest's allocator view (zones,
     /// free lists) and `LinuxVerifier`'s findings, each with its `struct page` decoded.
     func runLinux() throws {
-        let page = try LinuxAttach.run(profile, stub, settling: settling) { linux -> MemoryMapPage in
-            let report = try LinuxVerifier.verify(linux)
-            let view = linux.allocatorView(report.state)
+        let page = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux -> MemoryMapPage in
+            let report = try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux))
+            let states = report.states.isEmpty ? [report.state] : report.states
+            let view = linux.allocatorView(states)
             var decoded = 0
             let marks = report.findings.map { f -> MemoryMapPage.Mark in
                 var decode: String?
-                if decoded < Self.linuxDecodeLimit, let p = try? linux.page(f.pfn, vmemmapBase: report.state.vmemmapBase) {
-                    decode = LinuxViews.frame(linux, p, report.state)
+                // the page with the lists of the node whose zones hold it
+                let state = states.first { $0.zones.contains { $0.isPopulated && f.pfn >= $0.startPFN && f.pfn - $0.startPFN < $0.spannedPages } } ?? report.state
+                if decoded < Self.linuxDecodeLimit, let p = try? linux.page(f.pfn, vmemmapBase: state.vmemmapBase) {
+                    decode = LinuxViews.frame(linux, p, state)
                     decoded += 1
                 }
                 return MemoryMapPage.Mark(check: f.check, pfn: f.pfn, text: f.description, decode: decode)
             }
             // below the map, what the other Linux views print (each as the guest's /proc would)
-            let blocks = (try? linux.pageblockCounts(report.state)) ?? [:]
-            let withBlocks = linux.allocatorView(report.state, pageblocks: blocks)
+            let blocks = (try? states.map { try linux.pageblockCounts($0) }) ?? []
+            let withBlocks = linux.allocatorView(states, pageblocks: blocks)
             let info = (try? LinuxInfo(linux))?.text ?? "(info not read)"
             let zoneinfo = (try? linux.zoneinfoView()).map(ProcText.zoneinfo) ?? "(zoneinfo not read)"
             let slabinfo = (try? linux.decodeSlub())?.slabinfo ?? "(SLUB not read)"

@@ -57,6 +57,16 @@ struct LinuxNUMATests {
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
         #expect((document["skipped"] as? [Any] ?? []).isEmpty && (document["covered"] as? [String] ?? []).contains("NUMA nodes 0, 1 (every node)"), "\(json)")
 
+        // a snapshot holds every node: offline verify covers both, buddyinfo has node 1's rows
+        let snap = guest.directory + "/numa.snap"
+        let (snapStatus, snapText) = LinuxVerifyTests.kmemscope(["snapshot", "-o", snap, "--force"] + linux)
+        #expect(snapStatus == 0 && snapText.contains("nodes 0, 1"), "\(snapText)")
+        let offline = ["--kernel", "linux", "--symbols", guest.directory + "/kallsyms", "--snapshot", snap]
+        let (offVerify, offVerifyText) = LinuxVerifyTests.kmemscope(["verify"] + offline)
+        #expect(offVerify == 0 && offVerifyText.contains("covered: NUMA nodes 0, 1 (every node)"), "\(offVerifyText)")
+        let (offBuddy, offBuddyText) = LinuxVerifyTests.kmemscope(["buddyinfo"] + offline)
+        #expect(offBuddy == 0 && ProcFreeCounts.parseBuddyinfo(offBuddyText).rows.contains { $0.node == 1 }, "\(offBuddyText)")
+
         // slabinfo (SLUB's counts are every node's) and the report page: not refused, every node
         let (slabStatus, slabinfo) = LinuxVerifyTests.kmemscope(["slabinfo"] + linux)
         #expect(slabStatus == 0 && slabinfo.contains("kmalloc-64"), "\(slabinfo)")

@@ -22,7 +22,7 @@ enum LinuxSnapshot {
             }
             _ = try linux.zoneinfoView()
             _ = try? linux.decodeSlub()
-            _ = try LinuxVerifier.verify(linux)
+            _ = try LinuxVerifier.verify(linux, nodes: nodes)
             _ = try? LinuxInfo(linux)
             var header = SnapshotHeader()
             header.tool = KmemscopeVersion.string

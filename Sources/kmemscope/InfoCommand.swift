@@ -25,7 +25,8 @@ struct InfoCommand: ParsableCommand {
         let (sequence, info, kernel, crossCheck, cpus) = try stub.read(image, settling: nil) { s in
             (try s.memory.readU64(at: try s.info.number("SEQUENCE")), s.info, s.kernel,
              try DescriptorCrossCheck(info: s.info, kernel: s.kernel, memory: s.memory),
-             try CPUTableDecoder(info: s.info, memory: s.memory).decode())
+             // a snapshot taken before the kernel published its CPUs does not hold their areas
+             (try? CPUTableDecoder(info: s.info, memory: s.memory).decode()) ?? [])
         }
         let check = DescriptorCheck(info: info, kernel: kernel)
         let summary = InfoSummary(info: info, sequence: sequence, check: check, crossCheck: crossCheck, elf: kernel.path, cpus: cpus)

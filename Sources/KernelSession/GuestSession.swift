@@ -50,6 +50,9 @@ public final class GuestSession {
     /// restoring it: the `attach` console runs many commands on one session and restores the
     /// guest once, when it quits. After a failed read the stub is resynchronised at once.
     public var keepsAttached = false
+    /// On a guest of several CPUs, the boot CPU's thread, selected (`Hg`) for register reads
+    /// when the session attached; nil on one CPU.
+    public internal(set) var bootCPUThread: String?
 
     init(kernel: KernelImage, address: RemoteAddress, target: RemoteTarget, info: KernelInfo,
          found: RunState, policy: RestorePolicy) {
@@ -145,6 +148,12 @@ public final class GuestSession {
         let session = GuestSession(kernel: kernel, address: address, target: target, info: info,
                                    found: found, policy: policy)
         session.warnings += crossCheck.warnings
+        do {
+            try session.selectBootCPUThread()
+        } catch {
+            session.restore()
+            throw SessionError(wrapping: error, address: address.description)
+        }
         if InterruptSignals.isPending {
             session.restore()
             throw .interrupted(signal: InterruptSignals.pending)

@@ -37,6 +37,8 @@ public struct SnapshotCapture {
         // what the descriptor cross-check reads (the root through kmemStateAddress), so that the
         // snapshot is checked against the ELF again when it is opened
         _ = try DescriptorCrossCheck(info: info, kernel: session.kernel, memory: recorder)
+        // the per-CPU areas info lists (a few hundred bytes); a kernel that publishes none has none
+        _ = try CPUTableDecoder(info: info, memory: recorder).decode()
         let snapshot = try SnapshotDecoder(info: info, memory: recorder).decode()
         recorder.handOver(snapshot.frames.bytes, .kernelVirtual, at: try info.number("FRAME_META"))
         let capacity = try info.number("OPLOG_CAPACITY"), entry = try info.size(of: "OpLogEntry")

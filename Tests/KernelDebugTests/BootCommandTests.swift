@@ -65,6 +65,12 @@ struct BootCommandTests {
         #expect(argv.firstIndex(of: "-smp").map { argv[$0 + 1] } == "4", "\(argv)")
         let serial = try String(contentsOfFile: try #require(Self.field(r.out, "serial")), encoding: .utf8)
         #expect(serial.contains("kmem: cpus 4\n") || serial.contains("kmem: cpus 4\r\n"), "\(serial.prefix(1500))")
+        // the toolkit on the guest boot started: verify on the halted 4-CPU guest, and info's CPUs
+        let stub = try #require(Self.field(r.out, "gdbstub"))
+        let verify = try InfoCommandTests.kmemscope(["verify", "--target", stub, "--elf", DebugBoot.kernel])
+        #expect(verify.status == 0 && verify.out.contains("all passed"), "\(verify.out.prefix(1500))\n\(verify.err)")
+        let info = try InfoCommandTests.kmemscope(["info", "--target", stub, "--elf", DebugBoot.kernel])
+        #expect(info.out.contains("cpus 4: 0 running (APIC 0), 1 parked (APIC 1), 2 parked (APIC 2), 3 parked (APIC 3)"), "\(info.out)")
         for bad in ["0", "17"] {
             let refused = try InfoCommandTests.kmemscope(["boot", "--smp", bad, "--elf", DebugBoot.kernel])
             #expect(refused.status == 2)

@@ -1,11 +1,12 @@
 import Foundation
 import GDBRemote
 import KernelLayouts
+@testable import KernelSession
 import Testing
 
 /// The gdbstub's view of a 4-CPU guest: one thread per CPU, each CPU in long mode in the kernel
 /// with GS on its own per-CPU area, and the kernel's `kmem_cpus` and per-CPU areas agreeing.
-@Suite("Kernel on several CPUs through the gdbstub")
+@Suite("Kernel on several CPUs through the gdbstub", .serialized)
 struct SMPDebugTests {
     /// The thread IDs `qfThreadInfo` / `qsThreadInfo` list (`p1.2` with multiprocess, `2` without).
     static func threads(_ target: RemoteTarget) throws -> [String] {
@@ -30,6 +31,8 @@ struct SMPDebugTests {
         let image = try KernelImage(path: DebugBoot.kernel)
         let percpu = try image.symbol("kmem_percpu").address.rawValue
         let cpusWord = try image.symbol("kmem_cpus").address.rawValue
+        let park = try image.symbol("ap_park").address.rawValue
+        let parkSize = max(try image.symbol("ap_park").size, 1)
         try boot.target.resume()
         let start = Date()
         while !boot.serial.contains("kmem: ready") && Date().timeIntervalSince(start) < 120 { usleep(50_000) }
@@ -54,7 +57,11 @@ struct SMPDebugTests {
             let area = try boot.target.readMemory(at: gsBase, count: 24)
             #expect(Self.u64(area, 0) == gsBase)
             #expect(UInt64(Self.u32(area, 8)) == index)
-            #expect(Self.u32(area, 16) == 1, "CPU \(index) is online")
+            // the state word: the BSP running, every AP parked in ap_park
+            #expect(Self.u32(area, 16) == (index == 0 ? 1 : 2), "CPU \(index)'s state")
+            if index > 0 {
+                #expect(rip >= park && rip < park + parkSize, "AP \(index) halts in ap_park, rip \(String(rip, radix: 16))")
+            }
             // every CPU sits in a hlt with interrupts off: the APs since ap_main, the BSP after
             // `kmem: ready` (no workload)
             #expect(try boot.target.readMemory(at: rip - 1, count: 1) == [0xF4], "thread \(id) halted")
@@ -62,5 +69,74 @@ struct SMPDebugTests {
         }
         #expect(Set(bases) == Set((0..<4).map { percpu + UInt64($0) * 256 }), "each CPU on its own area")
         try boot.target.expectOK("Hg\(ids[0])")
+    }
+    /// The toolkit on a running 4-CPU guest (issue 19, step one): verify and zones at random
+    /// moments of the workload, each settling to an operation boundary on the boot CPU (the
+    /// APs are parked) and leaving the guest running; `info` lists the four CPUs from their
+    /// per-CPU areas, every descriptor field cross-checked.
+    @Test func verifyZonesAndInfoOnARunningFourCPUGuest() throws {
+        let boot = try DebugBoot(memory: "256M", append: "seed=1 ops=5000000 phases=4", cpus: 4)
+        defer { boot.stop() }
+        try boot.release()
+        #expect(boot.serial.contains("kmem: cpus 4"))
+        let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
+        var sequences: [UInt64] = []
+        for attach in 1...8 {
+            usleep(UInt32.random(in: 0...200_000))
+            let command = attach % 4 == 0 ? "zones" : "verify"
+            let r = try InfoCommandTests.kmemscope([command] + target)
+            #expect(r.status == 0, "attach \(attach) (\(command)): \(r.err)\n\(r.out.prefix(1500))")
+            let line = r.err.split(separator: "\n").first { $0.hasPrefix("stopped at sequence ") }
+            #expect(line?.contains("between operations") == true, "attach \(attach): \(r.err)")
+            if let n = line?.split(separator: " ")[3].filter(\.isNumber), let v = UInt64(n) { sequences.append(v) }
+            if command == "verify" { #expect(r.out.contains("all passed"), "\(r.out.prefix(1500))") }
+            if command == "zones" { #expect(r.out.contains("zone DMA32"), "\(r.out.prefix(1500))") }
+            #expect(try boot.vmStatus() == "running", "attach \(attach) left the guest stopped")
+        }
+        #expect(sequences.count == 8 && Set(sequences).count >= 6, "the workload moved between attaches: \(sequences)")
+        let info = try InfoCommandTests.kmemscope(["info"] + target)
+        #expect(info.status == 0, "\(info.err)")
+        #expect(info.out.contains("cpus 4: 0 running (APIC 0), 1 parked (APIC 1), 2 parked (APIC 2), 3 parked (APIC 3)"), "\(info.out)")
+        let crossChecked = info.out.split(separator: "\n").first { $0.hasPrefix("kmem_info: ") && $0.contains(" fields cross-checked") }
+        let words = crossChecked?.split(separator: " ") ?? []
+        #expect(words.count > 3 && words[1] == words[3], "every field cross-checked: \(info.out)")
+        #expect(try boot.vmStatus() == "running")
+        #expect(!boot.serial.contains("kmem: BUG") && !boot.serial.contains("EXCEPTION"))
+        print("-smp 4: 8 attaches at random moments, sequences \(sequences.first ?? 0)…\(sequences.last ?? 0)")
+    }
+
+    /// Whichever thread the stub addresses when a session attaches (here an AP's, selected
+    /// with `Hg` before), the session reads the boot CPU's registers: its GS base is CPU 0's
+    /// area, while the AP's RIP is in `ap_park`.
+    @Test func aSessionReadsTheBootCPUWhicheverThreadWasSelected() throws {
+        let boot = try DebugBoot(memory: "128M", append: "", cpus: 4)
+        defer { boot.stop() }
+        let image = try KernelImage(path: DebugBoot.kernel)
+        try boot.target.resume()
+        let start = Date()
+        while !boot.serial.contains("kmem: ready") && Date().timeIntervalSince(start) < 120 { usleep(50_000) }
+        _ = try boot.target.interrupt()
+        let ids = try boot.target.threadIDs()
+        #expect(ids.count == 4, "\(ids)")
+        let percpu = try image.symbol("kmem_percpu").address.rawValue
+        let park = try image.symbol("ap_park").address.rawValue
+        let parkSize = max(try image.symbol("ap_park").size, 1)
+        try boot.target.selectThread(ids[3])
+        let apRIP = try boot.target.register("rip")
+        #expect(apRIP >= park && apRIP < park + parkSize, "rip \(String(apRIP, radix: 16))")
+        #expect(try boot.target.register("gs_base") == percpu + 3 * 256)
+
+        let session = try GuestSession.adopt(kernel: image, address: .unix(boot.socket), target: boot.target, found: .stopped,
+                                             policy: .asFound, descriptor: try image.symbol("kmem_info").address.rawValue)
+        #expect(session.bootCPUThread == ids[0])
+        #expect(try session.target.register("gs_base") == percpu)
+        let rip = try session.target.register("rip")
+        #expect(!(rip >= park && rip < park + parkSize), "the boot CPU is not parked")
+        let cpus = try CPUTableDecoder(info: session.info, memory: session.memory).decode()
+        #expect(cpus.map(\.state) == [.running, .parked, .parked, .parked])
+        #expect(cpus.map(\.apicID) == [0, 1, 2, 3])
+        #expect(cpus.filter { !$0.consistent }.isEmpty)
+        #expect(try session.settle().betweenOperations)
+        session.restore()
     }
 }

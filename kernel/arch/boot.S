@@ -338,6 +338,16 @@ kmem_bug_halt:
     jmp kmem_bug_halt
     .size kmem_bug_halt, . - kmem_bug_halt
 
+/* Where a parked AP stays (src/SMP.swift ap_main, after its state word says parked): a function
+   of its own, so a debugger that finds an AP's RIP in it knows the AP touches nothing. */
+    .globl ap_park
+    .type ap_park, @function
+ap_park:
+    cli
+    hlt
+    jmp ap_park
+    .size ap_park, . - ap_park
+
 /* The interrupt flag for kernel/mm (IrqDisabledToken.swift). */
     .globl kmem_irq_save
 kmem_irq_save:                  /* returns RFLAGS, then IF = 0 */

@@ -72,7 +72,19 @@ extern uint8_t kmem_percpu[];
 /// The per-CPU areas (KMEM_MAX_CPUS × KMEM_PERCPU_SIZE bytes).
 static inline uint8_t *percpu_areas(void) { return kmem_percpu; }
 
+extern char ap_park[];
+/// boot.S's ap_park: where a parked AP halts, never to return.
+static inline uint64_t ap_park_address(void) { return (uint64_t)ap_park; }
+__attribute__((noreturn)) static inline void ap_park_forever(void) {
+    __asm__ volatile("jmp ap_park");
+    __builtin_unreachable();
+}
+
 extern volatile uint64_t kmem_cpus;
+/// The number of CPUs running the kernel.
+static inline uint64_t cpu_count(void) { return kmem_cpus; }
+/// Address of kmem_cpus (published as CPU_COUNT's witness).
+static inline uint64_t cpu_count_address(void) { return (uint64_t)&kmem_cpus; }
 /// Publishes the number of CPUs running the kernel.
 static inline void set_cpu_count(uint64_t n) { kmem_cpus = n; }
 

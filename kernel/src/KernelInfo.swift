@@ -34,6 +34,8 @@ func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange, boot: BootIdentity
     addr("BUG_HALT", kmem_bug_halt_address())
     addr("BUG_MAGIC", BugRecord.magicValue)
     LayoutDescriptor.writeBugRecordLayout(to: &out)
+    // the CPUs (kernel/README.md "Several CPUs"), after the BUG record
+    writeCPUKeys(to: &out)
     let header = UnsafeMutableRawPointer(buffer)
     header.storeBytes(of: LayoutDescriptor.magic, as: UInt64.self)
     header.storeBytes(of: LayoutDescriptor.version, toByteOffset: 8, as: UInt32.self)
@@ -44,6 +46,33 @@ func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange, boot: BootIdentity
             o.write("kmem_info is too small by "); o.dec(dropped); o.write(" bytes")
         }
     }
+}
+
+/// `CPU_COUNT`, `CPU_MAX`, `PERCPU`, `PERCPU_STRIDE`, the `PerCPU` layout measured on CPU 0's
+/// area, the state values and `AP_PARK`.
+func writeCPUKeys(to out: inout BufferSink) {
+    func addr(_ key: StaticString, _ v: UInt64) { out.write(key); out.put(61); out.hex(v); out.newline() }
+    func dec(_ key: StaticString, _ v: UInt64) { out.write(key); out.put(61); out.dec(v); out.newline() }
+    dec("CPU_COUNT", cpu_count())
+    dec("CPU_MAX", UInt64(KMEM_MAX_CPUS))
+    addr("PERCPU", UInt64(UInt(bitPattern: percpu_areas()!)))
+    dec("PERCPU_STRIDE", UInt64(KMEM_PERCPU_SIZE))
+    let p = PerCPU.area(0)
+    let base = UInt(bitPattern: p)
+    func off(_ field: StaticString, _ f: UnsafeMutableRawPointer) {
+        out.write("OFFSET(PerCPU."); out.write(field); out.write(")=")
+        out.dec(UInt64(UInt(bitPattern: f) &- base)); out.newline()
+    }
+    dec("SIZE(PerCPU)", UInt64(MemoryLayout<PerCPU>.size))
+    off("selfAddress", &p.pointee.selfAddress)
+    off("cpu", &p.pointee.cpu)
+    off("apicID", &p.pointee.apicID)
+    off("state", &p.pointee.state)
+    off("stackTop", &p.pointee.stackTop)
+    dec("CPU_STATE(offline)", UInt64(CPUState.offline))
+    dec("CPU_STATE(running)", UInt64(CPUState.running))
+    dec("CPU_STATE(parked)", UInt64(CPUState.parked))
+    addr("AP_PARK", ap_park_address())
 }
 
 func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? n + 48 : n + 87 }

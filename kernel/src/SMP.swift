@@ -119,10 +119,11 @@ enum SMP {
 }
 
 /// An AP's first Swift code (boot.S `ap_start64`, on its own stack): it loads its GDT and GS,
-/// says it is online, and halts with interrupts off. The allocator is driven by the BSP only.
+/// says it is running, then parked, and halts in `ap_park` with interrupts off. The allocator
+/// is driven by the BSP only.
 @_cdecl("ap_main")
 func apMain(_ cpu: UInt32) -> Never {
     PerCPU.install(Int(cpu))
     LockTest.run(isAP: true)
-    haltForever()
+    PerCPU.park(Int(cpu))
 }

@@ -179,6 +179,26 @@ extension DescriptorCrossCheck {
                 guard value >= 1, value <= limit else {
                     throw fail(key, expected: "1 … \(limit)", source: "the image's direct map (\(map.bytes >> 30) GiB) / \(each) \(unit)")
                 }
+            case .imageAbsolute(let name):
+                try equal(try absolute(name), "the absolute symbol \(name) in \(kernel.path)'s symbol table")
+            case .symbolSize(let name, let per):
+                let size = try kernel.elf.symbolTable().lookup(name).size
+                let unit = try info.number(per)
+                guard unit != 0 else { throw fail(key, expected: "a count", source: "\(per) is 0") }
+                try equal(size / unit, "the size of \(name) (\(size) bytes) in \(kernel.path)'s symbol table / \(per) \(unit)")
+            case .guestWord(let name):
+                let at = try absolute(name)
+                try equal(try memory.readU64(at: at), "the u64 at \(name) (\(hex(at)), the image's symbol) in guest memory")
+            case .countUpTo(let limitKey):
+                let limit = try info.number(limitKey)
+                guard value >= 1, value <= limit else {
+                    throw fail(key, expected: "1 … \(limit)", source: "\(limitKey) (checked against \(kernel.path))")
+                }
+            case .atLeast(let floorKey):
+                let floor = try info.number(floorKey)
+                guard value >= floor else {
+                    throw fail(key, expected: "at least \(floor)", source: "\(floorKey) (checked against \(kernel.path))")
+                }
             case .runTimeOnly:
                 return true
             }

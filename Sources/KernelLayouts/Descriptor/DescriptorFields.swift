@@ -61,6 +61,16 @@ public enum DescriptorFields {
         ("BUG", [.imageAddress("kmem_bug")]),
         ("BUG_HALT", [.imageAddress("kmem_bug_halt")]),
         ("BUG_MAGIC", [.imageConstant("BugRecord.magicValue")]),
+        // The CPUs (kernel/README.md "Several CPUs"): the per-CPU areas, how many there are
+        // room for and came up, each CPU's state word's values, and where a parked AP halts.
+        ("PERCPU", [.imageAddress("kmem_percpu")]),
+        ("PERCPU_STRIDE", [.imageAbsolute("PERCPU_SIZE"), .atLeast("SIZE(PerCPU)")]),
+        ("CPU_MAX", [.imageAbsolute("MAX_CPUS"), .symbolSize("kmem_percpu", per: "PERCPU_STRIDE")]),
+        ("CPU_COUNT", [.guestWord("kmem_cpus"), .countUpTo("CPU_MAX")]),
+        ("CPU_STATE(offline)", [.imageConstant("CPUState.offline")]),
+        ("CPU_STATE(running)", [.imageConstant("CPUState.running")]),
+        ("CPU_STATE(parked)", [.imageConstant("CPUState.parked")]),
+        ("AP_PARK", [.imageAddress("ap_park")]),
     ]
 
     private static let index: [String: [DescriptorRule]] = Dictionary(table.map { ($0.key, $0.rules) }, uniquingKeysWith: { a, _ in a })

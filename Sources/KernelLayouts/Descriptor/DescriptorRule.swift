@@ -39,6 +39,18 @@ public enum DescriptorRule: Sendable, Equatable {
     /// A count of at least 1 whose elements of `bytesEach` (an already checked key, e.g.
     /// `PAGE_SIZE`, `SIZE(OpLogEntry)`) fit in the image's direct map.
     case fitsDirectMap(bytesEach: String)
+    /// Equal to the value of this absolute symbol in the image (a boot.S `.set` constant such as
+    /// `MAX_CPUS`).
+    case imageAbsolute(String)
+    /// Equal to the size the image's symbol table gives `symbol`, divided by the (already
+    /// checked) key `per`: an array's element count (`kmem_percpu` / `PERCPU_STRIDE`).
+    case symbolSize(String, per: String)
+    /// Equal to the u64 the guest holds at the image's symbol (`kmem_cpus`).
+    case guestWord(String)
+    /// At least 1 and at most the (already checked) key's value.
+    case countUpTo(String)
+    /// At least the (already checked) key's value (`PERCPU_STRIDE` ≥ `SIZE(PerCPU)`).
+    case atLeast(String)
     /// A value only the running guest knows and nothing in the ELF or the root bounds: read as
     /// published, trusted by no decoder for a size or an address.
     case runTimeOnly
@@ -60,6 +72,11 @@ public enum DescriptorRule: Sendable, Equatable {
         case .memberAddress(let base, let t, let f): return "= \(base) + DWARF offset of \(t).\(f)"
         case .inDirectMap: return "inside the image's direct map (DIRECT_MAP_GIB)"
         case .fitsDirectMap(let each): return "1 … direct map bytes / \(each)"
+        case .imageAbsolute(let s): return "= the image's absolute symbol \(s)"
+        case .symbolSize(let s, let per): return "= size of the image's symbol \(s) / \(per)"
+        case .guestWord(let s): return "= the u64 at the image's symbol \(s) in guest memory"
+        case .countUpTo(let k): return "1 … \(k)"
+        case .atLeast(let k): return "≥ \(k)"
         case .runTimeOnly: return "run time only (not cross-checked)"
         }
     }

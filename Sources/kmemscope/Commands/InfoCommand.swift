@@ -22,12 +22,14 @@ struct InfoCommand: ParsableCommand {
                 return image.json ? try JSONOutput.string(info) : info.text
             })
         }
-        let (sequence, info, kernel, crossCheck) = try stub.read(image, settling: nil) { s in
+        let (sequence, info, kernel, crossCheck, cpus) = try stub.read(image, settling: nil) { s in
             (try s.memory.readU64(at: try s.info.number("SEQUENCE")), s.info, s.kernel,
-             try DescriptorCrossCheck(info: s.info, kernel: s.kernel, memory: s.memory))
+             try DescriptorCrossCheck(info: s.info, kernel: s.kernel, memory: s.memory),
+             // a snapshot taken before the kernel published its CPUs does not hold their areas
+             (try? CPUTableDecoder(info: s.info, memory: s.memory).decode()) ?? [])
         }
         let check = DescriptorCheck(info: info, kernel: kernel)
-        let summary = InfoSummary(info: info, sequence: sequence, check: check, crossCheck: crossCheck, elf: kernel.path)
+        let summary = InfoSummary(info: info, sequence: sequence, check: check, crossCheck: crossCheck, elf: kernel.path, cpus: cpus)
         print(image.json ? try JSONOutput.string(summary) : summary.text)
         if !check.mismatches.isEmpty { throw ExitCode(1) }
     }

@@ -25,8 +25,11 @@ struct InfoSummary: Encodable {
     var crossChecked: Int
     var crossCheckSkipped: [String]
     var unknownFields: [String]
+    /// The CPUs that came up, from their per-CPU areas (empty for a kernel that publishes none).
+    var cpus: [GuestCPU]
 
-    init(info: KernelInfo, sequence: UInt64, check: DescriptorCheck, crossCheck: DescriptorCrossCheck, elf: String) {
+    init(info: KernelInfo, sequence: UInt64, check: DescriptorCheck, crossCheck: DescriptorCrossCheck, elf: String, cpus: [GuestCPU] = []) {
+        self.cpus = cpus
         crossChecked = crossCheck.checked.count
         crossCheckSkipped = crossCheck.skipped
         unknownFields = crossCheck.unknown
@@ -56,6 +59,11 @@ struct InfoSummary: Encodable {
             "\(frames) frames (FrameMeta \(frameMetaSize) bytes each), \(zones) zones, \(segments) segments, \(slabCaches) slab caches",
             "operation log \(opLogCapacity) entries; sequence \(sequence)",
         ]
+        if !cpus.isEmpty {
+            lines.append("cpus \(cpus.count): " + cpus.map { cpu in
+                "\(cpu.number) \(cpu.state) (APIC \(cpu.apicID))" + (cpu.consistent ? "" : " [area inconsistent: self 0x\(String(cpu.selfAddress, radix: 16)), cpu \(cpu.recordedNumber)]")
+            }.joined(separator: ", "))
+        }
         lines.append("kmem_info: \(crossChecked) of \(crossChecked + crossCheckSkipped.count + unknownFields.count) fields cross-checked against the ELF"
                      + (crossCheckSkipped.isEmpty ? "" : ", \(crossCheckSkipped.count) not (\(crossCheckSkipped[0])…)")
                      + (unknownFields.isEmpty ? "" : "; not known to this kmemscope: \(unknownFields.joined(separator: ", "))"))

@@ -44,6 +44,9 @@ enum LinuxAttach {
         if let snapshot = stub.snapshot {
             return try fromSnapshot(snapshot, profile, map: map, types: types, nodeScoped: nodeScoped, body)
         }
+        if let vmcore = stub.vmcore {
+            return try fromVmcore(vmcore, profile, map: map, types: types, nodeScoped: nodeScoped, recording: recording, body)
+        }
         do {
             let address: RemoteAddress
             do { address = try RemoteAddress.parse(stub.target) } catch { throw SessionError.badAddress(error) }

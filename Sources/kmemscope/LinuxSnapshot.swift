@@ -27,8 +27,8 @@ enum LinuxSnapshot {
             var header = SnapshotHeader()
             header.tool = KmemscopeVersion.string
             header.taken = ISO8601DateFormatter().string(from: Date())
-            header.target = stub.target
-            header.source = LinuxAttach.source.description
+            header.target = stub.vmcore.map { "vmcore " + $0 } ?? stub.target
+            header.source = stub.vmcore == nil ? LinuxAttach.source.description : "the vmcore"
             header.betweenOperations = true
             // Linux's GNU build-id note is not read: the header names the build by its banner's
             // FNV-1a hash (the symbols given later must find the same banner: KASLR.offset)

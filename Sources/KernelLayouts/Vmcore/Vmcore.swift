@@ -94,7 +94,7 @@ public final class Vmcore {
         guard fd >= 0 else {
             throw .cannotOpen(path: path, reason: "cannot make a temporary file in \(directory) to rearrange the flattened dump: \(String(cString: strerror(errno)))")
         }
-        return (String(cString: template), fd)
+        return (String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), fd)
     }
 }
 

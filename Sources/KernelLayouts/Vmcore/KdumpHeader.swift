@@ -28,6 +28,6 @@ public struct KdumpHeader: Sendable {
         notes = try ElfNote.parse(try file.bytes(at: offset, count: Int(size), what: "the kdump notes at offset \(offset)"), path: path)
     }
 
-    static func u32(_ b: [UInt8], _ i: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[i + $1]) << (8 * UInt32($1)) } }
-    static func u64(_ b: [UInt8], _ i: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[i + $1]) << (8 * UInt64($1)) } }
+    static func u32(_ b: [UInt8], _ i: Int) -> UInt32 { b.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt32.self)) } }
+    static func u64(_ b: [UInt8], _ i: Int) -> UInt64 { b.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt64.self)) } }
 }

@@ -32,6 +32,12 @@ extension LinuxAttach {
             let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)
             if let limit = profile.listLimit { linux.listLimit = limit }
             if nodeScoped { try coverNodes(linux, probe: memory, allowPartial: profile.allowPartial) }
+            // a dump cannot be settled: say when it was taken inside the allocators
+            let busy = busyAtDump(dump, linux)
+            if !busy.isEmpty {
+                StandardError.write("kmemscope: note: the dump was taken while \(busy.joined(separator: "; ")): its lists may be in the middle of a change, "
+                                    + "and a violation there may be that moment rather than corruption (a dump cannot be settled)")
+            }
             return try body(linux) { name in
                 if let value = dump.cpus.first?.registers[name] { return value }
                 if name == "cr3", let table = dump.kernelPageTable { return table.cr3 }
@@ -47,5 +53,19 @@ extension LinuxAttach {
             StandardError.write("kmemscope: \(error)")
             throw ExitCode(2)
         }
+    }
+
+    /// What the settle rule (docs/linux-checks.md, "Busy guests") would have waited for, as the
+    /// dump shows it: each CPU's RIP (QEMU's notes) inside a page or slab allocator function of
+    /// the symbol map, each held allocator lock. Empty when nothing was.
+    static func busyAtDump(_ dump: Vmcore, _ linux: LinuxKernelTarget) -> [String] {
+        let text = AllocatorText(symbols: linux.symbols)
+        var busy: [String] = dump.cpus.enumerated().compactMap { cpu, state in
+            guard let rip = state.registers["rip"], let function = text.function(containing: rip) else { return nil }
+            return "cpu \(cpu) was inside \(function.name) (rip 0x\(String(rip, radix: 16)))"
+        }
+        var notes: [String] = []
+        busy += ((try? linux.heldAllocatorLocks(notes: &notes)) ?? []).map { $0 + " was held" }
+        return busy
     }
 }

@@ -30,6 +30,10 @@ let package = Package(
         // CRC-32 of a snapshot file's regions (Debian's zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // kdump-compressed vmcores (makedumpfile's format, QEMU's dump-guest-memory -z) through
+        // Debian's libkdumpfile-dev.
+        .systemLibrary(name: "CLibKdumpfile", path: "Sources/CLibKdumpfile", pkgConfig: "libkdumpfile",
+                       providers: [.apt(["libkdumpfile-dev"])]),
         // Line editing, history and completion for the `attach` console (Debian's libedit-dev).
         .systemLibrary(name: "CLibEdit", path: "Sources/CLibEdit", pkgConfig: "libedit",
                        providers: [.apt(["libedit-dev"])]),
@@ -48,7 +52,7 @@ let package = Package(
         .target(name: "AllocatorText", dependencies: ["AllocatorView"]),
         // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
         .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorText"], swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "AllocatorView", "CLibElf", "CLibDW", "CZlib"]),
+        .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "AllocatorView", "CLibElf", "CLibDW", "CZlib", "CLibKdumpfile"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
         .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),

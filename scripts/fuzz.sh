@@ -8,6 +8,9 @@
 #   targetxml   the target.xml parser (with includes) and register values
 #   elf         the ELF front (libelf/libdw) on mutated kernel images
 #   snapfile    the snapshot-file reader (kmemscope snapshot -o): checks, then reads at every region's edges
+#   vmcore      --vmcore's readers: the ELF-core parser (program headers, PN_XNUM, notes), VMCOREINFO,
+#               QEMU's CPU notes, reads through the core's page tables; the kdump header and the
+#               flattened-format rearrangement (libkdumpfile itself is not fuzzed)
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   build, then run each target SECONDS (default 15)
 #   scripts/fuzz.sh --build                 build only
@@ -24,14 +27,14 @@ cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 OPT=${FUZZ_OPT:--Onone}
 B=.build/fuzz$OPT
-TARGETS_ALL=(snapshot descriptor packet targetxml elf snapfile)
+TARGETS_ALL=(snapshot descriptor packet targetxml elf snapfile vmcore)
 mkdir -p "$B/obj" "$B/crashes"
 
 # swiftc 6.3 refuses -sanitize=undefined ("unsupported option ... for target
 # x86_64-unknown-linux-gnu"); Swift's own checks (overflow, bounds, conversions) trap in every
 # build, -Onone and -O alike, and libFuzzer reports the trap as a crash.
 SAN="-sanitize=fuzzer,address"
-FLAGS=(-parse-as-library -wmo "$OPT" -gline-tables-only $SAN -I "$B/obj" -I Sources/CLibElf -I Sources/CLibDW -I Sources/CZlib)
+FLAGS=(-parse-as-library -wmo "$OPT" -gline-tables-only $SAN -I "$B/obj" -I Sources/CLibElf -I Sources/CLibDW -I Sources/CZlib -I Sources/CLibKdumpfile)
 
 module() {  # NAME SOURCES...
     local name=$1; shift
@@ -57,7 +60,7 @@ target() {  # NAME MODULES...
     local support=()
     [[ " $* " == *" KernelMM "* ]] && support=(Fuzz/Support/*.swift)
     swiftc "${FLAGS[@]}" -module-name "Fuzz_$name" "Fuzz/Targets/$name.swift" "${support[@]}" "${objs[@]}" \
-        -lelf -ldw -lz -use-ld=lld -o "$exe" || { rm -f "$exe"; return 1; }
+        -lelf -ldw -lz -lkdumpfile -use-ld=lld -o "$exe" || { rm -f "$exe"; return 1; }
 }
 
 build() {
@@ -74,11 +77,13 @@ build() {
     target targetxml GDBRemote || return 1
     target elf AllocatorView AllocatorText AllocatorModel KernelLayouts || return 1
     target snapfile AllocatorView AllocatorText AllocatorModel KernelLayouts || return 1
+    target vmcore AllocatorView AllocatorText AllocatorModel KernelLayouts || return 1
 }
 
 seeds() {  # writes small seed inputs for each target
     local s=$B/seeds
-    mkdir -p "$s"/{snapshot,descriptor,packet,targetxml,elf,snapfile}
+    mkdir -p "$s"/{snapshot,descriptor,packet,targetxml,elf,snapfile,vmcore}
+    KMEMSCOPE_FUZZ_WRITE_VMCORE="$s/vmcore" "$B/fuzz-vmcore" -runs=0 >/dev/null 2>&1 || true
     KMEMSCOPE_FUZZ_WRITE_SNAPSHOT="$s/snapfile/small" "$B/fuzz-snapfile" -runs=0 >/dev/null 2>&1 || true
     printf '\x00\x10\x00\x00\x00\x08\xff\xff\xff\xff\xff\xff\xff\xff' > "$s/snapshot/one-patch"
     printf '\x03\x40\x00\x00\x00\x04\x00\x00\x00\x00\x05\x00\x01\x00\x00\x01\x00' > "$s/snapshot/two-patches"
@@ -102,7 +107,7 @@ status=0
 for t in "${TARGETS[@]}"; do
     mkdir -p "$B/corpus/$t"
     max_len=4096; [[ $t == elf ]] && max_len=$(( $(stat -c %s "$B/seeds/elf/kernel.elf" 2>/dev/null || echo 1048576) + 4096 ))
-    [[ $t == descriptor || $t == snapfile ]] && max_len=20000
+    [[ $t == descriptor || $t == snapfile || $t == vmcore ]] && max_len=20000
     log="$B/$t.log"
     if SWIFT_BACKTRACE=enable=no "$B/fuzz-$t" -max_total_time="$SECONDS_PER" -max_len="$max_len" -timeout=20 -rss_limit_mb=4096 \
             -artifact_prefix="$B/crashes/$t-" -print_final_stats=1 "$B/corpus/$t" "$B/seeds/$t" >"$log" 2>&1; then

@@ -94,6 +94,22 @@ prepare() {
         cp "$tmp/boot/vmlinuz-$version" "$vmlinuz.part" && mv "$vmlinuz.part" "$vmlinuz"
         rm -rf "$tmp"
     fi
+    # qemu_fw_cfg (a module in Debian's kernels, .ko.xz from 6.12): once loaded, it tells QEMU's
+    # `-device vmcoreinfo` where the kernel's VMCOREINFO is, so `dump-guest-memory` writes it
+    # into the dump (kmemscope --vmcore, crash and drgn read it there)
+    local fwcfg="$cache/qemu_fw_cfg-$version.ko"
+    if [ ! -s "$fwcfg" ]; then
+        local tmp; tmp=$(mktemp -d "$cache/x.XXXXXX")
+        dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$tmp" --wildcards '*/qemu_fw_cfg.ko*'
+        local ko; ko=$(find "$tmp" -name 'qemu_fw_cfg.ko*' | head -n1)
+        [ -n "$ko" ] || die "$kdeb holds no qemu_fw_cfg.ko"
+        case "$ko" in
+            *.xz) python3 -c 'import lzma, sys; open(sys.argv[2], "wb").write(lzma.open(sys.argv[1]).read())' "$ko" "$fwcfg.part" ;;
+            *) cp "$ko" "$fwcfg.part" ;;
+        esac
+        mv "$fwcfg.part" "$fwcfg"
+        rm -rf "$tmp"
+    fi
     local busybox="$cache/busybox"
     if [ ! -x "$busybox" ]; then
         local tmp; tmp=$(mktemp -d "$cache/x.XXXXXX")
@@ -101,12 +117,13 @@ prepare() {
         cp "$tmp/bin/busybox" "$busybox.part" && chmod 755 "$busybox.part" && mv "$busybox.part" "$busybox"
         rm -rf "$tmp"
     fi
-    # one initramfs per version of this script: worktrees with different scripts share the
+    # one initramfs per version of this script and kernel (it carries that kernel's qemu_fw_cfg.ko):
+    # worktrees with different scripts share the
     # cache without rebuilding each other's (the .part is per process: two builds never mix)
     local script_hash; script_hash=$(sha256sum "$0" | cut -c1-16)
-    local initrd="$cache/initramfs-$script_hash.cpio.gz"
+    local initrd="$cache/initramfs-$script_hash-$version.cpio.gz"
     if [ ! -s "$initrd" ]; then
-        build_initramfs "$busybox" "$initrd.part.$$"
+        build_initramfs "$busybox" "$fwcfg" "$initrd.part.$$"
         mv "$initrd.part.$$" "$initrd"
     fi
     echo "KERNEL_PACKAGE=$pkg"
@@ -127,6 +144,8 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 exec >/dev/ttyS0 2>&1
+# VMCOREINFO for QEMU's dump-guest-memory (with -device vmcoreinfo; harmless without)
+insmod /qemu_fw_cfg.ko 2>/dev/null || echo "@@kmemscope note: qemu_fw_cfg not loaded"
 section() { echo "@@kmemscope \$1 begin"; cat "\$2"; echo "@@kmemscope \$1 end"; }
 echo "@@kmemscope uname \$(uname -r)"
 echo "@@kmemscope kallsyms begin"
@@ -185,17 +204,18 @@ INIT
 }
 
 build_initramfs() {
-    local busybox=$1 out=$2
+    local busybox=$1 fwcfg=$2 out=$3
     local initfile; initfile=$(mktemp)
     init_script > "$initfile"
-    python3 - "$busybox" "$initfile" "$out" <<'PY'
+    python3 - "$busybox" "$initfile" "$out" "$fwcfg" <<'PY'
 import gzip, os, sys
-busybox, init, out = sys.argv[1:4]
+busybox, init, out, fwcfg = sys.argv[1:5]
 entries = []   # (name, mode, data)
 for d in ("bin", "dev", "proc", "sys", "tmp"):
     entries.append((d, 0o040755, b""))
 entries.append(("bin/busybox", 0o100755, open(busybox, "rb").read()))
 entries.append(("init", 0o100755, open(init, "rb").read()))
+entries.append(("qemu_fw_cfg.ko", 0o100644, open(fwcfg, "rb").read()))
 def record(ino, name, mode, data, rdev=(0, 0)):
     n = name.encode() + b"\0"
     hdr = "070701" + "".join("%08X" % v for v in (
@@ -232,7 +252,7 @@ boot() {
     qemu-system-x86_64 -nodefaults -no-user-config -display none -accel tcg -m "${KMEMSCOPE_LINUX_MEM:-512M}" \
         -smp "${KMEMSCOPE_LINUX_SMP:-1}" -kernel "$vmlinuz" -initrd "$initrd" \
         -append "console=ttyS0 $kaslr quiet panic=-1$busy" -no-reboot \
-        -serial "file:$run/serial.log" \
+        -serial "file:$run/serial.log" -device vmcoreinfo \
         -chardev "socket,id=g,path=$run/gdb.sock,server=on,wait=off" -gdb chardev:g \
         -pidfile "$run/qemu.pid" -daemonize >"$run/qemu.log" 2>&1 ||
         die "qemu failed: $(cat "$run/qemu.log")"

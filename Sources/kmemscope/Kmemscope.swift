@@ -23,7 +23,7 @@ struct Kmemscope: ParsableCommand {
 
     static func main() {
         InterruptSignals.install()
-        if let refusal = OpLogOnly.refusal(Array(CommandLine.arguments.dropFirst())) {
+        if let refusal = VmcoreOnly.refusal(Array(CommandLine.arguments.dropFirst())) ?? OpLogOnly.refusal(Array(CommandLine.arguments.dropFirst())) {
             StandardError.write(refusal)
             Foundation.exit(2)
         }

@@ -123,7 +123,7 @@ final class LinuxGuest: @unchecked Sendable {
         let configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory,
                                               append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1" + (busy ? " kmemscope.busy" : ""),
                                               gdb: .unix(directory + "/gdb.sock"), serialFile: directory + "/serial.log",
-                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd] + (numa.isEmpty ? ["-smp", String(cpus)] : numa))
+                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd, "-device", "vmcoreinfo"] + (numa.isEmpty ? ["-smp", String(cpus)] : numa))
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)
         qemu.removesDirectoryOnStop = true
         watchdog(qemu: qemu.pid, directory: directory, owner: getpid())

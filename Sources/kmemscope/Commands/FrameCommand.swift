@@ -62,7 +62,7 @@ struct FrameCommand: ParsableCommand {
     func run() throws {
         var first = parsedPFN ?? 0
         if profile.isLinux {
-            let text = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux -> String in
+            let text = try LinuxAttach.run(profile, stub, settling: settling) { linux -> String in
                 let state = try linux.decodeBuddy(holding: first)
                 let pages = try (Self.frames(from: first, count: count)).map { try linux.page($0, vmemmapBase: state.vmemmapBase) }
                 if image.json { return try JSONOutput.string(LinuxFrameJSON(linux, pages, state)) }

@@ -35,7 +35,7 @@ struct FreelistCommand: ParsableCommand {
 
     func run() throws {
         if profile.isLinux {
-            let (text, broken) = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+            let (text, broken) = try LinuxAttach.run(profile, stub, settling: settling) { linux in
                 let id = node ?? 0
                 let nodes = try linux.nodes().ids
                 guard nodes.contains(id) else {

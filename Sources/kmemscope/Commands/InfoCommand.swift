@@ -17,7 +17,7 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         if profile.isLinux {
-            return print(try LinuxAttach.run(profile, stub, nodeScoped: false) { linux in
+            return print(try LinuxAttach.run(profile, stub) { linux in
                 let info = try LinuxInfo(linux)
                 return image.json ? try JSONOutput.string(info) : info.text
             })

@@ -104,7 +104,7 @@ struct PagetypeinfoCommand: ProcViewCommand {
 
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        print(try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+        print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
             let states = try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) }
             var blocks: [[String: [Int]]] = []
             do { blocks = try states.map { try linux.pageblockCounts($0) } } catch {
@@ -132,7 +132,7 @@ struct ZoneinfoCommand: ProcViewCommand {
     /// Linux: every node (zoneinfo prints them all), read by `LinuxZoneinfoReader`.
     func run() throws {
         guard profile.isLinux else { return try runView() }
-        print(try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+        print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
             let view: AllocatorView
             do { view = try linux.zoneinfoView() } catch let error as LinuxZoneinfoError {
                 throw SessionError.other("\(error)")
@@ -158,7 +158,7 @@ struct SlabinfoCommand: ProcViewCommand {
     func run() throws {
         guard profile.isLinux else { return try runView() }
         // SLUB's caches hold every node's counts (kmem_cache_node per node): not node-scoped
-        let state = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in try linux.decodeSlub() }
+        let state = try LinuxAttach.run(profile, stub, settling: settling) { linux in try linux.decodeSlub() }
         if image.json { return print(try JSONOutput.string(LinuxSlabinfoJSON(state))) }
         print(state.slabinfo, terminator: "")
         if let issue = state.listIssue { StandardError.write("kmemscope: broken list: \(issue)") }

@@ -7,7 +7,7 @@ extension ReportCommand {
     /// `report --kernel linux`: the page drawn from the Linux guest's allocator view (zones,
     /// free lists) and `LinuxVerifier`'s findings, each with its `struct page` decoded.
     func runLinux() throws {
-        let page = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux -> MemoryMapPage in
+        let page = try LinuxAttach.run(profile, stub, settling: settling) { linux -> MemoryMapPage in
             let report = try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux))
             let states = report.states.isEmpty ? [report.state] : report.states
             let view = linux.allocatorView(states)

@@ -69,7 +69,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         if profile.isLinux {
             if replay { StandardError.write(OpLogOnly.refusal("verify --replay")); throw ExitCode(2) }
-            let report = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+            let report = try LinuxAttach.run(profile, stub, settling: settling) { linux in
                 try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux))
             }
             var coverage = LinuxAttach.coverage

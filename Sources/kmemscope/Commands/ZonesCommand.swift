@@ -22,7 +22,7 @@ struct ZonesCommand: ParsableCommand {
 
     func run() throws {
         if profile.isLinux {
-            return print(try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false) { linux in
+            return print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
                 let view = linux.allocatorView(try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) })
                 if tree { return image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view) }
                 return image.json ? try JSONOutput.string(LinuxZonesJSON(linux, view)) : LinuxViews.zones(linux, view)

@@ -51,10 +51,10 @@ struct Console {
     }
 
     /// Options that mean nothing inside a session: the console's one connection (target, memory
-    /// source, image, snapshot, restore policy) serves every command, and help is `help`.
+    /// source, image, snapshot or vmcore, restore policy) serves every command, and help is `help`.
     static let sessionOptions: Set<String> = [
         "--target", "--timeout", "--leave-stopped", "--resume", "--memory-source", "--memory-file", "--qemu-pid",
-        "--snapshot", "--elf", "--kernel", "--symbols", "--help", "--version",
+        "--snapshot", "--vmcore", "--elf", "--kernel", "--symbols", "--help", "--version",
     ]
 
     /// The `--options` a command's help defines (ArgumentParser has no public list of them):

@@ -12,37 +12,37 @@ enum LinuxAttach {
     /// Where the last ``run(_:_:_:)`` read guest memory from (for timing lines).
     nonisolated(unsafe) static var source: MemorySource = .stub
 
-    /// Where the last ``run(_:_:settling:nodeScoped:_:)`` settled the guest (for timing lines): how many stops.
+    /// Where the last ``run(_:_:settling:_:)`` settled the guest (for timing lines): how many stops.
     nonisolated(unsafe) static var settleStops = 0
 
-    /// What the last ``run(_:_:settling:nodeScoped:_:)`` covered of the guest's NUMA nodes (issue 22).
+    /// What the last ``run(_:_:settling:_:)`` covered of the guest's NUMA nodes (issue 22).
     nonisolated(unsafe) static var coverage = Coverage()
 
-    /// - Parameter nodeScoped: the command's verdict or view is over node 0's state (zones, free
-    ///   lists): on a guest with more nodes it is refused (exit 2) unless `--allow-partial`,
-    ///   and says which nodes it did not cover.
-    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil, nodeScoped: Bool = true,
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
-        try run(profile, stub, settling: settling, nodeScoped: nodeScoped) { linux, _ in try body(linux) }
+        try run(profile, stub, settling: settling) { linux, _ in try body(linux) }
     }
 
     /// A register of the stopped CPU (`cr3`…): the stub's, or the one a snapshot stored.
     typealias Registers = (String) throws -> UInt64
 
-    /// What recorded the last ``run(_:_:settling:nodeScoped:recording:_:)`` with `recording`
+    /// What recorded the last ``run(_:_:settling:recording:_:)`` with `recording`
     /// (every byte the body read: `snapshot --kernel linux`).
     nonisolated(unsafe) static var recorder: RecordingMemory?
 
-    /// ``run(_:_:settling:nodeScoped:_:)`` whose body also gets the CPU's registers (vtop's and
+    /// ``run(_:_:settling:_:)`` whose body also gets the CPU's registers (vtop's and
     /// kmem's CR3). With `--snapshot FILE` (a `snapshot --kernel linux` file) the guest is the
     /// file's bytes: nothing to settle, and a read of anything it does not hold is refused.
     /// - Parameter recording: keep every byte read (``recorder``).
-    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil, nodeScoped: Bool = true,
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil,
                        recording: Bool = false, _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
         let path = profile.symbols ?? ""
         let (map, types) = try symbols(path)
         if let snapshot = stub.snapshot {
-            return try fromSnapshot(snapshot, profile, map: map, types: types, nodeScoped: nodeScoped, body)
+            return try fromSnapshot(snapshot, profile, map: map, types: types, body)
+        }
+        if let vmcore = stub.vmcore {
+            return try fromVmcore(vmcore, profile, map: map, types: types, recording: recording, body)
         }
         do {
             let address: RemoteAddress
@@ -67,7 +67,6 @@ enum LinuxAttach {
                 if linux.kaslrOffset != 0 {
                     StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
                 }
-                if nodeScoped { try coverNodes(linux, probe: s.stubMemory, allowPartial: profile.allowPartial) }
                 // no list is read mid-change: a guest found running is run on until no CPU is
                 // in the allocators and their locks are free; one found stopped only with --settle
                 let outcome = try LinuxSettler(target: s.target, linux: linux)
@@ -104,7 +103,7 @@ enum LinuxAttach {
     }
 
     /// The body on a snapshot file of a Linux guest (`kernel: linux` in its header).
-    static func fromSnapshot<T>(_ path: String, _ profile: KernelProfileOptions, map: SymbolMap, types: KernelTypes?, nodeScoped: Bool,
+    static func fromSnapshot<T>(_ path: String, _ profile: KernelProfileOptions, map: SymbolMap, types: KernelTypes?,
                                 _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
         let file: SnapshotFile
         do { file = try SnapshotFile(path: path) } catch {
@@ -120,7 +119,6 @@ enum LinuxAttach {
         do {
             let linux = try LinuxKernelTarget(memory: file.memory, symbols: map, types: types)
             if let limit = profile.listLimit { linux.listLimit = limit }
-            if nodeScoped { try coverNodes(linux, probe: file.memory, allowPartial: profile.allowPartial) }
             return try body(linux) { name in
                 guard let value = file.header.register(name) else { throw SessionError.other("the snapshot \(path) holds no register \(name)") }
                 return value
@@ -131,26 +129,9 @@ enum LinuxAttach {
         }
     }
 
-    /// Node 0 is what the Linux decoder reads: a guest with other nodes (`node_data[i]`) gets a
-    /// partial verdict only with `--allow-partial`; without it, one line naming the nodes not
-    /// covered and exit 2, before anything is decoded.
-    static func coverNodes(_ linux: LinuxKernelTarget, probe: any GuestMemory, allowPartial: Bool) throws {
-        let nodes = try linux.nodes(probe: probe)
-        coverage = Coverage()
-        coverage.covered.append("NUMA node 0" + (nodes.ids.count > 1 ? " of nodes \(nodes.ids.map(String.init).joined(separator: ", "))" : " (the only node)"))
-        guard !nodes.others.isEmpty else { return }
-        let others = nodes.others.map(String.init).joined(separator: ", ")
-        coverage.skip("NUMA node\(nodes.others.count > 1 ? "s" : "") \(others)", "the Linux decoder reads node 0 only")
-        if !allowPartial {
-            throw SessionError.other("the guest has \(nodes.ids.count) NUMA nodes (\(nodes.ids.map(String.init).joined(separator: ", "))) and --kernel linux reads node 0 only: "
-                + "node\(nodes.others.count > 1 ? "s" : "") \(others) would not be covered; pass --allow-partial to accept a node-0 verdict")
-        }
-        StandardError.write("kmemscope: partial: covers NUMA node 0 only, not node\(nodes.others.count > 1 ? "s" : "") \(others) (--allow-partial)")
-    }
-
     /// Every NUMA node with memory state (`node_data[i]`), for the views and the verdict that
     /// read them all (buddyinfo, pagetypeinfo, zones, verify): their ids, node 0 first, and
-    /// ``coverage`` saying so. Called inside the body of ``run`` with `nodeScoped: false`.
+    /// ``coverage`` saying so. Called inside the body of ``run``.
     static func allNodes(_ linux: LinuxKernelTarget) throws -> [Int] {
         let nodes = try linux.nodes()
         coverage = Coverage()

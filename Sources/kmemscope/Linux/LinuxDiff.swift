@@ -58,7 +58,7 @@ struct LinuxDiff {
     static func read(_ path: String, _ profile: KernelProfileOptions) throws -> Side {
         let (map, types) = try LinuxAttach.symbols(profile.symbols ?? "")
         let buildID = (try? SnapshotFile(path: path))?.header.buildID ?? ""
-        return try LinuxAttach.fromSnapshot(path, profile, map: map, types: types, nodeScoped: false) { linux, _ in
+        return try LinuxAttach.fromSnapshot(path, profile, map: map, types: types) { linux, _ in
             Side(buildID: buildID, states: try linux.nodes().ids.map { try linux.decodeBuddy(node: $0) }, slub: try? linux.decodeSlub())
         }
     }

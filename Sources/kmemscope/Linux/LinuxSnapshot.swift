@@ -13,7 +13,7 @@ enum LinuxSnapshot {
     /// What was written: the summary line.
     static func take(_ profile: KernelProfileOptions, _ stub: TargetOptions, _ settling: SettleOptions,
                      output: String, force: Bool) throws -> String {
-        let (header, nodes) = try LinuxAttach.run(profile, stub, settling: settling, nodeScoped: false, recording: true) { linux, registers in
+        let (header, nodes) = try LinuxAttach.run(profile, stub, settling: settling, recording: true) { linux, registers in
             // read once what every view and verify read
             let nodes = try linux.nodes().ids
             for id in nodes {
@@ -27,8 +27,8 @@ enum LinuxSnapshot {
             var header = SnapshotHeader()
             header.tool = KmemscopeVersion.string
             header.taken = ISO8601DateFormatter().string(from: Date())
-            header.target = stub.target
-            header.source = LinuxAttach.source.description
+            header.target = stub.vmcore.map { "vmcore " + $0 } ?? stub.target
+            header.source = stub.vmcore == nil ? LinuxAttach.source.description : "the vmcore"
             header.betweenOperations = true
             // Linux's GNU build-id note is not read: the header names the build by its banner's
             // FNV-1a hash (the symbols given later must find the same banner: KASLR.offset)

@@ -39,6 +39,11 @@ struct TargetOptions: ParsableArguments {
     var snapshot: String?
 
     @Option(name: .long, help: ArgumentHelp(
+        "Linux: read a vmcore instead of a guest: QEMU's dump-guest-memory ELF core or a kdump-compressed file (dump-guest-memory -z, makedumpfile). Offline, no QEMU; with --kernel linux --symbols FILE of the same build.",
+        valueName: "file"))
+    var vmcore: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "Control the guest through QEMU's QMP socket instead of the gdbstub (held by gdb, say): stop, read QEMU's memory (--qemu-pid PID), let it run again. Not settled.",
         valueName: "socket"))
     var qmp: String?
@@ -69,6 +74,11 @@ struct TargetOptions: ParsableArguments {
                 throw ValidationError("--qmp reads QEMU's process memory: --snapshot, --memory-file and other --memory-source values do not apply")
             }
         }
+        if vmcore != nil {
+            let live = [(snapshot != nil, "--snapshot"), (qmp != nil, "--qmp"), (memorySource != nil, "--memory-source"), (memoryFile != nil, "--memory-file"),
+                        (qemuPid != nil, "--qemu-pid"), (leaveStopped, "--leave-stopped"), (resume, "--resume")].filter(\.0).map(\.1)
+            if let first = live.first { throw ValidationError("--vmcore reads a dump file, not a guest: \(first) does not apply") }
+        }
         if snapshot != nil {
             let live = [(memorySource != nil, "--memory-source"), (memoryFile != nil, "--memory-file"), (qemuPid != nil, "--qemu-pid"),
                         (leaveStopped, "--leave-stopped"), (resume, "--resume")].filter(\.0).map(\.1)
@@ -89,6 +99,11 @@ struct TargetOptions: ParsableArguments {
         guard !(leaveStopped && resume) else { throw ValidationError("--leave-stopped and --resume contradict each other: give one") }
     }
 
+    /// The refusal of `--vmcore` for the bundled kernel (whose offline form is a snapshot file).
+    static func vmcoreNeedsLinux(_ path: String) -> String {
+        "--vmcore \(path) is a Linux dump: read it with --kernel linux --symbols FILE (the bundled kernel's offline form is --snapshot)"
+    }
+
     /// What happens to the guest when the command ends (by default: as it was found).
     var policy: RestorePolicy { leaveStopped ? .leaveStopped : resume ? .resume : .asFound }
 
@@ -102,6 +117,7 @@ struct TargetOptions: ParsableArguments {
 
     /// Opens the image and connects to the stub (what ``attach(_:)`` does outside a console).
     func connect(_ image: ImageOptions) throws(SessionError) -> GuestSession {
+        if let vmcore { throw .other(Self.vmcoreNeedsLinux(vmcore)) }
         let kernel = try image.open()
         let address: RemoteAddress
         do {
@@ -117,6 +133,7 @@ struct TargetOptions: ParsableArguments {
     /// Connects like ``connect(_:)``, but keeps a guest whose kernel has not booted yet
     /// (`boot --stopped`) as an ``UnbootedGuest`` (the `attach` console runs it on request).
     func connectAllowingUnbooted(_ image: ImageOptions) throws(SessionError) -> GuestSession.Attachment {
+        if let vmcore { throw .other(Self.vmcoreNeedsLinux(vmcore)) }
         let kernel = try image.open()
         let address: RemoteAddress
         do {

@@ -1,0 +1,1 @@
+#include <libkdumpfile/kdumpfile.h>

@@ -33,6 +33,7 @@ extension GDBProxy {
             case .nak:
                 if !c.lastReply.isEmpty { c.socket.send(c.lastReply) }
             case .interrupt:
+                if let trace = configuration.trace { trace("client \(c.id) → 0x03 (interrupt)") }
                 if c.held.isEmpty && handleInterrupt(c) { continue }
                 c.held.append(.interrupt)
             case .oversize(let size):

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import KernelLayouts
 import Testing
 
 /// Rules of docs/proxy.md that the other proxy tests leave out, with real gdb and real QEMU:
@@ -36,6 +37,48 @@ struct ProxyRulesTests {
         #expect(ProxyGDBTests.section(out, "MARK-STEP", "MARK-END").first?.contains("<kmem_checkpoint+") == true, "\(out.suffix(1500))")
         #expect(try boot.vmStatus() == "paused")
         #expect(proxy.stop() == 0, "\(proxy.log)")
+    }
+
+    /// gdb's breakpoint inside the allocator is in QEMU while gdb's continue runs (a false
+    /// condition: gdb resumes at every hit). A kmemscope settle that runs into it ends at once
+    /// with a clear error, leaving the guest there for gdb; before, it continued into the same
+    /// breakpoint until its 5 s limit and reported the guest "stuck".
+    @Test func aSettleThatRunsIntoGdbsBreakpointEndsAtOnceAndLeavesItToGdb() throws {
+        let boot = try DebugBoot(append: "seed=4 ops=8000000 phases=400")
+        defer { boot.stop() }
+        boot.target.close()
+        let proxy = try ProxyProcess(target: "unix:" + boot.socket, directory: boot.directory)
+        defer { proxy.stop() }
+        let kernel = try KernelImage(path: DebugBoot.kernel)
+        guard let allocate = try kernel.elf.symbolTable().symbols.first(where: { $0.name.contains("PageAllocatorV16allocateUnlogged") })?.address.rawValue else {
+            throw DebugBootError("no PageAllocator.allocateUnlogged in the kernel's symbols")
+        }
+        let gdb = try BackgroundProcess.gdb([
+            "target remote \(proxy.socket)",
+            "break kmem_checkpoint", "continue", "delete",
+            "break *0x\(String(allocate, radix: 16)) if 0",
+            "continue",
+        ], directory: boot.directory)
+        defer { _ = gdb.wait(seconds: 0) }
+        #expect(gdb.waitFor("Breakpoint 1, ", seconds: 120), "\(gdb.output)\n\(proxy.log)")
+        usleep(1_000_000)   // gdb's continue runs, its breakpoint hit and passed over and over
+        var sequences: [UInt64] = []
+        var hit = false
+        for _ in 0..<15 where !hit {
+            let r = try InfoCommandTests.kmemscope(["zones", "--settle", "--target", proxy.address, "--elf", DebugBoot.kernel])
+            #expect(!r.err.contains("stuck"), "the settle ran into gdb's breakpoint until its limit: \(r.err)")
+            if r.status == 2 && r.err.contains("a breakpoint kmemscope did not set") {
+                hit = true
+                #expect(r.err.contains("0x\(String(allocate, radix: 16))"), "\(r.err)")
+            } else {
+                #expect(r.status == 0, "\(r.err)\n\(proxy.log)")
+                if let line = r.out.split(separator: "\n").first(where: { $0.hasPrefix("sequence ") }), let n = UInt64(line.dropFirst(9)) { sequences.append(n) }
+            }
+        }
+        #expect(hit, "no settle of 15 met gdb's breakpoint: \(proxy.log)")
+        // gdb's continue went on under the reads: the workload moved, gdb saw no stop of its own.
+        #expect(sequences.count < 2 || sequences.last! > sequences.first!, "\(sequences)")
+        #expect(gdb.process.isRunning && !gdb.output.contains("received signal"), "\(gdb.output)")
     }
 
     /// A TCP port nobody listens on now (the kernel's choice for port 0).

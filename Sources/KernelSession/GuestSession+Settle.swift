@@ -91,7 +91,8 @@ extension GuestSession {
             // through the proxy). Continuing from it would stop there again at once (QEMU
             // re-reports a breakpoint at the PC it resumes from) until the deadline; stepping
             // over it would take its hit from its owner. Leave the guest there and say so.
-            if busy != 0, stop?.signal == 5, let pc = try? target.register("rip"), pc != opEnd, pc != halt {
+            if busy != 0, stop?.signal == 5, stop?.watchpointAddress == nil,
+               let pc = try? target.register("rip"), pc != opEnd, pc != halt, !breakpoints.contains(pc) {
                 try target.removeBreakpoint(at: opEnd)
                 breakpoints.remove(opEnd)
                 throw SessionError.stoppedAtOthersBreakpoint(pc: pc, sequence: try memory.readU64(at: sequenceAddress), busy: busy)

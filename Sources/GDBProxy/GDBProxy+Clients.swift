@@ -33,6 +33,7 @@ extension GDBProxy {
             case .nak:
                 if !c.lastReply.isEmpty { c.socket.send(c.lastReply) }
             case .interrupt:
+                if let trace = configuration.trace { trace("client \(c.id) → 0x03 (interrupt)") }
                 if c.held.isEmpty && handleInterrupt(c) { continue }
                 c.held.append(.interrupt)
             case .oversize(let size):
@@ -117,8 +118,10 @@ extension GDBProxy {
         case .haltReason where c.greeted || run == nil:
             c.reply(payload: haltReason); return true
         case .startNoAck:
-            c.reply(payload: Array((upstreamAckMode ? "" : "OK").utf8))
-            if !upstreamAckMode { c.ackMode = false }
+            // Acks end at the proxy on each side, so each hop's mode is its own: a client may
+            // drop them even when QEMU (7.2) cannot. Fewer writes and wake-ups per round trip.
+            c.reply(payload: Array("OK".utf8))
+            c.ackMode = false
             return true
         case .detach:
             c.reply(payload: Array("OK".utf8))
@@ -175,6 +178,11 @@ extension GDBProxy {
             waiters.append((.client(c, cacheKey: key, monitor: false), .now))
             return true
         default: break
+        }
+        if case .features = kind {
+            sendUpstream(frame)
+            waiters.append((.features(c), .now))
+            return true
         }
         if case .monitor = kind {
             sendUpstream(frame)

@@ -58,6 +58,9 @@ extension GDBProxy {
                     waiters.append((.client(c, cacheKey: nil, monitor: false), .now))
                 }
             }
+        case .features(let c):
+            waiterHead += 1
+            if !c.gone { Features.offeringNoAck(payload).withUnsafeBytes { c.reply($0) } }
         case .client(let c, let key, let monitor):
             // `O…` is console output (hex), except `OK`, which ends the command.
             if monitor && first == UInt8(ascii: "O") && payload.count > 1 && !(payload.count == 2 && payload[1] == UInt8(ascii: "K")) {

@@ -15,6 +15,8 @@ enum PacketKind: Equatable {
     case selection(SelectionSlot)
     /// `QStartNoAckMode`: answered by the proxy for that client.
     case startNoAck
+    /// `qSupported…`: forwarded; the reply gets `QStartNoAckMode+` if QEMU's lacks it.
+    case features
     /// `qRcmd,HEX`: a monitor command (`kms …` is the proxy's, the rest QEMU's).
     case monitor
     /// `m addr,len`: a memory read (cacheable while the guest is stopped).
@@ -61,7 +63,7 @@ enum PacketKind: Equatable {
         case UInt8(ascii: "Q"):
             if has("QStartNoAckMode") { self = .startNoAck } else if has("Qqemu.PhyMemMode:") { self = .selection(.physicalMemory) } else { self = .other }
         case UInt8(ascii: "q"):
-            self = has("qRcmd,") ? .monitor : .other
+            if has("qRcmd,") { self = .monitor } else if has("qSupported") { self = .features } else { self = .other }
         default: self = .other
         }
     }
@@ -72,11 +74,8 @@ enum SelectionSlot: Int, CaseIterable {
     case generalThread, continueThread, physicalMemory
 
     /// The packet that puts the stub back to its state at connect.
-    var defaultPayload: [UInt8] {
-        switch self {
-        case .generalThread: return Array("Hg0".utf8)
-        case .continueThread: return Array("Hc0".utf8)
-        case .physicalMemory: return Array("Qqemu.PhyMemMode:0".utf8)
-        }
-    }
+    var defaultPayload: [UInt8] { Self.defaults[rawValue] }
+
+    /// Built once: ``GDBProxy/syncSelection(for:)`` compares against them before every packet.
+    private static let defaults: [[UInt8]] = [Array("Hg0".utf8), Array("Hc0".utf8), Array("Qqemu.PhyMemMode:0".utf8)]
 }

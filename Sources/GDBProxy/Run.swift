@@ -24,6 +24,8 @@ enum Waiter {
     /// The proxy's read of a whole block for a client's small read (``ReadAhead``); the
     /// client's packet is kept to forward as it is if the block cannot be read.
     case readAhead(ProxyClient, ReadAhead.Request, blockKey: [UInt8], original: [UInt8])
+    /// A client's `qSupported`: its reply offers `QStartNoAckMode+` (see ``Features``).
+    case features(ProxyClient)
     /// The proxy's own request (a selection replay, a breakpoint cleanup): reply dropped.
     case discard
 }
@@ -32,7 +34,7 @@ extension Waiter {
     /// Whether this reply goes to `c`.
     func isFor(_ c: ProxyClient) -> Bool {
         switch self {
-        case .client(let x, _, _), .readAhead(let x, _, _, _): return x === c
+        case .client(let x, _, _), .readAhead(let x, _, _, _), .features(let x): return x === c
         case .discard: return false
         }
     }

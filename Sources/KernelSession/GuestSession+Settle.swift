@@ -24,7 +24,10 @@ extension GuestSession {
     ///
     /// - Throws: ``SessionError/stuck(sequence:busy:after:)`` if the operation does not end in
     ///   time (no verdict is possible then), ``SessionError/stoppedInsideOperation(sequence:busy:)``
-    ///   for a guest found stopped mid-operation, `.image` if the ELF has no `kmem_op_end`.
+    ///   for a guest found stopped mid-operation, ``SessionError/stoppedAtOthersBreakpoint(pc:sequence:busy:)``
+    ///   when the run to the operation's end stops at a breakpoint kmemscope did not set (gdb's
+    ///   beside it through the proxy: the guest is left there, so gdb sees its hit),
+    ///   `.image` if the ELF has no `kmem_op_end`.
     @discardableResult
     public func settle(within limit: Duration = GuestSession.settleTimeout,
                        boundary: OperationBoundary = .bundledKernel,
@@ -63,11 +66,12 @@ extension GuestSession {
         if let halt { try addBreakpoint(at: halt) }
         defer { if let halt { try? removeBreakpoint(at: halt) } }
         let deadline = ContinuousClock.now + limit
+        var stop: StopReply?
         while busy != 0 {
             let left = ContinuousClock.now.duration(to: deadline)
             do {
                 guard left > .zero else { throw GDBRemoteError.timedOut(request: "stop reply", after: limit) }
-                try target.continueUntilStop(timeout: left)
+                stop = try target.continueUntilStop(timeout: left)
             } catch GDBRemoteError.timedOut {
                 if target.isRunning { _ = try target.interrupt() }
                 let sequence = try memory.readU64(at: sequenceAddress)
@@ -82,6 +86,16 @@ extension GuestSession {
                 breakpoints.remove(opEnd)
                 return SettlePoint(sequence: try memory.readU64(at: sequenceAddress), betweenOperations: busy == 0,
                                    ranToOperationEnd: false, bug: bug)
+            }
+            // Still inside: a stop short of kmem_op_end is someone else's breakpoint (gdb's,
+            // through the proxy). Continuing from it would stop there again at once (QEMU
+            // re-reports a breakpoint at the PC it resumes from) until the deadline; stepping
+            // over it would take its hit from its owner. Leave the guest there and say so.
+            if busy != 0, stop?.signal == 5, stop?.watchpointAddress == nil,
+               let pc = try? target.register("rip"), pc != opEnd, pc != halt, !breakpoints.contains(pc) {
+                try target.removeBreakpoint(at: opEnd)
+                breakpoints.remove(opEnd)
+                throw SessionError.stoppedAtOthersBreakpoint(pc: pc, sequence: try memory.readU64(at: sequenceAddress), busy: busy)
             }
         }
         try target.removeBreakpoint(at: opEnd)

@@ -25,6 +25,10 @@ public enum SessionError: Error, CustomStringConvertible {
     case stuck(sequence: UInt64, busy: UInt64, after: Duration)
     /// The guest was found stopped inside allocator operation `sequence` and may not be run.
     case stoppedInsideOperation(sequence: UInt64, busy: UInt64)
+    /// While settling, the guest stopped at `pc`, a breakpoint kmemscope did not set (gdb's,
+    /// beside it through `kmemscope proxy`), inside operation `sequence`: left there, so the
+    /// breakpoint's owner sees its hit.
+    case stoppedAtOthersBreakpoint(pc: UInt64, sequence: UInt64, busy: UInt64)
     /// The kernel halted at its own BUG (its `kmem_bug` record is written): it cannot run on.
     /// A verdict, not a failure to reach one: the kernel found a violation itself.
     case haltedAtBug(KernelBug)
@@ -52,6 +56,8 @@ public enum SessionError: Error, CustomStringConvertible {
         case .decode(let e): return "\(e)"
         case .stuck(let sequence, let busy, let after):
             return "the guest is stuck inside allocator operation \(sequence) (busy = \(busy), no kmem_op_end within \(after)): no verdict; the kernel may be hung or halted inside the allocator"
+        case .stoppedAtOthersBreakpoint(let pc, let sequence, let busy):
+            return "while settling, the guest stopped at 0x\(String(pc, radix: 16)), a breakpoint kmemscope did not set (another debugger's, e.g. gdb's through the proxy), inside allocator operation \(sequence) (busy = \(busy)): no verdict; it is left there for that debugger (its breakpoint hit is not lost); read again when it has moved on, or without --settle"
         case .stoppedInsideOperation(let sequence, let busy):
             return "the guest was found stopped inside allocator operation \(sequence) (busy = \(busy)) and kmemscope does not run a guest it found stopped: pass --settle to let it finish that operation (it stops again right after), or --resume"
         case .haltedAtBug(let bug):

@@ -14,7 +14,7 @@ struct PacketKindTests {
         ("Qqemu.PhyMemMode:1", .selection(.physicalMemory)), ("QStartNoAckMode", .startNoAck),
         ("qRcmd,6b6d73", .monitor), ("mffff8880,8", .readMemory), ("M10,1:00", .write), ("X10,0:", .write),
         ("Z0,ffffffff80111074,1", .breakpoint(insert: true)), ("z1,10,1", .breakpoint(insert: false)),
-        ("qSupported:multiprocess+", .other), ("g", .other), ("qfThreadInfo", .other),
+        ("qSupported:multiprocess+", .features), ("qSupported", .features), ("g", .other), ("qfThreadInfo", .other),
     ])
     func classifies(_ text: String, _ expected: PacketKind) {
         #expect(Self.kind(text) == expected, "\(text)")
@@ -85,5 +85,32 @@ struct ReadAheadTests {
     @Test func aShortBlockReplyIsNotUsed() throws {
         let r = try #require(Self.request("m10,8"))
         #expect(ReadAhead.reply(for: r, fromBlock: Array("E14".utf8)) == nil)
+    }
+}
+
+/// The `qSupported` reply clients get: no-ack offered, the checksum right.
+@Suite("Proxy qSupported reply")
+struct FeaturesTests {
+    static func reply(_ payload: String) -> String {
+        let bytes = Array(payload.utf8)
+        return String(decoding: bytes.withUnsafeBytes { Features.offeringNoAck($0) }, as: UTF8.self)
+    }
+
+    /// `$payload#cc` framed independently of the code under test.
+    static func framed(_ payload: String) -> String {
+        let sum = payload.utf8.reduce(UInt8(0)) { $0 &+ $1 }
+        let digits = Array("0123456789abcdef")
+        return "$" + payload + "#" + String(digits[Int(sum >> 4)]) + String(digits[Int(sum & 15)])
+    }
+
+    @Test func qemuSevenTwosFeaturesGetNoAck() {
+        let qemu = "PacketSize=1000;qXfer:features:read+;vContSupported+;multiprocess+"
+        #expect(Self.reply(qemu) == Self.framed(qemu + ";QStartNoAckMode+"))
+    }
+
+    @Test func alreadyOfferedOrEmptyOrErrorIsLeftAlone() {
+        #expect(Self.reply("PacketSize=4000;QStartNoAckMode+") == Self.framed("PacketSize=4000;QStartNoAckMode+"))
+        #expect(Self.reply("") == "$#00")
+        #expect(Self.reply("E22") == "$E22#a9")
     }
 }

@@ -8,13 +8,16 @@ final class ProxyProcess {
     let process = Process()
     let socket: String
     let logPath: String
+    /// `--listen` when not the Unix socket `socket` (e.g. `127.0.0.1:0`).
+    let listen: String?
 
-    init(target: String, directory: String, arguments: [String] = []) throws {
+    init(target: String, directory: String, arguments: [String] = [], listen: String? = nil) throws {
         socket = directory + "/proxy-\(UInt32.random(in: 0 ... .max)).sock"
         logPath = socket + ".log"
+        self.listen = listen
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: InfoCommandTests.binary)
-        process.arguments = ["proxy", "--listen", "unix:" + socket, "--target", target, "--elf", DebugBoot.kernel] + arguments
+        process.arguments = ["proxy", "--listen", listen ?? ("unix:" + socket), "--target", target, "--elf", DebugBoot.kernel] + arguments
         process.currentDirectoryURL = DebugBoot.root
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: logPath)
@@ -32,8 +35,15 @@ final class ProxyProcess {
     /// What the proxy said on standard error so far.
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// The address clients give: `unix:PATH`.
-    var address: String { "unix:" + socket }
+    /// The address clients give: `unix:PATH`, or what the proxy said it listens on.
+    var address: String { listen == nil ? "unix:" + socket : gdbTarget }
+
+    /// What gdb's `target remote` takes, as the proxy's first line spells it.
+    var gdbTarget: String {
+        guard listen != nil else { return socket }
+        let line = log.split(separator: "\n").first { $0.contains("gdb: target remote ") } ?? ""
+        return line.components(separatedBy: "gdb: target remote ").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    }
 
     /// Waits at most `seconds` for the proxy to exit by itself; nil if it did not.
     func waitForExit(seconds: Double) -> Int32? {

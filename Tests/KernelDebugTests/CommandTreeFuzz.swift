@@ -21,9 +21,9 @@ struct CommandTreeFuzz {
     }
 
     /// 0, max, max-1, negative, huge, malformed: decimal and hex, the signed and unsigned limits.
-    static let numbers = ["0", "1", "-1", "9223372036854775806", "9223372036854775807", "9223372036854775808",
-                          "18446744073709551614", "18446744073709551615", "0xffffffffffffffff", "-9223372036854775808",
-                          "99999999999999999999999", "", "abc", "0x", "1e309"]
+    static let numbers = ["0", "-1", "9223372036854775806", "9223372036854775807", "18446744073709551614",
+                          "18446744073709551615", "0xffffffffffffffff", "-9223372036854775808", "99999999999999999999999",
+                          "", "abc"]
 
     /// A valid value for each argument a command requires, so that the one fuzzed is reached.
     static func defaults(snapshot: String, scratch: String, directory: String) -> [String: String] {
@@ -62,7 +62,8 @@ struct CommandTreeFuzz {
 
     /// The command lines of the pass: every value-taking argument of every command with each of
     /// ``numbers`` and `paths` (an enumeration: its own choices and three wrong words); an
-    /// argument an earlier command shares (the same option group) is given "0" only. Each line
+    /// argument an earlier command shares (the same option group) is fuzzed there, and each
+    /// command is also run once with nothing fuzzed (so one of only shared options runs). Each line
     /// reads the snapshot where the command can (else a stub that does not exist), so a value
     /// that parses goes on to the command's own checks and lookups.
     func lines(snapshot: String, elf: String, scratch: String, directory: String, paths: [String]) throws -> [[String]] {
@@ -73,8 +74,9 @@ struct CommandTreeFuzz {
         var lines: [[String]] = []
         for (command, arguments) in commands {
             let names = Set(arguments.map(\.name))
-            for fuzzed in arguments where fuzzed.kind != "flag" {
-                let values = !seen.insert(fuzzed.identity).inserted ? ["0"]
+            let bare = Argument(command: command, kind: "none", name: "", isOptional: true, allValues: nil, abstract: "")
+            for fuzzed in [bare] + arguments where fuzzed.kind != "flag" {
+                let values = fuzzed.kind == "none" ? [""] : !seen.insert(fuzzed.identity).inserted ? []
                     : fuzzed.allValues.map { $0 + ["", "-1", "18446744073709551615"] } ?? Self.numbers + paths
                 for value in values {
                     var options: [String] = [], positionals: [String] = []
@@ -124,7 +126,8 @@ struct CommandTreeFuzz {
 
     /// Runs every line, `workers` at a time (each in its own process: a trap is seen, not
     /// suffered); returns each line's fault and how many got past argument checking (0 or 1).
-    static func runAll(_ lines: [[String]], workers: Int) -> (faults: [String], answered: Int) {
+    /// Runs start in `directory`: an output path the pass gives (`-o 0`) is written there.
+    static func runAll(_ lines: [[String]], workers: Int, directory: String) -> (faults: [String], answered: Int) {
         final class Shared: Sendable {
             let next = Atomic<Int>(0)
             let results = Mutex<(faults: [String], answered: Int)>(([], 0))
@@ -141,7 +144,7 @@ struct CommandTreeFuzz {
                     let line = lines[i]
                     let fault: String?, answered: Bool
                     do {
-                        let r = try RobustInputTests.run(line)
+                        let r = try RobustInputTests.run(line, directory: URL(fileURLWithPath: directory))
                         fault = Self.fault(r)
                         answered = r.status == 0 || r.status == 1
                     } catch {

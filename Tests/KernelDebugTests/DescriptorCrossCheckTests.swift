@@ -74,6 +74,8 @@ struct DescriptorCrossCheckTests {
             }
         }
         #expect(refused == expected && expected >= 2 * 100)
+        let runTimeOnly = info.entries.filter { DescriptorFields.rules(for: $0.key) == [.runTimeOnly] }.count
+        print("kmem_info: \(info.entries.count) keys, \(info.entries.count - runTimeOnly) cross-checked, \(runTimeOnly) run time only; \(refused) of \(expected) changes refused")
         // Put back: the guest's own descriptor passes again.
         #expect(try memory.read(at: descriptor, count: original.count) == original)
         _ = try DescriptorCrossCheck(info: try KernelInfo.read(from: memory, at: descriptor), kernel: kernel, memory: memory)

@@ -37,6 +37,8 @@ public struct Replay: Sendable {
         let last = end ?? entries.last?.sequence ?? start.sequence
         var report = ReplayReport(startSequence: start.sequence, endSequence: last)
         var model = start
+        // a start at the last sequence there is (guest data: KmemState.sequence) has nothing after it
+        guard start.sequence < UInt64.max else { return (report, model) }
         // Quarantines happen exactly where the kernel logged them.
         model.poisoning = true
         model.poisonOracle = oracle

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import LinuxKernel
 import Testing
 
@@ -52,6 +53,17 @@ struct LinuxNUMATests {
 
         let (whole, wholeText) = LinuxVerifyTests.kmemscope(["verify"] + linux)
         #expect(whole == 0 && wholeText.contains("all passed") && !wholeText.contains("not covered"), "\(wholeText)")
+
+        // issue 24's guard on Linux: a kmemscope that traps in the middle of reading the running
+        // guest (the debug build's KMEMSCOPE_DEBUG_TRAP) resumes it first and says so; the next
+        // connection finds it running (QEMU's unsolicited stop reply).
+        let (died, dyingText) = LinuxGuest.run(["-c", "KMEMSCOPE_DEBUG_TRAP=mid-read SWIFT_BACKTRACE=enable=no exec \"$0\" \"$@\" 2>&1",
+                                                LinuxVerifyTests.binary, "verify"] + linux)
+        #expect(died == 128 + SIGILL || died == 128 + SIGTRAP, "\(died): \(dyingText.suffix(400))")
+        #expect(dyingText.contains("resumed the guest"), "\(dyingText.suffix(400))")
+        let probe = try guest.connect()
+        #expect(probe.unsolicitedStop != nil, "the dying kmemscope left the Linux guest stopped")
+        probe.close()
         let (cut, cutText) = LinuxVerifyTests.kmemscope(["verify", "--list-limit", "2"] + linux)
         #expect(cut == 2, "\(cutText)")
         #expect(cutText.contains("all passed") && cutText.contains("not covered: free list zone ")

@@ -24,9 +24,10 @@ extension ModelState {
         var zones = (0..<zoneCount).map { Zone(index: $0, segments: []) }
         var segments: [Segment] = []
         for (i, s) in specs.enumerated() {
-            segments.append(Segment(index: i, zone: s.zone, startPFN: s.startPFN, endPFN: s.endPFN))
-            zones[s.zone].segments.append(i)
-            zones[s.zone].managedPages += s.endPFN - s.startPFN
+            let zone = Self.modelZone(s.zone, zoneCount: zoneCount)
+            segments.append(Segment(index: i, zone: zone, startPFN: s.startPFN, endPFN: s.endPFN))
+            zones[zone].segments.append(i)
+            if s.endPFN > s.startPFN { zones[zone].managedPages += s.endPFN - s.startPFN }
         }
         self.init(zones: zones, segments: segments, directMap: directMap)
         self.poisoning = poisoning
@@ -41,6 +42,13 @@ extension ModelState {
                 pfn += Self.pages(k)
             }
         }
+    }
+
+    /// The zone the model files a segment under: its own, or zone 0 when a snapshot's segment
+    /// names no zone there is (guest data overwritten: `zone-parameters` and `frame-fields`
+    /// report it). The model indexes its zones by a segment's zone everywhere; it must not trap.
+    static func modelZone(_ zone: Int, zoneCount: Int) -> Int {
+        zone >= 0 && zone < zoneCount ? zone : 0
     }
 
     mutating func apply(_ p: Parameters, zone z: Int) {

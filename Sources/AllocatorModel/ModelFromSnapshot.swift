@@ -35,7 +35,9 @@ extension ModelState {
             return list
         }
         zones = s.zones.map { z in
-            var zone = Zone(index: z.index, segments: Array(z.segmentIndices))
+            // only segments that exist: a zone whose count was overwritten (zone-parameters
+            // says so) must not make a list of four billion indices
+            var zone = Zone(index: z.index, segments: Array(z.segmentIndices.clamped(to: 0..<s.segments.count)))
             zone.managedPages = z.managedPages
             zone.freePages = z.freePages
             zone.allocatedPages = z.allocatedPages
@@ -57,7 +59,7 @@ extension ModelState {
         }
         var copies: [UInt64: (zone: Int, segment: Int, tag: Int)] = [:]
         for seg in s.segments {
-            var segment = Segment(index: seg.index, zone: seg.zone, startPFN: seg.startPFN, endPFN: seg.endPFN)
+            var segment = Segment(index: seg.index, zone: Self.modelZone(seg.zone, zoneCount: zones.count), startPFN: seg.startPFN, endPFN: seg.endPFN)
             segment.freePages = seg.freePages
             segment.reservedPages = seg.reservedPages
             for mt in 0..<min(s.migratetypeSlots, Self.migratetypeSlots) {

@@ -20,9 +20,10 @@ public struct PostMortemReplay: Sendable {
     /// Replays `log` from the boot state `snapshot` describes, through the operation before
     /// `postMortem.operations` (or through the snapshot's sequence when the BUG is about no operation).
     public init(_ snapshot: KernelSnapshot, log: [OpLogRecord], postMortem: PostMortem) {
-        let from = postMortem.operations?.lowerBound ?? (snapshot.sequence + 1)
+        // sequences are guest data: the last one there is, or an operation at 0, must not trap
+        let from = postMortem.operations?.lowerBound ?? (snapshot.sequence == .max ? .max : snapshot.sequence + 1)
         inProgressFrom = from
-        through = from - 1
+        through = from == 0 ? 0 : from - 1
         let (start, _) = ModelState.boot(like: snapshot, poisoning: snapshot.poisoning ?? false, log: log)
         let (report, state) = Replay(capacity: snapshot.opLogCapacity ?? 65536).run(from: start, log: log, through: through)
         replay = report

@@ -49,6 +49,8 @@ public struct Replay: Sendable {
         var report = ReplayReport(startSequence: start.sequence, endSequence: last)
         report.rules = ReplayReport.RuleLevel(conflicts: rules?.conflicts ?? 0, judged: rules != nil)
         var model = start
+        // a start at the last sequence there is (guest data: KmemState.sequence) has nothing after it
+        guard start.sequence < UInt64.max else { return (report, model) }
         // Quarantines happen exactly where the kernel logged them.
         model.poisoning = true
         model.poisonOracle = oracle

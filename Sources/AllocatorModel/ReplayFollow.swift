@@ -54,7 +54,8 @@ extension ModelState {
     @discardableResult
     mutating func forceAllocate(_ r: OpLogRecord) -> Bool {
         let k = Int(r.order), p = r.result
-        guard k <= Self.maxOrder, r.status == 0 else { return false }
+        // the logged block is guest data: one that wraps past the top of the PFN space is no block
+        guard k <= Self.maxOrder, r.status == 0, p <= UInt64.max - Self.pages(k) else { return false }
         let range = p..<(p + Self.pages(k))
         guard let s = segmentIndex(of: p), segments[s].contains(range.upperBound - 1), range.allSatisfy(isTakable) else { return false }
         carve(range, segment: s)

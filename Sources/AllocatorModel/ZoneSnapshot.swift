@@ -57,6 +57,12 @@ public struct ZoneSnapshot: Sendable, Equatable {
         self.pcpBatch = pcpBatch
     }
 
-    /// The zone's segments' indices.
-    public var segmentIndices: Range<Int> { firstSegment..<(firstSegment + segmentCount) }
+    /// The zone's segments' indices, as the guest's zone says (`firstSegment`, `segmentCount`:
+    /// guest data, so a sum past `Int.max` or a negative count is an empty range, not a trap;
+    /// `zone-parameters` reports such a zone).
+    public var segmentIndices: Range<Int> {
+        let (end, overflow) = firstSegment.addingReportingOverflow(segmentCount)
+        guard !overflow, firstSegment >= 0, segmentCount >= 0 else { return 0..<0 }
+        return firstSegment..<end
+    }
 }

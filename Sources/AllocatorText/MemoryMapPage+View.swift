@@ -12,8 +12,9 @@ extension MemoryMapPage {
         let end = min(view.zones.map(\.endPFN).max() ?? 0, viewFrameLimit)
         var out = [CellClass](repeating: .hole, count: Int(end))
         let largeOrder = view.pageblockOrder ?? 9
+        // a zone's span is guest data: an end below its start (a spanned count that wrapped) is empty
         for z in view.zones where z.populated && z.startPFN < end {
-            for p in z.startPFN..<min(z.endPFN, end) { out[Int(p)] = .notFree }
+            for p in z.startPFN..<max(z.startPFN, min(z.endPFN, end)) { out[Int(p)] = .notFree }
             for area in z.freeAreas where area.order < 32 {
                 let size = UInt64(1) << UInt64(area.order)
                 for list in area.lists {

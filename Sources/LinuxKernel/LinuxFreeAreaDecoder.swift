@@ -156,6 +156,18 @@ public struct LinuxFreeAreaDecoder {
         return (0..<Int(count)).map { loadU64(bytes, $0 * 8) }
     }
 
+    /// Why ``perCPUOffsets()`` is empty, or nil when it is not: a verdict that could read no
+    /// CPU's lists says so (issue 22) instead of passing over them.
+    public func perCPUOffsetsUnavailable() -> String? {
+        guard symbols.symbol(named: "__per_cpu_offset") != nil, let countAddress = symbols.symbol(named: "nr_cpu_ids")?.address else {
+            return "__per_cpu_offset or nr_cpu_ids is not in the symbols"
+        }
+        guard let bytes = try? memory.read(at: countAddress, count: 4), bytes.count == 4 else { return "nr_cpu_ids cannot be read" }
+        let count = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+        guard count > 0, count <= Self.cpuLimit else { return "nr_cpu_ids is \(count), outside 1…\(Self.cpuLimit)" }
+        return perCPUOffsets().isEmpty ? "__per_cpu_offset[0..<\(count)] cannot be read" : nil
+    }
+
     /// `per_cpu_ptr(zone->per_cpu_pageset, cpu)->count` for each CPU (-1 where unreadable).
     private func perCPUCounts(zoneAddress: UInt64, cpuOffsets: [UInt64]) -> [Int] {
         guard let pagesetOffset = layout.zonePerCPUPagesetOffset, let countOffset = layout.perCPUPagesCountOffset,

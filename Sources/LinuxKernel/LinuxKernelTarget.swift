@@ -75,14 +75,19 @@ public final class LinuxKernelTarget {
     }
 
     /// Each CPU's per-CPU lists of zone `index` of node `node`.
-    /// - Throws: ``LinuxPerCPUReader/Unavailable`` when BTF or the symbols do not allow reading them.
+    /// - Throws: ``LinuxPerCPUReader/Unavailable`` when BTF or the symbols do not allow reading
+    ///   them, or no CPU's offset can be read (`nr_cpu_ids` unreadable or outside 1…1024).
     public func perCPULists(zone index: Int, node: Int = 0, vmemmapBase: UInt64) throws -> [LinuxPerCPULists] {
         guard let pagesetOffset = layout.zonePerCPUPagesetOffset else {
             throw LinuxPerCPUReader.Unavailable(description: "struct zone has no per_cpu_pageset in BTF")
         }
         let reader = try LinuxPerCPUReader(btf: btf, page: page, memory: memory, vmemmapBase: vmemmapBase)
         let pageset = try memory.readU64(at: try zoneAddress(index, node: node) &+ UInt64(pagesetOffset))
-        return decoder.perCPUOffsets().enumerated().map { cpu, offset in reader.read(cpu: cpu, at: pageset &+ offset) }
+        let offsets = decoder.perCPUOffsets()
+        guard !offsets.isEmpty else {
+            throw LinuxPerCPUReader.Unavailable(description: decoder.perCPUOffsetsUnavailable() ?? "no CPU's per-CPU offset could be read")
+        }
+        return offsets.enumerated().map { cpu, offset in reader.read(cpu: cpu, at: pageset &+ offset) }
     }
 
     /// SLUB's caches, as /proc/slabinfo counts them.

@@ -47,13 +47,26 @@ struct Kmemscope: ParsableCommand {
         if code == .success { exit(withError: error) }   // --help, --version
         if code == .validationFailure {
             // ArgumentParser's usage errors (64 by its default) are 2, as every other
-            // error that gives no verdict.
-            StandardError.write(fullMessage(for: error))
+            // error that gives no verdict, and one line, as every other error.
+            StandardError.write(usageLine(for: error))
             return 2
         }
         StandardError.write("kmemscope: \(error)")
         if case SessionError.interrupted(let signal) = error { return InterruptSignals.exitStatus(for: signal) }
         if case SessionError.haltedAtBug = error { return 1 }   // the kernel's own caught violation, shown
         return 2
+    }
+
+    /// A usage error as one line: `kmemscope: MESSAGE (see 'kmemscope CMD --help')`, not
+    /// ArgumentParser's block of Error, Help and Usage lines.
+    static func usageLine(for error: Error) -> String {
+        let message = self.message(for: error).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
+        let see = fullMessage(for: error).split(whereSeparator: \.isNewline)
+            .compactMap { line -> Substring? in
+                guard let start = line.range(of: "See '"), let end = line[start.upperBound...].firstIndex(of: "'") else { return nil }
+                return line[start.upperBound..<end]
+            }.first
+        return "kmemscope: " + message + (see.map { " (see '\($0)')" } ?? "")
     }
 }

@@ -45,6 +45,20 @@ struct PostMortemAttributionTests {
         #expect(p.caughtLine == "kernel-bug: the kernel's own check stopped it: corrupted free list (operation 102)")
     }
 
+    /// Sequences are guest data (issue 24): a logged entry at sequence 0 before the BUG puts the
+    /// operations in progress at 0, and a snapshot at the last sequence there is has no next
+    /// one; the post-mortem replay runs on both instead of trapping on `from - 1` or `sequence + 1`.
+    @Test func sequencesAtTheEdgesDoNotTrapTheReplay() {
+        let bug = KernelBug(rawKind: 3, code: 9, pfn: 5, sequence: 3, busy: 1, text: "illegal frame state change pfn 0x5")
+        let early = PostMortem(bug: bug, snapshot: Self.snapshot(sequence: 3), log: [Self.entry(0, status: 2), Self.entry(2, status: 2)])
+        #expect(early.operations == 0...3)
+        #expect(PostMortemReplay(Self.snapshot(sequence: 3), log: [], postMortem: early).through == 0)
+        let none = KernelBug(rawKind: 5, code: 14, pfn: nil, sequence: 0, busy: 0, rip: 0xffffffff80114b3b, text: "CPU exception vector 14")
+        let last = Self.snapshot(sequence: .max)
+        let p = PostMortem(bug: none, snapshot: last, log: [])
+        #expect(PostMortemReplay(last, log: [], postMortem: p).through == UInt64.max - 1)
+    }
+
     /// A BUG about no operation (an exception between operations) has none in progress.
     @Test func noOperation() {
         let bug = KernelBug(rawKind: 5, code: 14, pfn: nil, sequence: 0, busy: 0, rip: 0xffffffff80114b3b, text: "CPU exception vector 14")

@@ -125,6 +125,26 @@ struct ReplayTests {
         #expect(replayed.allocated[0x5f0]?.order == 2 && replayed.allocated[0x400] == nil, "the model took the kernel's block")
     }
 
+    /// A logged block at the top of the PFN space (guest data): an illegal divergence the model
+    /// cannot follow, not a trap on the block's end (issue 24).
+    @Test func aBlockThatWrapsThePFNSpaceIsIllegalNotATrap() {
+        let start = Self.boot()
+        var m = start
+        #expect(m.allocate(order: 2, migratetype: 1, zone: 2, alignment: 1, owner: 5, ignoreWatermarks: false) == .ok(0x400))
+        var log = m.log
+        log[0].result = UInt64.max - 1
+        let (report, _) = Replay().run(from: start, log: log)
+        #expect(report.illegalCount == 1)
+    }
+
+    /// A model at the last sequence there is (an overwritten KmemState.sequence) replays nothing.
+    @Test func aStartAtTheLastSequenceReplaysNothing() {
+        var start = Self.boot()
+        start.sequence = .max
+        let (report, _) = Replay().run(from: start, log: [])
+        #expect(report.operations == 0 && report.stop == nil)
+    }
+
     @Test func aDoubleFreeAcceptedIsIllegal() throws {
         let start = Self.boot()
         var m = start

@@ -35,6 +35,25 @@ struct SnapshotTests {
                               sequence: 7, zones: [zone], segments: [seg], frames: frames)
     }
 
+    /// A zone's segment range and a segment's zone are guest data (issue 24): a first segment
+    /// near `Int.max`, a count of four billion, a segment of zone 7 in a 1-zone snapshot build a
+    /// model without a trap (zone-parameters and frame-fields report them).
+    @Test func overwrittenZoneAndSegmentIndicesDoNotTrapTheModel() {
+        var s = Self.snapshot(Self.table(count: 16, links: [:]), heads: [])
+        s.zones[0].firstSegment = .max - 1
+        s.zones[0].segmentCount = 4_000_000_000
+        #expect(s.zones[0].segmentIndices.isEmpty)
+        s.zones[0].firstSegment = 0
+        #expect(ModelState(snapshot: s).zones[0].segments == [0], "four billion indices clamped to the one segment")
+        // a segment of zone 7 in a 1-zone snapshot: filed under zone 0, and the comparison
+        // the replay ends with (every frame's pageblock tag through its segment's zone) runs
+        s.segments[0].zone = 7
+        let (booted, _) = ModelState.boot(like: s)
+        #expect(booted.zones.count == 1 && booted.zones[0].segments == [0] && booted.segments.map(\.zone) == [0])
+        #expect(ModelState(snapshot: s).segments.map(\.zone) == [0])
+        _ = ModelComparison(model: booted, snapshot: s)
+    }
+
     @Test func framesDecodeThroughTheLayout() {
         let t = Self.table(count: 4, links: [1: 3], orders: [1: 2])
         #expect(t.count == 4)

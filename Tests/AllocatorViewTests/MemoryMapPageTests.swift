@@ -27,6 +27,17 @@ import Testing
         #expect(MemoryMapPage.runs(c) == [MemoryMapPage.Run(.hole, start: 0, end: 0x10)])
     }
 
+    /// A zone whose end lies below its start (Linux: zone_start_pfn + spanned_pages wrapped;
+    /// the bundled kernel: an overwritten endPFN) draws no frames instead of trapping (issue 24).
+    @Test func aZoneEndingBeforeItStartsIsEmpty() {
+        var view = Self.view
+        view.nodes[0].zones[0].endPFN = 0x8
+        view.nodes[0].zones.append(ZoneView(index: 1, name: "DMA32", populated: true, startPFN: 0x20, endPFN: 0x40,
+                                            spannedPages: 0x20, presentPages: 0x20, managedPages: 0x20, freeAreas: []))
+        let c = MemoryMapPage.frameClasses(view, violations: [])
+        #expect(c.count == 0x40 && c[0x10] == .hole && c[0x20] == .notFree)
+    }
+
     @Test(arguments: [(UInt64(32736), UInt64(1)), (65536, 1), (65537, 2), (262112, 4), (8 << 20, 128)])
     func cellsStayWithin256Rows(frames: UInt64, per: UInt64) {
         let layout = MemoryMapLayout(frameCount: frames)

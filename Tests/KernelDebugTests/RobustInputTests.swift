@@ -23,11 +23,12 @@ struct RobustInputTests {
     }
 
     /// Runs kmemscope with `arguments` (and `input` on standard input).
-    static func run(_ arguments: [String], input: String = "") throws -> Run {
+    /// `directory` is the working directory (where a relative output path lands).
+    static func run(_ arguments: [String], input: String = "", directory: URL = DebugBoot.root) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: InfoCommandTests.binary)
         p.arguments = arguments
-        p.currentDirectoryURL = DebugBoot.root
+        p.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
         p.environment = environment
@@ -53,22 +54,16 @@ struct RobustInputTests {
                    err: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
     }
 
-    /// The command lines of the matrix: `%V` is replaced by each extreme value.
+    /// Combinations the tree pass does not make (it gives every other argument a plain valid
+    /// value): `%V` is replaced by each extreme value.
     static func templates(snapshot: String, scratch: String) -> [[String]] {
-        [["frame", "%V"], ["frame", "0", "%V"], ["frame", "%V", "64"], ["frame", "--address", "%V"], ["frame", "--address", "0", "%V"],
-         ["kmem", "%V"], ["vtop", "%V"], ["log", "--last", "%V"], ["sym", "%V"],
-         ["freelist", "DMA32", "%V"], ["freelist", "DMA32", "0", "%V"], ["freelist", "%V", "0"],
-         ["dump", "%V", "16", "-o", scratch, "--force"], ["dump", "0xffff888000000000", "%V", "-o", scratch, "--force"],
-         ["zones", "--timeout", "%V"],
-         ["diff", snapshot, snapshot, "--limit", "%V"], ["diff", snapshot, snapshot, "--operations", "%V"],
-         // negative numbers as positional arguments (after --) and as --option=VALUE
-         ["freelist", "DMA32", "0", "--", "%V"], ["freelist", "DMA32", "--", "%V"], ["freelist", "--", "%V", "0"],
-         ["frame", "0", "--", "%V"], ["dump", "-o", scratch, "--force", "0xffff888000000000", "--", "%V"],
-         ["diff", snapshot, snapshot, "--limit=%V"], ["log", "--last=%V"], ["frame", "--address=%V"]]
+        [["frame", "%V", "64"], ["frame", "--address", "%V", "64"], ["freelist", "DMA32", "%V", "Movable"],
+         ["dump", "%V", "4096", "-o", scratch, "--force"], ["diff", snapshot, snapshot, "--limit", "%V", "--operations", "%V"]]
     }
 
     /// Boots the kernel through a workload longer than its log ring (65536 entries), saves a
-    /// snapshot, and runs every command line of the matrix against the snapshot and the guest.
+    /// snapshot, and runs every argument of every command (``CommandTreeFuzz``) against the
+    /// snapshot, then reads and run control against the guest and the console.
     @Test func extremeValuesInEveryCommandNeverTrap() throws {
         let boot = try DebugBoot(memory: "256M", append: "seed=3 ops=70000 phases=2")
         defer { boot.stop() }
@@ -76,22 +71,49 @@ struct RobustInputTests {
         let snapshot = boot.directory + "/state.kms", scratch = boot.directory + "/scratch"
         let taken = try Self.run(["snapshot", "-o", snapshot, "--target", "unix:" + boot.socket])
         try #require(taken.status == 0, "\(taken.err)")
+        // files that are not what a path option wants: none, empty, a directory, an ELF that is
+        // not the kernel, a snapshot cut short
+        let truncated = boot.directory + "/truncated.kms"
+        try Data(try Data(contentsOf: URL(fileURLWithPath: snapshot)).prefix(4096)).write(to: URL(fileURLWithPath: truncated))
+        let paths = [boot.directory + "/no/such/file", "/dev/null", "/", "/bin/true", truncated]
+
+        // The detector sees a trap: a run of the debug build made to trap on purpose is one.
+        let dying = try GuestGuardTests.dying("mid-read", ["zones", "--target", "unix:" + boot.socket])
+        #expect(CommandTreeFuzz.fault(Run(reason: dying.reason, status: dying.status, out: "", err: dying.err)) != nil, "\(dying)")
+
+        let tree = try CommandTreeFuzz(binary: InfoCommandTests.binary)
+        #expect(tree.commands.count >= 24, "\(tree.commands.map(\.name))")
+        var lines = try tree.lines(snapshot: snapshot, elf: DebugBoot.kernel, scratch: scratch, directory: boot.directory, paths: paths)
+        for template in Self.templates(snapshot: snapshot, scratch: scratch) {
+            for value in Self.extremes {
+                var arguments = template.map { $0.replacingOccurrences(of: "%V", with: value) }
+                if template[0] != "diff" { arguments.insert(contentsOf: ["--snapshot", snapshot], at: 1) }
+                lines.append(arguments)
+            }
+        }
+        // every command and every argument that takes a value is in the pass
+        let fuzzed = Set(lines.map { $0[0] })
+        for (command, arguments) in tree.commands where arguments.contains(where: { $0.kind != "flag" }) {
+            #expect(fuzzed.contains(command), "kmemscope \(command) is not fuzzed")
+        }
+        let started = ContinuousClock.now
+        let pass = CommandTreeFuzz.runAll(lines, workers: 6, directory: boot.directory)
+        print("command tree pass: \(lines.count) runs, \(pass.answered) answered, \(ContinuousClock.now - started)")
+        #expect(pass.faults.isEmpty, "\(pass.faults.count) of \(lines.count) runs failed:\n\(pass.faults.prefix(40).joined(separator: "\n"))")
+        #expect(lines.count > 700)
+        #expect(pass.answered > 80, "only \(pass.answered) of \(lines.count) runs got past argument checking to a lookup")
+        // nothing was written into the checkout; boot never started a QEMU on a bad image
+        #expect(!FileManager.default.fileExists(atPath: DebugBoot.root.appendingPathComponent("0").path), "an output landed in the checkout")
+        #expect(!FileManager.default.fileExists(atPath: boot.directory + "/boot/qemu.pid"), "boot launched QEMU during the pass")
+
         var runs = 0, answered = 0
         var traps: [String] = []
         func check(_ arguments: [String], input: String = "") throws {
-            let r = try Self.run(arguments, input: input)
+            let r = try Self.run(arguments, input: input, directory: URL(fileURLWithPath: boot.directory))
             runs += 1
             if r.status == 0 || r.status == 1 { answered += 1 }
             if r.trapped || ![0, 1, 2].contains(r.status) {
                 traps.append("kmemscope \(arguments.joined(separator: " ")) → \(r.reason) \(r.status): \(r.err.prefix(300))")
-            }
-        }
-        for template in Self.templates(snapshot: snapshot, scratch: scratch) {
-            for value in Self.extremes {
-                var arguments = template.map { $0.replacingOccurrences(of: "%V", with: value) }
-                // options before a `--`, after which every word is positional (diff reads its files)
-                if template[0] != "diff" { arguments.insert(contentsOf: ["--snapshot", snapshot], at: 1) }
-                try check(arguments)
             }
         }
         // against the guest itself (stopped at the end of its workload): reads, and the run control
@@ -104,12 +126,24 @@ struct RobustInputTests {
             }
         }
         // the console: the same numbers in its own commands and in views inside it
-        let lines = Self.extremes.flatMap { v in ["frame \(v)", "until \(v) 1", "next-checkpoint \(v)", "log --last \(v)", "freelist DMA32 0 \(v)"] }
-        try check(["attach"] + live, input: lines.joined(separator: "\n") + "\nquit\n")
-        try check(["attach", "--snapshot", snapshot], input: lines.joined(separator: "\n") + "\nquit\n")
+        let console = Self.extremes.flatMap { v in ["frame \(v)", "until \(v) 1", "next-checkpoint \(v)", "log --last \(v)", "freelist DMA32 0 \(v)"] }
+        try check(["attach"] + live, input: console.joined(separator: "\n") + "\nquit\n")
+        // and every line of the tree pass that reads the snapshot, typed into a console on it
+        // (three of the values each: a console runs its lines one after the other)
+        let typed = lines.filter { line in
+            line.contains(snapshot) && line[0] != "attach" && line[0] != "diff"
+                && ["-1", "18446744073709551615", "abc"].contains { v in line.contains { $0 == v || $0.hasSuffix("=" + v) } }
+        }.map { line in
+            line.enumerated().filter { i, word in word != snapshot && !(word == "--snapshot" && line.indices.contains(i + 1) && line[i + 1] == snapshot) }
+                .map(\.element).joined(separator: " ")
+        }
+        let typing = ContinuousClock.now
+        try check(["attach", "--snapshot", snapshot], input: (console + typed).joined(separator: "\n") + "\nquit\n")
+        print("console: \(console.count + typed.count) lines, \(ContinuousClock.now - typing)")
+        #expect(!FileManager.default.fileExists(atPath: DebugBoot.root.appendingPathComponent("0").path), "an output landed in the checkout")
         #expect(traps.isEmpty, "\(traps.count) of \(runs) runs trapped:\n\(traps.joined(separator: "\n"))")
-        #expect(runs > 400)
-        #expect(answered > 60, "only \(answered) of \(runs) runs got past argument checking to a lookup")
+        #expect(runs > 90)
+        #expect(answered > 10, "only \(answered) of \(runs) runs got past argument checking to a lookup")
 
         // what a user of the snapshot sees for the issue's own examples
         let frame = try Self.run(["frame", "0xffffffffffffffff", "--snapshot", snapshot])
@@ -171,6 +205,14 @@ struct RobustInputTests {
         #expect(r.status == 2, "\(r.err)")
         #expect(r.err.contains("\(elf) is not the kmemscope kernel"), "\(r.err)")
         #expect(!r.err.contains("no symbol 'kmem_info'"), "\(r.err)")
+        // boot and bisect, which start QEMU on the image, refuse it before QEMU starts
+        let directory = NSTemporaryDirectory() + "kmemscope-notkernel-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for command in [["boot", "--run-directory", directory], ["bisect", "--memory", "64M", "--append", "seed=1 ops=100"]] {
+            let b = try Self.run(command + ["--elf", elf])
+            #expect(b.status == 2 && b.err.contains("\(elf) is not the kmemscope kernel"), "\(command[0]): \(b.err)")
+            #expect(!FileManager.default.fileExists(atPath: directory + "/qemu.pid"), "\(command[0]) started QEMU on \(elf)")
+        }
     }
 
     /// The DWARF reader on hostile input: a C fixture with Linux's mm structs (the Linux tests'

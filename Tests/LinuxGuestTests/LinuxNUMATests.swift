@@ -1,5 +1,6 @@
 import Foundation
 import GDBRemote
+import Glibc
 import LinuxKernel
 import Testing
 
@@ -97,7 +98,8 @@ struct LinuxNUMATests {
 
     /// A free list longer than the walk's bound (`--list-limit`): the lists are read only in
     /// part, so the verdict is partial — exit 2 naming the lists not covered, exit 0 with
-    /// --allow-partial (nr_free and NR_FREE_PAGES are not compared for what was cut).
+    /// --allow-partial (nr_free and NR_FREE_PAGES are not compared for what was cut). Per-CPU
+    /// lists that cannot be read (nr_cpu_ids out of bounds) are partial in the same way.
     @Test func aFreeListWalkCutAtItsBoundIsPartial() throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
         let guest = try LinuxGuest.boot()
@@ -107,6 +109,17 @@ struct LinuxNUMATests {
 
         let (whole, wholeText) = LinuxVerifyTests.kmemscope(["verify"] + linux)
         #expect(whole == 0 && wholeText.contains("all passed") && !wholeText.contains("not covered"), "\(wholeText)")
+
+        // issue 24's guard on Linux: a kmemscope that traps in the middle of reading the running
+        // guest (the debug build's KMEMSCOPE_DEBUG_TRAP) resumes it first and says so; the next
+        // connection finds it running (QEMU's unsolicited stop reply).
+        let (died, dyingText) = LinuxGuest.run(["-c", "KMEMSCOPE_DEBUG_TRAP=mid-read SWIFT_BACKTRACE=enable=no exec \"$0\" \"$@\" 2>&1",
+                                                LinuxVerifyTests.binary, "verify"] + linux)
+        #expect(died == 128 + SIGILL || died == 128 + SIGTRAP, "\(died): \(dyingText.suffix(400))")
+        #expect(dyingText.contains("resumed the guest"), "\(dyingText.suffix(400))")
+        let probe = try guest.connect()
+        #expect(probe.unsolicitedStop != nil, "the dying kmemscope left the Linux guest stopped")
+        probe.close()
         let (cut, cutText) = LinuxVerifyTests.kmemscope(["verify", "--list-limit", "2"] + linux)
         #expect(cut == 2, "\(cutText)")
         #expect(cutText.contains("all passed") && cutText.contains("not covered: free list zone ")
@@ -118,5 +131,23 @@ struct LinuxNUMATests {
         let skipped = document["skipped"] as? [[String: Any]] ?? []
         #expect(skipped.contains { ($0["what"] as? String ?? "").hasPrefix("free list zone ") && ($0["reason"] as? String ?? "").contains("walked the first 3 blocks") }, "\(json)")
         #expect(document["passed"] as? Bool == true, "\(json)")
+
+        // Per-CPU lists no CPU of which can be read (nr_cpu_ids beyond what kmemscope walks): the
+        // verdict names them as not covered (once they passed over in silence), exit 2.
+        let symbols = try SymbolMap(parsing: try guest.section("kallsyms"))
+        let cpuIDs = try symbols.address(of: "nr_cpu_ids")
+        let writer = try guest.connect()
+        let original = try writer.readMemory(at: cpuIDs, count: 4)
+        try writer.writeMemory(at: cpuIDs, bytes: [0, 0, 1, 0])   // 65536 CPUs
+        writer.close()
+        let (unread, unreadText) = LinuxVerifyTests.kmemscope(["verify"] + linux)
+        let restore = try guest.connect()
+        try restore.writeMemory(at: cpuIDs, bytes: original)
+        restore.close()
+        #expect(unread == 2, "\(unreadText)")
+        #expect(unreadText.contains("not covered: per-CPU lists of ") && unreadText.contains("nr_cpu_ids is 65536, outside 1…1024")
+                && unreadText.contains("partial verdict"), "\(unreadText)")
+        let (again, againText) = LinuxVerifyTests.kmemscope(["verify"] + linux)
+        #expect(again == 0 && !againText.contains("not covered"), "\(againText)")
     }
 }

@@ -18,6 +18,9 @@ extension LinuxKernelTarget {
         if zoneLock == nil { notes.append("struct zone has no lock in BTF: zone locks not checked") }
         if pcpLock == nil { notes.append("struct per_cpu_pages has no lock in BTF: per-CPU list locks not checked") }
         let cpuOffsets = decoder.perCPUOffsets()
+        if pcpLock != nil, cpuOffsets.isEmpty {
+            notes.append("per-CPU list locks not checked: \(decoder.perCPUOffsetsUnavailable() ?? "no CPU's per-CPU offset could be read")")
+        }
         for index in 0..<layout.zoneCount {
             let zone = try zoneAddress(index)
             let present = try memory.readU64(at: zone &+ UInt64(layout.zonePresentPagesOffset))

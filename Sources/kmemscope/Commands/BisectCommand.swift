@@ -65,7 +65,7 @@ struct BisectCommand: ParsableCommand {
     private func bisect() throws {
         let options = ImageOptions.bundled(elf)
         let kernelPath = try options.path()
-        let kernel = try options.open()
+        let kernel = try ImageOptions.openKmemscopeKernel(kernelPath)
         let size = try MemorySize(parsing: memory)
         let started = ContinuousClock.now
         var search = BisectSearch(lo: lo, hi: hi)

@@ -83,6 +83,9 @@ struct BootCommand: ParsableCommand {
 
     func run() throws {
         let kernel = URL(fileURLWithPath: try elf ?? KernelImageLocator.locate()).standardizedFileURL.path
+        // Refused before QEMU starts: QEMU takes any file it can load (an HTML page as a
+        // bzImage) and runs it, and boot would report a guest started.
+        _ = try ImageOptions.openKmemscopeKernel(kernel)
         let directory = try runDirectory.map(Self.absolute) ?? Self.makeRunDirectory()
         var endpoint = try GDBEndpoint.parse(gdb ?? "unix:" + directory + "/gdb.sock")
         if case .unix(let path) = endpoint { endpoint = .unix(Self.absolute(path)) }

@@ -27,6 +27,15 @@ struct ImageOptions: ParsableArguments {
             throw .image(error)
         }
     }
+
+    /// Opens the image at `path` and refuses one that is not the kmemscope kernel (no
+    /// `kmem_info`), naming the file, for commands that boot it (`boot`, `bisect`).
+    static func openKmemscopeKernel(_ path: String) throws(SessionError) -> KernelImage {
+        let image: KernelImage
+        do { image = try KernelImage(path: path) } catch { throw .image(error) }
+        guard (try? image.symbol("kmem_info")) != nil else { throw .other(GuestSession.notKmemscopeKernel(path)) }
+        return image
+    }
 }
 
 /// ``ImageOptions`` for the commands whose output is no document (`watch`, `report`, `dump`):

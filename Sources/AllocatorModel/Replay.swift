@@ -50,7 +50,7 @@ public struct Replay: Sendable {
         report.rules = ReplayReport.RuleLevel(conflicts: rules?.conflicts ?? 0, judged: rules != nil)
         var model = start
         // a start at the last sequence there is (guest data: KmemState.sequence) has nothing after it
-        guard start.sequence < UInt64.max else { return (report, model) }
+        guard start.sequence < UInt64.max else { return (report, model, rules) }
         // Quarantines happen exactly where the kernel logged them.
         model.poisoning = true
         model.poisonOracle = oracle

@@ -34,6 +34,9 @@ struct ReportPageTests {
         }
         try #require(!framed.isEmpty, "verify names a frame: \(v.out)")
         try Self.checkStructure(html, framed: framed)
+        // what the verdict covered, as verify says it, and what report does not read
+        #expect(html.contains("<h2>What the verdict covered</h2>") && html.contains("covered: ") && html.contains(" frames in ")
+                && html.contains("not covered: replay of the operation log"), "the coverage section")
 
         let zonesDoc = try InfoCommandTests.kmemscope(["zones", "--json"] + target)
         let zones = try #require((try JSONSerialization.jsonObject(with: Data(zonesDoc.out.utf8)) as? [String: Any])?["zones"] as? [[String: Any]])

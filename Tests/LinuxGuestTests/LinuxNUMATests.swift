@@ -75,7 +75,8 @@ struct LinuxNUMATests {
         let (reportStatus, reportText) = LinuxVerifyTests.kmemscope(["report", "-o", pagePath, "--force"] + linux)
         #expect(reportStatus == 0, "\(reportText)")
         let html = (try? String(contentsOfFile: pagePath, encoding: .utf8)) ?? ""
-        #expect(html.contains("zone DMA32 (node 1)") && html.contains("Node 1, zone "), "the page's verify and buddyinfo hold node 1")
+        #expect(html.contains("zone DMA32 (node 1)") && html.contains("Node 1, zone ") && html.contains("covered: NUMA nodes 0, 1 (every node)"),
+                "the page's coverage, verify and buddyinfo hold node 1")
 
         // A free block of node 1 whose page.private holds another order: named with its node.
         let target = try guest.connect()

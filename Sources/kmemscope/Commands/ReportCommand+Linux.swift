@@ -29,7 +29,8 @@ extension ReportCommand {
             let zoneinfo = (try? linux.zoneinfoView()).map(ProcText.zoneinfo) ?? "(zoneinfo not read)"
             let slabinfo = (try? linux.decodeSlub())?.slabinfo ?? "(SLUB not read)"
             return MemoryMapPage.page(view, title: "kmemscope report: Linux guest", marks: marks,
-                                      sections: [("/proc/buddyinfo", ProcText.buddyinfo(view)), ("Verify", LinuxViews.verify(report)),
+                                      sections: [Coverage.linuxChecks(report, base: LinuxAttach.coverage).section,
+                                                 ("/proc/buddyinfo", ProcText.buddyinfo(view)), ("Verify", LinuxViews.verify(report)),
                                                  ("info", info), ("/proc/pagetypeinfo", ProcText.pagetypeinfo(withBlocks)),
                                                  ("/proc/zoneinfo", zoneinfo), ("/proc/slabinfo", slabinfo)])
         }

@@ -72,12 +72,7 @@ struct VerifyCommand: ParsableCommand {
             let report = try LinuxAttach.run(profile, stub, settling: settling) { linux in
                 try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux))
             }
-            var coverage = LinuxAttach.coverage
-            // a check that could not run (per-CPU lists BTF does not describe) covers less
-            for note in report.notes { coverage.skip(String(note.prefix { $0 != ":" }), String(note.drop { $0 != ":" }.dropFirst(2))) }
-            for list in report.cutShort {
-                coverage.skip("free list \(list.prefix { $0 != ":" }) beyond its first blocks", String(list.drop { $0 != ":" }.dropFirst(2)) + " (--list-limit)")
-            }
+            let coverage = Coverage.linuxChecks(report, base: LinuxAttach.coverage)
             if image.json {
                 var document = LinuxVerifyJSON(report)
                 document.covered = coverage.covered
@@ -214,11 +209,7 @@ struct VerifyCommand: ParsableCommand {
     /// What this run of verify covered, and what it did not (docs/checks.md, "Partial verdicts").
     func coverage(_ snapshot: KernelSnapshot, _ report: VerifyReport, verification: Replay.Verification?, unfed: Bool,
                   freePagesRead: Int, poisonNotHeld: String?) -> Coverage {
-        var c = Coverage()
-        let zones = snapshot.zones.filter { $0.segmentCount > 0 }.map(\.name)
-        c.covered.append("\(report.framesChecked) frames in \(snapshot.segments.count) segments of zones \(zones.joined(separator: ", ")): "
-                         + "tiling, free lists, buddies, bitmaps, counters, per-CPU lists")
-        c.covered.append("\(snapshot.heap?.caches.count ?? 0) slab caches")
+        var c = Coverage.bundledChecks(snapshot, report)
         if snapshot.poisoning == true {
             if let poisonNotHeld {
                 c.skip("free-page-poison: the free pages' contents", poisonNotHeld)

@@ -1,4 +1,6 @@
+import AllocatorModel
 import ArgumentParser
+import LinuxKernel
 
 /// What a verdict covered and what it did not (issue 22): a check that read a subset says so
 /// in its summary, in `--json` (`covered`, `skipped` with reasons), and — when what was not
@@ -42,4 +44,29 @@ struct Coverage: Encodable {
         StandardError.write("kmemscope: partial verdict, not covered: \(missing); pass --allow-partial to accept a partial check")
         throw ExitCode(2)
     }
+
+    /// What the bundled kernel's checks read: every frame of every segment, every cache.
+    static func bundledChecks(_ snapshot: KernelSnapshot, _ report: VerifyReport) -> Coverage {
+        var c = Coverage()
+        let zones = snapshot.zones.filter { $0.segmentCount > 0 }.map(\.name)
+        c.covered.append("\(report.framesChecked) frames in \(snapshot.segments.count) segments of zones \(zones.joined(separator: ", ")): "
+                         + "tiling, free lists, buddies, bitmaps, counters, per-CPU lists")
+        c.covered.append("\(snapshot.heap?.caches.count ?? 0) slab caches")
+        return c
+    }
+
+    /// What `LinuxVerifier` read of a guest, from the attach's coverage (`base`: the nodes):
+    /// checks that could not run and free lists cut at their bound are skips.
+    static func linuxChecks(_ report: LinuxVerifier.Report, base: Coverage) -> Coverage {
+        var c = base
+        // a check that could not run (per-CPU lists BTF does not describe) covers less
+        for note in report.notes { c.skip(String(note.prefix { $0 != ":" }), String(note.drop { $0 != ":" }.dropFirst(2))) }
+        for list in report.cutShort {
+            c.skip("free list \(list.prefix { $0 != ":" }) beyond its first blocks", String(list.drop { $0 != ":" }.dropFirst(2)) + " (--list-limit)")
+        }
+        return c
+    }
+
+    /// The page section of a report: the lines `verify` prints under its verdict.
+    var section: (String, String) { ("What the verdict covered", text.joined(separator: "\n")) }
 }

@@ -7,7 +7,7 @@ import Testing
 struct RandomAttachTests {
     @Test func verifyAtRandomMomentsOfARunningWorkloadFindsNoViolation() throws {
         // Enough operations that the workload is still running when the last attach comes.
-        let boot = try DebugBoot(memory: "256M", append: "seed=1 ops=5000000 phases=4")
+        let boot = try DebugBoot(memory: "256M", append: "seed=1 ops=20000000 phases=4")
         defer { boot.stop() }
         try boot.release()
         var generator = SystemRandomNumberGenerator()

@@ -1,4 +1,9 @@
 extension LinuxBuddyState {
+    /// Whether one of this node's populated zones spans `pfn`.
+    public func holds(_ pfn: UInt64) -> Bool {
+        zones.contains { $0.isPopulated && pfn >= $0.startPFN && pfn - $0.startPFN < $0.spannedPages }
+    }
+
     /// The most blocks Linux's /proc/pagetypeinfo counts on one list (`pagetypeinfo_showfree_print`).
     public static let procListCountLimit = 100_000
 

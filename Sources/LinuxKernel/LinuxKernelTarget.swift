@@ -51,13 +51,10 @@ public final class LinuxKernelTarget {
     /// node 0's when none does.
     public func decodeBuddy(holding pfn: UInt64) throws -> LinuxBuddyState {
         let first = try decodeBuddy()
-        func holds(_ s: LinuxBuddyState) -> Bool {
-            s.zones.contains { $0.isPopulated && pfn >= $0.startPFN && pfn - $0.startPFN < $0.spannedPages }
-        }
-        if holds(first) { return first }
+        if first.holds(pfn) { return first }
         for id in (try? nodes().others) ?? [] {
             let state = try decodeBuddy(node: id)
-            if holds(state) { return state }
+            if state.holds(pfn) { return state }
         }
         return first
     }

@@ -15,7 +15,7 @@ extension ReportCommand {
             let marks = report.findings.map { f -> MemoryMapPage.Mark in
                 var decode: String?
                 // the page with the lists of the node whose zones hold it
-                let state = states.first { $0.zones.contains { $0.isPopulated && f.pfn >= $0.startPFN && f.pfn - $0.startPFN < $0.spannedPages } } ?? report.state
+                let state = states.first { $0.holds(f.pfn) } ?? report.state
                 if decoded < Self.linuxDecodeLimit, let p = try? linux.page(f.pfn, vmemmapBase: state.vmemmapBase) {
                     decode = LinuxViews.frame(linux, p, state)
                     decoded += 1

@@ -102,6 +102,7 @@ struct ProxyRulesTests {
     /// did not ask for"; to be fixed in GDBProxy, the test then made strict again.
     @Test(.enabled(if: TerminalSession.tmux != nil, "tmux is not installed (scripts/install-deps.sh installs it)"))
     func gdbsCtrlCDuringABorrowStopsWhereTheBorrowFoundTheGuest() throws {
+        // check-tests: asserts in ctrlCDuringABorrow
         try withKnownIssue("a borrower's first packet can get the proxy's interrupt stop reply (GDBProxy race)", isIntermittent: true) {
             try ctrlCDuringABorrow()
         }

@@ -102,7 +102,7 @@ extension GDBProxy {
             // (gdb flushes its input after connecting: anything later would read as a reply).
             if !c.greeted {
                 c.greeted = true
-                if !c.socket.heardFrom { frame.withUnsafeBytes { c.reply($0) } }
+                if !c.socket.hasSpoken { frame.withUnsafeBytes { c.reply($0) } }
             }
         case .restore:
             finishRestore()

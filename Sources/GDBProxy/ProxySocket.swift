@@ -23,6 +23,20 @@ final class ProxySocket {
 
     deinit { close() }
 
+    /// Whether the peer has sent anything, counting bytes that wait in the socket unread: the
+    /// loop serves QEMU before clients, so a client's first packet can be in the socket while
+    /// QEMU's stop reply is handled (a peek, nothing is consumed).
+    var hasSpoken: Bool {
+        if heardFrom { return true }
+        guard !closed else { return false }
+        var byte: UInt8 = 0
+        while true {
+            let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            if n < 0 && errno == EINTR { continue }
+            return n > 0
+        }
+    }
+
     /// Reads what is waiting. Returns false when the peer closed (or the read failed).
     func receive() -> Bool {
         guard !closed else { return false }

@@ -56,7 +56,7 @@ public struct SnapshotCapture {
         var tables = 0
         if let cr3 = registers.first(where: { $0.name == "cr3" })?.value {
             let ram = UInt64(snapshot.frames.count).multipliedReportingOverflow(by: snapshot.pageSize)
-            tables = recordPageTables(cr3: cr3, ram: ram.overflow ? .max : ram.partialValue, recorder)
+            tables = try recordPageTables(cr3: cr3, ram: ram.overflow ? .max : ram.partialValue, recorder)
         }
         var header = SnapshotHeader()
         header.tool = tool
@@ -95,8 +95,10 @@ public struct SnapshotCapture {
     }
 
     /// Reads every page table reachable from `cr3` (4 levels; not below a large page or a
-    /// not-present entry; tables outside `ram` skipped), at most ``maxPageTables``.
-    static func recordPageTables(cr3: UInt64, ram: UInt64, _ memory: RecordingMemory) -> Int {
+    /// not-present entry; tables outside `ram` skipped), at most ``maxPageTables``. A table
+    /// that cannot be read is left out, but a signal (Ctrl-C) ends the walk: it is not a table
+    /// the guest lacks.
+    static func recordPageTables(cr3: UInt64, ram: UInt64, _ memory: RecordingMemory) throws -> Int {
         let mask: UInt64 = 0x000F_FFFF_FFFF_F000
         var queue: [(address: UInt64, level: Int)] = [(cr3 & mask, 4)]
         var seen: Set<UInt64> = []
@@ -107,6 +109,7 @@ public struct SnapshotCapture {
             do {
                 try table.withUnsafeMutableBytes { try memory.read(.guestPhysical, at: address, into: $0) }
             } catch {
+                if InterruptSignals.isPending { throw error }
                 continue
             }
             read += 1

@@ -1,3 +1,4 @@
+import BrowserSupport
 import Foundation
 import Glibc
 
@@ -13,7 +14,10 @@ final class TerminalSession {
     /// Starts `command` (a shell command line) in a 200×60 terminal.
     init(_ command: String) throws {
         // no pipe for new-session: the tmux server it forks would hold it open forever
-        try run(["new-session", "-d", "-s", name, "-x", "200", "-y", "60", command], capture: false)
+        // tmux keeps 2,000 lines by default (set when a pane is made): past that, old prompts
+        // scroll away as new ones come and a count of prompts no longer grows
+        try run(["start-server", ";", "set-option", "-g", "history-limit", "200000", ";",
+                 "new-session", "-d", "-s", name, "-x", "200", "-y", "60", command], capture: false)
     }
 
     /// Types `keys` (tmux key names such as `Enter`, `Tab`, `Up`, `C-c`, or literal text).
@@ -38,10 +42,52 @@ final class TerminalSession {
             let text = try screen()
             if condition(text) { return text }
             guard Date().timeIntervalSince(start) < timeout else {
-                throw DebugBootError("the terminal did not show what was expected within \(timeout) s:\n\(text.suffix(3000))")
+                throw DebugBootError("the terminal did not show what was expected within \(timeout) s:\n\(text.suffix(3000))\n\(processes())")
             }
             usleep(100_000)
         }
+    }
+
+    /// What the processes in the terminal are doing (state, kernel wait channel and each
+    /// thread's stack through gdb when it is installed): a console that stopped answering
+    /// is then explained by the failure report instead of only shown.
+    func processes() -> String {
+        guard let shell = (try? run(["display-message", "-p", "-t", name, "#{pane_pid}"]))
+            .flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else { return "(no pane process)" }
+        var lines: [String] = []
+        for pid in [shell] + Self.children(of: shell) {
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?
+                .replacingOccurrences(of: "\0", with: " ").prefix(160) ?? "?"
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("State:") } ?? "?"
+            let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
+            lines.append("pid \(pid) \(state) wchan \(wchan): \(command)")
+            if command.contains("kmemscope"), FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") {
+                let (_, out) = Program.run("/usr/bin/gdb", ["-batch", "-p", "\(pid)", "-ex", "thread apply all bt 40"])
+                lines += out.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("Thread") }.map(String.init)
+            }
+        }
+        return "processes in the terminal:\n" + lines.joined(separator: "\n")
+    }
+
+    /// The descendants of `pid` (from /proc's parent links).
+    static func children(of pid: Int32) -> [Int32] {
+        let all = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        var parents: [Int32: Int32] = [:]
+        for p in all {
+            guard let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
+                  let close = stat.range(of: ")", options: .backwards) else { continue }
+            let fields = stat[close.upperBound...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[p] = parent }
+        }
+        var found: [Int32] = []
+        var frontier = [pid]
+        while let next = frontier.popLast(), found.count < 64 {
+            let kids = parents.filter { $0.value == next }.map(\.key).sorted()
+            found += kids
+            frontier += kids
+        }
+        return found
     }
 
     /// How many console prompts the screen shows (capture-pane trims the prompt's trailing blank).

@@ -48,6 +48,16 @@ struct ConsoleInterruptTests {
         let seen = try terminal.screen()
         #expect(interrupted >= commands.count * delays.count / 2, "only \(interrupted) commands were interrupted:\n\(seen.suffix(4000))")
 
+        // while a command runs, a Ctrl-C must not throw away what the console already wrote
+        // (NOFLSH: a command's last lines and the next prompt were lost to a Ctrl-C that came
+        // as the command ended, and the console waited at a prompt nobody saw)
+        let before = TerminalSession.prompts(try terminal.screen())
+        try terminal.type("until 999999999 60")
+        usleep(1_000_000)
+        #expect(try terminal.localModes().contains("noflsh"))
+        try terminal.send("C-c")
+        try terminal.wait(timeout: 60) { TerminalSession.prompts($0) > before }
+
         var answer = try Self.answer(terminal, to: "stop")
         let at = try #require(ConsoleTests.sequence(after: "stopped at sequence ", in: answer), "\(answer)")
         answer = try Self.answer(terminal, to: "until \(at + 5000)", timeout: 120)
@@ -60,6 +70,7 @@ struct ConsoleInterruptTests {
         let screen = try terminal.wait { $0.contains("EXIT=") }
         #expect(screen.contains("detached: the guest runs on (as it was found)"), "\(screen.suffix(1000))")
         #expect(screen.contains("EXIT=0"), "\(screen.suffix(1000))")
+        #expect(try terminal.localModes().contains("-noflsh"), "the terminal's own setting is put back")
         #expect(try boot.vmStatus() == "running")
         // no stop word left armed by an interrupted watch/until (the kernel would stop for nobody)
         let t = try boot.reconnect()

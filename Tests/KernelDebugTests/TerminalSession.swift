@@ -70,6 +70,14 @@ final class TerminalSession {
         return "processes in the terminal:\n" + lines.joined(separator: "\n")
     }
 
+    /// The terminal's local-mode flags as `stty -a` names them (`noflsh` or `-noflsh`, …).
+    func localModes() throws -> [String] {
+        let tty = try run(["display-message", "-p", "-t", name, "#{pane_tty}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (status, out) = Program.run("/bin/stty", ["-F", tty, "-a"])
+        guard status == 0 else { throw DebugBootError("stty -F \(tty) -a failed: \(out)") }
+        return out.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init)
+    }
+
     /// The descendants of `pid` (from /proc's parent links).
     static func children(of pid: Int32) -> [Int32] {
         let all = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }

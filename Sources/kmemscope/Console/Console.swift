@@ -77,12 +77,19 @@ struct Console {
     /// Runs until `quit` or the end of input; returns the exit status.
     mutating func run() -> Int32 {
         say(banner())
+        defer { reader.close() }
         while true {
             let line = reader.next(prompt: "kmemscope> ")
-            // Ctrl-C at the prompt drops the line typed so far (libedit returns no line then)
+            // Ctrl-C at the prompt drops the line typed so far (libedit returns no line then).
+            // A SIGINT that came while libedit was not waiting for a key (drawing the prompt
+            // just after a command ended) interrupted nothing: the line typed after it is run.
             if InterruptSignals.pending == SIGINT {
-                _ = signalled()
-                continue
+                if line != nil {
+                    InterruptSignals.clearPending()
+                } else {
+                    _ = signalled()
+                    continue
+                }
             }
             if let status = signalled() { return status }
             guard let line else {

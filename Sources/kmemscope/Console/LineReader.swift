@@ -22,6 +22,7 @@ final class LineReader {
         interactive = isatty(STDIN_FILENO) == 1
         self.historyPath = historyPath
         guard interactive else { return }
+        keepOutputOnInterrupt()   // before libedit reads the terminal's modes
         LineCompleter.current = completer
         kmem_editline_setup(UnsafePointer(strdup("kmemscope")), { text, start, _ in
             kmem_editline_completion_over()   // no file-name completion when nothing matches
@@ -31,6 +32,37 @@ final class LineReader {
         stifle_history(Self.historyLimit)
         if let historyPath { _ = read_history(historyPath) }
     }
+
+    /// The terminal's settings before ``keepOutputOnInterrupt()`` changed them.
+    private var savedTerminal: termios?
+
+    /// Sets NOFLSH while commands run: by default a terminal that turns Ctrl-C into SIGINT
+    /// also throws away the output not yet shown, so a Ctrl-C that lands as a command ends
+    /// could swallow its last lines and the next prompt (the console then waited at a prompt
+    /// nobody saw). libedit takes the terminal's modes for running commands from it as it is
+    /// here; its own line-editing mode (at the prompt) clears the flag again, where a Ctrl-C
+    /// ends the line and the prompt is drawn anew. ``close()`` puts the setting back.
+    private func keepOutputOnInterrupt() {
+        var settings = termios()
+        guard tcgetattr(STDIN_FILENO, &settings) == 0 else { return }
+        savedTerminal = settings
+        settings.c_lflag |= tcflag_t(NOFLSH)
+        _ = tcsetattr(STDIN_FILENO, TCSANOW, &settings)
+    }
+
+    /// Gives the terminal back its own settings (once; also when the reader goes away).
+    func close() {
+        guard var saved = savedTerminal else { return }
+        savedTerminal = nil
+        var now = termios()
+        guard tcgetattr(STDIN_FILENO, &now) == 0 else { return }
+        // only the flag this reader set: libedit restores the rest itself
+        now.c_lflag = (now.c_lflag & ~tcflag_t(NOFLSH)) | (saved.c_lflag & tcflag_t(NOFLSH))
+        saved = now
+        _ = tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+    }
+
+    deinit { close() }
 
     /// The next line without its newline; nil at the end of input (Ctrl-D, end of the pipe).
     func next(prompt: String) -> String? {

@@ -53,3 +53,14 @@ public enum BuddyChecks {
         return findings
     }
 }
+
+extension BuddyChecks {
+    /// The rules on one walked list of `order`: each of its breaks (`list-links`, as given,
+    /// in order), then its counter (`list-counter`). For a verifier that walks a list itself
+    /// and reports between lists (the bundled kernel's, whose walk also reads each node's
+    /// record); ``check(_:node:in:)`` runs the same rules on a whole view.
+    public static func check(_ list: FreeList, order: Int, breaks: [ListBreak]) -> [BuddyFinding] {
+        breaks.map { BuddyFinding(.listLinks, zone: $0.zone, segment: $0.segment, pfn: nil, .listBroken($0)) }
+            + [CounterRules.check(list, order: order)].compactMap { $0 }
+    }
+}

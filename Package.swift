@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AllocatorModel", targets: ["AllocatorModel"]),
         .library(name: "AllocatorView", targets: ["AllocatorView"]),
         .library(name: "AllocatorText", targets: ["AllocatorText"]),
+        .library(name: "AllocatorChecks", targets: ["AllocatorChecks"]),
         .library(name: "KernelSession", targets: ["KernelSession"]),
         .library(name: "KernelMM", targets: ["KernelMM"]),
         .library(name: "LinuxKernel", targets: ["LinuxKernel"]),
@@ -50,15 +51,19 @@ let package = Package(
         // The views written once against it: /proc's buddyinfo, pagetypeinfo, zoneinfo,
         // slabinfo, and zones --tree.
         .target(name: "AllocatorText", dependencies: ["AllocatorView"]),
+        // The checks that hold for any buddy allocator (list links, order and alignment, one
+        // list, no overlap, buddies merged, counters), written once against the view; each
+        // kernel's verifier runs them beside its own. Optimised even in debug builds: verify runs them.
+        .target(name: "AllocatorChecks", dependencies: ["AllocatorView"], swiftSettings: [.unsafeFlags(["-O"])]),
         // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
-        .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorText"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorText", "AllocatorChecks"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "AllocatorView", "CLibElf", "CLibDW", "CZlib", "CLibKdumpfile"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
         .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),
         // A stock Linux guest: symbols from System.map/kallsyms, types from BTF (libbpf), and
         // the buddy allocator's free lists decoded from guest memory.
-        .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorView", "CLibBPF"]),
+        .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorView", "AllocatorChecks", "CLibBPF"]),
         // The kernel's allocator sources, compiled unchanged for the host: the very files
         // the Embedded Swift kernel builds (see kernel/Makefile.inc).
         // Optimised even in debug builds: the property tests run its self-check after every
@@ -100,6 +105,8 @@ let package = Package(
         // The allocator view: both kernels' producers against the views they replaced, and
         // every renderer on a view built by hand.
         .testTarget(name: "AllocatorViewTests", dependencies: ["AllocatorView", "AllocatorText", "AllocatorModel", "LinuxKernel"]),
+        // The buddy-generic checks on hand-built views: each broken rule found and named.
+        .testTarget(name: "AllocatorChecksTests", dependencies: ["AllocatorChecks", "AllocatorView"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "KernelHarness"]),
         // The reference model beside the kernel's allocator on the same random operations.
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness", "BrowserSupport"]),

@@ -19,6 +19,9 @@ public struct FreeListCensus: Sendable {
         /// What was wrong with it.
         public var reason: String
 
+        /// The reason of a walk that came back to a node it had walked.
+        static let cycle = "a cycle back to"
+
         /// `segment 2 (DMA32) migratetype 1 order 3: a cycle back to 0x1234 after 5 blocks`
         public func text(zoneName: String) -> String {
             "segment \(segment) (\(zoneName)) migratetype \(migratetype) order \(order): \(reason) 0x\(String(link, radix: 16)) after \(walked) blocks"
@@ -61,19 +64,23 @@ public struct FreeListCensus: Sendable {
             guard p >= seg.startPFN && p < seg.endPFN, let f = s.frames[p] else { throw OutsideTheSegment() }
             return f.next
         }
-        let reason: String?, link: UInt64
-        switch walk.end {
-        case .closed: (reason, link) = (nil, KernelSnapshot.none)
-        case .cycle(let node): (reason, link) = ("a cycle back to", node)
-        case .unreadable(let node, _), .brokenBackLink(let node, _, _): (reason, link) = ("a link outside the segment to", node)
-        case .limitReached: (reason, link) = ("more blocks than the segment has pages at", walk.nodes.last ?? head)
-        }
         let n = UInt64(walk.nodes.count)
-        if let reason {
+        if let (reason, link) = Self.breakReason(walk, head: head) {
             broken.append(BrokenList(zone: seg.zone, segment: seg.index, migratetype: mt, order: k, walked: n, link: link, reason: reason))
         }
         counts[seg.zone][mt][k] += n
         return n
+    }
+
+    /// Why a walk of a segment's list from `head` broke and at which link (nil: it ended at
+    /// the terminator). The census and the verifier word a break alike.
+    static func breakReason(_ walk: ListWalk, head: UInt64) -> (reason: String, link: UInt64)? {
+        switch walk.end {
+        case .closed: return nil
+        case .cycle(let node): return (BrokenList.cycle, node)
+        case .unreadable(let node, _), .brokenBackLink(let node, _, _): return ("a link outside the segment to", node)
+        case .limitReached: return ("more blocks than the segment has pages at", walk.nodes.last ?? head)
+        }
     }
 
     /// Free blocks of each order in `zone`, all migratetypes.

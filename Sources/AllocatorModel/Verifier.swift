@@ -1,3 +1,4 @@
+import AllocatorChecks
 import AllocatorView
 
 /// Checks a snapshot against the allocator contract. Every walk is bounded by the
@@ -222,18 +223,27 @@ public struct Verifier {
             }
             p = end
         }
-        // coalescing: no free block has a free buddy of the same order
-        for (i, o) in t.freeOrder.enumerated() where o != 0 && Int(o - 1) < snapshot.maxOrder {
-            let head = seg.startPFN + UInt64(i), k = o - 1
-            let buddy = head ^ (UInt64(1) << UInt64(k))
-            if head < buddy, t.freeHead(buddy) == k {
-                fail(.coalescible, head, "its order-\(k) buddy \(hexOrNone(buddy)) not free", "both free")
-            }
+        // coalescing: no free block has a free buddy of the same order (the generic rule, on
+        // the free heads the tiling found; the bundled kernel merges whatever the migratetypes)
+        let heads = t.freeOrder.lazy.enumerated().filter { $0.element != 0 }.map { i, o in
+            ListedBlock(pfn: seg.startPFN + UInt64(i), order: Int(o - 1), migratetype: 0)
+        }
+        let pairs = BlockRules.unmergedBuddies(heads, orderCount: snapshot.maxOrder + 1, restriction: nil) { pfn in
+            t.freeHead(pfn).map { ListedBlock(pfn: pfn, order: Int($0), migratetype: 0) }
+        }
+        for (block, buddy) in pairs {
+            fail(.coalescible, block.pfn, "its order-\(block.order) buddy \(hexOrNone(buddy)) not free", "both free")
         }
         return t
     }
 
-    /// Walks every free list of a segment.
+    /// Why a link ended a list walk: it leaves the segment or the frame table.
+    private struct OutsideTheSegment: Error {}
+
+    /// Walks every free list of a segment through the shared bounded walk (`ListWalk`),
+    /// checks each node's record (prev, free head of the list's order and migratetype, on one
+    /// list), and runs the buddy-generic list rules (`AllocatorChecks`) on what the walk found:
+    /// its break (`free-list-links`) and the list's counter (`counters`).
     func checkLists(_ seg: SegmentSnapshot, _ t: inout Tiled, _ frames: FrameTable.Reader, _ r: inout VerifyReport) {
         let f = snapshot.flags
         let zone = zoneName(seg.zone)
@@ -242,42 +252,54 @@ public struct Verifier {
         }
         t.listedSlot = [UInt16](repeating: 0, count: t.pages)
         let orders = snapshot.maxOrder + 1
+        // Distinct nodes inside the segment number at most its pages: the walk meets a cycle
+        // or a link out of the segment before this bound.
+        let limit = t.pages + 1
         for mt in 0..<snapshot.migratetypeSlots {
             for k in 0..<orders {
                 let slot = mt * orders + k
                 guard slot < seg.freeHeads.count, slot < seg.freeCounts.count else { continue }
-                // A node already marked with this list's slot was walked before: a cycle.
+                let walk = ListWalk.walk(first: seg.freeHeads[slot], terminator: KernelSnapshot.none, limit: limit) { p in
+                    guard p >= seg.startPFN && p < seg.endPFN, Int(p - seg.startPFN) < t.pages, let m = frames[p] else {
+                        throw OutsideTheSegment()
+                    }
+                    return m.next
+                }
                 let mark = UInt16(truncatingIfNeeded: slot + 1)
-                var walked: UInt64 = 0
                 var prev = KernelSnapshot.none
-                var node = seg.freeHeads[slot]
-                while node != KernelSnapshot.none {
-                    guard node >= seg.startPFN && node < seg.endPFN, Int(node - seg.startPFN) < t.pages, let m = frames[node] else {
-                        fail(.freeListLinks, prev == KernelSnapshot.none ? nil : prev,
-                             "a link inside the segment (list mt \(mt) order \(k))", "link to \(hexOrNone(node))")
-                        break
-                    }
+                for node in walk.nodes {
+                    guard let m = frames[node] else { break }
                     let index = Int(node - seg.startPFN)
-                    let before = t.listedSlot[index]
-                    guard before != mark else {
-                        fail(.freeListLinks, prev, "the list mt \(mt) order \(k) to end", "a cycle back to \(hexOrNone(node))")
-                        break
-                    }
-                    walked += 1
                     if m.prev != prev { fail(.freeListLinks, node, "prev \(hexOrNone(prev))", "prev \(hexOrNone(m.prev))") }
                     if m.flags & (f.free | f.head) != (f.free | f.head) || Int(m.order) != k || Int(m.migratetype) != mt {
                         fail(.freeListEntry, node, "a free head of order \(k), migratetype \(mt)",
                              "flags 0x\(String(m.flags, radix: 16)) order \(m.order) migratetype \(m.migratetype)")
                     }
-                    if before != 0 {
+                    if t.listedSlot[index] != 0 {
                         fail(.freeListMembership, node, "one list", "the block on two lists")
                     }
                     t.listedSlot[index] = mark
                     prev = node
-                    node = m.next
                 }
-                if walked != seg.freeCounts[slot] {
-                    fail(.counters, nil, "list mt \(mt) order \(k) count \(walked) (walked)", "\(seg.freeCounts[slot])")
+                let walked = UInt64(walk.nodes.count)
+                let list = FreeList(migratetype: mt, counter: seg.freeCounts[slot], walked: walked, blockPFNs: walk.nodes,
+                                    complete: walk.end == .closed)
+                let breaks = FreeListCensus.breakReason(walk, head: seg.freeHeads[slot]).map { reason, link in
+                    [ListBreak(zone: seg.zone, segment: seg.index, order: k, migratetype: mt, walked: walked, link: link, reason: reason,
+                               text: FreeListCensus.BrokenList(zone: seg.zone, segment: seg.index, migratetype: mt, order: k, walked: walked,
+                                                               link: link, reason: reason).text(zoneName: zone ?? "zone \(seg.zone)"))]
+                } ?? []
+                for finding in BuddyChecks.check(list, order: k, breaks: breaks) {
+                    switch finding.fact {
+                    case .listBroken(let b) where b.reason == FreeListCensus.BrokenList.cycle:
+                        fail(.freeListLinks, walk.nodes.last, "the list mt \(mt) order \(k) to end", "a cycle back to \(hexOrNone(b.link ?? KernelSnapshot.none))")
+                    case .listBroken(let b):
+                        fail(.freeListLinks, walk.nodes.last, "a link inside the segment (list mt \(mt) order \(k))",
+                             "link to \(hexOrNone(b.link ?? KernelSnapshot.none))")
+                    case .listCounter(_, _, let counter, let walked):
+                        fail(.counters, nil, "list mt \(mt) order \(k) count \(walked) (walked)", "\(counter)")
+                    default: break
+                    }
                 }
                 if mt >= snapshot.migratetypes && walked != 0 {
                     fail(.unusedList, seg.freeHeads[slot], "empty list for unused slot \(mt)", "\(walked) blocks")

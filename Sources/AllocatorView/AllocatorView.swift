@@ -28,10 +28,13 @@ public struct AllocatorView: Sendable, Equatable {
     public var listBreaks: [ListBreak]
     /// The most blocks /proc/pagetypeinfo counts on one list (Linux: 100,000), nil for no limit.
     public var procListCountLimit: Int?
+    /// When the kernel leaves two free buddies of the same order unmerged because of their
+    /// migratetypes; nil when it merges free buddies whatever their migratetypes (the bundled kernel).
+    public var mergeRestriction: MergeRestriction?
 
     public init(kernel: String, sequence: UInt64? = nil, pageSize: UInt64, orderCount: Int, pageblockOrder: Int?,
                 migratetypeNames: [String], migratetypesInUse: Int, nodes: [NodeView], heap: HeapView? = nil,
-                listBreaks: [ListBreak] = [], procListCountLimit: Int? = nil) {
+                listBreaks: [ListBreak] = [], procListCountLimit: Int? = nil, mergeRestriction: MergeRestriction? = nil) {
         self.kernel = kernel
         self.sequence = sequence
         self.pageSize = pageSize
@@ -43,6 +46,7 @@ public struct AllocatorView: Sendable, Equatable {
         self.heap = heap
         self.listBreaks = listBreaks
         self.procListCountLimit = procListCountLimit
+        self.mergeRestriction = mergeRestriction
     }
 
     /// The name of free-list slot `slot`.

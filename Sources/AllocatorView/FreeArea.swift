@@ -33,13 +33,19 @@ public struct FreeList: Sendable, Equatable {
     public var blockPFNs: [UInt64]?
     /// Whether the walk ended cleanly (else ``AllocatorView/listBreaks`` says where it broke).
     public var complete: Bool
+    /// Whether the walk stopped at the reader's own bound while the kernel's counter says
+    /// there are more blocks (Linux: `--list-limit`): only the first blocks were read. Not a
+    /// break — a subset, so the counters of its order are not compared.
+    public var cutShort: Bool
 
-    public init(migratetype: Int, counter: UInt64? = nil, walked: UInt64, blockPFNs: [UInt64]? = nil, complete: Bool = true) {
+    public init(migratetype: Int, counter: UInt64? = nil, walked: UInt64, blockPFNs: [UInt64]? = nil, complete: Bool = true,
+                cutShort: Bool = false) {
         self.migratetype = migratetype
         self.counter = counter
         self.walked = walked
         self.blockPFNs = blockPFNs
         self.complete = complete
+        self.cutShort = cutShort
     }
 }
 

@@ -16,8 +16,11 @@ extension LinuxBuddyState {
     /// - Parameters:
     ///   - orderCount: `NR_PAGE_ORDERS` (`LinuxMMLayout.orderCount`).
     ///   - watermarks: per zone index, where they were read.
+    ///   - mergeableMigratetypes: `MIGRATE_PCPTYPES` (from BTF; 3 in 6.1 and 6.12): the view's
+    ///     ``MergeRestriction`` from `pageblock_order` up, as `__free_one_page` merges.
     public func allocatorView(orderCount: Int, watermarks: [Int: Watermarks] = [:], pageblocks: [String: [Int]] = [:],
-                              pageSize: UInt64 = 4096, pageblockOrder: Int? = LinuxPerCPUReader.pageblockOrder) -> AllocatorView {
+                              pageSize: UInt64 = 4096, pageblockOrder: Int? = LinuxPerCPUReader.pageblockOrder,
+                              mergeableMigratetypes: Int = 3) -> AllocatorView {
         let slots = zones.map(\.walked.count).max() ?? migratetypeNames.count
         let names = migratetypeNames + (migratetypeNames.count..<max(slots, migratetypeNames.count)).map { "MT\($0)" }
         let zoneViews = zones.map { z in
@@ -27,7 +30,8 @@ extension LinuxBuddyState {
                 FreeArea(order: order, counter: order < z.nrFree.count ? z.nrFree[order] : nil, lists: (0..<slots).map { mt in
                     let walked = mt < z.walked.count && order < z.walked[mt].count ? z.walked[mt][order] : 0
                     return FreeList(migratetype: mt, walked: UInt64(max(walked, 0)), blockPFNs: pfns[order]?[mt] ?? [],
-                                    complete: !z.issues.contains { $0.order == order && $0.migratetype == mt })
+                                    complete: !z.issues.contains { $0.order == order && $0.migratetype == mt },
+                                    cutShort: z.cutShort.contains { $0.order == order && $0.migratetype == mt })
                 })
             }
             return ZoneView(index: z.index, name: z.name, populated: z.isPopulated, startPFN: z.startPFN,
@@ -44,7 +48,9 @@ extension LinuxBuddyState {
         }
         return AllocatorView(kernel: "linux", pageSize: pageSize, orderCount: orderCount, pageblockOrder: pageblockOrder,
                              migratetypeNames: names, migratetypesInUse: slots, nodes: [NodeView(id: node, zones: zoneViews)],
-                             listBreaks: breaks, procListCountLimit: Self.procListCountLimit)
+                             listBreaks: breaks, procListCountLimit: Self.procListCountLimit,
+                             mergeRestriction: MergeRestriction(fromOrder: pageblockOrder ?? LinuxPerCPUReader.pageblockOrder,
+                                                                mergeableBelow: mergeableMigratetypes))
     }
 }
 
@@ -57,7 +63,14 @@ extension LinuxKernelTarget {
         for zone in state.zones where zone.isPopulated {
             if let m = (try? watermarks(zone: zone.index, node: state.node)) ?? nil { marks[zone.index] = Watermarks(min: m[0], low: m[1], high: m[2]) }
         }
-        return state.allocatorView(orderCount: layout.orderCount, watermarks: marks, pageblocks: pageblocks)
+        return state.allocatorView(orderCount: layout.orderCount, watermarks: marks, pageblocks: pageblocks,
+                                   mergeableMigratetypes: mergeableMigratetypes)
+    }
+
+    /// `MIGRATE_PCPTYPES` from BTF (`enum migratetype`): the migratetypes below it merge with
+    /// each other at `pageblock_order` and above; 3 (6.1's value) when BTF does not say.
+    public var mergeableMigratetypes: Int {
+        (try? btf.enumValue("MIGRATE_PCPTYPES", in: "migratetype")).map { Int($0) } ?? 3
     }
 
     /// Several nodes' states (each with its pageblock counts, when counted) as one view: a

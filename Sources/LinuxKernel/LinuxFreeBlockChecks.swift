@@ -1,17 +1,21 @@
-/// Invariants of Linux's buddy free lists that hold whatever the kernel version, checked on a
-/// decoded ``LinuxZoneFreeArea``:
+import AllocatorChecks
+
+/// Linux's names and words for the buddy-generic rules (``BuddyChecks``, written once for
+/// every kernel), and the one block rule that is Linux's own:
 ///
+/// - `list-links` (``BuddyRule/listLinks``): every free list walks closed;
+/// - `nr-free` (``BuddyRule/orderCounter``): `free_area[order].nr_free` equals the blocks listed;
 /// - `order-aligned`: a free block of order k starts at a PFN that is a multiple of 2^k;
-/// - `in-zone`: it lies inside [zone_start_pfn, zone_start_pfn + spanned_pages);
+/// - `in-zone` (``BuddyRule/inRange``): it lies inside [zone_start_pfn, zone_start_pfn + spanned_pages);
 /// - `no-overlap`: no two free blocks share a page;
 /// - `on-one-list`: no block is on two lists;
 /// - `buddy-merged`: below the top order, a free block's buddy (`pfn ^ (1 << k)`) is not
 ///   also a free block of the same order where `__free_one_page` (mm/page_alloc.c, 6.1) would
 ///   have merged them: below `pageblock_order` always; at or above it when the two
 ///   migratetypes are equal or both mergeable (`migratetype_is_mergeable`: below
-///   `MIGRATE_PCPTYPES`, so not HighAtomic or Isolate);
-/// - `order-recorded`: the head page's `private` holds the order (`set_buddy_order`), when
-///   the caller supplies it.
+///   `MIGRATE_PCPTYPES`, so not HighAtomic or Isolate) — ``MergeRestriction``;
+/// - `order-recorded` (Linux's own): the head page's `private` holds the order
+///   (`set_buddy_order`), when the caller supplies it.
 public enum LinuxFreeBlockChecks {
     /// One violation.
     public struct Finding: Sendable, Equatable, CustomStringConvertible {
@@ -22,47 +26,47 @@ public enum LinuxFreeBlockChecks {
         public var description: String { "\(check): zone \(zone) pfn 0x\(String(pfn, radix: 16)): \(detail)" }
     }
 
-    /// Checks every block of `zone`. `recordedOrder` returns the head page's `private` (nil:
-    /// unknown or unreadable, not checked).
+    /// Checks every block of `zone` (the generic block rules, then `order-recorded`).
+    /// `recordedOrder` returns the head page's `private` (nil: unknown or unreadable, not checked).
     public static func check(_ zone: LinuxZoneFreeArea, orderCount: Int, mergeableTypes: Int = 3,
                              pageblockOrder: Int = LinuxPerCPUReader.pageblockOrder,
                              recordedOrder: (LinuxFreeBlock) -> UInt64? = { _ in nil }) -> [Finding] {
-        var findings: [Finding] = []
-        func add(_ check: String, _ block: LinuxFreeBlock, _ detail: String) {
-            findings.append(Finding(check: check, zone: zone.name, pfn: block.pfn, detail: detail))
+        let blocks = zone.blocks.map { ListedBlock(pfn: $0.pfn, order: $0.order, migratetype: $0.migratetype) }
+        let generic = BlockRules.check(blocks, start: zone.startPFN, pages: zone.spannedPages, orderCount: orderCount,
+                                       restriction: MergeRestriction(fromOrder: pageblockOrder, mergeableBelow: mergeableTypes))
+        return generic.compactMap { finding($0, zone: zone.name) } + orderRecorded(zone, label: zone.name, recordedOrder)
+    }
+
+    /// `order-recorded`: each head's `page->private` against the order of its list.
+    static func orderRecorded(_ zone: LinuxZoneFreeArea, label: String, _ recordedOrder: (LinuxFreeBlock) -> UInt64?) -> [Finding] {
+        zone.blocks.compactMap { block in
+            guard let recorded = recordedOrder(block), recorded != UInt64(block.order) else { return nil }
+            return Finding(check: "order-recorded", zone: label, pfn: block.pfn,
+                           detail: "page.private = \(recorded), on the order \(block.order) list")
         }
-        let end = zone.startPFN.addingReportingOverflow(zone.spannedPages)
-        var byHead: [UInt64: LinuxFreeBlock] = [:]
-        for block in zone.blocks {
-            guard block.order >= 0, block.order < 64 else { add("order-aligned", block, "order \(block.order)"); continue }
-            let size = UInt64(1) << UInt64(block.order)
-            if block.pfn & (size - 1) != 0 { add("order-aligned", block, "order \(block.order)") }
-            if block.pfn < zone.startPFN || end.overflow || block.pfn.addingReportingOverflow(size).partialValue > end.partialValue {
-                add("in-zone", block, "order \(block.order) outside [0x\(String(zone.startPFN, radix: 16)), 0x\(String(end.partialValue, radix: 16)))")
-            }
-            if let other = byHead[block.pfn] {
-                add("on-one-list", block, "on order \(other.order) mt \(other.migratetype) and order \(block.order) mt \(block.migratetype)")
-            } else {
-                byHead[block.pfn] = block
-            }
-            if let recorded = recordedOrder(block), recorded != UInt64(block.order) {
-                add("order-recorded", block, "page.private = \(recorded), on the order \(block.order) list")
-            }
+    }
+
+    /// A generic finding under Linux's check name, in Linux's words (nil for a rule Linux's
+    /// view does not feed: per-list counters). `migratetypeName` names a `free_list[]` slot.
+    static func finding(_ f: BuddyFinding, zone label: String, migratetypeName: (Int) -> String = { "MT\($0)" }) -> Finding? {
+        func make(_ check: String, _ pfn: UInt64, _ detail: String) -> Finding {
+            Finding(check: check, zone: label, pfn: pfn, detail: detail)
         }
-        // Overlap: sort by PFN, each block must end before the next begins.
-        let sorted = byHead.values.sorted { $0.pfn < $1.pfn }
-        for (a, b) in zip(sorted, sorted.dropFirst()) where a.order < 64 {
-            let (aEnd, overflow) = a.pfn.addingReportingOverflow(UInt64(1) << UInt64(a.order))
-            if overflow || aEnd > b.pfn { add("no-overlap", b, "inside the order \(a.order) block at 0x\(String(a.pfn, radix: 16))") }
+        switch f.fact {
+        case .listBroken(let b): return make("list-links", 0, "order \(b.order) \(migratetypeName(b.migratetype)): \(b.reason)")
+        case .orderCounter(let order, let counter, let walked):
+            return make("nr-free", 0, "order \(order): nr_free \(counter), the lists hold \(walked) blocks")
+        case .impossibleOrder(let b), .misaligned(let b): return make("order-aligned", b.pfn, "order \(b.order)")
+        case .outside(let b, let start, let end):
+            return make("in-zone", b.pfn, "order \(b.order) outside [0x\(String(start, radix: 16)), 0x\(String(end, radix: 16)))")
+        case .onTwoLists(let first, let second):
+            return make("on-one-list", second.pfn, "on order \(first.order) mt \(first.migratetype) and order \(second.order) mt \(second.migratetype)")
+        case .overlaps(let b, let container):
+            return make("no-overlap", b.pfn, "inside the order \(container.order) block at 0x\(String(container.pfn, radix: 16))")
+        case .unmerged(let b, let buddy): return make("buddy-merged", b.pfn, "its order \(b.order) buddy 0x\(String(buddy, radix: 16)) is free too")
+        case .perCPUCount(let cpu, let count, let listed):
+            return make("pcp-count", 0, "cpu \(cpu): pcp->count \(count), the lists hold \(listed) pages")
+        case .listCounter: return nil
         }
-        for block in sorted where block.order + 1 < orderCount {
-            let buddy = block.pfn ^ (UInt64(1) << UInt64(block.order))
-            guard buddy > block.pfn, let other = byHead[buddy], other.order == block.order else { continue }
-            let mergeable = block.order < pageblockOrder || other.migratetype == block.migratetype
-                || (other.migratetype < mergeableTypes && block.migratetype < mergeableTypes)
-            guard mergeable else { continue }
-            add("buddy-merged", block, "its order \(block.order) buddy 0x\(String(buddy, radix: 16)) is free too")
-        }
-        return findings
     }
 }

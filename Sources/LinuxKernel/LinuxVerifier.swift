@@ -1,3 +1,4 @@
+import AllocatorChecks
 import KernelLayouts
 
 /// `kmemscope verify --kernel linux`: Linux's own rules for its buddy allocator, checked on
@@ -65,22 +66,21 @@ public enum LinuxVerifier {
         var notes: [String] = []
         var cutShort: [String] = []
         let isolate = state.migratetypeNames.firstIndex(of: "Isolate")
-        let mergeable = (try? linux.btf.enumValue("MIGRATE_PCPTYPES", in: "migratetype")).map { Int($0) } ?? 3
+        let mergeable = linux.mergeableMigratetypes
         for nodeState in states {
+            let view = nodeState.allocatorView(orderCount: linux.layout.orderCount, mergeableMigratetypes: mergeable)
             for zone in nodeState.zones where zone.isPopulated {
                 let label = zoneLabel(zone.name, node: nodeState.node)
                 func add(_ check: String, _ pfn: UInt64, _ detail: String) {
                     findings.append(.init(check: check, zone: label, pfn: pfn, detail: detail))
                 }
-                for issue in zone.issues {
-                    add("list-links", 0, "order \(issue.order) \(name(issue.migratetype, state)): \(issue.problem)")
-                }
                 let cut = Set(zone.cutShort.map(\.order))
                 cutShort += zone.cutShort.map { "zone \(label) order \($0.order) \(name($0.migratetype, state)): \($0.problem)" }
-                for order in 0..<min(zone.nrFree.count, linux.layout.orderCount) where !cut.contains(order) {
-                    let walked = zone.walked.reduce(0) { $0 + $1[order] }
-                    if UInt64(walked) != zone.nrFree[order] {
-                        add("nr-free", 0, "order \(order): nr_free \(zone.nrFree[order]), the lists hold \(walked) blocks")
+                // The buddy-generic rules, written once for every kernel (list-links, nr-free,
+                // order-aligned, in-zone, on-one-list, no-overlap, buddy-merged), on the view.
+                if let zoneView = view.nodes.first?.zones.first(where: { $0.index == zone.index }) {
+                    findings += BuddyChecks.check(zoneView, node: nodeState.node, in: view).compactMap {
+                        LinuxFreeBlockChecks.finding($0, zone: label) { name($0, state) }
                     }
                 }
                 for block in zone.blocks {
@@ -88,8 +88,7 @@ public enum LinuxVerifier {
                         add("page-buddy", block.pfn, "on the order \(block.order) \(name(block.migratetype, state)) list but page_type 0x\(String(block.pageType ?? 0, radix: 16)) is not PageBuddy")
                     }
                 }
-                findings += LinuxFreeBlockChecks.check(zone, orderCount: linux.layout.orderCount, mergeableTypes: mergeable) { $0.recordedOrder }
-                    .map { var f = $0; f.zone = label; return f }
+                findings += LinuxFreeBlockChecks.orderRecorded(zone, label: label) { $0.recordedOrder }
                 if let counter = zone.freePagesCounter, cut.isEmpty {
                     let listed = zone.blocks.reduce(UInt64(0)) { $1.migratetype == isolate ? $0 : $0 &+ (1 << UInt64(min($1.order, 63))) }
                     // vm_stat lags by what each CPU has not folded in yet (vm_stat_diff, at most

@@ -97,6 +97,8 @@ let package = Package(
         .target(name: "StubSupport", dependencies: ["GDBRemote"], path: "Tests/StubSupport"),
         // Headless Chromium for the tests that look at the report page (screenshots, DOM, pixels).
         .target(name: "BrowserSupport", path: "Tests/BrowserSupport"),
+        // the console's terminal tests (tmux), for the bundled kernel's and Linux's console
+        .target(name: "TerminalSupport", dependencies: ["BrowserSupport"], path: "Tests/TerminalSupport"),
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "StubSupport", "QEMULauncher"]),
         .testTarget(name: "KernelSessionTests", dependencies: ["KernelSession", "KernelLayouts", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
@@ -115,9 +117,9 @@ let package = Package(
         .testTarget(name: "GDBProxyTests", dependencies: ["GDBProxy", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM", "QEMULauncher"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "AllocatorText", "CorruptionTool", "BrowserSupport"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "AllocatorText", "CorruptionTool", "BrowserSupport", "TerminalSupport"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
-        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "AllocatorText", "KernelLayouts", "QEMULauncher", "BrowserSupport"],
+        .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "AllocatorText", "KernelLayouts", "QEMULauncher", "BrowserSupport", "TerminalSupport"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

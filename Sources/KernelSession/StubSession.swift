@@ -19,6 +19,10 @@ public final class StubSession {
     public let policy: RestorePolicy
     public private(set) var isRestored = false
     var needsResynchronizing = false
+    /// When true, ``read(_:)`` keeps the guest attached (and stopped) afterwards instead of
+    /// restoring it: the Linux `attach` console runs many commands on one session and restores
+    /// the guest once, when it quits. After a failed read the stub is resynchronised at once.
+    public var keepsAttached = false
 
     init(address: RemoteAddress, target: RemoteTarget, found: RunState, policy: RestorePolicy) {
         self.address = address
@@ -64,7 +68,7 @@ public final class StubSession {
     /// Runs `body` with the guest held, then restores it, on every path; errors become the
     /// ``SessionError`` that names them (others pass through as `.other`).
     public func read<T>(_ body: (StubSession) throws -> T) throws(SessionError) -> T {
-        defer { restore() }
+        defer { if !keepsAttached { restore() } }
         guard !isRestored else { throw .other("the session has already restored the guest: attach again to read it") }
         do {
             let value = try body(self)
@@ -72,6 +76,11 @@ public final class StubSession {
             return value
         } catch {
             needsResynchronizing = true
+            if keepsAttached {
+                // the next command starts from a stopped stub in step with us
+                target.connection.uninterruptibly { try? target.resynchronize() }
+                needsResynchronizing = false
+            }
             throw SessionError(wrapping: error, address: address.description)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TerminalSupport
 import Testing
 
 /// The console's Tab completion offers a view's own options only: not the connection options

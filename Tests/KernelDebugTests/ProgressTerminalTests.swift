@@ -1,4 +1,5 @@
 import Foundation
+import TerminalSupport
 import Testing
 
 /// The progress line on standard error, as a person sees it: a read of 320 MiB of a 1G guest

@@ -1,4 +1,5 @@
 import Foundation
+import TerminalSupport
 import Glibc
 import KernelLayouts
 import Testing

@@ -25,44 +25,57 @@ struct LinuxVmcoreTests {
         let guest = try LinuxGuest.boot()
         defer { guest.stop() }
         try guest.waitUntilReady()
-        let live = try guest.kmemscopeArguments()
-        let offline = Array(live.prefix { $0 != "--target" })   // --kernel linux --symbols FILE
+        let comparison = try DumpComparison(guest)
+        let live = comparison.live, offline = comparison.offline
+        let kallsyms = try guest.section("kallsyms")
+        // the attach console's run control, on this running guest (tmux)
+        try LinuxConsoleRunControl.check(guest, live)
+        // a snapshot of the running guest, before the dumps: diff's "before"
+        let earlier = guest.directory + "/earlier.snap"
+        #expect(LinuxVerifyTests.kmemscope(["snapshot", "-o", earlier] + live).0 == 0)
         let booted = Date()
 
-        // stop the guest through the stub and let QEMU dump it; closing the connection leaves it stopped
-        let elf = guest.directory + "/guest.core", kdump = guest.directory + "/guest.kdump"
-        let target = try guest.connect()
-        _ = try target.monitor("dump-guest-memory \(elf)", timeout: .seconds(300))
-        _ = try target.monitor("dump-guest-memory -z \(kdump)", timeout: .seconds(300))
-        target.close()
+        let (elf, kdump) = try comparison.dump()
         let dumped = Date()
         let elfSize = (try FileManager.default.attributesOfItem(atPath: elf)[.size] as? NSNumber)?.int64Value ?? 0
         let kdumpSize = (try FileManager.default.attributesOfItem(atPath: kdump)[.size] as? NSNumber)?.int64Value ?? 0
         #expect(elfSize > 512 << 20 && kdumpSize > 1 << 20, "dump sizes \(elfSize), \(kdumpSize)")
 
-        // addresses from the guest itself: its _text (vtop), a free block's head in the direct map (kmem)
-        let kallsyms = try guest.section("kallsyms")
-        let text = try #require(kallsyms.split(separator: "\n").first { $0.hasSuffix(" _text") }?.split(separator: " ").first, "_text in kallsyms")
-        let views: [[String]] = [
-            ["info"], ["zones"], ["zones", "--tree"], ["buddyinfo"], ["buddyinfo", "--json"], ["pagetypeinfo"], ["zoneinfo"],
-            ["slabinfo"], ["verify"], ["verify", "--json"], ["frame", "0x1000"], ["freelist", "DMA32", "3"],
-            ["vtop", "0x" + text], ["kmem", "0x" + text], ["kmem", "0xffff888001000000"],
-        ]
-        var equal = 0
-        for view in views {
-            let a = Self.run(view + live)
-            #expect(a.status == 0, "live \(view): \(a.errors)")
-            for dump in [elf, kdump] {
-                let b = Self.run(view + offline + ["--vmcore", dump])
-                #expect(b.status == a.status, "\(view) --vmcore \(dump): exit \(b.status), live \(a.status): \(b.errors)")
-                #expect(b.output == a.output, "\(view) --vmcore \(dump) differs from live:\n--- live:\n\(a.output)\n--- vmcore:\n\(b.output)\n\(b.errors)")
-                #expect(!b.errors.contains("no VMCOREINFO"), "the dump carries VMCOREINFO (qemu_fw_cfg loaded): \(b.errors)")
-                if b.output == a.output && b.status == 0 { equal += 1 }
-            }
-        }
+        // makedumpfile's own kdump-compressed file, from the ELF core (-d 31: free, zero, cache
+        // and user pages left out), with the program headers where makedumpfile 1.7.2 looks
+        let makedumpfile = guest.directory + "/makedumpfile.kdump", readable = guest.directory + "/guest-phdr64.core"
+        try DumpComparison.forMakedumpfile(elf, to: readable)
+        let made = LinuxGuest.run(["-c", "makedumpfile -c -d 31 \"$0\" \"$1\" 2>&1", readable, makedumpfile])
+        #expect(made.0 == 0 && made.1.contains("makedumpfile Completed"), "makedumpfile (Debian's makedumpfile package, scripts/install-deps.sh): \(made.1)")
+        unlink(readable)
+        let dumps = made.0 == 0 ? [elf, kdump, makedumpfile] : [elf, kdump]
+
+        let views = try comparison.views()
+        let equal = comparison.compare(views, dumps, "6.1")
         // and the dump is the guest's: buddyinfo as the guest printed it (idle since)
         let buddy = Self.run(["buddyinfo"] + offline + ["--vmcore", elf])
         #expect(buddy.output == (try guest.section("buddyinfo")), "\(buddy.output)")
+
+        // kmem and vtop on a snapshot of the stopped guest: byte-equal to live, every kind of address
+        let snapshot = guest.directory + "/stopped.snap"
+        let taken = LinuxVerifyTests.kmemscope(["snapshot", "-o", snapshot] + live)
+        #expect(taken.0 == 0, "\(taken.1)")
+        let addresses = try comparison.addresses()
+        let lookups = addresses.flatMap { [["kmem", $0], ["vtop", $0]] } + [["kmem", "--json", addresses[0]]]
+        let snapshotEqual = comparison.compare(lookups, [snapshot], option: "--snapshot", "6.1 snapshot")
+
+        // diff with dumps: a dump against a dump or a snapshot of the same moment is unchanged;
+        // a dump as "after" gives what the snapshot of that moment gives
+        let symbols = ["--kernel", "linux", "--symbols", offline[3]]
+        for pair in [[elf, kdump], [snapshot, "--vmcore", elf], ["--vmcore", elf, "--vmcore", makedumpfile]] where made.0 == 0 || !pair.contains(makedumpfile) {
+            let d = Self.run(["diff"] + pair + symbols)
+            #expect(d.status == 0 && d.output.contains("free lists: unchanged") && d.output.contains("free blocks: 0 appeared, 0 went")
+                    && d.output.contains("slab caches: 0 changed"), "diff \(pair): \(d)")
+        }
+        let toDump = Self.run(["diff", earlier, "--vmcore", elf, "--json"] + symbols)
+        let toSnapshot = Self.run(["diff", earlier, snapshot, "--json"] + symbols)
+        #expect(toDump.status == 0 && toDump.output.replacingOccurrences(of: elf, with: "B") == toSnapshot.output.replacingOccurrences(of: snapshot, with: "B"),
+                "diff to the dump:\n\(toDump.output)\ndiff to the snapshot of the same moment:\n\(toSnapshot.output)")
         let compared = Date()
 
         // a symbol map of another build: node_data moved by 64 bytes (a rebuild with one more variable before it)
@@ -95,7 +108,8 @@ struct LinuxVmcoreTests {
         let watch = Self.run(["watch"] + offline + ["--vmcore", elf])
         #expect(watch.status == 2 && watch.errors.split(separator: "\n").count == 1 && watch.errors.contains("one stopped moment"), "\(watch)")
 
-        print("vmcore: \(views.count) views × 2 dumps (ELF \(elfSize >> 20) MiB, kdump \(kdumpSize >> 20) MiB): \(equal) of \(views.count * 2) byte-equal to live; "
+        print("vmcore: \(views.count) views × \(dumps.count) dumps (ELF \(elfSize >> 20) MiB, kdump \(kdumpSize >> 20) MiB, makedumpfile's): \(equal) of \(views.count * dumps.count) byte-equal to live; "
+              + "kmem/vtop of \(addresses.count) addresses on a snapshot: \(snapshotEqual) of \(lookups.count) byte-equal to live; "
               + String(format: "boot %.0f s, dumps %.1f s, views %.0f s, refusals %.0f s, total %.0f s",
                        booted.timeIntervalSince(start), dumped.timeIntervalSince(booted), compared.timeIntervalSince(dumped),
                        Date().timeIntervalSince(compared), Date().timeIntervalSince(start)))

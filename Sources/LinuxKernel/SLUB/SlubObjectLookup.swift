@@ -26,7 +26,11 @@ extension LinuxKernelTarget {
     /// The slab object at `address`, whose slab's head page is `headPFN`.
     /// - Throws: when SLUB's layout is not in BTF or the slab cannot be read.
     public func slubObject(at address: UInt64, headPFN: UInt64, state: LinuxBuddyState) throws -> SlubObject {
-        let layout = try SlubLayout(btf: btf)
+        try slubObject(at: address, headPFN: headPFN, state: state, layout: try SlubLayout(btf: btf))
+    }
+
+    /// ``slubObject(at:headPFN:state:)`` with SLUB's layout learned once by the caller.
+    func slubObject(at address: UInt64, headPFN: UInt64, state: LinuxBuddyState, layout: SlubLayout) throws -> SlubObject {
         let slab = state.vmemmapBase &+ headPFN &* UInt64(page.size)
         let bytes = try memory.read(at: slab, count: max(layout.slabCacheOffset, layout.slabFreelistOffset, layout.slabCountersOffset) + 8)
         let cacheAddress = loadU64(bytes, layout.slabCacheOffset)
@@ -41,13 +45,9 @@ extension LinuxKernelTarget {
         let objects = Int((loadU64(bytes, layout.slabCountersOffset) >> 16) & 0x7fff)
         let base = state.pageOffsetBase &+ headPFN &* 4096 &+ UInt64(key.redLeft)
         var result = SlubObject(cacheName: name, cacheAddress: cacheAddress, slab: slab, slabPFN: headPFN, size: size, objects: objects)
-        guard size > 0, address >= base, address - base < UInt64(objects) &* size else { return result }
-        let index = Int((address - base) / size)
-        let object = base + UInt64(index) * size
-        result.index = index
-        result.objectAddress = object
-        result.offset = address - object
-        // the slab's own freelist, then each CPU's lockless freelist for it
+        // the slab's own freelist, then each CPU's lockless freelist for it, each walked whole
+        // (bounded by the object count), whatever the address: a lookup reads the same bytes for
+        // every address of the slab, so a recorded lookup answers any of them offline
         var lists: [(String, UInt64)] = [("slab freelist", loadU64(bytes, layout.slabFreelistOffset))]
         let cpuSlab = loadU64(cacheBytes, layout.cacheCPUSlabOffset)
         for (cpu, offset) in decoder.perCPUOffsets().enumerated() {
@@ -55,17 +55,25 @@ extension LinuxKernelTarget {
                   loadU64(c, layout.cpuSlabOffset) == slab else { continue }
             lists.append(("cpu \(cpu)'s freelist", loadU64(c, layout.cpuFreelistOffset)))
         }
-        result.free = false
+        var free: [UInt64: String] = [:]
         for (what, head) in lists {
             var next = head
             for _ in 0..<max(objects, 0) where next != 0 {
-                if next == object { result.free = true; result.freelist = what; return result }
                 guard next >= base, next - base < UInt64(objects) &* size else { break }
+                if free[next] == nil { free[next] = what }
                 let pointer = next &+ UInt64(key.freeOffset)
                 guard let stored = try? memory.readU64(at: pointer) else { break }
                 next = key.decode(stored, at: pointer)
             }
         }
+        guard size > 0, address >= base, address - base < UInt64(objects) &* size else { return result }
+        let index = Int((address - base) / size)
+        let object = base + UInt64(index) * size
+        result.index = index
+        result.objectAddress = object
+        result.offset = address - object
+        result.free = free[object] != nil
+        result.freelist = free[object]
         return result
     }
 }

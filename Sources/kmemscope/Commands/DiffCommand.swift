@@ -19,17 +19,28 @@ struct DiffCommand: ParsableCommand {
             the allocator wrote it. Exit status: 0 every change is explained, 1 some change is not, 2 a file \
             cannot be read or the two are not comparable.
 
-            --kernel linux (two `snapshot --kernel linux` files, --symbols as they were taken with): per node and \
-            zone the free-page counter and nr_free per order, the free blocks that appeared and went, and SLUB's \
-            caches whose objects or slabs moved. Exit 0 (Linux keeps no operation log to explain a change with), \
+            --kernel linux (two `snapshot --kernel linux` files or vmcores, or one of each, --symbols of their \
+            build: a vmcore is recognised by its content, or named with --vmcore FILE, which comes after A and B \
+            given plainly, as in `diff SNAP --vmcore DUMP`): per node and zone the free-page counter and nr_free \
+            per order, the free blocks that appeared and went, and SLUB's caches whose objects or slabs moved. Exit 0 (Linux keeps no operation log to explain a change with), \
             2 when a file cannot be read or the two are of different builds.
             """)
 
-    @Argument(help: ArgumentHelp("The earlier snapshot.", valueName: "a"))
-    var before: String
+    @Argument(help: ArgumentHelp("The earlier snapshot (with --kernel linux: or a vmcore).", valueName: "a"))
+    var first: String?
 
-    @Argument(help: ArgumentHelp("The later snapshot.", valueName: "b"))
-    var after: String
+    @Argument(help: ArgumentHelp("The later snapshot (with --kernel linux: or a vmcore).", valueName: "b"))
+    var second: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "--kernel linux: a vmcore to compare (QEMU's dump-guest-memory ELF core or a kdump-compressed file); twice for two dumps. "
+        + "The files in order: A and B as given, then each --vmcore.", valueName: "file"))
+    var vmcore: [String] = []
+
+    /// The two files in order: the positional ones, then each `--vmcore`.
+    var files: [String] { [first, second].compactMap { $0 } + vmcore }
+    var before: String { files.first ?? "" }
+    var after: String { files.dropFirst().first ?? "" }
 
     @Option(name: .long, help: "Print at most this many runs of changed frames (all are counted).")
     var limit = 40
@@ -42,6 +53,10 @@ struct DiffCommand: ParsableCommand {
 
     func validate() throws {
         guard limit >= 0, operations >= 0 else { throw ValidationError("--limit and --operations must be 0 or more") }
+        if !vmcore.isEmpty && !profile.isLinux { throw ValidationError(TargetOptions.vmcoreNeedsLinux(vmcore[0])) }
+        guard files.count == 2 else {
+            throw ValidationError("diff compares two files, A then B (snapshots, or with --kernel linux vmcores: `--vmcore FILE` takes the place after A and B); \(files.count) given")
+        }
     }
 
     func run() throws {

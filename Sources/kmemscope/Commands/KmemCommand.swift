@@ -35,6 +35,7 @@ struct KmemCommand: ParsableCommand {
     func run() throws {
         let value = Console.number(address) ?? 0
         if profile.isLinux {
+            try LinuxSnapshot.requireAddressLookups(stub)
             return print(try LinuxAttach.run(profile, stub, settling: settling) { linux, session in
                 try LinuxKmem(address: value).run(linux, session, json: image.json)
             })

@@ -55,7 +55,8 @@ struct VtopCommand: ParsableCommand {
     /// Linux: the same walk from CR3, each table read through the direct map, and the frame as
     /// `frame --kernel linux` prints its `struct page`.
     func linuxWalk(_ virtual: UInt64) throws -> String {
-        try LinuxAttach.run(profile, stub) { linux, s in
+        try LinuxSnapshot.requireAddressLookups(stub)
+        return try LinuxAttach.run(profile, stub) { linux, s in
             let cr0 = try s("cr0")
             let cr4 = try s("cr4")
             guard cr0 & (1 << 31) != 0 else { throw SessionError.other("paging is off in the guest (CR0.PG clear): every address is physical") }

@@ -19,8 +19,9 @@ struct AttachCommand: ParsableCommand {
             offline, as crash reads a dump: every view and verify, no run control.
 
             --kernel linux: each line is a Linux view or verify run with the console's --kernel, --symbols and \
-            --target (or --snapshot) added; each attaches, reads at a settled point and leaves the guest as found. \
-            No run control: Linux keeps no operation log to stop at.
+            --target (or --snapshot) added, on the console's one connection: a running guest is stopped while a \
+            line reads it, at a settled point, and runs again after. `continue` and `stop` (at a settled point) as \
+            for the bundled kernel; `until` and `next-checkpoint` exit 2: Linux keeps no operation log to stop at.
             """)
 
     @OptionGroup var profile: KernelProfileOptions
@@ -36,8 +37,20 @@ struct AttachCommand: ParsableCommand {
             session += stub.snapshot.map { ["--snapshot", $0] } ?? ["--target", stub.target]
             if profile.allowPartial { session.append("--allow-partial") }
             if let limit = profile.listLimit { session += ["--list-limit", String(limit)] }
-            var console = LinuxConsole(session: session)
+            var live: LinuxConsoleSession?
+            if stub.snapshot == nil {
+                do { live = try LinuxConsoleSession.attach(stub) } catch {
+                    StandardError.write("kmemscope: \(error)")
+                    throw ExitCode(2)
+                }
+            }
+            // held for the console's whole life: Ctrl-C comes back to the prompt
+            InterruptSignals.setHolding(true)
+            LinuxConsoleSession.active = live
+            var console = LinuxConsole(arguments: session, profile: profile, stub: stub, live: live)
             let status = console.run()
+            LinuxConsoleSession.active = nil
+            InterruptSignals.setHolding(false)
             if status != 0 { throw ExitCode(status) }
             return
         }

@@ -44,44 +44,76 @@ enum LinuxAttach {
         if let vmcore = stub.vmcore {
             return try fromVmcore(vmcore, profile, map: map, types: types, recording: recording, body)
         }
+        if let console = LinuxConsoleSession.active, console.target == stub.target {
+            return try inConsole(console, profile, stub, map: map, types: types, settle: settling?.settle == true, recording: recording, body)
+        }
         do {
             let address: RemoteAddress
             do { address = try RemoteAddress.parse(stub.target) } catch { throw SessionError.badAddress(error) }
             let session = try StubSession.attach(to: address, timeout: .seconds(stub.timeout), policy: stub.policy)
             defer { ProgressLine.finish() }
             return try session.read { s in
-                // the QEMU process or RAM file through the guest's page tables when it can, else
-                // the stub; the translation is checked on linux_banner against the stub first
-                let banner = try map.address(of: "linux_banner") &+ (try KASLR.offset(memory: s.stubMemory, symbols: map))
-                let (source, warning) = try s.use(stub.source, probe: banner)
-                if let warning { StandardError.write("kmemscope: \(warning)") }
-                LinuxAttach.source = source
-                var memory: any GuestMemory = ProgressLine.reporter.map { ProgressMemory(base: s.memory, progress: $0) } ?? s.memory
-                if recording {
-                    let recorder = RecordingMemory(memory, addressMap: KernelAddressMap(windows: []))
-                    LinuxAttach.recorder = recorder
-                    memory = recorder
-                }
-                let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)
-                if let limit = profile.listLimit { linux.listLimit = limit }
-                if linux.kaslrOffset != 0 {
-                    StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(path)")
-                }
-                // no list is read mid-change: a guest found running is run on until no CPU is
-                // in the allocators and their locks are free; one found stopped only with --settle
-                let outcome = try LinuxSettler(target: s.target, linux: linux)
-                    .settle(mayRun: s.found == .running || settling?.settle == true)
-                LinuxAttach.settleStops = outcome.stops
-                for note in outcome.notes { StandardError.write("kmemscope: note: \(note)") }
-                if outcome.stops > 1 {
-                    StandardError.write("kmemscope: settled: the guest ran on \(outcome.stops - 1) time\(outcome.stops == 2 ? "" : "s") until no CPU was inside the page or slab allocator and their locks were free")
-                }
-                return try body(linux) { name in try s.target.register(name) }
+                try readLive(s, profile, stub, map: map, mayRun: s.found == .running || settling?.settle == true, types: types, recording: recording, body)
             }
         } catch let error as SessionError {
             StandardError.write("kmemscope: \(error)")
             throw ExitCode(2)
         }
+    }
+
+    /// The body on the console's one connection: a running guest is stopped for the command
+    /// (and settled), and runs again after it.
+    static func inConsole<T>(_ console: LinuxConsoleSession, _ profile: KernelProfileOptions, _ stub: TargetOptions, map: SymbolMap,
+                             types: KernelTypes?, settle: Bool, recording: Bool,
+                             _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
+        let held: (session: StubSession, wasRunning: Bool)
+        do { held = try console.heldGuest() } catch {
+            StandardError.write("kmemscope: \(error)")
+            throw ExitCode(2)
+        }
+        let result: Result<T, SessionError> = Result { () throws(SessionError) -> T in
+            try held.session.read { s in
+                try readLive(s, profile, stub, map: map, mayRun: held.wasRunning || settle, types: types, recording: recording, body)
+            }
+        }
+        if held.wasRunning { console.runAgain() }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error):
+            StandardError.write("kmemscope: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// The body on a held live guest: the QEMU process or RAM file through the guest's page
+    /// tables when it can, else the stub (the translation is checked on `linux_banner` against
+    /// the stub first); then settled — a guest that may run (`mayRun`: found running, or
+    /// --settle) is run on until no CPU is in the allocators and their locks are free; one
+    /// that may not is refused when it is not settled.
+    static func readLive<T>(_ s: StubSession, _ profile: KernelProfileOptions, _ stub: TargetOptions, map: SymbolMap, mayRun: Bool,
+                            types: KernelTypes?, recording: Bool, _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
+        let banner = try map.address(of: "linux_banner") &+ (try KASLR.offset(memory: s.stubMemory, symbols: map))
+        let (source, warning) = try s.use(stub.source, probe: banner)
+        if let warning { StandardError.write("kmemscope: \(warning)") }
+        LinuxAttach.source = source
+        var memory: any GuestMemory = ProgressLine.reporter.map { ProgressMemory(base: s.memory, progress: $0) } ?? s.memory
+        if recording {
+            let recorder = RecordingMemory(memory, addressMap: KernelAddressMap(windows: []))
+            LinuxAttach.recorder = recorder
+            memory = recorder
+        }
+        let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)
+        if let limit = profile.listLimit { linux.listLimit = limit }
+        if linux.kaslrOffset != 0 {
+            StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(profile.symbols ?? "")")
+        }
+        let outcome = try LinuxSettler(target: s.target, linux: linux).settle(mayRun: mayRun)
+        LinuxAttach.settleStops = outcome.stops
+        for note in outcome.notes { StandardError.write("kmemscope: note: \(note)") }
+        if outcome.stops > 1 {
+            StandardError.write("kmemscope: settled: the guest ran on \(outcome.stops - 1) time\(outcome.stops == 2 ? "" : "s") until no CPU was inside the page or slab allocator and their locks were free")
+        }
+        return try body(linux) { name in try s.target.register(name) }
     }
 
     /// The symbol map at `path` (a vmlinux, System.map or kallsyms copy) and a vmlinux's DWARF

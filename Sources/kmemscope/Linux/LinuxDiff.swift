@@ -2,8 +2,8 @@ import Foundation
 import KernelLayouts
 import LinuxKernel
 
-/// `diff --kernel linux A B`: what changed between two `snapshot --kernel linux` files of one
-/// kernel build — per node, zone and order the free blocks (`nr_free`, and per migratetype the
+/// `diff --kernel linux A B`: what changed between two moments of one kernel build, each a
+/// `snapshot --kernel linux` file or a vmcore — per node, zone and order the free blocks (`nr_free`, and per migratetype the
 /// blocks walked), the free-page counter, the free blocks that appeared and went, and SLUB's
 /// caches whose slab or object counts moved. Linux keeps no operation log, so nothing is
 /// "explained": exit 0 when both files were read, 2 when one cannot be or the builds differ.
@@ -55,12 +55,28 @@ struct LinuxDiff {
     var after: String
     var limit: Int
 
+    /// Reads one side: a `snapshot --kernel linux` file, or a vmcore (`--vmcore`, or any file
+    /// that is not a snapshot: the vmcore reader names what it is not). Both sides name their
+    /// build the same way, by the FNV-1a hash of `linux_banner` (``LinuxSnapshot/buildID(_:)``).
     static func read(_ path: String, _ profile: KernelProfileOptions) throws -> Side {
         let (map, types) = try LinuxAttach.symbols(profile.symbols ?? "")
-        let buildID = (try? SnapshotFile(path: path))?.header.buildID ?? ""
-        return try LinuxAttach.fromSnapshot(path, profile, map: map, types: types) { linux, _ in
-            Side(buildID: buildID, states: try linux.nodes().ids.map { try linux.decodeBuddy(node: $0) }, slub: try? linux.decodeSlub())
+        func side(_ linux: LinuxKernelTarget) throws -> Side {
+            Side(buildID: LinuxSnapshot.buildID(linux), states: try linux.nodes().ids.map { try linux.decodeBuddy(node: $0) }, slub: try? linux.decodeSlub())
         }
+        if isSnapshot(path) {
+            let recorded = (try? SnapshotFile(path: path))?.header.buildID ?? ""
+            var read = try LinuxAttach.fromSnapshot(path, profile, map: map, types: types) { linux, _ in try side(linux) }
+            read.buildID = recorded
+            return read
+        }
+        return try LinuxAttach.fromVmcore(path, profile, map: map, types: types, recording: false) { linux, _ in try side(linux) }
+    }
+
+    /// Whether the file at `path` starts with a snapshot file's magic.
+    static func isSnapshot(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return true }   // the snapshot reader says why
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: SnapshotFormat.magic.count)).map { Array($0) == SnapshotFormat.magic } ?? true
     }
 
     func document(_ a: Side, _ b: Side) -> Document {

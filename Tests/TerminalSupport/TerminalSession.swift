@@ -2,17 +2,24 @@ import BrowserSupport
 import Foundation
 import Glibc
 
+/// What went wrong with the terminal: tmux missing or failing, or a screen that never showed
+/// what a test waited for.
+public struct TerminalError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// A real terminal: a detached tmux session on a private tmux server, driven with `send-keys`
 /// and read with `capture-pane`, the way a person sees the console. `close()` kills it.
-final class TerminalSession {
+public final class TerminalSession {
     /// The tmux binary, if installed.
-    static let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    public static let tmux: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    let server = "kmemscope-test-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-    let name = "console"
+    public let server = "kmemscope-test-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+    public let name = "console"
 
     /// Starts `command` (a shell command line) in a 200×60 terminal.
-    init(_ command: String) throws {
+    public init(_ command: String) throws {
         // no pipe for new-session: the tmux server it forks would hold it open forever
         // tmux keeps 2,000 lines by default (set when a pane is made): past that, old prompts
         // scroll away as new ones come and a count of prompts no longer grows
@@ -21,28 +28,28 @@ final class TerminalSession {
     }
 
     /// Types `keys` (tmux key names such as `Enter`, `Tab`, `Up`, `C-c`, or literal text).
-    func send(_ keys: String...) throws { try run(["send-keys", "-t", name] + keys) }
+    public func send(_ keys: String...) throws { try run(["send-keys", "-t", name] + keys) }
 
     /// Types `line` literally, then Enter.
-    func type(_ line: String) throws {
+    public func type(_ line: String) throws {
         try run(["send-keys", "-t", name, "-l", line])
         try send("Enter")
     }
 
     /// The whole screen and its scrollback, as text.
-    func screen() throws -> String {
+    public func screen() throws -> String {
         try run(["capture-pane", "-p", "-J", "-S", "-", "-t", name])
     }
 
     /// Waits (at most `timeout` seconds) until the screen satisfies `condition`; returns it.
     @discardableResult
-    func wait(timeout: Double = 30, until condition: (String) -> Bool) throws -> String {
+    public func wait(timeout: Double = 30, until condition: (String) -> Bool) throws -> String {
         let start = Date()
         while true {
             let text = try screen()
             if condition(text) { return text }
             guard Date().timeIntervalSince(start) < timeout else {
-                throw DebugBootError("the terminal did not show what was expected within \(timeout) s:\n\(text.suffix(3000))\n\(processes())")
+                throw TerminalError("the terminal did not show what was expected within \(timeout) s:\n\(text.suffix(3000))\n\(processes())")
             }
             usleep(100_000)
         }
@@ -51,7 +58,7 @@ final class TerminalSession {
     /// What the processes in the terminal are doing (state, kernel wait channel and each
     /// thread's stack through gdb when it is installed): a console that stopped answering
     /// is then explained by the failure report instead of only shown.
-    func processes() -> String {
+    public func processes() -> String {
         guard let shell = (try? run(["display-message", "-p", "-t", name, "#{pane_pid}"]))
             .flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else { return "(no pane process)" }
         var lines: [String] = []
@@ -71,10 +78,10 @@ final class TerminalSession {
     }
 
     /// The terminal's local-mode flags as `stty -a` names them (`noflsh` or `-noflsh`, …).
-    func localModes() throws -> [String] {
+    public func localModes() throws -> [String] {
         let tty = try run(["display-message", "-p", "-t", name, "#{pane_tty}"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let (status, out) = Program.run("/bin/stty", ["-F", tty, "-a"])
-        guard status == 0 else { throw DebugBootError("stty -F \(tty) -a failed: \(out)") }
+        guard status == 0 else { throw TerminalError("stty -F \(tty) -a failed: \(out)") }
         return out.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init)
     }
 
@@ -99,11 +106,11 @@ final class TerminalSession {
     }
 
     /// How many console prompts the screen shows (capture-pane trims the prompt's trailing blank).
-    static func prompts(_ text: String) -> Int { text.components(separatedBy: "kmemscope>").count - 1 }
+    public static func prompts(_ text: String) -> Int { text.components(separatedBy: "kmemscope>").count - 1 }
 
     /// Types `line` and waits for the next prompt (or for `marker`); returns the screen.
     @discardableResult
-    func command(_ line: String, timeout: Double = 60, until marker: String? = nil) throws -> String {
+    public func command(_ line: String, timeout: Double = 60, until marker: String? = nil) throws -> String {
         let before = Self.prompts(try screen())
         try type(line)
         return try wait(timeout: timeout) { text in
@@ -113,7 +120,7 @@ final class TerminalSession {
 
     /// Ends the session (its shell and the console in it) and with it the private server
     /// (`kill-server` alone left tmux 3.3a's server running here).
-    func close() {
+    public func close() {
         _ = try? run(["kill-session", "-t", name], capture: false)
         _ = try? run(["kill-server"], capture: false)
     }
@@ -123,7 +130,7 @@ final class TerminalSession {
     /// client exit (it stayed a zombie) once the client had forked the tmux server.
     @discardableResult
     private func run(_ arguments: [String], capture: Bool = true) throws -> String {
-        guard let tmux = Self.tmux else { throw DebugBootError("tmux is not installed") }
+        guard let tmux = Self.tmux else { throw TerminalError("tmux is not installed") }
         let output = NSTemporaryDirectory() + "kmemscope-tmux-\(getpid())-\(UInt32.random(in: 0 ... .max)).out"
         defer { unlink(output) }
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
@@ -136,13 +143,13 @@ final class TerminalSession {
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, tmux, &actions, nil, argv, environ)
-        guard rc == 0 else { throw DebugBootError("cannot start tmux: errno \(rc)") }
+        guard rc == 0 else { throw TerminalError("cannot start tmux: errno \(rc)") }
         var status: Int32 = 0
         var waited: pid_t
         repeat { waited = waitpid(pid, &status, 0) } while waited == -1 && errno == EINTR
         // ECHILD: another reaper (Foundation's) took it; the output file still tells
         if waited == pid, !(status & 0x7f == 0 && (status >> 8) & 0xff == 0) {
-            throw DebugBootError("tmux \(arguments.first ?? "") failed (wait status \(status))")
+            throw TerminalError("tmux \(arguments.first ?? "") failed (wait status \(status))")
         }
         return capture ? ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "") : ""
     }

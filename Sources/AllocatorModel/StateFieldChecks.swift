@@ -16,6 +16,12 @@ extension Verifier {
         if let parent = s.parentSequence, parent != 0, snapshot.busy ?? 0 == 0 {
             fail("KmemState.parentSequence 0 between operations", "\(parent)")
         }
+        // Between operations (busy == 0) no CPU holds a zone lock (kernel/README.md, "Zone locks").
+        if snapshot.busy ?? 0 == 0 {
+            for (i, lock) in s.zoneLocks.enumerated() where lock.isHeld {
+                fail("Zone.lock free between operations (next == owner)", "next \(lock.next), owner \(lock.owner)", zone: zoneName(i))
+            }
+        }
         for (i, kind) in s.zoneKinds.enumerated() where kind != UInt64(i) {
             fail("Zone.kind \(i) (its index)", "\(kind)", zone: zoneName(i))
         }

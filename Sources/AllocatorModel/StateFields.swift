@@ -14,6 +14,24 @@ public struct StateFields: Sendable, Equatable {
     public var largeAllocations: UInt64?
     public var largePages: UInt64?
     public var largeOwner: UInt64?
+    /// Each zone's lock words (`Zone.lock`: `TicketLockWord.next`, `.owner`), by zone index;
+    /// empty when the kernel does not publish them (kernel/README.md, "Zone locks"). A lock is
+    /// held when the two differ: never between operations.
+    public var zoneLocks: [ZoneLockWords] = []
+
+    /// One ticket lock's two words as read from the guest.
+    public struct ZoneLockWords: Sendable, Equatable {
+        /// The next ticket to hand out.
+        public var next: UInt32
+        /// The ticket now served.
+        public var owner: UInt32
+        public init(next: UInt32, owner: UInt32) {
+            self.next = next
+            self.owner = owner
+        }
+        /// Whether some CPU holds the lock (or waits for it).
+        public var isHeld: Bool { next != owner }
+    }
 
     public struct Copy: Sendable, Equatable {
         public var field: String

@@ -13,10 +13,11 @@ struct PostMortemTests {
     static let halts: [(String, String, Bool)] = [
         // the fault kinds that make the kernel stop (seed 1, injected at seq 3000, or 3500); the
         // other five (parity-flip, alloc-bitmap-flip, counter-drift, refcount, pageblock-tag) run
-        // to the end. Which BUG a fault leads to depends on the kernel image's size (one page more
-        // or less shifts every frame and the workload's limits): since the per-CPU keys grew the
-        // image by a page, overlap@3000 ends in a double free and use-after-free@3000 is never
-        // handed out again, so those two are injected at 3500 (checked at 1000…8000: the same BUG)
+        // to the end. Which BUG a fault leads to depends on where the kernel image ends (one page
+        // more or less shifts every frame and the workload's limits); the image ends at a fixed
+        // 4 MiB (kernel/arch/linker.ld, KERNEL_IMAGE_END), so new code no longer moves it. With
+        // that end overlap@3000 ends in a double free and use-after-free@3000 is never handed out
+        // again, so those two are injected at 3500
         ("seed=1 ops=20000 phases=2 fault=double-free@3000", "corruption", false),
         ("seed=1 ops=20000 phases=2 fault=broken-link@3000", "corruption", false),
         ("seed=1 ops=20000 phases=2 fault=list-cycle@3000", "corruption", false),
@@ -33,8 +34,9 @@ struct PostMortemTests {
         ("misuse=free-reserved", "misuse", false),
         // a CPU exception outside any operation
         ("crash=pagefault", "CPU exception", false),
-        // the Swift runtime's own allocation failing (8M: the workload's live set does not fit)
-        ("-m 8M seed=1 ops=2000 phases=1", "out of memory", false),
+        // the Swift runtime's own allocation failing (10M: the workload's live set does not fit;
+        // the image ends at 4 MiB, so 8M no longer holds the allocator's metadata)
+        ("-m 10M seed=1 ops=2000 phases=1", "out of memory", false),
     ]
 
     static func kmemscope(_ arguments: [String]) throws -> (status: Int32, out: String, err: String, seconds: Double) {
@@ -146,10 +148,11 @@ struct PostMortemTests {
     /// A watch that is running when the kernel reaches its BUG stops there at once (a
     /// breakpoint at kmem_bug_halt) and reports it as the failure.
     @Test func watchStopsAtTheBug() throws {
-        let boot = try DebugBoot(memory: "128M", append: "seed=1 ops=2000000 phases=2 fault=overlap@60000")
+        let boot = try DebugBoot(memory: "128M", append: "seed=1 ops=2000000 phases=2 fault=overlap@3500")
         defer { boot.stop() }
-        // stopped well before the fault, so watch is running it when the kernel gets there (a
-        // guest released at 'kmem: ready' reached seq 60000 before watch attached on a quiet host)
+        // stopped before the fault, so watch is running it when the kernel gets there (a guest
+        // released at 'kmem: ready' can reach the fault before watch attached on a quiet host);
+        // overlap@3500 is the injection that halts at an illegal frame state change (halts above)
         try boot.stopAt(sequence: 1000)
         let r = try InfoCommandTests.kmemscope(["watch", "--every", "20000", "--wait", "60", "--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel])
         #expect(r.status == 1, "\(r.out)\n\(r.err)")

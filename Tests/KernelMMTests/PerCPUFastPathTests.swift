@@ -59,8 +59,10 @@ struct PerCPUFastPathTests {
         args.flags = request.ignoreWatermarks ? 1 : 0
         args.alignment = request.alignment
         args.owner = request.owner
-        return try pa.logged(.allocate, args, { (_) throws(KmemError) -> PFN? in try pa.allocateUnlogged(request) },
-                             outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!.raw) })
+        return try pa.withZoneLocks(pa.zoneMask(upTo: request.zone.highestZone)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> PFN? in
+            try pa.logged(.allocate, args, { (_) throws(KmemError) -> PFN? in try pa.allocateUnlogged(request, held) },
+                          outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!.raw) })
+        }
     }
 
     /// `free` through the general path only.
@@ -68,8 +70,10 @@ struct PerCPUFastPathTests {
         var args = PageAllocator.OpArguments()
         args.order = order
         args.address = pfn.raw
-        try pa.logged(.free, args, { (_) throws(KmemError) in try pa.freeUnlogged(pfn, order: order, heap: false) },
-                      outcome: { (.ok, 1) })
+        try pa.withZoneLocks(pa.zoneMask(pfn, through: pfn)) { (held: borrowing ZoneLocksHeld) throws(KmemError) in
+            try pa.logged(.free, args, { (_) throws(KmemError) in try pa.freeUnlogged(pfn, order: order, heap: false, held) },
+                          outcome: { (.ok, 1) })
+        }
     }
 
     /// Every word of the state that holds no host address: FrameMeta, zones, the operation

@@ -10,7 +10,14 @@ extension PageAllocator {
     /// allowed zone can satisfy it above its watermark. Throws for misuse (bad order or
     /// alignment; nothing changed) or corruption found on the way.
     public func allocate(_ request: AllocationRequest) throws(KmemError) -> PFN? {
-        if let pfn = allocatePerCPUHit(request) { return pfn }
+        try withZoneLocks(zoneMask(upTo: request.zone.highestZone)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> PFN? in
+            try allocateLocked(request, held)
+        }
+    }
+
+    /// `allocate` with the zones' locks held.
+    func allocateLocked(_ request: AllocationRequest, _ held: borrowing ZoneLocksHeld) throws(KmemError) -> PFN? {
+        if let pfn = allocatePerCPUHit(request, held) { return pfn }
         var args = OpArguments()
         args.order = request.order
         args.migratetype = request.migratetype.rawValue
@@ -18,11 +25,11 @@ extension PageAllocator {
         args.flags = request.ignoreWatermarks ? 1 : 0
         args.alignment = request.alignment
         args.owner = request.owner
-        return try logged(.allocate, args, { (_) throws(KmemError) -> PFN? in try allocateUnlogged(request) },
+        return try logged(.allocate, args, { (_) throws(KmemError) -> PFN? in try allocateUnlogged(request, held) },
                           outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!.raw) })
     }
 
-    func allocateUnlogged(_ request: AllocationRequest) throws(KmemError) -> PFN? {
+    func allocateUnlogged(_ request: AllocationRequest, _ held: borrowing ZoneLocksHeld) throws(KmemError) -> PFN? {
         guard request.order >= 0 && request.order <= Kmem.maxOrder else { throw .invalidOrder(order: request.order) }
         guard request.alignment != 0 && request.alignment & (request.alignment &- 1) == 0 else {
             throw .invalidAlignment(pages: request.alignment)
@@ -31,7 +38,7 @@ extension PageAllocator {
         // the frame count bounds the restarts.
         var restarts: UInt64 = 0
         while restarts <= frameCount {
-            switch try attemptAllocation(request) {
+            switch try attemptAllocation(request, held) {
             case .some(nil): return nil
             case .some(.some(let pfn)): return pfn
             case nil: restarts &+= 1
@@ -42,8 +49,9 @@ extension PageAllocator {
 
     /// One attempt: the passes over the zones. `nil` when a frame was quarantined and the
     /// allocation must start again; `.some(nil)` when nothing could be given.
-    func attemptAllocation(_ request: AllocationRequest) throws(KmemError) -> PFN?? {
+    func attemptAllocation(_ request: AllocationRequest, _ held: borrowing ZoneLocksHeld) throws(KmemError) -> PFN?? {
         let highest = min(request.zone.highestZone, ZoneKind.count - 1)
+        debugCheckLocked(held, upTo: highest)
         var pass = 0
         while pass < 3 {
             var z = highest
@@ -51,7 +59,7 @@ extension PageAllocator {
                 let zone = self.zone(z)
                 if zone.pointee.managedPages != 0 && watermarkOK(zone, request, highest: highest, pass: pass) {
                     if let candidate = try choose(from: zone, request) {
-                        if try quarantineIfPoisoned(candidate.pfn, pages(request.order)) { return nil }
+                        if try quarantineIfPoisoned(candidate.pfn, pages(request.order), held) { return nil }
                         return .some(try take(candidate, request))
                     }
                 }
@@ -61,7 +69,7 @@ extension PageAllocator {
             // can merge (Linux drains pcp lists on failure).
             if pass == 1 {
                 var dz = highest
-                while dz >= 0 { try drainUnlogged(zone(dz), all: true); dz -= 1 }
+                while dz >= 0 { try drainUnlogged(zone(dz), all: true, held); dz -= 1 }
             }
             pass += 1
         }

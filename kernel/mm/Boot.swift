@@ -255,7 +255,8 @@ extension PageAllocator {
                 allocatedPages: 0, watermarkMin: 0, watermarkLow: 0, watermarkHigh: 0,
                 lowmemReserve: .init(repeating: 0),
                 pcp: PerCPUPages(count: 0, high: 0, batch: 0, heads: .init(repeating: Kmem.none), counts: .init(repeating: 0),
-                                 tails: .init(repeating: Kmem.none), drainCursor: 0))
+                                 tails: .init(repeating: Kmem.none), drainCursor: 0),
+                lock: TicketLockWord())
         }
         let bounds: InlineArray<4, UInt64> = [0, state.pointee.dma32StartPFN, state.pointee.normalStartPFN, .max]
         for z in 0..<ZoneKind.count {

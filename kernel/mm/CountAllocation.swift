@@ -18,13 +18,15 @@ extension PageAllocator {
         args.alignment = alignment
         args.size = count
         args.owner = owner
-        return try logged(.allocateCount, args, { (_) throws(KmemError) -> PFN? in
-            guard count >= 1 && count <= pages(Kmem.maxOrder) else { throw .invalidCount(count: count) }
-            let request = AllocationRequest(order: order, migratetype: migratetype, zone: zone, alignment: alignment, owner: owner)
-            guard let pfn = try allocateUnlogged(request) else { return nil }
-            try trimToCount(pfn, order: order, count: count, request)
-            return pfn
-        }, outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!.raw) })
+        return try withZoneLocks(zoneMask(upTo: zone.highestZone)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> PFN? in
+            try logged(.allocateCount, args, { (_) throws(KmemError) -> PFN? in
+                guard count >= 1 && count <= pages(Kmem.maxOrder) else { throw .invalidCount(count: count) }
+                let request = AllocationRequest(order: order, migratetype: migratetype, zone: zone, alignment: alignment, owner: owner)
+                guard let pfn = try allocateUnlogged(request, held) else { return nil }
+                try trimToCount(pfn, order: order, count: count, request)
+                return pfn
+            }, outcome: { $0 == nil ? (.failed, Kmem.none) : (.ok, $0!.raw) })
+        }
     }
 
     /// Frees `count` frames from `pfn` that `allocateCount` handed out: every piece of the
@@ -33,7 +35,8 @@ extension PageAllocator {
         var args = OpArguments()
         args.address = pfn.raw
         args.size = count
-        try logged(.freeCount, args, { (_) throws(KmemError) in
+        try withZoneLocks(zoneMask(pfn, count: count)) { (held: borrowing ZoneLocksHeld) throws(KmemError) in
+          try logged(.freeCount, args, { (_) throws(KmemError) in
             guard count >= 1 && count <= pages(Kmem.maxOrder) && pfn.raw <= UInt64.max &- count else {
                 throw .invalidCount(count: count)
             }
@@ -54,10 +57,11 @@ extension PageAllocator {
             p = pfn
             while p < end {
                 let k = Self.largestPiece(p, end)
-                try freeUnlogged(p, order: k, heap: false)
+                try freeUnlogged(p, order: k, heap: false, held)
                 p &+= pages(k)
             }
-        }, outcome: { (.ok, 1) })
+          }, outcome: { (.ok, 1) })
+        }
     }
 
     /// The smallest order whose block holds `count` frames (11 for anything larger).

@@ -13,6 +13,7 @@ public enum DebugVMCheck: UInt32, Sendable {
     case outsideSegment
     case splitUpward
     case mergeOutsideSegment
+    case zoneNotLocked
 
     /// What the kernel prints after `debug check failed at pfn … order …:`.
     public var message: StaticString {
@@ -22,6 +23,7 @@ public enum DebugVMCheck: UInt32, Sendable {
         case .outsideSegment: return "block not inside its segment"
         case .splitUpward: return "split to an order above the block's"
         case .mergeOutsideSegment: return "merge with a buddy outside the segment"
+        case .zoneNotLocked: return "zone changed without its lock"
         }
     }
 }
@@ -56,6 +58,23 @@ extension PageAllocator {
         if buddy != pfn.buddy(order: order) || buddy < seg.pointee.start || buddy &+ pages(order) > seg.pointee.end {
             debugVMFailed(buddy, order, .mergeOutsideSegment)
         }
+        #endif
+    }
+
+    /// A zone about to change: its lock is among those `held` (pfn = the zone, order = the mask).
+    @inline(__always)
+    func debugCheckLocked(_ held: borrowing ZoneLocksHeld, _ zone: Int) {
+        #if KMEM_DEBUG_VM
+        if !held.covers(zone) { debugVMFailed(PFN(UInt64(truncatingIfNeeded: zone)), Int(held.zones), .zoneNotLocked) }
+        #endif
+    }
+
+    /// Zones 0 through `highest` about to be tried by an allocation: all their locks are held.
+    @inline(__always)
+    func debugCheckLocked(_ held: borrowing ZoneLocksHeld, upTo highest: Int) {
+        #if KMEM_DEBUG_VM
+        var z = 0
+        while z <= highest { debugCheckLocked(held, z); z += 1 }
         #endif
     }
 

@@ -18,15 +18,17 @@ extension PageAllocator {
 
     /// `free`, also accepting a large heap block when `heap` (the heap's own `kfree`).
     func free(_ pfn: PFN, order: Int, heap: Bool) throws(KmemError) {
-        if freePerCPUHit(pfn, order: order, heap: heap) { return }
-        var args = OpArguments()
-        args.order = order
-        args.address = pfn.raw
-        try logged(.free, args, { (_) throws(KmemError) in try freeUnlogged(pfn, order: order, heap: heap) },
-                   outcome: { (.ok, 1) })
+        try withZoneLocks(zoneMask(pfn, through: pfn)) { (held: borrowing ZoneLocksHeld) throws(KmemError) in
+            if freePerCPUHit(pfn, order: order, heap: heap, held) { return }
+            var args = OpArguments()
+            args.order = order
+            args.address = pfn.raw
+            try logged(.free, args, { (_) throws(KmemError) in try freeUnlogged(pfn, order: order, heap: heap, held) },
+                       outcome: { (.ok, 1) })
+        }
     }
 
-    func freeUnlogged(_ pfn: PFN, order: Int, heap: Bool) throws(KmemError) {
+    func freeUnlogged(_ pfn: PFN, order: Int, heap: Bool, _ held: borrowing ZoneLocksHeld) throws(KmemError) {
         guard order >= 0 && order <= Kmem.maxOrder else { throw .invalidOrder(order: order) }
         guard let s = segmentIndex(containing: pfn) else { throw .outsideManagedMemory(pfn: pfn) }
         let seg = segment(s)
@@ -46,9 +48,9 @@ extension PageAllocator {
 
         markFreed(seg, pfn, order)
         if order == 0 {
-            try perCPUFree(zone(of: seg), seg, pfn)
+            try perCPUFree(zone(of: seg), seg, pfn, held)
         } else {
-            try freeToBuddy(seg, pfn, order)
+            try freeToBuddy(seg, pfn, order, held)
         }
     }
 
@@ -84,7 +86,9 @@ extension PageAllocator {
     }
 
     /// Puts a block whose frames are FREE on the buddy lists, merging upward.
-    func freeToBuddy(_ seg: UnsafeMutablePointer<Segment>, _ start: PFN, _ startOrder: Int) throws(KmemError) {
+    func freeToBuddy(_ seg: UnsafeMutablePointer<Segment>, _ start: PFN, _ startOrder: Int,
+                     _ held: borrowing ZoneLocksHeld) throws(KmemError) {
+        debugCheckLocked(held, Int(seg.pointee.zone))
         var pfn = start
         var order = startOrder
         while order < Kmem.maxOrder {

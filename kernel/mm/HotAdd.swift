@@ -13,7 +13,8 @@ extension PageAllocator {
         var args = OpArguments()
         args.address = start.raw
         args.size = count
-        return try logged(.addMemory, args, { (_) throws(KmemError) -> Int in
+        return try withZoneLocks(Self.allZones) { (_: borrowing ZoneLocksHeld) throws(KmemError) -> Int in
+          try logged(.addMemory, args, { (_) throws(KmemError) -> Int in
             guard count != 0, start.raw <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
             let end = start &+ count
             guard end <= frameEnd else { throw .outsideManagedMemory(pfn: max(start, frameEnd)) }
@@ -42,7 +43,8 @@ extension PageAllocator {
             }
             computeWatermarks()
             return pieces
-        }, outcome: { (.ok, UInt64($0)) })
+          }, outcome: { (.ok, UInt64($0)) })
+        }
     }
 
     /// End of the piece of `[a, end)` that stays in `a`'s zone.

@@ -195,6 +195,24 @@ extension PageAllocator {
     }
 }
 
+extension PageAllocator {
+    /// Writes the zone locks' layout (kernel/README.md, "Zone locks"), after the CPU keys:
+    /// `OFFSET(Zone.lock)`, `SIZE(TicketLockWord)`, `OFFSET(TicketLockWord.next|owner)`. Zone z's
+    /// lock is at `ZONES + z × SIZE(Zone) + OFFSET(Zone.lock)`; it is held when `next ≠ owner`.
+    public func writeZoneLockLayout<S: TextSink>(to out: inout S) {
+        func off(_ type: StaticString, _ field: StaticString, _ base: UnsafeMutableRawPointer, _ f: UnsafeMutableRawPointer) {
+            out.write("OFFSET("); out.write(type); out.put(46); out.write(field); out.write(")=")
+            out.dec(UInt64(UInt(bitPattern: f) &- UInt(bitPattern: base))); out.newline()
+        }
+        let z = zone(0)
+        off("Zone", "lock", UnsafeMutableRawPointer(z), &z.pointee.lock)
+        let w = zoneLockWord(0)
+        out.write("SIZE(TicketLockWord)="); out.dec(UInt64(MemoryLayout<TicketLockWord>.size)); out.newline()
+        off("TicketLockWord", "next", UnsafeMutableRawPointer(w), &w.pointee.next)
+        off("TicketLockWord", "owner", UnsafeMutableRawPointer(w), &w.pointee.owner)
+    }
+}
+
 extension LayoutDescriptor {
     /// Writes `SIZE(BugRecord)` and every `OFFSET(BugRecord.field)`, measured on a record, as
     /// the other layouts are (the kernel publishes them after `BUG`).

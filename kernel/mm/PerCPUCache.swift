@@ -22,10 +22,11 @@ extension PageAllocator {
 
     /// Parks a freed frame (already FREE, unlisted) on the per-CPU list of its pageblock's
     /// migratetype, draining a batch to the buddy lists when the cache is above `high`.
-    func perCPUFree(_ zone: UnsafeMutablePointer<Zone>, _ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN) throws(KmemError) {
+    func perCPUFree(_ zone: UnsafeMutablePointer<Zone>, _ seg: UnsafeMutablePointer<Segment>, _ pfn: PFN,
+                    _ held: borrowing ZoneLocksHeld) throws(KmemError) {
         pushPerCPU(zone, pfn, pageblockMigratetype(segment: seg, pfn: pfn))
         if zone.pointee.pcp.count > zone.pointee.pcp.high {
-            try drainUnlogged(zone, all: false)
+            try drainUnlogged(zone, all: false, held)
         }
     }
 
@@ -35,14 +36,17 @@ extension PageAllocator {
         var args = OpArguments()
         args.order = all ? 1 : 0
         args.zone = UInt8(truncatingIfNeeded: zone.pointee.kind)
-        try logged(.drain, args, { (_) throws(KmemError) in try drainUnlogged(zone, all: all) }, outcome: { (.ok, 1) })
+        try withZoneLocks(1 << UInt32(truncatingIfNeeded: zoneBase.distance(to: zone))) { (held: borrowing ZoneLocksHeld) throws(KmemError) in
+            try logged(.drain, args, { (_) throws(KmemError) in try drainUnlogged(zone, all: all, held) }, outcome: { (.ok, 1) })
+        }
     }
 
     /// Returns `batch` frames (or all, when `all`) of the zone's per-CPU lists to the buddy
     /// lists: the coldest first (list tails), round-robin over the migratetype slots from
     /// `drainCursor`, as Linux's `free_pcppages_bulk`. Bounded by the cache's count and the
     /// slot count.
-    func drainUnlogged(_ zone: UnsafeMutablePointer<Zone>, all: Bool) throws(KmemError) {
+    func drainUnlogged(_ zone: UnsafeMutablePointer<Zone>, all: Bool, _ held: borrowing ZoneLocksHeld) throws(KmemError) {
+        debugCheckLocked(held, zoneBase.distance(to: zone))
         var left = all ? zone.pointee.pcp.count : max(zone.pointee.pcp.batch, 1)
         var idle = 0  // consecutive empty slots: a full round of them means the lists are empty
         while left > 0 && zone.pointee.pcp.count > 0 && idle < Kmem.migratetypeSlots {
@@ -56,7 +60,7 @@ extension PageAllocator {
             let s = Int(m.pointee.segment)
             guard s < segmentCount else { throw .corruptedFrame(pfn: pfn, flags: m.pointee.flags) }
             transition(m, .drain, head: false, add: m.pointee.state.intersection(.poisonFill))
-            try freeToBuddy(segment(s), pfn, 0)
+            try freeToBuddy(segment(s), pfn, 0, held)
             left &-= 1
         }
     }

@@ -13,7 +13,7 @@ extension PageAllocator {
     /// The frame an order-0 `allocate` takes from a per-CPU list, taken and logged; `nil`
     /// (nothing changed, no sequence number used) when the request is not such a hit.
     @inline(__always)
-    func allocatePerCPUHit(_ request: AllocationRequest) -> PFN? {
+    func allocatePerCPUHit(_ request: AllocationRequest, _ held: borrowing ZoneLocksHeld) -> PFN? {
         guard request.order == 0 && request.alignment == 1 && !poisoning else { return nil }
         // Pass 0 chooses from the first zone, highest first, that has memory and passes its
         // low watermark; the general path refills that zone's list when it is empty.
@@ -72,7 +72,7 @@ extension PageAllocator {
     /// Frees an order-0 block onto its zone's per-CPU list and logs it, when that needs no
     /// drain; `false` (nothing changed, no sequence number used) otherwise.
     @inline(__always)
-    func freePerCPUHit(_ pfn: PFN, order: Int, heap: Bool) -> Bool {
+    func freePerCPUHit(_ pfn: PFN, order: Int, heap: Bool, _ held: borrowing ZoneLocksHeld) -> Bool {
         guard order == 0 && !poisoning && pfn < frameEnd else { return false }
         let m = meta(pfn)
         let s = Int(m.pointee.segment)

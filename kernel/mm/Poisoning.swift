@@ -31,13 +31,13 @@ extension PageAllocator {
     /// Page poisoning's check before frames are handed out (kernel/README.md, "Page
     /// poisoning"): the first of `count` frames from `pfn` whose pattern was overwritten is
     /// quarantined. Returns whether one was (the caller then starts again or fails).
-    func quarantineIfPoisoned(_ pfn: PFN, _ count: UInt64) throws(KmemError) -> Bool {
+    func quarantineIfPoisoned(_ pfn: PFN, _ count: UInt64, _ held: borrowing ZoneLocksHeld) throws(KmemError) -> Bool {
         guard poisoning else { return false }
         var i: UInt64 = 0
         while i < count {
             let p = pfn &+ i
             if meta(p).pointee.state.contains(.poisonFill), let damage = poisonDamage(p) {
-                try quarantine(p, offset: damage.offset, found: damage.found)
+                try quarantine(p, offset: damage.offset, found: damage.found, held)
                 return true
             }
             i &+= 1
@@ -48,13 +48,13 @@ extension PageAllocator {
     /// Takes a free or cached frame whose poison was overwritten out of use for good, as
     /// its own logged operation nested in the one that found it: RESERVED|POISONED, owner
     /// `Kmem.quarantineOwner`, counted as reserved.
-    func quarantine(_ pfn: PFN, offset: UInt64, found: UInt8) throws(KmemError) {
+    func quarantine(_ pfn: PFN, offset: UInt64, found: UInt8, _ held: borrowing ZoneLocksHeld) throws(KmemError) {
         var args = OpArguments()
         args.address = pfn.raw
         args.size = offset
         args.owner = Kmem.quarantineOwner
         try logged(.quarantine, args, { (_) throws(KmemError) in
-            guard try claimFrame(pfn) else { throw .corruptedFrame(pfn: pfn, flags: meta(pfn).pointee.flags) }
+            guard try claimFrame(pfn, held) else { throw .corruptedFrame(pfn: pfn, flags: meta(pfn).pointee.flags) }
             reserveClaimed(pfn, owner: Kmem.quarantineOwner, add: .poisoned)
         }, outcome: { (.ok, UInt64(found)) })
     }

@@ -6,13 +6,15 @@ extension PageAllocator {
     public func get(_ pfn: PFN) throws(KmemError) -> UInt32 {
         var args = OpArguments()
         args.address = pfn.raw
-        return try logged(.get, args, { (_) throws(KmemError) -> UInt32 in
-            let m = try referenceableHead(pfn)
-            guard m.pointee.refcount < UInt32.max else { throw .badRefcount(pfn: pfn, refcount: m.pointee.refcount) }
-            m.pointee.refcount &+= 1
-            m.pointee.lastSeq = sequence
-            return m.pointee.refcount
-        }, outcome: { (.ok, UInt64($0)) })
+        return try withZoneLocks(zoneMask(pfn, through: pfn)) { (_: borrowing ZoneLocksHeld) throws(KmemError) -> UInt32 in
+            try logged(.get, args, { (_) throws(KmemError) -> UInt32 in
+                let m = try referenceableHead(pfn)
+                guard m.pointee.refcount < UInt32.max else { throw .badRefcount(pfn: pfn, refcount: m.pointee.refcount) }
+                m.pointee.refcount &+= 1
+                m.pointee.lastSeq = sequence
+                return m.pointee.refcount
+            }, outcome: { (.ok, UInt64($0)) })
+        }
     }
 
     /// Drops a reference to the allocated block whose head is `pfn`; the last one frees the
@@ -21,16 +23,18 @@ extension PageAllocator {
     public func put(_ pfn: PFN) throws(KmemError) -> UInt32 {
         var args = OpArguments()
         args.address = pfn.raw
-        return try logged(.put, args, { (_) throws(KmemError) -> UInt32 in
-            let m = try referenceableHead(pfn)
-            if m.pointee.refcount > 1 {
-                m.pointee.refcount &-= 1
-                m.pointee.lastSeq = sequence
-                return m.pointee.refcount
-            }
-            try freeUnlogged(pfn, order: Int(m.pointee.order), heap: false)
-            return 0
-        }, outcome: { (.ok, UInt64($0)) })
+        return try withZoneLocks(zoneMask(pfn, through: pfn)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> UInt32 in
+            try logged(.put, args, { (_) throws(KmemError) -> UInt32 in
+                let m = try referenceableHead(pfn)
+                if m.pointee.refcount > 1 {
+                    m.pointee.refcount &-= 1
+                    m.pointee.lastSeq = sequence
+                    return m.pointee.refcount
+                }
+                try freeUnlogged(pfn, order: Int(m.pointee.order), heap: false, held)
+                return 0
+            }, outcome: { (.ok, UInt64($0)) })
+        }
     }
 
     /// The head of an allocated block that callers may reference-count (not the heap's).

@@ -9,14 +9,16 @@ extension PageAllocator {
         args.migratetype = migratetype.rawValue
         args.address = pfn.raw
         args.owner = owner
-        return try logged(.allocateFrame, args, { (_) throws(KmemError) -> Bool in
-            guard segmentIndex(containing: pfn) != nil else { throw .outsideManagedMemory(pfn: pfn) }
-            guard isFreeOrCached(pfn) else { return false }
-            if try quarantineIfPoisoned(pfn, 1) { return false }
-            guard try claimFrame(pfn) else { throw .corruptedFrame(pfn: pfn, flags: meta(pfn).pointee.flags) }
-            try markAllocated(pfn, AllocationRequest(order: 0, migratetype: migratetype, owner: owner))
-            return true
-        }, outcome: { $0 ? (.ok, 1) : (.failed, 0) })
+        return try withZoneLocks(zoneMask(pfn, through: pfn)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> Bool in
+            try logged(.allocateFrame, args, { (_) throws(KmemError) -> Bool in
+                guard segmentIndex(containing: pfn) != nil else { throw .outsideManagedMemory(pfn: pfn) }
+                guard isFreeOrCached(pfn) else { return false }
+                if try quarantineIfPoisoned(pfn, 1, held) { return false }
+                guard try claimFrame(pfn, held) else { throw .corruptedFrame(pfn: pfn, flags: meta(pfn).pointee.flags) }
+                try markAllocated(pfn, AllocationRequest(order: 0, migratetype: migratetype, owner: owner))
+                return true
+            }, outcome: { $0 ? (.ok, 1) : (.failed, 0) })
+        }
     }
 
     /// Reserves `count` frames from `start`: all must be managed (else misuse) and free or
@@ -28,12 +30,14 @@ extension PageAllocator {
         args.size = count
         args.address = start.raw
         args.owner = owner
-        return try logged(.reserveRange, args, { (_) throws(KmemError) -> Bool in
-            try reserveUnlogged(start: start, count: count, owner: owner)
-        }, outcome: { $0 ? (.ok, 1) : (.failed, 0) })
+        return try withZoneLocks(zoneMask(start, count: count)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> Bool in
+            try logged(.reserveRange, args, { (_) throws(KmemError) -> Bool in
+                try reserveUnlogged(start: start, count: count, owner: owner, held)
+            }, outcome: { $0 ? (.ok, 1) : (.failed, 0) })
+        }
     }
 
-    func reserveUnlogged(start: PFN, count: UInt64, owner: UInt64) throws(KmemError) -> Bool {
+    func reserveUnlogged(start: PFN, count: UInt64, owner: UInt64, _ held: borrowing ZoneLocksHeld) throws(KmemError) -> Bool {
         guard count != 0, start.raw <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
         let end = start &+ count
         var p = start
@@ -46,10 +50,10 @@ extension PageAllocator {
             if !isFreeOrCached(p) { return false }
             p &+= 1
         }
-        if try quarantineIfPoisoned(start, count) { return false }
+        if try quarantineIfPoisoned(start, count, held) { return false }
         p = start
         while p < end {
-            guard try claimFrame(p) else { throw .corruptedFrame(pfn: p, flags: meta(p).pointee.flags) }
+            guard try claimFrame(p, held) else { throw .corruptedFrame(pfn: p, flags: meta(p).pointee.flags) }
             reserveClaimed(p, owner: owner)
             p &+= 1
         }
@@ -78,7 +82,8 @@ extension PageAllocator {
 
     /// Takes `pfn` out of the free lists or the per-CPU cache, splitting its free block so
     /// that only `pfn` leaves. Returns false when the frame is not free or cached.
-    func claimFrame(_ pfn: PFN) throws(KmemError) -> Bool {
+    func claimFrame(_ pfn: PFN, _ held: borrowing ZoneLocksHeld) throws(KmemError) -> Bool {
+        debugCheckLocked(held, zoneIndex(of: pfn))
         guard let s = segmentIndex(containing: pfn) else { throw .outsideManagedMemory(pfn: pfn) }
         let seg = segment(s)
         let m = meta(pfn)
@@ -125,7 +130,8 @@ extension PageAllocator {
         var args = OpArguments()
         args.address = start.raw
         args.size = count
-        try logged(.unreserve, args, { (_) throws(KmemError) in
+        try withZoneLocks(zoneMask(start, count: count)) { (held: borrowing ZoneLocksHeld) throws(KmemError) in
+          try logged(.unreserve, args, { (_) throws(KmemError) in
             guard count != 0, start.raw <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
             let end = start &+ count
             var p = start
@@ -148,9 +154,10 @@ extension PageAllocator {
                 markInUse(seg, p, 1, false)
                 seg.pointee.reservedPages &-= 1
                 zone(of: seg).pointee.reservedPages &-= 1
-                try freeToBuddy(seg, p, 0)
+                try freeToBuddy(seg, p, 0, held)
                 p &+= 1
             }
-        }, outcome: { (.ok, 1) })
+          }, outcome: { (.ok, 1) })
+        }
     }
 }

@@ -40,4 +40,8 @@ public struct Zone: Sendable {
     public var lowmemReserve: InlineArray<3, UInt64>
     /// The order-0 per-CPU cache.
     public var pcp: PerCPUPages
+    /// The zone's lock (`ZoneLock.swift`): held, with interrupts off, by every operation that
+    /// changes the zone; free (`next == owner`) between operations. Last, so that no earlier
+    /// field moved when it came.
+    public var lock: TicketLockWord
 }

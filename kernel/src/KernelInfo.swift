@@ -36,6 +36,8 @@ func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange, boot: BootIdentity
     LayoutDescriptor.writeBugRecordLayout(to: &out)
     // the CPUs (kernel/README.md "Several CPUs"), after the BUG record
     writeCPUKeys(to: &out)
+    // the zone locks (kernel/README.md "Zone locks"), after the CPU keys
+    a.writeZoneLockLayout(to: &out)
     let header = UnsafeMutableRawPointer(buffer)
     header.storeBytes(of: LayoutDescriptor.magic, as: UInt64.self)
     header.storeBytes(of: LayoutDescriptor.version, toByteOffset: 8, as: UInt32.self)

@@ -1,0 +1,24 @@
+import AllocatorModel
+
+extension SnapshotDecoder {
+    /// Each zone's lock words (`Zone.lock`, kernel/README.md "Zone locks"), when the descriptor
+    /// publishes `OFFSET(Zone.lock)` and `OFFSET(TicketLockWord.next|owner)`; empty otherwise
+    /// (an older kernel). Every offset is bounded by the record's size before it is read.
+    func decodeZoneLocks(zoneCount: Int, zoneSize: UInt64) throws -> [StateFields.ZoneLockWords] {
+        guard info["OFFSET(Zone.lock)"] != nil, info["OFFSET(TicketLockWord.next)"] != nil,
+              info["OFFSET(TicketLockWord.owner)"] != nil else { return [] }
+        let lock = UInt64(try info.boundedOffset(of: "Zone", "lock", width: try info.boundedSize(of: "TicketLockWord")))
+        let next = UInt64(try info.boundedOffset(of: "TicketLockWord", "next", width: 4))
+        let owner = UInt64(try info.boundedOffset(of: "TicketLockWord", "owner", width: 4))
+        let zones = try info.number("ZONES")
+        var locks: [StateFields.ZoneLockWords] = []
+        for z in 0..<zoneCount {
+            let base = zones &+ UInt64(z) &* zoneSize &+ lock
+            let n = try memory.read(at: base &+ next, count: 4)
+            let o = try memory.read(at: base &+ owner, count: 4)
+            locks.append(.init(next: UInt32(truncatingIfNeeded: littleEndian(n[...])),
+                               owner: UInt32(truncatingIfNeeded: littleEndian(o[...]))))
+        }
+        return locks
+    }
+}

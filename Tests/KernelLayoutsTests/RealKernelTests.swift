@@ -39,7 +39,7 @@ import Testing
             "managedPages": \.managedPages, "bootReservedPages": \.bootReservedPages, "reservedPages": \.reservedPages,
             "freePages": \.freePages, "allocatedPages": \.allocatedPages, "watermarkMin": \.watermarkMin,
             "watermarkLow": \.watermarkLow, "watermarkHigh": \.watermarkHigh, "lowmemReserve": \.lowmemReserve,
-            "pcp": \.pcp,
+            "pcp": \.pcp, "lock": \.lock,
         ])
         let zone = try image().structLayout(named: "Zone")
         #expect(try zone.offset(of: "pcp.counts") == UInt64(MemoryLayout<Zone>.offset(of: \.pcp.counts)!))

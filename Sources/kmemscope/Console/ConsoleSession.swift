@@ -158,7 +158,6 @@ final class ConsoleSession {
         let runs = guest.policy.resumes(found: guest.found)
         guest.restore()
         self.guest = nil
-        let how = guest.policy == .asFound ? "as it was found" : guest.policy == .resume ? "--resume" : "--leave-stopped"
-        return runs ? "detached: the guest runs on (\(how))" : "detached: the guest is left stopped (\(how))"
+        return guest.policy.detachSentence(runs: runs)
     }
 }

@@ -33,8 +33,8 @@ final class LineReader {
         if let historyPath { _ = read_history(historyPath) }
     }
 
-    /// The terminal's settings before ``keepOutputOnInterrupt()`` changed them.
-    private var savedTerminal: termios?
+    /// Whether the terminal had NOFLSH before ``keepOutputOnInterrupt()`` set it (nil: not set here).
+    private var hadNoFlush: Bool?
 
     /// Sets NOFLSH while commands run: by default a terminal that turns Ctrl-C into SIGINT
     /// also throws away the output not yet shown, so a Ctrl-C that lands as a command ends
@@ -45,21 +45,20 @@ final class LineReader {
     private func keepOutputOnInterrupt() {
         var settings = termios()
         guard tcgetattr(STDIN_FILENO, &settings) == 0 else { return }
-        savedTerminal = settings
+        hadNoFlush = settings.c_lflag & tcflag_t(NOFLSH) != 0
         settings.c_lflag |= tcflag_t(NOFLSH)
         _ = tcsetattr(STDIN_FILENO, TCSANOW, &settings)
     }
 
-    /// Gives the terminal back its own settings (once; also when the reader goes away).
+    /// Gives the terminal back its own NOFLSH setting (once; also when the reader goes away).
+    /// Only that flag: libedit restores the rest itself.
     func close() {
-        guard var saved = savedTerminal else { return }
-        savedTerminal = nil
-        var now = termios()
-        guard tcgetattr(STDIN_FILENO, &now) == 0 else { return }
-        // only the flag this reader set: libedit restores the rest itself
-        now.c_lflag = (now.c_lflag & ~tcflag_t(NOFLSH)) | (saved.c_lflag & tcflag_t(NOFLSH))
-        saved = now
-        _ = tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+        guard let had = hadNoFlush else { return }
+        hadNoFlush = nil
+        var settings = termios()
+        guard tcgetattr(STDIN_FILENO, &settings) == 0 else { return }
+        if had { settings.c_lflag |= tcflag_t(NOFLSH) } else { settings.c_lflag &= ~tcflag_t(NOFLSH) }
+        _ = tcsetattr(STDIN_FILENO, TCSANOW, &settings)
     }
 
     deinit { close() }

@@ -35,11 +35,15 @@ struct LinuxConsole {
         while true {
             if interactive { print("kmemscope> ", terminator: ""); fflush(nil) }
             let line = readLine()
-            // Ctrl-C at the prompt drops the line (the read ends with EINTR)
+            // Ctrl-C at the prompt drops the line (the read ends with EINTR, no line); a SIGINT
+            // that interrupted no read (it came as the prompt was printed) leaves the line typed
+            // after it to run, as in the bundled console
             if InterruptSignals.pending == SIGINT {
                 InterruptSignals.clearPending()
-                if interactive { print("") }
-                continue
+                if line == nil {
+                    if interactive { print("") }
+                    continue
+                }
             }
             if let status = signalled() { return status }
             guard let line else { return quit() }

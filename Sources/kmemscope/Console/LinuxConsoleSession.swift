@@ -46,10 +46,8 @@ final class LinuxConsoleSession {
     /// For a command: the session with the guest stopped, and whether it ran before (the
     /// command then lets it run again with ``runAgain()``).
     func heldGuest() throws(SessionError) -> (StubSession, wasRunning: Bool) {
-        let s = try attached()
-        guard s.target.isRunning else { return (s, false) }
-        do { try s.target.interrupt() } catch { throw SessionError(wrapping: error, address: s.address.description) }
-        return (s, true)
+        let ran = try stopGuest()
+        return (try attached(), ran)
     }
 
     /// After a command that stopped a running guest: it runs again.
@@ -83,7 +81,6 @@ final class LinuxConsoleSession {
         let runs = session.policy.resumes(found: session.found)
         session.restore()
         self.session = nil
-        let how = session.policy == .asFound ? "as it was found" : session.policy == .resume ? "--resume" : "--leave-stopped"
-        return runs ? "detached: the guest runs on (\(how))" : "detached: the guest is left stopped (\(how))"
+        return session.policy.detachSentence(runs: runs)
     }
 }

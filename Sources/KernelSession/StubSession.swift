@@ -81,7 +81,10 @@ public final class StubSession {
                 target.connection.uninterruptibly { try? target.resynchronize() }
                 needsResynchronizing = false
             }
-            throw SessionError(wrapping: error, address: address.description)
+            // a read that failed while a signal was pending failed because of it (a body that
+            // swallows read errors, as the KASLR search does, would otherwise report a wrong cause)
+            throw SessionError(wrapping: InterruptSignals.isPending ? GDBRemoteError.interrupted(request: "read") : error,
+                               address: address.description)
         }
     }
 

@@ -91,19 +91,9 @@ struct ConsoleInterruptTests {
         return "QEMU: VM status \(status)\n\(registers)\nthe guest's serial line:\n\(boot.serial.suffix(1200))"
     }
 
-    /// Types `line` and returns what the console printed for it, once the next prompt shows:
-    /// the text after the (new) echo of the line, so a prompt a stray Ctrl-C printed a moment
-    /// late cannot be taken for the answer.
+    /// What the console printed for `line` (``TerminalSession/answer(to:timeout:)``).
     static func answer(_ terminal: TerminalSession, to line: String, timeout: Double = 60) throws -> String {
-        let echo = "kmemscope> " + line + "\n"
-        let before = try terminal.screen().components(separatedBy: echo).count
-        try terminal.type(line)
-        let screen = try terminal.wait(timeout: timeout) { text in
-            let parts = text.components(separatedBy: echo)
-            return parts.count > before && parts.last!.contains("kmemscope>")
-        }
-        let after = screen.components(separatedBy: echo).last!
-        return String(after[..<after.range(of: "kmemscope>")!.lowerBound])
+        try terminal.answer(to: line, timeout: timeout)
     }
 
     /// Where the `count`-th last prompt starts in `screen` (the start when there are fewer).

@@ -118,6 +118,21 @@ public final class TerminalSession {
         }
     }
 
+    /// Types `line` and returns what the console printed for it, once the next prompt shows:
+    /// the text after the (new) echo of the line, so a prompt a stray Ctrl-C printed a moment
+    /// late cannot be taken for the answer.
+    public func answer(to line: String, timeout: Double = 60) throws -> String {
+        let echo = "kmemscope> " + line + "\n"
+        let before = try screen().components(separatedBy: echo).count
+        try type(line)
+        let text = try wait(timeout: timeout) { text in
+            let parts = text.components(separatedBy: echo)
+            return parts.count > before && parts.last!.contains("kmemscope>")
+        }
+        let after = text.components(separatedBy: echo).last!
+        return String(after[..<after.range(of: "kmemscope>")!.lowerBound])
+    }
+
     /// Ends the session (its shell and the console in it) and with it the private server
     /// (`kill-server` alone left tmux 3.3a's server running here).
     public func close() {

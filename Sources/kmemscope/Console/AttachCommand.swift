@@ -4,7 +4,8 @@ import KernelSession
 
 /// `kmemscope attach`: connects once and opens a console (prompt, line editing, history in
 /// `~/.kmemscope_history`, tab completion) where every view runs against that one session,
-/// plus run control: `continue`, `stop`, `until SEQ`, `next-checkpoint`, `quit`.
+/// plus run control: `continue`, `stop`, `until SEQ`, `next-checkpoint`, `reconnect`, `quit`;
+/// with `--kernel linux` the same console over a Linux guest (``LinuxConsole``).
 struct AttachCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attach",
@@ -18,10 +19,12 @@ struct AttachCommand: ParsableCommand {
             0 passed, 1 violations found, 2 no verdict. With --snapshot FILE the console reads a snapshot \
             offline, as crash reads a dump: every view and verify, no run control.
 
-            --kernel linux: each line is a Linux view or verify run with the console's --kernel, --symbols and \
-            --target (or --snapshot) added, on the console's one connection: a running guest is stopped while a \
-            line reads it, at a settled point, and runs again after. `continue` and `stop` (at a settled point) as \
-            for the bundled kernel; `until` and `next-checkpoint` exit 2: Linux keeps no operation log to stop at.
+            --kernel linux: the same console (line editing, history, Tab, Ctrl-C), each line a Linux view or verify \
+            run with the console's --kernel, --symbols and --target (or --snapshot) added, on the console's one \
+            connection: a running guest is stopped while a line reads it, at a settled point, and runs again after. \
+            `continue`, `stop` (at a settled point) and `reconnect` (attach again, the kernel's banner and BTF \
+            checked again) as for the bundled kernel; `until` and `next-checkpoint` exit 2: Linux keeps no \
+            operation log to stop at.
             """)
 
     @OptionGroup var profile: KernelProfileOptions
@@ -39,32 +42,35 @@ struct AttachCommand: ParsableCommand {
             if let limit = profile.listLimit { session += ["--list-limit", String(limit)] }
             var live: LinuxConsoleSession?
             if stub.snapshot == nil {
-                do { live = try LinuxConsoleSession.attach(stub) } catch {
+                let attached = LinuxConsoleSession(profile: profile, stub: stub)
+                do { try attached.connect() } catch let code as ExitCode { throw code } catch {
                     StandardError.write("kmemscope: \(error)")
                     throw ExitCode(2)
                 }
+                live = attached
             }
-            // held for the console's whole life: Ctrl-C comes back to the prompt
-            InterruptSignals.setHolding(true)
             LinuxConsoleSession.active = live
-            var console = LinuxConsole(arguments: session, profile: profile, stub: stub, live: live)
-            let status = console.run()
-            LinuxConsoleSession.active = nil
-            InterruptSignals.setHolding(false)
-            if status != 0 { throw ExitCode(status) }
-            return
+            defer { LinuxConsoleSession.active = nil }
+            var console = LinuxConsole(arguments: session, profile: profile, stub: stub, live: live,
+                                       historyPath: history ?? LineReader.defaultHistoryPath)
+            return try open(&console)
         }
         guard ConsoleSession.active == nil else {
             throw ValidationError("already attached: this console is the session")
         }
         let session = ConsoleSession(image: image, stub: stub)
         try session.connect()
-        // held for the console's whole life: Ctrl-C comes back to the prompt
-        InterruptSignals.setHolding(true)
         ConsoleSession.active = session
+        defer { ConsoleSession.active = nil }
         var console = Console(session: session, historyPath: history ?? LineReader.defaultHistoryPath)
+        try open(&console)
+    }
+
+    /// Runs `console` until it ends, holding signals for its whole life (Ctrl-C comes back to
+    /// the prompt); its last command's status is the exit status.
+    func open<C: AttachConsole>(_ console: inout C) throws {
+        InterruptSignals.setHolding(true)
         let status = console.run()
-        ConsoleSession.active = nil
         InterruptSignals.setHolding(false)
         if status != 0 { throw ExitCode(status) }
     }

@@ -5,27 +5,26 @@ import Glibc
 import KernelLayouts
 import KernelSession
 
-/// The `attach` console's loop: reads a line, runs it against the console's session, prints
-/// what it says, and keeps the exit status of the last command for `quit`.
+/// The bundled kernel's `attach` console: its commands, run against the console's session
+/// (the loop, the line reading and the error reports are ``AttachConsole``'s, shared with
+/// ``LinuxConsole``).
 ///
 /// Console-only commands (run control, `help`, `reconnect`, `quit`) are handled here; every
 /// other line is parsed by the `kmemscope` command types themselves and run as from the shell,
 /// with ``ConsoleSession/active`` standing in for the connection.
-struct Console {
+struct Console: AttachConsole {
     let session: ConsoleSession
     let reader: LineReader
     /// The exit status of the last command (0 passed, 1 violations, 2 no verdict).
     var lastStatus: Int32 = 0
 
     /// The console-only commands and what they do, as `help` lists them.
-    static let ownCommands: [(name: String, usage: String, summary: String)] = [
+    static let ownCommands: [ConsoleHelp.Entry] = [
         ("continue", "continue", "let the guest run (views stop it while they read, then let it run again)"),
         ("stop", "stop", "stop the guest (at an allocator operation boundary)"),
         ("until", "until SEQ [SECONDS]", "run until the allocator reaches sequence SEQ (kmem_stop_seq; the first operation boundary at or after it), at most SECONDS (60)"),
         ("next-checkpoint", "next-checkpoint [SECONDS]", "run until the next kmem_checkpoint, at most SECONDS (60)"),
-        ("reconnect", "reconnect", "attach again after the stub went away"),
-        ("help", "help [COMMAND]", "this list, or a command's options"),
-        ("quit", "quit", "detach (the guest is left as it was found) and exit with the last command's status"),
+        ConsoleHelp.reconnect, ConsoleHelp.help, ConsoleHelp.quit,
     ]
 
     /// The one-shot commands that make sense inside the console (all but `attach` itself).
@@ -58,8 +57,9 @@ struct Console {
     ]
 
     /// The `--options` a command's help defines (ArgumentParser has no public list of them):
-    /// the names at the start of its OPTIONS lines, not words of the prose, less ``sessionOptions``.
-    static func optionNames(of type: ParsableCommand.Type) -> [String] {
+    /// the names at the start of its OPTIONS lines, not words of the prose, less `excluded`
+    /// (``sessionOptions`` by default).
+    static func optionNames(of type: ParsableCommand.Type, excluding excluded: Set<String> = sessionOptions) -> [String] {
         let help = Kmemscope.helpMessage(for: type)
         var names: Set<String> = []
         for line in help.split(separator: "\n") {
@@ -68,62 +68,18 @@ struct Console {
             // "-o, --output <file>  The …" or "--json  Print …": the option names before the help text
             for word in trimmed.split(separator: " ").prefix(3) {
                 let name = String(word.prefix { $0.isLetter || $0.isNumber || $0 == "-" })
-                if name.hasPrefix("--"), name.count > 2, !sessionOptions.contains(name) { names.insert(name) }
+                if name.hasPrefix("--"), name.count > 2, !excluded.contains(name) { names.insert(name) }
             }
         }
         return names.sorted()
     }
 
-    /// Runs until `quit` or the end of input; returns the exit status.
-    mutating func run() -> Int32 {
-        say(banner())
-        defer { reader.close() }
-        while true {
-            let line = reader.next(prompt: "kmemscope> ")
-            // Ctrl-C at the prompt drops the line typed so far (libedit returns no line then).
-            // A SIGINT that came while libedit was not waiting for a key (drawing the prompt
-            // just after a command ended) interrupted nothing: the line typed after it is run.
-            if InterruptSignals.pending == SIGINT {
-                if line != nil {
-                    InterruptSignals.clearPending()
-                } else {
-                    _ = signalled()
-                    continue
-                }
-            }
-            if let status = signalled() { return status }
-            guard let line else {
-                // Ctrl-D or the end of a piped script: quit
-                if reader.interactive { print("") }
-                say(session.detach())
-                return lastStatus
-            }
-            let words = ConsoleLine.words(line)
-            guard let first = words.first else { continue }
-            if first == "quit" || first == "exit" || first == "q" {
-                say(session.detach())
-                return lastStatus
-            }
-            execute(first, Array(words.dropFirst()))
-            session.commandEnded()
-            fflush(nil)
-            if let status = signalled() { return status }
-        }
-    }
-
-    /// SIGINT returns to the prompt; SIGTERM or SIGHUP end the console (status 2) after the
-    /// guest is put back.
-    mutating func signalled() -> Int32? {
-        let signal = InterruptSignals.clearPending()
-        guard signal != 0 else { return nil }
-        if signal == SIGINT {
-            if reader.interactive { print("") }
-            return nil
-        }
-        say(session.detach())
-        StandardError.write("kmemscope: interrupted by \(signal == SIGHUP ? "SIGHUP" : "SIGTERM"); the guest was left as found")
-        return InterruptSignals.exitStatus(for: signal)
-    }
+    // what the shared loop asks of this console's session
+    func commandEnded() { session.commandEnded() }
+    func detach() -> String { session.detach() }
+    var resumesAfterCommand: Bool { session.resumesAfterCommand }
+    var stubAddress: String { session.stub.target }
+    func drop() { session.drop() }
 
     /// Runs one command line.
     mutating func execute(_ name: String, _ arguments: [String]) {
@@ -162,34 +118,6 @@ struct Console {
         return 0
     }
 
-    /// Prints what `error` says (one line) and returns its status; a lost stub drops the
-    /// session and says how to get it back.
-    func report(_ error: any Error) -> Int32 {
-        ProgressLine.finish()
-        if case SessionError.interrupted = error {
-            say(session.resumesAfterCommand ? "interrupted; the guest runs on (it was running before the command)"
-                : "interrupted; the guest is stopped")
-            return 130
-        }
-        if ConsoleSession.isLost(error) {
-            session.drop()
-            StandardError.write("kmemscope: the stub at \(session.stub.target) is gone (\(error)): `reconnect` to attach again, or `quit`")
-            return 2
-        }
-        let code = Kmemscope.exitCode(for: error)
-        if code == .success {
-            say(Kmemscope.fullMessage(for: error))   // --help
-            return 0
-        }
-        if code == .validationFailure {
-            StandardError.write(Kmemscope.message(for: error))
-            return 2
-        }
-        StandardError.write("kmemscope: \(error)")
-        if case SessionError.haltedAtBug = error { return 1 }   // the kernel's own caught violation
-        return 2
-    }
-
     /// What the console says when it attaches.
     func banner() -> String {
         if let snapshot = session.snapshot {
@@ -204,11 +132,5 @@ struct Console {
         let sequence = (try? guest.info.number("SEQUENCE")).flatMap { try? guest.memory.readU64(at: $0) }
         return "attached to \(session.stub.target) (the guest was \(guest.found.rawValue); it is stopped now"
             + (sequence.map { ", at sequence \($0)" } ?? "") + "). `help` lists the commands; `quit` detaches."
-    }
-
-    func say(_ text: String) {
-        ProgressLine.finish()
-        print(text)
-        fflush(nil)
     }
 }

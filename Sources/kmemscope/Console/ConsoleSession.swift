@@ -146,18 +146,11 @@ final class ConsoleSession {
     func detach() -> String {
         if let snapshot { return "closed the snapshot \(snapshot.file.path)" }
         if let waiting = unbooted, !waiting.isRestored {
-            if waiting.target.isRunning { _ = try? waiting.target.interrupt() }
-            let runs = waiting.policy.resumes(found: waiting.found)
-            waiting.restore()
             unbooted = nil
-            return runs ? "detached: the guest runs on" : "detached: the guest is left stopped (as it was found)"
+            return waiting.policy.detach(waiting.target, found: waiting.found, restore: waiting.restore)
         }
         guard let guest, !guest.isRestored else { return "not attached" }
-        // QEMU stops a running guest at any byte it receives: stop it first, then decide.
-        if guest.target.isRunning { _ = try? guest.target.interrupt() }
-        let runs = guest.policy.resumes(found: guest.found)
-        guest.restore()
         self.guest = nil
-        return guest.policy.detachSentence(runs: runs)
+        return guest.policy.detach(guest.target, found: guest.found, restore: guest.restore)
     }
 }

@@ -62,26 +62,27 @@ enum LinuxAttach {
     }
 
     /// The body on the console's one connection: a running guest is stopped for the command
-    /// (and settled), and runs again after it.
+    /// (and settled), and runs again after it (``LinuxConsoleSession/commandEnded()``). Errors
+    /// are the console's to report (a lost stub drops the session and offers `reconnect`).
     static func inConsole<T>(_ console: LinuxConsoleSession, _ profile: KernelProfileOptions, _ stub: TargetOptions, map: SymbolMap,
                              types: KernelTypes?, settle: Bool, recording: Bool,
                              _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
-        let held: (session: StubSession, wasRunning: Bool)
-        do { held = try console.heldGuest() } catch {
-            StandardError.write("kmemscope: \(error)")
-            throw ExitCode(2)
+        let held = try console.heldGuest()
+        return try held.session.read { s in
+            try readLive(s, profile, stub, map: map, mayRun: held.mayRun || settle, types: types, recording: recording, body)
         }
-        let result: Result<T, SessionError> = Result { () throws(SessionError) -> T in
-            try held.session.read { s in
-                try readLive(s, profile, stub, map: map, mayRun: held.wasRunning || settle, types: types, recording: recording, body)
-            }
-        }
-        if held.wasRunning { console.runAgain() }
-        switch result {
-        case .success(let value): return value
-        case .failure(let error):
-            StandardError.write("kmemscope: \(error)")
-            throw ExitCode(2)
+    }
+
+    /// The kernel behind a console's fresh connection, checked as every view checks it: the
+    /// symbol map's `linux_banner` holds the banner (at the KASLR offset found), the BTF types
+    /// load and the allocator's layout comes out of them. Returns the banner's first words
+    /// (`Linux version 6.1.0-28-amd64`).
+    static func identify(_ s: StubSession, _ profile: KernelProfileOptions, _ stub: TargetOptions) throws -> String {
+        let (map, types) = try symbols(profile.symbols ?? "")
+        return try s.read { s in
+            let linux = try open(s, profile, stub, map: map, types: types, recording: false)
+            let banner = try linux.decoder.readCString(at: try linux.symbols.address(of: "linux_banner"), limit: 256)
+            return String(banner.prefix { $0 != "(" && $0 != "\n" }).trimmingCharacters(in: .whitespaces)
         }
     }
 
@@ -92,6 +93,21 @@ enum LinuxAttach {
     /// that may not is refused when it is not settled.
     static func readLive<T>(_ s: StubSession, _ profile: KernelProfileOptions, _ stub: TargetOptions, map: SymbolMap, mayRun: Bool,
                             types: KernelTypes?, recording: Bool, _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
+        let linux = try open(s, profile, stub, map: map, types: types, recording: recording)
+        let outcome = try LinuxSettler(target: s.target, linux: linux).settle(mayRun: mayRun)
+        LinuxAttach.settleStops = outcome.stops
+        for note in outcome.notes { StandardError.write("kmemscope: note: \(note)") }
+        if outcome.stops > 1 {
+            StandardError.write("kmemscope: settled: the guest ran on \(outcome.stops - 1) time\(outcome.stops == 2 ? "" : "s") until no CPU was inside the page or slab allocator and their locks were free")
+        }
+        return try body(linux) { name in try s.target.register(name) }
+    }
+
+    /// The kernel on a held live guest, before anything is settled: `linux_banner` found (the
+    /// KASLR offset), the memory source chosen (checked on the banner against the stub), the BTF
+    /// types and layouts read.
+    static func open(_ s: StubSession, _ profile: KernelProfileOptions, _ stub: TargetOptions, map: SymbolMap,
+                     types: KernelTypes?, recording: Bool) throws -> LinuxKernelTarget {
         let banner = try map.address(of: "linux_banner") &+ (try KASLR.offset(memory: s.stubMemory, symbols: map))
         let (source, warning) = try s.use(stub.source, probe: banner)
         if let warning { StandardError.write("kmemscope: \(warning)") }
@@ -107,13 +123,7 @@ enum LinuxAttach {
         if linux.kaslrOffset != 0 {
             StandardError.write("kmemscope: KASLR offset 0x\(String(linux.kaslrOffset, radix: 16)) found in the guest (linux_banner), applied to \(profile.symbols ?? "")")
         }
-        let outcome = try LinuxSettler(target: s.target, linux: linux).settle(mayRun: mayRun)
-        LinuxAttach.settleStops = outcome.stops
-        for note in outcome.notes { StandardError.write("kmemscope: note: \(note)") }
-        if outcome.stops > 1 {
-            StandardError.write("kmemscope: settled: the guest ran on \(outcome.stops - 1) time\(outcome.stops == 2 ? "" : "s") until no CPU was inside the page or slab allocator and their locks were free")
-        }
-        return try body(linux) { name in try s.target.register(name) }
+        return linux
     }
 
     /// The symbol map at `path` (a vmlinux, System.map or kallsyms copy) and a vmlinux's DWARF

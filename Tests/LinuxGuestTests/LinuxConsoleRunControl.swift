@@ -67,24 +67,19 @@ enum LinuxConsoleRunControl {
         // the line reader: history (Up recalls the line before) and Tab
         try terminal.send("Up")
         try terminal.wait { Self.lastLine($0) == "kmemscope> buddyinfo" }
-        try terminal.send("C-u")
-        try terminal.send("-l", "zonei")
-        try terminal.send("Tab")
-        try terminal.wait { Self.lastLine($0) == "kmemscope> zoneinfo" }
-        try terminal.send("C-u")
-        try terminal.send("-l", "freelist DMA3")
-        try terminal.send("Tab")
-        try terminal.wait { Self.lastLine($0) == "kmemscope> freelist DMA32" }
-        try terminal.send("C-u")
-        try terminal.send("-l", "reco")
-        try terminal.send("Tab")
-        try terminal.wait { Self.lastLine($0) == "kmemscope> reconnect" }
+        for (typed, completed) in [("zonei", "zoneinfo"), ("freelist DMA3", "freelist DMA32"), ("reco", "reconnect")] {
+            try terminal.send("C-u")
+            try terminal.send("-l", typed)
+            try terminal.send("Tab")
+            try terminal.wait { Self.lastLine($0) == "kmemscope> " + completed }
+        }
         try terminal.send("C-u")
         try terminal.send("-l", "verify --")
         try terminal.send("Tab")
         try terminal.send("Tab")
         let listed = try terminal.wait { $0.contains("--json") && $0.contains("--list-limit") }
-        let offered = String(listed[listed.range(of: "kmemscope> verify --", options: .backwards)!.upperBound...])
+        let typed = try #require(listed.range(of: "kmemscope> verify --", options: .backwards), "\(listed)")
+        let offered = String(listed[typed.upperBound...])
         for notOffered in ["--target", "--symbols", "--kernel", "--snapshot", "--vmcore", "--elf", "--replay", "--help"] {
             #expect(!offered.contains(notOffered + " ") && !offered.contains(notOffered + "\n"), "Tab offered \(notOffered):\n\(offered)")
         }

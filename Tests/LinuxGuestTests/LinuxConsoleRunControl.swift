@@ -80,7 +80,8 @@ enum LinuxConsoleRunControl {
         let listed = try terminal.wait { $0.contains("--json") && $0.contains("--list-limit") }
         let typed = try #require(listed.range(of: "kmemscope> verify --", options: .backwards), "\(listed)")
         let offered = String(listed[typed.upperBound...])
-        for notOffered in ["--target", "--symbols", "--kernel", "--snapshot", "--vmcore", "--elf", "--replay", "--help"] {
+        for notOffered in ["--target", "--symbols", "--kernel", "--snapshot", "--vmcore", "--elf", "--qmp", "--help",
+                           "--replay", "--from", "--streaming", "--free-page-poison"] {
             #expect(!offered.contains(notOffered + " ") && !offered.contains(notOffered + "\n"), "Tab offered \(notOffered):\n\(offered)")
         }
         try terminal.send("C-u")

@@ -52,7 +52,7 @@ struct Console: AttachConsole {
     /// Options that mean nothing inside a session: the console's one connection (target, memory
     /// source, image, snapshot or vmcore, restore policy) serves every command, and help is `help`.
     static let sessionOptions: Set<String> = [
-        "--target", "--timeout", "--leave-stopped", "--resume", "--memory-source", "--memory-file", "--qemu-pid",
+        "--target", "--timeout", "--leave-stopped", "--resume", "--memory-source", "--memory-file", "--qemu-pid", "--qmp",
         "--snapshot", "--vmcore", "--elf", "--kernel", "--symbols", "--help", "--version",
     ]
 

@@ -33,9 +33,10 @@ struct LinuxConsole: AttachConsole {
     static let argumentWords = ["DMA", "DMA32", "Normal", "Movable", "Device",
                                 "Unmovable", "Reclaimable", "HighAtomic", "CMA", "Isolate"]
 
-    /// Options Tab does not offer: the console's connection's, and `--replay` (Linux keeps no
-    /// operation log to replay).
-    static let notOffered = Console.sessionOptions.union(["--replay"])
+    /// Options Tab does not offer: the console's connection's, and the bundled kernel's own
+    /// that a Linux line refuses or ignores (`--replay` and its `--from`: Linux keeps no operation
+    /// log; `--streaming` and `--free-page-poison` read the bundled kernel's FrameMeta array).
+    static let notOffered = Console.sessionOptions.union(["--replay", "--from", "--streaming", "--free-page-poison"])
 
     /// What every line gets: `--kernel linux --symbols FILE` and where the guest is.
     let arguments: [String]

@@ -71,6 +71,9 @@ static inline void set_cpu_apic_id(uint32_t cpu, uint32_t apic) { ((volatile uin
 extern uint8_t kmem_percpu[];
 /// The per-CPU areas (KMEM_MAX_CPUS × KMEM_PERCPU_SIZE bytes).
 static inline uint8_t *percpu_areas(void) { return kmem_percpu; }
+extern uint8_t kmem_pcp[];
+/// The per-CPU page caches' table (KMEM_MAX_CPUS × 3 PerCPUPages; kernel/README.md "Per-CPU caches").
+static inline uint64_t pcp_table_address(void) { return (uint64_t)(uintptr_t)kmem_pcp; }
 
 extern char ap_park[];
 /// boot.S's ap_park: where a parked AP halts, never to return.

@@ -21,6 +21,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     config.kernel = PhysRange(start: kernel_image_start() &- kernelVMA, end: kernel_image_end() &- kernelVMA)
     config.limitPFN = 64 << (30 - 12)
     config.poison = cmdline.has("poison", "1")
+    config.perCPUTable = pcp_table_address()
     let hotAdd = cmdline.hotAdd
     if cmdline.value("hotadd") != nil && hotAdd == nil {
         console.write("kmem: hotadd: cannot parse hotadd=START,SIZE (bytes), ignored"); console.newline()

@@ -105,6 +105,35 @@ struct SMPDebugTests {
         print("-smp 4: 8 attaches at random moments, sequences \(sequences.first ?? 0)…\(sequences.last ?? 0)")
     }
 
+    /// Per-CPU caches on a 4-CPU guest (kernel/README.md "Per-CPU caches"): zoneinfo prints a
+    /// pageset for each of the four CPUs in every zone, as Linux's /proc/zoneinfo does, and
+    /// verify (every CPU's cache walked) and verify --replay (each entry replayed on its CPU)
+    /// pass; the log names the CPU of every entry.
+    @Test func zoneinfoShowsFourPagesetsAndVerifyAndReplayPass() throws {
+        let boot = try DebugBoot(memory: "256M", append: "seed=2 ops=20000 phases=2", cpus: 4)
+        defer { boot.stop() }
+        try boot.release(until: "kmem: done", timeout: 300)
+        #expect(boot.serial.contains("kmem: cpus 4") && boot.serial.contains("kmem: self-check: ok"))
+        let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
+        let zoneinfo = try InfoCommandTests.kmemscope(["zoneinfo"] + target)
+        #expect(zoneinfo.status == 0, "\(zoneinfo.err)")
+        let lines = zoneinfo.out.split(separator: "\n").map(String.init)
+        let pagesetZones = lines.filter { $0 == "  pagesets" }.count
+        #expect(pagesetZones >= 2, "\(zoneinfo.out.prefix(3000))")
+        for cpu in 0..<4 {
+            #expect(lines.filter { $0 == "    cpu: \(cpu)" }.count == pagesetZones, "cpu \(cpu) in every zone's pagesets: \(zoneinfo.out.prefix(3000))")
+        }
+        #expect(!lines.contains("    cpu: 4"))
+        let verify = try InfoCommandTests.kmemscope(["verify"] + target)
+        #expect(verify.status == 0 && verify.out.contains("all passed"), "\(verify.err)\n\(verify.out.prefix(2000))")
+        let replay = try InfoCommandTests.kmemscope(["verify", "--replay"] + target)
+        #expect(replay.status == 0, "\(replay.err)\n\(replay.out.prefix(2000))")
+        let log = try InfoCommandTests.kmemscope(["log", "--last", "5"] + target)
+        #expect(log.status == 0, "\(log.err)")
+        let entries = log.out.split(separator: "\n").filter { $0.hasPrefix("seq ") }
+        #expect(entries.count == 5 && entries.allSatisfy { $0.hasSuffix(" cpu 0") }, "\(log.out)")
+    }
+
     /// Whichever thread the stub addresses when a session attaches (here an AP's, selected
     /// with `Hg` before), the session reads the boot CPU's registers: its GS base is CPU 0's
     /// area, while the AP's RIP is in `ap_park`.

@@ -49,6 +49,10 @@ struct PerCPUDifferentialTests {
         #expect(arena.check().passed, "\(arena.check().text)")
         let end = try arena.snapshot()
         #expect((0..<3).contains { z in end.zones[z].perCPU.filter { $0.count > 0 }.count >= 2 }, "several CPUs' caches hold frames")
+        // `frame` names the CPU whose cache lists a frame
+        for z in end.zones { for cache in z.perCPU { for head in cache.heads where head != KernelSnapshot.none {
+            #expect(FrameReport(end, pfn: head)?.perCPU == cache.cpu)
+        } } }
         let verdict = Verifier(end).run()
         #expect(verdict.passed, "\(verdict.text)")
         let log = try arena.log(from: start.sequence + 1, through: end.sequence)

@@ -225,7 +225,6 @@ public struct SnapshotDecoder {
         return v
     }
 
-    /// One structure's bytes, read by field name through the descriptor's offsets.
     /// The most rows of the per-CPU cache table read (`KMEM_MAX_CPUS`).
     public static let maximumCPUs: UInt64 = 16
 
@@ -235,14 +234,14 @@ public struct SnapshotDecoder {
         let cpus = try limited("PCP_CPUS", Self.maximumCPUs)
         let perRow = try info.number("PCP_ZONES")
         guard perRow == UInt64(zones.count) else {
-            throw SnapshotError.implausible(what: "PCP_ZONES (ZONE_COUNT is \(zones.count))", value: perRow, limit: UInt64(zones.count))
+            throw SnapshotError.implausible(what: "PCP_ZONES", value: perRow, limit: UInt64(zones.count))
         }
         let stride = try info.number("PCP_STRIDE")
         let size = UInt64(try info.boundedSize(of: "PerCPUPages"))
         guard stride >= size, stride <= 4096 else {
-            throw SnapshotError.implausible(what: "PCP_STRIDE (SIZE(PerCPUPages) is \(size))", value: stride, limit: 4096)
+            throw SnapshotError.implausible(what: "PCP_STRIDE", value: stride, limit: 4096)
         }
-        guard cpus >= 1 else { throw SnapshotError.implausible(what: "PCP_CPUS (at least 1)", value: cpus, limit: Self.maximumCPUs) }
+        guard cpus >= 1 else { throw SnapshotError.implausible(what: "PCP_CPUS", value: cpus, limit: Self.maximumCPUs) }
         let bytes = try memory.read(at: try info.number("PCP"), count: Int(cpus * perRow * stride))
         for z in zones.indices {
             zones[z].perCPU = try (0..<Int(cpus)).map { c in
@@ -263,6 +262,7 @@ public struct SnapshotDecoder {
         return p
     }
 
+    /// One structure's bytes, read by field name through the descriptor's offsets.
     private struct Record {
         let bytes: [UInt8]
         let base: Int

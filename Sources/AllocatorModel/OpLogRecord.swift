@@ -92,7 +92,7 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
         case nil: args = "unknown kind \(rawKind)"
         }
         let outcome = ["ok", "failed", "MISUSE", "CORRUPT"]
-        return "seq \(sequence) \(kind?.name ?? "?") \(args) \(Int(status) < outcome.count ? outcome[Int(status)] : "status \(status)")"
-            + (parent != 0 ? " (inside \(parent))" : "") + " cpu \(cpu)"
+        return "seq \(sequence) cpu \(cpu) \(kind?.name ?? "?") \(args) \(Int(status) < outcome.count ? outcome[Int(status)] : "status \(status)")"
+            + (parent != 0 ? " (inside \(parent))" : "")
     }
 }

@@ -146,3 +146,4 @@ extern uint8_t kmem_smp_test[];
 /// The words of the `locktest=` run (src/LockTest.swift), 64 bytes.
 static inline uint8_t *smp_test_area(void) { return kmem_smp_test; }
 static inline uint64_t volatile_load_u64(uint64_t address) { return *(volatile uint64_t *)address; }
+static inline void volatile_store_u64(uint64_t address, uint64_t v) { *(volatile uint64_t *)address = v; }

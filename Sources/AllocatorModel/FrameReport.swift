@@ -10,6 +10,10 @@ public struct FrameReport: Sendable {
     public var block: (head: UInt64, order: Int)?
     public var zone: String?
     public var segment: Int?
+    /// The CPU whose per-CPU cache lists this frame (kernel/README.md "Per-CPU caches"), when
+    /// it is on one: found by walking each CPU's list of the frame's zone and slot, bounded by
+    /// the list's count plus one.
+    public var perCPU: Int?
 
     /// Decodes frame `pfn` of a snapshot; nil past the frame table.
     public init?(_ s: KernelSnapshot, pfn: UInt64) {
@@ -18,6 +22,9 @@ public struct FrameReport: Sendable {
         record = m
         segment = s.segments.first { $0.startPFN <= pfn && pfn < $0.endPFN }?.index
         zone = Int(m.zone) < s.zones.count ? s.zones[Int(m.zone)].name : nil
+        if m.flags & s.flags.pcp != 0, Int(m.zone) < s.zones.count {
+            perCPU = Self.cacheHolding(pfn, s.zones[Int(m.zone)], slot: Int(m.migratetype), frames: s.frames)
+        }
         // the head: this frame or the nearest HEAD frame below whose order covers it (≤ 12 reads)
         for k in 0...s.maxOrder {
             let h = pfn & ~((UInt64(1) << UInt64(k)) - 1)
@@ -27,6 +34,21 @@ public struct FrameReport: Sendable {
                 break
             }
         }
+    }
+
+    /// The CPU whose list `slot` of zone `z` holds `pfn`, walking each list at most its count + 1 links.
+    static func cacheHolding(_ pfn: UInt64, _ z: ZoneSnapshot, slot: Int, frames: FrameTable) -> Int? {
+        for cache in z.perCPU where slot < cache.heads.count {
+            var node = cache.heads[slot]
+            var left = min(slot < cache.counts.count ? cache.counts[slot] : 0, 1 << 20) + 1
+            while node != KernelSnapshot.none && left > 0 {
+                if node == pfn { return cache.cpu }
+                guard let f = frames[node] else { break }
+                node = f.next
+                left -= 1
+            }
+        }
+        return nil
     }
 
     /// `allocated|kernel|head` from the kernel's published flag names (`FLAG(name)` values).
@@ -50,6 +72,7 @@ public struct FrameReport: Sendable {
         lines.append("  flags 0x\(String(record.flags, radix: 16)) (\(Self.flagNames(record.flags, names: names))) order \(record.order) "
                      + "migratetype \(MigratetypeName.of(Int(record.migratetype))) refcount \(record.refcount) owner \(hexOrNone(record.owner))"
                      + " next \(hexOrNone(record.next)) prev \(hexOrNone(record.prev))")
+        if let perCPU { lines.append("  on cpu \(perCPU)'s per-CPU cache (list \(MigratetypeName.of(Int(record.migratetype))))") }
         if record.lastSeq == 0 {
             lines.append("  not changed since boot")
         } else if let op = lastOperation, op.sequence == record.lastSeq {

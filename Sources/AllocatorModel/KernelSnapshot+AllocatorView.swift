@@ -41,7 +41,7 @@ extension KernelSnapshot {
                             freePages: .unsigned(z.freePages),
                             watermarks: Watermarks(min: z.watermarkMin, low: z.watermarkLow, high: z.watermarkHigh, boost: 0),
                             lowmemReserve: z.lowmemReserve, freeAreas: areas, segments: segmentViews, segmentCount: z.segmentCount,
-                            perCPU: [perCPUCache(z)], pageblocks: pageblockCounts(zone: z.index))
+                            perCPU: perCPUCaches(z), pageblocks: pageblockCounts(zone: z.index))
         }
         return AllocatorView(kernel: "bundled", sequence: sequence, pageSize: pageSize, orderCount: orders,
                              pageblockOrder: pageblockOrder, migratetypeNames: names, migratetypesInUse: migratetypes,
@@ -61,20 +61,26 @@ extension KernelSnapshot {
         return blocks
     }
 
-    /// The zone's one per-CPU cache (CPU 0): its counters, and each slot's list walked
-    /// through the frame table, bounded by the slot's count plus one.
-    func perCPUCache(_ z: ZoneSnapshot) -> PerCPUCache {
+    /// The zone's per-CPU caches the views show: the CPUs that came up (`cpuCount`; every
+    /// row when unknown) and any other row that is not empty.
+    func perCPUCaches(_ z: ZoneSnapshot) -> [PerCPUCache] {
+        z.perCPU.filter { $0.cpu < (cpuCount ?? Int.max) || !$0.isEmpty }.map(perCPUCache)
+    }
+
+    /// One CPU's cache of a zone: its counters, and each slot's list walked through the frame
+    /// table, bounded by the slot's count plus one.
+    func perCPUCache(_ z: PerCPUSnapshot) -> PerCPUCache {
         struct Unreadable: Error, CustomStringConvertible { var description: String }
         let frames = self.frames
-        let lists = z.pcpHeads.enumerated().map { slot, head in
-            let bound = Int(clamping: min(slot < z.pcpCounts.count ? z.pcpCounts[slot] : 0, 1 << 20)) + 1
+        let lists = z.heads.enumerated().map { slot, head in
+            let bound = Int(clamping: min(slot < z.counts.count ? z.counts[slot] : 0, 1 << 20)) + 1
             let walk = ListWalk.walk(first: head, terminator: KernelSnapshot.none, limit: bound) { pfn in
                 guard let f = frames[pfn] else { throw Unreadable(description: "pfn 0x\(String(pfn, radix: 16)) has no frame record") }
                 return f.next
             }
             return PerCPUList(order: 0, migratetype: slot, pages: walk.nodes, end: walk.end)
         }
-        return PerCPUCache(cpu: 0, count: .unsigned(z.pcpCount), high: z.pcpHigh, batch: z.pcpBatch, lists: lists)
+        return PerCPUCache(cpu: z.cpu, count: .unsigned(z.count), high: z.high, batch: z.batch, lists: lists)
     }
 
     /// What slabinfo prints of each cache. Counts read from the guest: a sum or product past

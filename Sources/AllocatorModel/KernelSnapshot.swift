@@ -40,6 +40,9 @@ public struct KernelSnapshot: Sendable {
     public var bug: KernelBug?
     /// Where DMA32 and Normal begin (descriptor `DMA32_START_PFN`, `NORMAL_START_PFN`), when known.
     public var zoneLimits: ZoneLimits?
+    /// The CPUs that came up (descriptor `CPU_COUNT`, at most 16), when published: views list
+    /// their per-CPU caches (and any other CPU's that is not empty).
+    public var cpuCount: Int?
 
     public init(pageSize: UInt64, maxOrder: Int, pageblockOrder: Int, migratetypes: Int, migratetypeSlots: Int,
                 sequence: UInt64, zones: [ZoneSnapshot], segments: [SegmentSnapshot], frames: FrameTable) {

@@ -51,15 +51,18 @@ public struct ModelComparison: Sendable {
             same("\(z) free pages", a.freePages, b.freePages)
             same("\(z) allocated pages", a.allocatedPages, b.allocatedPages)
             same("\(z) reserved pages", a.reservedPages, b.reservedPages)
-            same("\(z) pcp count", a.pcpCount, s.zones[a.index].pcpCount)
+            same("\(z) pcp count", a.pcpCount, s.zones[a.index].cachedPages)
             same("\(z) watermarks", [a.watermarkMin, a.watermarkLow, a.watermarkHigh], [b.watermarkMin, b.watermarkLow, b.watermarkHigh])
             same("\(z) lowmem reserve", a.lowmemReserve, b.lowmemReserve)
             same("\(z) pcp batch/high", [a.pcpBatch, a.pcpHigh], [b.pcpBatch, b.pcpHigh])
-            if s.zones[a.index].pcpDrainCursor != nil { same("\(z) pcp drain cursor", a.drainCursor, b.drainCursor) }
-            for slot in 0..<ModelState.migratetypeSlots {
-                sameList("\(z) pcp list \(slot)", a.pcpLists[slot], b.pcpLists[slot])
-                if slot < s.zones[a.index].pcpCounts.count {
-                    same("\(z) pcp list \(slot) count", UInt64(a.pcpLists[slot].count), s.zones[a.index].pcpCounts[slot])
+            for cache in s.zones[a.index].perCPU where cache.cpu < ModelState.maxCPUs {
+                let c = cache.cpu, pz = "\(z) cpu \(c)"
+                if cache.drainCursor != nil { same("\(pz) pcp drain cursor", a.caches[c].drainCursor, b.caches[c].drainCursor) }
+                for slot in 0..<ModelState.migratetypeSlots {
+                    sameList("\(pz) pcp list \(slot)", a.caches[c].lists[slot], b.caches[c].lists[slot])
+                    if slot < cache.counts.count {
+                        same("\(pz) pcp list \(slot) count", UInt64(a.caches[c].lists[slot].count), cache.counts[slot])
+                    }
                 }
             }
         }

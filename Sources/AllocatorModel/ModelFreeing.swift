@@ -45,9 +45,9 @@ extension ModelState {
         zones[z].allocatedPages -= Self.pages(order)
         if order == 0 {
             let mt = tag(of: pfn)
-            zones[z].pcpLists[mt].insert(pfn, at: 0)
+            zones[z].caches[cpu].lists[mt].insert(pfn, at: 0)
             cached[pfn] = mt
-            if zones[z].pcpCount > zones[z].pcpHigh {
+            if zones[z].caches[cpu].count > zones[z].pcpHigh {
                 events.highDrains += 1
                 drainFrames(zone: z, all: false)
             }

@@ -48,14 +48,17 @@ extension ModelState {
             zone.lowmemReserve = z.lowmemReserve
             zone.pcpBatch = z.pcpBatch
             zone.pcpHigh = z.pcpHigh
-            zone.drainCursor = Int((z.pcpDrainCursor ?? 0) % UInt64(Self.migratetypeSlots))
-            for (slot, head) in z.pcpHeads.enumerated() where slot < Self.migratetypeSlots {
-                zone.pcpLists[slot] = walk(head, bound: z.managedPages, inside: { _ in true }, "zone \(z.name) pcp list \(slot)")
+            for cache in z.perCPU where cache.cpu < Self.maxCPUs {
+                zone.caches[cache.cpu].drainCursor = Int((cache.drainCursor ?? 0) % UInt64(Self.migratetypeSlots))
+                for (slot, head) in cache.heads.enumerated() where slot < Self.migratetypeSlots {
+                    zone.caches[cache.cpu].lists[slot] = walk(head, bound: z.managedPages, inside: { _ in true },
+                                                              "zone \(z.name) cpu \(cache.cpu) pcp list \(slot)")
+                }
             }
             return zone
         }
         for z in zones.indices {
-            for (slot, list) in zones[z].pcpLists.enumerated() { for p in list { cached[p] = slot } }
+            for cache in zones[z].caches { for (slot, list) in cache.lists.enumerated() { for p in list { cached[p] = slot } } }
         }
         var copies: [UInt64: (zone: Int, segment: Int, tag: Int)] = [:]
         for seg in s.segments {

@@ -91,6 +91,7 @@ extension ModelState {
                alignment: UInt64 = 0, size: UInt64 = 0, address: UInt64 = 0, owner: UInt64 = 0) -> OpLogRecord {
         OpLogRecord(sequence: seq, rawKind: kind.rawValue, order: UInt8(truncatingIfNeeded: order),
                     migratetype: UInt8(truncatingIfNeeded: migratetype), zone: UInt8(truncatingIfNeeded: zone), status: 0,
-                    flags: flags, alignment: alignment, size: size, address: address, result: .max, owner: owner, parent: 0)
+                    flags: flags, alignment: alignment, size: size, address: address, result: .max, owner: owner, parent: 0,
+                    cpu: UInt8(truncatingIfNeeded: cpu))
     }
 }

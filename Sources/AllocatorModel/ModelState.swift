@@ -14,6 +14,8 @@ public struct ModelState: Sendable, Equatable {
     public static let pageblockOrder = 9
     /// Free-list slots per order (Unmovable, Movable, and room for two more).
     public static let migratetypeSlots = 4
+    /// Rows of the kernel's per-CPU cache table (`KMEM_MAX_CPUS`): CPUs the model keeps caches for.
+    public static let maxCPUs = 16
     public static let migratetypes = 2
     public static let pageSize: UInt64 = 4096
     /// Owner tag of a quarantined frame ("Page poisoning").
@@ -38,18 +40,30 @@ public struct ModelState: Sendable, Equatable {
         public var lowmemReserve: [UInt64] = [0, 0, 0]
         public var pcpHigh: UInt64 = 0
         public var pcpBatch: UInt64 = 0
-        /// Per-CPU lists, one per migratetype slot, front first.
-        public var pcpLists: [[UInt64]] = Array(repeating: [], count: ModelState.migratetypeSlots)
-        /// The slot the next drain looks at first ("Draining": the cursor persists).
-        public var drainCursor: Int = 0
+        /// Every CPU's cache of the zone (kernel/README.md "Per-CPU caches"), index = CPU.
+        public var caches: [PerCPU] = Array(repeating: PerCPU(), count: ModelState.maxCPUs)
+        /// CPU 0's lists, one per migratetype slot, front first.
+        public var pcpLists: [[UInt64]] { get { caches[0].lists } set { caches[0].lists = newValue } }
+        /// CPU 0's drain cursor.
+        public var drainCursor: Int { get { caches[0].drainCursor } set { caches[0].drainCursor = newValue } }
         /// "Pageblock tags: one migratetype per pageblock per zone": pageblock number (`pfn >> 9`)
         /// → migratetype, Movable when absent (the kernel keeps equal copies in the segments a
         /// hole splits a pageblock between; the model keeps the one tag). Keyed by pageblock
         /// number rather than PFN, in the same kind of table.
         public var tags = PFNTable<Int>()
 
-        /// Frames on all per-CPU lists.
-        public var pcpCount: UInt64 { UInt64(pcpLists.reduce(0) { $0 + $1.count }) }
+        /// Frames on every CPU's lists.
+        public var pcpCount: UInt64 { caches.reduce(0) { $0 + $1.count } }
+    }
+
+    /// One CPU's order-0 cache of one zone.
+    public struct PerCPU: Sendable, Equatable {
+        /// Lists, one per migratetype slot, front first.
+        public var lists: [[UInt64]] = Array(repeating: [], count: ModelState.migratetypeSlots)
+        /// The slot the next drain looks at first ("Draining": the cursor persists).
+        public var drainCursor: Int = 0
+        /// Frames on its lists.
+        public var count: UInt64 { UInt64(lists.reduce(0) { $0 + $1.count }) }
     }
 
     /// One segment: a contiguous run of managed frames in one zone.
@@ -110,6 +124,9 @@ public struct ModelState: Sendable, Equatable {
     public var heap: ModelHeap
     /// The last sequence number taken (an operation takes `sequence + 1` when it starts).
     public var sequence: UInt64 = 0
+    /// The CPU running the next operation (its per-CPU caches are the ones used; replay sets it
+    /// from each entry's `cpu`).
+    public var cpu: Int = 0
     /// Page poisoning on (`poison=1`).
     public var poisoning = false
     /// Tells the model which frames' poison was overwritten (it cannot see page contents).

@@ -43,9 +43,12 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
     public var result: UInt64
     public var owner: UInt64
     public var parent: UInt64
+    /// The CPU that ran the operation (kernel/README.md "Per-CPU caches"; 0 from a kernel
+    /// that does not publish `OFFSET(OpLogEntry.cpu)`).
+    public var cpu: UInt8
 
     public init(sequence: UInt64, rawKind: UInt8, order: UInt8, migratetype: UInt8, zone: UInt8, status: UInt8, flags: UInt8,
-                alignment: UInt64, size: UInt64, address: UInt64, result: UInt64, owner: UInt64, parent: UInt64) {
+                alignment: UInt64, size: UInt64, address: UInt64, result: UInt64, owner: UInt64, parent: UInt64, cpu: UInt8 = 0) {
         self.sequence = sequence
         self.kind = Kind(rawValue: rawKind)
         self.rawKind = rawKind
@@ -60,6 +63,7 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
         self.result = result
         self.owner = owner
         self.parent = parent
+        self.cpu = cpu
     }
 
     /// One line: `seq N kind arguments → result status [inside M]`.
@@ -88,7 +92,7 @@ public struct OpLogRecord: Sendable, Equatable, Codable {
         case nil: args = "unknown kind \(rawKind)"
         }
         let outcome = ["ok", "failed", "MISUSE", "CORRUPT"]
-        return "seq \(sequence) \(kind?.name ?? "?") \(args) \(Int(status) < outcome.count ? outcome[Int(status)] : "status \(status)")"
+        return "seq \(sequence) cpu \(cpu) \(kind?.name ?? "?") \(args) \(Int(status) < outcome.count ? outcome[Int(status)] : "status \(status)")"
             + (parent != 0 ? " (inside \(parent))" : "")
     }
 }

@@ -103,6 +103,7 @@ public struct Replay: Sendable {
             if model.log.count > 4096 { model.log.removeAll(keepingCapacity: true) }
             let mark = model.log.count
             model.sequence = seq - 1
+            model.cpu = Int(top.cpu) % ModelState.maxCPUs
             model.apply(op)
             report.operations += 1
             report.entries += group.count
@@ -118,6 +119,7 @@ public struct Replay: Sendable {
                 model = checkpoint
                 for x in sinceCheckpoint {
                     model.sequence = entries[x].sequence - 1
+                    model.cpu = Int(entries[x].cpu) % ModelState.maxCPUs
                     model.apply(ModelOperation(entries[x])!)
                 }
                 let broken = model.brokenRules(group)

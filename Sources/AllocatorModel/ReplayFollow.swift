@@ -7,6 +7,7 @@ extension ModelState {
         keepsLog = false
         defer { keepsLog = true }
         let top = group[group.startIndex]
+        cpu = Int(top.cpu) % Self.maxCPUs
         for r in group where r.kind == .quarantine && r.status == 0 && isTakable(r.address) {
             take(r.address)
             reserved[r.address] = ReservedFrame(owner: Self.quarantineOwner, quarantined: true, lastSeq: r.sequence)

@@ -327,33 +327,49 @@ public struct Verifier {
         if z.allocatedPages != t.allocatedPages { fail(.counters, nil, "allocated pages \(t.allocatedPages) (tiled)", "\(z.allocatedPages)") }
         if z.reservedPages != t.reservedPages { fail(.counters, nil, "reserved pages \(t.reservedPages) (tiled)", "\(z.reservedPages)") }
         // guest counters: a sum past 2^64 wraps (and then differs from managed), never traps
-        let sum = z.freePages &+ z.pcpCount &+ z.allocatedPages &+ z.reservedPages
-        if sum != z.managedPages { fail(.counters, nil, "free + pcp + allocated + reserved = managed \(z.managedPages)", "\(sum)") }
+        let sum = z.freePages &+ z.cachedPages &+ z.allocatedPages &+ z.reservedPages
+        if sum != z.managedPages { fail(.counters, nil, "free + pcp (every CPU) + allocated + reserved = managed \(z.managedPages)", "\(sum)") }
+        // Every CPU's cache: its lists walked (links, states, zone, no frame on two lists), its
+        // slot counts, tails and drain cursor, and its count against the walk (AllocatorChecks'
+        // pcp-count rule, per CPU).
         var cached = FrameBitmap(bits: frames.count)
-        for (slot, head) in z.pcpHeads.enumerated() {
-            var prev = KernelSnapshot.none
-            var node = head
-            var n: UInt64 = 0
-            while node != KernelSnapshot.none {
-                guard let m = frames[node], n <= z.managedPages else {
-                    fail(.perCPU, node, "a frame of zone \(z.name)", "a link past the FrameMeta array or a list longer than the zone")
-                    break
-                }
-                guard cached.insert(node) else { fail(.perCPU, prev, "the list to end", "a cycle back to \(hexOrNone(node))"); break }
-                if m.flags & snapshot.flags.pcp == 0 || Int(m.zone) != z.index || m.prev != prev {
-                    fail(.perCPU, node, "a cached frame of zone \(z.index) with prev \(hexOrNone(prev))",
-                         "flags 0x\(String(m.flags, radix: 16)) zone \(m.zone) prev \(hexOrNone(m.prev))")
-                }
-                n += 1
-                prev = node
-                node = m.next
+        for cache in z.perCPU {
+            let cpu = "cpu \(cache.cpu) "
+            if let cpus = snapshot.cpuCount, cache.cpu >= cpus, !cache.isEmpty {
+                fail(.perCPU, nil, "\(cpu)cache empty (only \(cpus) CPU(s) came up)", "count \(cache.count)")
             }
-            if slot < z.pcpCounts.count, n != z.pcpCounts[slot] { fail(.perCPU, nil, "list \(slot) count \(n) (walked)", "\(z.pcpCounts[slot])") }
-            if slot < z.pcpTails.count, z.pcpTails[slot] != prev { fail(.perCPU, nil, "list \(slot) tail \(hexOrNone(prev)) (walked)", hexOrNone(z.pcpTails[slot])) }
-        }
-        if UInt64(cached.count) != z.pcpCount { fail(.perCPU, nil, "pcp count \(cached.count) (walked)", "\(z.pcpCount)") }
-        if let cursor = z.pcpDrainCursor, cursor >= UInt64(max(z.pcpHeads.count, 1)) {
-            fail(.perCPU, nil, "a drain cursor below \(z.pcpHeads.count) (a migratetype slot)", "\(cursor)")
+            var walkedAll: UInt64 = 0
+            for (slot, head) in cache.heads.enumerated() {
+                var prev = KernelSnapshot.none
+                var node = head
+                var n: UInt64 = 0
+                while node != KernelSnapshot.none {
+                    guard let m = frames[node], n <= z.managedPages else {
+                        fail(.perCPU, node, "\(cpu)a frame of zone \(z.name)", "a link past the FrameMeta array or a list longer than the zone")
+                        break
+                    }
+                    guard cached.insert(node) else { fail(.perCPU, prev, "\(cpu)list \(slot) to end", "a cycle back to \(hexOrNone(node)), or a frame on two lists"); break }
+                    if m.flags & snapshot.flags.pcp == 0 || Int(m.zone) != z.index || m.prev != prev {
+                        fail(.perCPU, node, "\(cpu)a cached frame of zone \(z.index) with prev \(hexOrNone(prev))",
+                             "flags 0x\(String(m.flags, radix: 16)) zone \(m.zone) prev \(hexOrNone(m.prev))")
+                    }
+                    n += 1
+                    prev = node
+                    node = m.next
+                }
+                walkedAll &+= n
+                if slot < cache.counts.count, n != cache.counts[slot] { fail(.perCPU, nil, "\(cpu)list \(slot) count \(n) (walked)", "\(cache.counts[slot])") }
+                if slot < cache.tails.count, cache.tails[slot] != prev { fail(.perCPU, nil, "\(cpu)list \(slot) tail \(hexOrNone(prev)) (walked)", hexOrNone(cache.tails[slot])) }
+            }
+            if let finding = CounterRules.check(snapshot.perCPUCache(cache)), case .perCPUCount(_, _, let listed) = finding.fact {
+                fail(.perCPU, nil, "\(cpu)pcp count \(listed) (walked)", "\(cache.count)")
+            } else if walkedAll != cache.count && cache.heads.isEmpty == false {
+                // a list the rule could not close (a broken link, reported above) still has its count compared
+                fail(.perCPU, nil, "\(cpu)pcp count \(walkedAll) (walked)", "\(cache.count)")
+            }
+            if let cursor = cache.drainCursor, cursor >= UInt64(max(cache.heads.count, 1)) {
+                fail(.perCPU, nil, "\(cpu)a drain cursor below \(cache.heads.count) (a migratetype slot)", "\(cursor)")
+            }
         }
         let tiledCached = t.cached ?? FrameBitmap(bits: frames.count)
         if cached != tiledCached { fail(.perCPU, nil, "\(tiledCached.count) cached frames on the lists", "\(cached.count) listed") }

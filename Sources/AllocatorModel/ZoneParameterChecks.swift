@@ -21,8 +21,11 @@ extension Verifier {
             for (j, have) in z.lowmemReserve.enumerated() where j < want.lowmemReserve.count && have != want.lowmemReserve[j] {
                 fail("lowmem reserve[\(j)]", want.lowmemReserve[j], have)
             }
-            if z.pcpBatch != want.batch { fail("per-CPU batch", want.batch, z.pcpBatch) }
-            if z.pcpHigh != want.pcpHigh { fail("per-CPU high", want.pcpHigh, z.pcpHigh) }
+            for cache in z.perCPU {  // every CPU's cache of the zone has the zone's parameters
+                let cpu = z.perCPU.count > 1 ? "cpu \(cache.cpu) " : ""
+                if cache.batch != want.batch { fail("\(cpu)per-CPU batch", want.batch, cache.batch) }
+                if cache.high != want.pcpHigh { fail("\(cpu)per-CPU high", want.pcpHigh, cache.high) }
+            }
             if z.spannedPages != z.endPFN &- z.startPFN { fail("spanned = end - start", z.endPFN &- z.startPFN, z.spannedPages) }
             if z.presentPages != managed &+ z.bootReservedPages {
                 fail("present = managed + boot-reserved", managed &+ z.bootReservedPages, z.presentPages)

@@ -17,18 +17,23 @@ public struct ZoneSnapshot: Sendable, Equatable {
     public var watermarkLow: UInt64
     public var watermarkHigh: UInt64
     public var lowmemReserve: [UInt64]
-    /// Frames on the per-CPU lists, its high mark and batch.
-    public var pcpCount: UInt64
-    public var pcpHigh: UInt64
-    public var pcpBatch: UInt64
-    /// Per-CPU list heads and counts, one per migratetype slot.
-    public var pcpHeads: [UInt64] = []
-    public var pcpCounts: [UInt64] = []
-    /// The slot the next per-CPU drain looks at first (`PerCPUPages.drainCursor`; nil when the
-    /// kernel does not publish it).
-    public var pcpDrainCursor: UInt64? = nil
-    /// Per-CPU list tails (the coldest frame of each slot; empty when not published).
-    public var pcpTails: [UInt64] = []
+    /// Every CPU's order-0 cache of this zone, index = CPU number (kernel/README.md "Per-CPU
+    /// caches": one `PerCPUPages` per CPU per zone; an older kernel's single cache is CPU 0's).
+    /// Never empty: CPU 0's is always there.
+    public var perCPU: [PerCPUSnapshot]
+
+    /// Frames on every CPU's cache of the zone (what the zone counters' invariant adds).
+    public var cachedPages: UInt64 { perCPU.reduce(0) { $0 &+ $1.count } }
+
+    /// CPU 0's cache (the boot CPU's; the only one before per-CPU tables): its count, high
+    /// mark, batch, list heads, slot counts, drain cursor and tails.
+    public var pcpCount: UInt64 { get { perCPU[0].count } set { perCPU[0].count = newValue } }
+    public var pcpHigh: UInt64 { get { perCPU[0].high } set { perCPU[0].high = newValue } }
+    public var pcpBatch: UInt64 { get { perCPU[0].batch } set { perCPU[0].batch = newValue } }
+    public var pcpHeads: [UInt64] { get { perCPU[0].heads } set { perCPU[0].heads = newValue } }
+    public var pcpCounts: [UInt64] { get { perCPU[0].counts } set { perCPU[0].counts = newValue } }
+    public var pcpDrainCursor: UInt64? { get { perCPU[0].drainCursor } set { perCPU[0].drainCursor = newValue } }
+    public var pcpTails: [UInt64] { get { perCPU[0].tails } set { perCPU[0].tails = newValue } }
 
     public init(index: Int, name: String, firstSegment: Int, segmentCount: Int, startPFN: UInt64, endPFN: UInt64,
                 spannedPages: UInt64, presentPages: UInt64, managedPages: UInt64, bootReservedPages: UInt64,
@@ -52,9 +57,7 @@ public struct ZoneSnapshot: Sendable, Equatable {
         self.watermarkLow = watermarkLow
         self.watermarkHigh = watermarkHigh
         self.lowmemReserve = lowmemReserve
-        self.pcpCount = pcpCount
-        self.pcpHigh = pcpHigh
-        self.pcpBatch = pcpBatch
+        self.perCPU = [PerCPUSnapshot(cpu: 0, count: pcpCount, high: pcpHigh, batch: pcpBatch)]
     }
 
     /// The zone's segments' indices, as the guest's zone says (`firstSegment`, `segmentCount`:

@@ -7,7 +7,7 @@ public enum ZoneTable {
             lines.append("zone \(name)pfn [0x\(String(z.startPFN, radix: 16)), 0x\(String(z.endPFN, radix: 16))) "
                 + "spanned \(z.spannedPages) present \(z.presentPages) managed \(z.managedPages) "
                 + "boot-reserved \(z.bootReservedPages) reserved \(z.reservedPages) free \(z.freePages) "
-                + "pcp \(z.pcpCount) allocated \(z.allocatedPages) min \(z.watermarkMin) low \(z.watermarkLow) "
+                + "pcp \(z.cachedPages) allocated \(z.allocatedPages) min \(z.watermarkMin) low \(z.watermarkLow) "
                 + "high \(z.watermarkHigh) segments \(z.segmentCount)")
         }
         let census = FreeListCensus(s)

@@ -21,6 +21,13 @@ public struct CorruptionContext {
             &+ UInt64(index * elementSize)
     }
 
+    /// CPU `cpu`'s per-CPU cache of zone `zone`: an entry of the `PCP` table, or (an older
+    /// kernel) the zone's own `pcp`.
+    func perCPUAddress(cpu: Int, zone: Int) throws -> UInt64 {
+        guard info["PCP"] != nil else { return try address("ZONES", "Zone", zone, "pcp") }
+        return try info.number("PCP") &+ (UInt64(cpu) &* (try info.number("PCP_ZONES")) &+ UInt64(zone)) &* (try info.number("PCP_STRIDE"))
+    }
+
     func frameAddress(_ pfn: UInt64, _ field: String) throws -> UInt64 {
         try info.number("FRAME_META") &+ pfn &* (try info.size(of: "FrameMeta")) &+ (try info.offset(of: "FrameMeta", field))
     }
@@ -86,7 +93,7 @@ public struct CorruptionContext {
     var bigSegment: SegmentSnapshot { snapshot.segments.max { $0.pageCount < $1.pageCount }! }
 
     /// A zone whose per-CPU lists hold frames, else the biggest.
-    var pcpZone: ZoneSnapshot { snapshot.zones.first { $0.pcpCount > 0 } ?? bigZone }
+    var pcpZone: ZoneSnapshot { snapshot.zones.first { $0.cachedPages > 0 } ?? bigZone }
 
     func u64(_ address: UInt64) throws -> UInt64 { try memory.readU64(at: address) }
 }

@@ -111,9 +111,11 @@ extension FieldCorruption {
         FieldCorruption("PerCPUPages", index == 0 && !["heads", "counts", "tails"].contains(field) ? field : "\(field)[\(index)]",
                         how, expect: expect) { c in
             let z = c.pcpZone
+            // the busiest CPU's cache of that zone (kernel/README.md "Per-CPU caches")
+            let cache = z.perCPU.max { $0.count < $1.count } ?? z.perCPU[0]
             let slot = field == "heads" || field == "counts" || field == "tails"
-                ? (0..<z.pcpHeads.count).first { z.pcpHeads[$0] != KernelSnapshot.none } ?? index : index
-            let at = try c.address("ZONES", "Zone", z.index, "pcp") &+ (try c.info.offset(of: "PerCPUPages", field)) &+ UInt64(slot * 8)
+                ? (0..<cache.heads.count).first { cache.heads[$0] != KernelSnapshot.none } ?? index : index
+            let at = try c.perCPUAddress(cpu: cache.cpu, zone: z.index) &+ (try c.info.offset(of: "PerCPUPages", field)) &+ UInt64(slot * 8)
             return CorruptionTarget(address: at, width: 8, location: .zone(z.name), wrong: wrong)
         }
     }

@@ -32,6 +32,7 @@ extension HostArena {
     public func descriptorBytes() -> [UInt8] {
         var text = TextCollector()
         allocator.writeLayoutDescriptor(to: &text)
+        allocator.writePerCPULayout(to: &text)
         var header = [UInt8](repeating: 0, count: 16)
         withUnsafeBytes(of: KernelInfo.magic.littleEndian) { for i in 0..<8 { header[i] = $0[i] } }
         header[8] = 1
@@ -61,7 +62,7 @@ extension HostArena {
         guard let e = allocator.logEntry(sequence) else { return nil }
         return OpLogRecord(sequence: e.sequence, rawKind: e.kind, order: e.order, migratetype: e.migratetype, zone: e.zone,
                            status: e.status, flags: e.flags, alignment: e.alignment, size: e.size, address: e.address,
-                           result: e.result, owner: e.owner, parent: e.parent)
+                           result: e.result, owner: e.owner, parent: e.parent, cpu: e.cpu)
     }
 
     /// Every entry after sequence `start` through the current one still in the ring, straight

@@ -50,6 +50,11 @@ public final class HostArena {
         config.poison = poison
         config.opLogCapacity = opLogCapacity
         config.heldBack = heldBack
+        // The per-CPU cache table in the arena's kernel image, as the kernel's `kmem_pcp` is in its.
+        let table = UInt64(MemoryLayout<PerCPUPages>.stride * Kmem.maxCPUs * ZoneKind.count)
+        if map.kernel.end >= map.kernel.start &+ table && map.kernel.start & 63 == 0 && map.kernel.end <= UInt64(map.bytes) {
+            config.perCPUTable = config.directMapOffset &+ map.kernel.start
+        }
         do {
             allocator = try map.regions.withUnsafeBufferPointer { (r) throws(KmemError) in
                 try PageAllocator.boot(regions: r, reservations: UnsafeBufferPointer(start: nil, count: 0), config: config)

@@ -41,7 +41,7 @@ let parameters = (0..<3).map { z -> ModelState.Parameters in
     let zone = pa.zone(z).pointee
     return .init(min: zone.watermarkMin, low: zone.watermarkLow, high: zone.watermarkHigh,
                  lowmemReserve: [zone.lowmemReserve[0], zone.lowmemReserve[1], zone.lowmemReserve[2]],
-                 batch: zone.pcp.batch, pcpHigh: zone.pcp.high)
+                 batch: pa.perCPU(z, cpu: 0).pointee.batch, pcpHigh: pa.perCPU(z, cpu: 0).pointee.high)
 }
 var boot = ModelState(boot: specs, directMap: arena.directMap, parameters: parameters)
 boot.sequence = arena.sequence

@@ -21,7 +21,7 @@ struct HelpTextTests {
     }
 
     @Test(arguments: [
-        ("zones", ["managed = present − boot-reserved", "pcp = pages in the per-CPU cache", "min, low, high = watermarks",
+        ("zones", ["managed = present − boot-reserved", "pcp = pages in the per-CPU caches, every CPU's", "min, low, high = watermarks",
                    "--tree:", "on lists = Σ nr_free × 2^order"]),
         ("buddyinfo", ["one column per order 0…MAX_ORDER", "free blocks of that order"]),
         ("pagetypeinfo", ["type (migratetype)", "pageblocks"]),

@@ -205,7 +205,9 @@ struct LogCommandTests {
         #expect(lines.map { UInt64($0.split(separator: " ")[1]) ?? 0 } == Array((last - 11)...last))
         let kinds: Set<String> = ["allocate", "free", "allocate-frame", "reserve", "kmalloc", "kfree", "drain-pcp",
                                   "quarantine", "get", "put", "allocate-count", "free-count", "unreserve"]
-        #expect(lines.allSatisfy { kinds.contains(String($0.split(separator: " ")[2])) }, "\(r.out)")
+        // seq N cpu C KIND …: every entry names the CPU that ran it (the boot CPU here)
+        #expect(lines.allSatisfy { $0.split(separator: " ")[2] == "cpu" && $0.split(separator: " ")[3] == "0" }, "\(r.out)")
+        #expect(lines.allSatisfy { kinds.contains(String($0.split(separator: " ")[4])) }, "\(r.out)")
         #expect(lines.allSatisfy { $0.contains(" ok") || $0.contains(" failed") })
     }
 }

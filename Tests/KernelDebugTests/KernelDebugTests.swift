@@ -52,7 +52,8 @@ struct KernelDebugTests {
         #expect(d["OFFSET(Zone.freePages)"] == "\(MemoryLayout<Zone>.offset(of: \.freePages)!)")
         #expect(d["OFFSET(Segment.freeHeads)"] == "\(MemoryLayout<Segment>.offset(of: \.freeHeads)!)")
         let dwarfZone = try image.structLayout(named: "Zone")
-        #expect(try "\(dwarfZone.offset(of: "pcp"))" == d["OFFSET(Zone.pcp)"])
+        #expect(try "\(dwarfZone.offset(of: "lock"))" == d["OFFSET(Zone.lock)"])
+        #expect(d["PCP"] == "0x" + String(try image.symbol("kmem_pcp").address.rawValue, radix: 16))
         // The sequence number in guest memory is where the descriptor says.
         let seqAddress = try #require(d["SEQUENCE"].flatMap { UInt64($0.dropFirst(2), radix: 16) })
         let seq = Self.le64(try t.readMemory(at: seqAddress, count: 8)[0..<8])

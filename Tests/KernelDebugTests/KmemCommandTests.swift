@@ -36,7 +36,7 @@ struct KmemCommandTests {
         let kmallocs = log.filter { $0.1.contains(" kmalloc size ") && $0.1.hasSuffix(" ok") && !$0.1.contains("size 0 ") }
         let live = try #require(kmallocs.reversed().first { k in
             let address = String(k.1.split(separator: " ").last { $0.hasPrefix("0x") }!)
-            let size = Int(k.1.split(separator: " ")[4])!
+            let size = Int(k.1.split(separator: " ")[6])!  // seq N cpu C kmalloc size S …
             return size <= 2048 && !log.contains { $0.0 > k.0 && $0.1.contains("kfree \(address) ") }
         })
         let object = String(live.1.split(separator: " ").last { $0.hasPrefix("0x") }!)
@@ -57,10 +57,10 @@ struct KmemCommandTests {
         // the newest kfree whose address no later kmalloc handed out again: free
         let kfrees = log.filter { $0.1.contains(" kfree 0x") && $0.1.hasSuffix(" ok") }
         let freed = try #require(kfrees.reversed().first { f in
-            let address = String(f.1.split(separator: " ")[3])
+            let address = String(f.1.split(separator: " ")[5])  // seq N cpu C kfree ADDRESS …
             return !log.contains { $0.0 > f.0 && $0.1.hasSuffix("-> \(address) ok") }
         })
-        let freedAddress = String(freed.1.split(separator: " ")[3])
+        let freedAddress = String(freed.1.split(separator: " ")[5])
         let f = try kmem(freedAddress)
         let fj = try #require(f.json, "\(f.out)")
         if let s = fj["slab"] as? [String: Any] {
@@ -79,7 +79,7 @@ struct KmemCommandTests {
         })
         let words = page.1.split(separator: " ")
         let pfn = UInt64(words.last { $0.hasPrefix("0x") }!.dropFirst(2), radix: 16)!
-        let order = Int(words[4])!
+        let order = Int(words[6])!  // seq N cpu C allocate order K …
         let physical = "0x" + String((pfn << 12) + 0x123, radix: 16)
         let p = try kmem(physical)
         let pj = try #require(p.json, "\(p.out)")
@@ -107,7 +107,7 @@ struct KmemCommandTests {
         // text: says how it read the address
         let t = try InfoCommandTests.kmemscope(["kmem", inside, "--target", target, "--elf", DebugBoot.kernel])
         #expect(t.out.contains("\(inside): kernel virtual address (direct map)"), "\(t.out)")
-        #expect(t.out.contains("handed out by seq \(live.0) kmalloc"), "\(t.out)")
+        #expect(t.out.contains("handed out by seq \(live.0) cpu 0 kmalloc"), "\(t.out)")
 
         // frame --address: the frame kmem named, with the address's reading; --json
         let fr = try InfoCommandTests.kmemscope(["frame", "--address", inside, "--json", "--target", target, "--elf", DebugBoot.kernel])

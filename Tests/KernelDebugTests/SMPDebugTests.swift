@@ -105,6 +105,51 @@ struct SMPDebugTests {
         print("-smp 4: 8 attaches at random moments, sequences \(sequences.first ?? 0)…\(sequences.last ?? 0)")
     }
 
+    /// Per-CPU caches on a 4-CPU guest (kernel/README.md "Per-CPU caches"): with `pcptest=20`
+    /// each AP allocates and frees on its own CPU before the workload, so every CPU's cache
+    /// holds frames; zoneinfo prints a pageset for each of the four CPUs in every zone, as
+    /// Linux's /proc/zoneinfo does, verify (every CPU's cache walked) and verify --replay (each
+    /// entry replayed on its CPU) pass, and the log names the CPU of every entry.
+    @Test func zoneinfoShowsFourPagesetsAndVerifyAndReplayPass() throws {
+        let boot = try DebugBoot(memory: "256M", append: "pcptest=20 seed=2 ops=20000 phases=2", cpus: 4)
+        defer { boot.stop() }
+        try boot.release(until: "kmem: done", timeout: 300)
+        #expect(boot.serial.contains("kmem: cpus 4") && boot.serial.contains("kmem: self-check: ok"))
+        let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
+        let zoneinfo = try InfoCommandTests.kmemscope(["zoneinfo"] + target)
+        #expect(zoneinfo.status == 0, "\(zoneinfo.err)")
+        let lines = zoneinfo.out.split(separator: "\n").map(String.init)
+        let pagesetZones = lines.filter { $0 == "  pagesets" }.count
+        #expect(pagesetZones >= 2, "\(zoneinfo.out.prefix(3000))")
+        for cpu in 0..<4 {
+            #expect(lines.filter { $0 == "    cpu: \(cpu)" }.count == pagesetZones, "cpu \(cpu) in every zone's pagesets: \(zoneinfo.out.prefix(3000))")
+        }
+        #expect(!lines.contains("    cpu: 4"))
+        // every AP's cache of the zone it allocated from (DMA32 at 256M) holds frames
+        for cpu in 1..<4 {
+            #expect(boot.serial.contains("kmem: pcptest: cpu \(cpu): 20 order-0 allocations and frees"), "\(boot.serial.prefix(3000))")
+            let dma32 = try #require(lines.firstIndex { $0.hasPrefix("Node 0, zone") && $0.hasSuffix("DMA32") })
+            let at = try #require(lines[dma32...].firstIndex(of: "    cpu: \(cpu)"))
+            let count = lines[at + 1].split(separator: " ").last.flatMap { UInt64($0) } ?? 0
+            #expect(lines[at + 1].hasPrefix("              count: ") && count > 0, "cpu \(cpu): \(lines[at + 1])")
+        }
+        let verify = try InfoCommandTests.kmemscope(["verify"] + target)
+        #expect(verify.status == 0 && verify.out.contains("all passed"), "\(verify.err)\n\(verify.out.prefix(2000))")
+        let replay = try InfoCommandTests.kmemscope(["verify", "--replay"] + target)
+        #expect(replay.status == 0, "\(replay.err)\n\(replay.out.prefix(2000))")
+        let log = try InfoCommandTests.kmemscope(["log", "--last", "65536"] + target)
+        #expect(log.status == 0, "\(log.err)")
+        let entries = log.out.split(separator: "\n").filter { $0.hasPrefix("seq ") }
+        func cpu(_ line: Substring) -> String? {
+            let words = line.split(separator: " ")
+            return words.count > 3 && words[2] == "cpu" ? String(words[3]) : nil
+        }
+        let cpus: [String] = entries.compactMap(cpu)
+        #expect(cpus.count == entries.count && Set(cpus) == ["0", "1", "2", "3"], "every entry names its CPU, all four ran")
+        let lastFive: [String] = entries.suffix(5).compactMap(cpu)
+        #expect(lastFive == ["0", "0", "0", "0", "0"], "the workload runs on CPU 0")
+    }
+
     /// Whichever thread the stub addresses when a session attaches (here an AP's, selected
     /// with `Hg` before), the session reads the boot CPU's registers: its GS base is CPU 0's
     /// area, while the AP's RIP is in `ap_park`.

@@ -17,7 +17,7 @@ import Testing
 
     @Test func layoutKeysAreCheckedAgainstDWARFByPattern() {
         #expect(DescriptorFields.rules(for: "SIZE(FrameMeta)") == [.dwarfSize])
-        #expect(DescriptorFields.rules(for: "OFFSET(Zone.pcp)") == [.dwarfOffset])
+        #expect(DescriptorFields.rules(for: "OFFSET(OpLogEntry.cpu)") == [.dwarfOffset])
         #expect(DescriptorFields.rules(for: "NO_SUCH_KEY") == nil)
     }
 }

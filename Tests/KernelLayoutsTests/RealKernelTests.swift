@@ -39,10 +39,10 @@ import Testing
             "managedPages": \.managedPages, "bootReservedPages": \.bootReservedPages, "reservedPages": \.reservedPages,
             "freePages": \.freePages, "allocatedPages": \.allocatedPages, "watermarkMin": \.watermarkMin,
             "watermarkLow": \.watermarkLow, "watermarkHigh": \.watermarkHigh, "lowmemReserve": \.lowmemReserve,
-            "pcp": \.pcp, "lock": \.lock,
+            "lock": \.lock,
         ])
         let zone = try image().structLayout(named: "Zone")
-        #expect(try zone.offset(of: "pcp.counts") == UInt64(MemoryLayout<Zone>.offset(of: \.pcp.counts)!))
+        #expect(try zone.offset(of: "lock.owner") == UInt64(MemoryLayout<Zone>.offset(of: \.lock.owner)!))
         #expect(try zone.member("lowmemReserve").array?.count == 3)
     }
 
@@ -68,6 +68,7 @@ import Testing
             "dma32StartPFN": \.dma32StartPFN, "normalStartPFN": \.normalStartPFN, "bootMemStart": \.bootMemStart,
             "bootMemEnd": \.bootMemEnd, "options": \.options, "kernelStart": \.kernelStart, "kernelEnd": \.kernelEnd,
             "opLog": \.opLog, "opLogCapacity": \.opLogCapacity, "parentSequence": \.parentSequence, "heap": \.heap, "busy": \.busy,
+            "perCPUPages": \.perCPUPages,
         ])
     }
 
@@ -82,7 +83,7 @@ import Testing
         ])
         try check("OpLogEntry", OpLogEntry.self, [
             "sequence": \.sequence, "kind": \.kind, "order": \.order, "migratetype": \.migratetype, "zone": \.zone,
-            "status": \.status, "flags": \.flags, "_pad": \._pad, "alignment": \.alignment, "size": \.size,
+            "status": \.status, "flags": \.flags, "cpu": \.cpu, "_pad": \._pad, "alignment": \.alignment, "size": \.size,
             "address": \.address, "result": \.result, "owner": \.owner, "parent": \.parent,
         ])
     }

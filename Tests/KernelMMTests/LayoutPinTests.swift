@@ -23,13 +23,15 @@ struct LayoutPinTests {
         #expect(MemoryLayout<Segment>.offset(of: \Segment.parityBitmaps) == 40 + 96 * 8)
         #expect(MemoryLayout<Segment>.size == 40 + (96 + 12) * 8 + 32)
         #expect(MemoryLayout<Zone>.offset(of: \Zone.lowmemReserve) == 112)
-        #expect(MemoryLayout<Zone>.offset(of: \Zone.pcp) == 136)
+        #expect(MemoryLayout<Zone>.offset(of: \Zone.lock) == 136)  // the per-CPU caches left for the [cpu][zone] table
         #expect(MemoryLayout<PerCPUPages>.size == 24 + 3 * 32 + 8)
         #expect(MemoryLayout<PerCPUPages>.offset(of: \PerCPUPages.tails) == 88)
         #expect(MemoryLayout<PerCPUPages>.offset(of: \PerCPUPages.drainCursor) == 120)
-        #expect(MemoryLayout<KmemState>.size == 20 * 8)
+        #expect(MemoryLayout<KmemState>.size == 21 * 8)
         #expect(MemoryLayout<KmemState>.offset(of: \KmemState.busy) == 19 * 8)
+        #expect(MemoryLayout<KmemState>.offset(of: \KmemState.perCPUPages) == 20 * 8)
         #expect(MemoryLayout<OpLogEntry>.size == 64)
+        #expect(MemoryLayout<OpLogEntry>.offset(of: \OpLogEntry.cpu) == 14)
     }
 
     /// The `InlineArray` sizes in the structures spell out products of the constants.

@@ -28,17 +28,17 @@ struct NewAPITests {
     func countAllocationKeepsCountAndGivesTheTailBack(count: UInt64) throws {
         let a = try HostArena()
         let pa = a.allocator
-        let before = (0..<3).map { pa.zone($0).pointee.freePages + pa.zone($0).pointee.pcp.count }
+        let before = (0..<3).map { pa.zone($0).pointee.freePages + pa.perCPUCount(zone: $0) }
         guard let p = try pa.allocateCount(count, migratetype: .movable) else {
             Issue.record("no room for \(count) frames"); return
         }
         let zone = a.zoneOf(p)
-        let after = pa.zone(zone).pointee.freePages + pa.zone(zone).pointee.pcp.count
+        let after = pa.zone(zone).pointee.freePages + pa.perCPUCount(zone: zone)
         #expect(before[zone] - after == count, "exactly count frames left the free lists")
         for f in p..<(p + count) { #expect(pa.meta(f).pointee.state.contains(.allocated)) }
         #expect(a.check().passed, "\(a.check().text)")
         try pa.freeCount(p, count: count)
-        let back = pa.zone(zone).pointee.freePages + pa.zone(zone).pointee.pcp.count
+        let back = pa.zone(zone).pointee.freePages + pa.perCPUCount(zone: zone)
         #expect(back == before[zone])
         #expect(a.check().passed, "\(a.check().text)")
     }

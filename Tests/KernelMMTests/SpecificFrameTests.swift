@@ -34,18 +34,19 @@ struct SpecificFrameTests {
         let a = try HostArena()
         let pa = a.allocator
         let z = pa.zone(2)
+        let pcp = pa.perCPU(2, cpu: 0)
         let p = try #require(try pa.allocate(AllocationRequest(order: 0)))
         #expect(a.zoneOf(p) == 2)
         // the first order-0 allocation refilled a batch; the rest stay cached
-        #expect(z.pointee.pcp.count == z.pointee.pcp.batch - 1)
+        #expect(pcp.pointee.count == pcp.pointee.batch - 1)
         var live: [PFN] = [p]
         for _ in 0..<40 { live.append(try #require(try pa.allocate(AllocationRequest(order: 0)))) }
         for q in live { try pa.free(q, order: 0) }
-        #expect(z.pointee.pcp.count <= z.pointee.pcp.high)
-        #expect(z.pointee.pcp.count > 0)
+        #expect(pcp.pointee.count <= pcp.pointee.high)
+        #expect(pcp.pointee.count > 0)
         #expect(a.check().passed, "\(a.check().text)")
         try pa.drainPerCPU(z, all: true)
-        #expect(z.pointee.pcp.count == 0)
+        #expect(pcp.pointee.count == 0)
         #expect(a.check().passed, "\(a.check().text)")
     }
 

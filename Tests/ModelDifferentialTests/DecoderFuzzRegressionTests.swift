@@ -35,7 +35,11 @@ struct DecoderFuzzRegressionTests {
 
     /// Sizes and offsets past the structure or Int's range are refused with one line.
     @Test(arguments: [
-        ("OFFSET(Zone.pcp)", "18446744073709551615", "OFFSET(Zone.pcp)"),
+        ("OFFSET(PerCPUPages.count)", "18446744073709551615", "OFFSET(PerCPUPages.count)"),
+        ("PCP_CPUS", "17", "PCP_CPUS"),
+        ("PCP_CPUS", "0", "PCP_CPUS"),
+        ("PCP_STRIDE", "8", "PCP_STRIDE"),
+        ("PCP_ZONES", "4", "PCP_ZONES"),
         ("OFFSET(FrameMeta.flags)", "9223372036854775808", "OFFSET(FrameMeta.flags)"),
         ("SIZE(Zone)", "0", "SIZE(Zone)"),
         ("SIZE(SlabCache)", "18446744073709551615", "SIZE(SlabCache)"),

@@ -348,6 +348,15 @@ ap_park:
     jmp ap_park
     .size ap_park, . - ap_park
 
+/* The running CPU's number for kernel/mm (PageAllocator.currentCPU): %gs:8 of its per-CPU
+   area (src/PerCPU.swift), loaded on every CPU before the allocator boots. */
+    .globl kmem_current_cpu
+    .type kmem_current_cpu, @function
+kmem_current_cpu:
+    movl %gs:8, %eax
+    ret
+    .size kmem_current_cpu, . - kmem_current_cpu
+
 /* The interrupt flag for kernel/mm (IrqDisabledToken.swift). */
     .globl kmem_irq_save
 kmem_irq_save:                  /* returns RFLAGS, then IF = 0 */
@@ -469,6 +478,14 @@ kmem_info:   .skip 16384
 kmem_percpu: .skip PERCPU_SIZE * MAX_CPUS
     .globl kmem_smp_test
 kmem_smp_test: .skip 64
+/* The per-CPU page caches (kernel/mm/PerCPUPages.swift): MAX_CPUS rows of 3 zones of 128
+   bytes, CPU c's cache of zone z at kmem_pcp + (c × 3 + z) × 128 (kernel/README.md
+   "Per-CPU caches"). */
+    .p2align 6
+    .globl kmem_pcp
+    .type kmem_pcp, @object
+    .size kmem_pcp, 128 * 3 * MAX_CPUS
+kmem_pcp:    .skip 128 * 3 * MAX_CPUS
     .p2align 12
 ap_pml4:     .skip 4096
 /* AP stacks: CPU N (1 … MAX_CPUS-1) runs on [ap_stacks + (N-1) × size, ap_stacks + N × size). */

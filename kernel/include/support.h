@@ -71,6 +71,9 @@ static inline void set_cpu_apic_id(uint32_t cpu, uint32_t apic) { ((volatile uin
 extern uint8_t kmem_percpu[];
 /// The per-CPU areas (KMEM_MAX_CPUS × KMEM_PERCPU_SIZE bytes).
 static inline uint8_t *percpu_areas(void) { return kmem_percpu; }
+extern uint8_t kmem_pcp[];
+/// The per-CPU page caches' table (KMEM_MAX_CPUS × 3 PerCPUPages; kernel/README.md "Per-CPU caches").
+static inline uint64_t pcp_table_address(void) { return (uint64_t)(uintptr_t)kmem_pcp; }
 
 extern char ap_park[];
 /// boot.S's ap_park: where a parked AP halts, never to return.
@@ -143,3 +146,4 @@ extern uint8_t kmem_smp_test[];
 /// The words of the `locktest=` run (src/LockTest.swift), 64 bytes.
 static inline uint8_t *smp_test_area(void) { return kmem_smp_test; }
 static inline uint64_t volatile_load_u64(uint64_t address) { return *(volatile uint64_t *)address; }
+static inline void volatile_store_u64(uint64_t address, uint64_t v) { *(volatile uint64_t *)address = v; }

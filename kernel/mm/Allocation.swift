@@ -89,7 +89,7 @@ extension PageAllocator {
     struct Candidate {
         enum Source {
             /// The first frame of the zone's per-CPU list of this migratetype slot.
-            case perCPU(zone: UnsafeMutablePointer<Zone>, slot: Int)
+            case perCPU(cache: UnsafeMutablePointer<PerCPUPages>, slot: Int)
             /// A block on a buddy list of the requested migratetype.
             case own
             /// A block on the other migratetype's list (stealing rules apply when taken).
@@ -107,7 +107,7 @@ extension PageAllocator {
         if request.order == 0 && request.alignment == 1 {
             let slot = Int(request.migratetype.rawValue)
             guard let pfn = try perCPUCandidate(zone, request.migratetype) else { return nil }
-            return Candidate(source: .perCPU(zone: zone, slot: slot), segment: nil, pfn: pfn, order: 0)
+            return Candidate(source: .perCPU(cache: localPerCPU(zone), slot: slot), segment: nil, pfn: pfn, order: 0)
         }
         return try chooseBuddy(zone, request)
     }
@@ -155,8 +155,8 @@ extension PageAllocator {
     /// Takes the chosen frames and marks them allocated.
     func take(_ c: Candidate, _ request: AllocationRequest) throws(KmemError) -> PFN {
         switch c.source {
-        case .perCPU(let zone, let slot):
-            try unlinkPerCPU(zone, c.pfn, slot)
+        case .perCPU(let cache, let slot):
+            try unlinkPerCPU(cache, c.pfn, slot)
         case .own, .steal:
             try takeBuddy(c, request)
         }

@@ -66,6 +66,7 @@ extension PageAllocator {
         bytes &+= frameCount &* UInt64(MemoryLayout<FrameMeta>.stride) &+ 4096
         bytes &+= UInt64(MemoryLayout<HeapState>.stride) &+ 64
         bytes &+= config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride) &+ 64
+        if config.perCPUTable == 0 { bytes &+= UInt64(MemoryLayout<PerCPUPages>.stride * Kmem.maxCPUs * ZoneKind.count) &+ 64 }
         for i in 0..<plan.count { bytes &+= bitmapBytes(plan.start(i), plan.end(i)) }
         let needPages = (bytes &+ Kmem.pageSize &- 1) >> Kmem.pageShift
 
@@ -112,6 +113,9 @@ extension PageAllocator {
         let segsPhys = try bump.allocate(UInt64(MemoryLayout<Segment>.stride * Kmem.segmentCapacity), align: 64)
         let heapPhys = try bump.allocate(UInt64(MemoryLayout<HeapState>.stride), align: 64)
         let logPhys = try bump.allocate(config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride), align: 64)
+        // The per-CPU cache table: the caller's (the kernel's image `kmem_pcp`), else carved here.
+        let pcpTable = config.perCPUTable != 0 ? config.perCPUTable
+            : dm &+ (try bump.allocate(UInt64(MemoryLayout<PerCPUPages>.stride * Kmem.maxCPUs * ZoneKind.count), align: 64))
         let metaPhys: UInt64
         if let mc = metaCarve {
             metaPhys = mc.start << Kmem.pageShift  // every record is written by initFrameMeta
@@ -129,7 +133,8 @@ extension PageAllocator {
             normalStartPFN: config.normalStartPFN, bootMemStart: bootStart << Kmem.pageShift,
             bootMemEnd: bootEnd << Kmem.pageShift, options: config.poison ? 1 : 0,
             kernelStart: config.kernel.start, kernelEnd: config.kernel.end, opLog: dm &+ logPhys,
-            opLogCapacity: config.opLogCapacity, parentSequence: 0, heap: dm &+ heapPhys, busy: 0)
+            opLogCapacity: config.opLogCapacity, parentSequence: 0, heap: dm &+ heapPhys, busy: 0,
+            perCPUPages: pcpTable)
         let pa = PageAllocator(state: state)
         pa.initHeap()
 
@@ -254,9 +259,11 @@ extension PageAllocator {
                 presentPages: 0, managedPages: 0, bootReservedPages: 0, reservedPages: 0, freePages: 0,
                 allocatedPages: 0, watermarkMin: 0, watermarkLow: 0, watermarkHigh: 0,
                 lowmemReserve: .init(repeating: 0),
-                pcp: PerCPUPages(count: 0, high: 0, batch: 0, heads: .init(repeating: Kmem.none), counts: .init(repeating: 0),
-                                 tails: .init(repeating: Kmem.none), drainCursor: 0),
                 lock: TicketLockWord())
+            for c in 0..<Kmem.maxCPUs {
+                perCPU(z, cpu: c).pointee = PerCPUPages(count: 0, high: 0, batch: 0, heads: .init(repeating: Kmem.none),
+                                                        counts: .init(repeating: 0), tails: .init(repeating: Kmem.none), drainCursor: 0)
+            }
         }
         let bounds: InlineArray<4, UInt64> = [0, state.pointee.dma32StartPFN, state.pointee.normalStartPFN, .max]
         for z in 0..<ZoneKind.count {

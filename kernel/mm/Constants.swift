@@ -22,6 +22,8 @@ public enum Kmem {
     public static let freeListCount = migratetypeSlots * orderCount
     /// "No frame" in a free-list link or list head.
     public static let none: UInt64 = .max
+    /// Most CPUs (`KMEM_MAX_CPUS`): rows of the per-CPU cache table (`KmemState.perCPUPages`).
+    public static let maxCPUs = 16
     /// Most segments the allocator can manage in all.
     public static let segmentCapacity = 128
     /// Magic at the start of `KmemState` ("KMEMSTAT").

@@ -40,14 +40,14 @@ extension PageAllocator {
 
     /// The head of the per-CPU list of migratetype slot `slot`.
     @inline(__always)
-    func perCPUHead(_ zone: UnsafeMutablePointer<Zone>, _ slot: Int) -> UnsafeMutablePointer<UInt64> {
-        elements(&zone.pointee.pcp.heads) + slot
+    func perCPUHead(_ pcp: UnsafeMutablePointer<PerCPUPages>, _ slot: Int) -> UnsafeMutablePointer<UInt64> {
+        elements(&pcp.pointee.heads) + slot
     }
 
     /// The tail (coldest frame) of the per-CPU list of migratetype slot `slot`.
     @inline(__always)
-    func perCPUTail(_ zone: UnsafeMutablePointer<Zone>, _ slot: Int) -> UnsafeMutablePointer<UInt64> {
-        elements(&zone.pointee.pcp.tails) + slot
+    func perCPUTail(_ pcp: UnsafeMutablePointer<PerCPUPages>, _ slot: Int) -> UnsafeMutablePointer<UInt64> {
+        elements(&pcp.pointee.tails) + slot
     }
 
     @inline(__always)

@@ -40,4 +40,8 @@ public struct KmemState: Sendable {
     /// Allocator operations in progress, nested ones included: 0 between operations, when
     /// the state is consistent. The kernel calls `kmem_op_end` each time it returns to 0.
     public var busy: UInt64
+    /// Virtual address of the per-CPU cache table: `Kmem.maxCPUs` rows of `ZoneKind.count`
+    /// `PerCPUPages`, CPU c's cache of zone z at entry `c × ZoneKind.count + z` (the kernel's
+    /// `kmem_pcp`; kernel/README.md "Per-CPU caches"). Appended: no earlier field moved.
+    public var perCPUPages: UInt64
 }

@@ -105,9 +105,9 @@ extension PageAllocator {
         off("Zone", "watermarkLow", zb, &z.pointee.watermarkLow)
         off("Zone", "watermarkHigh", zb, &z.pointee.watermarkHigh)
         off("Zone", "lowmemReserve", zb, &z.pointee.lowmemReserve)
-        off("Zone", "pcp", zb, &z.pointee.pcp)
 
-        withUnsafeMutablePointer(to: &z.pointee.pcp) { (p: UnsafeMutablePointer<PerCPUPages>) in
+        do {  // CPU 0's cache of zone 0: every entry of the [cpu][zone] table has this layout
+            let p = perCPU(0, cpu: 0)
             let pb = UnsafeMutableRawPointer(p)
             size("PerCPUPages", MemoryLayout<PerCPUPages>.size)
             off("PerCPUPages", "count", pb, &p.pointee.count)
@@ -173,7 +173,7 @@ extension PageAllocator {
         off("SlabCache", "allocations", cb, &c.pointee.allocations)
         off("SlabCache", "frees", cb, &c.pointee.frees)
 
-        var e = OpLogEntry(sequence: 0, kind: 0, order: 0, migratetype: 0, zone: 0, status: 0, flags: 0, _pad: 0,
+        var e = OpLogEntry(sequence: 0, kind: 0, order: 0, migratetype: 0, zone: 0, status: 0, flags: 0, cpu: 0, _pad: 0,
                            alignment: 0, size: 0, address: 0, result: 0, owner: 0, parent: 0)
         withUnsafeMutablePointer(to: &e) { (l: UnsafeMutablePointer<OpLogEntry>) in
             let lb = UnsafeMutableRawPointer(l)
@@ -210,6 +210,26 @@ extension PageAllocator {
         out.write("SIZE(TicketLockWord)="); out.dec(UInt64(MemoryLayout<TicketLockWord>.size)); out.newline()
         off("TicketLockWord", "next", UnsafeMutableRawPointer(w), &w.pointee.next)
         off("TicketLockWord", "owner", UnsafeMutableRawPointer(w), &w.pointee.owner)
+    }
+}
+
+extension PageAllocator {
+    /// Writes the per-CPU cache table's keys (kernel/README.md "Per-CPU caches"), after the zone
+    /// locks' in the kernel: `PCP` (the table's address), `PCP_CPUS` (rows), `PCP_ZONES`
+    /// (entries per row), `PCP_STRIDE` (bytes per entry) and `OFFSET(OpLogEntry.cpu)`. CPU c's
+    /// cache of zone z is at `PCP + (c × PCP_ZONES + z) × PCP_STRIDE`.
+    public func writePerCPULayout<S: TextSink>(to out: inout S) {
+        out.write("PCP="); out.hex(state.pointee.perCPUPages); out.newline()
+        out.write("PCP_CPUS="); out.dec(UInt64(Kmem.maxCPUs)); out.newline()
+        out.write("PCP_ZONES="); out.dec(UInt64(ZoneKind.count)); out.newline()
+        out.write("PCP_STRIDE="); out.dec(UInt64(MemoryLayout<PerCPUPages>.stride)); out.newline()
+        var e = OpLogEntry(sequence: 0, kind: 0, order: 0, migratetype: 0, zone: 0, status: 0, flags: 0, cpu: 0, _pad: 0,
+                           alignment: 0, size: 0, address: 0, result: 0, owner: 0, parent: 0)
+        withUnsafeMutablePointer(to: &e) { (l: UnsafeMutablePointer<OpLogEntry>) in
+            out.write("OFFSET(OpLogEntry.cpu)=")
+            out.dec(UInt64(UInt(bitPattern: UnsafeMutableRawPointer(&l.pointee.cpu)) &- UInt(bitPattern: UnsafeMutableRawPointer(l))))
+            out.newline()
+        }
     }
 }
 

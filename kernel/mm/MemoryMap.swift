@@ -50,6 +50,9 @@ public struct BootConfig: Sendable {
     /// Usable RAM held back at boot (not present, not managed: frames with no state, as a
     /// hole), to be added later with `addMemory` (memory hot-add). Empty: none.
     public var heldBack: PhysRange = PhysRange(start: 0, end: 0)
+    /// Virtual address of the per-CPU cache table (`Kmem.maxCPUs × 3` `PerCPUPages`, 64-byte
+    /// aligned; the kernel's `kmem_pcp`), which boot initialises; 0: carved from boot memory.
+    public var perCPUTable: UInt64 = 0
 
     public init(directMapOffset: UInt64) { self.directMapOffset = directMapOffset }
 }

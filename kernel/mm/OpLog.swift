@@ -61,7 +61,10 @@ public struct OpLogEntry: Sendable {
     public var status: UInt8             // 12
     /// Bit 0: watermarks ignored.
     public var flags: UInt8              // 13
-    public var _pad: UInt16              // 14
+    /// The CPU that ran the operation (its per-CPU caches were the ones used; the byte was
+    /// padding before, so at `-smp 1` every entry is as it was).
+    public var cpu: UInt8                // 14
+    public var _pad: UInt8               // 15
     /// Alignment: pages for `allocate`, bytes for `kmalloc`.
     public var alignment: UInt64         // 16
     /// Bytes for `kmalloc`, frames for `reserveRange`.
@@ -135,7 +138,8 @@ extension PageAllocator {
         let log = UnsafeMutablePointer<OpLogEntry>(bitPattern: UInt(state.pointee.opLog))!
         log[Int(ringIndex(sequence, capacity))] = OpLogEntry(
             sequence: sequence, kind: kind.rawValue, order: UInt8(truncatingIfNeeded: order),
-            migratetype: migratetype, zone: zone, status: status.rawValue, flags: flags, _pad: 0,
+            migratetype: migratetype, zone: zone, status: status.rawValue, flags: flags,
+            cpu: UInt8(truncatingIfNeeded: currentCPU), _pad: 0,
             alignment: alignment, size: size, address: address, result: result, owner: owner,
             parent: state.pointee.parentSequence)
     }

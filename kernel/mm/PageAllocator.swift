@@ -7,19 +7,73 @@
 /// and `free`), `FreeLists.swift` (list and bitmap primitives), `Allocation.swift`,
 /// `Freeing.swift`, `PerCPUCache.swift`, `SpecificFrames.swift`. Debug checks live beside
 /// them: `SelfCheck.swift`, `Poisoning.swift`.
+#if KMEM_KERNEL
+/// boot.S: the running CPU's number (`%gs:8`).
+@_extern(c, "kmem_current_cpu")
+func kmemCurrentCPU() -> UInt32
+#endif
+
 public struct PageAllocator {
     /// The state this handle operates on.
     public let state: UnsafeMutablePointer<KmemState>
     @usableFromInline let metaBase: UnsafeMutablePointer<FrameMeta>
     @usableFromInline let zoneBase: UnsafeMutablePointer<Zone>
     @usableFromInline let segmentBase: UnsafeMutablePointer<Segment>
+    @usableFromInline let perCPUBase: UnsafeMutablePointer<PerCPUPages>
+    /// The CPU this handle acts as on the host (`onCPU(_:)`); the kernel reads GS instead.
+    @usableFromInline let hostCPU: Int
 
-    /// A handle on the state at `state` (set up by `PageAllocator.boot`).
+    /// A handle on the state at `state` (set up by `PageAllocator.boot`), acting as CPU 0 on
+    /// the host.
     public init(state: UnsafeMutablePointer<KmemState>) {
         self.state = state
         metaBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.frameMeta))!
         zoneBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.zones))!
         segmentBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.segments))!
+        perCPUBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.perCPUPages))!
+        hostCPU = 0
+    }
+
+    private init(_ other: PageAllocator, cpu: Int) {
+        state = other.state
+        metaBase = other.metaBase
+        zoneBase = other.zoneBase
+        segmentBase = other.segmentBase
+        perCPUBase = other.perCPUBase
+        hostCPU = cpu
+    }
+
+    /// A handle on the same state that acts as CPU `cpu` (0 ..< `Kmem.maxCPUs`, masked into
+    /// that range): its order-0 operations use that CPU's per-CPU caches and log that CPU.
+    /// The host's way to run several "CPUs" (one handle per thread); in the kernel the CPU is
+    /// the one the code runs on (GS), and this changes nothing.
+    public func onCPU(_ cpu: Int) -> PageAllocator { PageAllocator(self, cpu: cpu & (Kmem.maxCPUs - 1)) }
+
+    /// The CPU running this operation: in the kernel its number read through GS
+    /// (`kmem_current_cpu`, masked to the table's rows), on the host the handle's (`onCPU`).
+    @inline(__always) public var currentCPU: Int {
+        #if KMEM_KERNEL
+        return Int(kmemCurrentCPU() & UInt32(Kmem.maxCPUs - 1))
+        #else
+        return hostCPU
+        #endif
+    }
+
+    /// CPU `cpu`'s per-CPU cache of zone `zone` (`cpu` < `Kmem.maxCPUs`, `zone` < 3).
+    @inline(__always) public func perCPU(_ zone: Int, cpu: Int) -> UnsafeMutablePointer<PerCPUPages> {
+        perCPUBase + (cpu &* ZoneKind.count &+ zone)
+    }
+
+    /// The running CPU's per-CPU cache of `zone`.
+    @inline(__always) func localPerCPU(_ zone: UnsafeMutablePointer<Zone>) -> UnsafeMutablePointer<PerCPUPages> {
+        perCPU(zoneBase.distance(to: zone), cpu: currentCPU)
+    }
+
+    /// Frames on every CPU's per-CPU cache of zone `z`.
+    public func perCPUCount(zone z: Int) -> UInt64 {
+        var n: UInt64 = 0
+        for c in 0..<Kmem.maxCPUs { n &+= perCPU(z, cpu: c).pointee.count }
+        return n
     }
 
     /// Frames covered by the metadata array.

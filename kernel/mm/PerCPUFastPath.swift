@@ -1,5 +1,5 @@
 /// The per-CPU cache hit, done in one pass over the few words it changes: an order-0
-/// `allocate` served by a non-empty per-CPU list, and an order-0 `free` that parks the frame
+/// `allocate` served by a non-empty list of the running CPU's per-CPU cache, and an order-0 `free` that parks the frame
 /// without a drain (Linux's `rmqueue_pcplist` / `free_unref_page` fast paths).
 ///
 /// Each gives exactly the general path's result, state and log entry (kernel/README.md,
@@ -26,15 +26,16 @@ extension PageAllocator {
             zone = self.zone(z)
         }
         let slot = Int(request.migratetype.rawValue)
-        guard zone.pointee.pcp.counts[slot] != 0 else { return nil }
-        let pfn = PFN(zone.pointee.pcp.heads[slot])
+        let pcp = localPerCPU(zone)
+        guard pcp.pointee.counts[slot] != 0 else { return nil }
+        let pfn = PFN(pcp.pointee.heads[slot])
         guard pfn < frameEnd else { return nil }
         let m = meta(pfn)
         let flags = m.pointee.state
         guard flags.intersection(FrameFlags.stateMask) == .pcp && m.pointee.prevFrame.isNoFrame else { return nil }
         let next = m.pointee.nextFrame
         if next.isNoFrame {
-            guard zone.pointee.pcp.tails[slot] == pfn.raw else { return nil }
+            guard pcp.pointee.tails[slot] == pfn.raw else { return nil }
         } else {
             guard next < frameEnd && meta(next).pointee.prevFrame == pfn else { return nil }
         }
@@ -44,10 +45,10 @@ extension PageAllocator {
 
         let seq = beginOperation()
         // Off the list (its head).
-        zone.pointee.pcp.heads[slot] = next.raw
-        if next.isNoFrame { zone.pointee.pcp.tails[slot] = Kmem.none } else { meta(next).pointee.prevFrame = .noFrame }
-        zone.pointee.pcp.counts[slot] &-= 1
-        zone.pointee.pcp.count &-= 1
+        pcp.pointee.heads[slot] = next.raw
+        if next.isNoFrame { pcp.pointee.tails[slot] = Kmem.none } else { meta(next).pointee.prevFrame = .noFrame }
+        pcp.pointee.counts[slot] &-= 1
+        pcp.pointee.count &-= 1
         // PCP → ALLOCATED|HEAD: the `handOut` move (`transition` and `markAllocated` for one
         // frame); the guard above, state exactly PCP, is the move's source check.
         var st = flags.subtracting([.free, .allocated, .reserved, .pcp, .head, .kernel, .user, .slab, .poisonFill])
@@ -84,7 +85,8 @@ extension PageAllocator {
               m.pointee.order == 0, m.pointee.refcount == 1,
               heap || m.pointee.owner != Kmem.largeHeapOwner else { return false }
         let zone = zone(of: seg)
-        guard zone.pointee.pcp.count < zone.pointee.pcp.high else { return false }  // a drain follows
+        let pcp = localPerCPU(zone)
+        guard pcp.pointee.count < pcp.pointee.high else { return false }  // a drain follows
         let slot = pageblockMigratetype(segment: seg, pfn: pfn)
 
         let seq = beginOperation()
@@ -100,9 +102,9 @@ extension PageAllocator {
         m.pointee.lastSeq = seq
         setInUseBit(seg, pfn, false)
         zone.pointee.allocatedPages &-= 1
-        linkFront(pfn, head: perCPUHead(zone, slot), tail: perCPUTail(zone, slot))
-        zone.pointee.pcp.counts[slot] &+= 1
-        zone.pointee.pcp.count &+= 1
+        linkFront(pfn, head: perCPUHead(pcp, slot), tail: perCPUTail(pcp, slot))
+        pcp.pointee.counts[slot] &+= 1
+        pcp.pointee.count &+= 1
         record(seq, .free, status: .ok, order: 0, address: pfn.raw, result: 1)
         endOperation()
         return true

@@ -1,4 +1,5 @@
-/// A zone's order-0 per-CPU page cache, shaped as Linux's pcp lists (one CPU here):
+/// One CPU's order-0 page cache of one zone, shaped as Linux's pcp lists: entry
+/// `cpu × 3 + zone` of the table at `KmemState.perCPUPages` (kernel/README.md "Per-CPU caches").
 /// frees of single pages park here, allocations take from here, and the lists are
 /// refilled from and drained to the buddy lists `batch` frames at a time, keeping at most
 /// `high` frames. Cached frames carry `FrameFlags.pcp`: neither free nor allocated.

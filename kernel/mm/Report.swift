@@ -94,7 +94,7 @@ extension PageAllocator {
                 out.put(32); out.write(Migratetype(rawValue: UInt8(mt))!.name); out.put(32)
                 out.dec(freePages(zone: z, migratetype: mt))
             }
-            out.write(" pcp "); out.dec(zone(z).pointee.pcp.count)
+            out.write(" pcp "); out.dec(perCPUCount(zone: z))
             out.newline()
         }
     }

@@ -52,7 +52,7 @@ extension PageAllocator {
             if zp.pointee.reservedPages != zoneReserved[z] {
                 r.fail(.counters, zp.pointee.start, expected: zoneReserved[z], found: zp.pointee.reservedPages)
             }
-            let sum = zp.pointee.freePages &+ zp.pointee.pcp.count &+ zp.pointee.allocatedPages &+ zp.pointee.reservedPages
+            let sum = zp.pointee.freePages &+ perCPUCount(zone: z) &+ zp.pointee.allocatedPages &+ zp.pointee.reservedPages
             if sum != zp.pointee.managedPages { r.fail(.counters, zp.pointee.start, expected: zp.pointee.managedPages, found: sum) }
             checkPerCPU(z, cachedFrames: zoneCached[z], &r)
         }
@@ -206,29 +206,36 @@ extension PageAllocator {
         }
     }
 
+    /// Every CPU's cache of zone `z`: each list's links, states and zone, its slot counts, tail
+    /// and total; all of them together hold exactly the zone's cached frames.
     func checkPerCPU(_ z: Int, cachedFrames: UInt64, _ r: inout SelfCheckReport) {
         let zp = zone(z)
-        var total: UInt64 = 0
-        for slot in 0..<Kmem.migratetypeSlots {
-            var n: UInt64 = 0
-            var prev = PFN.noFrame
-            var p = PFN(zp.pointee.pcp.heads[slot])
-            while !p.isNoFrame {
-                guard p < frameEnd, n <= zp.pointee.managedPages else { r.fail(.perCPU, prev, expected: UInt64(slot), found: p.raw); break }
-                let m = meta(p)
-                if m.pointee.prevFrame != prev || !m.pointee.state.contains(.pcp) || Int(m.pointee.zone) != z {
-                    r.fail(.perCPU, p, expected: prev.raw, found: m.pointee.prev)
-                    break
+        var all: UInt64 = 0
+        for cpu in 0..<Kmem.maxCPUs {
+            let pcp = perCPU(z, cpu: cpu)
+            var total: UInt64 = 0
+            for slot in 0..<Kmem.migratetypeSlots {
+                var n: UInt64 = 0
+                var prev = PFN.noFrame
+                var p = PFN(pcp.pointee.heads[slot])
+                while !p.isNoFrame {
+                    guard p < frameEnd, n <= zp.pointee.managedPages else { r.fail(.perCPU, prev, expected: UInt64(slot), found: p.raw); break }
+                    let m = meta(p)
+                    if m.pointee.prevFrame != prev || !m.pointee.state.contains(.pcp) || Int(m.pointee.zone) != z {
+                        r.fail(.perCPU, p, expected: prev.raw, found: m.pointee.prev)
+                        break
+                    }
+                    n &+= 1
+                    prev = p
+                    p = m.pointee.nextFrame
                 }
-                n &+= 1
-                prev = p
-                p = m.pointee.nextFrame
+                if n != pcp.pointee.counts[slot] { r.fail(.perCPU, zp.pointee.start, expected: n, found: pcp.pointee.counts[slot]) }
+                if pcp.pointee.tails[slot] != prev.raw { r.fail(.perCPU, prev, expected: prev.raw, found: pcp.pointee.tails[slot]) }
+                total &+= n
             }
-            if n != zp.pointee.pcp.counts[slot] { r.fail(.perCPU, zp.pointee.start, expected: n, found: zp.pointee.pcp.counts[slot]) }
-            if zp.pointee.pcp.tails[slot] != prev.raw { r.fail(.perCPU, prev, expected: prev.raw, found: zp.pointee.pcp.tails[slot]) }
-            total &+= n
+            if total != pcp.pointee.count { r.fail(.perCPU, zp.pointee.start, expected: total, found: pcp.pointee.count) }
+            all &+= total
         }
-        if total != zp.pointee.pcp.count { r.fail(.perCPU, zp.pointee.start, expected: total, found: zp.pointee.pcp.count) }
-        if total != cachedFrames { r.fail(.perCPU, zp.pointee.start, expected: cachedFrames, found: total) }
+        if all != cachedFrames { r.fail(.perCPU, zp.pointee.start, expected: cachedFrames, found: all) }
     }
 }

@@ -88,7 +88,8 @@ extension PageAllocator {
         let seg = segment(s)
         let m = meta(pfn)
         if m.pointee.state.contains(.pcp) {
-            try unlinkPerCPU(zone(of: seg), pfn, Int(m.pointee.migratetype))
+            let slot = Int(m.pointee.migratetype)
+            try unlinkPerCPU(try perCPUHolding(pfn, zone: Int(seg.pointee.zone), slot: slot), pfn, slot)
             transition(m, .claim, head: false, add: m.pointee.state.intersection(.poisonFill))
             return true
         }

@@ -59,7 +59,7 @@ extension PageAllocator {
     public func fragmentationScore(zone z: Int, order: Int) -> UInt64 {
         if order == 0 { return 0 }
         let zp = zone(z)
-        let total = zp.pointee.freePages &+ zp.pointee.pcp.count
+        let total = zp.pointee.freePages &+ perCPUCount(zone: z)
         if total == 0 { return 0 }
         let usable = freePagesAtOrAbove(zone: z, order: order)
         return (total &- min(usable, total)) &* 100 / total

@@ -27,8 +27,10 @@ extension PageAllocator {
                 zp.pointee.lowmemReserve[j] = j > z ? sum / ratios[z] : 0
             }
             let batch = min(max(managed / 4096, 1), 31)
-            zp.pointee.pcp.batch = managed == 0 ? 0 : batch
-            zp.pointee.pcp.high = managed == 0 ? 0 : batch &* 6
+            for c in 0..<Kmem.maxCPUs {  // every CPU's cache of the zone: the same parameters
+                perCPU(z, cpu: c).pointee.batch = managed == 0 ? 0 : batch
+                perCPU(z, cpu: c).pointee.high = managed == 0 ? 0 : batch &* 6
+            }
         }
     }
 }

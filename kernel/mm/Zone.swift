@@ -1,6 +1,7 @@
-/// A zone: its segments, accounting, watermarks, lowmem reserve and per-CPU cache.
+/// A zone: its segments, accounting, watermarks and lowmem reserve. Its per-CPU caches are
+/// in the [cpu][zone] table (`PerCPUPages`, `PageAllocator.perCPU(_:cpu:)`).
 ///
-/// Invariant: `freePages + pcp.count + allocatedPages + reservedPages == managedPages`,
+/// Invariant: `freePages + Σ(every CPU's cache count) + allocatedPages + reservedPages == managedPages`,
 /// and `presentPages == managedPages + bootReservedPages`.
 public struct Zone: Sendable {
     /// `ZoneKind.rawValue`.
@@ -38,8 +39,6 @@ public struct Zone: Sendable {
     /// Pages this zone keeps back from requests that could have used a higher zone:
     /// index = the highest zone the request allows.
     public var lowmemReserve: InlineArray<3, UInt64>
-    /// The order-0 per-CPU cache.
-    public var pcp: PerCPUPages
     /// The zone's lock (`ZoneLock.swift`): held, with interrupts off, by every operation that
     /// changes the zone; free (`next == owner`) between operations. Last, so that no earlier
     /// field moved when it came.

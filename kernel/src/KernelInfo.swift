@@ -38,6 +38,8 @@ func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange, boot: BootIdentity
     writeCPUKeys(to: &out)
     // the zone locks (kernel/README.md "Zone locks"), after the CPU keys
     a.writeZoneLockLayout(to: &out)
+    // the per-CPU cache table (kernel/README.md "Per-CPU caches"), after the zone locks
+    a.writePerCPULayout(to: &out)
     let header = UnsafeMutableRawPointer(buffer)
     header.storeBytes(of: LayoutDescriptor.magic, as: UInt64.self)
     header.storeBytes(of: LayoutDescriptor.version, toByteOffset: 8, as: UInt32.self)

@@ -21,6 +21,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     config.kernel = PhysRange(start: kernel_image_start() &- kernelVMA, end: kernel_image_end() &- kernelVMA)
     config.limitPFN = 64 << (30 - 12)
     config.poison = cmdline.has("poison", "1")
+    config.perCPUTable = pcp_table_address()
     let hotAdd = cmdline.hotAdd
     if cmdline.value("hotadd") != nil && hotAdd == nil {
         console.write("kmem: hotadd: cannot parse hotadd=START,SIZE (bytes), ignored"); console.newline()
@@ -38,6 +39,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
             r[2] = cmd == 0 ? r[0] : PhysRange(start: cmd, end: cmd &+ UInt64(cmdline.count) &+ 1)
             // The other CPUs, before the allocator exists: they halt, and only this CPU runs it.
             LockTest.rounds.pointee = cmdline.number("locktest", default: 0)
+            PCPTest.request(cmdline.number("pcptest", default: 0))
             let cpus = SMP.bringUp(rsdpHint: boot.info.rsdpPhys, memoryMap: boot.memoryMap, reserved: UnsafeBufferPointer(r))
             LockTest.finish(cpus: cpus)
             return try PageAllocator.boot(regions: boot.memoryMap, reservations: UnsafeBufferPointer(r), config: config)
@@ -78,6 +80,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     let report = allocator.selfCheck()
     report.write(to: &console)
     console.write("kmem: ready"); console.newline()
+    PCPTest.drive(allocator, cpus: Int(cpu_count()))
 
     let ops = cmdline.number("ops", default: 0)
     // Without a workload, held-back RAM is added at once; the workload adds it after phase 1.

@@ -125,5 +125,6 @@ enum SMP {
 func apMain(_ cpu: UInt32) -> Never {
     PerCPU.install(Int(cpu))
     LockTest.run(isAP: true)
+    PCPTest.runOnAP(Int(cpu))
     PerCPU.park(Int(cpu))
 }

@@ -21,6 +21,7 @@ public struct OpLogDecoder {
         let size = UInt64(try info.boundedSize(of: "OpLogEntry"))
         let base = try info.number("OPLOG")
         let n = UInt64(max(0, min(count, Int(min(capacity, last)))))
+        let hasCPU = info["OFFSET(OpLogEntry.cpu)"] != nil  // kernel/README.md "Per-CPU caches"
         var records: [OpLogRecord] = []
         // Counted, not `while s <= last`: a guest sequence of UInt64.max must not wrap.
         for i in 0..<n {
@@ -35,7 +36,8 @@ public struct OpLogDecoder {
                 migratetype: UInt8(try field("migratetype", 1)), zone: UInt8(try field("zone", 1)),
                 status: UInt8(try field("status", 1)), flags: UInt8(try field("flags", 1)), alignment: try field("alignment", 8),
                 size: try field("size", 8), address: try field("address", 8), result: try field("result", 8),
-                owner: try field("owner", 8), parent: try field("parent", 8))
+                owner: try field("owner", 8), parent: try field("parent", 8),
+                cpu: hasCPU ? UInt8(try field("cpu", 1)) : 0)
             if record.sequence == s { records.append(record) }
         }
         return records

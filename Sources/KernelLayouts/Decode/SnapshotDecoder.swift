@@ -40,7 +40,6 @@ public struct SnapshotDecoder {
         var zones: [ZoneSnapshot] = []
         for z in 0..<Int(zoneCount) {
             let r = Record(bytes: zoneBytes, base: z * Int(zoneSize), info: info, type: "Zone")
-            let pcp = try info.boundedOffset(of: "Zone", "pcp")
             zones.append(ZoneSnapshot(
                 index: z, name: z < names.count ? names[z] : "Zone\(z)",
                 firstSegment: Int(clamping: try r.u64("firstSegment")), segmentCount: Int(try r.u32("segmentCount")),
@@ -51,22 +50,14 @@ public struct SnapshotDecoder {
                 watermarkMin: try r.u64("watermarkMin"), watermarkLow: try r.u64("watermarkLow"),
                 watermarkHigh: try r.u64("watermarkHigh"),
                 lowmemReserve: try (0..<Int(zoneCount)).map { try r.u64("lowmemReserve", index: $0) },
-                pcpCount: try r.u64(at: pcp + (try info.boundedOffset(of: "PerCPUPages", "count", width: 8))),
-                pcpHigh: try r.u64(at: pcp + (try info.boundedOffset(of: "PerCPUPages", "high", width: 8))),
-                pcpBatch: try r.u64(at: pcp + (try info.boundedOffset(of: "PerCPUPages", "batch", width: 8)))))
-            let heads = pcp + (try info.boundedOffset(of: "PerCPUPages", "heads", width: 8))
-            let counts = pcp + (try info.boundedOffset(of: "PerCPUPages", "counts", width: 8))
-            zones[z].pcpHeads = try (0..<slots).map { try r.u64(at: heads + 8 * $0) }
-            zones[z].pcpCounts = try (0..<slots).map { try r.u64(at: counts + 8 * $0) }
-            // The drain cursor (kernel/README.md "Draining"), when this kernel publishes it.
-            if info["OFFSET(PerCPUPages.drainCursor)"] != nil {
-                zones[z].pcpDrainCursor = try r.u64(at: pcp + (try info.boundedOffset(of: "PerCPUPages", "drainCursor", width: 8)))
-            }
-            if info["OFFSET(PerCPUPages.tails)"] != nil {
-                let tails = try info.boundedOffset(of: "PerCPUPages", "tails", width: 8)
-                zones[z].pcpTails = try (0..<slots).map { try r.u64(at: pcp + tails + 8 * $0) }
+                pcpCount: 0, pcpHigh: 0, pcpBatch: 0))
+            // An older kernel's one cache per zone, inside `Zone`: CPU 0's.
+            if info["PCP"] == nil {
+                let pcp = try info.boundedOffset(of: "Zone", "pcp")
+                zones[z].perCPU = [try perCPUCache(cpu: 0, bytes: zoneBytes, at: z * Int(zoneSize) + pcp, slots: slots)]
             }
         }
+        if info["PCP"] != nil { try decodePerCPUTable(into: &zones, slots: slots) }
 
         let segmentSize = UInt64(try info.boundedSize(of: "Segment"))
         let segmentBytes = try memory.read(at: try info.number("SEGMENTS"), count: Int(segmentSize * segmentCount))
@@ -134,6 +125,12 @@ public struct SnapshotDecoder {
             snapshot.zoneLimits = ZoneLimits(dma32StartPFN: dma32, normalStartPFN: normal)
         }
         snapshot.poisoning = (try? info.number("POISONING")).map { $0 & 1 != 0 }
+        if let cpus = try? info.number("CPU_COUNT") {
+            guard cpus >= 1 && cpus <= Self.maximumCPUs else {
+                throw SnapshotError.implausible(what: "CPU_COUNT", value: cpus, limit: Self.maximumCPUs)
+            }
+            snapshot.cpuCount = Int(cpus)
+        }
         if let busy = try? info.number("BUSY") { snapshot.busy = try memory.readU64(at: busy) }
         // the BUG record, when the kernel stopped at one (a snapshot file from before it has none)
         snapshot.bug = try? BugRecordDecoder(info: info, memory: memory).decode()
@@ -226,6 +223,43 @@ public struct SnapshotDecoder {
         let v = try info.number(key)
         guard v <= limit else { throw SnapshotError.implausible(what: key, value: v, limit: limit) }
         return v
+    }
+
+    /// The most rows of the per-CPU cache table read (`KMEM_MAX_CPUS`).
+    public static let maximumCPUs: UInt64 = 16
+
+    /// Every CPU's caches from the [cpu][zone] table (`PCP`, `PCP_CPUS` rows of `PCP_ZONES`
+    /// entries of `PCP_STRIDE` bytes; kernel/README.md "Per-CPU caches"), read in one piece.
+    private func decodePerCPUTable(into zones: inout [ZoneSnapshot], slots: Int) throws {
+        let cpus = try limited("PCP_CPUS", Self.maximumCPUs)
+        let perRow = try info.number("PCP_ZONES")
+        guard perRow == UInt64(zones.count) else {
+            throw SnapshotError.implausible(what: "PCP_ZONES", value: perRow, limit: UInt64(zones.count))
+        }
+        let stride = try info.number("PCP_STRIDE")
+        let size = UInt64(try info.boundedSize(of: "PerCPUPages"))
+        guard stride >= size, stride <= 4096 else {
+            throw SnapshotError.implausible(what: "PCP_STRIDE", value: stride, limit: 4096)
+        }
+        guard cpus >= 1 else { throw SnapshotError.implausible(what: "PCP_CPUS", value: cpus, limit: Self.maximumCPUs) }
+        let bytes = try memory.read(at: try info.number("PCP"), count: Int(cpus * perRow * stride))
+        for z in zones.indices {
+            zones[z].perCPU = try (0..<Int(cpus)).map { c in
+                try perCPUCache(cpu: c, bytes: bytes, at: (c * Int(perRow) + z) * Int(stride), slots: slots)
+            }
+        }
+    }
+
+    /// The `PerCPUPages` at `offset` of `bytes`.
+    private func perCPUCache(cpu: Int, bytes: [UInt8], at offset: Int, slots: Int) throws -> PerCPUSnapshot {
+        let r = Record(bytes: bytes, base: offset, info: info, type: "PerCPUPages")
+        var p = PerCPUSnapshot(cpu: cpu, count: try r.u64("count"), high: try r.u64("high"), batch: try r.u64("batch"))
+        p.heads = try (0..<slots).map { try r.u64("heads", index: $0) }
+        p.counts = try (0..<slots).map { try r.u64("counts", index: $0) }
+        // The drain cursor (kernel/README.md "Draining") and tails, when this kernel publishes them.
+        if info["OFFSET(PerCPUPages.drainCursor)"] != nil { p.drainCursor = try r.u64("drainCursor") }
+        if info["OFFSET(PerCPUPages.tails)"] != nil { p.tails = try (0..<slots).map { try r.u64("tails", index: $0) } }
+        return p
     }
 
     /// One structure's bytes, read by field name through the descriptor's offsets.

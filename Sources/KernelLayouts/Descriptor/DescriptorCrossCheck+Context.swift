@@ -119,7 +119,7 @@ extension DescriptorCrossCheck {
             }
             let dwarfRules: Bool
             switch rule {
-            case .dwarfSize, .dwarfOffset, .dwarfCount, .rootAddress, .rootField, .atMostRootField, .memberAddress: dwarfRules = true
+            case .dwarfSize, .dwarfSizeOf, .dwarfOffset, .dwarfCount, .rootAddress, .rootField, .atMostRootField, .memberAddress: dwarfRules = true
             default: dwarfRules = false
             }
             if dwarfRules && kernel.dwarf == nil { return false }
@@ -137,6 +137,8 @@ extension DescriptorCrossCheck {
                 try equal(try directMap().base, "DIRECT_MAP_PML4_INDEX << 39 in \(kernel.path)'s symbol table")
             case .dwarfSize:
                 let type = String(key.dropFirst(5).dropLast())
+                try equal(try layout(type).size, "DWARF's size of \(type) in \(kernel.path)")
+            case .dwarfSizeOf(let type):
                 try equal(try layout(type).size, "DWARF's size of \(type) in \(kernel.path)")
             case .dwarfOffset:
                 let inner = key.dropFirst(7).dropLast()
@@ -186,6 +188,16 @@ extension DescriptorCrossCheck {
                 let unit = try info.number(per)
                 guard unit != 0 else { throw fail(key, expected: "a count", source: "\(per) is 0") }
                 try equal(size / unit, "the size of \(name) (\(size) bytes) in \(kernel.path)'s symbol table / \(per) \(unit)")
+            case .symbolSizeOver(let name, let per):
+                let size = try kernel.elf.symbolTable().lookup(name).size
+                var unit: UInt64 = 1
+                for k in per {
+                    let (product, overflow) = unit.multipliedReportingOverflow(by: try info.number(k))
+                    guard !overflow else { throw fail(key, expected: "a count", source: "\(per.joined(separator: " × ")) overflows") }
+                    unit = product
+                }
+                guard unit != 0 else { throw fail(key, expected: "a count", source: "\(per.joined(separator: " × ")) is 0") }
+                try equal(size / unit, "the size of \(name) (\(size) bytes) in \(kernel.path)'s symbol table / \(per.joined(separator: " × ")) \(unit)")
             case .guestWord(let name):
                 let at = try absolute(name)
                 try equal(try memory.readU64(at: at), "the u64 at \(name) (\(hex(at)), the image's symbol) in guest memory")

@@ -71,6 +71,12 @@ public enum DescriptorFields {
         ("CPU_STATE(running)", [.imageConstant("CPUState.running")]),
         ("CPU_STATE(parked)", [.imageConstant("CPUState.parked")]),
         ("AP_PARK", [.imageAddress("ap_park")]),
+        // The per-CPU cache table (kernel/README.md "Per-CPU caches"): where it is (the image's
+        // symbol, and the root's pointer to it), its entries' size, entries per row and rows.
+        ("PCP", [.imageAddress("kmem_pcp"), .rootField("perCPUPages")]),
+        ("PCP_STRIDE", [.dwarfSizeOf("PerCPUPages")]),
+        ("PCP_ZONES", [.imageConstant("ZoneKind.count")]),
+        ("PCP_CPUS", [.imageConstant("Kmem.maxCPUs"), .imageAbsolute("MAX_CPUS"), .symbolSizeOver("kmem_pcp", per: ["PCP_ZONES", "PCP_STRIDE"])]),
     ]
 
     private static let index: [String: [DescriptorRule]] = Dictionary(table.map { ($0.key, $0.rules) }, uniquingKeysWith: { a, _ in a })

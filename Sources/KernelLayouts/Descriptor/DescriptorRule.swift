@@ -45,6 +45,11 @@ public enum DescriptorRule: Sendable, Equatable {
     /// Equal to the size the image's symbol table gives `symbol`, divided by the (already
     /// checked) key `per`: an array's element count (`kmem_percpu` / `PERCPU_STRIDE`).
     case symbolSize(String, per: String)
+    /// Equal to the size the image's symbol table gives `symbol`, divided by the product of the
+    /// (already checked) keys `per`: a table's row count (`kmem_pcp` / (`PCP_ZONES` × `PCP_STRIDE`)).
+    case symbolSizeOver(String, per: [String])
+    /// Equal to DWARF's byte size of the named type (a key that is not `SIZE(…)`: `PCP_STRIDE`).
+    case dwarfSizeOf(String)
     /// Equal to the u64 the guest holds at the image's symbol (`kmem_cpus`).
     case guestWord(String)
     /// At least 1 and at most the (already checked) key's value.
@@ -74,6 +79,8 @@ public enum DescriptorRule: Sendable, Equatable {
         case .fitsDirectMap(let each): return "1 … direct map bytes / \(each)"
         case .imageAbsolute(let s): return "= the image's absolute symbol \(s)"
         case .symbolSize(let s, let per): return "= size of the image's symbol \(s) / \(per)"
+        case .dwarfSizeOf(let t): return "= DWARF byte size of \(t)"
+        case .symbolSizeOver(let s, let per): return "= size of the image's symbol \(s) / (\(per.joined(separator: " × ")))"
         case .guestWord(let s): return "= the u64 at the image's symbol \(s) in guest memory"
         case .countUpTo(let k): return "1 … \(k)"
         case .atLeast(let k): return "≥ \(k)"

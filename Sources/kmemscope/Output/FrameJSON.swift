@@ -18,6 +18,8 @@ struct FrameJSON: Encodable {
         var next: String?
         var prev: String?
         var block: KmemJSON.Block?
+        /// The CPU whose per-CPU cache lists the frame, when it is on one.
+        var perCPU: Int?
         var lastChangedSequence: UInt64
         var lastChangedBy: KmemJSON.Operation?
     }
@@ -46,7 +48,7 @@ struct FrameJSON: Encodable {
                          zone: r.zone, segment: r.segment, refcount: m.refcount, owner: hex(m.owner), next: link(m.next), prev: link(m.prev),
                          block: r.block.map { KmemJSON.Block(head: hex($0.head), order: $0.order, start: hex($0.head &* s.pageSize),
                                                              end: hex(($0.head &+ (1 << UInt64($0.order))) &* s.pageSize)) },
-                         lastChangedSequence: m.lastSeq, lastChangedBy: log[m.lastSeq].map(KmemJSON.Operation.init))
+                         perCPU: r.perCPU, lastChangedSequence: m.lastSeq, lastChangedBy: log[m.lastSeq].map(KmemJSON.Operation.init))
         }
         pastFrameTable = reports.filter { $0 == nil }.count
     }

@@ -156,12 +156,21 @@ struct ZonesJSON: Encodable {
         var bootReservedPages: UInt64
         var reservedPages: UInt64
         var freePages: UInt64
+        /// Frames on every CPU's per-CPU cache of the zone (the sum of `perCPU`'s counts).
         var perCPUPages: UInt64
+        /// Each CPU's cache (the CPUs that came up, and any other that is not empty).
+        var perCPU: [PerCPU]
         var allocatedPages: UInt64
         var watermarks: [String: UInt64]
         var segments: Int
         /// Free blocks per order, counted by walking the lists (buddyinfo).
         var freeBlocks: [UInt64]
+    }
+    struct PerCPU: Encodable {
+        var cpu: Int
+        var count: UInt64
+        var high: UInt64
+        var batch: UInt64
     }
     var schemaVersion = 1
     var sequence: UInt64
@@ -174,7 +183,10 @@ struct ZonesJSON: Encodable {
         zones = s.zones.map { z in
             Zone(name: z.name, startPFN: hex(z.startPFN), endPFN: hex(z.endPFN), spannedPages: z.spannedPages,
                  presentPages: z.presentPages, managedPages: z.managedPages, bootReservedPages: z.bootReservedPages,
-                 reservedPages: z.reservedPages, freePages: z.freePages, perCPUPages: z.pcpCount, allocatedPages: z.allocatedPages,
+                 reservedPages: z.reservedPages, freePages: z.freePages, perCPUPages: z.cachedPages,
+                 perCPU: z.perCPU.filter { $0.cpu < (s.cpuCount ?? Int.max) || !$0.isEmpty }
+                     .map { PerCPU(cpu: $0.cpu, count: $0.count, high: $0.high, batch: $0.batch) },
+                 allocatedPages: z.allocatedPages,
                  watermarks: ["min": z.watermarkMin, "low": z.watermarkLow, "high": z.watermarkHigh], segments: z.segmentCount,
                  freeBlocks: (0...s.maxOrder).map { k in census.counts.indices.contains(z.index)
                      ? census.counts[z.index].reduce(UInt64(0)) { $0 &+ (k < $1.count ? $1[k] : 0) } : 0 })

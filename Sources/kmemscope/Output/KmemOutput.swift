@@ -42,9 +42,10 @@ struct KmemJSON: Encodable {
         var state: String
     }
     struct Operation: Encodable {
-        var sequence: UInt64; var kind: String; var status: String; var text: String
+        var sequence: UInt64; var cpu: Int; var kind: String; var status: String; var text: String
         init(_ r: OpLogRecord) {
             sequence = r.sequence
+            cpu = Int(r.cpu)
             kind = r.kind?.name ?? "kind-\(r.rawKind)"
             status = ["ok", "failed", "misuse", "corrupt"][safe: Int(r.status)] ?? "status-\(r.status)"
             text = r.text

@@ -5,7 +5,7 @@ enum ViewHelp {
         One line per zone: pfn [start, end) its span; spanned = end − start; present = pages with \
         RAM; managed = present − boot-reserved, the pages the allocator owns; boot-reserved = taken \
         at boot (first MiB, kernel image, boot allocations, the FrameMeta array); reserved = reserved \
-        since (reserve); free = pages on the free lists; pcp = pages in the per-CPU cache; allocated = \
+        since (reserve); free = pages on the free lists; pcp = pages in the per-CPU caches, every CPU's; allocated = \
         handed out (free + pcp + allocated + reserved = managed); min, low, high = watermarks in \
         pages; segments = the zone's contiguous runs. Then /proc/buddyinfo (see `help buddyinfo`).
 

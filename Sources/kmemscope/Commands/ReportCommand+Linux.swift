@@ -6,8 +6,8 @@ import LinuxKernel
 extension ReportCommand {
     /// `report --kernel linux`: the page drawn from the Linux guest's allocator view (zones,
     /// free lists) and `LinuxVerifier`'s findings, each with its `struct page` decoded.
-    func runLinux() throws {
-        let page = try LinuxAttach.run(profile, stub, settling: settling) { linux -> MemoryMapPage in
+    func runLinux(in context: CommandContext) throws {
+        let page = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux -> MemoryMapPage in
             let report = try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux))
             let states = report.states.isEmpty ? [report.state] : report.states
             let view = linux.allocatorView(states)

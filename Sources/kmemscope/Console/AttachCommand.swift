@@ -5,7 +5,7 @@ import KernelSession
 /// `kmemscope attach`: connects once and opens a console (prompt, line editing, history in
 /// `~/.kmemscope_history`, tab completion) where every view runs against that one session,
 /// plus run control: `continue`, `stop`, `until SEQ`, `next-checkpoint`, `quit`.
-struct AttachCommand: ParsableCommand {
+struct AttachCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "attach",
         abstract: "Attach once and open a console: every view, plus continue, stop, until SEQ, next-checkpoint, quit.",
@@ -31,7 +31,10 @@ struct AttachCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The history file (default ~/.kmemscope_history).", valueName: "path"))
     var history: String?
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
+        guard context.console == nil && context.linuxConsole == nil else {
+            throw ValidationError("already attached: this console is the session")
+        }
         if profile.isLinux {
             var session = ["--kernel", "linux", "--symbols", profile.symbols ?? ""]
             session += stub.snapshot.map { ["--snapshot", $0] } ?? ["--target", stub.target]
@@ -46,25 +49,18 @@ struct AttachCommand: ParsableCommand {
             }
             // held for the console's whole life: Ctrl-C comes back to the prompt
             InterruptSignals.setHolding(true)
-            LinuxConsoleSession.active = live
             var console = LinuxConsole(arguments: session, profile: profile, stub: stub, live: live)
             let status = console.run()
-            LinuxConsoleSession.active = nil
             InterruptSignals.setHolding(false)
             if status != 0 { throw ExitCode(status) }
             return
-        }
-        guard ConsoleSession.active == nil else {
-            throw ValidationError("already attached: this console is the session")
         }
         let session = ConsoleSession(image: image, stub: stub)
         try session.connect()
         // held for the console's whole life: Ctrl-C comes back to the prompt
         InterruptSignals.setHolding(true)
-        ConsoleSession.active = session
         var console = Console(session: session, historyPath: history ?? LineReader.defaultHistoryPath)
         let status = console.run()
-        ConsoleSession.active = nil
         InterruptSignals.setHolding(false)
         if status != 0 { throw ExitCode(status) }
     }

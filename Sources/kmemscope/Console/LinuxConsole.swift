@@ -25,6 +25,8 @@ struct LinuxConsole {
     /// The live connection; nil offline (`--snapshot`).
     let live: LinuxConsoleSession?
     var lastStatus: Int32 = 0
+    /// What each line runs in: the console's connection.
+    var context: CommandContext { CommandContext(linuxConsole: live) }
 
     /// Runs until `quit` or the end of input; returns the exit status.
     mutating func run() -> Int32 {
@@ -115,8 +117,7 @@ struct LinuxConsole {
             return 2
         }
         do {
-            var command = try Kmemscope.parseAsRoot(arguments)
-            try command.run()
+            try context.run(Kmemscope.parseAsRoot(arguments))
             return 0
         } catch let code as ExitCode {
             return code.rawValue
@@ -139,7 +140,7 @@ struct LinuxConsole {
         let ran = try live.stopGuest()
         var settling = SettleOptions()
         settling.settle = true
-        let rip = try LinuxAttach.run(profile, stub, settling: settling) { _, registers in try registers("rip") }
+        let rip = try LinuxAttach.run(profile, stub, in: context, settling: settling) { _, registers in try registers("rip") }
         let stops = LinuxAttach.settleStops
         return (ran ? "stopped" : "the guest was already stopped")
             + " at a settled point: no CPU inside the page or slab allocator, their locks free"

@@ -18,9 +18,9 @@ enum LinuxAttach {
     /// What the last ``run(_:_:settling:_:)`` covered of the guest's NUMA nodes (issue 22).
     nonisolated(unsafe) static var coverage = Coverage()
 
-    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil,
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, in context: CommandContext, settling: SettleOptions? = nil,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
-        try run(profile, stub, settling: settling) { linux, _ in try body(linux) }
+        try run(profile, stub, in: context, settling: settling) { linux, _ in try body(linux) }
     }
 
     /// A register of the stopped CPU (`cr3`…): the stub's, or the one a snapshot stored.
@@ -34,7 +34,7 @@ enum LinuxAttach {
     /// kmem's CR3). With `--snapshot FILE` (a `snapshot --kernel linux` file) the guest is the
     /// file's bytes: nothing to settle, and a read of anything it does not hold is refused.
     /// - Parameter recording: keep every byte read (``recorder``).
-    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil,
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, in context: CommandContext, settling: SettleOptions? = nil,
                        recording: Bool = false, _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
         let path = profile.symbols ?? ""
         let (map, types) = try symbols(path)
@@ -44,7 +44,7 @@ enum LinuxAttach {
         if let vmcore = stub.vmcore {
             return try fromVmcore(vmcore, profile, map: map, types: types, recording: recording, body)
         }
-        if let console = LinuxConsoleSession.active, console.target == stub.target {
+        if let console = context.linuxConsole, console.target == stub.target {
             return try inConsole(console, profile, stub, map: map, types: types, settle: settling?.settle == true, recording: recording, body)
         }
         do {

@@ -14,10 +14,10 @@ struct LinuxBuddyinfo {
     var stub: TargetOptions
     var settling: SettleOptions? = nil
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let (text, issues, timingLine) = try LinuxAttach.run(profile, stub, settling: settling) { linux -> (String, [String], String) in
+        let (text, issues, timingLine) = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux -> (String, [String], String) in
             let typed = clock.now
             let states = try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) }
             let decoded = clock.now

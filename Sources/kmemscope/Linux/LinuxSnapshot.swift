@@ -13,9 +13,9 @@ import LinuxKernel
 /// `diff --kernel linux` compares two.
 enum LinuxSnapshot {
     /// What was written: the summary line.
-    static func take(_ profile: KernelProfileOptions, _ stub: TargetOptions, _ settling: SettleOptions,
+    static func take(_ profile: KernelProfileOptions, _ stub: TargetOptions, _ settling: SettleOptions, in context: CommandContext,
                      output: String, force: Bool) throws -> String {
-        let (header, nodes) = try LinuxAttach.run(profile, stub, settling: settling, recording: true) { linux, registers in
+        let (header, nodes) = try LinuxAttach.run(profile, stub, in: context, settling: settling, recording: true) { linux, registers in
             // read once what every view and verify read
             let nodes = try linux.nodes().ids
             for id in nodes {

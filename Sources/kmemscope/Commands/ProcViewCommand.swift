@@ -105,7 +105,7 @@ struct PagetypeinfoCommand: ProcViewCommand {
     func run(in context: CommandContext) throws {
         guard profile.isLinux else { return try runView(in: context) }
         print(try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
-            let states = try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) }
+            let states = try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) }
             var blocks: [[String: [Int]]] = []
             do { blocks = try states.map { try linux.pageblockCounts($0) } } catch {
                 StandardError.write("kmemscope: note: the pageblocks per migratetype are not counted: \(error)")

@@ -87,9 +87,9 @@ struct VerifyCommand: GuestCommand {
     func runLinux(in context: CommandContext) throws {
         if replay { StandardError.write(OpLogOnly.refusal("verify --replay")); throw ExitCode(2) }
         let report = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
-            try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux))
+            try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux, in: context))
         }
-        let coverage = Coverage.linuxChecks(report, base: LinuxAttach.coverage)
+        let coverage = Coverage.linuxChecks(report, base: context.linuxRead.coverage)
         if image.json {
             var document = LinuxVerifyJSON(report)
             document.covered = coverage.covered

@@ -23,7 +23,7 @@ struct ZonesCommand: GuestCommand {
     func run(in context: CommandContext) throws {
         if profile.isLinux {
             return print(try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
-                let view = linux.allocatorView(try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) })
+                let view = linux.allocatorView(try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) })
                 if tree { return image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view) }
                 return image.json ? try JSONOutput.string(LinuxZonesJSON(linux, view)) : LinuxViews.zones(linux, view)
             })

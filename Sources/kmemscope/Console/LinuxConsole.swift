@@ -140,8 +140,9 @@ struct LinuxConsole {
         let ran = try live.stopGuest()
         var settling = SettleOptions()
         settling.settle = true
+        let context = self.context
         let rip = try LinuxAttach.run(profile, stub, in: context, settling: settling) { _, registers in try registers("rip") }
-        let stops = LinuxAttach.settleStops
+        let stops = context.linuxRead.settleStops
         return (ran ? "stopped" : "the guest was already stopped")
             + " at a settled point: no CPU inside the page or slab allocator, their locks free"
             + (stops > 1 ? " (it ran on \(stops - 1) time\(stops == 2 ? "" : "s") to get there)" : "")

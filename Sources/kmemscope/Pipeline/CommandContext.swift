@@ -11,6 +11,8 @@ struct CommandContext {
     var console: ConsoleSession?
     /// The Linux console (`attach --kernel linux` on a live guest): its one connection.
     var linuxConsole: LinuxConsoleSession?
+    /// What this command's Linux read found (memory source, settle stops, coverage, recorder).
+    let linuxRead = LinuxReadFacts()
 
     /// A command run from the shell: no console.
     static var shell: CommandContext { CommandContext() }

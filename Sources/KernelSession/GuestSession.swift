@@ -21,54 +21,62 @@ import KernelLayouts
 public final class GuestSession {
     /// The kernel image the guest is checked against.
     public let kernel: KernelImage
+    /// The connection this session is built on: the stub, the memory source, how the guest
+    /// was found, the held read and the restore (what the Linux profile uses on its own).
+    public let connection: StubSession
     /// Where the stub listens.
-    public let address: RemoteAddress
+    public var address: RemoteAddress { connection.address }
     /// The attached stub.
-    public let target: RemoteTarget
+    public var target: RemoteTarget { connection.target }
     /// Guest memory as the session reads it: the stub, or the faster source ``use(_:)`` chose.
-    public internal(set) var memory: any GuestMemory
+    public internal(set) var memory: any GuestMemory {
+        get { connection.memory }
+        set { connection.memory = newValue }
+    }
     /// Guest memory through the stub (always available; what the other sources are checked against).
-    public let stubMemory: StubMemory
+    public var stubMemory: StubMemory { connection.stubMemory }
     /// The source ``memory`` reads from (`.stub` until ``use(_:)`` picks another).
-    public internal(set) var memorySource: MemorySource = .stub
+    public internal(set) var memorySource: MemorySource {
+        get { connection.memorySource }
+        set { connection.memorySource = newValue }
+    }
     /// The guest's layout descriptor (`kmem_info`), with the ELF's build-id.
     public let info: KernelInfo
     /// Whether the guest was running when the session attached.
-    public let found: RunState
+    public var found: RunState { connection.found }
     /// What happens to the guest at the end.
-    public let policy: RestorePolicy
+    public var policy: RestorePolicy { connection.policy }
     /// Things a command should tell the user (on standard error), such as an old kernel
     /// without an operation-boundary word.
     public internal(set) var warnings: [String] = []
     /// True once the guest has been put back (after that the session cannot read).
-    public private(set) var isRestored = false
-    /// Breakpoints this session inserted and has not removed yet.
-    var breakpoints: Set<UInt64> = []
-    /// Set when a request was abandoned, so replies may still be in flight.
-    var needsResynchronizing = false
+    public var isRestored: Bool { connection.isRestored }
+    /// Breakpoints this session inserted and has not removed yet (kept by the connection,
+    /// which removes them on a failed read and when it puts the guest back).
+    var breakpoints: Set<UInt64> {
+        get { connection.breakpoints }
+        set { connection.breakpoints = newValue }
+    }
     /// When true, ``read(_:)`` keeps the guest attached (and stopped) afterwards instead of
     /// restoring it: the `attach` console runs many commands on one session and restores the
     /// guest once, when it quits. After a failed read the stub is resynchronised at once.
-    public var keepsAttached = false
+    public var keepsAttached: Bool {
+        get { connection.keepsAttached }
+        set { connection.keepsAttached = newValue }
+    }
     /// On a guest of several CPUs, the boot CPU's thread, selected (`Hg`) for register reads
     /// when the session attached; nil on one CPU.
     public internal(set) var bootCPUThread: String?
 
-    init(kernel: KernelImage, address: RemoteAddress, target: RemoteTarget, info: KernelInfo,
-         found: RunState, policy: RestorePolicy) {
+    init(kernel: KernelImage, connection: StubSession, info: KernelInfo) {
         self.kernel = kernel
-        self.address = address
-        self.target = target
-        stubMemory = StubMemory(target: target)
-        memory = stubMemory
+        self.connection = connection
         self.info = info
-        self.found = found
-        self.policy = policy
     }
 
     /// How long a stub may stay silent after accepting the connection before it is taken to
-    /// be held by another debugger (QEMU answers within milliseconds).
-    public static let greetingTimeout: Duration = .seconds(3)
+    /// be held by another debugger (``StubSession/greetingTimeout``).
+    public static var greetingTimeout: Duration { StubSession.greetingTimeout }
 
     /// Connects to the stub at `address`, notes whether the guest was running, and reads and
     /// checks the guest's layout descriptor.
@@ -90,8 +98,8 @@ public final class GuestSession {
         } catch {
             throw .image(error)
         }
-        let (target, found) = try StubSession.connect(to: address, timeout: timeout, policy: policy)
-        return try adopt(kernel: kernel, address: address, target: target, found: found, policy: policy, descriptor: descriptor)
+        let connection = try StubSession.attach(to: address, timeout: timeout, policy: policy)
+        return try adopt(kernel: kernel, connection: connection, descriptor: descriptor)
     }
 
     /// What ``attachAllowingUnbooted(kernel:to:timeout:policy:)`` found.
@@ -114,17 +122,17 @@ public final class GuestSession {
         } catch {
             throw .image(error)
         }
-        let (target, found) = try StubSession.connect(to: address, timeout: timeout, policy: policy)
-        if !(try UnbootedGuest.hasDescriptor(target, at: descriptor, address: address)) {
-            return .unbooted(UnbootedGuest(kernel: kernel, address: address, target: target, found: found, policy: policy, descriptor: descriptor))
+        let connection = try StubSession.attach(to: address, timeout: timeout, policy: policy)
+        if !(try UnbootedGuest.hasDescriptor(connection, at: descriptor)) {
+            return .unbooted(UnbootedGuest(kernel: kernel, connection: connection, descriptor: descriptor))
         }
-        return .booted(try adopt(kernel: kernel, address: address, target: target, found: found, policy: policy, descriptor: descriptor))
+        return .booted(try adopt(kernel: kernel, connection: connection, descriptor: descriptor))
     }
 
-    /// Reads and checks the descriptor through a connected, stopped `target` and makes the
-    /// session; on failure the target is put back (as `policy` says) and the error thrown.
-    static func adopt(kernel: KernelImage, address: RemoteAddress, target: RemoteTarget, found: RunState,
-                      policy: RestorePolicy, descriptor: UInt64) throws(SessionError) -> GuestSession {
+    /// Reads and checks the descriptor through a connected, stopped `connection` and makes the
+    /// session on it; on failure the guest is put back (as its policy says) and the error thrown.
+    static func adopt(kernel: KernelImage, connection: StubSession, descriptor: UInt64) throws(SessionError) -> GuestSession {
+        let target = connection.target
         let info: KernelInfo
         let crossCheck: DescriptorCrossCheck
         do {
@@ -140,19 +148,19 @@ public final class GuestSession {
                 failure = .notBooted(descriptor: descriptor)
             } else {
                 resynchronize = true
-                failure = SessionError(wrapping: error, address: address.description)
+                failure = SessionError(wrapping: error, address: connection.address.description)
             }
-            putBack(target, resume: policy.resumes(found: found), resynchronize: resynchronize, breakpoints: [])
+            connection.needsResynchronizing = resynchronize
+            connection.restore()
             throw failure
         }
-        let session = GuestSession(kernel: kernel, address: address, target: target, info: info,
-                                   found: found, policy: policy)
+        let session = GuestSession(kernel: kernel, connection: connection, info: info)
         session.warnings += crossCheck.warnings
         do {
             try session.selectBootCPUThread()
         } catch {
             session.restore()
-            throw SessionError(wrapping: error, address: address.description)
+            throw SessionError(wrapping: error, address: connection.address.description)
         }
         if InterruptSignals.isPending {
             session.restore()
@@ -174,55 +182,19 @@ public final class GuestSession {
             + "(give --elf the kernel/build/kernel.elf the guest booted, or --kernel linux --symbols FILE for a Linux guest)"
     }
 
-    /// Runs `body` with the guest held, then restores the guest, on every path. Errors become
-    /// the ``SessionError`` that names them; a signal that arrived meanwhile becomes
-    /// `.interrupted` even if `body` finished.
+    /// Runs `body` with the guest held, then restores the guest, on every path (the
+    /// connection's ``StubSession/read(_:)``: errors become the ``SessionError`` that names
+    /// them; a signal that arrived meanwhile becomes `.interrupted` even if `body` finished; in
+    /// a console's session a failed read leaves no breakpoint of this command behind).
     public func read<T>(_ body: (GuestSession) throws -> T) throws(SessionError) -> T {
-        defer { if !keepsAttached { restore() } }
-        guard !isRestored else { throw .other("the session has already restored the guest: attach again to read it") }
-        do {
-            let value = try body(self)
-            if InterruptSignals.isPending { throw GDBRemoteError.interrupted(request: "read") }
-            return value
-        } catch {
-            needsResynchronizing = true
-            if keepsAttached {
-                // the next command starts from a stopped stub in step with us, with none of
-                // this command's breakpoints left in the guest
-                target.connection.uninterruptibly {
-                    try? target.resynchronize()
-                    for address in breakpoints { try? removeBreakpoint(at: address) }
-                }
-                needsResynchronizing = false
-            }
-            throw SessionError(wrapping: error, address: address.description)
-        }
+        try connection.read { _ in try body(self) }
     }
 
-    /// Puts the guest back: removes this session's breakpoints, then detaches (the guest runs)
-    /// or just disconnects (QEMU leaves it stopped), as ``policy`` says for how it was
-    /// ``found``. Safe to call more than once; never throws (the connection may be gone).
+    /// Puts the guest back (``StubSession/restore()``): removes this session's breakpoints,
+    /// then detaches or disconnects as ``policy`` says for how it was ``found``. Safe to call
+    /// more than once; never throws (the connection may be gone).
     public func restore() {
-        guard !isRestored else { return }
-        isRestored = true
-        Self.putBack(target, resume: policy.resumes(found: found), resynchronize: needsResynchronizing,
-                     breakpoints: breakpoints)
-        breakpoints = []
-    }
-
-    /// Removes `breakpoints`, then detaches (`resume`) or disconnects leaving the guest stopped.
-    static func putBack(_ target: RemoteTarget, resume: Bool, resynchronize: Bool, breakpoints: Set<UInt64>) {
-        GuestGuard.disarm(target)
-        target.connection.shouldStop = nil
-        if resynchronize || target.connection.unansweredRequests > 0 || target.isRunning { try? target.resynchronize() }
-        for address in breakpoints { try? target.removeBreakpoint(at: address) }
-        if resume {
-            do { try target.detach() } catch { target.close() }
-        } else {
-            if target.isRunning { _ = try? target.interrupt() }
-            target.close()
-        }
-        InterruptSignals.setHolding(false)
+        connection.restore()
     }
 
     deinit { restore() }

@@ -9,44 +9,44 @@ import KernelLayouts
 /// descriptor.
 public final class UnbootedGuest {
     public let kernel: KernelImage
-    public let address: RemoteAddress
-    public let target: RemoteTarget
-    public let found: RunState
-    public let policy: RestorePolicy
+    /// The connection (``StubSession``) held stopped; a ``GuestSession`` takes it over once booted.
+    let connection: StubSession
+    public var address: RemoteAddress { connection.address }
+    public var target: RemoteTarget { connection.target }
+    public var found: RunState { connection.found }
+    public var policy: RestorePolicy { connection.policy }
     let descriptor: UInt64
-    public private(set) var isRestored = false
+    /// Set once ``booted()`` handed the connection to a session (which restores it then).
+    private var handedOver = false
+    public var isRestored: Bool { handedOver || connection.isRestored }
 
-    init(kernel: KernelImage, address: RemoteAddress, target: RemoteTarget, found: RunState,
-         policy: RestorePolicy, descriptor: UInt64) {
+    init(kernel: KernelImage, connection: StubSession, descriptor: UInt64) {
         self.kernel = kernel
-        self.address = address
-        self.target = target
-        self.found = found
-        self.policy = policy
+        self.connection = connection
         self.descriptor = descriptor
     }
 
     /// Whether the descriptor's header is in guest memory with its magic (the kernel has
-    /// published it); false while it is unmapped or not yet written.
-    static func hasDescriptor(_ target: RemoteTarget, at descriptor: UInt64, address: RemoteAddress) throws(SessionError) -> Bool {
+    /// published it); false while it is unmapped or not yet written. A stub that fails the
+    /// read is put back stopped.
+    static func hasDescriptor(_ connection: StubSession, at descriptor: UInt64) throws(SessionError) -> Bool {
         do {
-            let header = try target.readMemory(at: descriptor, count: 8)
+            let header = try connection.target.readMemory(at: descriptor, count: 8)
             return header.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } == KernelInfo.magic
         } catch GDBRemoteError.memoryAccess {
             return false
         } catch {
-            GuestSession.putBack(target, resume: false, resynchronize: true, breakpoints: [])
-            throw SessionError(wrapping: error, address: address.description)
+            connection.restoreStopped()
+            throw SessionError(wrapping: error, address: connection.address.description)
         }
     }
 
     /// The session, if the kernel has published its descriptor by now (the guest must be
     /// stopped); nil while it has not. After a session is returned, it owns the connection.
     public func booted() throws(SessionError) -> GuestSession? {
-        guard try Self.hasDescriptor(target, at: descriptor, address: address) else { return nil }
-        isRestored = true   // the session owns the target now
-        return try GuestSession.adopt(kernel: kernel, address: address, target: target, found: found,
-                                      policy: policy, descriptor: descriptor)
+        guard try Self.hasDescriptor(connection, at: descriptor) else { return nil }
+        handedOver = true   // the session owns the connection now
+        return try GuestSession.adopt(kernel: kernel, connection: connection, descriptor: descriptor)
     }
 
     /// Runs the guest into the kernel and on to its first `kmem_checkpoint` call: with
@@ -78,8 +78,8 @@ public final class UnbootedGuest {
     /// Puts the guest back as ``policy`` says for how it was found (stopped: left stopped).
     public func restore() {
         guard !isRestored else { return }
-        isRestored = true
-        GuestSession.putBack(target, resume: policy.resumes(found: found), resynchronize: true, breakpoints: [])
+        connection.needsResynchronizing = true
+        connection.restore()
     }
 
     deinit { restore() }

@@ -171,8 +171,8 @@ struct SMPDebugTests {
         #expect(apRIP >= park && apRIP < park + parkSize, "rip \(String(apRIP, radix: 16))")
         #expect(try boot.target.register("gs_base") == percpu + 3 * 256)
 
-        let session = try GuestSession.adopt(kernel: image, address: .unix(boot.socket), target: boot.target, found: .stopped,
-                                             policy: .asFound, descriptor: try image.symbol("kmem_info").address.rawValue)
+        let connection = StubSession(address: .unix(boot.socket), target: boot.target, found: .stopped, policy: .asFound)
+        let session = try GuestSession.adopt(kernel: image, connection: connection, descriptor: try image.symbol("kmem_info").address.rawValue)
         #expect(session.bootCPUThread == ids[0])
         #expect(try session.target.register("gs_base") == percpu)
         let rip = try session.target.register("rip")

@@ -28,8 +28,7 @@ struct BisectCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The kernel command line of the run to bisect, with its workload (seed=N ops=N phases=N …).", valueName: "words"))
     var append: String
 
-    @Option(name: .long, help: ArgumentHelp("The kernel image (default: the bundled kernel/build/kernel.elf).", valueName: "path"))
-    var elf: String?
+    @OptionGroup var image: ElfOption
 
     @Option(name: .long, help: ArgumentHelp("A sequence known clean: search after it (default: the boot).", valueName: "seq"))
     var lo: UInt64?
@@ -63,8 +62,7 @@ struct BisectCommand: ParsableCommand {
     }
 
     private func bisect() throws {
-        let options = ImageOptions.bundled(elf)
-        let kernelPath = try options.path()
+        let kernelPath = try image.options.path()
         let kernel = try ImageOptions.openKmemscopeKernel(kernelPath)
         let size = try MemorySize(parsing: memory)
         let started = ContinuousClock.now
@@ -157,14 +155,5 @@ struct BisectCommand: ParsableCommand {
                   + "verify already fails \(firstBug.sequence &- hi) operation(s) before it, so the BUG is a consequence of seq \(hi)")
         }
         throw ExitCode(1)
-    }
-}
-
-extension ImageOptions {
-    /// Image options for `--elf PATH` (or the bundled kernel) in commands that have their own `--elf`.
-    static func bundled(_ elf: String?) -> ImageOptions {
-        var options = ImageOptions()
-        options.elf = elf
-        return options
     }
 }

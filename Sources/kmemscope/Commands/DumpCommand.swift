@@ -6,7 +6,7 @@ import KernelSession
 /// `kmemscope dump`: copies a range of guest memory (or the whole FrameMeta array) to a file
 /// through the chosen memory source, with the guest held; `--timing` prints the read's rate.
 /// What `scripts/bench.sh` times each source with, and a way to diff sources by hand.
-struct DumpCommand: ParsableCommand {
+struct DumpCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump",
         abstract: "Copy guest memory (ADDRESS COUNT, or frame-meta) to a file through the chosen memory source.")
@@ -54,12 +54,13 @@ struct DumpCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         let clock = ContinuousClock()
         var elapsed: Duration = .zero
         var usage = ProcessUsage()
-        var source = stub.origin ?? ""
-        let bytes = try stub.read(image, settling: nil) { s -> [UInt8] in
+        let guest = GuestSource(image, stub, in: context)
+        var source = guest.origin ?? ""
+        let bytes = try guest.read(settling: nil) { s -> [UInt8] in
             if let live = s as? GuestSession { source = live.memorySource.description }
             var space = AddressSpace.kernelVirtual
             let address: UInt64, n: Int

@@ -5,7 +5,7 @@ import LinuxKernel
 
 /// `kmemscope frame PFN [COUNT]`: decoded FrameMeta of one or a few frames, with the block it
 /// belongs to and the operation that last changed it (page_owner in miniature).
-struct FrameCommand: ParsableCommand {
+struct FrameCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "frame",
         abstract: "Show frames' metadata: flags by name, the block, zone and segment, and the operation that last changed each.",
@@ -59,10 +59,10 @@ struct FrameCommand: ParsableCommand {
     /// How many frames: COUNT, or with --address the one number given.
     var count: Int { countArgument ?? (address != nil ? pfn.flatMap { Int($0) } : nil) ?? 1 }
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         var first = parsedPFN ?? 0
         if profile.isLinux {
-            let text = try LinuxAttach.run(profile, stub, settling: settling) { linux -> String in
+            let text = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux -> String in
                 let state = try linux.decodeBuddy(holding: first)
                 let pages = try (Self.frames(from: first, count: count)).map { try linux.page($0, vmemmapBase: state.vmemmapBase) }
                 if image.json { return try JSONOutput.string(LinuxFrameJSON(linux, pages, state)) }
@@ -71,7 +71,7 @@ struct FrameCommand: ParsableCommand {
             return print(text)
         }
         var resolved: (AddressReport.Space, UInt64)?
-        let (snapshot, names, log) = try stub.read(image, settling: settling) { s -> (KernelSnapshot, [(String, UInt32)], [UInt64: OpLogRecord]) in
+        let (snapshot, names, log) = try GuestSource(image, stub, in: context).read(settling: settling) { s -> (KernelSnapshot, [(String, UInt32)], [UInt64: OpLogRecord]) in
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
             let names = s.info.flagNames
             if let address = address.flatMap(Console.number) {

@@ -6,7 +6,7 @@ import AllocatorView
 /// `kmemscope freelist ZONE ORDER [MIGRATETYPE]`: walks free lists and prints their blocks in
 /// list order, marking where a list breaks (a link out of its segment, a cycle, a node that is
 /// not a free head of the list's order and migratetype).
-struct FreelistCommand: ParsableCommand {
+struct FreelistCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "freelist",
         abstract: "Walk a zone's free lists of one order (one migratetype, or all) and print their blocks in order.",
@@ -33,9 +33,9 @@ struct FreelistCommand: ParsableCommand {
         if node != nil && !profile.isLinux { throw ValidationError("--node goes with --kernel linux (the bundled kernel has one node)") }
     }
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         if profile.isLinux {
-            let (text, broken) = try LinuxAttach.run(profile, stub, settling: settling) { linux in
+            let (text, broken) = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
                 let id = node ?? 0
                 let nodes = try linux.nodes().ids
                 guard nodes.contains(id) else {
@@ -47,7 +47,7 @@ struct FreelistCommand: ParsableCommand {
             if broken { throw ExitCode(1) }
             return
         }
-        let s = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let s = try GuestSource(image, stub, in: context).read(settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         guard let z = s.zones.first(where: { $0.name.lowercased() == zone.lowercased() || String($0.index) == zone }) else {
             throw ValidationError("no zone \(zone): the guest has \(s.zones.map(\.name).joined(separator: ", "))")
         }

@@ -5,7 +5,7 @@ import KernelLayouts
 /// checks that the guest runs the ELF given (build-id) and that the layouts the kernel measured
 /// agree with the ELF's DWARF, and prints a summary. Every published field is cross-checked
 /// against the ELF when the session attaches (`DescriptorCrossCheck`): a disagreement is exit 2.
-struct InfoCommand: ParsableCommand {
+struct InfoCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Attach, check the guest runs this ELF, and summarise its allocator's layout descriptor.",
@@ -15,14 +15,14 @@ struct InfoCommand: ParsableCommand {
     @OptionGroup var image: ImageOptions
     @OptionGroup var stub: TargetOptions
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         if profile.isLinux {
-            return print(try LinuxAttach.run(profile, stub) { linux in
+            return print(try LinuxAttach.run(profile, stub, in: context) { linux in
                 let info = try LinuxInfo(linux)
                 return image.json ? try JSONOutput.string(info) : info.text
             })
         }
-        let (sequence, info, kernel, crossCheck, cpus) = try stub.read(image, settling: nil) { s in
+        let (sequence, info, kernel, crossCheck, cpus) = try GuestSource(image, stub, in: context).read(settling: nil) { s in
             (try s.memory.readU64(at: try s.info.number("SEQUENCE")), s.info, s.kernel,
              try DescriptorCrossCheck(info: s.info, kernel: s.kernel, memory: s.memory),
              // a snapshot taken before the kernel published its CPUs does not hold their areas

@@ -8,7 +8,7 @@ import AllocatorView
 /// `kmemscope kmem ADDR` (as crash's `kmem <addr>`): what an address is — a direct-map or
 /// kernel-image virtual address, or a physical one — which frame and block, its state, the slab
 /// object it is part of, and the operations from the log that handed it out and last changed it.
-struct KmemCommand: ParsableCommand {
+struct KmemCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmem",
         abstract: "Say what an address is: frame and block, free/allocated/reserved/per-CPU, slab object, the operation that handed it out.",
@@ -32,15 +32,15 @@ struct KmemCommand: ParsableCommand {
         guard Console.number(address) != nil else { throw ValidationError("\(address) is not an address (decimal, or hex with 0x)") }
     }
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         let value = Console.number(address) ?? 0
         if profile.isLinux {
             try LinuxSnapshot.requireAddressLookups(stub)
-            return print(try LinuxAttach.run(profile, stub, settling: settling) { linux, session in
+            return print(try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux, session in
                 try LinuxKmem(address: value).run(linux, session, json: image.json)
             })
         }
-        let (report, names) = try stub.read(image, settling: settling) { s -> (AddressReport, [(String, UInt32)]) in
+        let (report, names) = try GuestSource(image, stub, in: context).read(settling: settling) { s -> (AddressReport, [(String, UInt32)]) in
             let snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
             let (space, physical) = try Self.resolve(value, snapshot: snapshot, info: s.info, kernel: s.kernel)
             let log = try OpLogDecoder.ring(info: s.info, memory: s.memory, upTo: snapshot.sequence)

@@ -3,7 +3,7 @@ import AllocatorModel
 import KernelLayouts
 
 /// `kmemscope log`: the most recent entries of the kernel's operation log.
-struct LogCommand: ParsableCommand {
+struct LogCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Show the last operations the guest's allocator and heap performed (its operation log).",
@@ -20,8 +20,8 @@ struct LogCommand: ParsableCommand {
         guard last > 0 && last <= 65536 else { throw ValidationError("--last must be 1…65536") }
     }
 
-    func run() throws {
-        let (records, bug) = try stub.read(image, settling: settling) { s in
+    func run(in context: CommandContext) throws {
+        let (records, bug) = try GuestSource(image, stub, in: context).read(settling: settling) { s in
             let sequence = try s.memory.readU64(at: try s.info.number("SEQUENCE"))
             return (try OpLogDecoder(info: s.info, memory: s.memory).last(last, upTo: sequence), (try? s.haltedAtBug()) ?? nil)
         }

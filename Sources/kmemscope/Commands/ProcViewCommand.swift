@@ -8,7 +8,7 @@ import LinuxKernel
 
 /// What the /proc view commands share: attach, read a snapshot at an operation boundary,
 /// print one view. Text by default; `--json` gives the view's lines and any broken lists.
-protocol ProcViewCommand: ParsableCommand {
+protocol ProcViewCommand: GuestCommand {
     var image: ImageOptions { get }
     var stub: TargetOptions { get }
     var settling: SettleOptions { get }
@@ -17,11 +17,11 @@ protocol ProcViewCommand: ParsableCommand {
 }
 
 extension ProcViewCommand {
-    func run() throws { try runView() }
+    func run(in context: CommandContext) throws { try runView(in: context) }
 
     /// Attach, read at an operation boundary, print the view.
-    func runView() throws {
-        let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+    func runView(in context: CommandContext) throws {
+        let snapshot = try GuestSource(image, stub, in: context).read(settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         let census = FreeListCensus(snapshot)
         let view = snapshot.allocatorView(census)
         let text = Self.view(view)
@@ -81,11 +81,11 @@ struct BuddyinfoCommand: ProcViewCommand {
         }
     }
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         if profile.isLinux {
-            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub, settling: settling).run()
+            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub, settling: settling).run(in: context)
         } else {
-            try runView()
+            try runView(in: context)
         }
     }
 }
@@ -102,10 +102,10 @@ struct PagetypeinfoCommand: ProcViewCommand {
     @OptionGroup var settling: SettleOptions
     static func view(_ v: AllocatorView) -> String { ProcText.pagetypeinfo(v) }
 
-    func run() throws {
-        guard profile.isLinux else { return try runView() }
-        print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
-            let states = try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) }
+    func run(in context: CommandContext) throws {
+        guard profile.isLinux else { return try runView(in: context) }
+        print(try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
+            let states = try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) }
             var blocks: [[String: [Int]]] = []
             do { blocks = try states.map { try linux.pageblockCounts($0) } } catch {
                 StandardError.write("kmemscope: note: the pageblocks per migratetype are not counted: \(error)")
@@ -130,9 +130,9 @@ struct ZoneinfoCommand: ProcViewCommand {
     static func view(_ v: AllocatorView) -> String { ProcText.zoneinfo(v) }
 
     /// Linux: every node (zoneinfo prints them all), read by `LinuxZoneinfoReader`.
-    func run() throws {
-        guard profile.isLinux else { return try runView() }
-        print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
+    func run(in context: CommandContext) throws {
+        guard profile.isLinux else { return try runView(in: context) }
+        print(try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
             let view: AllocatorView
             do { view = try linux.zoneinfoView() } catch let error as LinuxZoneinfoError {
                 throw SessionError.other("\(error)")
@@ -155,10 +155,10 @@ struct SlabinfoCommand: ProcViewCommand {
     @OptionGroup var settling: SettleOptions
     static func view(_ v: AllocatorView) -> String { ProcText.slabinfo(v) }
 
-    func run() throws {
-        guard profile.isLinux else { return try runView() }
+    func run(in context: CommandContext) throws {
+        guard profile.isLinux else { return try runView(in: context) }
         // SLUB's caches hold every node's counts (kmem_cache_node per node): not node-scoped
-        let state = try LinuxAttach.run(profile, stub, settling: settling) { linux in try linux.decodeSlub() }
+        let state = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in try linux.decodeSlub() }
         if image.json { return print(try JSONOutput.string(LinuxSlabinfoJSON(state))) }
         print(state.slabinfo, terminator: "")
         if let issue = state.listIssue { StandardError.write("kmemscope: broken list: \(issue)") }

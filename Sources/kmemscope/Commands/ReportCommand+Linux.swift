@@ -6,9 +6,9 @@ import LinuxKernel
 extension ReportCommand {
     /// `report --kernel linux`: the page drawn from the Linux guest's allocator view (zones,
     /// free lists) and `LinuxVerifier`'s findings, each with its `struct page` decoded.
-    func runLinux() throws {
-        let page = try LinuxAttach.run(profile, stub, settling: settling) { linux -> MemoryMapPage in
-            let report = try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux))
+    func runLinux(in context: CommandContext) throws {
+        let page = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux -> MemoryMapPage in
+            let report = try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux, in: context))
             let states = report.states.isEmpty ? [report.state] : report.states
             let view = linux.allocatorView(states)
             var decoded = 0
@@ -29,7 +29,7 @@ extension ReportCommand {
             let zoneinfo = (try? linux.zoneinfoView()).map(ProcText.zoneinfo) ?? "(zoneinfo not read)"
             let slabinfo = (try? linux.decodeSlub())?.slabinfo ?? "(SLUB not read)"
             return MemoryMapPage.page(view, title: "kmemscope report: Linux guest", marks: marks,
-                                      sections: [Coverage.linuxChecks(report, base: LinuxAttach.coverage).section,
+                                      sections: [Coverage.linuxChecks(report, base: context.linuxRead.coverage).section,
                                                  ("/proc/buddyinfo", ProcText.buddyinfo(view)), ("Verify", LinuxViews.verify(report)),
                                                  ("info", info), ("/proc/pagetypeinfo", ProcText.pagetypeinfo(withBlocks)),
                                                  ("/proc/zoneinfo", zoneinfo), ("/proc/slabinfo", slabinfo)])

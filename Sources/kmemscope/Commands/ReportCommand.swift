@@ -8,7 +8,7 @@ import LinuxKernel
 
 /// `kmemscope report -o FILE.html`: one self-contained HTML page of the guest's memory — the
 /// zone tables, buddyinfo, the verify result and a picture of physical memory.
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write one self-contained HTML page: zones, buddyinfo, verify, and a map of physical memory.",
@@ -43,9 +43,9 @@ struct ReportCommand: ParsableCommand {
         do { try OutputFile.check(output, force: force) } catch { throw ValidationError("--output \(error)") }
     }
 
-    func run() throws {
-        if profile.isLinux { return try runLinux() }
-        let (snapshot, names, log, postMortem) = try stub.read(image, settling: settling) { s in
+    func run(in context: CommandContext) throws {
+        if profile.isLinux { return try runLinux(in: context) }
+        let (snapshot, names, log, postMortem) = try GuestSource(image, stub, in: context).read(settling: settling) { s in
             var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode()
             if snapshot.bug != nil, let seen = try? s.haltedAtBug() { snapshot.bug?.haltedAtBugHalt = seen.haltedAtBugHalt }
             let report = Verifier(snapshot).run()

@@ -7,7 +7,7 @@ import KernelSession
 /// descriptor, the allocator's state, the operation-log ring, the page tables, the registers)
 /// in a snapshot file (docs/snapshot-format.md), so they run on it later with `--snapshot
 /// FILE`, offline, and `diff` compares two of them.
-struct SnapshotCommand: ParsableCommand {
+struct SnapshotCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
         abstract: "Save the guest's allocator state to a file that every view, verify and diff read offline (--snapshot FILE).",
@@ -42,15 +42,16 @@ struct SnapshotCommand: ParsableCommand {
         do { try OutputFile.check(output, force: force) } catch { throw ValidationError("--output \(error)") }
     }
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         if profile.isLinux {
             if freePages { throw ValidationError("--free-pages goes with the bundled kernel (its page poisoning)") }
-            return print(try LinuxSnapshot.take(profile, stub, settling, output: output, force: force))
+            return print(try LinuxSnapshot.take(profile, stub, settling, in: context, output: output, force: force))
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let session = try stub.attach(image)
-        let capture = try session.settledRead(settling) { s, point in
+        let source = GuestSource(image, stub, in: context)
+        let session = try source.attach()
+        let capture = try source.settledRead(session, settling) { s, point in
             try SnapshotCapture.take(s, at: point, tool: KmemscopeVersion.string, freePages: freePages)
         }
         let regions = try capture.write(to: output, force: force)

@@ -6,7 +6,7 @@ import LinuxKernel
 
 /// `kmemscope verify`: checks the guest's allocator state against the contract, from guest
 /// memory read at an operation boundary. Exit status 1 when any check fails.
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check the guest's allocator state: tiling, free lists, buddies, counters, per-CPU lists.",
@@ -66,112 +66,40 @@ struct VerifyCommand: ParsableCommand {
         return Replay.verify(from: start, to: end, log: log)
     }
 
-    func run() throws {
-        if profile.isLinux {
-            if replay { StandardError.write(OpLogOnly.refusal("verify --replay")); throw ExitCode(2) }
-            let report = try LinuxAttach.run(profile, stub, settling: settling) { linux in
-                try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux))
-            }
-            let coverage = Coverage.linuxChecks(report, base: LinuxAttach.coverage)
-            if image.json {
-                var document = LinuxVerifyJSON(report)
-                document.covered = coverage.covered
-                document.skipped = coverage.skipped
-                print(try JSONOutput.string(document))
-            } else {
-                print(LinuxViews.verify(report))
-                coverage.text.forEach { print($0) }
-            }
-            if !report.passed { throw ExitCode(1) }
-            try coverage.enforce(allowPartial: profile.allowPartial)
-            return
+    /// The pipeline: source → decode (and, with the FrameMeta array checked in place, the
+    /// checks, while the guest is held) → analyse → render → exit status; the timing wraps it.
+    func run(in context: CommandContext) throws {
+        if profile.isLinux { return try runLinux(in: context) }
+        let source = GuestSource(image, stub, in: context)
+        let clock = StageClock()
+        let held = try read(from: source, clock: clock)
+        let report = held.report ?? Verifier(held.snapshot).run()
+        if timing { StandardError.write(clock.line(source: held.source, snapshot: held.snapshot)) }
+        if let postMortem = held.snapshot.bug.map({ PostMortem(bug: $0, snapshot: held.snapshot, log: held.log) }) {
+            return try reportPostMortem(postMortem, held.snapshot, report, log: held.log)
         }
-        let clock = ContinuousClock()
-        let start = clock.now
-        var attached = start
-        var source = stub.origin ?? ""
-        var usageAtAttach = ProcessUsage.now()
-        var usageAtCheck = usageAtAttach
-        // Read (and, for --replay, the whole log ring), then let the guest go before the checks
-        // run; heldReport, or with the FrameMeta array checked in place in the memory file's
-        // mapping (no copy), the checks run while the guest is held (they read guest RAM).
-        var heldReport: VerifyReport?
-        var freePagesRead = 0
-        var poisonNotHeld: String?
-        var checked = clock.now
-        var boot: BootIdentity?
-        let (snapshot, log) = try stub.read(image, settling: settling) { s -> (KernelSnapshot, [OpLogRecord]) in
-            attached = clock.now
-            boot = s.info.bootIdentity
-            usageAtAttach = ProcessUsage.now()
-            if let live = s as? GuestSession { source = live.memorySource.description }
-            if streaming, let n = try? s.info.number("FRAME_COUNT"), let size = try? s.info.boundedSize(of: "FrameMeta") {
-                ProgressLine.expect(Int(clamping: n) &* size)
-            }
-            var snapshot = try SnapshotDecoder(info: s.info, memory: s.memory).decode(streaming: streaming, inPlace: !replay)
-            if snapshot.bug != nil, let seen = try? s.haltedAtBug() {
-                snapshot.bug?.haltedAtBugHalt = seen.haltedAtBugHalt   // the CPU's RIP, live or as the snapshot saved it
-            }
-            if freePagePoison && snapshot.poisoning == true {
-                do {
-                    let scan = try FreePagePoisonScan(info: s.info, memory: s.memory).scan(snapshot, limit: Self.damageLimit)
-                    snapshot.poisonDamage = scan.damage
-                    freePagesRead = scan.pagesRead
-                } catch let error as SnapshotFileError {
-                    guard case .notHeld = error else { throw error }
-                    // a snapshot taken without --free-pages: the other checks still run
-                    poisonNotHeld = "\(error)"
-                }
-            }
-            if snapshot.frames.isLive {
-                checked = clock.now
-                usageAtCheck = ProcessUsage.now()
-                heldReport = Verifier(snapshot).run()
-                if let failure = snapshot.frames.readFailure { throw failure }
-            }
-            let capacity = snapshot.opLogCapacity ?? 65536
-            guard replay else {
-                // a post-mortem needs the last entries: where the operation in progress began
-                guard snapshot.bug != nil, snapshot.sequence > 0 else { return (snapshot, []) }
-                let recent = Int(min(snapshot.sequence, capacity, UInt64(PostMortem.logWindow)))
-                return (snapshot, (try? OpLogDecoder(info: s.info, memory: s.memory).last(recent, upTo: snapshot.sequence)) ?? [])
-            }
-            let count = Int(min(snapshot.sequence, capacity))
-            if let size = try? s.info.boundedSize(of: "OpLogEntry") { ProgressLine.expect(count &* size) }
-            let log = count == 0 ? [] : try OpLogDecoder(info: s.info, memory: s.memory).last(count, upTo: snapshot.sequence)
-            return (snapshot, log)
+        let verdict = try analyse(held, report)
+        print(try render(verdict))
+        try exitStatus(verdict)
+    }
+
+    /// `verify --kernel linux`: the Linux source, `LinuxVerifier`, its coverage, the same exit rule.
+    func runLinux(in context: CommandContext) throws {
+        if replay { StandardError.write(OpLogOnly.refusal("verify --replay")); throw ExitCode(2) }
+        let report = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
+            try LinuxVerifier.verify(linux, nodes: try LinuxAttach.allNodes(linux, in: context))
         }
-        let read = heldReport != nil ? checked : clock.now
-        if heldReport == nil { usageAtCheck = ProcessUsage.now() }
-        let report = heldReport ?? Verifier(snapshot).run()
-        if timing {
-            StandardError.write(VerifyTiming.text(source: source, snapshot: snapshot, attach: attached - start,
-                                                  read: read - attached, verify: clock.now - read,
-                                                  readUsage: usageAtCheck - usageAtAttach, verifyUsage: ProcessUsage.now() - usageAtCheck))
-        }
-        let postMortem = snapshot.bug.map { PostMortem(bug: $0, snapshot: snapshot, log: log) }
-        if let postMortem {
-            try reportPostMortem(postMortem, snapshot, report, log: log)
-            return
-        }
-        let verification = try replay ? replayed(snapshot, log, boot: boot) : nil
-        // a replay the ring cannot feed (entries overwritten) is no verdict, not a violation
-        var unfed = false
-        if let verification, case .missing = verification.replay.stop { unfed = true }
-        let coverage = coverage(snapshot, report, verification: verification, unfed: unfed,
-                                freePagesRead: freePagesRead, poisonNotHeld: poisonNotHeld)
-        let passed = report.passed && (unfed || (verification?.passed ?? true))
+        let coverage = Coverage.linuxChecks(report, base: context.linuxRead.coverage)
         if image.json {
-            var document = VerifyJSON(snapshot, report, replay: verification)
+            var document = LinuxVerifyJSON(report)
             document.covered = coverage.covered
             document.skipped = coverage.skipped
             print(try JSONOutput.string(document))
         } else {
-            print("sequence \(snapshot.sequence)\n" + VerifySummary.text(snapshot, report) + "\n" + report.text)
+            print(LinuxViews.verify(report))
             coverage.text.forEach { print($0) }
-            if let verification { print(verification.text) }
         }
-        if !passed { throw ExitCode(1) }
+        if !report.passed { throw ExitCode(1) }
         try coverage.enforce(allowPartial: profile.allowPartial)
     }
 
@@ -205,34 +133,4 @@ struct VerifyCommand: ParsableCommand {
 
     /// Most damaged free pages the poison scan names before it stops reading.
     static let damageLimit = 1024
-
-    /// What this run of verify covered, and what it did not (docs/checks.md, "Partial verdicts").
-    func coverage(_ snapshot: KernelSnapshot, _ report: VerifyReport, verification: Replay.Verification?, unfed: Bool,
-                  freePagesRead: Int, poisonNotHeld: String?) -> Coverage {
-        var c = Coverage.bundledChecks(snapshot, report)
-        if snapshot.poisoning == true {
-            if let poisonNotHeld {
-                c.skip("free-page-poison: the free pages' contents", poisonNotHeld)
-            } else if snapshot.poisonDamage == nil {
-                c.skip("free-page-poison: the free pages' contents", "not read (pass --free-page-poison)", asked: false)
-            } else if (snapshot.poisonDamage?.count ?? 0) >= Self.damageLimit {
-                c.covered.append("free-page-poison: \(freePagesRead) free pages read")
-                c.skip("free-page-poison: the free pages after the \(Self.damageLimit)th damaged one",
-                       "the scan stops at \(Self.damageLimit) damaged pages", asked: false)
-            } else {
-                c.covered.append("free-page-poison: \(freePagesRead) free pages read")
-            }
-        } else if freePagePoison {
-            c.skip("free-page-poison: the free pages' contents", "page poisoning is off in the guest (boot it with poison=1): free pages hold no pattern")
-        }
-        if let verification {
-            if unfed {
-                c.skip("replay from \(from == nil ? "the boot" : "the snapshot") (no replay verdict; the checks passed)",
-                       "the log ring no longer holds the entries it needs: \(verification.replay.operations) operations replayed")
-            } else {
-                c.covered.append("replay of \(verification.replay.operations) operations")
-            }
-        }
-        return c
-    }
 }

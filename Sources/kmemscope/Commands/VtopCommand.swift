@@ -7,7 +7,7 @@ import LinuxKernel
 /// `kmemscope vtop VADDR`: the guest's own page tables walked from CR3 (read from the stub's
 /// registers; tables read as physical memory), each level printed, the physical address and
 /// the frame it lands in.
-struct VtopCommand: ParsableCommand {
+struct VtopCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "vtop",
         abstract: "Translate a virtual address through the guest's page tables from CR3, each level printed, and name the frame.",
@@ -30,10 +30,10 @@ struct VtopCommand: ParsableCommand {
         guard Console.number(address) != nil else { throw ValidationError("\(address) is not an address (decimal, or hex with 0x)") }
     }
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         let virtual = Console.number(address) ?? 0
-        if profile.isLinux { return print(try linuxWalk(virtual)) }
-        let (walk, frame, names) = try stub.read(image, settling: nil) { s -> (PageTableWalk, FrameReport?, [(String, UInt32)]) in
+        if profile.isLinux { return print(try linuxWalk(virtual, in: context)) }
+        let (walk, frame, names) = try GuestSource(image, stub, in: context).read(settling: nil) { s -> (PageTableWalk, FrameReport?, [(String, UInt32)]) in
             let cr0 = try s.register("cr0")
             let cr4 = try s.register("cr4")
             guard cr0 & (1 << 31) != 0 else { throw SessionError.other("paging is off in the guest (CR0.PG clear): every address is physical") }
@@ -54,9 +54,9 @@ struct VtopCommand: ParsableCommand {
 
     /// Linux: the same walk from CR3, each table read through the direct map, and the frame as
     /// `frame --kernel linux` prints its `struct page`.
-    func linuxWalk(_ virtual: UInt64) throws -> String {
+    func linuxWalk(_ virtual: UInt64, in context: CommandContext) throws -> String {
         try LinuxSnapshot.requireAddressLookups(stub)
-        return try LinuxAttach.run(profile, stub) { linux, s in
+        return try LinuxAttach.run(profile, stub, in: context) { linux, s in
             let cr0 = try s("cr0")
             let cr4 = try s("cr4")
             guard cr0 & (1 << 31) != 0 else { throw SessionError.other("paging is off in the guest (CR0.PG clear): every address is physical") }

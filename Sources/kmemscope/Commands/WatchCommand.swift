@@ -10,7 +10,7 @@ import KernelSession
 /// operations since the previous stop through the reference model, printing one line. At the
 /// first failure it prints the window (last clean sequence, first failing one) and what failed,
 /// and exits 1. Ctrl-C ends it; the guest is left as it was found.
-struct WatchCommand: ParsableCommand {
+struct WatchCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Stop at every checkpoint (or every N operations), verify and replay since the last stop; report the first failure.",
@@ -49,8 +49,8 @@ struct WatchCommand: ParsableCommand {
         guard (1...86_400).contains(wait) else { throw ValidationError("--wait must be 1…86400 seconds, not \(wait)") }
     }
 
-    func run() throws {
-        let session = try stub.attach(image)
+    func run(in context: CommandContext) throws {
+        let session = try GuestSource(image, stub, in: context).attach()
         session.reportProgress(to: nil)   // a line per stop is watch's own progress
         var failed = false
         try session.read { s in

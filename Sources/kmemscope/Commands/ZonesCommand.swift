@@ -6,7 +6,7 @@ import LinuxKernel
 
 /// `kmemscope zones`: the zones of the running guest, as /proc/zoneinfo and /proc/buddyinfo
 /// show them, decoded from guest memory (free blocks counted by walking the lists).
-struct ZonesCommand: ParsableCommand {
+struct ZonesCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "zones",
         abstract: "Show the guest's zones (span, present, managed, free, watermarks) and buddyinfo.",
@@ -20,15 +20,15 @@ struct ZonesCommand: ParsableCommand {
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         if profile.isLinux {
-            return print(try LinuxAttach.run(profile, stub, settling: settling) { linux in
-                let view = linux.allocatorView(try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) })
+            return print(try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
+                let view = linux.allocatorView(try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) })
                 if tree { return image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view) }
                 return image.json ? try JSONOutput.string(LinuxZonesJSON(linux, view)) : LinuxViews.zones(linux, view)
             })
         }
-        let snapshot = try stub.read(image, settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
+        let snapshot = try GuestSource(image, stub, in: context).read(settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
         if tree {
             let view = snapshot.allocatorView(FreeListCensus(snapshot))
             return print(image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view))

@@ -6,7 +6,7 @@ import KernelSession
 /// `~/.kmemscope_history`, tab completion) where every view runs against that one session,
 /// plus run control: `continue`, `stop`, `until SEQ`, `next-checkpoint`, `reconnect`, `quit`;
 /// with `--kernel linux` the same console over a Linux guest (``LinuxConsole``).
-struct AttachCommand: ParsableCommand {
+struct AttachCommand: GuestCommand {
     static let configuration = CommandConfiguration(
         commandName: "attach",
         abstract: "Attach once and open a console: every view, plus continue, stop, until SEQ, next-checkpoint, quit.",
@@ -34,7 +34,10 @@ struct AttachCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The history file (default ~/.kmemscope_history).", valueName: "path"))
     var history: String?
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
+        guard context.console == nil && context.linuxConsole == nil else {
+            throw ValidationError("already attached: this console is the session")
+        }
         if profile.isLinux {
             var session = ["--kernel", "linux", "--symbols", profile.symbols ?? ""]
             session += stub.snapshot.map { ["--snapshot", $0] } ?? ["--target", stub.target]
@@ -49,19 +52,12 @@ struct AttachCommand: ParsableCommand {
                 }
                 live = attached
             }
-            LinuxConsoleSession.active = live
-            defer { LinuxConsoleSession.active = nil }
             var console = LinuxConsole(arguments: session, profile: profile, stub: stub, live: live,
                                        historyPath: history ?? LineReader.defaultHistoryPath)
             return try open(&console)
         }
-        guard ConsoleSession.active == nil else {
-            throw ValidationError("already attached: this console is the session")
-        }
         let session = ConsoleSession(image: image, stub: stub)
         try session.connect()
-        ConsoleSession.active = session
-        defer { ConsoleSession.active = nil }
         var console = Console(session: session, historyPath: history ?? LineReader.defaultHistoryPath)
         try open(&console)
     }

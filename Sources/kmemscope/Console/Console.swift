@@ -11,7 +11,7 @@ import KernelSession
 ///
 /// Console-only commands (run control, `help`, `reconnect`, `quit`) are handled here; every
 /// other line is parsed by the `kmemscope` command types themselves and run as from the shell,
-/// with ``ConsoleSession/active`` standing in for the connection.
+/// in a ``CommandContext`` that carries the console's session instead of a connection of their own.
 struct Console: AttachConsole {
     let session: ConsoleSession
     let reader: LineReader
@@ -109,9 +109,9 @@ struct Console: AttachConsole {
 
     /// Parses `words` with kmemscope's own command types and runs the command on this session.
     func runView(_ words: [String]) throws -> Int32 {
-        var command = try Kmemscope.parseAsRoot(words)
+        let command = try Kmemscope.parseAsRoot(words)
         do {
-            try command.run()
+            try CommandContext(console: session).run(command)
         } catch let code as ExitCode {
             return code.rawValue
         }

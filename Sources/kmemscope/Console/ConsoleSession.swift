@@ -3,15 +3,12 @@ import KernelSession
 
 /// The `attach` console's one connection to the guest, shared by every command typed in it.
 ///
-/// One-shot commands reach it through ``TargetOptions/attach(_:)``: while a console is
-/// ``active`` that returns this session (stopped) instead of connecting, so every command runs
-/// the same code in the console and from the shell. A guest that was running (after
+/// One-shot commands reach it through the ``CommandContext`` the console runs them in:
+/// ``GuestSource/attach()`` returns this session (stopped) instead of connecting, so every
+/// command runs the same code in the console and from the shell. A guest that was running (after
 /// `continue`) is stopped for the command and runs again after it. The guest goes back as it
 /// was found (or as `--resume`/`--leave-stopped` say) when the console quits.
 final class ConsoleSession {
-    /// The console of this process, if one is open (the console runs on one thread).
-    nonisolated(unsafe) static var active: ConsoleSession?
-
     let image: ImageOptions
     let stub: TargetOptions
     /// The attached session; nil after the stub went away until `reconnect`, and offline.

@@ -46,6 +46,8 @@ struct LinuxConsole: AttachConsole {
     let live: LinuxConsoleSession?
     let reader: LineReader
     var lastStatus: Int32 = 0
+    /// What each line runs in: the console's connection.
+    var context: CommandContext { CommandContext(linuxConsole: live) }
 
     init(arguments: [String], profile: KernelProfileOptions, stub: TargetOptions, live: LinuxConsoleSession?, historyPath: String?) {
         self.arguments = arguments
@@ -134,8 +136,7 @@ struct LinuxConsole: AttachConsole {
             StandardError.write("kmemscope: unknown command '\(name)' on Linux: `help` lists them")
             return 2
         }
-        var command = try Kmemscope.parseAsRoot(arguments)
-        try command.run()
+        try context.run(Kmemscope.parseAsRoot(arguments))
         return 0
     }
 
@@ -153,8 +154,9 @@ struct LinuxConsole: AttachConsole {
         let ran = try live.stopGuest()
         var settling = SettleOptions()
         settling.settle = true
-        let rip = try LinuxAttach.run(profile, stub, settling: settling) { _, registers in try registers("rip") }
-        let stops = LinuxAttach.settleStops
+        let context = self.context
+        let rip = try LinuxAttach.run(profile, stub, in: context, settling: settling) { _, registers in try registers("rip") }
+        let stops = context.linuxRead.settleStops
         return (ran ? "stopped" : "the guest was already stopped")
             + " at a settled point: no CPU inside the page or slab allocator, their locks free"
             + (stops > 1 ? " (it ran on \(stops - 1) time\(stops == 2 ? "" : "s") to get there)" : "")

@@ -2,16 +2,13 @@ import GDBRemote
 import KernelSession
 
 /// The Linux `attach` console's one connection to the guest, shared by every line typed in it,
-/// as ``ConsoleSession`` is for the bundled kernel: while it is ``active``, ``LinuxAttach``
-/// reads through it instead of connecting. It keeps the guest's run state: a guest that runs
+/// as ``ConsoleSession`` is for the bundled kernel: a line run in its ``CommandContext`` makes
+/// ``LinuxAttach`` read through it instead of connecting. It keeps the guest's run state: a guest that runs
 /// (found running, or after `continue`) is stopped for a command, read at a settled point and
 /// runs again after it; `stop` leaves it stopped. `quit` puts it back as it was found on attach
 /// (or as `--resume`/`--leave-stopped` say). When the stub goes away the session is dropped and
 /// `reconnect` attaches again, to the same `--target`, checking the kernel again.
 final class LinuxConsoleSession {
-    /// The console of this process, if one is open (the console runs on one thread).
-    nonisolated(unsafe) static var active: LinuxConsoleSession?
-
     let profile: KernelProfileOptions
     let stub: TargetOptions
     /// The `--target` the console attaches to (a line's options name the same one).

@@ -9,43 +9,31 @@ import LinuxKernel
 /// left as it was found, as for the bundled kernel), the Linux profile learned (KASLR offset,
 /// BTF, layouts), `body` run while the guest is held. Errors print one line and exit 2.
 enum LinuxAttach {
-    /// Where the last ``run(_:_:_:)`` read guest memory from (for timing lines).
-    nonisolated(unsafe) static var source: MemorySource = .stub
-
-    /// Where the last ``run(_:_:settling:_:)`` settled the guest (for timing lines): how many stops.
-    nonisolated(unsafe) static var settleStops = 0
-
-    /// What the last ``run(_:_:settling:_:)`` covered of the guest's NUMA nodes (issue 22).
-    nonisolated(unsafe) static var coverage = Coverage()
-
-    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil,
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, in context: CommandContext, settling: SettleOptions? = nil,
                        _ body: (LinuxKernelTarget) throws -> T) throws -> T {
-        try run(profile, stub, settling: settling) { linux, _ in try body(linux) }
+        try run(profile, stub, in: context, settling: settling) { linux, _ in try body(linux) }
     }
 
     /// A register of the stopped CPU (`cr3`…): the stub's, or the one a snapshot stored.
     typealias Registers = (String) throws -> UInt64
 
-    /// What recorded the last ``run(_:_:settling:recording:_:)`` with `recording`
-    /// (every byte the body read: `snapshot --kernel linux`).
-    nonisolated(unsafe) static var recorder: RecordingMemory?
-
     /// ``run(_:_:settling:_:)`` whose body also gets the CPU's registers (vtop's and
     /// kmem's CR3). With `--snapshot FILE` (a `snapshot --kernel linux` file) the guest is the
     /// file's bytes: nothing to settle, and a read of anything it does not hold is refused.
-    /// - Parameter recording: keep every byte read (``recorder``).
-    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, settling: SettleOptions? = nil,
+    /// What the read found beside the state goes to `context.linuxRead` (``LinuxReadFacts``).
+    /// - Parameter recording: keep every byte read (``LinuxReadFacts/recorder``).
+    static func run<T>(_ profile: KernelProfileOptions, _ stub: TargetOptions, in context: CommandContext, settling: SettleOptions? = nil,
                        recording: Bool = false, _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
         let path = profile.symbols ?? ""
         let (map, types) = try symbols(path)
         if let snapshot = stub.snapshot {
-            return try fromSnapshot(snapshot, profile, map: map, types: types, body)
+            return try fromSnapshot(snapshot, profile, map: map, types: types, facts: context.linuxRead, body)
         }
         if let vmcore = stub.vmcore {
-            return try fromVmcore(vmcore, profile, map: map, types: types, recording: recording, body)
+            return try fromVmcore(vmcore, profile, map: map, types: types, recording: recording, facts: context.linuxRead, body)
         }
-        if let console = LinuxConsoleSession.active, console.target == stub.target {
-            return try inConsole(console, profile, stub, map: map, types: types, settle: settling?.settle == true, recording: recording, body)
+        if let console = context.linuxConsole, console.target == stub.target {
+            return try inConsole(console, profile, stub, map: map, types: types, settle: settling?.settle == true, recording: recording, facts: context.linuxRead, body)
         }
         do {
             let address: RemoteAddress
@@ -53,7 +41,7 @@ enum LinuxAttach {
             let session = try StubSession.attach(to: address, timeout: .seconds(stub.timeout), policy: stub.policy)
             defer { ProgressLine.finish() }
             return try session.read { s in
-                try readLive(s, profile, stub, map: map, mayRun: s.found == .running || settling?.settle == true, types: types, recording: recording, body)
+                try readLive(s, profile, stub, map: map, mayRun: s.found == .running || settling?.settle == true, types: types, recording: recording, facts: context.linuxRead, body)
             }
         } catch let error as SessionError {
             StandardError.write("kmemscope: \(error)")
@@ -65,11 +53,11 @@ enum LinuxAttach {
     /// (and settled), and runs again after it (``LinuxConsoleSession/commandEnded()``). Errors
     /// are the console's to report (a lost stub drops the session and offers `reconnect`).
     static func inConsole<T>(_ console: LinuxConsoleSession, _ profile: KernelProfileOptions, _ stub: TargetOptions, map: SymbolMap,
-                             types: KernelTypes?, settle: Bool, recording: Bool,
+                             types: KernelTypes?, settle: Bool, recording: Bool, facts: LinuxReadFacts,
                              _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
         let held = try console.heldGuest()
         return try held.session.read { s in
-            try readLive(s, profile, stub, map: map, mayRun: held.mayRun || settle, types: types, recording: recording, body)
+            try readLive(s, profile, stub, map: map, mayRun: held.mayRun || settle, types: types, recording: recording, facts: facts, body)
         }
     }
 
@@ -80,7 +68,7 @@ enum LinuxAttach {
     static func identify(_ s: StubSession, _ profile: KernelProfileOptions, _ stub: TargetOptions) throws -> String {
         let (map, types) = try symbols(profile.symbols ?? "")
         return try s.read { s in
-            let linux = try open(s, profile, stub, map: map, types: types, recording: false)
+            let linux = try open(s, profile, stub, map: map, types: types, recording: false, facts: LinuxReadFacts())
             let banner = try linux.decoder.readCString(at: try linux.symbols.address(of: "linux_banner"), limit: 256)
             return String(banner.prefix { $0 != "(" && $0 != "\n" }).trimmingCharacters(in: .whitespaces)
         }
@@ -92,10 +80,10 @@ enum LinuxAttach {
     /// --settle) is run on until no CPU is in the allocators and their locks are free; one
     /// that may not is refused when it is not settled.
     static func readLive<T>(_ s: StubSession, _ profile: KernelProfileOptions, _ stub: TargetOptions, map: SymbolMap, mayRun: Bool,
-                            types: KernelTypes?, recording: Bool, _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
-        let linux = try open(s, profile, stub, map: map, types: types, recording: recording)
+                            types: KernelTypes?, recording: Bool, facts: LinuxReadFacts, _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
+        let linux = try open(s, profile, stub, map: map, types: types, recording: recording, facts: facts)
         let outcome = try LinuxSettler(target: s.target, linux: linux).settle(mayRun: mayRun)
-        LinuxAttach.settleStops = outcome.stops
+        facts.settleStops = outcome.stops
         for note in outcome.notes { StandardError.write("kmemscope: note: \(note)") }
         if outcome.stops > 1 {
             StandardError.write("kmemscope: settled: the guest ran on \(outcome.stops - 1) time\(outcome.stops == 2 ? "" : "s") until no CPU was inside the page or slab allocator and their locks were free")
@@ -105,17 +93,17 @@ enum LinuxAttach {
 
     /// The kernel on a held live guest, before anything is settled: `linux_banner` found (the
     /// KASLR offset), the memory source chosen (checked on the banner against the stub), the BTF
-    /// types and layouts read.
+    /// types and layouts read. The source and any recorder go to `facts`.
     static func open(_ s: StubSession, _ profile: KernelProfileOptions, _ stub: TargetOptions, map: SymbolMap,
-                     types: KernelTypes?, recording: Bool) throws -> LinuxKernelTarget {
+                     types: KernelTypes?, recording: Bool, facts: LinuxReadFacts) throws -> LinuxKernelTarget {
         let banner = try map.address(of: "linux_banner") &+ (try KASLR.offset(memory: s.stubMemory, symbols: map))
         let (source, warning) = try s.use(stub.source, probe: banner)
         if let warning { StandardError.write("kmemscope: \(warning)") }
-        LinuxAttach.source = source
+        facts.source = source
         var memory: any GuestMemory = ProgressLine.reporter.map { ProgressMemory(base: s.memory, progress: $0) } ?? s.memory
         if recording {
             let recorder = RecordingMemory(memory, addressMap: KernelAddressMap(windows: []))
-            LinuxAttach.recorder = recorder
+            facts.recorder = recorder
             memory = recorder
         }
         let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)
@@ -146,7 +134,7 @@ enum LinuxAttach {
 
     /// The body on a snapshot file of a Linux guest (`kernel: linux` in its header).
     static func fromSnapshot<T>(_ path: String, _ profile: KernelProfileOptions, map: SymbolMap, types: KernelTypes?,
-                                _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
+                                facts: LinuxReadFacts = LinuxReadFacts(), _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
         let file: SnapshotFile
         do { file = try SnapshotFile(path: path) } catch {
             StandardError.write("kmemscope: \(error)")
@@ -156,8 +144,8 @@ enum LinuxAttach {
             StandardError.write("kmemscope: \(path) is a snapshot of the bundled kernel (no 'kernel: linux' in its header): read it without --kernel linux")
             throw ExitCode(2)
         }
-        source = .stub
-        settleStops = 0
+        facts.source = .stub
+        facts.settleStops = 0
         do {
             let linux = try LinuxKernelTarget(memory: file.memory, symbols: map, types: types)
             if let limit = profile.listLimit { linux.listLimit = limit }
@@ -173,11 +161,11 @@ enum LinuxAttach {
 
     /// Every NUMA node with memory state (`node_data[i]`), for the views and the verdict that
     /// read them all (buddyinfo, pagetypeinfo, zones, verify): their ids, node 0 first, and
-    /// ``coverage`` saying so. Called inside the body of ``run``.
-    static func allNodes(_ linux: LinuxKernelTarget) throws -> [Int] {
+    /// the context's ``LinuxReadFacts/coverage`` saying so. Called inside the body of ``run``.
+    static func allNodes(_ linux: LinuxKernelTarget, in context: CommandContext) throws -> [Int] {
         let nodes = try linux.nodes()
-        coverage = Coverage()
-        coverage.covered.append(nodes.ids.count > 1 ? "NUMA nodes \(nodes.ids.map(String.init).joined(separator: ", ")) (every node)" : "NUMA node 0 (the only node)")
+        context.linuxRead.coverage = Coverage()
+        context.linuxRead.coverage.covered.append(nodes.ids.count > 1 ? "NUMA nodes \(nodes.ids.map(String.init).joined(separator: ", ")) (every node)" : "NUMA node 0 (the only node)")
         return nodes.ids.isEmpty ? [0] : nodes.ids
     }
 

@@ -14,20 +14,20 @@ struct LinuxBuddyinfo {
     var stub: TargetOptions
     var settling: SettleOptions? = nil
 
-    func run() throws {
+    func run(in context: CommandContext) throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let (text, issues, timingLine) = try LinuxAttach.run(profile, stub, settling: settling) { linux -> (String, [String], String) in
+        let (text, issues, timingLine) = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux -> (String, [String], String) in
             let typed = clock.now
-            let states = try LinuxAttach.allNodes(linux).map { try linux.decodeBuddy(node: $0) }
+            let states = try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) }
             let decoded = clock.now
             let view = linux.allocatorView(states)
             var text = ProcText.buddyinfo(view)
             if pagetypeinfo { text += "\n" + ProcText.pagetypeinfo(view) }
             text = text.droppingFinalNewline
             if json { text = try JSONOutput.string(LinuxFreeCountsJSON(view, text: text, byMigratetype: pagetypeinfo)) }
-            let from = stub.vmcore.map { "the vmcore \($0)" } ?? stub.snapshot.map { "the snapshot \($0)" } ?? "\(LinuxAttach.source)"
-            let line = "timing: source \(from), attach, BTF and settle \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types, \(LinuxAttach.settleStops) stop\(LinuxAttach.settleStops == 1 ? "" : "s")), "
+            let from = stub.vmcore.map { "the vmcore \($0)" } ?? stub.snapshot.map { "the snapshot \($0)" } ?? "\(context.linuxRead.source)"
+            let line = "timing: source \(from), attach, BTF and settle \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types, \(context.linuxRead.settleStops) stop\(context.linuxRead.settleStops == 1 ? "" : "s")), "
                 + "decode \(TimingLine.milliseconds(decoded - typed)) ms"
             return (text, view.listBreaks.map(\.text), line)
         }

@@ -13,9 +13,9 @@ import LinuxKernel
 /// `diff --kernel linux` compares two.
 enum LinuxSnapshot {
     /// What was written: the summary line.
-    static func take(_ profile: KernelProfileOptions, _ stub: TargetOptions, _ settling: SettleOptions,
+    static func take(_ profile: KernelProfileOptions, _ stub: TargetOptions, _ settling: SettleOptions, in context: CommandContext,
                      output: String, force: Bool) throws -> String {
-        let (header, nodes) = try LinuxAttach.run(profile, stub, settling: settling, recording: true) { linux, registers in
+        let (header, nodes) = try LinuxAttach.run(profile, stub, in: context, settling: settling, recording: true) { linux, registers in
             // read once what every view and verify read
             let nodes = try linux.nodes().ids
             for id in nodes {
@@ -36,7 +36,7 @@ enum LinuxSnapshot {
             header.tool = KmemscopeVersion.string
             header.taken = ISO8601DateFormatter().string(from: Date())
             header.target = stub.vmcore.map { "vmcore " + $0 } ?? stub.target
-            header.source = stub.vmcore == nil ? LinuxAttach.source.description : "the vmcore"
+            header.source = stub.vmcore == nil ? context.linuxRead.source.description : "the vmcore"
             header.betweenOperations = true
             // Linux's GNU build-id note is not read: the header names the build by its banner's
             // FNV-1a hash (the symbols given later must find the same banner: KASLR.offset)
@@ -48,7 +48,7 @@ enum LinuxSnapshot {
                             ("address-lookups", "\(lookups.tablePages) page tables, \(lookups.structPages) struct pages, \(lookups.slabs) slabs")]
             return (header, nodes)
         }
-        guard let recorder = LinuxAttach.recorder else { throw SessionError.other("nothing was recorded") }
+        guard let recorder = context.linuxRead.recorder else { throw SessionError.other("nothing was recorded") }
         // the recorded reads are all copies: nothing is read again after the guest was let go
         let stretches = try recorder.stretches()
         let fd: Int32

@@ -10,9 +10,10 @@ extension LinuxAttach {
     /// first: a map of another build is refused in one line naming both. Nothing to settle: a
     /// dump is read as it was written. Every error is one line, exit 2.
     static func fromVmcore<T>(_ path: String, _ profile: KernelProfileOptions, map: SymbolMap, types: KernelTypes?,
-                              recording: Bool, _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
-        source = .stub
-        settleStops = 0
+                              recording: Bool, facts: LinuxReadFacts = LinuxReadFacts(),
+                              _ body: (LinuxKernelTarget, Registers) throws -> T) throws -> T {
+        facts.source = .stub
+        facts.settleStops = 0
         do {
             let dump = try Vmcore(path: path)
             let symbolsPath = profile.symbols ?? ""
@@ -26,7 +27,7 @@ extension LinuxAttach {
             var memory: any GuestMemory = try dump.kernelMemory()
             if recording {
                 let recorder = RecordingMemory(memory, addressMap: KernelAddressMap(windows: []))
-                LinuxAttach.recorder = recorder
+                facts.recorder = recorder
                 memory = recorder
             }
             let linux = try LinuxKernelTarget(memory: memory, symbols: map, types: types)

@@ -2,11 +2,28 @@ import ArgumentParser
 import KernelLayouts
 import KernelSession
 
+/// `--elf`: the kernel image, with one spelling and one help for every command that reads it
+/// (through ``ImageOptions`` or ``TextImageOptions``, or on its own: `bisect`).
+struct ElfOption: ParsableArguments {
+    /// `--elf`'s help, the same wherever it is declared.
+    static let help = ArgumentHelp(
+        "The kernel image (ELF with symbols, DWARF for layouts). Default: kernel/build/kernel.elf in the current directory or a parent, or next to the kmemscope executable's checkout.",
+        valueName: "path")
+
+    @Option(name: .long, help: help)
+    var elf: String?
+
+    /// The same image as ``ImageOptions`` (what the session code takes).
+    var options: ImageOptions {
+        var options = ImageOptions()
+        options.elf = elf
+        return options
+    }
+}
+
 /// Options every command that reads the kernel image shares.
 struct ImageOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The kernel image (ELF with symbols, DWARF for layouts). Default: kernel/build/kernel.elf in the current directory or a parent, or next to the kmemscope executable's checkout.",
-        valueName: "path"))
+    @Option(name: .long, help: ElfOption.help)
     var elf: String?
 
     @Flag(name: .long, help: "Print JSON instead of text.")
@@ -42,9 +59,7 @@ struct ImageOptions: ParsableArguments {
 /// `--elf` as everywhere, and a `--json` their help does not list, kept only so that they
 /// can refuse it with a sentence that says why.
 struct TextImageOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "The kernel image (ELF with symbols, DWARF for layouts). Default: kernel/build/kernel.elf in the current directory or a parent, or next to the kmemscope executable's checkout.",
-        valueName: "path"))
+    @Option(name: .long, help: ElfOption.help)
     var elf: String?
 
     @Flag(name: .long, help: ArgumentHelp("Refused: this command prints no JSON.", visibility: .hidden))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GDBRemote
+import KernelLayouts
 import KernelSession
 
 /// Options every command that attaches to a running guest shares.
@@ -107,24 +108,11 @@ struct TargetOptions: ParsableArguments {
     /// What happens to the guest when the command ends (by default: as it was found).
     var policy: RestorePolicy { leaveStopped ? .leaveStopped : resume ? .resume : .asFound }
 
-    /// Opens the image, attaches and opens the memory source; the guest stops while kmemscope
-    /// looks. Inside the `attach` console this is the console's session (the guest stopped for
-    /// the command): the connection options of the console line are not used.
-    func attach(_ image: ImageOptions) throws(SessionError) -> GuestSession {
-        if let console = ConsoleSession.active { return try console.stoppedGuest(resumeAfter: true) }
-        return try connect(image)
-    }
-
-    /// Opens the image and connects to the stub (what ``attach(_:)`` does outside a console).
+    /// Opens the image and connects to the stub: the guest stops while kmemscope looks (a
+    /// command reaches this through ``GuestSource/attach()``, which in a console takes the
+    /// console's session instead).
     func connect(_ image: ImageOptions) throws(SessionError) -> GuestSession {
-        if let vmcore { throw .other(Self.vmcoreNeedsLinux(vmcore)) }
-        let kernel = try image.open()
-        let address: RemoteAddress
-        do {
-            address = try RemoteAddress.parse(target)
-        } catch {
-            throw .badAddress(error)
-        }
+        let (kernel, address) = try endpoint(image)
         let session = try GuestSession.attach(kernel: kernel, to: address, timeout: .seconds(timeout), policy: policy)
         try prepare(session)
         return session
@@ -133,17 +121,21 @@ struct TargetOptions: ParsableArguments {
     /// Connects like ``connect(_:)``, but keeps a guest whose kernel has not booted yet
     /// (`boot --stopped`) as an ``UnbootedGuest`` (the `attach` console runs it on request).
     func connectAllowingUnbooted(_ image: ImageOptions) throws(SessionError) -> GuestSession.Attachment {
-        if let vmcore { throw .other(Self.vmcoreNeedsLinux(vmcore)) }
-        let kernel = try image.open()
-        let address: RemoteAddress
-        do {
-            address = try RemoteAddress.parse(target)
-        } catch {
-            throw .badAddress(error)
-        }
+        let (kernel, address) = try endpoint(image)
         let attachment = try GuestSession.attachAllowingUnbooted(kernel: kernel, to: address, timeout: .seconds(timeout), policy: policy)
         if case .booted(let session) = attachment { try prepare(session) }
         return attachment
+    }
+
+    /// The image and the stub's address, for a live guest (`--vmcore` is refused: it is Linux's).
+    private func endpoint(_ image: ImageOptions) throws(SessionError) -> (KernelImage, RemoteAddress) {
+        if let vmcore { throw .other(Self.vmcoreNeedsLinux(vmcore)) }
+        let kernel = try image.open()
+        do {
+            return (kernel, try RemoteAddress.parse(target))
+        } catch {
+            throw .badAddress(error)
+        }
     }
 
     /// Opens the memory source these options name and the progress line for `session`

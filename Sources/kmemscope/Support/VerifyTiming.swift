@@ -19,3 +19,41 @@ enum VerifyTiming {
             + "verify \(TimingLine.milliseconds(verify)) ms (\(Int((verifySeconds * 1e9 / Double(frames)).rounded())) ns/frame, \(frames) frames, \(verifyUsage.text), \(verifyUsage.cpuNanoseconds / frames) ns CPU/frame)"
     }
 }
+
+/// The timing layer around `verify`'s pipeline: when the session attached (the read's body
+/// began) and when the read ended (the checks began), with the process's usage at each, so
+/// that ``line(source:snapshot:)`` says how long each stage took.
+final class StageClock {
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+    private var attachedAt: ContinuousClock.Instant
+    private var readEndedAt: ContinuousClock.Instant
+    private var usageAtAttach = ProcessUsage.now()
+    private var usageAtReadEnd: ProcessUsage
+
+    init() {
+        start = clock.now
+        attachedAt = start
+        readEndedAt = start
+        usageAtReadEnd = usageAtAttach
+    }
+
+    /// The source is open and the guest held: the read begins.
+    func attached() {
+        attachedAt = clock.now
+        usageAtAttach = ProcessUsage.now()
+    }
+
+    /// The read is done: the checks begin.
+    func readEnded() {
+        readEndedAt = clock.now
+        usageAtReadEnd = ProcessUsage.now()
+    }
+
+    /// `verify --timing`'s line, the checks ending now.
+    func line(source: String, snapshot: KernelSnapshot) -> String {
+        VerifyTiming.text(source: source, snapshot: snapshot, attach: attachedAt - start, read: readEndedAt - attachedAt,
+                          verify: clock.now - readEndedAt, readUsage: usageAtReadEnd - usageAtAttach,
+                          verifyUsage: ProcessUsage.now() - usageAtReadEnd)
+    }
+}

@@ -76,5 +76,90 @@ struct LinuxSlubTests {
         #expect(again == 0, "\(againText)")
     }
 
+    /// A guest booted with `slub_debug=FZP` (every cache red-zoned and poisoned): clean; a
+    /// free object's poison byte and an in-use object's right red zone byte, each overwritten,
+    /// are named with the check, the cache and the object (exit 1); clean once put back. The
+    /// same boot holds one cache's `kmem_cache_node.list_lock` taken (a word written non-zero
+    /// while the test has the guest stopped): verify gives no verdict, naming that lock (exit 2).
+    @Test func redZonesPoisonAndListLocksOfASlubDebugGuest() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
+        let guest = try LinuxGuest.boot(append: "slub_debug=FZP")
+        defer { guest.stop() }
+        try guest.waitUntilReady()
+        let linux = try guest.kmemscopeArguments()
 
+        let target = try guest.connect()
+        let kernel = try LinuxKernelTarget(memory: RemoteTargetMemory(target: target), symbols: try SymbolMap(parsing: try guest.section("kallsyms")))
+        let state = try kernel.decodeBuddy()
+        let slub = try kernel.decodeSlub()
+        let checker = try SlubChecker(linux: kernel, state: state)
+        let flags = try #require(checker.debugFlags, "6.1's slub_debug flag bits")
+        let layout = try SlubLayout(btf: kernel.btf)
+        // a red-zoned, poisoned cache's partial slab with a free and an in-use object
+        var found: (cache: SlubCache, slab: UInt64, free: UInt64, used: UInt64, key: SlubChecker.CacheKey)?
+        search: for cache in slub.caches where found == nil {
+            let key = try checker.freelistKey(cache)
+            guard key.flags & flags.redZone != 0, key.flags & flags.objectPoison != 0, key.inuse > key.objectSize else { continue }
+            for slab in cache.partialSlabAddresses {
+                var free: Set<UInt64> = []
+                var next = try kernel.memory.readU64(at: slab + UInt64(layout.slabFreelistOffset))
+                while next != 0 && free.count <= cache.objectsPerSlab && free.insert(next).inserted {
+                    let pointer = next + UInt64(key.freeOffset)
+                    next = key.decode(try kernel.memory.readU64(at: pointer), at: pointer)
+                }
+                let pfn = (slab - state.vmemmapBase) / UInt64(kernel.page.size)
+                let base = state.pageOffsetBase + pfn * 4096 + UInt64(key.redLeft)
+                let objects = (0..<cache.objectsPerSlab).map { base + UInt64($0) * UInt64(cache.size) }
+                if let f = objects.first(where: { free.contains($0) }), let u = objects.first(where: { !free.contains($0) }) {
+                    found = (cache, slab, f, u, key)
+                    break search
+                }
+            }
+        }
+        // a cache's node-0 list_lock, for the settle rule
+        let cache0 = try #require(slub.caches.first)
+        let node0 = try kernel.memory.readU64(at: cache0.address + UInt64(try kernel.btf.member("node", of: "kmem_cache").offset))
+        let listLock = node0 + UInt64(try kernel.btf.member("list_lock", of: "kmem_cache_node").offset)
+        target.close()
+        let f = try #require(found, "a red-zoned, poisoned cache with a partial slab holding free and in-use objects")
+        let hex = { (v: UInt64) in "0x" + String(v, radix: 16) }
+        print("slub_debug guest: \(slub.caches.count) caches; corrupting cache \(f.cache.name) slab \(hex(f.slab)): free object \(hex(f.free)), in-use \(hex(f.used))")
+
+        let (clean, cleanText) = Self.kmemscope(["verify"] + linux)
+        #expect(clean == 0 && cleanText.contains("slabs: all passed"), "\(cleanText)")
+
+        // 1. A free object's poison: its second byte (0x6b) overwritten.
+        let poisonWord = f.free
+        let poisonOriginal = try guest.readU64(at: poisonWord)
+        try guest.writeU64(at: poisonWord, (poisonOriginal & ~0xff00) | 0x4100)
+        let (poisoned, poisonedText) = Self.kmemscope(["verify"] + linux)
+        #expect(poisoned == 1, "\(poisonedText)")
+        #expect(poisonedText.contains("slub-poison") && poisonedText.contains("cache \(f.cache.name) ")
+                && poisonedText.contains("object \(hex(f.free)) (free): byte 1 at \(hex(f.free + 1)) is 0x41, not the poison 0x6b"), "\(poisonedText)")
+        try guest.writeU64(at: poisonWord, poisonOriginal)
+
+        // 2. An in-use object's right red zone: its first byte (0xcc) overwritten, as an overflow would.
+        let zoneWord = f.used + UInt64(f.key.objectSize)
+        let zoneOriginal = try guest.readU64(at: zoneWord)
+        try guest.writeU64(at: zoneWord, (zoneOriginal & ~0xff) | 0x41)
+        let (overflow, overflowText) = Self.kmemscope(["verify"] + linux)
+        #expect(overflow == 1, "\(overflowText)")
+        #expect(overflowText.contains("slub-red-zone") && overflowText.contains("cache \(f.cache.name) ")
+                && overflowText.contains("object \(hex(f.used)) (in use): its right red zone byte at \(hex(zoneWord)) is 0x41, not 0xcc"), "\(overflowText)")
+        try guest.writeU64(at: zoneWord, zoneOriginal)
+
+        let (again, againText) = Self.kmemscope(["verify"] + linux)
+        #expect(again == 0 && againText.contains("slabs: all passed"), "\(againText)")
+
+        // 3. The settle rule: a cache's list_lock held (the guest is found stopped: no verdict).
+        let lockOriginal = try guest.readU64(at: listLock)
+        #expect(lockOriginal & 0xffff_ffff == 0, "the list_lock is free on the idle guest")
+        try guest.writeU64(at: listLock, lockOriginal | 1)
+        let (held, heldText) = Self.kmemscope(["verify"] + linux)
+        #expect(held == 2, "\(heldText)")
+        #expect(heldText.contains("cache \(cache0.name)'s node 0 list_lock (0x1)") && heldText.contains("--settle"), "\(heldText)")
+        try guest.writeU64(at: listLock, lockOriginal)
+        let (free, freeText) = Self.kmemscope(["verify"] + linux)
+        #expect(free == 0, "\(freeText)")
+    }
 }

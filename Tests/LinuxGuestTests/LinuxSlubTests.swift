@@ -3,7 +3,8 @@ import Testing
 import GDBRemote
 import LinuxKernel
 
-/// SLUB's heap checks on Debian's 6.1 in QEMU: clean on the idle guest; a corrupted freelist
+/// SLUB on Debian's 6.1 in QEMU: slabinfo equal to the guest's own (``SlabinfoBracket``);
+/// the heap checks clean on the idle guest; a corrupted freelist
 /// pointer, a double-freed object and a free object outside its slab, each written into one
 /// partial slab of a real cache through the stub, are each named with the cache, the slab and
 /// the object (exit 1); clean again once the word is put back.
@@ -14,10 +15,15 @@ struct LinuxSlubTests {
 
     @Test func corruptedFreelistsAreNamed() throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot()
+        let guest = try LinuxGuest.boot(append: "kmemscope.slabticks")
         defer { guest.stop() }
         try guest.waitUntilReady()
         let linux = try guest.kmemscopeArguments()
+
+        // slabinfo, exact: bracketed by the guest's own prints before and after it (the guest
+        // runs here; it is stopped for good below)
+        let bracket = try SlabinfoBracket.compare(guest, linux)
+        #expect(bracket.equal + bracket.moved == bracket.rows)
 
         // A partial slab with two free objects or more, found through the library; the guest
         // stays stopped from here on (the test's connection stops it, closing leaves it so).

@@ -87,9 +87,14 @@ struct LinuxSlubTests {
     /// are named with the check, the cache and the object (exit 1); clean once put back. The
     /// same boot holds one cache's `kmem_cache_node.list_lock` taken (a word written non-zero
     /// while the test has the guest stopped): verify gives no verdict, naming that lock (exit 2).
-    @Test func redZonesPoisonAndListLocksOfASlubDebugGuest() throws {
+    /// 6.1 in `make test`; 6.12 too (its flag bits from BTF's `enum _slab_flag_bits`) with
+    /// `KMEMSCOPE_LINUX_SLUB_DEBUG_6_12=1` (one boot more).
+    static let debugVersions = ["6.1"] + (ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_SLUB_DEBUG_6_12"] == "1" ? ["6.12"] : [])
+
+    @Test(arguments: debugVersions)
+    func redZonesPoisonAndListLocksOfASlubDebugGuest(version: String) throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot(append: "slub_debug=FZP")
+        let guest = try LinuxGuest.boot(version: version, append: "slub_debug=FZP")
         defer { guest.stop() }
         try guest.waitUntilReady()
         let linux = try guest.kmemscopeArguments()
@@ -99,7 +104,8 @@ struct LinuxSlubTests {
         let state = try kernel.decodeBuddy()
         let slub = try kernel.decodeSlub()
         let checker = try SlubChecker(linux: kernel, state: state)
-        let flags = try #require(checker.debugFlags, "6.1's slub_debug flag bits")
+        let flags = try #require(checker.debugFlags, "\(version): the slub_debug flag bits (6.1's constants, or BTF's enum _slab_flag_bits)")
+        print("slub_debug guest \(version): flag bits from \(flags.source)")
         let layout = try SlubLayout(btf: kernel.btf)
         // a red-zoned, poisoned cache's partial slab with a free and an in-use object
         var found: (cache: SlubCache, slab: UInt64, free: UInt64, used: UInt64, key: SlubChecker.CacheKey)?
@@ -129,7 +135,7 @@ struct LinuxSlubTests {
         target.close()
         let f = try #require(found, "a red-zoned, poisoned cache with a partial slab holding free and in-use objects")
         let hex = { (v: UInt64) in "0x" + String(v, radix: 16) }
-        print("slub_debug guest: \(slub.caches.count) caches; corrupting cache \(f.cache.name) slab \(hex(f.slab)): free object \(hex(f.free)), in-use \(hex(f.used))")
+        print("slub_debug guest \(version): \(slub.caches.count) caches; corrupting cache \(f.cache.name) slab \(hex(f.slab)): free object \(hex(f.free)), in-use \(hex(f.used))")
 
         let (clean, cleanText) = Self.kmemscope(["verify"] + linux)
         #expect(clean == 0 && cleanText.contains("slabs: all passed"), "\(cleanText)")

@@ -48,6 +48,17 @@ struct LinuxSlubTests {
                 break
             }
         }
+        // a slab on CPU 0's partial chain (kmem_cache_cpu.partial) with a free object
+        var cpuPartial: (cache: SlubCache, slab: UInt64, first: UInt64, key: SlubChecker.CacheKey)?
+        if let partialOffset = layout.cpuPartialOffset, let cpu0 = kernel.decoder.perCPUOffsets().first {
+            for cache in slub.caches where cpuPartial == nil {
+                let cpuSlab = try kernel.memory.readU64(at: cache.address + UInt64(layout.cacheCPUSlabOffset))
+                let slab = try kernel.memory.readU64(at: cpuSlab &+ cpu0 &+ UInt64(partialOffset))
+                guard slab != 0 else { continue }
+                let first = try kernel.memory.readU64(at: slab + UInt64(layout.slabFreelistOffset))
+                if first != 0 { cpuPartial = (cache, slab, first, try checker.freelistKey(cache)) }
+            }
+        }
         target.close()
         let f = try #require(found, "a cache with two partial slabs that have free objects")
         let pointer = f.first + UInt64(f.key.freeOffset)
@@ -80,6 +91,20 @@ struct LinuxSlubTests {
         try guest.writeU64(at: pointer, original)
         let (again, againText) = Self.kmemscope(["verify"] + linux)
         #expect(again == 0, "\(againText)")
+
+        // 4. A slab on CPU 0's partial chain: its first free object linked to itself (a double
+        // free) is found there, named as that CPU's partial slab.
+        let p = try #require(cpuPartial, "a slab on CPU 0's partial chain with a free object (CONFIG_SLUB_CPU_PARTIAL)")
+        let cpuPointer = p.first + UInt64(p.key.freeOffset)
+        let cpuOriginal = try guest.readU64(at: cpuPointer)
+        try guest.writeU64(at: cpuPointer, p.key.encode(p.first, at: cpuPointer))
+        let (cpuBad, cpuBadText) = Self.kmemscope(["verify"] + linux)
+        try guest.writeU64(at: cpuPointer, cpuOriginal)
+        #expect(cpuBad == 1, "\(cpuBadText)")
+        #expect(cpuBadText.contains("slub-double-free") && cpuBadText.contains("cache \(p.cache.name) cpu 0's partial slab 0 0x\(String(p.slab, radix: 16))")
+                && cpuBadText.contains("object 0x\(String(p.first, radix: 16)) is on the freelist twice"), "\(cpuBadText)")
+        let (cpuClean, cpuCleanText) = Self.kmemscope(["verify"] + linux)
+        #expect(cpuClean == 0, "\(cpuCleanText)")
     }
 
     /// A guest booted with `slub_debug=FZP` (every cache red-zoned and poisoned): clean; a

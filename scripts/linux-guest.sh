@@ -167,6 +167,8 @@ echo 0 > /proc/sys/kernel/kptr_restrict
 section vmallocinfo /tmp/vmallocinfo
 busy=0
 grep -q kmemscope.busy /proc/cmdline && busy=1
+ticks=0
+grep -q kmemscope.slabticks /proc/cmdline && ticks=1
 # Quiet first: the sections are printed once buddyinfo and zoneinfo read the same twice a second
 # apart (boot's last frees and vmstat's fold of the CPUs' counter deltas are over; a loaded host
 # makes that take longer than a fixed pause), at most 15 s; the busy guest never is.
@@ -197,6 +199,18 @@ if [ \$busy = 1 ]; then
             [ \$((i % 4)) = 3 ] && rm -f /tmp/f\$w.*
             i=\$(( (i + 1) % 1000 ))
           done ) &
+    done
+fi
+# kmemscope.slabticks: /proc/slabinfo again every second, with nothing forked (the shell's own
+# read and echo; \`read -t\` on a FIFO nobody writes is the pause): a test brackets kmemscope's
+# read between the last print before it and the first after it (docs/linux-checks.md "slabinfo")
+if [ \$ticks = 1 ]; then
+    mkfifo /tick; exec 3<> /tick
+    while true; do
+        echo "@@kmemscope slabinfo-tick begin"
+        while IFS= read -r line; do echo "\$line"; done < /proc/slabinfo
+        echo "@@kmemscope slabinfo-tick end"
+        read -t 1 line <&3
     done
 fi
 while true; do sleep 3600; done

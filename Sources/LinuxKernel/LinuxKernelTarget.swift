@@ -30,7 +30,20 @@ public final class LinuxKernelTarget {
         self.symbols = symbols.relocated(by: kaslrOffset)
         btf = try types ?? BTFTypes.load(from: memory, symbols: self.symbols)
         layout = try LinuxMMLayout(btf: btf)
-        page = try LinuxPageLayout(btf: btf)
+        page = try LinuxPageLayout(btf: btf, version: Self.bannerVersion(memory: memory, symbols: self.symbols))
+    }
+
+    /// The release `linux_banner` states, read before the decoder exists (nil when the symbol
+    /// is missing or its text is no banner).
+    static func bannerVersion(memory: GuestMemory, symbols: SymbolMap) -> LinuxKernelVersion? {
+        guard let address = symbols.symbol(named: "linux_banner")?.address else { return nil }
+        // as kernelVersion() reads it (64 bytes, else 8 at a time): a snapshot holds that read
+        var bytes = (try? memory.read(at: address, count: 64)) ?? []
+        while bytes.isEmpty || (bytes.count < 64 && !bytes.contains(0)) {
+            guard let more = try? memory.read(at: address &+ UInt64(bytes.count), count: 8) else { break }
+            bytes += more
+        }
+        return LinuxKernelVersion(banner: String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self))
     }
 
     /// The most nodes one free list is walked for (``LinuxFreeAreaDecoder/listLimit``); a list

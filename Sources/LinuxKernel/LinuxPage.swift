@@ -21,10 +21,11 @@ public struct LinuxPageLayout: Sendable, Equatable {
     /// How `page_type` says a page's type (6.12's type byte or 6.1's cleared bits).
     public var types: LinuxPageTypes
 
-    /// Learns the layout from BTF.
+    /// Learns the layout from BTF; `version` (the guest's banner) decides the page-type scheme
+    /// where BTF has no `enum pagetype` (``LinuxPageTypes/init(btf:version:)``).
     /// - Throws: ``BTFError``, or ``LinuxPageTypes/Unknown`` for a page-type scheme kmemscope does not know.
-    public init(btf: KernelTypes) throws {
-        types = try LinuxPageTypes(btf: btf)
+    public init(btf: KernelTypes, version: LinuxKernelVersion?) throws {
+        types = try LinuxPageTypes(btf: btf, version: version)
         size = try btf.size(ofStruct: "page")
         flagsOffset = try btf.member("flags", of: "page").offset
         refcountOffset = try btf.member("_refcount", of: "page").offset

@@ -25,11 +25,22 @@ public enum LinuxPageTypes: Sendable, Equatable {
         public var description: String
     }
 
-    /// `enum pagetype` from BTF when the kernel has it (6.12+), else 6.1's scheme.
-    /// - Throws: ``Unknown`` when `enum pagetype` exists but has no `PGTY_buddy` in the top byte
-    ///   (a scheme this version of kmemscope does not know: refused, never misread).
-    public init(btf: KernelTypes) throws(Unknown) {
+    /// The releases whose page-type macros ``linux61Base`` / ``linux61Bits`` were read from and
+    /// measured on (Debian's 6.1 and its PREEMPT_RT flavour): a kernel without `enum pagetype`
+    /// is read with them only when its banner says one of these.
+    public static let clearedBitsVersions: [LinuxKernelVersion] = [LinuxKernelVersion(major: 6, minor: 1)]
+
+    /// `enum pagetype` from BTF when the kernel has it (6.12+), else 6.1's table when `version`
+    /// is one it came from (``clearedBitsVersions``).
+    /// - Throws: ``Unknown`` when `enum pagetype` exists but has no `PGTY_buddy` in the top byte,
+    ///   or when it is absent and `version` is not a release the table is known for (nil: the
+    ///   banner could not be read): a scheme this version of kmemscope does not know is refused,
+    ///   never misread.
+    public init(btf: KernelTypes, version: LinuxKernelVersion?) throws(Unknown) {
         guard let cases = try? btf.enumCases(of: "pagetype") else {
+            guard let version, Self.clearedBitsVersions.contains(version) else {
+                throw Unknown(description: Self.unknownVersionMessage(version))
+            }
             self = .clearedBits
             return
         }
@@ -42,6 +53,13 @@ public enum LinuxPageTypes: Sendable, Equatable {
             throw Unknown(description: "this kernel's enum pagetype has no PGTY_buddy between 0x80 and 0xfe (\(cases.map { "\($0.name)=\($0.value)" }.joined(separator: ", "))): its page types are kept in a way kmemscope does not know")
         }
         self = .typeByte(names)
+    }
+
+    /// What a kernel with no `enum pagetype` in BTF and no table for its release is told.
+    public static func unknownVersionMessage(_ version: LinuxKernelVersion?) -> String {
+        let known = clearedBitsVersions.map(\.description).joined(separator: ", ")
+        let which = version.map { "Linux \($0)" } ?? "this kernel (linux_banner unreadable, so its release is unknown)"
+        return "\(which) has no enum pagetype in its BTF, and kmemscope has a page-type table (PAGE_TYPE_BASE, PG_buddy) only for Linux \(known) (6.12 and later are read from BTF): how its pages say buddy or slab is unknown, so it is not read rather than misread"
     }
 
     /// The types the word says the page has (empty when it is a map count).

@@ -12,6 +12,8 @@ import LinuxKernel
        .enabled(if: ProcessInfo.processInfo.environment["KMEMSCOPE_VMLINUX_DBG"] != nil,
                 "KMEMSCOPE_VMLINUX_DBG is not set (scripts/debian-vmlinux.sh fetches the image and runs this)"))
 struct DebianVmlinuxTypesTests {
+    /// The fixture's / the Debian vmlinux's release: its page types are 6.1's table (no enum pagetype).
+    static let linux61 = LinuxKernelVersion(major: 6, minor: 1)
     @Test func layoutsFromDWARFAreTheBTFOnes() throws {
         let path = try #require(ProcessInfo.processInfo.environment["KMEMSCOPE_VMLINUX_DBG"])
         let btf = try BTFTypes(bytes: try Self.section(".BTF", of: path))
@@ -21,13 +23,13 @@ struct DebianVmlinuxTypesTests {
         let took = try clock.measure {
             let d = try DwarfKernelTypes(path: path)
             mm = try LinuxMMLayout(btf: d)
-            page = try LinuxPageLayout(btf: d)
+            page = try LinuxPageLayout(btf: d, version: Self.linux61)
             slub = try SlubLayout(btf: d)
             dwarf = d
         }
         print("DWARF of \(path): the layouts in \(took), \(dwarf?.typeCount ?? 0) types read")
         #expect(mm == (try LinuxMMLayout(btf: btf)))
-        #expect(page == (try LinuxPageLayout(btf: btf)))
+        #expect(page == (try LinuxPageLayout(btf: btf, version: Self.linux61)))
         #expect(slub == (try SlubLayout(btf: btf)))
     }
 

@@ -102,7 +102,9 @@ final class LinuxGuest: @unchecked Sendable {
     /// allocators busy on every CPU after `ready` (`kmemscope.busy`: tmpfs writes and deletes).
     /// `version` picks the kernel as ``preparation(version:)`` does.
     /// With `numaNodes: 2`, two NUMA nodes of 512M each, one CPU each (the flags of FACTS.md).
-    static func boot(kaslr: Bool = false, cpus: Int = 1, busy: Bool = false, version: String? = nil, numaNodes: Int = 1) throws -> LinuxGuest {
+    /// `append` adds to the kernel command line (e.g. `slub_debug=FZP`).
+    static func boot(kaslr: Bool = false, cpus: Int = 1, busy: Bool = false, version: String? = nil, numaNodes: Int = 1,
+                     append: String = "") throws -> LinuxGuest {
         let prepared: Preparation
         switch preparation(version: version) {
         case .failure(let error): throw error
@@ -121,7 +123,7 @@ final class LinuxGuest: @unchecked Sendable {
             }
         }
         let configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory,
-                                              append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1" + (busy ? " kmemscope.busy" : ""),
+                                              append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1" + (busy ? " kmemscope.busy" : "") + (append.isEmpty ? "" : " " + append),
                                               gdb: .unix(directory + "/gdb.sock"), serialFile: directory + "/serial.log",
                                               noDefaults: true, extraArguments: ["-initrd", prepared.initrd, "-device", "vmcoreinfo"] + (numa.isEmpty ? ["-smp", String(cpus)] : numa))
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)

@@ -84,7 +84,19 @@ struct LinuxNUMATests {
         let state = try kernel.decodeBuddy(node: 1)
         let (zone, block) = try #require(state.zones.lazy.compactMap { z in z.blocks.first { $0.order >= 1 && $0.order < 10 }.map { (z, $0) } }.first)
         let page = try kernel.page(block.pfn, vmemmapBase: state.vmemmapBase)
+        let pgdat1 = try kernel.memory.readU64(at: try kernel.symbols.address(of: "node_data") + 8)
+        let zoneLock = pgdat1 + UInt64(kernel.layout.nodeZonesOffset + zone.index * kernel.layout.nodeZoneStride)
+            + UInt64(try kernel.btf.member("lock", of: "zone").offset)
         target.close()  // the guest stays stopped from here on: its lists cannot move under the test
+
+        // The settle rule looks at node 1's zone locks too: one held (its word written non-zero
+        // while the guest is stopped) gives no verdict, naming the zone and its node (exit 2).
+        let lockOriginal = try guest.readU64(at: zoneLock)
+        try guest.writeU64(at: zoneLock, lockOriginal | 1)
+        let (held, heldText) = LinuxVerifyTests.kmemscope(["verify"] + linux)
+        try guest.writeU64(at: zoneLock, lockOriginal)
+        #expect(held == 2 && heldText.contains("zone \(zone.name) (node 1)'s lock (0x1)"), "\(heldText)")
+
         let privateAddress = page.address + UInt64(kernel.page.privateOffset)
         try guest.writeU64(at: privateAddress, UInt64(block.order + 1))
         let (bad, badText) = LinuxVerifyTests.kmemscope(["verify"] + linux)

@@ -3,7 +3,8 @@ import Testing
 import GDBRemote
 import LinuxKernel
 
-/// SLUB's heap checks on Debian's 6.1 in QEMU: clean on the idle guest; a corrupted freelist
+/// SLUB on Debian's 6.1 in QEMU: slabinfo equal to the guest's own (``SlabinfoBracket``);
+/// the heap checks clean on the idle guest; a corrupted freelist
 /// pointer, a double-freed object and a free object outside its slab, each written into one
 /// partial slab of a real cache through the stub, are each named with the cache, the slab and
 /// the object (exit 1); clean again once the word is put back.
@@ -14,10 +15,15 @@ struct LinuxSlubTests {
 
     @Test func corruptedFreelistsAreNamed() throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot()
+        let guest = try LinuxGuest.boot(append: "kmemscope.slabticks")
         defer { guest.stop() }
         try guest.waitUntilReady()
         let linux = try guest.kmemscopeArguments()
+
+        // slabinfo, exact: bracketed by the guest's own prints before and after it (the guest
+        // runs here; it is stopped for good below)
+        let bracket = try SlabinfoBracket.compare(guest, linux)
+        #expect(bracket.equal + bracket.moved == bracket.rows)
 
         // A partial slab with two free objects or more, found through the library; the guest
         // stays stopped from here on (the test's connection stops it, closing leaves it so).
@@ -40,6 +46,17 @@ struct LinuxSlubTests {
                 guard otherObject != 0 else { continue }
                 found = (cache, slab, first, key, otherObject)
                 break
+            }
+        }
+        // a slab on CPU 0's partial chain (kmem_cache_cpu.partial) with a free object
+        var cpuPartial: (cache: SlubCache, slab: UInt64, first: UInt64, key: SlubChecker.CacheKey)?
+        if let partialOffset = layout.cpuPartialOffset, let cpu0 = kernel.decoder.perCPUOffsets().first {
+            for cache in slub.caches where cpuPartial == nil {
+                let cpuSlab = try kernel.memory.readU64(at: cache.address + UInt64(layout.cacheCPUSlabOffset))
+                let slab = try kernel.memory.readU64(at: cpuSlab &+ cpu0 &+ UInt64(partialOffset))
+                guard slab != 0 else { continue }
+                let first = try kernel.memory.readU64(at: slab + UInt64(layout.slabFreelistOffset))
+                if first != 0 { cpuPartial = (cache, slab, first, try checker.freelistKey(cache)) }
             }
         }
         target.close()
@@ -74,7 +91,112 @@ struct LinuxSlubTests {
         try guest.writeU64(at: pointer, original)
         let (again, againText) = Self.kmemscope(["verify"] + linux)
         #expect(again == 0, "\(againText)")
+
+        // 4. A slab on CPU 0's partial chain: its first free object linked to itself (a double
+        // free) is found there, named as that CPU's partial slab.
+        let p = try #require(cpuPartial, "a slab on CPU 0's partial chain with a free object (CONFIG_SLUB_CPU_PARTIAL)")
+        let cpuPointer = p.first + UInt64(p.key.freeOffset)
+        let cpuOriginal = try guest.readU64(at: cpuPointer)
+        try guest.writeU64(at: cpuPointer, p.key.encode(p.first, at: cpuPointer))
+        let (cpuBad, cpuBadText) = Self.kmemscope(["verify"] + linux)
+        try guest.writeU64(at: cpuPointer, cpuOriginal)
+        #expect(cpuBad == 1, "\(cpuBadText)")
+        #expect(cpuBadText.contains("slub-double-free") && cpuBadText.contains("cache \(p.cache.name) cpu 0's partial slab 0 0x\(String(p.slab, radix: 16))")
+                && cpuBadText.contains("object 0x\(String(p.first, radix: 16)) is on the freelist twice"), "\(cpuBadText)")
+        let (cpuClean, cpuCleanText) = Self.kmemscope(["verify"] + linux)
+        #expect(cpuClean == 0, "\(cpuCleanText)")
     }
 
+    /// A guest booted with `slub_debug=FZP` (every cache red-zoned and poisoned): clean; a
+    /// free object's poison byte and an in-use object's right red zone byte, each overwritten,
+    /// are named with the check, the cache and the object (exit 1); clean once put back. The
+    /// same boot holds one cache's `kmem_cache_node.list_lock` taken (a word written non-zero
+    /// while the test has the guest stopped): verify gives no verdict, naming that lock (exit 2).
+    /// 6.1 in `make test`; 6.12 too (its flag bits from BTF's `enum _slab_flag_bits`) with
+    /// `KMEMSCOPE_LINUX_SLUB_DEBUG_6_12=1` (one boot more).
+    static let debugVersions = ["6.1"] + (ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_SLUB_DEBUG_6_12"] == "1" ? ["6.12"] : [])
 
+    @Test(arguments: debugVersions)
+    func redZonesPoisonAndListLocksOfASlubDebugGuest(version: String) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
+        let guest = try LinuxGuest.boot(version: version, append: "slub_debug=FZP")
+        defer { guest.stop() }
+        try guest.waitUntilReady()
+        let linux = try guest.kmemscopeArguments()
+
+        let target = try guest.connect()
+        let kernel = try LinuxKernelTarget(memory: RemoteTargetMemory(target: target), symbols: try SymbolMap(parsing: try guest.section("kallsyms")))
+        let state = try kernel.decodeBuddy()
+        let slub = try kernel.decodeSlub()
+        let checker = try SlubChecker(linux: kernel, state: state)
+        let flags = try #require(checker.debugFlags, "\(version): the slub_debug flag bits (6.1's constants, or BTF's enum _slab_flag_bits)")
+        print("slub_debug guest \(version): flag bits from \(flags.source)")
+        let layout = try SlubLayout(btf: kernel.btf)
+        // a red-zoned, poisoned cache's partial slab with a free and an in-use object
+        var found: (cache: SlubCache, slab: UInt64, free: UInt64, used: UInt64, key: SlubChecker.CacheKey)?
+        search: for cache in slub.caches where found == nil {
+            let key = try checker.freelistKey(cache)
+            guard key.flags & flags.redZone != 0, key.flags & flags.objectPoison != 0, key.inuse > key.objectSize else { continue }
+            for slab in cache.partialSlabAddresses {
+                var free: Set<UInt64> = []
+                var next = try kernel.memory.readU64(at: slab + UInt64(layout.slabFreelistOffset))
+                while next != 0 && free.count <= cache.objectsPerSlab && free.insert(next).inserted {
+                    let pointer = next + UInt64(key.freeOffset)
+                    next = key.decode(try kernel.memory.readU64(at: pointer), at: pointer)
+                }
+                let pfn = (slab - state.vmemmapBase) / UInt64(kernel.page.size)
+                let base = state.pageOffsetBase + pfn * 4096 + UInt64(key.redLeft)
+                let objects = (0..<cache.objectsPerSlab).map { base + UInt64($0) * UInt64(cache.size) }
+                if let f = objects.first(where: { free.contains($0) }), let u = objects.first(where: { !free.contains($0) }) {
+                    found = (cache, slab, f, u, key)
+                    break search
+                }
+            }
+        }
+        // a cache's node-0 list_lock, for the settle rule
+        let cache0 = try #require(slub.caches.first)
+        let node0 = try kernel.memory.readU64(at: cache0.address + UInt64(try kernel.btf.member("node", of: "kmem_cache").offset))
+        let listLock = node0 + UInt64(try kernel.btf.member("list_lock", of: "kmem_cache_node").offset)
+        target.close()
+        let f = try #require(found, "a red-zoned, poisoned cache with a partial slab holding free and in-use objects")
+        let hex = { (v: UInt64) in "0x" + String(v, radix: 16) }
+        print("slub_debug guest \(version): \(slub.caches.count) caches; corrupting cache \(f.cache.name) slab \(hex(f.slab)): free object \(hex(f.free)), in-use \(hex(f.used))")
+
+        let (clean, cleanText) = Self.kmemscope(["verify"] + linux)
+        #expect(clean == 0 && cleanText.contains("slabs: all passed"), "\(cleanText)")
+
+        // 1. A free object's poison: its second byte (0x6b) overwritten.
+        let poisonWord = f.free
+        let poisonOriginal = try guest.readU64(at: poisonWord)
+        try guest.writeU64(at: poisonWord, (poisonOriginal & ~0xff00) | 0x4100)
+        let (poisoned, poisonedText) = Self.kmemscope(["verify"] + linux)
+        #expect(poisoned == 1, "\(poisonedText)")
+        #expect(poisonedText.contains("slub-poison") && poisonedText.contains("cache \(f.cache.name) ")
+                && poisonedText.contains("object \(hex(f.free)) (free): byte 1 at \(hex(f.free + 1)) is 0x41, not the poison 0x6b"), "\(poisonedText)")
+        try guest.writeU64(at: poisonWord, poisonOriginal)
+
+        // 2. An in-use object's right red zone: its first byte (0xcc) overwritten, as an overflow would.
+        let zoneWord = f.used + UInt64(f.key.objectSize)
+        let zoneOriginal = try guest.readU64(at: zoneWord)
+        try guest.writeU64(at: zoneWord, (zoneOriginal & ~0xff) | 0x41)
+        let (overflow, overflowText) = Self.kmemscope(["verify"] + linux)
+        #expect(overflow == 1, "\(overflowText)")
+        #expect(overflowText.contains("slub-red-zone") && overflowText.contains("cache \(f.cache.name) ")
+                && overflowText.contains("object \(hex(f.used)) (in use): its right red zone byte at \(hex(zoneWord)) is 0x41, not 0xcc"), "\(overflowText)")
+        try guest.writeU64(at: zoneWord, zoneOriginal)
+
+        let (again, againText) = Self.kmemscope(["verify"] + linux)
+        #expect(again == 0 && againText.contains("slabs: all passed"), "\(againText)")
+
+        // 3. The settle rule: a cache's list_lock held (the guest is found stopped: no verdict).
+        let lockOriginal = try guest.readU64(at: listLock)
+        #expect(lockOriginal & 0xffff_ffff == 0, "the list_lock is free on the idle guest")
+        try guest.writeU64(at: listLock, lockOriginal | 1)
+        let (held, heldText) = Self.kmemscope(["verify"] + linux)
+        #expect(held == 2, "\(heldText)")
+        #expect(heldText.contains("cache \(cache0.name)'s node 0 list_lock (0x1)") && heldText.contains("--settle"), "\(heldText)")
+        try guest.writeU64(at: listLock, lockOriginal)
+        let (free, freeText) = Self.kmemscope(["verify"] + linux)
+        #expect(free == 0, "\(freeText)")
+    }
 }

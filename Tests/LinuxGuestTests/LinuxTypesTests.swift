@@ -7,6 +7,8 @@ import LinuxKernel
 /// with 6.1's page allocator types, compiled for x86_64 with DWARF and for BPF (which emits
 /// BTF), both read back. No guest needed.
 @Suite struct LinuxTypesTests {
+    /// The fixture's / the Debian vmlinux's release: its page types are 6.1's table (no enum pagetype).
+    static let linux61 = LinuxKernelVersion(major: 6, minor: 1)
     static let fixture = LinuxGuest.repositoryRoot + "/Tests/LinuxGuestTests/Fixtures/linux-mm-types.c"
 
     /// Compiles the fixture; the DWARF image and the raw BTF blob.
@@ -28,12 +30,12 @@ import LinuxKernel
         let fromBTF = try LinuxMMLayout(btf: btf)
         let fromDWARF = try LinuxMMLayout(btf: dwarf)
         #expect(fromDWARF == fromBTF)
-        #expect(try LinuxPageLayout(btf: dwarf) == LinuxPageLayout(btf: btf))
+        #expect(try LinuxPageLayout(btf: dwarf, version: Self.linux61) == LinuxPageLayout(btf: btf, version: Self.linux61))
         // What the fixture says, learned and not assumed.
         #expect(fromDWARF.pageSize == 64 && fromDWARF.pageBuddyListName == "buddy_list" && fromDWARF.pageBuddyListOffset == 8)
         #expect(fromDWARF.pagePrivateOffset == 40 && fromDWARF.pageMapcountOffset == 48)
         #expect(fromDWARF.orderCount == 11 && fromDWARF.migratetypeCount == 5 && fromDWARF.zoneCount == 5)
-        let page = try LinuxPageLayout(btf: dwarf)
+        let page = try LinuxPageLayout(btf: dwarf, version: Self.linux61)
         #expect(page.flagCount == 27 && page.flagNames[10] == "owner_priv_1" && page.flagNames[12] == "reserved")
         #expect(page.pcpListOffset == 8 && page.refcountOffset == 52 && page.compoundHeadOffset == 8)
         #expect(try dwarf.enumValue("MIGRATE_PCPTYPES", in: "migratetype") == 3)

@@ -12,6 +12,8 @@ public struct SlubChecker {
         .init(name: "slub-freelist", source: "mm/slub.c check_valid_pointer / on_freelist: every free object lies in its slab, on an object boundary (after the left red zone)"),
         .init(name: "slub-double-free", source: "mm/slub.c on_freelist / set_freepointer (CONFIG_SLAB_FREELIST_HARDENED's BUG_ON(object == fp)): an object is on its slab's freelist once"),
         .init(name: "slub-inuse", source: "mm/slub.c on_freelist: slab->inuse = slab->objects − free objects, for a slab no CPU owns"),
+        .init(name: "slub-red-zone", source: "mm/slub.c check_object (\"Left Redzone\", \"Right Redzone\"): with SLAB_RED_ZONE, the red_left_pad bytes before an object and the bytes from object_size to inuse after it are SLUB_RED_INACTIVE 0xbb while it is free, SLUB_RED_ACTIVE 0xcc while it is in use"),
+        .init(name: "slub-poison", source: "mm/slub.c check_object (\"Poison\", \"End Poison\"): with __OBJECT_POISON, a free object's object_size − 1 bytes are POISON_FREE 0x6b and its last byte POISON_END 0xa5"),
     ]
 
     public var linux: LinuxKernelTarget
@@ -19,11 +21,19 @@ public struct SlubChecker {
     public var state: LinuxBuddyState
     /// The most free objects one slab's freelist may hold before the walk stops.
     public var objectLimit = 1 << 16
+    /// The most slabs one CPU's partial chain (`kmem_cache_cpu.partial` → `slab->next`) is
+    /// walked for (the kernel keeps `s->cpu_partial_slabs`, at most a few dozen).
+    public var cpuPartialLimit = 1 << 12
+    /// The `slub_debug` flag bits (nil: unknown for this kernel; red zones and poison unchecked).
+    public var debugFlags: SlubDebugFlags?
+    /// The most bytes of one slab read for the red-zone and poison checks.
+    public static let slabByteLimit = 1 << 22
 
     public init(linux: LinuxKernelTarget, state: LinuxBuddyState) throws {
         self.linux = linux
         self.state = state
         layout = try SlubLayout(btf: linux.btf)
+        debugFlags = SlubDebugFlags(btf: linux.btf, version: linux.kernelVersion())
     }
 
     /// One slab to check: its `struct slab`, the free list a CPU holds for it (its lockless
@@ -42,15 +52,43 @@ public struct SlubChecker {
         var notes: [String] = []
         let cpuOffsets = linux.decoder.perCPUOffsets()
         if cpuOffsets.isEmpty { notes.append("SLUB: __per_cpu_offset or nr_cpu_ids not in the symbols: the CPUs' slabs are not checked") }
+        if layout.cpuPartialOffset == nil || layout.slabNextOffset == nil {
+            notes.append("SLUB: no kmem_cache_cpu.partial / slab.next in BTF (CONFIG_SLUB_CPU_PARTIAL off): no per-CPU partial slabs to check")
+        }
+        if debugFlags == nil {
+            notes.append("SLUB: the slub_debug flag bits are not known for this kernel (no enum _slab_flag_bits in BTF, not 6.1): red zones and poison not checked")
+        }
         for cache in slub.caches {
             let key = try freelistKey(cache)
             let cpuSlab = try linux.memory.readU64(at: cache.address &+ UInt64(layout.cacheCPUSlabOffset))
             var targets = cache.partialSlabAddresses.map { Target(slab: $0, cpuFreelist: nil, ownedByCPU: false, what: "partial slab") }
             for (cpu, offset) in cpuOffsets.enumerated() {
-                let c = try linux.memory.read(at: cpuSlab &+ offset, count: max(layout.cpuFreelistOffset, layout.cpuSlabOffset) + 8)
+                let c = try linux.memory.read(at: cpuSlab &+ offset, count: max(layout.cpuFreelistOffset, layout.cpuSlabOffset, layout.cpuPartialOffset ?? 0) + 8)
                 let slab = loadU64(c, layout.cpuSlabOffset)
-                guard slab != 0 else { continue }
-                targets.append(Target(slab: slab, cpuFreelist: loadU64(c, layout.cpuFreelistOffset), ownedByCPU: true, what: "cpu \(cpu)'s slab"))
+                if slab != 0 {
+                    targets.append(Target(slab: slab, cpuFreelist: loadU64(c, layout.cpuFreelistOffset), ownedByCPU: true, what: "cpu \(cpu)'s slab"))
+                }
+                // the CPU's partial slabs (frozen in 6.1, so their inuse is not compared; not
+                // frozen from 6.8, and then it is): a chain through slab->next, bounded
+                guard let partialOffset = layout.cpuPartialOffset, let nextOffset = layout.slabNextOffset else { continue }
+                var next = loadU64(c, partialOffset)
+                var seen: Set<UInt64> = []
+                var index = 0
+                while next != 0 {
+                    guard seen.insert(next).inserted, seen.count <= cpuPartialLimit else {
+                        findings.append(.init(check: "slub-freelist", zone: "-", pfn: 0,
+                                              detail: "cache \(cache.name) cpu \(cpu)'s partial slab chain: \(seen.count > cpuPartialLimit ? "longer than \(cpuPartialLimit) slabs" : "slab 0x\(String(next, radix: 16)) comes back (a cycle)")"))
+                        break
+                    }
+                    targets.append(Target(slab: next, cpuFreelist: nil, ownedByCPU: false, what: "cpu \(cpu)'s partial slab \(index)"))
+                    index += 1
+                    guard let link = try? linux.memory.readU64(at: next &+ UInt64(nextOffset)) else {
+                        findings.append(.init(check: "slub-freelist", zone: "-", pfn: 0,
+                                              detail: "cache \(cache.name) cpu \(cpu)'s partial slab chain: slab 0x\(String(next, radix: 16)) cannot be read"))
+                        break
+                    }
+                    next = link
+                }
             }
             for target in targets {
                 slabs += 1
@@ -66,6 +104,10 @@ public struct SlubChecker {
         public var freeOffset: Int
         public var random: UInt64?
         public var redLeft: Int
+        /// `s->flags`, `s->object_size` and `s->inuse` (the red-zone and poison checks).
+        public var flags: UInt32 = 0
+        public var objectSize: Int = 0
+        public var inuse: Int = 0
 
         /// The next free object from the word stored at `address` (`freelist_ptr_decode`).
         public func decode(_ stored: UInt64, at address: UInt64) -> UInt64 {
@@ -79,10 +121,13 @@ public struct SlubChecker {
     /// `cache`'s ``CacheKey``, read from its `struct kmem_cache`.
     public func freelistKey(_ cache: SlubCache) throws -> CacheKey {
         let bytes = try linux.memory.read(at: cache.address, count: max(layout.cacheFreeOffsetOffset, layout.cacheRandomOffset ?? 0,
-                                                                     layout.cacheRedLeftPadOffset ?? 0) + 8)
+                                                                     layout.cacheRedLeftPadOffset ?? 0, layout.cacheFlagsOffset,
+                                                                     layout.cacheInuseOffset) + 8)
         return CacheKey(freeOffset: Int(loadU32(bytes, layout.cacheFreeOffsetOffset)),
                         random: layout.cacheRandomOffset.map { loadU64(bytes, $0) },
-                        redLeft: layout.cacheRedLeftPadOffset.map { Int(loadU32(bytes, $0)) } ?? 0)
+                        redLeft: layout.cacheRedLeftPadOffset.map { Int(loadU32(bytes, $0)) } ?? 0,
+                        flags: loadU32(bytes, layout.cacheFlagsOffset), objectSize: Int(cache.objectSize),
+                        inuse: Int(loadU32(bytes, layout.cacheInuseOffset)))
     }
 
     func checkSlab(_ target: Target, of cache: SlubCache, _ key: CacheKey) throws -> [LinuxFreeBlockChecks.Finding] {
@@ -132,7 +177,55 @@ public struct SlubChecker {
         if !target.ownedByCPU && !frozen && findings.isEmpty && objects - inuse != free {
             add("slub-inuse", "inuse \(inuse) of \(objects) objects, but \(free) are on the freelist")
         }
+        if findings.isEmpty, let flags = debugFlags, key.flags & (flags.redZone | flags.objectPoison) != 0 {
+            for (check, detail) in try debugBytes(slabStart: state.pageOffsetBase &+ pfn &* pageSize, objects: objects, size: Int(size),
+                                                  free: seen, key: key, flags: flags) {
+                add(check, detail)
+            }
+        }
         return findings
+    }
+
+    /// The red-zone and poison bytes of every object of a slab whose freelists walked cleanly
+    /// (so `free` is the set of free objects), as `check_object` checks them; at most 8
+    /// findings per slab, each naming the object, whether it is free, the byte's address, its
+    /// value and the value expected.
+    func debugBytes(slabStart: UInt64, objects: Int, size: Int, free: Set<UInt64>, key: CacheKey,
+                    flags: SlubDebugFlags) throws -> [(String, String)] {
+        guard objects > 0, size > 0, objects <= Self.slabByteLimit / size else { return [] }
+        let bytes = try linux.memory.read(at: slabStart, count: objects * size)
+        var out: [(String, String)] = []
+        func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+        /// The first byte of `[from, from + count)` (offsets into the slab) that is not `value`.
+        func scan(_ from: Int, _ count: Int, _ value: UInt8) -> Int? {
+            guard count > 0, from >= 0, from + count <= bytes.count else { return nil }
+            return (from..<(from + count)).first { bytes[$0] != value }
+        }
+        let redZone = key.flags & flags.redZone != 0, poison = key.flags & flags.objectPoison != 0
+        for i in 0..<objects where out.count < 8 {
+            let start = i * size + key.redLeft          // fixup_red_left: the object after its left red zone
+            let object = slabStart &+ UInt64(start)
+            let isFree = free.contains(object)
+            let state = isFree ? "free" : "in use"
+            if redZone {
+                let expected = isFree ? SlubPoison.redInactive : SlubPoison.redActive
+                for (what, from, count) in [("left red zone", start - key.redLeft, key.redLeft),
+                                            ("right red zone", start + key.objectSize, key.inuse - key.objectSize)] {
+                    if let bad = scan(from, count, expected) {
+                        out.append(("slub-red-zone", "object \(hex(object)) (\(state)): its \(what) byte at \(hex(slabStart &+ UInt64(bad))) is 0x\(String(bytes[bad], radix: 16)), not 0x\(String(expected, radix: 16))"))
+                    }
+                }
+            }
+            if poison && isFree && key.objectSize > 0 {
+                let bad = scan(start, key.objectSize - 1, SlubPoison.free)
+                    ?? scan(start + key.objectSize - 1, 1, SlubPoison.end)
+                if let bad {
+                    let expected = bad == start + key.objectSize - 1 ? SlubPoison.end : SlubPoison.free
+                    out.append(("slub-poison", "object \(hex(object)) (free): byte \(bad - start) at \(hex(slabStart &+ UInt64(bad))) is 0x\(String(bytes[bad], radix: 16)), not the poison 0x\(String(expected, radix: 16))"))
+                }
+            }
+        }
+        return out
     }
 
     func finding(_ check: String, _ cache: SlubCache, _ target: Target, pfn: UInt64, _ detail: String) -> LinuxFreeBlockChecks.Finding {

@@ -35,6 +35,14 @@ public struct SlubLayout: Sendable, Equatable {
     /// `struct slab`: its cache and its freelist.
     public var slabCacheOffset: Int
     public var slabFreelistOffset: Int
+    /// `s->flags` (`slab_flags_t`), `s->inuse` (the object and its right red zone / padding, where
+    /// the free pointer of a debug cache begins): what the red-zone and poison checks read.
+    public var cacheFlagsOffset: Int
+    public var cacheInuseOffset: Int
+    /// CONFIG_SLUB_CPU_PARTIAL: `kmem_cache_cpu.partial` (the CPU's partial slab chain) and
+    /// `slab->next` (its link); nil without.
+    public var cpuPartialOffset: Int?
+    public var slabNextOffset: Int?
 
     public static let ooShift = 16
 
@@ -67,5 +75,9 @@ public struct SlubLayout: Sendable, Equatable {
         cpuSlabOffset = try btf.member("slab", of: "kmem_cache_cpu").offset
         slabCacheOffset = try btf.member("slab_cache", of: "slab").offset
         slabFreelistOffset = try btf.member("freelist", of: "slab").offset
+        cacheFlagsOffset = try btf.member("flags", of: "kmem_cache").offset
+        cacheInuseOffset = try btf.member("inuse", of: "kmem_cache").offset
+        cpuPartialOffset = try? btf.member("partial", of: "kmem_cache_cpu").offset
+        slabNextOffset = try? btf.member("next", of: "slab").offset
     }
 }

@@ -1,0 +1,54 @@
+/// The `slab_flags_t` bits of a cache that say which `slub_debug` features it has: red zones
+/// (`SLAB_RED_ZONE`, the `Z` of `slub_debug=`), poisoning (`SLAB_POISON`, `P`) and whether free
+/// objects are filled with poison (`__OBJECT_POISON`: set with `SLAB_POISON` unless the cache
+/// has a constructor or is `SLAB_TYPESAFE_BY_RCU`, mm/slub.c `calculate_sizes`).
+///
+/// 6.12 declares the bits as `enum _slab_flag_bits` (`_SLAB_RED_ZONE`, `_SLAB_POISON`,
+/// `_SLAB_OBJECT_POISON`, bit numbers): read from BTF when it has the enum. 6.1 has macros BTF
+/// cannot carry (include/linux/slab.h: `SLAB_RED_ZONE` 0x400, `SLAB_POISON` 0x800; mm/slub.c:
+/// `__OBJECT_POISON` 0x80000000): used only for 6.1, the release they were read from.
+public struct SlubDebugFlags: Sendable, Equatable {
+    public var redZone: UInt32
+    public var poison: UInt32
+    public var objectPoison: UInt32
+    /// Where the bits came from, for notes.
+    public var source: String
+
+    /// 6.1's values (include/linux/slab.h and mm/slub.c, Linux 6.1).
+    public static let linux61 = SlubDebugFlags(redZone: 0x400, poison: 0x800, objectPoison: 0x8000_0000,
+                                               source: "Linux 6.1's SLAB_RED_ZONE/SLAB_POISON/__OBJECT_POISON constants")
+
+    public init(redZone: UInt32, poison: UInt32, objectPoison: UInt32, source: String) {
+        self.redZone = redZone
+        self.poison = poison
+        self.objectPoison = objectPoison
+        self.source = source
+    }
+
+    /// From BTF's `enum _slab_flag_bits`, else 6.1's constants for a 6.1 kernel; nil otherwise
+    /// (the red-zone and poison checks are then skipped with a note, never guessed).
+    public init?(btf: KernelTypes, version: LinuxKernelVersion?) {
+        if let cases = try? btf.enumCases(of: "_slab_flag_bits") {
+            func bit(_ name: String) -> UInt32? {
+                cases.first { $0.name == name }.flatMap { $0.value >= 0 && $0.value < 32 ? UInt32(1) << UInt32($0.value) : nil }
+            }
+            guard let red = bit("_SLAB_RED_ZONE"), let poison = bit("_SLAB_POISON"), let object = bit("_SLAB_OBJECT_POISON") else { return nil }
+            self.init(redZone: red, poison: poison, objectPoison: object, source: "BTF enum _slab_flag_bits")
+            return
+        }
+        guard let version, version == LinuxKernelVersion(major: 6, minor: 1) else { return nil }
+        self = .linux61
+    }
+}
+
+/// The byte values `slub_debug` writes (include/linux/poison.h): what `check_object` expects.
+public enum SlubPoison {
+    /// `SLUB_RED_INACTIVE`: a free object's red zones.
+    public static let redInactive: UInt8 = 0xbb
+    /// `SLUB_RED_ACTIVE`: an allocated object's red zones.
+    public static let redActive: UInt8 = 0xcc
+    /// `POISON_FREE`: a free object's bytes, but the last.
+    public static let free: UInt8 = 0x6b
+    /// `POISON_END`: a free object's last byte.
+    public static let end: UInt8 = 0xa5
+}

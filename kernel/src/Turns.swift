@@ -149,7 +149,7 @@ enum Turns {
             }
             if spins >= spinLimit {
                 let seq = kernelAllocator?.state.pointee.sequence ?? 0
-                kernelBug(.turn, code: UInt64(cpu), sequence: seq, detail: turn, detail2: spins) { s in
+                kernelBug(.turn, code: UInt64(cpu), sequence: 0, detail: turn, detail2: spins) { s in
                     s.write("cpu "); s.dec(UInt64(cpu)); s.write(" waited "); s.dec(spins)
                     s.write(" spins for cpu "); s.dec(turn); s.write(" to end its turn at seq "); s.dec(seq)
                 }

@@ -27,6 +27,10 @@ public struct QEMUConfiguration: Sendable {
     /// Virtual CPUs (`-smp N`; omitted at 1, QEMU's default; more than one also selects
     /// single-threaded TCG). The bundled kernel starts them all (up to 16) and prints `kmem: cpus N`.
     public var cpus: Int
+    /// With several CPUs, QEMU's multi-threaded TCG (one host thread per vCPU, so the CPUs
+    /// really run at once) instead of the single-threaded default chosen here (see
+    /// ``arguments(runDirectory:)``); for the kernel's `locktest=`, which wants CPUs that race.
+    public var multiThreadedTCG = false
     /// Appended as they are (e.g. `-initrd FILE`); never parsed by a shell.
     public var extraArguments: [String]
     /// The QEMU executable, looked up on `PATH` when it has no slash.
@@ -66,7 +70,7 @@ public struct QEMUConfiguration: Sendable {
         // waiting CPU's `pause` hands the thread on at once, where multi-threaded TCG would wait
         // for the host to schedule the next vCPU's thread (measured: 5x slower at -smp 4 on 2
         // cores). The operation log is the same either way.
-        a += ["-display", "none", "-no-reboot", "-accel", cpus > 1 ? "tcg,thread=single" : "tcg",
+        a += ["-display", "none", "-no-reboot", "-accel", cpus > 1 && !multiThreadedTCG ? "tcg,thread=single" : "tcg",
               "-pidfile", runDirectory + "/qemu.pid"]
         if let memoryFile {
             a += ["-object", "memory-backend-file,id=ram,size=\(memory.description),mem-path=\(QEMUOption.escape(memoryFile)),share=on",

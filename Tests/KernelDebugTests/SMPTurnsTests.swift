@@ -105,6 +105,26 @@ struct SMPTurnsTests {
         #expect(r.out.contains("counters"), "\(r.out)")
     }
 
+    /// A CPU that stops taking its turn (`turnstall=2`: AP 2 parks at its first turn) is
+    /// reported by the CPU next in line, once, with BUG kind 8; every other CPU halts quietly,
+    /// and the toolkit reads the post-mortem.
+    @Test func aCPUThatStopsTakingItsTurnIsABug() throws {
+        let boot = try DebugBoot(memory: "128M", append: "turnstall=2 seed=3 ops=3000 phases=2", cpus: 4)
+        defer { boot.stop() }
+        try boot.release(until: "kmem: BUG", timeout: 120)
+        usleep(500_000)
+        let bugs = boot.serial.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("kmem: BUG") }
+        #expect(bugs.count == 1 && bugs.first?.hasPrefix("kmem: BUG: cpu 3 waited 16777216 spins for cpu 2 to end its turn at seq ") == true,
+                "\(boot.serial.suffix(1500))")
+        let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
+        let verify = try InfoCommandTests.kmemscope(["verify"] + target)
+        #expect(verify.status == 1, "\(verify.out.prefix(1500))\n\(verify.err)")
+        #expect(verify.out.contains("it stopped at its own BUG (workload turn): cpu 3 waited"), "\(verify.out.prefix(1500))")
+        #expect(verify.out.contains("the CPU is halted in kmem_bug_halt"), "\(verify.out.prefix(1500))")
+        let info = try InfoCommandTests.kmemscope(["info"] + target)
+        #expect(info.out.contains("2 parked (APIC 2)"), "\(info.out)")
+    }
+
     /// bisect on a four-CPU run lands on the sequence of the kernel's fault line: each boot it
     /// makes repeats the run to the operation.
     @Test func bisectLandsOnTheFaultSequence() throws {

@@ -41,7 +41,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
             LockTest.rounds.pointee = cmdline.number("locktest", default: 0)
             PCPTest.request(cmdline.number("pcptest", default: 0))
             // With a workload, the APs take turns in it instead of parking (src/Turns.swift).
-            Turns.enable(cmdline.number("ops", default: 0) > 0)
+            Turns.enable(cmdline.number("ops", default: 0) > 0, stall: cmdline.number("turnstall", default: 0))
             let cpus = SMP.bringUp(rsdpHint: boot.info.rsdpPhys, memoryMap: boot.memoryMap, reserved: UnsafeBufferPointer(r))
             LockTest.finish(cpus: cpus)
             return try PageAllocator.boot(regions: boot.memoryMap, reservations: UnsafeBufferPointer(r), config: config)

@@ -112,15 +112,24 @@ enum Turns {
     static var leftAddress: UInt64 { base &+ 24 }
     /// The shared `WorkloadRun`'s address.
     static var runAddress: UInt64 { base &+ 32 }
+    /// `turnstall=C` (diagnostic): AP C parks at its first turn instead of taking it, so the CPU
+    /// after it reports the BUG; the wait is then cut to `stallSpinLimit`. Stored as C (0: none).
+    static var stallAddress: UInt64 { base &+ 40 }
 
     /// Workload operations per turn.
     static let batch: UInt64 = 16
     /// Spins a waiting CPU allows the CPU whose turn it is before it reports a BUG (about a
     /// minute under TCG; a stopped guest does not spin). One turn takes milliseconds.
     static let spinLimit: UInt64 = 1 << 34
+    /// The bound with `turnstall=` (a fraction of a second under TCG), so a test sees the BUG soon.
+    static let stallSpinLimit: UInt64 = 1 << 24
 
-    /// On CPU 0 before the APs start: whether they are to take turns in the workload.
-    static func enable(_ on: Bool) { volatile_store_u64(enabledAddress, on ? 1 : 0) }
+    /// On CPU 0 before the APs start: whether they are to take turns in the workload, and the
+    /// AP that is to stall (`turnstall=`, 0 none).
+    static func enable(_ on: Bool, stall: UInt64 = 0) {
+        volatile_store_u64(enabledAddress, on ? 1 : 0)
+        volatile_store_u64(stallAddress, stall)
+    }
 
     static var enabled: Bool { volatile_load_u64(enabledAddress) != 0 }
 
@@ -131,10 +140,12 @@ enum Turns {
         if volatile_load_u64(UInt64(UInt(bitPattern: kmem_bug_record()!)) &+ 8) != 0 { kmemBugHaltLoop() }
     }
 
-    /// Spins until it is `cpu`'s turn or the run has finished (returns false then). Reports a
-    /// BUG after `spinLimit` spins with the same CPU holding the turn.
+    /// Spins until it is `cpu`'s turn or the run has finished (returns false then). The CPU next
+    /// in line after the one holding the turn reports a BUG after `spinLimit` spins with the same
+    /// CPU holding it (the others after four times as many, should that one not).
     static func waitForTurn(_ cpu: Int, run: UnsafeMutablePointer<WorkloadRun>) -> Bool {
         var spins: UInt64 = 0
+        let limit = volatile_load_u64(stallAddress) != 0 ? stallSpinLimit : spinLimit
         var holder = volatile_load_u64(turnAddress)
         while true {
             let turn = volatile_load_u64(turnAddress)
@@ -147,7 +158,10 @@ enum Turns {
                 stopIfBug()
                 cpu_relax()  // under single-threaded TCG: the next vCPU runs
             }
-            if spins >= spinLimit {
+            // the CPU next in line reports; the others (4 × longer) only if it cannot
+            let next = run.pointee.cpus > 0 ? (turn &+ 1) % UInt64(run.pointee.cpus) : 0
+            if spins >= (next == UInt64(cpu) ? limit : limit &* 4) {
+                stopIfBug()
                 let seq = kernelAllocator?.state.pointee.sequence ?? 0
                 kernelBug(.turn, code: UInt64(cpu), sequence: 0, detail: turn, detail2: spins) { s in
                     s.write("cpu "); s.dec(UInt64(cpu)); s.write(" waited "); s.dec(spins)
@@ -168,6 +182,7 @@ enum Turns {
     static func takeTurns(_ cpu: Int, _ allocator: PageAllocator, run: UnsafeMutablePointer<WorkloadRun>) throws(KmemError) {
         var workload: Workload?
         while waitForTurn(cpu, run: run) {
+            if cpu != 0 && volatile_load_u64(stallAddress) == UInt64(cpu) { PerCPU.park(cpu) }  // turnstall=
             if workload == nil {
                 let w = Workload(allocator: allocator, run: run, cpu: cpu)
                 run.pointee.register(w.live, cpu: cpu)

@@ -25,11 +25,11 @@ extension GuestSession: GuestView {
     public func register(_ name: String) throws -> UInt64 { try target.register(name) }
 
     /// On a guest of several CPUs each vCPU thread's register (the workload runs on every CPU
-    /// in turns, so a BUG may stop any of them), the thread register reads addressed before
-    /// selected again; on one CPU ``register(_:)``.
+    /// in turns, so a BUG may stop any of them), the thread the session had selected for
+    /// register reads selected again; on one CPU ``register(_:)``.
     public func registerOfEveryCPU(_ name: String) throws -> [UInt64] {
         guard let boot = bootCPUThread else { return [try register(name)] }
-        let restoring = target.lastStop?.thread ?? boot
+        let restoring = selectedThread ?? boot
         let ids = try target.threadIDs(limit: Int(CPUTableDecoder.maximumCPUs))
         defer { try? target.selectThread(restoring) }
         var values: [UInt64] = []

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Attaches kmemscope verify COUNT times at random moments of a running workload and counts
 # the outcomes: passed (0), violations (1), no verdict (2, e.g. stuck), other.
-#   scripts/random-attach.sh COUNT [MEMORY] [OPS]
+#   scripts/random-attach.sh COUNT [MEMORY] [OPS] [CPUS]
 # e.g. scripts/random-attach.sh 300 1G 50000000   (enough operations to outlast the attaches)
+#      scripts/random-attach.sh 30 256M 20000000 4   (-smp 4: the workload takes turns on every
+#      CPU, so the CPU inside an operation when verify attaches can be any of the four)
 # Each attach settles to an operation boundary first (stderr: "stopped at sequence N, between
 # operations"). Exit status 0 when every attach passed, 1 otherwise.
 set -euo pipefail
@@ -12,9 +14,14 @@ export PATH=/opt/swift/usr/bin:$PATH
 count=${1:?usage: scripts/random-attach.sh COUNT [MEMORY] [OPS]}
 mem=${2:-1G}
 ops=${3:-5000000}
+cpus=${4:-1}
 [[ $count =~ ^[0-9]+$ && $count -gt 0 ]] || { echo "COUNT must be a positive number" >&2; exit 2; }
 [[ $mem =~ ^[0-9]+[MG]$ ]] || { echo "MEMORY must look like 256M or 1G" >&2; exit 2; }
 [[ $ops =~ ^[0-9]+$ ]] || { echo "OPS must be a number" >&2; exit 2; }
+[[ $cpus =~ ^[0-9]+$ && $cpus -ge 1 && $cpus -le 16 ]] || { echo "CPUS must be 1 to 16" >&2; exit 2; }
+# several CPUs: one host thread runs them (as kmemscope boot --smp does; the run is the same)
+accel=tcg; smp=()
+if [[ $cpus -gt 1 ]]; then accel=tcg,thread=single; smp=(-smp "$cpus"); fi
 
 [[ -f kernel/build/kernel.elf ]] || make kernel >/dev/null
 swift build --product kmemscope >/dev/null
@@ -30,8 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-qemu-system-x86_64 -kernel kernel/build/kernel.elf -m "$mem" -append "seed=1 ops=$ops phases=4" \
-    -display none -no-reboot -accel tcg -serial "file:$dir/serial.txt" \
+qemu-system-x86_64 -kernel kernel/build/kernel.elf -m "$mem" "${smp[@]}" -append "seed=1 ops=$ops phases=4" \
+    -display none -no-reboot -accel "$accel" -serial "file:$dir/serial.txt" \
     -chardev "socket,id=g,path=$dir/gdb.sock,server=on,wait=off" -gdb chardev:g \
     -pidfile "$dir/qemu.pid" -daemonize
 qemu_pid=$(cat "$dir/qemu.pid")
@@ -58,7 +65,7 @@ for i in $(seq "$count"); do
     [[ -n $seq_now ]] && last=$seq_now
 done
 done_already=$(grep -c "kmem: done" "$dir/serial.txt" || true)
-echo "random-attach: $count attaches to a running workload (seed=1 ops=$ops phases=4, -m $mem):" \
+echo "random-attach: $count attaches to a running workload (seed=1 ops=$ops phases=4, -m $mem, -smp $cpus):" \
      "$passed passed, $violations with violations, $noverdict without verdict, $other other;" \
      "$ran_to_end ran to kmem_op_end; sequences $first…$last;" \
      "$(echo "$busy_ns / $count / 1000000000" | bc -l | xargs printf '%.2f') s per attach (attach, settle, read, verify, exit)" \

@@ -4,7 +4,7 @@
 public struct KernelBug: Sendable, Equatable {
     /// Which halt path wrote the record.
     public enum Kind: UInt64, Sendable, CaseIterable {
-        case misuse = 1, corruption, illegalMove, debugVM, exception, outOfMemory, boot
+        case misuse = 1, corruption, illegalMove, debugVM, exception, outOfMemory, boot, turn
 
         /// The README's name of the kind.
         public var name: String {
@@ -16,6 +16,7 @@ public struct KernelBug: Sendable, Equatable {
             case .exception: return "CPU exception"
             case .outOfMemory: return "out of memory"
             case .boot: return "boot"
+            case .turn: return "workload turn"
             }
         }
     }

@@ -25,6 +25,7 @@ extension GuestSession {
         }
         try target.selectThread(chosen)
         bootCPUThread = chosen
+        selectedThread = chosen
         return chosen
     }
 }

@@ -80,6 +80,12 @@ extension GuestSession {
                 breakpoints.remove(opEnd)
                 throw SessionError.stuck(sequence: sequence, busy: busy, after: limit)
             }
+            // On several CPUs any of them may be the one inside the operation (the workload
+            // takes turns on every CPU): register reads from here on address the CPU that stopped.
+            if bootCPUThread != nil, let thread = stop?.thread {
+                try target.selectThread(thread)
+                selectedThread = thread
+            }
             busy = try memory.readU64(at: busyAddress)
             if halt != nil, let bug = try haltedAtBug() {
                 try target.removeBreakpoint(at: opEnd)

@@ -67,6 +67,9 @@ public final class GuestSession {
     /// On a guest of several CPUs, the boot CPU's thread, selected (`Hg`) for register reads
     /// when the session attached; nil on one CPU.
     public internal(set) var bootCPUThread: String?
+    /// The thread this session last selected for register reads (`Hg`): the boot CPU's on
+    /// attaching, the stopping CPU's after settling ran the guest to an operation's end.
+    var selectedThread: String?
 
     init(kernel: KernelImage, connection: StubSession, info: KernelInfo) {
         self.kernel = kernel

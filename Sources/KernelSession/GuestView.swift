@@ -12,8 +12,31 @@ public protocol GuestView: AnyObject {
     var memory: any GuestMemory { get }
     /// A register of the stopped CPU (`cr0`, `cr3`, `cr4`, `rip`…).
     func register(_ name: String) throws -> UInt64
+    /// Register `name` of every CPU the view can see (a live guest of several CPUs: each
+    /// vCPU's thread; otherwise the one CPU of ``register(_:)``).
+    func registerOfEveryCPU(_ name: String) throws -> [UInt64]
+}
+
+extension GuestView {
+    public func registerOfEveryCPU(_ name: String) throws -> [UInt64] { [try register(name)] }
 }
 
 extension GuestSession: GuestView {
     public func register(_ name: String) throws -> UInt64 { try target.register(name) }
+
+    /// On a guest of several CPUs each vCPU thread's register (the workload runs on every CPU
+    /// in turns, so a BUG may stop any of them), the thread the session had selected for
+    /// register reads selected again; on one CPU ``register(_:)``.
+    public func registerOfEveryCPU(_ name: String) throws -> [UInt64] {
+        guard let boot = bootCPUThread else { return [try register(name)] }
+        let restoring = selectedThread ?? boot
+        let ids = try target.threadIDs(limit: Int(CPUTableDecoder.maximumCPUs))
+        defer { try? target.selectThread(restoring) }
+        var values: [UInt64] = []
+        for id in ids {
+            try target.selectThread(id)
+            values.append(try target.register(name))
+        }
+        return values
+    }
 }

@@ -32,12 +32,14 @@ final class QEMUBoot {
     }
 
     /// Boots with `memory` and `append`, and returns when QEMU exits or the serial output
-    /// contains one of `until` (then QEMU is killed). Throws on the deadline. `cpus` is `-smp`.
-    static func run(memory: String, append: String, until: [String] = [], cpus: Int = 1, deadline: Double = 90,
-                    kernel: URL = QEMUBoot.kernel) throws -> Result {
+    /// contains one of `until` (then QEMU is killed). Throws on the deadline. `cpus` is `-smp`;
+    /// `multiThreaded` runs them on one host thread each (QEMU's default) instead of one for all.
+    static func run(memory: String, append: String, until: [String] = [], cpus: Int = 1, multiThreaded: Bool = false,
+                    deadline: Double = 90, kernel: URL = QEMUBoot.kernel) throws -> Result {
         guard FileManager.default.fileExists(atPath: kernel.path) else { throw Failure.noKernel(kernel.path) }
-        let configuration = QEMUConfiguration(kernel: kernel.path, memory: try MemorySize(parsing: memory), append: append,
+        var configuration = QEMUConfiguration(kernel: kernel.path, memory: try MemorySize(parsing: memory), append: append,
                                               debugExit: true, cpus: cpus)
+        configuration.multiThreadedTCG = multiThreaded
         let qemu = try QEMUProcess.launch(configuration)
         defer { qemu.stop() }
         let start = Date()

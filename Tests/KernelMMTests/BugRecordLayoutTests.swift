@@ -31,13 +31,13 @@ struct BugRecordLayoutTests {
         #expect(text.split(separator: "\n").map(String.init) == expected)
     }
 
-    /// Every error has its own code, and the kinds are the README's 1…7.
+    /// Every error has its own code, and the kinds are the README's 1…8.
     @Test func codesAndKinds() {
         let errors: [KmemError] = [.invalidOrder(order: 12), .doubleFree(pfn: 1), .corruptedList(pfn: 2, link: 3),
                                    .parityMismatch(pfn: 4, order: 1, free: true), .bootFailed(reason: "x"), .heapDoubleFree(address: 16)]
         #expect(Set(errors.map(\.code)).count == errors.count)
         #expect(errors.map(\.bugKind) == [.misuse, .misuse, .corruption, .corruption, .boot, .misuse])
-        #expect(BugKind.allCases.map(\.rawValue) == Array(1...7))
+        #expect(BugKind.allCases.map(\.rawValue) == Array(1...8))
         #expect(KmemError.heapDoubleFree(address: 0x40).heapAddress == 0x40)
     }
 }

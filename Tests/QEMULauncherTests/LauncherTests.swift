@@ -57,9 +57,11 @@ struct LauncherTests {
         var a = c.arguments(runDirectory: "/tmp/run")
         let m = try #require(a.firstIndex(of: "-m"))
         #expect(Array(a[m ..< m + 4]) == ["-m", "256M", "-smp", "4"])
+        #expect(a[try #require(a.firstIndex(of: "-accel")) + 1] == "tcg,thread=single")  // one host thread runs the turns
         c.cpus = 1
         a = c.arguments(runDirectory: "/tmp/run")
         #expect(!a.contains("-smp"))
+        #expect(a[try #require(a.firstIndex(of: "-accel")) + 1] == "tcg")
     }
 
     /// A run directory with a comma and a space in its name, `-S`, the kernel's `exit=1`: the

@@ -478,6 +478,14 @@ kmem_info:   .skip 16384
 kmem_percpu: .skip PERCPU_SIZE * MAX_CPUS
     .globl kmem_smp_test
 kmem_smp_test: .skip 64
+/* The workload's turns (src/Turns.swift, kernel/README.md "Workload"): +0 the CPU whose turn it
+   is, +8 1 once the workload runs on every CPU, +16 1 once it has finished, +24 the APs that
+   have left their turns, +32 the shared run's address, +40 the CPUs taking turns. */
+    .p2align 6
+    .globl kmem_turns
+    .type kmem_turns, @object
+    .size kmem_turns, 64
+kmem_turns:  .skip 64
 /* The per-CPU page caches (kernel/mm/PerCPUPages.swift): MAX_CPUS rows of 3 zones of 128
    bytes, CPU c's cache of zone z at kmem_pcp + (c × 3 + z) × 128 (kernel/README.md
    "Per-CPU caches"). */

@@ -145,5 +145,12 @@ static inline void cpuid(uint32_t leaf, uint32_t out[4]) {
 extern uint8_t kmem_smp_test[];
 /// The words of the `locktest=` run (src/LockTest.swift), 64 bytes.
 static inline uint8_t *smp_test_area(void) { return kmem_smp_test; }
+extern uint8_t kmem_turns[];
+/// The workload's turn words (src/Turns.swift), 64 bytes.
+static inline uint64_t turn_area(void) { return (uint64_t)(uintptr_t)kmem_turns; }
+/// Adds `v` to the u64 at `address` with `lock xadd`.
+static inline void atomic_add_u64(uint64_t address, uint64_t v) { __atomic_fetch_add((uint64_t *)(uintptr_t)address, v, __ATOMIC_SEQ_CST); }
+/// A compiler barrier: memory accesses are not moved across it (x86 orders them in hardware).
+static inline void compiler_barrier(void) { __asm__ volatile("" ::: "memory"); }
 static inline uint64_t volatile_load_u64(uint64_t address) { return *(volatile uint64_t *)address; }
 static inline void volatile_store_u64(uint64_t address, uint64_t v) { *(volatile uint64_t *)address = v; }

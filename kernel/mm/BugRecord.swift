@@ -51,6 +51,9 @@ public enum BugKind: UInt64, Sendable, CaseIterable {
     case outOfMemory = 6
     /// The kernel could not boot.
     case boot = 7
+    /// A CPU of the workload did not end its turn in time (`code` the waiting CPU, `detail`
+    /// the CPU whose turn it was, `detail2` the spins waited).
+    case turn = 8
 
     /// The kind's name as the README's table and the toolkit print it.
     public var name: StaticString {
@@ -62,6 +65,7 @@ public enum BugKind: UInt64, Sendable, CaseIterable {
         case .exception: return "CPU exception"
         case .outOfMemory: return "out of memory"
         case .boot: return "boot"
+        case .turn: return "workload turn"
         }
     }
 }

@@ -40,6 +40,8 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
             // The other CPUs, before the allocator exists: they halt, and only this CPU runs it.
             LockTest.rounds.pointee = cmdline.number("locktest", default: 0)
             PCPTest.request(cmdline.number("pcptest", default: 0))
+            // With a workload, the APs take turns in it instead of parking (src/Turns.swift).
+            Turns.enable(cmdline.number("ops", default: 0) > 0, stall: cmdline.number("turnstall", default: 0))
             let cpus = SMP.bringUp(rsdpHint: boot.info.rsdpPhys, memoryMap: boot.memoryMap, reserved: UnsafeBufferPointer(r))
             LockTest.finish(cpus: cpus)
             return try PageAllocator.boot(regions: boot.memoryMap, reservations: UnsafeBufferPointer(r), config: config)
@@ -96,16 +98,31 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
         let phases = cmdline.number("phases", default: 4)
         console.write("kmem: workload seed "); console.dec(seed); console.write(" ops "); console.dec(ops)
         console.write(" phases "); console.dec(phases); console.newline()
-        var workload = Workload(allocator: allocator, seed: seed, operations: ops, phases: phases,
-                                fault: fault?.kind, faultSequence: fault?.sequence ?? 0)
-        workload.hotAdd = hotAdd
-        do { try workload.run() } catch { kmemBug(error) }
-        if let kind = workload.fault {
+        var run = WorkloadRun(seed: seed, operations: ops, phases: phases, cpus: Turns.enabled ? Int(cpu_count()) : 1,
+                              fault: fault?.kind, faultSequence: fault?.sequence ?? 0)
+        run.hotAdd = hotAdd
+        if run.cpus > 1 {
+            console.write("kmem: workload on "); console.dec(UInt64(run.cpus)); console.write(" CPUs taking turns of ")
+            console.dec(Turns.batch); console.write(" operations"); console.newline()
+        }
+        do { try withUnsafeMutablePointer(to: &run) { (p) throws(KmemError) in try Turns.runWorkload(allocator, run: p) } } catch { kmemBug(error) }
+        if let kind = run.fault {
             console.write("kmem: fault: "); console.write(kind.name); console.write(" found no target"); console.newline()
         }
-        console.write("kmem: workload: live page blocks "); console.dec(UInt64(workload.live.pages.count))
-        console.write(" pages "); console.dec(workload.live.pagesHeld)
-        console.write(" heap objects "); console.dec(UInt64(workload.live.objects.count)); console.newline()
+        var blocks: UInt64 = 0, pages: UInt64 = 0, objects: UInt64 = 0
+        for cpu in 0 ..< run.cpus {
+            guard let live = run.liveSet(cpu) else { continue }
+            blocks &+= UInt64(live.pages.count); pages &+= live.pagesHeld; objects &+= UInt64(live.objects.count)
+            if run.cpus > 1 {
+                console.write("kmem: workload: cpu "); console.dec(UInt64(cpu)); console.write(" ran ")
+                console.dec(run.operations(cpu: cpu)); console.write(" operations, holds page blocks ")
+                console.dec(UInt64(live.pages.count)); console.write(" pages "); console.dec(live.pagesHeld)
+                console.write(" heap objects "); console.dec(UInt64(live.objects.count)); console.newline()
+            }
+        }
+        console.write("kmem: workload: live page blocks "); console.dec(blocks)
+        console.write(" pages "); console.dec(pages)
+        console.write(" heap objects "); console.dec(objects); console.newline()
         allocator.writeZoneStatistics(to: &console)
         let final = allocator.selfCheck()
         final.write(to: &console)

@@ -119,12 +119,13 @@ enum SMP {
 }
 
 /// An AP's first Swift code (boot.S `ap_start64`, on its own stack): it loads its GDT and GS,
-/// says it is running, then parked, and halts in `ap_park` with interrupts off. The allocator
-/// is driven by the BSP only.
+/// says it is running, takes its turns in the workload when there is one (`Turns`), then says
+/// it is parked and halts in `ap_park` with interrupts off.
 @_cdecl("ap_main")
 func apMain(_ cpu: UInt32) -> Never {
     PerCPU.install(Int(cpu))
     LockTest.run(isAP: true)
     PCPTest.runOnAP(Int(cpu))
+    Turns.runOnAP(Int(cpu))
     PerCPU.park(Int(cpu))
 }

@@ -29,13 +29,16 @@ final class LiveSet {
     /// (a grown array needs a contiguous block that fragmented memory may no longer have).
     let pageCapacity: Int
     let objectCapacity: Int
+    /// Most reservations held at once: 1,024 for the whole run, shared by the CPUs (computed,
+    /// not stored: the object's size is a heap allocation the one-CPU log must keep).
+    var reservationCapacity: Int { pageCapacity / 16 }
 
     init(pageCapacity: Int, objectCapacity: Int) {
         self.pageCapacity = pageCapacity
         self.objectCapacity = objectCapacity
         pages.reserveCapacity(pageCapacity)
         objects.reserveCapacity(objectCapacity)
-        reservations.reserveCapacity(1024)
+        reservations.reserveCapacity(reservationCapacity)
     }
 
     /// Removes and returns element `i` by swapping the last one in (order does not matter).
@@ -55,72 +58,48 @@ final class LiveSet {
     }
 }
 
-/// The deterministic workload: `ops` operations in `phases` phases, from `seed`. It mixes
-/// orders 0…11 (skewed to small), both migratetypes, zone-constrained and over-aligned
-/// requests, specific-frame allocations, a few range reservations, heap allocations of every
-/// size class and large ones, and frees in random order, keeping a live set so memory ends
-/// fragmented. Between phases it calls `kmem_checkpoint`.
+/// One CPU's share of the deterministic workload (kernel/README.md "Workload"): its own
+/// SplitMix64 stream and live set. It mixes orders 0…11 (skewed to small), both migratetypes,
+/// zone-constrained and over-aligned requests, specific-frame allocations, a few range
+/// reservations, heap allocations of every size class and large ones, and frees in random
+/// order, keeping a live set so memory ends fragmented. The run it belongs to (`WorkloadRun`)
+/// counts operations, phases, checkpoints and the fault; `Turns` orders the CPUs.
 struct Workload {
     let allocator: PageAllocator
     var rng: SplitMix64
-    let operations: UInt64
-    let phases: UInt64
-    /// RAM held back at boot, added when phase 2 starts (or at the end of a one-phase run).
-    var hotAdd: PhysRange?
-    /// Fault to inject once the sequence number reaches `faultSequence`.
-    var fault: FaultKind?
-    var faultSequence: UInt64
+    /// The CPU this share runs on, and the CPUs taking turns.
+    let cpu: Int
+    let cpus: Int
     let live: LiveSet
-    /// Pages the workload tries to keep at most (a third of managed memory).
+    /// Pages this CPU tries to keep at most (a third of managed memory, shared by the CPUs).
     let pageBudget: UInt64
+    /// The run, for the other CPUs' live sets (frees of blocks allocated on another CPU).
+    let run: UnsafeMutablePointer<WorkloadRun>
 
-    init(allocator: PageAllocator, seed: UInt64, operations: UInt64, phases: UInt64, fault: FaultKind?, faultSequence: UInt64) {
+    /// CPU `cpu`'s seed: the run's seed on CPU 0 (so one CPU runs the workload it always ran),
+    /// a different stream on every other CPU.
+    static func seed(_ seed: UInt64, cpu: Int) -> UInt64 {
+        cpu == 0 ? seed : seed ^ (UInt64(cpu) &* 0xD1B5_4A32_D192_ED03)
+    }
+
+    init(allocator: PageAllocator, run: UnsafeMutablePointer<WorkloadRun>, cpu: Int) {
         self.allocator = allocator
-        rng = SplitMix64(seed: seed)
-        self.operations = operations
-        self.phases = max(phases, 1)
-        self.fault = fault
-        self.faultSequence = faultSequence
+        self.run = run
+        self.cpu = cpu
+        let n = max(run.pointee.cpus, 1)
+        cpus = n
+        rng = SplitMix64(seed: Workload.seed(run.pointee.seed, cpu: cpu))
         var managed: UInt64 = 0
         for z in 0..<ZoneKind.count { managed &+= allocator.zone(z).pointee.managedPages }
-        pageBudget = managed / 3
-        live = LiveSet(pageCapacity: 16384, objectCapacity: Int(min(max(managed / 16, 256), 16384)))
-        reservationBudget = min(managed / 64, 2048)
+        pageBudget = managed / 3 / UInt64(n)
+        live = LiveSet(pageCapacity: 16384 / n, objectCapacity: Int(min(max(managed / 16, 256), 16384)) / n)
+        reservationBudget = min(managed / 64, 2048) / UInt64(n)
     }
 
     /// Frames reserved so far, and the most the workload reserves (reservations are never
     /// given back, so they are bounded for runs of millions of operations).
     var reservedFrames: UInt64 = 0
     let reservationBudget: UInt64
-
-    mutating func run() throws(KmemError) {
-        var done: UInt64 = 0
-        var phase: UInt64 = 1
-        while phase <= phases {
-            let end = operations * phase / phases
-            while done < end {
-                try step()
-                done += 1
-                afterOperation(phase: phase)
-            }
-            kmemCheckpoint(phase)
-            if phase == 1, let h = hotAdd {
-                hotAddMemory(allocator, h)
-                hotAdd = nil
-            }
-            phase += 1
-        }
-    }
-
-    mutating func afterOperation(phase: UInt64) {
-        if let kind = fault, allocator.state.pointee.sequence >= faultSequence {
-            if let report = allocator.injectFault(kind) {
-                report.write(to: &console)
-                fault = nil
-            }
-        }
-        checkStopSequence(allocator, phase: phase)
-    }
 
     mutating func step() throws(KmemError) {
         let over = live.pagesHeld > pageBudget || live.pages.count >= live.pageCapacity
@@ -185,7 +164,7 @@ struct Workload {
         guard let s = allocator.segmentIndex(containing: pfn) else { return }
         let seg = allocator.segment(s).pointee
         guard pfn &+ n <= seg.end else { return }
-        guard live.reservations.count < 1024 else { return }
+        guard live.reservations.count < live.reservationCapacity else { return }
         if try allocator.reserveRange(start: pfn, count: n, owner: 0x5245_5356) {
             reservedFrames &+= n
             live.reservations.append(Reservation(start: pfn, count: n))
@@ -225,13 +204,25 @@ struct Workload {
         if address != 0 { live.objects.append(address) }
     }
 
+    /// The live set a free takes from: this CPU's, or with several CPUs one time in four
+    /// another CPU's (one that has started), so blocks allocated on one CPU are freed on
+    /// another and land in this CPU's per-CPU cache. One CPU has no choice to make and draws
+    /// nothing, so its stream is the one it always was.
+    mutating func freeSource() -> LiveSet {
+        guard cpus > 1, rng.below(4) == 0 else { return live }
+        let other = (cpu &+ 1 &+ Int(rng.below(UInt64(cpus &- 1)))) % cpus
+        return run.pointee.liveSet(other) ?? live
+    }
+
     mutating func freeObject() throws(KmemError) {
+        let live = freeSource()
         guard !live.objects.isEmpty else { return }
         let o = live.takeObject(Int(rng.below(UInt64(live.objects.count))))
         try allocator.kfree(o)
     }
 
     mutating func freePages() throws(KmemError) {
+        let live = freeSource()
         guard !live.pages.isEmpty else { return }
         let i = Int(rng.below(UInt64(live.pages.count)))
         if live.pages[i].extraRefs != 0 {

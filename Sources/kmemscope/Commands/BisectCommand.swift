@@ -36,6 +36,9 @@ struct BisectCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A sequence known to fail verify: search before it (default: the end of the run).", valueName: "seq"))
     var hi: UInt64?
 
+    @Option(name: .long, help: ArgumentHelp("Virtual CPUs (QEMU's -smp), 1 to 16: the workload runs on every CPU in turns, so every boot repeats the same run.", valueName: "n"))
+    var smp: Int = 1
+
     @Option(name: .long, help: "Seconds one boot may run before it is given up.")
     var timeout: Int = 300
 
@@ -47,6 +50,7 @@ struct BisectCommand: ParsableCommand {
         }
         if words.contains(where: { $0.hasPrefix("exit=") }) { throw ValidationError("--append must not contain exit=…: bisect reads the guest after the run") }
         if let lo, let hi, lo >= hi { throw ValidationError("--lo must be below --hi") }
+        guard (1...16).contains(smp) else { throw ValidationError("--smp must be 1 to 16, not \(smp)") }
         guard (1...86_400).contains(timeout) else { throw ValidationError("--timeout must be 1…86400 seconds, not \(timeout)") }
     }
 
@@ -86,7 +90,7 @@ struct BisectCommand: ParsableCommand {
                 _ = try g.advance(to: requested)
             } else {
                 boots += 1
-                g = try BisectGuest(kernel: kernel, kernelPath: kernelPath, memory: size, append: append,
+                g = try BisectGuest(kernel: kernel, kernelPath: kernelPath, memory: size, append: append, cpus: smp,
                                     firstTarget: requested, limit: .seconds(timeout))
                 guest = g
                 directMap = (try? g.session.info.number("DIRECT_MAP")) ?? 0

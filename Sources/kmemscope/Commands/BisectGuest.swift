@@ -21,7 +21,7 @@ final class BisectGuest {
     private let limit: Duration
 
     /// Boots and runs to the first stop at or after `firstTarget` (`nil`: to the end of the run).
-    init(kernel: KernelImage, kernelPath: String, memory: MemorySize, append: String,
+    init(kernel: KernelImage, kernelPath: String, memory: MemorySize, append: String, cpus: Int = 1,
          firstTarget: UInt64?, limit: Duration) throws {
         self.limit = limit
         checkpoint = try kernel.symbol("kmem_checkpoint").address.rawValue
@@ -32,7 +32,7 @@ final class BisectGuest {
         let directory = String(cString: p)
         let socket = directory + "/gdb.sock"
         qemu = try QEMUProcess.launch(QEMUConfiguration(kernel: kernelPath, memory: memory, append: append,
-                                                        gdb: .unix(socket), startStopped: true),
+                                                        gdb: .unix(socket), startStopped: true, cpus: cpus),
                                       runDirectory: directory)
         qemu.removesDirectoryOnStop = true
         do {

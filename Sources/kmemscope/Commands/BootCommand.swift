@@ -34,7 +34,7 @@ struct BootCommand: ParsableCommand {
     @Option(name: .long, help: "Guest RAM, as QEMU's -m (128M, 1G, 6G).")
     var memory: String = "1G"
 
-    @Option(name: .long, help: ArgumentHelp("Virtual CPUs (QEMU's -smp), 1 to 16: the kernel starts them all and prints `kmem: cpus N`; the allocator runs on CPU 0.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Virtual CPUs (QEMU's -smp), 1 to 16: the kernel starts them all and prints `kmem: cpus N`; a workload runs on every CPU, the CPUs taking turns in a fixed order (the same op log every boot).", valueName: "n"))
     var smp: Int = 1
 
     @Option(name: .long, help: ArgumentHelp("The kernel command line (e.g. \"seed=1 ops=20000 phases=4\"; see the README's table).", valueName: "words"))

@@ -225,10 +225,12 @@ extension PageAllocator {
         out.write("PCP_STRIDE="); out.dec(UInt64(MemoryLayout<PerCPUPages>.stride)); out.newline()
         var e = OpLogEntry(sequence: 0, kind: 0, order: 0, migratetype: 0, zone: 0, status: 0, flags: 0, cpu: 0, _pad: 0,
                            alignment: 0, size: 0, address: 0, result: 0, owner: 0, parent: 0)
+        // the field's address through the pointee (as `off` above), not a temporary's
+        func offset(_ base: UnsafeMutableRawPointer, _ field: UnsafeMutableRawPointer) -> UInt64 {
+            UInt64(UInt(bitPattern: field) &- UInt(bitPattern: base))
+        }
         withUnsafeMutablePointer(to: &e) { (l: UnsafeMutablePointer<OpLogEntry>) in
-            out.write("OFFSET(OpLogEntry.cpu)=")
-            out.dec(UInt64(UInt(bitPattern: UnsafeMutableRawPointer(&l.pointee.cpu)) &- UInt(bitPattern: UnsafeMutableRawPointer(l))))
-            out.newline()
+            out.write("OFFSET(OpLogEntry.cpu)="); out.dec(offset(UnsafeMutableRawPointer(l), &l.pointee.cpu)); out.newline()
         }
     }
 }

@@ -1,5 +1,6 @@
 import AllocatorModel
 import Glibc
+import BundledKernel
 import KernelLayouts
 
 /// libFuzzer target: the layout descriptor parser (`kmem_info`: header and KEY=VALUE text),

@@ -1,4 +1,5 @@
 import AllocatorModel
+import BundledKernel
 import KernelLayouts
 
 /// libFuzzer target: the snapshot decoder, the verifier, the views and the op-log decoder

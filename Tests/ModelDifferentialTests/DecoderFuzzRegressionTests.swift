@@ -1,5 +1,6 @@
 import AllocatorModel
 import KernelHarness
+import BundledKernel
 import KernelLayouts
 import KernelMM
 import Testing

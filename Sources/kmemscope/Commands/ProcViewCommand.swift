@@ -2,6 +2,7 @@ import ArgumentParser
 import AllocatorModel
 import AllocatorText
 import AllocatorView
+import BundledKernel
 import KernelLayouts
 import KernelSession
 import LinuxKernel

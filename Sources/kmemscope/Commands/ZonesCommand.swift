@@ -1,6 +1,7 @@
 import ArgumentParser
 import AllocatorModel
 import AllocatorText
+import BundledKernel
 import KernelLayouts
 import LinuxKernel
 

@@ -57,14 +57,14 @@ let package = Package(
         // kernel's verifier runs them beside its own. Optimised even in debug builds: verify runs them.
         .target(name: "AllocatorChecks", dependencies: ["AllocatorView"], swiftSettings: [.unsafeFlags(["-O"])]),
         // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
-        .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorText", "AllocatorChecks"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorChecks"], swiftSettings: [.unsafeFlags(["-O"])]),
         // Kernel images and guest memory: ELF symbols, DWARF layouts, the layout descriptor,
         // memory sources, the page-table walk, snapshot files, vmcores. No kernel's allocator.
         .target(name: "KernelLayouts", dependencies: ["AllocatorView", "CLibElf", "CLibDW", "CZlib", "CLibKdumpfile"]),
         // The bundled kernel's decoder, beside LinuxKernel: its memory, read through the
         // descriptor, as a KernelSnapshot (SnapshotDecoder), its operation log, per-CPU areas,
-        // BUG record and free-page poison.
-        .target(name: "BundledKernel", dependencies: ["KernelLayouts", "AllocatorModel", "AllocatorView"]),
+        // BUG record and free-page poison; and report's page from a snapshot (MemoryMapReport).
+        .target(name: "BundledKernel", dependencies: ["KernelLayouts", "AllocatorModel", "AllocatorView", "AllocatorText"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
         .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "AllocatorModel"]),
@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "KernelSessionTests", dependencies: ["KernelSession", "KernelLayouts", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "BundledKernel", "KernelMM"],
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
-        .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
+        .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel", "AllocatorText"]),
         // The allocator view: both kernels' producers against the views they replaced, and
         // every renderer on a view built by hand.
         .testTarget(name: "AllocatorViewTests", dependencies: ["AllocatorView", "AllocatorText", "AllocatorModel", "LinuxKernel"]),
@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "AllocatorChecksTests", dependencies: ["AllocatorChecks", "AllocatorView"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "KernelHarness"]),
         // The reference model beside the kernel's allocator on the same random operations.
-        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "BundledKernel", "KernelMM", "KernelHarness", "BrowserSupport"]),
+        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "AllocatorText", "KernelLayouts", "BundledKernel", "KernelMM", "KernelHarness", "BrowserSupport"]),
         .testTarget(name: "QEMULauncherTests", dependencies: ["QEMULauncher"]),
         // The proxy's pure parts, and faults from a scripted stub (the real-QEMU tests are in KernelDebugTests).
         .testTarget(name: "GDBProxyTests", dependencies: ["GDBProxy", "GDBRemote", "StubSupport"]),

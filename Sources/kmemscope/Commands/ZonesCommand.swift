@@ -30,10 +30,8 @@ struct ZonesCommand: GuestCommand {
             })
         }
         let snapshot = try GuestSource(image, stub, in: context).read(settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
-        if tree {
-            let view = snapshot.allocatorView(FreeListCensus(snapshot))
-            return print(image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view))
-        }
-        print(image.json ? try JSONOutput.string(ZonesJSON(snapshot)) : ZoneTable.text(snapshot))
+        let view = snapshot.allocatorView(FreeListCensus(snapshot))
+        if tree { return print(image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view)) }
+        print(image.json ? try JSONOutput.string(ZonesJSON(snapshot)) : ZoneTableText.text(view))
     }
 }

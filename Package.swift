@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AllocatorChecks", targets: ["AllocatorChecks"]),
         .library(name: "KernelSession", targets: ["KernelSession"]),
         .library(name: "KernelMM", targets: ["KernelMM"]),
+        .library(name: "BundledKernel", targets: ["BundledKernel"]),
         .library(name: "LinuxKernel", targets: ["LinuxKernel"]),
         .library(name: "QEMULauncher", targets: ["QEMULauncher"]),
         .library(name: "GDBProxy", targets: ["GDBProxy"]),
@@ -56,11 +57,17 @@ let package = Package(
         // kernel's verifier runs them beside its own. Optimised even in debug builds: verify runs them.
         .target(name: "AllocatorChecks", dependencies: ["AllocatorView"], swiftSettings: [.unsafeFlags(["-O"])]),
         // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
-        .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorText", "AllocatorChecks"], swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "KernelLayouts", dependencies: ["AllocatorModel", "AllocatorView", "CLibElf", "CLibDW", "CZlib", "CLibKdumpfile"]),
+        .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorChecks"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // Kernel images and guest memory: ELF symbols, DWARF layouts, the layout descriptor,
+        // memory sources, the page-table walk, snapshot files, vmcores. No kernel's allocator.
+        .target(name: "KernelLayouts", dependencies: ["AllocatorView", "CLibElf", "CLibDW", "CZlib", "CLibKdumpfile"]),
+        // The bundled kernel's decoder, beside LinuxKernel: its memory, read through the
+        // descriptor, as a KernelSnapshot (SnapshotDecoder), its operation log, per-CPU areas,
+        // BUG record and free-page poison; and report's page from a snapshot (MemoryMapReport).
+        .target(name: "BundledKernel", dependencies: ["KernelLayouts", "AllocatorModel", "AllocatorView", "AllocatorText"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
-        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),
+        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "AllocatorModel"]),
         // A stock Linux guest: symbols from System.map/kallsyms, types from BTF (libbpf), and
         // the buddy allocator's free lists decoded from guest memory.
         .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorView", "AllocatorChecks", "CLibBPF"]),
@@ -74,7 +81,7 @@ let package = Package(
         // The one host harness: KernelMM booted over an mmap'd buffer with a test memory map,
         // read back through kmem_info and a GuestMemory as the CLI reads a guest. The KernelMM
         // and differential tests, model-bench, kmem-bench and the fuzz build (scripts/fuzz.sh) share it.
-        .target(name: "KernelHarness", dependencies: ["KernelMM", "KernelLayouts", "AllocatorModel"]),
+        .target(name: "KernelHarness", dependencies: ["KernelMM", "KernelLayouts", "BundledKernel", "AllocatorModel"]),
         // Benchmark driver for scripts/bench-gdbremote.sh (reads guest memory, prints MiB/s).
         .executableTarget(name: "gdbremote-bench", dependencies: ["GDBRemote"]),
         // Host benchmark of the kernel's allocator (scripts/bench-allocator.sh).
@@ -83,13 +90,13 @@ let package = Package(
         .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness"]),
         // Test tool (issue 10): writes corruption into a stopped guest through the stub and
         // reports which check notices it; scripts/fault-matrix.sh makes docs/fault-matrix.md.
-        .target(name: "CorruptionTool", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorModel"]),
+        .target(name: "CorruptionTool", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "AllocatorModel"]),
         .executableTarget(name: "kmem-corrupt", dependencies: [
-            "CorruptionTool", "KernelSession", "KernelLayouts", "GDBRemote", "AllocatorModel",
+            "CorruptionTool", "KernelSession", "KernelLayouts", "BundledKernel", "GDBRemote", "AllocatorModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "KernelSession", "AllocatorModel", "AllocatorView", "AllocatorText", "LinuxKernel", "QEMULauncher", "CLibEdit", "GDBProxy",
+            "GDBRemote", "KernelLayouts", "BundledKernel", "KernelSession", "AllocatorModel", "AllocatorView", "AllocatorText", "LinuxKernel", "QEMULauncher", "CLibEdit", "GDBProxy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -101,9 +108,9 @@ let package = Package(
         .target(name: "TerminalSupport", dependencies: ["BrowserSupport"], path: "Tests/TerminalSupport"),
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "StubSupport", "QEMULauncher"]),
         .testTarget(name: "KernelSessionTests", dependencies: ["KernelSession", "KernelLayouts", "GDBRemote", "StubSupport"]),
-        .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "KernelMM"],
+        .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "BundledKernel", "KernelMM"],
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
-        .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel"]),
+        .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel", "AllocatorText"]),
         // The allocator view: both kernels' producers against the views they replaced, and
         // every renderer on a view built by hand.
         .testTarget(name: "AllocatorViewTests", dependencies: ["AllocatorView", "AllocatorText", "AllocatorModel", "LinuxKernel"]),
@@ -111,13 +118,13 @@ let package = Package(
         .testTarget(name: "AllocatorChecksTests", dependencies: ["AllocatorChecks", "AllocatorView"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "KernelHarness"]),
         // The reference model beside the kernel's allocator on the same random operations.
-        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness", "BrowserSupport"]),
+        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "AllocatorText", "KernelLayouts", "BundledKernel", "KernelMM", "KernelHarness", "BrowserSupport"]),
         .testTarget(name: "QEMULauncherTests", dependencies: ["QEMULauncher"]),
         // The proxy's pure parts, and faults from a scripted stub (the real-QEMU tests are in KernelDebugTests).
         .testTarget(name: "GDBProxyTests", dependencies: ["GDBProxy", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM", "QEMULauncher"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "AllocatorText", "CorruptionTool", "BrowserSupport", "TerminalSupport"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "AllocatorText", "CorruptionTool", "BrowserSupport", "TerminalSupport"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
         .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "AllocatorText", "KernelLayouts", "QEMULauncher", "BrowserSupport", "TerminalSupport"],
                     exclude: ["Fixtures"]),

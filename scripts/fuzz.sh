@@ -69,16 +69,18 @@ build() {
     module AllocatorChecks Sources/AllocatorChecks/*.swift || return 1
     module AllocatorModel Sources/AllocatorModel/*.swift || return 1
     module KernelLayouts $(find Sources/KernelLayouts -name "*.swift" | sort) || return 1
+    module BundledKernel Sources/BundledKernel/*.swift || return 1
     module GDBRemote Sources/GDBRemote/*.swift || return 1
     module KernelMM kernel/mm/*.swift || return 1
     module KernelHarness Sources/KernelHarness/*.swift || return 1
-    target snapshot AllocatorView AllocatorText AllocatorChecks AllocatorModel KernelLayouts KernelMM KernelHarness || return 1
-    target descriptor AllocatorView AllocatorText AllocatorChecks AllocatorModel KernelLayouts KernelMM KernelHarness || return 1
+    target snapshot AllocatorView AllocatorText AllocatorChecks AllocatorModel KernelLayouts BundledKernel KernelMM KernelHarness || return 1
+    target descriptor AllocatorView AllocatorText AllocatorChecks AllocatorModel KernelLayouts BundledKernel KernelMM KernelHarness || return 1
     target packet GDBRemote || return 1
     target targetxml GDBRemote || return 1
-    target elf AllocatorView AllocatorText AllocatorChecks AllocatorModel KernelLayouts || return 1
-    target snapfile AllocatorView AllocatorText AllocatorChecks AllocatorModel KernelLayouts || return 1
-    target vmcore AllocatorView AllocatorText AllocatorChecks AllocatorModel KernelLayouts || return 1
+    # images and memory only: KernelLayouts no longer carries the bundled kernel's decoder
+    target elf AllocatorView KernelLayouts || return 1
+    target snapfile AllocatorView KernelLayouts || return 1
+    target vmcore AllocatorView KernelLayouts || return 1
 }
 
 seeds() {  # writes small seed inputs for each target

@@ -1,5 +1,7 @@
 import AllocatorModel
+import AllocatorText
 import Glibc
+import BundledKernel
 import KernelLayouts
 
 /// libFuzzer target: the layout descriptor parser (`kmem_info`: header and KEY=VALUE text),
@@ -29,8 +31,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     for e in info.entries.prefix(64) { _ = try? info.number(e.key) }
     guard let snapshot = try? SnapshotDecoder(info: info, memory: memory).decode() else { return 0 }
     _ = Verifier(snapshot).run()
-    _ = ProcViews.zoneinfo(snapshot)
-    _ = ProcViews.buddyinfo(snapshot, FreeListCensus(snapshot))
+    let view = snapshot.allocatorView(FreeListCensus(snapshot))
+    _ = ProcText.zoneinfo(view)
+    _ = ProcText.buddyinfo(view)
     _ = try? OpLogDecoder(info: info, memory: memory).last(64, upTo: snapshot.sequence)
     return 0
 }

@@ -1,4 +1,6 @@
+import AllocatorText
 import AllocatorModel
+import BundledKernel
 import KernelLayouts
 
 /// libFuzzer target: the snapshot decoder, the verifier, the views and the op-log decoder
@@ -36,11 +38,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let snapshot = try? SnapshotDecoder(info: info, memory: memory).decode() else { return 0 }
     _ = Verifier(snapshot).run()
     let census = FreeListCensus(snapshot)
-    _ = ProcViews.buddyinfo(snapshot, census)
-    _ = ProcViews.pagetypeinfo(snapshot, census)
-    _ = ProcViews.zoneinfo(snapshot)
-    _ = ProcViews.slabinfo(snapshot)
-    _ = ZoneTable.text(snapshot)
+    let view = snapshot.allocatorView(census)
+    _ = ProcText.buddyinfo(view)
+    _ = ProcText.pagetypeinfo(view)
+    _ = ProcText.zoneinfo(view)
+    _ = ProcText.slabinfo(view)
+    _ = ZoneTableText.text(view)
     for p in patches.prefix(4) { _ = FrameReport(snapshot, pfn: UInt64(p.offset / 64)) }
     _ = try? OpLogDecoder(info: info, memory: memory).last(64, upTo: snapshot.sequence)
     return 0

@@ -7,7 +7,7 @@ extension KernelSnapshot {
     /// from the pageblock tags, and the slab heap's caches.
     public func allocatorView(_ census: FreeListCensus) -> AllocatorView {
         let orders = maxOrder + 1
-        let names = (0..<migratetypeSlots).map { $0 < migratetypes ? ProcViews.name($0) : "slot \($0)" }
+        let names = (0..<migratetypeSlots).map { $0 < migratetypes ? Self.procMigratetypeName($0) : "slot \($0)" }
         let breaks = census.broken.map { b in
             ListBreak(zone: b.zone, segment: b.segment, order: b.order, migratetype: b.migratetype, walked: b.walked, link: b.link,
                       reason: b.reason, text: b.text(zoneName: b.zone < zones.count ? zones[b.zone].name : "zone \(b.zone)"))
@@ -41,11 +41,19 @@ extension KernelSnapshot {
                             freePages: .unsigned(z.freePages),
                             watermarks: Watermarks(min: z.watermarkMin, low: z.watermarkLow, high: z.watermarkHigh, boost: 0),
                             lowmemReserve: z.lowmemReserve, freeAreas: areas, segments: segmentViews, segmentCount: z.segmentCount,
-                            perCPU: perCPUCaches(z), pageblocks: pageblockCounts(zone: z.index))
+                            perCPU: perCPUCaches(z), pageblocks: pageblockCounts(zone: z.index),
+                            bootReservedPages: z.bootReservedPages, reservedPages: z.reservedPages, allocatedPages: z.allocatedPages)
         }
         return AllocatorView(kernel: "bundled", sequence: sequence, pageSize: pageSize, orderCount: orders,
                              pageblockOrder: pageblockOrder, migratetypeNames: names, migratetypesInUse: migratetypes,
                              nodes: [NodeView(id: 0, zones: zoneViews)], heap: heap.map(Self.heapView), listBreaks: breaks)
+    }
+
+    /// Migratetype names as Linux's `migratetype_names[]` spells them (the views print Linux's
+    /// layout), `TypeN` past them.
+    static func procMigratetypeName(_ mt: Int) -> String {
+        let names = ["Unmovable", "Movable", "Reclaimable", "HighAtomic"]
+        return mt >= 0 && mt < names.count ? names[mt] : "Type\(mt)"
     }
 
     /// Pageblocks per migratetype in use in `zone`, by the segments' tags; a pageblock split

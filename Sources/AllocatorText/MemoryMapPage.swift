@@ -1,7 +1,7 @@
 /// What `kmemscope report` draws, in terms any kernel can fill: one class per cell of the map,
 /// the zone and segment bands, the violations to ring and list (each with its frame's decode),
 /// the verdict and, for a kernel halted at its own BUG, the post-mortem banner. The bundled
-/// kernel's producer is `MemoryMapReport` (AllocatorModel); ``MemoryMapHTML`` renders it.
+/// kernel's producer is `MemoryMapReport` (BundledKernel); ``MemoryMapHTML`` renders it.
 public struct MemoryMapPage: Sendable {
     /// What a cell shows, most important last (a pageblock shows its most common class; a tie
     /// goes to the later one).

@@ -35,12 +35,20 @@ public struct ZoneView: Sendable, Equatable {
     public var numaEvents: [NamedCount]?
     /// Pages given to CMA (`cma_pages`), nil when the kernel has no CMA (printed as 0).
     public var cmaPages: UInt64?
+    /// The kernel's own count of pages held back at boot, never given to the allocator (the
+    /// bundled kernel's `bootReservedPages`), nil when it keeps none.
+    public var bootReservedPages: UInt64?
+    /// The kernel's own count of pages reserved after boot (the bundled kernel's `reservedPages`), nil when it keeps none.
+    public var reservedPages: UInt64?
+    /// The kernel's own count of pages handed out (the bundled kernel's `allocatedPages`), nil when it keeps none.
+    public var allocatedPages: UInt64?
 
     public init(index: Int, name: String, populated: Bool, startPFN: UInt64, endPFN: UInt64, spannedPages: UInt64,
                 presentPages: UInt64, managedPages: UInt64, freePages: Counter? = nil, watermarks: Watermarks? = nil,
                 lowmemReserve: [UInt64]? = nil, freeAreas: [FreeArea], segments: [SegmentView]? = nil,
                 segmentCount: Int? = nil, perCPU: [PerCPUCache] = [], pageblocks: [UInt64]? = nil,
-                stats: [NamedCount]? = nil, numaEvents: [NamedCount]? = nil, cmaPages: UInt64? = nil) {
+                stats: [NamedCount]? = nil, numaEvents: [NamedCount]? = nil, cmaPages: UInt64? = nil,
+                bootReservedPages: UInt64? = nil, reservedPages: UInt64? = nil, allocatedPages: UInt64? = nil) {
         self.index = index
         self.name = name
         self.populated = populated
@@ -60,6 +68,9 @@ public struct ZoneView: Sendable, Equatable {
         self.stats = stats
         self.numaEvents = numaEvents
         self.cmaPages = cmaPages
+        self.bootReservedPages = bootReservedPages
+        self.reservedPages = reservedPages
+        self.allocatedPages = allocatedPages
     }
 
     /// Free pages on the lists by the blocks counted per order (see ``FreeArea/blocks``).

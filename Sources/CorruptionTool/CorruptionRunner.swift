@@ -1,5 +1,6 @@
 import AllocatorModel
 import GDBRemote
+import BundledKernel
 import KernelLayouts
 
 /// Writes each corruption into a stopped guest through the stub, decodes and verifies, puts

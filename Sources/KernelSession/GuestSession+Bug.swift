@@ -1,5 +1,6 @@
 import AllocatorModel
 import GDBRemote
+import BundledKernel
 import KernelLayouts
 
 extension GuestView {

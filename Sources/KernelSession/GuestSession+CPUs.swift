@@ -1,4 +1,5 @@
 import GDBRemote
+import BundledKernel
 import KernelLayouts
 
 extension GuestSession {

@@ -1,5 +1,6 @@
 import AllocatorModel
 import GDBRemote
+import BundledKernel
 import KernelLayouts
 
 /// One attachment to a guest running the bundled kernel, from connect to restore: the kernel

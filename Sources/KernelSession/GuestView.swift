@@ -1,3 +1,4 @@
+import BundledKernel
 import KernelLayouts
 
 /// What a command reads the bundled kernel's state through: a live guest held at an operation

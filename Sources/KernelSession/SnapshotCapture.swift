@@ -1,5 +1,6 @@
 import Glibc
 import AllocatorModel
+import BundledKernel
 import KernelLayouts
 
 /// Taking a snapshot of a held guest: everything the views and `verify` read (the layout

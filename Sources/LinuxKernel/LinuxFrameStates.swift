@@ -13,13 +13,21 @@ public struct LinuxFrameStates: FrameStateLookup {
 
     public func frameState(_ pfn: UInt64) -> FrameState? {
         guard let page = try? linux.page(pfn, vmemmapBase: state.vmemmapBase) else { return nil }
+        return frameState(of: page)
+    }
+
+    /// The state of a `struct page` already read (the frame view reads it for its other fields).
+    public func frameState(of page: LinuxPage) -> FrameState {
         if page.isBuddy { return .freeHead(order: Int(clamping: page.private)) }
-        if let block = state.zones.lazy.flatMap(\.blocks).first(where: { pfn > $0.pfn && pfn - $0.pfn < (1 << UInt64(min(max($0.order, 0), 63))) }) {
-            return .freeTail(head: block.pfn)
-        }
+        if let block = freeBlock(around: page.pfn) { return .freeTail(head: block.pfn) }
         if page.refcount > 0 {
             return .allocated(refcount: UInt64(page.refcount), slab: page.flagNames(linux.page).contains("slab"))
         }
         return .other(detail: "refcount \(page.refcount), flags 0x\(String(page.flags, radix: 16))")
+    }
+
+    /// The walked free block `pfn` lies inside of (past its head), if any.
+    public func freeBlock(around pfn: UInt64) -> LinuxFreeBlock? {
+        state.zones.lazy.flatMap(\.blocks).first { pfn > $0.pfn && pfn - $0.pfn < (1 << UInt64(min(max($0.order, 0), 63))) }
     }
 }

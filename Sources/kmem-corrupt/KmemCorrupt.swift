@@ -3,6 +3,7 @@ import ArgumentParser
 import CorruptionTool
 import Foundation
 import GDBRemote
+import BundledKernel
 import KernelLayouts
 import KernelSession
 

@@ -1,3 +1,4 @@
+import AllocatorText
 import Testing
 @testable import AllocatorModel
 
@@ -13,12 +14,12 @@ struct ProcViewTests {
         let s = Self.snapshot()
         let census = FreeListCensus(s)
         #expect(census.broken.isEmpty)
-        #expect(ProcViews.buddyinfo(s, census) == "Node 0, zone      DMA      3      1      1 \n")
+        #expect(ProcText.buddyinfo(s.allocatorView(census)) == "Node 0, zone      DMA      3      1      1 \n")
     }
 
     @Test func pagetypeinfoHasLinuxsLayout() {
         let s = Self.snapshot()
-        let text = ProcViews.pagetypeinfo(s, FreeListCensus(s))
+        let text = ProcText.pagetypeinfo(s.allocatorView(FreeListCensus(s)))
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines[0] == "Page block order: \(s.pageblockOrder)")
         #expect(lines[1] == "Pages per block:  \(1 << s.pageblockOrder)")
@@ -33,7 +34,7 @@ struct ProcViewTests {
         #expect(census.broken.count == 1)
         #expect(census.broken.first?.reason == "a cycle back to")
         #expect(census.orders(zone: 0)[0] <= UInt64(s.segments[0].pageCount))
-        #expect(ZoneTable.text(s).contains("broken free list: segment 0 (DMA) migratetype"))
+        #expect(ZoneTableText.text(s.allocatorView(FreeListCensus(s))).contains("broken free list: segment 0 (DMA) migratetype"))
     }
 
     @Test func slabinfoVersion21() {
@@ -41,7 +42,7 @@ struct ProcViewTests {
         s.heap = HeapSnapshot(caches: [HeapSnapshot.Cache(index: 0, objectSize: 16, objectsPerSlab: 256, partialHead: .max,
                                                           fullHead: .max, partialSlabs: 2, fullSlabs: 1, inUse: 700)],
                               slabOwnerBase: 0x51ab0000, poison: 0x6b, directMap: 0, pages: [:])
-        let lines = ProcViews.slabinfo(s).split(separator: "\n").map(String.init)
+        let lines = ProcText.slabinfo(s.allocatorView(FreeListCensus(s))).split(separator: "\n").map(String.init)
         #expect(lines[0] == "slabinfo - version: 2.1")
         #expect(lines[2] == "kmalloc-16           700    768     16  256    1 : tunables    0    0    0 : slabdata      3      3      0")
     }

@@ -1,3 +1,4 @@
+import AllocatorText
 import AllocatorModel
 import Testing
 
@@ -68,7 +69,7 @@ struct SnapshotTests {
         let census = FreeListCensus(s)
         #expect(census.orders(zone: 0) == [3, 1, 1])
         #expect(census.broken.isEmpty)
-        #expect(ProcViews.buddyinfo(s, census) == "Node 0, zone      DMA      3      1      1 \n")
+        #expect(ProcText.buddyinfo(s.allocatorView(census)) == "Node 0, zone      DMA      3      1      1 \n")
     }
 
     @Test func aCycleCannotMakeTheWalkLoop() {
@@ -85,7 +86,7 @@ struct SnapshotTests {
 
     @Test func zoneTableShowsEveryZone() {
         let s = Self.snapshot(Self.table(count: 16, links: [:]), heads: [3])
-        let text = ZoneTable.text(s)
+        let text = ZoneTableText.text(s.allocatorView(FreeListCensus(s)))
         #expect(text.hasPrefix("sequence 7\nzone DMA    pfn [0x0, 0x10) spanned 16 present 16 managed 16"))
         #expect(text.hasSuffix("Node 0, zone      DMA      1      0      0 "), "/proc/buddyinfo ends each number with a space")
     }

@@ -71,6 +71,7 @@ struct BundledProducerTests {
         #expect(ProcText.zoneinfo(view) == LegacyProcViews.zoneinfo(s), sourceLocation: sourceLocation)
         #expect(ProcText.slabinfo(view) == LegacyProcViews.slabinfo(s), sourceLocation: sourceLocation)
         #expect(ZoneTreeText.text(view) == LegacyZoneTree.text(s), sourceLocation: sourceLocation)
+        #expect(ZoneTableText.text(view) == LegacyZoneTable.text(s), sourceLocation: sourceLocation)
         #expect(view.listBreaks.map(\.text) == census.broken.map { $0.text(zoneName: s.zones[$0.zone].name) },
                 sourceLocation: sourceLocation)
     }

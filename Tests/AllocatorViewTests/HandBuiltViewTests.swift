@@ -125,4 +125,31 @@ struct HandBuiltViewTests {
             zone Movable
             """), "a list's own counter where kept; an empty spare slot hidden; no reserved counter, none printed")
     }
+
+    @Test func zoneTableAsAColumnTableOrALinePerZone() {
+        #expect(ZoneTableText.text(Self.view) { "node \($0.id): test" } == """
+            node 1: test
+            zone     start pfn  spanned  present  managed  free  on lists  per-CPU  min  low  high
+            Normal       0x100      512      500      480    42        13        6    5    6     7
+            Movable        0x0        0        0        0     -         -        -    -    -     -
+            free: vm_stat[NR_FREE_PAGES]; on lists: Σ nr_free × 2^order; per-CPU: pages on the CPUs' per_cpu_pages lists
+
+            Node 1, zone   Normal      9      2 
+            """, "no kernel counts of reserved and allocated pages: a table per node, '-' where a zone has nothing")
+        var counted = Self.view
+        counted.sequence = 5
+        for i in counted.nodes[0].zones.indices {
+            counted.nodes[0].zones[i].bootReservedPages = 1
+            counted.nodes[0].zones[i].reservedPages = 2
+            counted.nodes[0].zones[i].allocatedPages = 3
+        }
+        counted.listBreaks = [ListBreak(zone: 0, segment: nil, order: 0, migratetype: 1, walked: 2, link: 7, reason: "a cycle back to", text: "the list")]
+        #expect(ZoneTableText.text(counted) == """
+            sequence 5
+            zone Normal pfn [0x100, 0x300) spanned 512 present 500 managed 480 boot-reserved 1 reserved 2 free 42 pcp 6 allocated 3 min 5 low 6 high 7 segments -
+            zone Movable pfn [0x0, 0x0) spanned 0 present 0 managed 0 boot-reserved 1 reserved 2 free - pcp 0 allocated 3 min - low - high - segments -
+            Node 1, zone   Normal      9      2 
+            broken free list: the list
+            """, "the kernel's own counts: a line per zone, then buddyinfo and each broken list")
+    }
 }

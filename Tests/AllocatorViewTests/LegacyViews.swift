@@ -143,3 +143,26 @@ enum LegacyZoneTree {
     }
 
 }
+
+/// `zones`' table as `ZoneTable.text` printed it from the snapshot (commit dbe6003,
+/// Sources/AllocatorModel/ZoneTable.swift), before `ZoneTableText` printed it from the view.
+enum LegacyZoneTable {
+    static func text(_ s: KernelSnapshot) -> String {
+        var lines = ["sequence \(s.sequence)"]
+        for z in s.zones {
+            let name = z.name + String(repeating: " ", count: max(1, 7 - z.name.count))
+            lines.append("zone \(name)pfn [0x\(String(z.startPFN, radix: 16)), 0x\(String(z.endPFN, radix: 16))) "
+                + "spanned \(z.spannedPages) present \(z.presentPages) managed \(z.managedPages) "
+                + "boot-reserved \(z.bootReservedPages) reserved \(z.reservedPages) free \(z.freePages) "
+                + "pcp \(z.cachedPages) allocated \(z.allocatedPages) min \(z.watermarkMin) low \(z.watermarkLow) "
+                + "high \(z.watermarkHigh) segments \(z.segmentCount)")
+        }
+        let census = FreeListCensus(s)
+        let buddyinfo = LegacyProcViews.buddyinfo(s, census)
+        lines.append(buddyinfo.hasSuffix("\n") ? String(buddyinfo.dropLast()) : buddyinfo)
+        for b in census.broken {
+            lines.append("broken free list: " + b.text(zoneName: b.zone < s.zones.count ? s.zones[b.zone].name : "zone \(b.zone)"))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import AllocatorModel
+import BundledKernel
 import KernelLayouts
 import KernelSession
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import GDBRemote
+import BundledKernel
 import KernelLayouts
 @testable import KernelSession
 import Testing

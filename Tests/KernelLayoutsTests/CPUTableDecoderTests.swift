@@ -1,3 +1,4 @@
+import BundledKernel
 import KernelLayouts
 import Testing
 

@@ -1,5 +1,7 @@
+import AllocatorText
 import AllocatorModel
 import KernelHarness
+import BundledKernel
 import KernelLayouts
 import KernelMM
 import Testing
@@ -87,7 +89,7 @@ struct DecoderFuzzRegressionTests {
         arena.allocator.cache(index).pointee.fullSlabs = .max
         arena.allocator.cache(index).pointee.objectsPerSlab = 1 << 62
         let snapshot = try Self.decode(arena, try arena.info())
-        #expect(ProcViews.slabinfo(snapshot).contains("18446744073709551615"))
+        #expect(ProcText.slabinfo(snapshot.allocatorView(FreeListCensus(snapshot))).contains("18446744073709551615"))
         let report = Verifier(snapshot).run()
         #expect(report.counts[.slabStructure, default: 0] > 0, "\(report.text)")
     }

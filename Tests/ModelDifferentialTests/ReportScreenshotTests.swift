@@ -1,5 +1,6 @@
 import AllocatorModel
 import BrowserSupport
+import BundledKernel
 import Foundation
 import KernelHarness
 import KernelMM

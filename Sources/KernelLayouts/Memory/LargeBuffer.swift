@@ -33,7 +33,7 @@ public final class LargeBuffer: @unchecked Sendable {
     }
 
     /// A buffer of `count` bytes that `fill` writes completely (or throws).
-    static func filled(count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> LargeBuffer {
+    public static func filled(count: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> LargeBuffer {
         let b = LargeBuffer(count: count)
         try fill(b.bytes)
         return b

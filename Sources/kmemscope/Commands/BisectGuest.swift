@@ -1,6 +1,7 @@
 import AllocatorModel
 import Foundation
 import GDBRemote
+import BundledKernel
 import KernelLayouts
 import KernelSession
 import QEMULauncher

@@ -61,8 +61,9 @@ struct BootCommand: ParsableCommand {
     @Flag(name: .long, help: "Start with the CPU stopped (QEMU's -S) until a debugger continues it.")
     var stopped = false
 
-    @Option(name: .long, help: ArgumentHelp("The kernel image to boot (default: the bundled kernel/build/kernel.elf).", valueName: "path"))
-    var elf: String?
+    /// `--elf`: the image to boot, the shared option every command that reads an image takes.
+    @OptionGroup var image: ElfOption
+    var elf: String? { image.elf }
 
     func validate() throws {
         do {

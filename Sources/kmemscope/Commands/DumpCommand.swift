@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import BundledKernel
 import KernelLayouts
 import KernelSession
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BundledKernel
 import KernelLayouts
 
 /// `kmemscope info`: attaches to the guest, reads the kernel's layout descriptor (`kmem_info`),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AllocatorModel
+import BundledKernel
 import KernelLayouts
 
 /// `kmemscope log`: the most recent entries of the kernel's operation log.

@@ -2,34 +2,51 @@ import ArgumentParser
 import AllocatorModel
 import AllocatorText
 import AllocatorView
+import BundledKernel
 import KernelLayouts
 import KernelSession
 import LinuxKernel
 
-/// What the /proc view commands share: attach, read a snapshot at an operation boundary,
-/// print one view. Text by default; `--json` gives the view's lines and any broken lists.
+/// What the /proc view commands share: one path for either kernel — the source's view
+/// (``ViewSource``: attach, read at an operation boundary, decode), the one renderer
+/// (`Self.view`), the document (text by default; `--json` the one each kernel's users read:
+/// the view's lines, any broken lists and the numbers, `ProcViewJSON` with the bundled
+/// kernel's `sequence`, `LinuxFreeCountsJSON` with `"kernel": "linux"`).
 protocol ProcViewCommand: GuestCommand {
+    var profile: KernelProfileOptions { get }
     var image: ImageOptions { get }
     var stub: TargetOptions { get }
     var settling: SettleOptions { get }
     /// The view's text, whichever kernel the allocator view came from.
     static func view(_ view: AllocatorView) -> String
+    /// Linux: the view of its nodes' buddy states (the free lists unless a view needs more).
+    func linuxView(_ linux: LinuxKernelTarget, _ states: [LinuxBuddyState]) throws -> AllocatorView
+    /// Linux: the view's text and document as printed (`--json`: ``LinuxFreeCountsJSON``).
+    func renderLinux(_ read: ViewRead, in context: CommandContext) throws
 }
 
 extension ProcViewCommand {
     func run(in context: CommandContext) throws { try runView(in: context) }
 
-    /// Attach, read at an operation boundary, print the view.
+    func linuxView(_ linux: LinuxKernelTarget, _ states: [LinuxBuddyState]) throws -> AllocatorView { linux.allocatorView(states) }
+
+    func renderLinux(_ read: ViewRead, in context: CommandContext) throws {
+        let text = Self.view(read.view).droppingFinalNewline
+        print(image.json ? try JSONOutput.string(LinuxFreeCountsJSON(read.view, text: text, byMigratetype: true)) : text)
+    }
+
+    /// source → view → render.
     func runView(in context: CommandContext) throws {
-        let snapshot = try GuestSource(image, stub, in: context).read(settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
-        let census = FreeListCensus(snapshot)
-        let view = snapshot.allocatorView(census)
+        let read = try ViewSource(profile: profile, image: image, stub: stub, settling: settling)
+            .read(in: context, linuxView: linuxView)
+        if read.linux != nil { return try renderLinux(read, in: context) }
+        let view = read.view
         let text = Self.view(view)
         let broken = view.listBreaks.map(\.text)
         if image.json {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             let slab = Self.self == SlabinfoCommand.self
-            print(try JSONOutput.string(ProcViewJSON(schemaVersion: 1, sequence: snapshot.sequence,
+            print(try JSONOutput.string(ProcViewJSON(schemaVersion: 1, sequence: view.sequence ?? 0,
                                                      lines: text.hasSuffix("\n") ? Array(lines.dropLast()) : lines,
                                                      brokenLists: broken,
                                                      zones: slab ? nil : ProcViewData.zones(view),
@@ -81,12 +98,10 @@ struct BuddyinfoCommand: ProcViewCommand {
         }
     }
 
-    func run(in context: CommandContext) throws {
-        if profile.isLinux {
-            try LinuxBuddyinfo(profile: profile, pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub, settling: settling).run(in: context)
-        } else {
-            try runView(in: context)
-        }
+    /// Linux: buddyinfo (with --pagetypeinfo, the per-migratetype table after it), a warning
+    /// per broken list, and with --timing how long the attach and the decode took.
+    func renderLinux(_ read: ViewRead, in context: CommandContext) throws {
+        try LinuxBuddyinfo(pagetypeinfo: pagetypeinfo, timing: timing, json: image.json, stub: stub).render(read, in: context)
     }
 }
 
@@ -102,18 +117,13 @@ struct PagetypeinfoCommand: ProcViewCommand {
     @OptionGroup var settling: SettleOptions
     static func view(_ v: AllocatorView) -> String { ProcText.pagetypeinfo(v) }
 
-    func run(in context: CommandContext) throws {
-        guard profile.isLinux else { return try runView(in: context) }
-        print(try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
-            let states = try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) }
-            var blocks: [[String: [Int]]] = []
-            do { blocks = try states.map { try linux.pageblockCounts($0) } } catch {
-                StandardError.write("kmemscope: note: the pageblocks per migratetype are not counted: \(error)")
-            }
-            let view = linux.allocatorView(states, pageblocks: blocks)
-            let text = Self.view(view).droppingFinalNewline
-            return image.json ? try JSONOutput.string(LinuxFreeCountsJSON(view, text: text, byMigratetype: true)) : text
-        })
+    /// Linux: the free lists and the pageblocks per migratetype (a note when they cannot be counted).
+    func linuxView(_ linux: LinuxKernelTarget, _ states: [LinuxBuddyState]) throws -> AllocatorView {
+        var blocks: [[String: [Int]]] = []
+        do { blocks = try states.map { try linux.pageblockCounts($0) } } catch {
+            StandardError.write("kmemscope: note: the pageblocks per migratetype are not counted: \(error)")
+        }
+        return linux.allocatorView(states, pageblocks: blocks)
     }
 }
 

@@ -2,6 +2,7 @@ import AllocatorModel
 import AllocatorText
 import ArgumentParser
 import Foundation
+import BundledKernel
 import KernelLayouts
 import KernelSession
 import LinuxKernel

@@ -1,4 +1,5 @@
 import AllocatorModel
+import BundledKernel
 import KernelLayouts
 import KernelSession
 

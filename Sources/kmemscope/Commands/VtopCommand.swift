@@ -1,5 +1,6 @@
 import ArgumentParser
 import AllocatorModel
+import BundledKernel
 import KernelLayouts
 import KernelSession
 import LinuxKernel

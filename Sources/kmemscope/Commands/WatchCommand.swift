@@ -2,6 +2,7 @@ import ArgumentParser
 import AllocatorModel
 import Foundation
 import GDBRemote
+import BundledKernel
 import KernelLayouts
 import KernelSession
 

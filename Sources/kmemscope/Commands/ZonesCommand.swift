@@ -1,6 +1,7 @@
 import ArgumentParser
 import AllocatorModel
 import AllocatorText
+import BundledKernel
 import KernelLayouts
 import LinuxKernel
 
@@ -20,19 +21,17 @@ struct ZonesCommand: GuestCommand {
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
 
+    /// source → view → render: the zones table (``ZoneTableText``, each Linux node under its
+    /// heading) or the tree; `--json` the document each kernel's users read (`ZonesJSON` with
+    /// the bundled kernel's `sequence`, `LinuxZonesJSON` with `"kernel": "linux"`, `ZoneTree.Document`).
     func run(in context: CommandContext) throws {
-        if profile.isLinux {
-            return print(try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
-                let view = linux.allocatorView(try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) })
-                if tree { return image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view) }
-                return image.json ? try JSONOutput.string(LinuxZonesJSON(linux, view)) : LinuxViews.zones(linux, view)
-            })
+        let read = try ViewSource(profile: profile, image: image, stub: stub, settling: settling).read(in: context)
+        let view = read.view
+        if tree { return print(image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view)) }
+        if image.json {
+            if let linux = read.linux { return print(try JSONOutput.string(LinuxZonesJSON(linux, view))) }
+            return print(try JSONOutput.string(ZonesJSON(view)))
         }
-        let snapshot = try GuestSource(image, stub, in: context).read(settling: settling) { s in try SnapshotDecoder(info: s.info, memory: s.memory).decode() }
-        if tree {
-            let view = snapshot.allocatorView(FreeListCensus(snapshot))
-            return print(image.json ? try JSONOutput.string(ZoneTree.Document(view)) : ZoneTreeText.text(view))
-        }
-        print(image.json ? try JSONOutput.string(ZonesJSON(snapshot)) : ZoneTable.text(snapshot))
+        print(ZoneTableText.text(view) { node in read.linux.map { LinuxViews.nodeHeading($0, view, node) } ?? "node \(node.id)" })
     }
 }

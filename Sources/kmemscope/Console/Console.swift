@@ -2,6 +2,7 @@ import AllocatorModel
 import ArgumentParser
 import Foundation
 import Glibc
+import BundledKernel
 import KernelLayouts
 import KernelSession
 

@@ -2,37 +2,28 @@ import AllocatorText
 import ArgumentParser
 import LinuxKernel
 
-/// `kmemscope buddyinfo --kernel linux`: a stock Linux guest's /proc/buddyinfo (and, with
-/// `--pagetypeinfo`, the per-migratetype free table), decoded from guest memory through the
-/// gdbstub, with types from the kernel's own BTF and addresses from a symbol map. The guest is
-/// left as it was found.
+/// `kmemscope buddyinfo --kernel linux`'s document: a stock Linux guest's /proc/buddyinfo
+/// (and, with `--pagetypeinfo`, the per-migratetype free table) from the view ``ViewSource``
+/// read, a warning per broken list, and with `--timing` how long the attach and decode took.
 struct LinuxBuddyinfo {
-    var profile: KernelProfileOptions
     var pagetypeinfo: Bool
     var timing: Bool
     var json: Bool
     var stub: TargetOptions
-    var settling: SettleOptions? = nil
 
-    func run(in context: CommandContext) throws {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let (text, issues, timingLine) = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux -> (String, [String], String) in
-            let typed = clock.now
-            let states = try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) }
-            let decoded = clock.now
-            let view = linux.allocatorView(states)
-            var text = ProcText.buddyinfo(view)
-            if pagetypeinfo { text += "\n" + ProcText.pagetypeinfo(view) }
-            text = text.droppingFinalNewline
-            if json { text = try JSONOutput.string(LinuxFreeCountsJSON(view, text: text, byMigratetype: pagetypeinfo)) }
-            let from = stub.vmcore.map { "the vmcore \($0)" } ?? stub.snapshot.map { "the snapshot \($0)" } ?? "\(context.linuxRead.source)"
-            let line = "timing: source \(from), attach, BTF and settle \(TimingLine.milliseconds(typed - start)) ms (\(linux.btf.typeCount) types, \(context.linuxRead.settleStops) stop\(context.linuxRead.settleStops == 1 ? "" : "s")), "
-                + "decode \(TimingLine.milliseconds(decoded - typed)) ms"
-            return (text, view.listBreaks.map(\.text), line)
-        }
+    func render(_ read: ViewRead, in context: CommandContext) throws {
+        let view = read.view
+        var text = ProcText.buddyinfo(view)
+        if pagetypeinfo { text += "\n" + ProcText.pagetypeinfo(view) }
+        text = text.droppingFinalNewline
+        if json { text = try JSONOutput.string(LinuxFreeCountsJSON(view, text: text, byMigratetype: pagetypeinfo)) }
         print(text)
-        for issue in issues { StandardError.write("kmemscope: warning: \(issue)") }
-        if timing { StandardError.write(timingLine) }
+        for issue in view.listBreaks.map(\.text) { StandardError.write("kmemscope: warning: \(issue)") }
+        if timing, let linux = read.linux {
+            let from = stub.vmcore.map { "the vmcore \($0)" } ?? stub.snapshot.map { "the snapshot \($0)" } ?? "\(context.linuxRead.source)"
+            let stops = context.linuxRead.settleStops
+            StandardError.write("timing: source \(from), attach, BTF and settle \(TimingLine.milliseconds(read.attachTime)) ms (\(linux.btf.typeCount) types, \(stops) stop\(stops == 1 ? "" : "s")), "
+                                + "decode \(TimingLine.milliseconds(read.decodeTime)) ms")
+        }
     }
 }

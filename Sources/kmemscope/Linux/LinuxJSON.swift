@@ -128,6 +128,8 @@ struct LinuxFrameJSON: Encodable {
 
     init(_ linux: LinuxKernelTarget, _ pages: [LinuxPage], _ state: LinuxBuddyState) {
         let blocks = state.zones.flatMap(\.blocks)
+        // the state as every kernel's frame view decides it (FrameStateLookup)
+        let states = LinuxFrameStates(linux: linux, state: state)
         frames = pages.map { page in
             let types = page.pageTypes
             var frame = Frame(
@@ -137,17 +139,22 @@ struct LinuxFrameJSON: Encodable {
                 refcount: page.refcount, mapcount: types.isEmpty ? page.mapcount : nil,
                 pageType: types.isEmpty ? nil : hex(UInt64(page.pageType)), pageTypes: types.isEmpty ? nil : types,
                 private: hex(page.private), compoundHead: page.compoundHeadPage.map(hex), state: "other")
-            if page.isBuddy {
+            switch states.frameState(of: page) {
+            case .freeHead:
                 let listed = blocks.first { $0.pfn == page.pfn }
                 frame.state = "free"
                 frame.block = Block(head: hex(page.pfn), order: page.private,
                                     migratetype: listed.map { LinuxVerifier.name($0.migratetype, state) }, onFreeList: listed != nil)
-            } else if let b = blocks.first(where: { page.pfn > $0.pfn && page.pfn - $0.pfn < (1 << UInt64(min($0.order, 63))) }) {
-                frame.state = "inside-free-block"
-                frame.block = Block(head: hex(b.pfn), order: UInt64(max(b.order, 0)),
-                                    migratetype: LinuxVerifier.name(b.migratetype, state), onFreeList: true)
-            } else if page.refcount > 0 {
+            case .freeTail:
+                if let b = states.freeBlock(around: page.pfn) {
+                    frame.state = "inside-free-block"
+                    frame.block = Block(head: hex(b.pfn), order: UInt64(max(b.order, 0)),
+                                        migratetype: LinuxVerifier.name(b.migratetype, state), onFreeList: true)
+                }
+            case .allocated:
                 frame.state = "in-use"
+            case .perCPU, .reserved, .other:
+                break
             }
             return frame
         }

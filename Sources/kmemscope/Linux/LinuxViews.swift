@@ -4,44 +4,18 @@ import LinuxKernel
 
 /// The text of the views for a stock Linux guest.
 enum LinuxViews {
-    /// `zones --kernel linux`: one line per zone of every node, then /proc/buddyinfo, from the
-    /// allocator view of the guest.
+    /// `zones --kernel linux`: the one zones renderer (``ZoneTableText``) with each node's
+    /// heading: the geometry and struct page size only the target knows.
     static func zones(_ linux: LinuxKernelTarget, _ view: AllocatorView) -> String {
-        var lines: [String] = []
-        for node in view.nodes {
-            if node.id != view.nodes.first?.id { lines.append("") }
-            lines += zoneTable(linux, view, node)
-        }
-        lines.append("free: vm_stat[NR_FREE_PAGES]; on lists: Σ nr_free × 2^order; per-CPU: pages on the CPUs' per_cpu_pages lists")
-        lines.append("")
-        lines.append(ProcText.buddyinfo(view).droppingFinalNewline)
-        return lines.joined(separator: "\n")
+        ZoneTableText.text(view) { node in nodeHeading(linux, view, node) }
     }
 
-    /// One node's line and zone table of ``zones(_:_:)``.
-    static func zoneTable(_ linux: LinuxKernelTarget, _ view: AllocatorView, _ node: NodeView) -> [String] {
+    /// One node's first line in ``zones(_:_:)``.
+    static func nodeHeading(_ linux: LinuxKernelTarget, _ view: AllocatorView, _ node: NodeView) -> String {
         let l = linux.layout
-        var lines = ["node \(node.id): \(l.zoneCount) zones, orders 0…\(l.orderCount - 1), \(l.migratetypeCount) migratetypes ("
-                     + view.migratetypeNames.joined(separator: ", ") + "), struct page \(l.pageSize) bytes"
-                     + (linux.kaslrOffset != 0 ? ", KASLR offset 0x\(String(linux.kaslrOffset, radix: 16))" : "")]
-        let header = ["zone", "start pfn", "spanned", "present", "managed", "free", "on lists", "per-CPU", "min", "low", "high"]
-        var rows: [[String]] = [header]
-        for zone in node.zones {
-            let marks = zone.populated ? zone.watermarks : nil
-            let pcp = zone.perCPU.reduce(UInt64(0)) { $0 &+ ($1.count?.pages ?? 0) }
-            rows.append([zone.name, "0x" + String(zone.startPFN, radix: 16), "\(zone.spannedPages)", "\(zone.presentPages)",
-                         "\(zone.managedPages)", zone.freePages?.description ?? "-",
-                         zone.populated ? "\(zone.pagesOnLists)" : "-", zone.populated ? "\(pcp)" : "-",
-                         marks.map { "\($0.min)" } ?? "-", marks.map { "\($0.low)" } ?? "-", marks.map { "\($0.high)" } ?? "-"])
-        }
-        let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
-        for row in rows {
-            lines.append(row.enumerated().map { c, s in
-                c == 0 ? s.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                       : String(repeating: " ", count: widths[c] - s.count) + s
-            }.joined(separator: "  "))
-        }
-        return lines
+        return "node \(node.id): \(l.zoneCount) zones, orders 0…\(l.orderCount - 1), \(l.migratetypeCount) migratetypes ("
+            + view.migratetypeNames.joined(separator: ", ") + "), struct page \(l.pageSize) bytes"
+            + (linux.kaslrOffset != 0 ? ", KASLR offset 0x\(String(linux.kaslrOffset, radix: 16))" : "")
     }
 
     /// `frame PFN --kernel linux`: one `struct page`, decoded.
@@ -58,14 +32,21 @@ enum LinuxViews {
         lines.append("  _refcount \(page.refcount)  " + (types.isEmpty ? "_mapcount \(page.mapcount)" : "page_type 0x\(String(page.pageType, radix: 16)) [\(types.joined(separator: " "))]")
                      + "  private 0x\(String(page.private, radix: 16))")
         if let head = page.compoundHeadPage { lines.append("  tail page of the compound page at 0x\(String(head, radix: 16))") }
-        if page.isBuddy {
+        // what the frame is doing, as every kernel's frame view decides it (FrameStateLookup)
+        let states = LinuxFrameStates(linux: linux, state: state)
+        switch states.frameState(of: page) {
+        case .freeHead:
             let listed = state.zones.lazy.flatMap(\.blocks).first { $0.pfn == page.pfn }
             let where_ = listed.map { "on the order \($0.order) \(LinuxVerifier.name($0.migratetype, state)) free list" } ?? "on no free list of node \(state.node) (!)"
             lines.append("  free: head of an order \(page.private) buddy block (PageBuddy), \(where_)")
-        } else if let block = state.zones.lazy.flatMap(\.blocks).first(where: { page.pfn > $0.pfn && page.pfn - $0.pfn < (1 << UInt64(min($0.order, 63))) }) {
-            lines.append("  free: inside the order \(block.order) block at pfn 0x\(String(block.pfn, radix: 16))")
-        } else if page.refcount > 0 {
+        case .freeTail:
+            if let block = states.freeBlock(around: page.pfn) {
+                lines.append("  free: inside the order \(block.order) block at pfn 0x\(String(block.pfn, radix: 16))")
+            }
+        case .allocated:
             lines.append("  in use (refcount \(page.refcount))")
+        case .perCPU, .reserved, .other:
+            break
         }
         return lines.joined(separator: "\n")
     }

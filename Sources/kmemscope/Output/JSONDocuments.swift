@@ -177,20 +177,21 @@ struct ZonesJSON: Encodable {
     var zones: [Zone]
     var brokenLists: [String]
 
-    init(_ s: KernelSnapshot) {
-        let census = FreeListCensus(s)
-        sequence = s.sequence
-        zones = s.zones.map { z in
+    /// From the bundled kernel's view: the zones' own counters, each CPU's cache, and the
+    /// blocks walked per order (every migratetype's list).
+    init(_ view: AllocatorView) {
+        sequence = view.sequence ?? 0
+        zones = view.zones.map { z in
             Zone(name: z.name, startPFN: hex(z.startPFN), endPFN: hex(z.endPFN), spannedPages: z.spannedPages,
-                 presentPages: z.presentPages, managedPages: z.managedPages, bootReservedPages: z.bootReservedPages,
-                 reservedPages: z.reservedPages, freePages: z.freePages, perCPUPages: z.cachedPages,
-                 perCPU: z.perCPU.filter { $0.cpu < (s.cpuCount ?? Int.max) || !$0.isEmpty }
-                     .map { PerCPU(cpu: $0.cpu, count: $0.count, high: $0.high, batch: $0.batch) },
-                 allocatedPages: z.allocatedPages,
-                 watermarks: ["min": z.watermarkMin, "low": z.watermarkLow, "high": z.watermarkHigh], segments: z.segmentCount,
-                 freeBlocks: (0...s.maxOrder).map { k in census.counts.indices.contains(z.index)
-                     ? census.counts[z.index].reduce(UInt64(0)) { $0 &+ (k < $1.count ? $1[k] : 0) } : 0 })
+                 presentPages: z.presentPages, managedPages: z.managedPages, bootReservedPages: z.bootReservedPages ?? 0,
+                 reservedPages: z.reservedPages ?? 0, freePages: z.freePages?.pages ?? 0,
+                 perCPUPages: z.perCPU.reduce(UInt64(0)) { $0 &+ ($1.count?.pages ?? 0) },
+                 perCPU: z.perCPU.map { PerCPU(cpu: $0.cpu, count: $0.count?.pages ?? 0, high: $0.high ?? 0, batch: $0.batch ?? 0) },
+                 allocatedPages: z.allocatedPages ?? 0,
+                 watermarks: ["min": z.watermarks?.min ?? 0, "low": z.watermarks?.low ?? 0, "high": z.watermarks?.high ?? 0],
+                 segments: z.segmentCount ?? 0,
+                 freeBlocks: z.freeAreas.map { $0.lists.reduce(UInt64(0)) { $0 &+ $1.walked } })
         }
-        brokenLists = census.broken.map { $0.text(zoneName: $0.zone < s.zones.count ? s.zones[$0.zone].name : "zone \($0.zone)") }
+        brokenLists = view.listBreaks.map(\.text)
     }
 }

@@ -1,4 +1,5 @@
 import AllocatorModel
+import BundledKernel
 import KernelLayouts
 
 /// Guest memory with one range read ahead in a single pipelined request (the operation-log

@@ -1,4 +1,5 @@
 import AllocatorModel
+import KernelLayouts
 
 extension SnapshotDecoder {
     /// `KmemState`'s magic, "KMEMSTAT" (kernel/mm/Constants.swift `Kmem.stateMagic`).

@@ -1,3 +1,5 @@
+import KernelLayouts
+
 /// One CPU of the bundled kernel as its per-CPU area says (kernel/README.md "Several CPUs").
 public struct GuestCPU: Sendable, Equatable, Encodable {
     /// What a CPU's state word (`PerCPU.state`) says.

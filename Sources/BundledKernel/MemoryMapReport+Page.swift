@@ -1,4 +1,6 @@
+import AllocatorModel
 import AllocatorText
+import AllocatorView
 
 extension MemoryMapReport {
     /// Most violations given a frame decode on the page (each decode is a few lines).
@@ -43,16 +45,16 @@ extension MemoryMapReport {
             : "verify: \(total) violation(s) in \(failing.joined(separator: ", ")) — ringed on the map, listed on the right"
         var banner: [String] = []
         if let postMortem { banner = ["POST-MORTEM: " + postMortem.header[0]] + postMortem.header.dropFirst().prefix(4) }
-        let census = FreeListCensus(s)
+        let view = s.allocatorView(FreeListCensus(s))
         return MemoryMapPage(
             title: title, verdict: verdict, passed: total == 0, banner: banner,
             frameCount: UInt64(s.frames.count), pageSize: s.pageSize, framesPerCell: g.framesPerCell,
             cells: cellClasses(frames, grid: g),
-            zones: s.zones.filter { $0.endPFN > $0.startPFN }.map { .init(name: $0.name, start: $0.startPFN, end: $0.endPFN) },
+            zones: view.zones.filter { $0.endPFN > $0.startPFN }.map { .init(name: $0.name, start: $0.startPFN, end: $0.endPFN) },
             segments: s.segments.map { .init(name: "\($0.index)", start: $0.startPFN, end: $0.endPFN) },
             runs: MemoryMapPage.runs(frames), marks: marks,
             unlisted: max(0, report.total - report.violations.count),
-            sections: [("Zones", ZoneTable.text(s)), ("/proc/buddyinfo", ProcViews.buddyinfo(s, census)),
+            sections: [("Zones", ZoneTableText.text(view)), ("/proc/buddyinfo", ProcText.buddyinfo(view)),
                        ("Verify", VerifySummary.text(s, report) + "\n" + report.text)])
     }
 

@@ -1,4 +1,5 @@
 import AllocatorModel
+import KernelLayouts
 
 /// Decodes the allocator's state from guest memory into a `KernelSnapshot`, using only the
 /// addresses, sizes and offsets the kernel published in `kmem_info` (so it needs no DWARF).

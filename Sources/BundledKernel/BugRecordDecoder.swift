@@ -1,4 +1,5 @@
 import AllocatorModel
+import KernelLayouts
 
 /// Reads the bundled kernel's BUG record (`kmem_bug`, descriptor `BUG`; kernel/README.md "A
 /// kernel halted at its BUG") with the layout the descriptor publishes. Guest data: the text

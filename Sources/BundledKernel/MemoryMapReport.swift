@@ -1,3 +1,4 @@
+import AllocatorModel
 import AllocatorText
 
 /// `kmemscope report` for the bundled kernel: the snapshot's frames as map cells (every

@@ -1,4 +1,5 @@
 import AllocatorModel
+import KernelLayouts
 
 /// Reads entries of the kernel's operation log ring (`OPLOG`, `OPLOG_CAPACITY`) through the
 /// offsets in `kmem_info`. Entry of sequence s sits at index `s % capacity`; a slot whose

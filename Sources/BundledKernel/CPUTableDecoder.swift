@@ -1,3 +1,5 @@
+import KernelLayouts
+
 /// Reads the bundled kernel's per-CPU areas (descriptor `PERCPU`, `PERCPU_STRIDE`,
 /// `CPU_COUNT`, the `PerCPU` layout and the `CPU_STATE(…)` values; kernel/README.md "Several
 /// CPUs"). Guest data: the count is bounded by `CPU_MAX` (itself at most ``maximumCPUs``), the

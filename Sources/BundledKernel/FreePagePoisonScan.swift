@@ -1,4 +1,5 @@
 import AllocatorModel
+import KernelLayouts
 
 /// Reads the contents of every free or per-CPU-cached frame that carries POISON_FILL and finds
 /// the pages whose poison (`POISON_BYTE`, 0xAA) was overwritten — a write after free that the

@@ -1,4 +1,5 @@
 import AllocatorModel
+import KernelLayouts
 
 extension SnapshotDecoder {
     /// Each zone's lock words (`Zone.lock`, kernel/README.md "Zone locks"), when the descriptor

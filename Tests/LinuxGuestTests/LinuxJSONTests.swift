@@ -17,11 +17,11 @@ struct LinuxJSONTests {
         return (status, try #require(object, "\(arguments): \(out)"))
     }
 
-    @Test func documentsAgreeWithTheGuestsProc() throws {
+    @Test func documentsAgreeWithTheGuestsProc() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot()
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.plain)
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
         let proc = ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo"))
         let procTypes = ProcFreeCounts.parsePagetypeinfo(try guest.section("pagetypeinfo"))

@@ -13,11 +13,11 @@ import LinuxKernel
 struct LinuxSlubTests {
     static func kmemscope(_ arguments: [String]) -> (Int32, String) { LinuxVerifyTests.kmemscope(arguments) }
 
-    @Test func corruptedFreelistsAreNamed() throws {
+    @Test func corruptedFreelistsAreNamed() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot(append: "kmemscope.slabticks")
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.slabTicks)
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
 
         // slabinfo, exact: bracketed by the guest's own prints before and after it (the guest
@@ -112,16 +112,17 @@ struct LinuxSlubTests {
     /// are named with the check, the cache and the object (exit 1); clean once put back. The
     /// same boot holds one cache's `kmem_cache_node.list_lock` taken (a word written non-zero
     /// while the test has the guest stopped): verify gives no verdict, naming that lock (exit 2).
-    /// 6.1 in `make test`; 6.12 too (its flag bits from BTF's `enum _slab_flag_bits`) with
+    /// 6.1 in `make test` (its guest also has KASLR on: LinuxVerifyTests' KASLR test shares the
+    /// boot, GuestConfiguration.kaslrSlubDebug); 6.12 too (its flag bits from BTF's `enum _slab_flag_bits`) with
     /// `KMEMSCOPE_LINUX_SLUB_DEBUG_6_12=1` (one boot more).
     static let debugVersions = ["6.1"] + (ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_SLUB_DEBUG_6_12"] == "1" ? ["6.12"] : [])
 
     @Test(arguments: debugVersions)
-    func redZonesPoisonAndListLocksOfASlubDebugGuest(version: String) throws {
+    func redZonesPoisonAndListLocksOfASlubDebugGuest(version: String) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot(version: version, append: "slub_debug=FZP")
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.slubDebug(version))
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
 
         let target = try guest.connect()

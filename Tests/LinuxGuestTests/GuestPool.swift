@@ -81,8 +81,19 @@ enum GuestPool {
     static let boots = AsyncGate(limit: 4)
 
     /// The shared guest of `configuration`, held exclusively until the lease is released.
-    static func lease(_ configuration: GuestConfiguration) async throws -> GuestLease {
-        let shared: SharedGuest = lock.withLock {
+    /// `warming`: the configurations the suite's later tests lease, booted now in the
+    /// background (idle guests only: a busy one would spend the CPU the others need) so a
+    /// serialized suite does not wait for each of its boots in turn.
+    static func lease(_ configuration: GuestConfiguration, warming: [GuestConfiguration] = []) async throws -> GuestLease {
+        for other in warming where other != configuration && !other.busy {
+            let s = shared(other)
+            Task { await s.warm() }
+        }
+        return GuestLease(guest: try await shared(configuration).acquire(), shared: shared(configuration))
+    }
+
+    private static func shared(_ configuration: GuestConfiguration) -> SharedGuest {
+        lock.withLock {
             if !atexitRegistered {
                 atexitRegistered = true
                 atexit { GuestPool.stopAll() }
@@ -92,7 +103,6 @@ enum GuestPool {
             guests[configuration] = made
             return made
         }
-        return GuestLease(guest: try await shared.acquire(), shared: shared)
     }
 
     static func register(_ guest: LinuxGuest) {
@@ -169,22 +179,36 @@ actor SharedGuest {
             held = true
         }
         do {
-            if let failure { throw failure }
-            if let guest, guest.qemu.status == nil { return guest }
-            if let guest { GuestPool.stop(guest) }  // it exited: boot again
-            guest = nil
-            let booted = try await boot()
-            guest = booted
-            return booted
+            return try await running(priority: configuration.expectedLeases)
         } catch {
             unlock()
             throw error
         }
     }
 
-    private func boot() async throws -> LinuxGuest {
-        // the guest most tests wait for boots first
-        await GuestPool.boots.enter(priority: configuration.expectedLeases)
+    /// Boots the guest if none runs and no test holds it, taking no lease (``GuestPool/lease(_:warming:)``).
+    func warm() async {
+        // not once its last expected lease is back (it was stopped for good)
+        guard !held, guest == nil, failure == nil, returned < configuration.expectedLeases else { return }
+        held = true
+        _ = try? await running(priority: -1)   // a failure is kept for the lease to report
+        unlock()
+    }
+
+    /// The running guest, booted first if there is none (held by the caller).
+    private func running(priority: Int) async throws -> LinuxGuest {
+        if let failure { throw failure }
+        if let guest, guest.qemu.status == nil { return guest }
+        if let guest { GuestPool.stop(guest) }  // it exited: boot again
+        guest = nil
+        let booted = try await boot(priority: priority)
+        guest = booted
+        return booted
+    }
+
+    private func boot(priority: Int) async throws -> LinuxGuest {
+        // the guest most tests wait for boots first; warming boots last
+        await GuestPool.boots.enter(priority: priority)
         defer { Task { await GuestPool.boots.leave() } }
         let c = configuration
         for attempt in 1...2 {

@@ -24,7 +24,7 @@ struct LinuxCommandsTests {
             print("skipped \(version ?? ""): \(error)")
             return
         }
-        let lease = try await GuestPool.lease(.version(version ?? "6.1"))
+        let lease = try await GuestPool.lease(.version(version ?? "6.1"), warming: [.plain, .version("6.12"), .twoNodes])
         defer { lease.release() }
         let guest = lease.guest
         let linux = try guest.kmemscopeArguments()

@@ -13,7 +13,7 @@ import Testing
 struct LinuxNUMATests {
     @Test func everyNodeIsReadAndNamed() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let lease = try await GuestPool.lease(.twoNodes)
+        let lease = try await GuestPool.lease(.twoNodes, warming: [.plain])
         defer { lease.release() }
         let guest = lease.guest
         let procBuddy = try guest.section("buddyinfo")

@@ -15,7 +15,7 @@ struct LinuxSlubTests {
 
     @Test func corruptedFreelistsAreNamed() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let lease = try await GuestPool.lease(.slabTicks)
+        let lease = try await GuestPool.lease(.slabTicks, warming: [.kaslrSlubDebug])
         defer { lease.release() }
         let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
@@ -154,6 +154,38 @@ struct LinuxSlubTests {
                 }
             }
         }
+        // slub-padding: a poisoned cache's partial slab with bytes after its last object
+        // (slab_pad_check), and an in-use object with padding after its metadata
+        // (check_pad_bytes: the free pointer after inuse, no SLAB_STORE_USER here)
+        var slabPad: (cache: SlubCache, slab: UInt64, at: UInt64)?
+        var objectPad: (cache: SlubCache, slab: UInt64, object: UInt64, at: UInt64)?
+        for cache in slub.caches where slabPad == nil || objectPad == nil {
+            let key = try checker.freelistKey(cache)
+            guard key.flags & flags.poison != 0, key.flags & (flags.storeUser ?? 0) == 0, cache.size > 0 else { continue }
+            let size = Int(cache.size), fromObject = key.flags & flags.redZone != 0 ? size - key.redLeft : size
+            let metadataEnd = key.freeOffset >= key.inuse ? key.inuse + 8 : key.inuse
+            for slab in cache.partialSlabAddresses {
+                let counters = try kernel.memory.readU64(at: slab + UInt64(layout.slabCountersOffset))
+                let objects = Int((counters >> 16) & 0x7fff)
+                guard objects > 0, let bytes = (0...10).map({ 4096 << $0 }).first(where: { $0 / size == objects }) else { continue }
+                let pfn = (slab - state.vmemmapBase) / UInt64(kernel.page.size)
+                let start = state.pageOffsetBase + pfn * 4096
+                if slabPad == nil && bytes > objects * size {
+                    slabPad = (cache, slab, start + UInt64(objects * size) + UInt64((bytes - objects * size) / 2))
+                }
+                if objectPad == nil && fromObject > metadataEnd {
+                    var free: Set<UInt64> = []
+                    var next = try kernel.memory.readU64(at: slab + UInt64(layout.slabFreelistOffset))
+                    while next != 0 && free.count <= objects && free.insert(next).inserted {
+                        let pointer = next + UInt64(key.freeOffset)
+                        next = key.decode(try kernel.memory.readU64(at: pointer), at: pointer)
+                    }
+                    if let used = (0..<objects).map({ start + UInt64(key.redLeft) + UInt64($0 * size) }).first(where: { !free.contains($0) }) {
+                        objectPad = (cache, slab, used, used + UInt64(metadataEnd))
+                    }
+                }
+            }
+        }
         // a cache's node-0 list_lock, for the settle rule
         let cache0 = try #require(slub.caches.first)
         let node0 = try kernel.memory.readU64(at: cache0.address + UInt64(try kernel.btf.member("node", of: "kmem_cache").offset))
@@ -186,10 +218,37 @@ struct LinuxSlubTests {
                 && overflowText.contains("object \(hex(f.used)) (in use): its right red zone byte at \(hex(zoneWord)) is 0x41, not 0xcc"), "\(overflowText)")
         try guest.writeU64(at: zoneWord, zoneOriginal)
 
+        // 3. slub-padding: a byte of a slab's padding after its last object, then a byte of an
+        // in-use object's padding after its free pointer, each overwritten (slab_pad_check,
+        // check_pad_bytes)
+        let pad = try #require(slabPad, "a poisoned cache's partial slab with bytes after its last object")
+        let padWord = pad.at & ~7
+        let padOriginal = try guest.readU64(at: padWord)
+        let padShift = UInt64(pad.at - padWord) * 8
+        try guest.writeU64(at: padWord, (padOriginal & ~(0xff << padShift)) | (0x41 << padShift))
+        let (padded, paddedText) = Self.kmemscope(["verify"] + linux)
+        try guest.writeU64(at: padWord, padOriginal)
+        #expect(padded == 1, "\(paddedText)")
+        #expect(paddedText.contains("slub-padding") && paddedText.contains("cache \(pad.cache.name) ") && paddedText.contains("slab \(hex(pad.slab)): the slab's padding after its last object")
+                && paddedText.contains("byte at \(hex(pad.at)) is 0x41, not 0x5a"), "\(paddedText)")
+        let objectPadding = try #require(objectPad, "a poisoned cache whose in-use objects have padding after their metadata")
+        let objectWord = objectPadding.at & ~7
+        let objectOriginal = try guest.readU64(at: objectWord)
+        let objectShift = UInt64(objectPadding.at - objectWord) * 8
+        try guest.writeU64(at: objectWord, (objectOriginal & ~(0xff << objectShift)) | (0x41 << objectShift))
+        let (objectPadded, objectPaddedText) = Self.kmemscope(["verify"] + linux)
+        try guest.writeU64(at: objectWord, objectOriginal)
+        print("slub_debug guest \(version): slab padding of cache \(pad.cache.name) at \(hex(pad.at)), object padding of cache \(objectPadding.cache.name) at \(hex(objectPadding.at)):\n"
+              + (paddedText + objectPaddedText).split(separator: "\n").filter { $0.contains("slub-padding") }.joined(separator: "\n"))
+        #expect(objectPadded == 1, "\(objectPaddedText)")
+        #expect(objectPaddedText.contains("slub-padding") && objectPaddedText.contains("cache \(objectPadding.cache.name) ")
+                && objectPaddedText.contains("object \(hex(objectPadding.object)) (in use): its padding byte at \(hex(objectPadding.at))")
+                && objectPaddedText.contains("is 0x41, not 0x5a"), "\(objectPaddedText)")
+
         let (again, againText) = Self.kmemscope(["verify"] + linux)
         #expect(again == 0 && againText.contains("slabs: all passed"), "\(againText)")
 
-        // 3. The settle rule: a cache's list_lock held (the guest is found stopped: no verdict).
+        // 4. The settle rule: a cache's list_lock held (the guest is found stopped: no verdict).
         let lockOriginal = try guest.readU64(at: listLock)
         #expect(lockOriginal & 0xffff_ffff == 0, "the list_lock is free on the idle guest")
         try guest.writeU64(at: listLock, lockOriginal | 1)

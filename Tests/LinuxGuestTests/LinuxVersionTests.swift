@@ -18,7 +18,7 @@ struct LinuxVersionTests {
             Issue.record("Linux \(version) could not be prepared: \(error)")
             return
         }
-        let lease = try await GuestPool.lease(.version(version))
+        let lease = try await GuestPool.lease(.version(version), warming: [.version("6.12"), .version("6.1-rt")])
         defer { lease.release() }
         let guest = lease.guest
         let linux = try guest.kmemscopeArguments()

@@ -24,7 +24,7 @@ struct LinuxCommandsTests {
             print("skipped \(version ?? ""): \(error)")
             return
         }
-        let lease = try await GuestPool.lease(.version(version ?? "6.1"), warming: [.plain, .version("6.12"), .twoNodes])
+        let lease = try await GuestPool.lease(.version(version ?? "6.1"), warming: [.plain, .version("6.12")])
         defer { lease.release() }
         let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
@@ -200,7 +200,7 @@ extension LinuxCommandsTests {
     /// node 1's lists to /proc/pagetypeinfo's node-1 counts; kmem and frame name node 1's pages.
     @Test func everyNodeOfATwoNodeGuest() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let lease = try await GuestPool.lease(.twoNodes)
+        let lease = try await GuestPool.lease(.twoNodesForCommands)
         defer { lease.release() }
         let guest = lease.guest
         let linux = try guest.kmemscopeArguments()

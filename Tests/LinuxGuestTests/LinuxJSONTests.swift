@@ -66,7 +66,7 @@ struct LinuxJSONTests {
         let (vStatus, clean) = try Self.json(["verify"] + linux)
         #expect(vStatus == 0 && common(clean) && clean["passed"] as? Bool == true, "\(clean)")
         let checks = try #require(clean["checks"] as? [[String: Any]])
-        #expect(checks.count == 18 && checks.allSatisfy { $0["passed"] as? Bool == true && $0["name"] is String && $0["source"] is String })
+        #expect(checks.count == 19 && checks.allSatisfy { $0["passed"] as? Bool == true && $0["name"] is String && $0["source"] is String })
         #expect((clean["violations"] as? [Any])?.isEmpty == true && (clean["freeBlocksChecked"] as? Int ?? 0) > 0)
 
         // frame: a free block's head page, found through the library

@@ -148,14 +148,14 @@ exec >/dev/ttyS0 2>&1
 insmod /qemu_fw_cfg.ko 2>/dev/null || echo "@@kmemscope note: qemu_fw_cfg not loaded"
 section() { echo "@@kmemscope \$1 begin"; cat "\$2"; echo "@@kmemscope \$1 end"; }
 echo "@@kmemscope uname \$(uname -r)"
-echo "@@kmemscope kallsyms begin"
-grep -E ' ($pattern)\$' /proc/kallsyms
-echo "@@kmemscope kallsyms end"
-# The page and slab allocators' functions, each with the symbol after it (where it ends): what
-# \`kmemscope\` settles a busy guest by (docs/linux-checks.md "Busy guests").
-echo "@@kmemscope allocator-text begin"
-awk '{ m = (\$3 ~ /^($code)(\\..*)?\$/); if (m || p) print; p = m }' /proc/kallsyms
-echo "@@kmemscope allocator-text end"
+# One pass over /proc/kallsyms (generating its lines is the slow part under TCG; two passes cost
+# ~2 s more a boot): the symbols the decoder reads into one file, and the page and slab allocators'
+# functions, each with the symbol after it (where it ends), into another: what \`kmemscope\`
+# settles a busy guest by (docs/linux-checks.md "Busy guests").
+awk '{ if (\$0 ~ / ($pattern)\$/) print > "/kallsyms.txt"; m = (\$3 ~ /^($code)(\\..*)?\$/); if (m || p) print > "/allocator-text.txt"; p = m }' /proc/kallsyms
+section kallsyms /kallsyms.txt
+section allocator-text /allocator-text.txt
+rm -f /kallsyms.txt /allocator-text.txt
 # the static sections (and vmstat, for reference) before the quiet wait: their forks settle in it
 section vmstat /proc/vmstat
 section version /proc/version

@@ -6,10 +6,10 @@ import LinuxKernel
 @Suite(.serialized, .enabled(if: LinuxGuest.isAvailable,
                              "Debian's linux-image-amd64 / busybox-static could not be fetched with apt-get download"))
 struct GuestBootTests {
-    @Test func guestPrintsItsAllocatorState() throws {
-        let guest = try LinuxGuest.boot()
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+    @Test func guestPrintsItsAllocatorState() async throws {
+        let lease = try await GuestPool.lease(.plain)
+        defer { lease.release() }
+        let guest = lease.guest
         for name in ["kallsyms", "zoneinfo", "buddyinfo", "pagetypeinfo"] {
             #expect(!(try guest.section(name)).isEmpty, "section \(name)")
         }

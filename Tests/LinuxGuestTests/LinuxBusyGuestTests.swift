@@ -12,20 +12,24 @@ import LinuxKernel
 struct LinuxBusyGuestTests {
     static func kmemscope(_ arguments: [String]) -> (Int32, String) { LinuxVerifyTests.kmemscope(arguments) }
 
-    /// Boots a busy guest with `cpus` CPUs; its symbol file holds the kallsyms lines and the
-    /// allocator functions with the symbol after each (their ends).
-    static func busyGuest(cpus: Int) throws -> (LinuxGuest, [String]) {
+    /// Leases the busy guest with `cpus` CPUs (``GuestPool``); its symbol file holds the kallsyms
+    /// lines and the allocator functions with the symbol after each (their ends).
+    static func busyGuest(cpus: Int) async throws -> (GuestLease, [String]) {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot(cpus: cpus, busy: true)
-        try guest.waitUntilReady()
-        return (guest, try guest.kmemscopeArguments(sections: ["kallsyms", "allocator-text"]))
+        let lease = try await GuestPool.lease(.busy(cpus: cpus))
+        do {
+            return (lease, try lease.guest.kmemscopeArguments(sections: ["kallsyms", "allocator-text"]))
+        } catch {
+            lease.release()
+            throw error
+        }
     }
 
     /// 30 verifies at random moments of a busy guest: none exits 1 (a healthy guest).
     @Test(arguments: [1, 2])
-    func noFalseVerdictOnABusyGuest(cpus: Int) throws {
-        let (guest, linux) = try Self.busyGuest(cpus: cpus)
-        defer { guest.stop() }
+    func noFalseVerdictOnABusyGuest(cpus: Int) async throws {
+        let (lease, linux) = try await Self.busyGuest(cpus: cpus)
+        defer { lease.release() }
         var statuses: [Int32: Int] = [:]
         var settledAfterRunning = 0
         for run in 0..<30 {
@@ -42,9 +46,10 @@ struct LinuxBusyGuestTests {
     /// `--settle`, naming the function and the lock; with it, the guest runs to a settled
     /// point, is checked clean and is left stopped as it was found; then a corrupted list link
     /// of a free block is named (exit 1) and, put back, is clean again.
-    @Test func stoppedInsideTheAllocatorAndACorruptLinkOnABusyGuest() throws {
-        let (guest, linux) = try Self.busyGuest(cpus: 2)
-        defer { guest.stop() }
+    @Test func stoppedInsideTheAllocatorAndACorruptLinkOnABusyGuest() async throws {
+        let (lease, linux) = try await Self.busyGuest(cpus: 2)
+        defer { lease.release() }
+        let guest = lease.guest
         let symbols = try SymbolMap(parsing: try guest.section("kallsyms") + "\n" + (try guest.section("allocator-text")))
         let entry = try symbols.address(of: "__free_one_page")
 

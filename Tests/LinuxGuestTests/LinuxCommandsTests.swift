@@ -18,15 +18,15 @@ struct LinuxCommandsTests {
     /// One boot, every view: zoneinfo equal to /proc/zoneinfo but for the moving counters, its
     /// --json the same numbers, the op-log commands refused.
     @Test(arguments: [nil, "6.12"] as [String?])
-    func everyCommandOnOneGuest(version: String?) throws {
+    func everyCommandOnOneGuest(version: String?) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
         if version != nil, case .failure(let error) = LinuxGuest.preparation(version: version) {
             print("skipped \(version ?? ""): \(error)")
             return
         }
-        let guest = try LinuxGuest.boot(version: version)
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.version(version ?? "6.1"), warming: [.plain, .version("6.12")])
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
         let label = version ?? "6.1"
 
@@ -198,11 +198,11 @@ extension LinuxCommandsTests {
 
     /// Two NUMA nodes (512M each): zoneinfo prints both as the guest does; freelist --node 1 walks
     /// node 1's lists to /proc/pagetypeinfo's node-1 counts; kmem and frame name node 1's pages.
-    @Test func everyNodeOfATwoNodeGuest() throws {
+    @Test func everyNodeOfATwoNodeGuest() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot(numaNodes: 2)
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.twoNodesForCommands)
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
 
         let (status, zoneinfo) = Self.standardOutput(["zoneinfo"] + linux)

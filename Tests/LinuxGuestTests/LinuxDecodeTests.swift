@@ -8,10 +8,10 @@ import LinuxKernel
 @Suite(.serialized, .enabled(if: LinuxGuest.isAvailable,
                              "Debian's linux-image-amd64 / busybox-static could not be fetched with apt-get download"))
 struct LinuxDecodeTests {
-    @Test func decodedFreeListsMatchProc() throws {
-        let guest = try LinuxGuest.boot()
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+    @Test func decodedFreeListsMatchProc() async throws {
+        let lease = try await GuestPool.lease(.plain)
+        defer { lease.release() }
+        let guest = lease.guest
         let symbols = try SymbolMap(parsing: try guest.section("kallsyms"))
         let printedBuddy = ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo"))
         let printedTypes = ProcFreeCounts.parsePagetypeinfo(try guest.section("pagetypeinfo"))

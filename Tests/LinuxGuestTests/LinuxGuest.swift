@@ -183,6 +183,20 @@ final class LinuxGuest: @unchecked Sendable {
         throw GuestError.notReady(seconds: timeout, serialTail: String(serial.suffix(800)))
     }
 
+    /// ``waitUntilReady(timeout:)`` for async tests (``GuestPool``): the wait holds no thread.
+    func ready(timeout: Double = 240) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if serial.contains("@@kmemscope ready") {
+                bootSeconds = Date().timeIntervalSince(started)
+                return
+            }
+            if let status = qemu.status { throw QEMULaunchError.exited(status: status, log: qemu.log) }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw GuestError.notReady(seconds: timeout, serialTail: String(serial.suffix(800)))
+    }
+
     /// The text between `@@kmemscope NAME begin` and `@@kmemscope NAME end` (the last such section).
     func section(_ name: String) throws -> String {
         let text = serial.replacingOccurrences(of: "\r\n", with: "\n")
@@ -195,7 +209,8 @@ final class LinuxGuest: @unchecked Sendable {
     /// Writes the named serial sections (the kallsyms lines by default) to one symbol file and
     /// returns what points kmemscope at this guest: `--kernel linux --symbols FILE --target unix:SOCKET`.
     func kmemscopeArguments(sections: [String] = ["kallsyms"]) throws -> [String] {
-        let symbolFile = directory + "/kallsyms"
+        // one file per set of sections: tests sharing the guest (GuestPool) may ask for others
+        let symbolFile = directory + "/" + sections.joined(separator: "+")
         try sections.map { try section($0) }.joined(separator: "\n").write(toFile: symbolFile, atomically: true, encoding: .utf8)
         return ["--kernel", "linux", "--symbols", symbolFile, "--target", "unix:" + socketPath]
     }

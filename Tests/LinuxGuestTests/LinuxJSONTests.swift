@@ -17,11 +17,11 @@ struct LinuxJSONTests {
         return (status, try #require(object, "\(arguments): \(out)"))
     }
 
-    @Test func documentsAgreeWithTheGuestsProc() throws {
+    @Test func documentsAgreeWithTheGuestsProc() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot()
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.plain)
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
         let proc = ProcFreeCounts.parseBuddyinfo(try guest.section("buddyinfo"))
         let procTypes = ProcFreeCounts.parsePagetypeinfo(try guest.section("pagetypeinfo"))
@@ -66,7 +66,7 @@ struct LinuxJSONTests {
         let (vStatus, clean) = try Self.json(["verify"] + linux)
         #expect(vStatus == 0 && common(clean) && clean["passed"] as? Bool == true, "\(clean)")
         let checks = try #require(clean["checks"] as? [[String: Any]])
-        #expect(checks.count == 18 && checks.allSatisfy { $0["passed"] as? Bool == true && $0["name"] is String && $0["source"] is String })
+        #expect(checks.count == 19 && checks.allSatisfy { $0["passed"] as? Bool == true && $0["name"] is String && $0["source"] is String })
         #expect((clean["violations"] as? [Any])?.isEmpty == true && (clean["freeBlocksChecked"] as? Int ?? 0) > 0)
 
         // frame: a free block's head page, found through the library

@@ -11,11 +11,11 @@ import Testing
 @Suite(.serialized, .enabled(if: LinuxGuest.isAvailable,
                              "Debian's linux-image-amd64 / busybox-static could not be fetched with apt-get download"))
 struct LinuxNUMATests {
-    @Test func everyNodeIsReadAndNamed() throws {
+    @Test func everyNodeIsReadAndNamed() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot(numaNodes: 2)
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.twoNodes, warming: [.plain])
+        defer { lease.release() }
+        let guest = lease.guest
         let procBuddy = try guest.section("buddyinfo")
         #expect(procBuddy.contains("Node 1,"), "the guest has a second node")
         let linux = try guest.kmemscopeArguments()
@@ -113,11 +113,11 @@ struct LinuxNUMATests {
     /// part, so the verdict is partial — exit 2 naming the lists not covered, exit 0 with
     /// --allow-partial (nr_free and NR_FREE_PAGES are not compared for what was cut). Per-CPU
     /// lists that cannot be read (nr_cpu_ids out of bounds) are partial in the same way.
-    @Test func aFreeListWalkCutAtItsBoundIsPartial() throws {
+    @Test func aFreeListWalkCutAtItsBoundIsPartial() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot()
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.plain)
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
 
         let (whole, wholeText) = LinuxVerifyTests.kmemscope(["verify"] + linux)

@@ -12,12 +12,14 @@ import Testing
 @Suite(.serialized, .enabled(if: LinuxGuest.isAvailable && HeadlessChromium.path != nil,
                              "needs Debian's kernel (apt-get download) and chromium"))
 struct LinuxReportTests {
+    /// Whether this suite runs (its lease of the shared 6.1 guest is expected: GuestConfiguration).
+    static var runs: Bool { LinuxGuest.isAvailable && HeadlessChromium.path != nil }
 
-    @Test func corruptedFreePageIsRingedAndListed() throws {
+    @Test func corruptedFreePageIsRingedAndListed() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot()
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.plain)
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
         let symbols = try SymbolMap(parsing: try guest.section("kallsyms"))
         let target = try guest.connect()
@@ -27,7 +29,9 @@ struct LinuxReportTests {
         let block = try #require(zone.blocks.first { $0.order >= 1 && $0.order < 10 })
         let page = try kernel.page(block.pfn, vmemmapBase: state.vmemmapBase)
         target.close()
+        // the guest is shared (GuestPool): the recorded order is put back however the test ends
         try guest.writeU64(at: page.address + UInt64(kernel.page.privateOffset), UInt64(block.order + 1))
+        defer { try? guest.writeU64(at: page.address + UInt64(kernel.page.privateOffset), UInt64(block.order)) }
 
         let kept = LinuxGuest.repositoryRoot + "/.build/report-page"
         try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)

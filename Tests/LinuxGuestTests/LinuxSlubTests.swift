@@ -13,11 +13,11 @@ import LinuxKernel
 struct LinuxSlubTests {
     static func kmemscope(_ arguments: [String]) -> (Int32, String) { LinuxVerifyTests.kmemscope(arguments) }
 
-    @Test func corruptedFreelistsAreNamed() throws {
+    @Test func corruptedFreelistsAreNamed() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot(append: "kmemscope.slabticks")
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.slabTicks, warming: [.kaslrSlubDebug])
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
 
         // slabinfo, exact: bracketed by the guest's own prints before and after it (the guest
@@ -112,16 +112,17 @@ struct LinuxSlubTests {
     /// are named with the check, the cache and the object (exit 1); clean once put back. The
     /// same boot holds one cache's `kmem_cache_node.list_lock` taken (a word written non-zero
     /// while the test has the guest stopped): verify gives no verdict, naming that lock (exit 2).
-    /// 6.1 in `make test`; 6.12 too (its flag bits from BTF's `enum _slab_flag_bits`) with
+    /// 6.1 in `make test` (its guest also has KASLR on: LinuxVerifyTests' KASLR test shares the
+    /// boot, GuestConfiguration.kaslrSlubDebug); 6.12 too (its flag bits from BTF's `enum _slab_flag_bits`) with
     /// `KMEMSCOPE_LINUX_SLUB_DEBUG_6_12=1` (one boot more).
     static let debugVersions = ["6.1"] + (ProcessInfo.processInfo.environment["KMEMSCOPE_LINUX_SLUB_DEBUG_6_12"] == "1" ? ["6.12"] : [])
 
     @Test(arguments: debugVersions)
-    func redZonesPoisonAndListLocksOfASlubDebugGuest(version: String) throws {
+    func redZonesPoisonAndListLocksOfASlubDebugGuest(version: String) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
-        let guest = try LinuxGuest.boot(version: version, append: "slub_debug=FZP")
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.slubDebug(version))
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
 
         let target = try guest.connect()
@@ -150,6 +151,38 @@ struct LinuxSlubTests {
                 if let f = objects.first(where: { free.contains($0) }), let u = objects.first(where: { !free.contains($0) }) {
                     found = (cache, slab, f, u, key)
                     break search
+                }
+            }
+        }
+        // slub-padding: a poisoned cache's partial slab with bytes after its last object
+        // (slab_pad_check), and an in-use object with padding after its metadata
+        // (check_pad_bytes: the free pointer after inuse, no SLAB_STORE_USER here)
+        var slabPad: (cache: SlubCache, slab: UInt64, at: UInt64)?
+        var objectPad: (cache: SlubCache, slab: UInt64, object: UInt64, at: UInt64)?
+        for cache in slub.caches where slabPad == nil || objectPad == nil {
+            let key = try checker.freelistKey(cache)
+            guard key.flags & flags.poison != 0, key.flags & (flags.storeUser ?? 0) == 0, cache.size > 0 else { continue }
+            let size = Int(cache.size), fromObject = key.flags & flags.redZone != 0 ? size - key.redLeft : size
+            let metadataEnd = key.freeOffset >= key.inuse ? key.inuse + 8 : key.inuse
+            for slab in cache.partialSlabAddresses {
+                let counters = try kernel.memory.readU64(at: slab + UInt64(layout.slabCountersOffset))
+                let objects = Int((counters >> 16) & 0x7fff)
+                guard objects > 0, let bytes = (0...10).map({ 4096 << $0 }).first(where: { $0 / size == objects }) else { continue }
+                let pfn = (slab - state.vmemmapBase) / UInt64(kernel.page.size)
+                let start = state.pageOffsetBase + pfn * 4096
+                if slabPad == nil && bytes > objects * size {
+                    slabPad = (cache, slab, start + UInt64(objects * size) + UInt64((bytes - objects * size) / 2))
+                }
+                if objectPad == nil && fromObject > metadataEnd {
+                    var free: Set<UInt64> = []
+                    var next = try kernel.memory.readU64(at: slab + UInt64(layout.slabFreelistOffset))
+                    while next != 0 && free.count <= objects && free.insert(next).inserted {
+                        let pointer = next + UInt64(key.freeOffset)
+                        next = key.decode(try kernel.memory.readU64(at: pointer), at: pointer)
+                    }
+                    if let used = (0..<objects).map({ start + UInt64(key.redLeft) + UInt64($0 * size) }).first(where: { !free.contains($0) }) {
+                        objectPad = (cache, slab, used, used + UInt64(metadataEnd))
+                    }
                 }
             }
         }
@@ -185,10 +218,37 @@ struct LinuxSlubTests {
                 && overflowText.contains("object \(hex(f.used)) (in use): its right red zone byte at \(hex(zoneWord)) is 0x41, not 0xcc"), "\(overflowText)")
         try guest.writeU64(at: zoneWord, zoneOriginal)
 
+        // 3. slub-padding: a byte of a slab's padding after its last object, then a byte of an
+        // in-use object's padding after its free pointer, each overwritten (slab_pad_check,
+        // check_pad_bytes)
+        let pad = try #require(slabPad, "a poisoned cache's partial slab with bytes after its last object")
+        let padWord = pad.at & ~7
+        let padOriginal = try guest.readU64(at: padWord)
+        let padShift = UInt64(pad.at - padWord) * 8
+        try guest.writeU64(at: padWord, (padOriginal & ~(0xff << padShift)) | (0x41 << padShift))
+        let (padded, paddedText) = Self.kmemscope(["verify"] + linux)
+        try guest.writeU64(at: padWord, padOriginal)
+        #expect(padded == 1, "\(paddedText)")
+        #expect(paddedText.contains("slub-padding") && paddedText.contains("cache \(pad.cache.name) ") && paddedText.contains("slab \(hex(pad.slab)): the slab's padding after its last object")
+                && paddedText.contains("byte at \(hex(pad.at)) is 0x41, not 0x5a"), "\(paddedText)")
+        let objectPadding = try #require(objectPad, "a poisoned cache whose in-use objects have padding after their metadata")
+        let objectWord = objectPadding.at & ~7
+        let objectOriginal = try guest.readU64(at: objectWord)
+        let objectShift = UInt64(objectPadding.at - objectWord) * 8
+        try guest.writeU64(at: objectWord, (objectOriginal & ~(0xff << objectShift)) | (0x41 << objectShift))
+        let (objectPadded, objectPaddedText) = Self.kmemscope(["verify"] + linux)
+        try guest.writeU64(at: objectWord, objectOriginal)
+        print("slub_debug guest \(version): slab padding of cache \(pad.cache.name) at \(hex(pad.at)), object padding of cache \(objectPadding.cache.name) at \(hex(objectPadding.at)):\n"
+              + (paddedText + objectPaddedText).split(separator: "\n").filter { $0.contains("slub-padding") }.joined(separator: "\n"))
+        #expect(objectPadded == 1, "\(objectPaddedText)")
+        #expect(objectPaddedText.contains("slub-padding") && objectPaddedText.contains("cache \(objectPadding.cache.name) ")
+                && objectPaddedText.contains("object \(hex(objectPadding.object)) (in use): its padding byte at \(hex(objectPadding.at))")
+                && objectPaddedText.contains("is 0x41, not 0x5a"), "\(objectPaddedText)")
+
         let (again, againText) = Self.kmemscope(["verify"] + linux)
         #expect(again == 0 && againText.contains("slabs: all passed"), "\(againText)")
 
-        // 3. The settle rule: a cache's list_lock held (the guest is found stopped: no verdict).
+        // 4. The settle rule: a cache's list_lock held (the guest is found stopped: no verdict).
         let lockOriginal = try guest.readU64(at: listLock)
         #expect(lockOriginal & 0xffff_ffff == 0, "the list_lock is free on the idle guest")
         try guest.writeU64(at: listLock, lockOriginal | 1)

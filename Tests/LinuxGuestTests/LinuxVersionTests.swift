@@ -12,15 +12,15 @@ struct LinuxVersionTests {
     static func kmemscope(_ arguments: [String]) -> (Int32, String) { LinuxVerifyTests.kmemscope(arguments) }
 
     @Test(arguments: ["6.12", "6.1-rt"])
-    func viewsEqualProcAndVerifyIsClean(version: String) throws {
+    func viewsEqualProcAndVerifyIsClean(version: String) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
         if case .failure(let error) = LinuxGuest.preparation(version: version) {
             Issue.record("Linux \(version) could not be prepared: \(error)")
             return
         }
-        let guest = try LinuxGuest.boot(version: version)
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.version(version), warming: [.version("6.12"), .version("6.1-rt")])
+        defer { lease.release() }
+        let guest = lease.guest
         let linux = try guest.kmemscopeArguments()
         let uname = guest.serial.split(separator: "\n").first { $0.hasPrefix("@@kmemscope uname ") } ?? "?"
         print("linux \(version): \(uname)")

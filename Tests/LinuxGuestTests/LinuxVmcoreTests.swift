@@ -19,12 +19,12 @@ struct LinuxVmcoreTests {
         return (status, output, text)
     }
 
-    @Test func everyViewFromBothDumpsEqualsTheStoppedGuest() throws {
+    @Test func everyViewFromBothDumpsEqualsTheStoppedGuest() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: LinuxVerifyTests.binary), "swift build --product kmemscope first")
         let start = Date()
-        let guest = try LinuxGuest.boot()
-        defer { guest.stop() }
-        try guest.waitUntilReady()
+        let lease = try await GuestPool.lease(.plain)
+        defer { lease.release() }
+        let guest = lease.guest
         let comparison = try DumpComparison(guest)
         let live = comparison.live, offline = comparison.offline
         let kallsyms = try guest.section("kallsyms")

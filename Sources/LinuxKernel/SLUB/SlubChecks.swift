@@ -14,6 +14,7 @@ public struct SlubChecker {
         .init(name: "slub-inuse", source: "mm/slub.c on_freelist: slab->inuse = slab->objects − free objects, for a slab no CPU owns"),
         .init(name: "slub-red-zone", source: "mm/slub.c check_object (\"Left Redzone\", \"Right Redzone\"): with SLAB_RED_ZONE, the red_left_pad bytes before an object and the bytes from object_size to inuse after it are SLUB_RED_INACTIVE 0xbb while it is free, SLUB_RED_ACTIVE 0xcc while it is in use"),
         .init(name: "slub-poison", source: "mm/slub.c check_object (\"Poison\", \"End Poison\"): with __OBJECT_POISON, a free object's object_size − 1 bytes are POISON_FREE 0x6b and its last byte POISON_END 0xa5"),
+        .init(name: "slub-padding", source: "mm/slub.c slab_pad_check (\"Padding overwritten\") and check_pad_bytes (\"Object padding\"): with SLAB_POISON, the slab's bytes after its last object and each object's bytes after its metadata (free pointer, tracks) up to the next object are POISON_INUSE 0x5a"),
     ]
 
     public var linux: LinuxKernelTarget
@@ -26,14 +27,21 @@ public struct SlubChecker {
     public var cpuPartialLimit = 1 << 12
     /// The `slub_debug` flag bits (nil: unknown for this kernel; red zones and poison unchecked).
     public var debugFlags: SlubDebugFlags?
-    /// The most bytes of one slab read for the red-zone and poison checks.
+    /// The most bytes of one slab read for the red-zone, poison and padding checks.
     public static let slabByteLimit = 1 << 22
+    /// `sizeof(struct track)` from BTF (the padding after `SLAB_STORE_USER`'s two tracks).
+    public var trackSize: Int?
+    /// Whether `struct kmem_cache` has KASAN's metadata (CONFIG_KASAN): its size is not read,
+    /// so object padding is not checked then.
+    public var hasKASAN = false
 
     public init(linux: LinuxKernelTarget, state: LinuxBuddyState) throws {
         self.linux = linux
         self.state = state
         layout = try SlubLayout(btf: linux.btf)
         debugFlags = SlubDebugFlags(btf: linux.btf, version: linux.kernelVersion())
+        trackSize = try? linux.btf.size(ofStruct: "track")
+        hasKASAN = (try? linux.btf.member("kasan_info", of: "kmem_cache")) != nil
     }
 
     /// One slab to check: its `struct slab`, the free list a CPU holds for it (its lockless
@@ -57,6 +65,9 @@ public struct SlubChecker {
         }
         if debugFlags == nil {
             notes.append("SLUB: the slub_debug flag bits are not known for this kernel (no enum _slab_flag_bits in BTF, not 6.1): red zones and poison not checked")
+        } else if debugFlags?.storeUser == nil || hasKASAN,
+                  let poison = debugFlags?.poison, slub.caches.contains(where: { ((try? freelistKey($0).flags) ?? 0) & poison != 0 }) {
+            notes.append("SLUB: \(hasKASAN ? "KASAN's metadata size is not read" : "SLAB_STORE_USER's bit is not known for this kernel"): objects' padding not checked (the slabs' padding is)")
         }
         for cache in slub.caches {
             let key = try freelistKey(cache)
@@ -177,7 +188,7 @@ public struct SlubChecker {
         if !target.ownedByCPU && !frozen && findings.isEmpty && objects - inuse != free {
             add("slub-inuse", "inuse \(inuse) of \(objects) objects, but \(free) are on the freelist")
         }
-        if findings.isEmpty, let flags = debugFlags, key.flags & (flags.redZone | flags.objectPoison) != 0 {
+        if findings.isEmpty, let flags = debugFlags, key.flags & (flags.redZone | flags.objectPoison | flags.poison) != 0 {
             for (check, detail) in try debugBytes(slabStart: state.pageOffsetBase &+ pfn &* pageSize, objects: objects, size: Int(size),
                                                   free: seen, key: key, flags: flags) {
                 add(check, detail)
@@ -186,14 +197,19 @@ public struct SlubChecker {
         return findings
     }
 
-    /// The red-zone and poison bytes of every object of a slab whose freelists walked cleanly
-    /// (so `free` is the set of free objects), as `check_object` checks them; at most 8
-    /// findings per slab, each naming the object, whether it is free, the byte's address, its
-    /// value and the value expected.
+    /// The red-zone, poison and padding bytes of every object of a slab whose freelists walked
+    /// cleanly (so `free` is the set of free objects), as `check_object` checks them, and the
+    /// slab's padding after its last object as `slab_pad_check` does; at most 8 findings per
+    /// slab, each naming the object (or the slab's padding), whether it is free, the byte's
+    /// address, its value and the value expected.
     func debugBytes(slabStart: UInt64, objects: Int, size: Int, free: Set<UInt64>, key: CacheKey,
                     flags: SlubDebugFlags) throws -> [(String, String)] {
         guard objects > 0, size > 0, objects <= Self.slabByteLimit / size else { return [] }
-        let bytes = try linux.memory.read(at: slabStart, count: objects * size)
+        let padded = key.flags & flags.poison != 0
+        // slab_size(): PAGE_SIZE << the slab's order; order_objects() gave it (PAGE_SIZE << order) / size
+        // objects, so the order is the one whose page count holds exactly `objects` of them
+        let slabBytes = padded ? (0...10).lazy.map { 4096 << $0 }.first { $0 / size == objects } : nil
+        let bytes = try linux.memory.read(at: slabStart, count: slabBytes ?? objects * size)
         var out: [(String, String)] = []
         func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
         /// The first byte of `[from, from + count)` (offsets into the slab) that is not `value`.
@@ -202,6 +218,19 @@ public struct SlubChecker {
             return (from..<(from + count)).first { bytes[$0] != value }
         }
         let redZone = key.flags & flags.redZone != 0, poison = key.flags & flags.objectPoison != 0
+        // check_pad_bytes: the metadata ends at get_info_end() (inuse, plus the free pointer
+        // when it lies outside the object, as SLAB_POISON places it), then two tracks with
+        // SLAB_STORE_USER (and orig_size for kmalloc caches where the kernel has SLAB_KMALLOC);
+        // the padding runs to size_from_object() (size less the left red zone with SLAB_RED_ZONE)
+        var metadataEnd: Int? = key.freeOffset >= key.inuse ? key.inuse + 8 : key.inuse
+        if key.flags & (flags.storeUser ?? 0) != 0 {
+            metadataEnd = trackSize.flatMap { track in metadataEnd.map { $0 + 2 * track + (key.flags & (flags.kmalloc ?? 0) != 0 ? 4 : 0) } }
+        }
+        if flags.storeUser == nil || hasKASAN { metadataEnd = nil }   // not known: the object padding is not checked
+        let fromObject = redZone ? size - key.redLeft : size
+        if padded, let slabBytes, let bad = scan(objects * size, slabBytes - objects * size, SlubPoison.inuse) {
+            out.append(("slub-padding", "the slab's padding after its last object (\(slabBytes - objects * size) bytes at \(hex(slabStart &+ UInt64(objects * size)))): byte at \(hex(slabStart &+ UInt64(bad))) is 0x\(String(bytes[bad], radix: 16)), not 0x\(String(SlubPoison.inuse, radix: 16))"))
+        }
         for i in 0..<objects where out.count < 8 {
             let start = i * size + key.redLeft          // fixup_red_left: the object after its left red zone
             let object = slabStart &+ UInt64(start)
@@ -215,6 +244,9 @@ public struct SlubChecker {
                         out.append(("slub-red-zone", "object \(hex(object)) (\(state)): its \(what) byte at \(hex(slabStart &+ UInt64(bad))) is 0x\(String(bytes[bad], radix: 16)), not 0x\(String(expected, radix: 16))"))
                     }
                 }
+            }
+            if padded, let end = metadataEnd, end < fromObject, let bad = scan(start + end, fromObject - end, SlubPoison.inuse) {
+                out.append(("slub-padding", "object \(hex(object)) (\(state)): its padding byte at \(hex(slabStart &+ UInt64(bad))) (object + \(bad - start)) is 0x\(String(bytes[bad], radix: 16)), not 0x\(String(SlubPoison.inuse, radix: 16))"))
             }
             if poison && isFree && key.objectSize > 0 {
                 let bad = scan(start, key.objectSize - 1, SlubPoison.free)

@@ -11,17 +11,26 @@ public struct SlubDebugFlags: Sendable, Equatable {
     public var redZone: UInt32
     public var poison: UInt32
     public var objectPoison: UInt32
+    /// `SLAB_STORE_USER` (`U`): two `struct track` after the free pointer (the padding check
+    /// needs their size); nil when not known for this kernel.
+    public var storeUser: UInt32?
+    /// `SLAB_KMALLOC`: with `SLAB_STORE_USER`, an `unsigned int` orig_size after the tracks
+    /// (6.2 on; 6.1 keeps none); nil when not known.
+    public var kmalloc: UInt32?
     /// Where the bits came from, for notes.
     public var source: String
 
     /// 6.1's values (include/linux/slab.h and mm/slub.c, Linux 6.1).
-    public static let linux61 = SlubDebugFlags(redZone: 0x400, poison: 0x800, objectPoison: 0x8000_0000,
-                                               source: "Linux 6.1's SLAB_RED_ZONE/SLAB_POISON/__OBJECT_POISON constants")
+    /// `SLAB_STORE_USER` 0x10000 (include/linux/slab.h); 6.1 stores no kmalloc orig_size.
+    public static let linux61 = SlubDebugFlags(redZone: 0x400, poison: 0x800, objectPoison: 0x8000_0000, storeUser: 0x10000,
+                                               source: "Linux 6.1's SLAB_RED_ZONE/SLAB_POISON/__OBJECT_POISON/SLAB_STORE_USER constants")
 
-    public init(redZone: UInt32, poison: UInt32, objectPoison: UInt32, source: String) {
+    public init(redZone: UInt32, poison: UInt32, objectPoison: UInt32, storeUser: UInt32? = nil, kmalloc: UInt32? = nil, source: String) {
         self.redZone = redZone
         self.poison = poison
         self.objectPoison = objectPoison
+        self.storeUser = storeUser
+        self.kmalloc = kmalloc
         self.source = source
     }
 
@@ -33,7 +42,8 @@ public struct SlubDebugFlags: Sendable, Equatable {
                 cases.first { $0.name == name }.flatMap { $0.value >= 0 && $0.value < 32 ? UInt32(1) << UInt32($0.value) : nil }
             }
             guard let red = bit("_SLAB_RED_ZONE"), let poison = bit("_SLAB_POISON"), let object = bit("_SLAB_OBJECT_POISON") else { return nil }
-            self.init(redZone: red, poison: poison, objectPoison: object, source: "BTF enum _slab_flag_bits")
+            self.init(redZone: red, poison: poison, objectPoison: object, storeUser: bit("_SLAB_STORE_USER"),
+                      kmalloc: bit("_SLAB_KMALLOC"), source: "BTF enum _slab_flag_bits")
             return
         }
         guard let version, version == LinuxKernelVersion(major: 6, minor: 1) else { return nil }
@@ -51,4 +61,7 @@ public enum SlubPoison {
     public static let free: UInt8 = 0x6b
     /// `POISON_END`: a free object's last byte.
     public static let end: UInt8 = 0xa5
+    /// `POISON_INUSE`: with `SLAB_POISON`, each object's padding after its metadata and the
+    /// slab's bytes after its last object (`setup_slab_debug` fills the whole slab first).
+    public static let inuse: UInt8 = 0x5a
 }

@@ -33,6 +33,7 @@ extension HostArena {
         var text = TextCollector()
         allocator.writeLayoutDescriptor(to: &text)
         allocator.writePerCPULayout(to: &text)
+        allocator.writeCPUOperationLayout(to: &text)
         var header = [UInt8](repeating: 0, count: 16)
         withUnsafeBytes(of: KernelInfo.magic.littleEndian) { for i in 0..<8 { header[i] = $0[i] } }
         header[8] = 1

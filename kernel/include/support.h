@@ -74,6 +74,9 @@ static inline uint8_t *percpu_areas(void) { return kmem_percpu; }
 extern uint8_t kmem_pcp[];
 /// The per-CPU page caches' table (KMEM_MAX_CPUS × 3 PerCPUPages; kernel/README.md "Per-CPU caches").
 static inline uint64_t pcp_table_address(void) { return (uint64_t)(uintptr_t)kmem_pcp; }
+extern uint8_t kmem_cpu_ops[];
+/// Each CPU's in-operation row (KMEM_MAX_CPUS × 64 bytes; kernel/README.md "Operations in progress").
+static inline uint64_t cpu_ops_table_address(void) { return (uint64_t)(uintptr_t)kmem_cpu_ops; }
 
 extern char ap_park[];
 /// boot.S's ap_park: where a parked AP halts, never to return.

@@ -145,6 +145,9 @@ static inline void cpuid(uint32_t leaf, uint32_t out[4]) {
     __asm__ volatile("cpuid" : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3]) : "a"(leaf), "c"(0));
 }
 
+extern uint8_t kmem_pcp_bench[];
+/// pcpbench='s words (src/PCPBench.swift).
+static inline uint64_t pcp_bench_area(void) { return (uint64_t)(uintptr_t)kmem_pcp_bench; }
 extern uint8_t kmem_smp_test[];
 /// The words of the `locktest=` run (src/LockTest.swift), 64 bytes.
 static inline uint8_t *smp_test_area(void) { return kmem_smp_test; }

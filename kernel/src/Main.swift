@@ -41,6 +41,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
             // The other CPUs, before the allocator exists: they halt, and only this CPU runs it.
             LockTest.rounds.pointee = cmdline.number("locktest", default: 0)
             PCPTest.request(cmdline.number("pcptest", default: 0))
+            PCPBench.request(cmdline.number("pcpbench", default: 0))
             // With a workload, the APs take turns in it instead of parking (src/Turns.swift).
             // `smp=free`: they run their streams at once, without turns (src/FreeRun.swift).
             Turns.enable(cmdline.number("ops", default: 0) > 0, stall: cmdline.number("turnstall", default: 0),
@@ -86,6 +87,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     report.write(to: &console)
     console.write("kmem: ready"); console.newline()
     PCPTest.drive(allocator, cpus: Int(cpu_count()))
+    PCPBench.drive(allocator, cpus: Int(cpu_count()))
 
     let ops = cmdline.number("ops", default: 0)
     // Without a workload, held-back RAM is added at once; the workload adds it after phase 1.

@@ -6,15 +6,20 @@ import Testing
 /// "Operations in progress"): every CPU inside the allocator at once under QEMU's
 /// multi-threaded TCG. The run reaches `kmem: done` with the self-check ok, verify passes, the
 /// replay of the interleaved log ends in the guest's state, the descriptor's new keys pass the
-/// ELF cross-check, and the commands that need a repeatable run refuse it (exit 2).
+/// ELF cross-check, and the commands that need a repeatable run refuse it (exit 2). Before the
+/// workload, `pcpbench=` times order-0 pairs on 1, 2 and 4 CPUs at once (a line each; the
+/// figures are not judged: docs/performance.md has them).
 @Suite("Workload running free on four CPUs", .serialized)
 struct SMPFreeRunTests {
     @Test func fourCPUsAtOnceReachDoneVerifyAndReplayCleanAndBisectAndWatchRefuse() throws {
-        let boot = try DebugBoot(memory: "128M", append: "seed=6 ops=2000 phases=2 smp=free", cpus: 4, multiThreaded: true)
+        let boot = try DebugBoot(memory: "128M", append: "pcpbench=100 seed=6 ops=2000 phases=2 smp=free", cpus: 4, multiThreaded: true)
         defer { boot.stop() }
         try boot.release(until: "kmem: done", timeout: 300)
         let serial = boot.serial
         #expect(serial.contains("kmem: workload on 4 CPUs running free (smp=free)"), "\(serial.suffix(2000))")
+        for round in ["1 cpu", "2 cpus", "4 cpus"] {
+            #expect(serial.contains("kmem: pcpbench: \(round) x 100 pairs: "), "\(serial.prefix(4000))")
+        }
         for cpu in 0..<4 { #expect(serial.contains("kmem: workload: cpu \(cpu) ran 500 operations"), "\(serial.suffix(2000))") }
         #expect(serial.contains("kmem: self-check: ok") && !serial.contains("kmem: BUG"), "\(serial.suffix(2000))")
 

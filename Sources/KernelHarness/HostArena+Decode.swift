@@ -32,6 +32,7 @@ extension HostArena {
     public func descriptorBytes() -> [UInt8] {
         var text = TextCollector()
         allocator.writeLayoutDescriptor(to: &text)
+        allocator.writeZoneLockLayout(to: &text)
         allocator.writePerCPULayout(to: &text)
         allocator.writeCPUOperationLayout(to: &text)
         var header = [UInt8](repeating: 0, count: 16)

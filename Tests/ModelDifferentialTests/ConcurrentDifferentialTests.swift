@@ -105,3 +105,29 @@ struct ConcurrentDifferentialTests {
         #expect(replay.passed, "\(replay.text)")
     }
 }
+
+/// `state-fields` reads every CPU's in-operation row and the heap lock (kernel/README.md
+/// "Operations in progress"): between operations (`KmemState.busy` 0) a CPU whose own `busy`
+/// or `parentSequence` is not 0, or a held heap lock, is a violation; put back, clean again.
+@Suite("Each CPU's in-operation row and the heap lock in state-fields")
+struct CPUOperationStateFieldTests {
+    @Test func aBusyCPUOrAHeldHeapLockBetweenOperationsIsReported() throws {
+        let arena = try HostArena.differential()
+        let a = arena.allocator
+        _ = try a.onCPU(3).kmalloc(size: 100)
+        #expect(Verifier(try arena.snapshot()).run().passed)
+        a.cpuOperation(3).pointee.busy = 1
+        var report = Verifier(try arena.snapshot()).run()
+        #expect(report.failedChecks.contains(.stateFields) && report.text.contains("CPU 3's CPUOperation.busy"), "\(report.text)")
+        a.cpuOperation(3).pointee.busy = 0
+        a.cpuOperation(5).pointee.parentSequence = 7
+        report = Verifier(try arena.snapshot()).run()
+        #expect(report.failedChecks.contains(.stateFields) && report.text.contains("CPU 5's"), "\(report.text)")
+        a.cpuOperation(5).pointee.parentSequence = 0
+        a.heapLockWord.pointee.next &+= 1
+        report = Verifier(try arena.snapshot()).run()
+        #expect(report.failedChecks.contains(.stateFields) && report.text.contains("HeapState.lock"), "\(report.text)")
+        a.heapLockWord.pointee.next &-= 1
+        #expect(Verifier(try arena.snapshot()).run().passed)
+    }
+}

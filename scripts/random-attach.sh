@@ -5,6 +5,8 @@
 # e.g. scripts/random-attach.sh 300 1G 50000000   (enough operations to outlast the attaches)
 #      scripts/random-attach.sh 30 256M 20000000 4   (-smp 4: the workload takes turns on every
 #      CPU, so the CPU inside an operation when verify attaches can be any of the four)
+#      FREE=1 scripts/random-attach.sh 30 256M 20000000 4   (smp=free: the CPUs run at once,
+#      under multi-threaded TCG (FREE=single: single-threaded), several inside the allocator)
 # Each attach settles to an operation boundary first (stderr: "stopped at sequence N, between
 # operations"). Exit status 0 when every attach passed, 1 otherwise.
 set -euo pipefail
@@ -22,6 +24,8 @@ cpus=${4:-1}
 # several CPUs: one host thread runs them (as kmemscope boot --smp does; the run is the same)
 accel=tcg; smp=()
 if [[ $cpus -gt 1 ]]; then accel=tcg,thread=single; smp=(-smp "$cpus"); fi
+free=${FREE:-}; extra=""
+if [[ -n $free ]]; then extra=" smp=free"; [[ $free == single ]] || accel=tcg,thread=multi; fi
 
 [[ -f kernel/build/kernel.elf ]] || make kernel >/dev/null
 swift build --product kmemscope >/dev/null
@@ -37,7 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-qemu-system-x86_64 -kernel kernel/build/kernel.elf -m "$mem" "${smp[@]}" -append "seed=1 ops=$ops phases=4" \
+qemu-system-x86_64 -kernel kernel/build/kernel.elf -m "$mem" "${smp[@]}" -append "seed=1 ops=$ops phases=4$extra" \
     -display none -no-reboot -accel "$accel" -serial "file:$dir/serial.txt" \
     -chardev "socket,id=g,path=$dir/gdb.sock,server=on,wait=off" -gdb chardev:g \
     -pidfile "$dir/qemu.pid" -daemonize
@@ -65,7 +69,7 @@ for i in $(seq "$count"); do
     [[ -n $seq_now ]] && last=$seq_now
 done
 done_already=$(grep -c "kmem: done" "$dir/serial.txt" || true)
-echo "random-attach: $count attaches to a running workload (seed=1 ops=$ops phases=4, -m $mem, -smp $cpus):" \
+echo "random-attach: $count attaches to a running workload (seed=1 ops=$ops phases=4$extra, -m $mem, -smp $cpus, $accel):" \
      "$passed passed, $violations with violations, $noverdict without verdict, $other other;" \
      "$ran_to_end ran to kmem_op_end; sequences $first…$last;" \
      "$(echo "$busy_ns / $count / 1000000000" | bc -l | xargs printf '%.2f') s per attach (attach, settle, read, verify, exit)" \

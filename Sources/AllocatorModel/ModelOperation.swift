@@ -65,7 +65,12 @@ extension ModelState {
     // MARK: the operation log ("Operation log")
 
     /// Takes the next sequence number ("takes the next sequence number when it starts").
+    /// The next of `plannedSequences` first, when replay planned them.
     mutating func beginOperation() -> UInt64 {
+        if let planned = plannedSequences.popFirst() {
+            sequence = planned
+            return planned
+        }
         sequence += 1
         return sequence
     }

@@ -124,6 +124,11 @@ public struct ModelState: Sendable, Equatable {
     public var heap: ModelHeap
     /// The last sequence number taken (an operation takes `sequence + 1` when it starts).
     public var sequence: UInt64 = 0
+    /// The sequence numbers the next operations take, in order, before `sequence + 1` again:
+    /// replay sets them to the kernel's entries of one operation, whose nested operations may
+    /// have taken numbers another CPU's operations came between (smp=free; kernel/README.md
+    /// "Operation log"). Empty: every operation takes `sequence + 1`.
+    public var plannedSequences: ArraySlice<UInt64> = []
     /// The CPU running the next operation (its per-CPU caches are the ones used; replay sets it
     /// from each entry's `cpu`).
     public var cpu: Int = 0

@@ -57,54 +57,55 @@ public struct Replay: Sendable {
         model.keepsLog = true
         model.log.removeAll()
         var checkpoint = model
-        // Positions in `entries` of the operations run since the checkpoint.
+        // Positions in the replay order's groups of the operations run since the checkpoint.
         var sinceCheckpoint: [Int] = []
         let frames = start.segments.reduce(UInt64(0)) { $0 &+ ($1.endPFN &- $1.startPFN) }
         let interval = max(checkpointInterval, Int(min(frames, 65536)))
 
-        // `entries[i]` is the first entry whose sequence is `seq` or later.
-        var i = 0
-        var seq = start.sequence + 1
-        while seq <= last {
-            guard i < entries.count, entries[i].sequence == seq else {
-                let gapEnd = i < entries.count ? min(entries[i].sequence - 1, last) : last
-                report.stop = .missing(first: seq, last: gapEnd, capacity: capacity)
-                report.endSequence = seq - 1
-                break
-            }
-            let top = entries[i]
+        // The operations in the order they are applied (ReplayOrder): each with its nested
+        // ones, by the sequence of its last entry (one CPU, or turns: sequence order).
+        let order = ReplayOrder(entries, after: start.sequence, through: last)
+        let ordered = order.entries
+        // Runs group `g` on the model: its nested operations take the kernel's numbers.
+        func apply(_ g: Range<Int>, to model: inout ModelState) {
+            let top = ordered[g.lowerBound]
+            let key = ordered[g.upperBound - 1].sequence
+            model.sequence = top.sequence - 1
+            if key - top.sequence != UInt64(g.count - 1) { model.plannedSequences = ArraySlice(ordered[g].map(\.sequence)) }
+            model.cpu = Int(top.cpu) % ModelState.maxCPUs
+            model.apply(ModelOperation(top)!)
+            model.plannedSequences = []
+        }
+        var replayed = start.sequence
+        var stopped = false
+        for (gi, g) in order.groups.enumerated() {
+            let top = ordered[g.lowerBound]
+            let seq = top.sequence
+            let key = ordered[g.upperBound - 1].sequence
             if top.status == ModelStatus.corrupt.rawValue {
                 report.stop = .corrupt(top)
-                report.endSequence = seq - 1
+                report.endSequence = replayed
+                stopped = true
                 break
             }
-            guard top.parent == 0, let op = ModelOperation(top) else {
+            guard top.parent == 0, ModelOperation(top) != nil else {
                 report.stop = .unreadable(top)
-                report.endSequence = seq - 1
+                report.endSequence = replayed
+                stopped = true
                 break
             }
-            // The kernel's entries of this operation: it and everything up to the next top-level one.
-            var j = i + 1
-            var next = seq + 1
-            while next <= last, j < entries.count, entries[j].sequence == next, entries[j].parent != 0,
-                  entries[j].status != ModelStatus.corrupt.rawValue {
-                j += 1
-                next += 1
-            }
-            if next <= last, j < entries.count, entries[j].sequence == next, entries[j].parent != 0,
-               entries[j].status == ModelStatus.corrupt.rawValue {
-                report.stop = .corrupt(entries[j])
-                report.endSequence = seq - 1
+            if let bad = ordered[g].dropFirst().first(where: { $0.status == ModelStatus.corrupt.rawValue }) {
+                report.stop = .corrupt(bad)
+                report.endSequence = replayed
+                stopped = true
                 break
             }
-            let group = entries[i..<j]
+            let group = ordered[g]
             // The model's entries of this operation are the ones it appends from `mark` on (the
             // log is emptied now and then, not per operation).
             if model.log.count > 4096 { model.log.removeAll(keepingCapacity: true) }
             let mark = model.log.count
-            model.sequence = seq - 1
-            model.cpu = Int(top.cpu) % ModelState.maxCPUs
-            model.apply(op)
+            apply(g, to: &model)
             report.operations += 1
             report.entries += group.count
             // The rule level judges every operation on its own state, then follows the kernel.
@@ -118,10 +119,10 @@ public struct Replay: Sendable {
                 // kernel's outcome there, then go the kernel's way.
                 model = checkpoint
                 for x in sinceCheckpoint {
-                    model.sequence = entries[x].sequence - 1
-                    model.cpu = Int(entries[x].cpu) % ModelState.maxCPUs
-                    model.apply(ModelOperation(entries[x])!)
+                    apply(order.groups[x], to: &model)
+                    model.sequence = ordered[order.groups[x].upperBound - 1].sequence
                 }
+                model.sequence = seq - 1
                 let broken = model.brokenRules(group)
                 let misuseMismatch = (k?.status == ModelStatus.misuse.rawValue) != (m?.status == ModelStatus.misuse.rawValue)
                 let illegal = !broken.reasons.isEmpty || misuseMismatch || !ruleReasons.isEmpty
@@ -148,15 +149,18 @@ public struct Replay: Sendable {
                         reason: (ruleReasons + ["the reference model did the same: kernel/README.md, or both transcriptions of it, allow what no buddy allocator may do"])
                             .joined(separator: "; ")))
                 }
-                sinceCheckpoint.append(i)
+                sinceCheckpoint.append(gi)
                 if sinceCheckpoint.count >= interval {
                     checkpoint = model
                     sinceCheckpoint.removeAll(keepingCapacity: true)
                 }
             }
-            model.sequence = next - 1
-            seq = next
-            i = j
+            model.sequence = key
+            replayed = key
+        }
+        if !stopped, let gap = order.missing {
+            report.stop = .missing(first: gap.first, last: gap.last, capacity: capacity)
+            report.endSequence = gap.first - 1
         }
         model.log.removeAll()
         model.poisonOracle = .none

@@ -21,6 +21,15 @@ extension Verifier {
             for (i, lock) in s.zoneLocks.enumerated() where lock.isHeld {
                 fail("Zone.lock free between operations (next == owner)", "next \(lock.next), owner \(lock.owner)", zone: zoneName(i))
             }
+            // KmemState.busy is the sum of the CPUs' own counts: 0 means every CPU is outside
+            // (kernel/README.md "Operations in progress"), and no CPU holds the heap lock.
+            for (c, row) in s.cpuOperations.enumerated() where row.busy != 0 || row.parentSequence != 0 {
+                fail("CPU \(c)'s CPUOperation.busy and parentSequence 0 between operations (KmemState.busy 0)",
+                     "busy \(row.busy), parentSequence \(row.parentSequence)")
+            }
+            if let lock = s.heapLock, lock.isHeld {
+                fail("HeapState.lock free between operations (next == owner)", "next \(lock.next), owner \(lock.owner)")
+            }
         }
         for (i, kind) in s.zoneKinds.enumerated() where kind != UInt64(i) {
             fail("Zone.kind \(i) (its index)", "\(kind)", zone: zoneName(i))

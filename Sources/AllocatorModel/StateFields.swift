@@ -18,6 +18,22 @@ public struct StateFields: Sendable, Equatable {
     /// empty when the kernel does not publish them (kernel/README.md, "Zone locks"). A lock is
     /// held when the two differ: never between operations.
     public var zoneLocks: [ZoneLockWords] = []
+    /// Each CPU's in-operation row (`CPUOperation.busy`, `.parentSequence`), by CPU; empty when
+    /// the kernel does not publish them (kernel/README.md "Operations in progress"). Both 0 on
+    /// every CPU between operations.
+    public var cpuOperations: [CPUOperationWords] = []
+    /// The heap lock's words (`HeapState.lock`), nil when not published: free between operations.
+    public var heapLock: ZoneLockWords?
+
+    /// One CPU's in-operation row as read from the guest.
+    public struct CPUOperationWords: Sendable, Equatable {
+        public var busy: UInt64
+        public var parentSequence: UInt64
+        public init(busy: UInt64, parentSequence: UInt64) {
+            self.busy = busy
+            self.parentSequence = parentSequence
+        }
+    }
 
     /// One ticket lock's two words as read from the guest.
     public struct ZoneLockWords: Sendable, Equatable {

@@ -44,6 +44,7 @@ extension SnapshotDecoder {
             if let k = try field("Zone", try info.number("ZONES") &+ UInt64(z) &* zoneSize, "kind", width: 4) { s.zoneKinds.append(k) }
         }
         s.zoneLocks = try decodeZoneLocks(zoneCount: zoneCount, zoneSize: zoneSize)
+        (s.cpuOperations, s.heapLock) = try decodeCPUOperations()
         let segmentSize = UInt64(try info.boundedSize(of: "Segment"))
         for i in 0..<segmentCount {
             if let k = try field("Segment", try info.number("SEGMENTS") &+ UInt64(i) &* segmentSize, "index", width: 4) { s.segmentIndices.append(k) }

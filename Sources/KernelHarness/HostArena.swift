@@ -54,6 +54,11 @@ public final class HostArena {
         let table = UInt64(MemoryLayout<PerCPUPages>.stride * Kmem.maxCPUs * ZoneKind.count)
         if map.kernel.end >= map.kernel.start &+ table && map.kernel.start & 63 == 0 && map.kernel.end <= UInt64(map.bytes) {
             config.perCPUTable = config.directMapOffset &+ map.kernel.start
+            // and the in-operation table after it, as the kernel's `kmem_cpu_ops`
+            let ops = UInt64(MemoryLayout<CPUOperation>.stride * Kmem.maxCPUs)
+            if map.kernel.end >= map.kernel.start &+ table &+ ops {
+                config.cpuOperationTable = config.directMapOffset &+ map.kernel.start &+ table
+            }
         }
         do {
             allocator = try map.regions.withUnsafeBufferPointer { (r) throws(KmemError) in

@@ -89,3 +89,5 @@ try measure("kmalloc+kfree 16, empty cache", 200_000) {
     let a = try pa.kmalloc(size: 16)
     try pa.kfree(a)
 }
+// Several CPUs at once (Threads.swift): order-0 pairs on each CPU's own cache, 1, 2, 4 threads.
+for threads in [1, 2, 4] { measureThreads(threads) }

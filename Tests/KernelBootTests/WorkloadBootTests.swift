@@ -121,6 +121,11 @@ struct WorkloadBootTests {
         #expect(d["SIZE(SlabCache)"] == "\(MemoryLayout<SlabCache>.size)")
         #expect(d["SIZE(OpLogEntry)"] == "\(MemoryLayout<OpLogEntry>.size)")
         #expect(d["OFFSET(KmemState.heap)"] == "\(MemoryLayout<KmemState>.offset(of: \.heap)!)")
+        // each CPU's in-operation row, the heap lock, the turn word's mode (Operations in progress)
+        #expect(d["CPU_OPS_STRIDE"] == "\(MemoryLayout<CPUOperation>.stride)" && d["SIZE(CPUOperation)"] == "\(MemoryLayout<CPUOperation>.size)")
+        #expect(d["OFFSET(CPUOperation.parentSequence)"] == "\(MemoryLayout<CPUOperation>.offset(of: \.parentSequence)!)")
+        #expect(d["OFFSET(HeapState.lock)"] == "\(MemoryLayout<HeapState>.offset(of: \.lock)!)")
+        #expect(d["OFFSET(KmemState.cpuOperations)"] == "\(MemoryLayout<KmemState>.offset(of: \.cpuOperations)!)" && d["TURNS_MODE"] == "48")
         #expect(d["OPLOG_CAPACITY"] == "65536" && d["DIRECT_MAP"] == "0xffff888000000000")
         #expect((d["BUILD-ID"] ?? "").count == 40)
         // every OFFSET line the kernel wrote names a field the host knows the same way

@@ -20,16 +20,20 @@ final class DebugBoot {
     let process: QEMUProcess
     let target: RemoteTarget
 
-    init(memory: String = "256M", append: String, memoryFile: String? = nil, cpus: Int = 1, extraArguments: [String] = []) throws {
+    /// `multiThreaded`: QEMU's multi-threaded TCG (one host thread per vCPU) for a guest of
+    /// several CPUs, instead of the single-threaded TCG the launcher picks for one.
+    init(memory: String = "256M", append: String, memoryFile: String? = nil, cpus: Int = 1, multiThreaded: Bool = false,
+         extraArguments: [String] = []) throws {
         guard FileManager.default.fileExists(atPath: DebugBoot.kernel) else {
             throw DebugBootError("no kernel at \(DebugBoot.kernel): run `make kernel` first (make test does)")
         }
         directory = NSTemporaryDirectory() + "kmemscope-debug-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         socket = directory + "/gdb.sock"
         monitorSocket = directory + "/monitor.sock"
-        let configuration = QEMUConfiguration(kernel: DebugBoot.kernel, memory: try MemorySize(parsing: memory), append: append,
+        var configuration = QEMUConfiguration(kernel: DebugBoot.kernel, memory: try MemorySize(parsing: memory), append: append,
                                               gdb: .unix(socket), startStopped: true, memoryFile: memoryFile,
                                               monitorSocket: monitorSocket, cpus: cpus, extraArguments: extraArguments)
+        configuration.multiThreadedTCG = multiThreaded
         process = try QEMUProcess.launch(configuration, runDirectory: directory)
         process.removesDirectoryOnStop = true
         do {

@@ -68,7 +68,11 @@ import Testing
             "dma32StartPFN": \.dma32StartPFN, "normalStartPFN": \.normalStartPFN, "bootMemStart": \.bootMemStart,
             "bootMemEnd": \.bootMemEnd, "options": \.options, "kernelStart": \.kernelStart, "kernelEnd": \.kernelEnd,
             "opLog": \.opLog, "opLogCapacity": \.opLogCapacity, "parentSequence": \.parentSequence, "heap": \.heap, "busy": \.busy,
-            "perCPUPages": \.perCPUPages,
+            "perCPUPages": \.perCPUPages, "cpuOperations": \.cpuOperations,
+        ])
+        try check("CPUOperation", CPUOperation.self, [
+            "busy": \.busy, "parentSequence": \.parentSequence, "_pad0": \._pad0, "_pad1": \._pad1, "_pad2": \._pad2,
+            "_pad3": \._pad3, "_pad4": \._pad4, "_pad5": \._pad5,
         ])
     }
 
@@ -80,6 +84,7 @@ import Testing
         ])
         try check("HeapState", HeapState.self, [
             "cacheCount": \.cacheCount, "largeAllocations": \.largeAllocations, "largePages": \.largePages, "caches": \.caches,
+            "lock": \.lock,
         ])
         try check("OpLogEntry", OpLogEntry.self, [
             "sequence": \.sequence, "kind": \.kind, "order": \.order, "migratetype": \.migratetype, "zone": \.zone,

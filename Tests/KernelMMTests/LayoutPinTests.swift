@@ -27,9 +27,16 @@ struct LayoutPinTests {
         #expect(MemoryLayout<PerCPUPages>.size == 24 + 3 * 32 + 8)
         #expect(MemoryLayout<PerCPUPages>.offset(of: \PerCPUPages.tails) == 88)
         #expect(MemoryLayout<PerCPUPages>.offset(of: \PerCPUPages.drainCursor) == 120)
-        #expect(MemoryLayout<KmemState>.size == 21 * 8)
+        #expect(MemoryLayout<KmemState>.size == 22 * 8)
         #expect(MemoryLayout<KmemState>.offset(of: \KmemState.busy) == 19 * 8)
         #expect(MemoryLayout<KmemState>.offset(of: \KmemState.perCPUPages) == 20 * 8)
+        #expect(MemoryLayout<KmemState>.offset(of: \KmemState.cpuOperations) == 21 * 8)  // appended: nothing moved
+        // each CPU's in-operation row: a cache line, busy then parentSequence
+        #expect(MemoryLayout<CPUOperation>.size == 64 && MemoryLayout<CPUOperation>.stride == 64)
+        #expect(MemoryLayout<CPUOperation>.offset(of: \CPUOperation.busy) == 0)
+        #expect(MemoryLayout<CPUOperation>.offset(of: \CPUOperation.parentSequence) == 8)
+        // the heap lock after the caches (appended)
+        #expect(MemoryLayout<HeapState>.offset(of: \HeapState.lock) == 24 + 8 * MemoryLayout<SlabCache>.stride)
         #expect(MemoryLayout<OpLogEntry>.size == 64)
         #expect(MemoryLayout<OpLogEntry>.offset(of: \OpLogEntry.cpu) == 14)
     }

@@ -119,9 +119,12 @@ struct MisuseAtomicityTests {
         let log = UnsafeRawPointer(bitPattern: UInt(a.allocator.state.pointee.opLog))!
         let entryOffset = log - UnsafeRawPointer(a.base) + Int((seq + 1) % a.allocator.state.pointee.opLogCapacity) * 64
         let after = UnsafeRawBufferPointer(start: a.base, count: a.bytes)
-        // and the zone locks' ticket words, which every operation advances (each lock free again)
+        // and the zone locks' and the heap lock's ticket words, which every operation (every
+        // kmalloc and kfree) advances (each lock free again)
         let locks = (0..<ZoneKind.count).map { UnsafeRawPointer(a.allocator.zoneLockWord($0)) - UnsafeRawPointer(a.base) }
+            + [UnsafeRawPointer(a.allocator.heapLockWord) - UnsafeRawPointer(a.base)]
         for z in 0..<ZoneKind.count { #expect(!TicketLock(a.allocator.zoneLockWord(z)).isLocked, "zone \(z)'s lock free") }
+        #expect(!TicketLock(a.allocator.heapLockWord).isLocked, "the heap lock free")
         var changed: [Int] = []
         for i in 0..<a.bytes where before[i] != after[i] {
             if (seqOffset..<(seqOffset + 8)).contains(i) || (entryOffset..<(entryOffset + 64)).contains(i) { continue }

@@ -1,5 +1,6 @@
 import Foundation
 import KernelMM
+import Synchronization
 import Testing
 
 /// The kernel's ticket spinlock (`kernel/mm/TicketLock.swift`) under real host threads: mutual
@@ -77,8 +78,10 @@ struct TicketLockTests {
             thread.start()
             // wait until this thread has its ticket before starting the next
             let deadline = Date().addingTimeInterval(30)
-            while s.word.pointee.next != UInt32(t + 2) && Date() < deadline { usleep(100) }
-            #expect(s.word.pointee.next == UInt32(t + 2), "waiter \(t) took a ticket")
+            // read as the lock reads it (atomically): the waiters change it meanwhile
+            let next = UnsafeMutableRawPointer(s.word).assumingMemoryBound(to: Atomic<UInt32>.self)
+            while next.pointee.load(ordering: .acquiring) != UInt32(t + 2) && Date() < deadline { usleep(100) }
+            #expect(next.pointee.load(ordering: .acquiring) == UInt32(t + 2), "waiter \(t) took a ticket")
         }
         #expect(lock.isLocked)
         withInterruptsDisabled { token in lock.unlock(token) }

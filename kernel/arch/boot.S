@@ -19,6 +19,7 @@
     .set MAX_CPUS, 16
     .set AP_STACK_SIZE, 32768
     .set PERCPU_SIZE, 256
+    .set TURNS_MODE, 48     /* kmem_turns + 48: 1 when the CPUs run free (smp=free), 0 turns */
     .if AP_STACK_SIZE != (1 << 15)
     .error "ap_start64 multiplies by AP_STACK_SIZE with a shift of 15"
     .endif
@@ -328,6 +329,15 @@ kmem_op_end:
     ret
     .size kmem_op_end, . - kmem_op_end
 
+/* A ticket lock's waiter every 4,096 spins (mm/TicketLock.swift): under single-threaded TCG a
+   `pause` hands the host thread to the next vCPU, so the lock's holder runs. */
+    .globl kmem_spin_pause
+    .type kmem_spin_pause, @function
+kmem_spin_pause:
+    pause
+    ret
+    .size kmem_spin_pause, . - kmem_spin_pause
+
 /* Where the kernel stops after a BUG (src/Bug.swift, once kmem_bug is written): a function of
    its own, so a debugger that finds RIP in it knows the kernel stopped itself. Never returns. */
     .globl kmem_bug_halt
@@ -478,9 +488,16 @@ kmem_info:   .skip 16384
 kmem_percpu: .skip PERCPU_SIZE * MAX_CPUS
     .globl kmem_smp_test
 kmem_smp_test: .skip 64
+/* pcpbench= (src/PCPBench.swift): +0 K, +8 the CPUs of the round, +16 the round's number, +24 1 once
+   every round is done, +32 CPUs that started the round, +40 CPUs that ended it, +64 + 8c CPU c's
+   TSC ticks for its K pairs. */
+    .p2align 6
+    .globl kmem_pcp_bench
+kmem_pcp_bench: .skip 64 + 8 * MAX_CPUS
 /* The workload's turns (src/Turns.swift, kernel/README.md "Workload"): +0 the CPU whose turn it
    is, +8 1 once the workload runs on every CPU, +16 1 once it has finished, +24 the APs that
-   have left their turns, +32 the shared run's address, +40 the CPUs taking turns. */
+   have left their turns, +32 the shared run's address, +40 turnstall='s CPU, +48 (TURNS_MODE) 1 when
+   the CPUs run free (smp=free), 0 when they take turns. */
     .p2align 6
     .globl kmem_turns
     .type kmem_turns, @object
@@ -494,6 +511,13 @@ kmem_turns:  .skip 64
     .type kmem_pcp, @object
     .size kmem_pcp, 128 * 3 * MAX_CPUS
 kmem_pcp:    .skip 128 * 3 * MAX_CPUS
+/* Each CPU's in-operation row (kernel/mm/CPUOperation.swift): MAX_CPUS rows of 64 bytes, +0 busy,
+   +8 parentSequence (kernel/README.md "Operations in progress"). */
+    .p2align 6
+    .globl kmem_cpu_ops
+    .type kmem_cpu_ops, @object
+    .size kmem_cpu_ops, 64 * MAX_CPUS
+kmem_cpu_ops: .skip 64 * MAX_CPUS
     .p2align 12
 ap_pml4:     .skip 4096
 /* AP stacks: CPU N (1 … MAX_CPUS-1) runs on [ap_stacks + (N-1) × size, ap_stacks + N × size). */

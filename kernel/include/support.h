@@ -74,6 +74,9 @@ static inline uint8_t *percpu_areas(void) { return kmem_percpu; }
 extern uint8_t kmem_pcp[];
 /// The per-CPU page caches' table (KMEM_MAX_CPUS × 3 PerCPUPages; kernel/README.md "Per-CPU caches").
 static inline uint64_t pcp_table_address(void) { return (uint64_t)(uintptr_t)kmem_pcp; }
+extern uint8_t kmem_cpu_ops[];
+/// Each CPU's in-operation row (KMEM_MAX_CPUS × 64 bytes; kernel/README.md "Operations in progress").
+static inline uint64_t cpu_ops_table_address(void) { return (uint64_t)(uintptr_t)kmem_cpu_ops; }
 
 extern char ap_park[];
 /// boot.S's ap_park: where a parked AP halts, never to return.
@@ -142,6 +145,9 @@ static inline void cpuid(uint32_t leaf, uint32_t out[4]) {
     __asm__ volatile("cpuid" : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3]) : "a"(leaf), "c"(0));
 }
 
+extern uint8_t kmem_pcp_bench[];
+/// pcpbench='s words (src/PCPBench.swift).
+static inline uint64_t pcp_bench_area(void) { return (uint64_t)(uintptr_t)kmem_pcp_bench; }
 extern uint8_t kmem_smp_test[];
 /// The words of the `locktest=` run (src/LockTest.swift), 64 bytes.
 static inline uint8_t *smp_test_area(void) { return kmem_smp_test; }

@@ -67,6 +67,7 @@ extension PageAllocator {
         bytes &+= UInt64(MemoryLayout<HeapState>.stride) &+ 64
         bytes &+= config.opLogCapacity &* UInt64(MemoryLayout<OpLogEntry>.stride) &+ 64
         if config.perCPUTable == 0 { bytes &+= UInt64(MemoryLayout<PerCPUPages>.stride * Kmem.maxCPUs * ZoneKind.count) &+ 64 }
+        if config.cpuOperationTable == 0 { bytes &+= UInt64(MemoryLayout<CPUOperation>.stride * Kmem.maxCPUs) &+ 64 }
         for i in 0..<plan.count { bytes &+= bitmapBytes(plan.start(i), plan.end(i)) }
         let needPages = (bytes &+ Kmem.pageSize &- 1) >> Kmem.pageShift
 
@@ -116,6 +117,9 @@ extension PageAllocator {
         // The per-CPU cache table: the caller's (the kernel's image `kmem_pcp`), else carved here.
         let pcpTable = config.perCPUTable != 0 ? config.perCPUTable
             : dm &+ (try bump.allocate(UInt64(MemoryLayout<PerCPUPages>.stride * Kmem.maxCPUs * ZoneKind.count), align: 64))
+        // The in-operation table: the caller's (the kernel's image `kmem_cpu_ops`), else carved here.
+        let opsTable = config.cpuOperationTable != 0 ? config.cpuOperationTable
+            : dm &+ (try bump.allocate(UInt64(MemoryLayout<CPUOperation>.stride * Kmem.maxCPUs), align: 64))
         let metaPhys: UInt64
         if let mc = metaCarve {
             metaPhys = mc.start << Kmem.pageShift  // every record is written by initFrameMeta
@@ -134,7 +138,10 @@ extension PageAllocator {
             bootMemEnd: bootEnd << Kmem.pageShift, options: config.poison ? 1 : 0,
             kernelStart: config.kernel.start, kernelEnd: config.kernel.end, opLog: dm &+ logPhys,
             opLogCapacity: config.opLogCapacity, parentSequence: 0, heap: dm &+ heapPhys, busy: 0,
-            perCPUPages: pcpTable)
+            perCPUPages: pcpTable, cpuOperations: opsTable)
+        if let ops = UnsafeMutablePointer<CPUOperation>(bitPattern: UInt(opsTable)) {
+            for c in 0..<Kmem.maxCPUs { ops[c] = CPUOperation() }
+        }
         let pa = PageAllocator(state: state)
         pa.initHeap()
 

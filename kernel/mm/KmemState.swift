@@ -3,7 +3,7 @@
 public struct KmemState: Sendable {
     /// `Kmem.stateMagic`.
     public var magic: UInt64
-    /// Sequence number of the last allocator operation.
+    /// Sequence number of the last allocator operation started (taken atomically).
     public var sequence: UInt64
     /// Virtual address of physical address 0 (the direct map).
     public var directMapOffset: UInt64
@@ -32,16 +32,23 @@ public struct KmemState: Sendable {
     public var opLog: UInt64
     /// Entries in the ring; entry of operation s is at index `s % opLogCapacity`.
     public var opLogCapacity: UInt64
-    /// Sequence of the innermost operation running now, 0 between operations: what
-    /// `FrameMeta.lastSeq` records, and the `parent` of an operation nested inside it.
+    /// Always 0 since operations may run on several CPUs at once: each CPU's innermost
+    /// operation is its `CPUOperation.parentSequence` (kept so no later field moves; the
+    /// verifier still reports it non-zero).
     public var parentSequence: UInt64
     /// Virtual address of the slab heap's `HeapState`.
     public var heap: UInt64
-    /// Allocator operations in progress, nested ones included: 0 between operations, when
-    /// the state is consistent. The kernel calls `kmem_op_end` each time it returns to 0.
+    /// Allocator operations (and lock sections) in progress on every CPU, nested ones
+    /// included, the sum of the CPUs' `CPUOperation.busy` (changed atomically): 0 between
+    /// operations, when the state is consistent. The kernel calls `kmem_op_end` each time one
+    /// CPU's own count returns to 0.
     public var busy: UInt64
     /// Virtual address of the per-CPU cache table: `Kmem.maxCPUs` rows of `ZoneKind.count`
     /// `PerCPUPages`, CPU c's cache of zone z at entry `c × ZoneKind.count + z` (the kernel's
     /// `kmem_pcp`; kernel/README.md "Per-CPU caches"). Appended: no earlier field moved.
     public var perCPUPages: UInt64
+    /// Virtual address of the in-operation table: `Kmem.maxCPUs` `CPUOperation` rows, CPU c's
+    /// `busy` and `parentSequence` at row c (the kernel's `kmem_cpu_ops`; kernel/README.md
+    /// "Operations in progress"). Appended: no earlier field moved.
+    public var cpuOperations: UInt64
 }

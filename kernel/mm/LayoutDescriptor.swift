@@ -262,3 +262,25 @@ extension LayoutDescriptor {
         }
     }
 }
+
+extension PageAllocator {
+    /// Writes the in-operation table's keys (kernel/README.md "Operations in progress"), after the
+    /// per-CPU cache table's in the kernel: `CPU_OPS` (the table's address), `CPU_OPS_STRIDE`
+    /// (bytes per row), `SIZE(CPUOperation)`, `OFFSET(CPUOperation.busy|parentSequence)`,
+    /// `OFFSET(KmemState.cpuOperations)` and `OFFSET(HeapState.lock)`. CPU c's `busy` is at
+    /// `CPU_OPS + c × CPU_OPS_STRIDE + OFFSET(CPUOperation.busy)`; rows: `PCP_CPUS`.
+    public func writeCPUOperationLayout<S: TextSink>(to out: inout S) {
+        func off(_ type: StaticString, _ field: StaticString, _ base: UnsafeMutableRawPointer, _ f: UnsafeMutableRawPointer) {
+            out.write("OFFSET("); out.write(type); out.put(46); out.write(field); out.write(")=")
+            out.dec(UInt64(UInt(bitPattern: f) &- UInt(bitPattern: base))); out.newline()
+        }
+        out.write("CPU_OPS="); out.hex(state.pointee.cpuOperations); out.newline()
+        out.write("CPU_OPS_STRIDE="); out.dec(UInt64(MemoryLayout<CPUOperation>.stride)); out.newline()
+        out.write("SIZE(CPUOperation)="); out.dec(UInt64(MemoryLayout<CPUOperation>.size)); out.newline()
+        let o = cpuOperation(0)
+        off("CPUOperation", "busy", UnsafeMutableRawPointer(o), &o.pointee.busy)
+        off("CPUOperation", "parentSequence", UnsafeMutableRawPointer(o), &o.pointee.parentSequence)
+        off("KmemState", "cpuOperations", UnsafeMutableRawPointer(state), &state.pointee.cpuOperations)
+        off("HeapState", "lock", UnsafeMutableRawPointer(heap), &heap.pointee.lock)
+    }
+}

@@ -53,6 +53,9 @@ public struct BootConfig: Sendable {
     /// Virtual address of the per-CPU cache table (`Kmem.maxCPUs × 3` `PerCPUPages`, 64-byte
     /// aligned; the kernel's `kmem_pcp`), which boot initialises; 0: carved from boot memory.
     public var perCPUTable: UInt64 = 0
+    /// Virtual address of the in-operation table (`Kmem.maxCPUs` `CPUOperation`, 64-byte
+    /// aligned; the kernel's `kmem_cpu_ops`), which boot zeroes; 0: carved from boot memory.
+    public var cpuOperationTable: UInt64 = 0
 
     public init(directMapOffset: UInt64) { self.directMapOffset = directMapOffset }
 }

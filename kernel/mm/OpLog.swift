@@ -92,36 +92,30 @@ extension PageAllocator {
         var owner: UInt64 = 0
     }
 
-    /// Runs one operation as the log and the debugger see it: takes the next sequence number,
-    /// counts it in `busy`, makes it the parent of operations nested in `body`, then writes
+    /// Runs one operation as the log and the debugger see it: takes the next sequence number
+    /// (atomically: kernel/README.md "Operation log"), counts it in the running CPU's `busy`, makes it the parent of operations nested in `body`, then writes
     /// its entry — status and result from `outcome` of the value, or `misuse`/`corrupt` for
-    /// an error, which it rethrows — and calls `kmem_op_end` when `busy` returns to 0.
+    /// an error, which it rethrows — and calls `kmem_op_end` when the CPU's `busy` returns to 0.
     @inline(__always)
     func logged<T>(_ kind: OpKind, _ args: OpArguments, _ body: (UInt64) throws(KmemError) -> T,
                    outcome: (T) -> (OpStatus, UInt64)) throws(KmemError) -> T {
-        let seq = beginOperation()
-        let parent = state.pointee.parentSequence
-        state.pointee.parentSequence = seq
+        let op = cpuOperation
+        let seq = beginOperation(op)
+        let parent = op.pointee.parentSequence
+        op.pointee.parentSequence = seq
         do {
             let value = try body(seq)
-            state.pointee.parentSequence = parent
+            op.pointee.parentSequence = parent
             let (status, result) = outcome(value)
             record(seq, kind, status: status, args, result: result)
-            endOperation()
+            leaveBusy(op)
             return value
         } catch {
-            state.pointee.parentSequence = parent
+            op.pointee.parentSequence = parent
             record(seq, kind, status: error.isCorruption ? .corrupt : .misuse, args, result: Kmem.none)
-            endOperation()
+            leaveBusy(op)
             throw error
         }
-    }
-
-    /// Ends an operation: `busy` down by one; at 0 the state is consistent again.
-    @inline(__always)
-    func endOperation() {
-        state.pointee.busy &-= 1
-        if state.pointee.busy == 0 { operationBoundary() }
     }
 
     func record(_ sequence: UInt64, _ kind: OpKind, status: OpStatus, _ a: OpArguments, result: UInt64) {
@@ -136,12 +130,13 @@ extension PageAllocator {
         let capacity = state.pointee.opLogCapacity
         guard capacity != 0 else { return }
         let log = UnsafeMutablePointer<OpLogEntry>(bitPattern: UInt(state.pointee.opLog))!
+        let cpu = currentCPU
         log[Int(ringIndex(sequence, capacity))] = OpLogEntry(
             sequence: sequence, kind: kind.rawValue, order: UInt8(truncatingIfNeeded: order),
             migratetype: migratetype, zone: zone, status: status.rawValue, flags: flags,
-            cpu: UInt8(truncatingIfNeeded: currentCPU), _pad: 0,
+            cpu: UInt8(truncatingIfNeeded: cpu), _pad: 0,
             alignment: alignment, size: size, address: address, result: result, owner: owner,
-            parent: state.pointee.parentSequence)
+            parent: cpuOperation(cpu).pointee.parentSequence)
     }
 
     /// The entry for `sequence`, if it is still in the ring.

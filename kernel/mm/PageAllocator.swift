@@ -20,6 +20,7 @@ public struct PageAllocator {
     @usableFromInline let zoneBase: UnsafeMutablePointer<Zone>
     @usableFromInline let segmentBase: UnsafeMutablePointer<Segment>
     @usableFromInline let perCPUBase: UnsafeMutablePointer<PerCPUPages>
+    @usableFromInline let cpuOperationBase: UnsafeMutablePointer<CPUOperation>
     /// The CPU this handle acts as on the host (`onCPU(_:)`); the kernel reads GS instead.
     @usableFromInline let hostCPU: Int
 
@@ -31,6 +32,7 @@ public struct PageAllocator {
         zoneBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.zones))!
         segmentBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.segments))!
         perCPUBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.perCPUPages))!
+        cpuOperationBase = UnsafeMutablePointer(bitPattern: UInt(state.pointee.cpuOperations))!
         hostCPU = 0
     }
 
@@ -40,6 +42,7 @@ public struct PageAllocator {
         zoneBase = other.zoneBase
         segmentBase = other.segmentBase
         perCPUBase = other.perCPUBase
+        cpuOperationBase = other.cpuOperationBase
         hostCPU = cpu
     }
 
@@ -117,15 +120,16 @@ public struct PageAllocator {
     /// Whether page poisoning is on.
     @inline(__always) public var poisoning: Bool { state.pointee.options & 1 != 0 }
 
-    /// The sequence number of the innermost operation running now (what `lastSeq` records).
-    @inline(__always) var sequence: UInt64 { state.pointee.parentSequence }
+    /// The sequence number of the innermost operation the running CPU runs now (what
+    /// `lastSeq` records).
+    @inline(__always) var sequence: UInt64 { cpuOperation.pointee.parentSequence }
 
-    /// Starts a new operation (see `logged`): bumps and returns the global sequence number
-    /// and counts the operation in `busy`.
-    func beginOperation() -> UInt64 {
-        state.pointee.busy &+= 1
-        state.pointee.sequence &+= 1
-        return state.pointee.sequence
+    /// Starts a new operation (see `logged`) on the running CPU (`op`, its row): counts it in
+    /// `busy` and takes the next global sequence number, atomically.
+    @inline(__always)
+    func beginOperation(_ op: UnsafeMutablePointer<CPUOperation>) -> UInt64 {
+        enterBusy(op)
+        return nextSequence()
     }
 
     /// The segment that manages `pfn`, if any: read from its `FrameMeta.segment` and checked

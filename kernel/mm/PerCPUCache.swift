@@ -39,11 +39,12 @@ extension PageAllocator {
     /// `zone` to the buddy lists (logged operation). Other CPUs' caches are left alone: only
     /// their own CPU drains them.
     public func drainPerCPU(_ zone: UnsafeMutablePointer<Zone>, all: Bool) throws(KmemError) {
-        var args = OpArguments()
-        args.order = all ? 1 : 0
-        args.zone = UInt8(truncatingIfNeeded: zone.pointee.kind)
         try withZoneLocks(1 << UInt32(truncatingIfNeeded: zoneBase.distance(to: zone))) { (held: borrowing ZoneLocksHeld) throws(KmemError) in
-            try logged(.drain, args, { (_) throws(KmemError) in try drainUnlogged(zone, all: all, held) }, outcome: { (.ok, 1) })
+            // the zone's fields are read under its lock (another CPU may be changing the zone)
+            var args = OpArguments()
+            args.order = all ? 1 : 0
+            args.zone = UInt8(truncatingIfNeeded: zone.pointee.kind)
+            return try logged(.drain, args, { (_) throws(KmemError) in try drainUnlogged(zone, all: all, held) }, outcome: { (.ok, 1) })
         }
     }
 

@@ -43,7 +43,8 @@ extension PageAllocator {
         guard s < segmentCount else { return nil }
         let seg = segment(s)
 
-        let seq = beginOperation()
+        let op = cpuOperation
+        let seq = beginOperation(op)
         // Off the list (its head).
         pcp.pointee.heads[slot] = next.raw
         if next.isNoFrame { pcp.pointee.tails[slot] = Kmem.none } else { meta(next).pointee.prevFrame = .noFrame }
@@ -66,7 +67,7 @@ extension PageAllocator {
         record(seq, .allocate, status: .ok, order: 0, migratetype: request.migratetype.rawValue,
                zone: request.zone.rawValue, flags: request.ignoreWatermarks ? 1 : 0, alignment: 1,
                result: pfn.raw, owner: request.owner)
-        endOperation()
+        leaveBusy(op)
         return pfn
     }
 
@@ -89,7 +90,8 @@ extension PageAllocator {
         guard pcp.pointee.count < pcp.pointee.high else { return false }  // a drain follows
         let slot = pageblockMigratetype(segment: seg, pfn: pfn)
 
-        let seq = beginOperation()
+        let op = cpuOperation
+        let seq = beginOperation(op)
         // ALLOCATED → FREE → PCP: the `free` then `cache` moves (`markFreed`, then
         // `pushPerCPU`); the guard above, state exactly ALLOCATED|HEAD, is their source check.
         var st = flags.subtracting([.free, .allocated, .reserved, .pcp, .head, .kernel, .user, .slab])
@@ -106,7 +108,7 @@ extension PageAllocator {
         pcp.pointee.counts[slot] &+= 1
         pcp.pointee.count &+= 1
         record(seq, .free, status: .ok, order: 0, address: pfn.raw, result: 1)
-        endOperation()
+        leaveBusy(op)
         return true
     }
 

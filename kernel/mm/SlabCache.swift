@@ -38,4 +38,9 @@ public struct HeapState: Sendable {
     public var largePages: UInt64
     /// The size classes, smallest first.
     public var caches: InlineArray<8, SlabCache>
+    /// The heap's lock (kernel/README.md "Slab heap"): every `kmalloc` and `kfree` holds it,
+    /// with interrupts off, from before it takes its sequence number until after it wrote its
+    /// log entry. One lock for the heap, not one per cache: `kfree` learns the cache from the
+    /// slab page's owner, which changes when the page is released and reused. Appended.
+    public var lock: TicketLockWord
 }

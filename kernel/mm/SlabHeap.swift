@@ -13,7 +13,8 @@ extension PageAllocator {
             cacheCount: UInt64(Kmem.slabCacheCount), largeAllocations: 0, largePages: 0,
             caches: .init(repeating: SlabCache(objectSize: 0, objectsPerSlab: 0, partialHead: Kmem.none,
                                                fullHead: Kmem.none, partialSlabs: 0, fullSlabs: 0, inUse: 0,
-                                               allocations: 0, frees: 0)))
+                                               allocations: 0, frees: 0)),
+            lock: TicketLockWord())
         for i in 0..<Kmem.slabCacheCount {
             let size = Kmem.smallestObject << UInt64(i)
             heap.pointee.caches[i].objectSize = size
@@ -33,9 +34,32 @@ extension PageAllocator {
         var args = OpArguments()
         args.alignment = alignment
         args.size = size
-        return try logged(.heapAllocate, args, { (_) throws(KmemError) -> UInt64 in
-            try kmallocUnlogged(size: size, alignment: alignment)
-        }, outcome: { $0 == 0 ? (.failed, Kmem.none) : (.ok, $0) })
+        return try withHeapLock { () throws(KmemError) -> UInt64 in
+            try logged(.heapAllocate, args, { (_) throws(KmemError) -> UInt64 in
+                try kmallocUnlogged(size: size, alignment: alignment)
+            }, outcome: { $0 == 0 ? (.failed, Kmem.none) : (.ok, $0) })
+        }
+    }
+
+    /// The heap lock's word (`HeapState.lock`).
+    @inline(__always)
+    public var heapLockWord: UnsafeMutablePointer<TicketLockWord> { Self.address(of: &heap.pointee.lock) }
+
+    /// Runs `body` holding the heap's lock with interrupts off (the zone locks of the page
+    /// operations nested in it are taken inside: heap lock first, never the other way round).
+    /// The section counts in the running CPU's `busy` and in `KmemState.busy`, as a zone-lock
+    /// section does, so `busy` is never 0 with the lock held.
+    @inline(__always)
+    func withHeapLock<R>(_ body: () throws(KmemError) -> R) throws(KmemError) -> R {
+        let op = cpuOperation
+        enterBusy(op)
+        defer { leaveBusy(op) }
+        return try withInterruptsDisabled { (token: borrowing IrqDisabledToken) throws(KmemError) -> R in
+            let lock = TicketLock(heapLockWord)
+            lock.lock(token)
+            defer { lock.unlock(token) }
+            return try body()
+        }
     }
 
     func kmallocUnlogged(size: UInt64, alignment: UInt64) throws(KmemError) -> UInt64 {
@@ -95,7 +119,9 @@ extension PageAllocator {
     public func kfree(_ address: UInt64) throws(KmemError) {
         var args = OpArguments()
         args.address = address
-        try logged(.heapFree, args, { (_) throws(KmemError) in try kfreeUnlogged(address) }, outcome: { (.ok, 1) })
+        try withHeapLock { () throws(KmemError) in
+            try logged(.heapFree, args, { (_) throws(KmemError) in try kfreeUnlogged(address) }, outcome: { (.ok, 1) })
+        }
     }
 
     func kfreeUnlogged(_ address: UInt64) throws(KmemError) {

@@ -2,6 +2,11 @@ import Synchronization
 #if !KMEM_KERNEL && canImport(Glibc)
 import Glibc
 #endif
+#if KMEM_KERNEL
+/// boot.S: one `pause`.
+@_extern(c, "kmem_spin_pause")
+func kmemSpinPause()
+#endif
 
 /// A ticket spinlock's state: two 32-bit words in plain memory, so a structure can embed it at
 /// a fixed offset and a debugger can read it. `next` is the next ticket to hand out, `owner`
@@ -71,14 +76,18 @@ public struct TicketLock: @unchecked Sendable {
         next.pointee.load(ordering: .relaxed) != owner.pointee.load(ordering: .relaxed)
     }
 
-    /// The spin-wait step. In the kernel, nothing: no `pause`, which under QEMU's TCG ends the
-    /// translated block and goes back through the vCPU loop and QEMU's global lock on every
-    /// spin (kernel/README.md, Several CPUs, on the convoy a ticket lock shows there). On the
-    /// host, where a waiter's thread may hold the only core the holder needs, a `sched_yield`
-    /// every 4 spins.
+    /// The spin-wait step. In the kernel, a `pause` every 4,096 spins only: a `pause` under
+    /// QEMU's TCG ends the translated block and goes back through the vCPU loop and QEMU's
+    /// global lock (kernel/README.md, Several CPUs, on the convoy a ticket lock shows there), so
+    /// not on every spin; but under single-threaded TCG it hands the host thread to the next
+    /// vCPU, so a waiter does not spin out its whole time slice while the holder waits to run
+    /// (smp=free, pcpbench=). On the host, where a waiter's thread may hold the only core the
+    /// holder needs, a `sched_yield` every 4 spins.
     @inline(__always)
     private func spinWait(_ spins: Int) {
-        #if !KMEM_KERNEL && canImport(Glibc)
+        #if KMEM_KERNEL
+        if spins & 0xFFF == 0xFFF { kmemSpinPause() }
+        #elseif canImport(Glibc)
         if spins & 3 == 3 { sched_yield() }
         #endif
     }

@@ -69,8 +69,9 @@ extension PageAllocator {
     @inline(__always)
     func withZoneLocks<R>(_ mask: UInt32, _ body: (borrowing ZoneLocksHeld) throws(KmemError) -> R) throws(KmemError) -> R {
         let zones = mask & Self.allZones
-        state.pointee.busy &+= 1
-        defer { endOperation() }
+        let op = cpuOperation
+        enterBusy(op)
+        defer { leaveBusy(op) }
         return try withInterruptsDisabled { (token: borrowing IrqDisabledToken) throws(KmemError) -> R in
             var z = 0
             while z < ZoneKind.count {

@@ -44,8 +44,10 @@ func kernelBug(_ kind: BugKind, code: UInt64, pfn: UInt64 = Kmem.none, sequence:
     var busy: UInt64 = 0
     var seq: UInt64 = sequence ?? 0
     if let a = kernelAllocator {
-        busy = a.state.pointee.busy
-        if sequence == nil && busy != 0 { seq = a.state.pointee.parentSequence }
+        // This CPU's operations (another CPU's, running at once in smp=free, are its own)
+        let op = a.cpuOperation
+        busy = op.pointee.busy
+        if sequence == nil && busy != 0 { seq = op.pointee.parentSequence }
     }
     record.pointee.code = code
     record.pointee.pfn = pfn

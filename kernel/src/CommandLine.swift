@@ -5,7 +5,9 @@
 /// caught: `double-free`, `wrong-order`, `outside`, `free-reserved`, `interior`),
 /// `seed=N ops=N phases=N` (the workload), `fault=KIND@SEQ` (fault injection),
 /// `dumpinfo=1` (print the layout descriptor), `crash=pagefault` (read an unmapped address,
-/// to show the exception report), `hotadd=START,SIZE` (hold RAM back at boot, add it later).
+/// to show the exception report), `hotadd=START,SIZE` (hold RAM back at boot, add it later),
+/// `smp=free` (the workload's CPUs run at once, without turns), `pcpbench=K` (time order-0
+/// pairs on 1, 2, 4 … CPUs at once).
 struct CommandLine {
     let bytes: UnsafePointer<UInt8>?
     let count: Int

@@ -40,6 +40,11 @@ func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange, boot: BootIdentity
     a.writeZoneLockLayout(to: &out)
     // the per-CPU cache table (kernel/README.md "Per-CPU caches"), after the zone locks
     a.writePerCPULayout(to: &out)
+    // each CPU's in-operation row and the heap lock (kernel/README.md "Operations in progress"),
+    // then the turn word (Workload), after the per-CPU cache table
+    a.writeCPUOperationLayout(to: &out)
+    addr("TURNS", turn_area())
+    out.write("TURNS_MODE="); out.dec(48); out.newline()
     let header = UnsafeMutableRawPointer(buffer)
     header.storeBytes(of: LayoutDescriptor.magic, as: UInt64.self)
     header.storeBytes(of: LayoutDescriptor.version, toByteOffset: 8, as: UInt32.self)

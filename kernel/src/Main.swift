@@ -22,6 +22,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     config.limitPFN = 64 << (30 - 12)
     config.poison = cmdline.has("poison", "1")
     config.perCPUTable = pcp_table_address()
+    config.cpuOperationTable = cpu_ops_table_address()
     let hotAdd = cmdline.hotAdd
     if cmdline.value("hotadd") != nil && hotAdd == nil {
         console.write("kmem: hotadd: cannot parse hotadd=START,SIZE (bytes), ignored"); console.newline()
@@ -40,8 +41,11 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
             // The other CPUs, before the allocator exists: they halt, and only this CPU runs it.
             LockTest.rounds.pointee = cmdline.number("locktest", default: 0)
             PCPTest.request(cmdline.number("pcptest", default: 0))
+            PCPBench.request(cmdline.number("pcpbench", default: 0))
             // With a workload, the APs take turns in it instead of parking (src/Turns.swift).
-            Turns.enable(cmdline.number("ops", default: 0) > 0, stall: cmdline.number("turnstall", default: 0))
+            // `smp=free`: they run their streams at once, without turns (src/FreeRun.swift).
+            Turns.enable(cmdline.number("ops", default: 0) > 0, stall: cmdline.number("turnstall", default: 0),
+                         free: cmdline.has("smp", "free"))
             let cpus = SMP.bringUp(rsdpHint: boot.info.rsdpPhys, memoryMap: boot.memoryMap, reserved: UnsafeBufferPointer(r))
             LockTest.finish(cpus: cpus)
             return try PageAllocator.boot(regions: boot.memoryMap, reservations: UnsafeBufferPointer(r), config: config)
@@ -83,6 +87,7 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
     report.write(to: &console)
     console.write("kmem: ready"); console.newline()
     PCPTest.drive(allocator, cpus: Int(cpu_count()))
+    PCPBench.drive(allocator, cpus: Int(cpu_count()))
 
     let ops = cmdline.number("ops", default: 0)
     // Without a workload, held-back RAM is added at once; the workload adds it after phase 1.
@@ -101,7 +106,14 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
         var run = WorkloadRun(seed: seed, operations: ops, phases: phases, cpus: Turns.enabled ? Int(cpu_count()) : 1,
                               fault: fault?.kind, faultSequence: fault?.sequence ?? 0)
         run.hotAdd = hotAdd
-        if run.cpus > 1 {
+        if run.cpus > 1 && Turns.free {
+            console.write("kmem: workload on "); console.dec(UInt64(run.cpus)); console.write(" CPUs running free (smp=free)")
+            console.newline()
+            if run.fault != nil {
+                console.write("kmem: smp=free: fault= is not injected (no exact sequence when CPUs run at once)"); console.newline()
+                run.fault = nil
+            }
+        } else if run.cpus > 1 {
             console.write("kmem: workload on "); console.dec(UInt64(run.cpus)); console.write(" CPUs taking turns of ")
             console.dec(Turns.batch); console.write(" operations"); console.newline()
         }

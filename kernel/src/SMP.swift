@@ -126,6 +126,7 @@ func apMain(_ cpu: UInt32) -> Never {
     PerCPU.install(Int(cpu))
     LockTest.run(isAP: true)
     PCPTest.runOnAP(Int(cpu))
+    PCPBench.runOnAP(Int(cpu))
     Turns.runOnAP(Int(cpu))
     PerCPU.park(Int(cpu))
 }

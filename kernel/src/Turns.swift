@@ -62,6 +62,14 @@ struct WorkloadRun {
         }
     }
 
+    /// Counts one operation of CPU `cpu` in its own word only (running free, the CPUs count at
+    /// once: `done` is summed at the end).
+    mutating func countOwn(cpu: Int) {
+        withUnsafeMutableBytes(of: &perCPU) { b in
+            b.storeBytes(of: b.load(fromByteOffset: cpu &* 8, as: UInt64.self) &+ 1, toByteOffset: cpu &* 8, as: UInt64.self)
+        }
+    }
+
     func operations(cpu: Int) -> UInt64 {
         var t = perCPU
         return withUnsafeBytes(of: &t) { $0.load(fromByteOffset: cpu &* 8, as: UInt64.self) }
@@ -115,6 +123,9 @@ enum Turns {
     /// `turnstall=C` (diagnostic): AP C parks at its first turn instead of taking it, so the CPU
     /// after it reports the BUG; the wait is then cut to `stallSpinLimit`. Stored as C (0: none).
     static var stallAddress: UInt64 { base &+ 40 }
+    /// 1 when the CPUs run free (`smp=free`: no turns, operations truly concurrent; see
+    /// `FreeRun`), 0 when they take turns. Published as `TURNS_MODE` (boot.S `TURNS_MODE`).
+    static var modeAddress: UInt64 { base &+ 48 }
 
     /// Workload operations per turn.
     static let batch: UInt64 = 16
@@ -126,10 +137,14 @@ enum Turns {
 
     /// On CPU 0 before the APs start: whether they are to take turns in the workload, and the
     /// AP that is to stall (`turnstall=`, 0 none).
-    static func enable(_ on: Bool, stall: UInt64 = 0) {
+    static func enable(_ on: Bool, stall: UInt64 = 0, free: Bool = false) {
         volatile_store_u64(enabledAddress, on ? 1 : 0)
-        volatile_store_u64(stallAddress, stall)
+        volatile_store_u64(stallAddress, free ? 0 : stall)
+        volatile_store_u64(modeAddress, on && free ? 1 : 0)
     }
+
+    /// Whether the CPUs run the workload free (`smp=free`) instead of taking turns.
+    static var free: Bool { volatile_load_u64(modeAddress) != 0 }
 
     static var enabled: Bool { volatile_load_u64(enabledAddress) != 0 }
 
@@ -208,12 +223,17 @@ enum Turns {
         volatile_store_u64(runAddress, UInt64(UInt(bitPattern: run)))
         compiler_barrier()
         volatile_store_u64(startedAddress, 1)
-        try takeTurns(0, allocator, run: run)
+        if free && run.pointee.cpus > 1 {
+            try FreeRun.run(0, allocator, run: run)
+        } else {
+            try takeTurns(0, allocator, run: run)
+        }
         var spins: UInt64 = 0
         while volatile_load_u64(leftAddress) < UInt64(run.pointee.cpus &- 1) && spins < spinLimit {
             spins &+= 1
             if spins & 0xFFF == 0 { cpu_relax() }
         }
+        if free && run.pointee.cpus > 1 { FreeRun.finish(allocator, run: run) }
     }
 
     /// On an AP after the bring-up: when the workload is to run on every CPU, waits for it to
@@ -230,7 +250,9 @@ enum Turns {
         guard let allocator = kernelAllocator,
               let run = UnsafeMutablePointer<WorkloadRun>(bitPattern: UInt(volatile_load_u64(runAddress))) else { return }
         guard cpu < run.pointee.cpus else { return }
-        do { try takeTurns(cpu, allocator, run: run) } catch { kmemBug(error) }
+        do {
+            if free { try FreeRun.run(cpu, allocator, run: run) } else { try takeTurns(cpu, allocator, run: run) }
+        } catch { kmemBug(error) }
         compiler_barrier()
         atomic_add_u64(leftAddress, 1)  // several APs may leave at once
     }

@@ -75,6 +75,9 @@ struct Workload {
     let pageBudget: UInt64
     /// The run, for the other CPUs' live sets (frees of blocks allocated on another CPU).
     let run: UnsafeMutablePointer<WorkloadRun>
+    /// Whether frees may take from another CPU's live set: with turns only (running free, a
+    /// CPU touches its own live set alone: the live sets have no lock).
+    let crossFrees: Bool
 
     /// CPU `cpu`'s seed: the run's seed on CPU 0 (so one CPU runs the workload it always ran),
     /// a different stream on every other CPU.
@@ -88,6 +91,7 @@ struct Workload {
         self.cpu = cpu
         let n = max(run.pointee.cpus, 1)
         cpus = n
+        crossFrees = n > 1 && !Turns.free
         rng = SplitMix64(seed: Workload.seed(run.pointee.seed, cpu: cpu))
         var managed: UInt64 = 0
         for z in 0..<ZoneKind.count { managed &+= allocator.zone(z).pointee.managedPages }
@@ -209,7 +213,7 @@ struct Workload {
     /// another and land in this CPU's per-CPU cache. One CPU has no choice to make and draws
     /// nothing, so its stream is the one it always was.
     mutating func freeSource() -> LiveSet {
-        guard cpus > 1, rng.below(4) == 0 else { return live }
+        guard crossFrees, rng.below(4) == 0 else { return live }
         let other = (cpu &+ 1 &+ Int(rng.below(UInt64(cpus &- 1)))) % cpus
         return run.pointee.liveSet(other) ?? live
     }

@@ -77,6 +77,12 @@ public enum DescriptorFields {
         ("PCP_STRIDE", [.dwarfSizeOf("PerCPUPages")]),
         ("PCP_ZONES", [.imageConstant("ZoneKind.count")]),
         ("PCP_CPUS", [.imageConstant("Kmem.maxCPUs"), .imageAbsolute("MAX_CPUS"), .symbolSizeOver("kmem_pcp", per: ["PCP_ZONES", "PCP_STRIDE"])]),
+        // Each CPU's in-operation row (kernel/README.md "Operations in progress") and the turn
+        // word (Workload): where they are, a row's size, and the word saying the CPUs run free.
+        ("CPU_OPS", [.imageAddress("kmem_cpu_ops"), .rootField("cpuOperations")]),
+        ("CPU_OPS_STRIDE", [.dwarfSizeOf("CPUOperation")]),
+        ("TURNS", [.imageAddress("kmem_turns")]),
+        ("TURNS_MODE", [.imageAbsolute("TURNS_MODE")]),
     ]
 
     private static let index: [String: [DescriptorRule]] = Dictionary(table.map { ($0.key, $0.rules) }, uniquingKeysWith: { a, _ in a })

@@ -48,6 +48,7 @@ struct BisectCommand: ParsableCommand {
         guard words.contains(where: { $0.hasPrefix("ops=") && (UInt64($0.dropFirst(4)) ?? 0) > 0 }) else {
             throw ValidationError(BisectError.noWorkload.description)
         }
+        if FreeRunningGuest.requested(in: append) { throw ValidationError(FreeRunningGuest.refusal("bisect")) }
         if words.contains(where: { $0.hasPrefix("exit=") }) { throw ValidationError("--append must not contain exit=…: bisect reads the guest after the run") }
         if let lo, let hi, lo >= hi { throw ValidationError("--lo must be below --hi") }
         guard (1...16).contains(smp) else { throw ValidationError("--smp must be 1 to 16, not \(smp)") }

@@ -34,7 +34,7 @@ struct BootCommand: ParsableCommand {
     @Option(name: .long, help: "Guest RAM, as QEMU's -m (128M, 1G, 6G).")
     var memory: String = "1G"
 
-    @Option(name: .long, help: ArgumentHelp("Virtual CPUs (QEMU's -smp), 1 to 16: the kernel starts them all and prints `kmem: cpus N`; a workload runs on every CPU, the CPUs taking turns in a fixed order (the same op log every boot).", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Virtual CPUs (QEMU's -smp), 1 to 16: the kernel starts them all and prints `kmem: cpus N`; a workload runs on every CPU, the CPUs taking turns in a fixed order (the same op log every boot), or at once with smp=free in --append (multi-threaded TCG, not repeatable).", valueName: "n"))
     var smp: Int = 1
 
     @Option(name: .long, help: ArgumentHelp("The kernel command line (e.g. \"seed=1 ops=20000 phases=4\"; see the README's table).", valueName: "words"))
@@ -90,10 +90,12 @@ struct BootCommand: ParsableCommand {
         let directory = try runDirectory.map(Self.absolute) ?? Self.makeRunDirectory()
         var endpoint = try GDBEndpoint.parse(gdb ?? "unix:" + directory + "/gdb.sock")
         if case .unix(let path) = endpoint { endpoint = .unix(Self.absolute(path)) }
-        let configuration = QEMUConfiguration(kernel: kernel, memory: try MemorySize(parsing: memory), append: append,
+        var configuration = QEMUConfiguration(kernel: kernel, memory: try MemorySize(parsing: memory), append: append,
                                               gdb: endpoint, startStopped: stopped,
                                               memoryFile: memoryFile.map(Self.absolute), serialFile: serial.map(Self.absolute),
                                               cpus: smp)
+        // smp=free: the CPUs run at once, one host thread each (QEMU's multi-threaded TCG)
+        configuration.multiThreadedTCG = FreeRunningGuest.requested(in: append)
         // A signal while QEMU is ours (until it is handed over) ends the wait; QEMU is stopped.
         InterruptSignals.setHolding(true)
         defer { InterruptSignals.setHolding(false) }

@@ -64,6 +64,7 @@ struct WatchCommand: GuestCommand {
                 kept = capture
                 return capture.snapshot
             }
+            try FreeRunningGuest.refuse(s, command: "watch")
             let checkpoint = try s.kernel.symbol("kmem_checkpoint").address.rawValue
             let stopSeq = try s.info.number("STOP_SEQ")
             let start = try s.settle(runStoppedGuest: true)

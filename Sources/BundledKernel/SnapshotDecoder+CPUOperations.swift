@@ -1,4 +1,5 @@
 import AllocatorModel
+import KernelLayouts
 
 extension SnapshotDecoder {
     /// Each CPU's in-operation row (`busy`, `parentSequence`) from `CPU_OPS`, rows

@@ -1,4 +1,5 @@
 import Foundation
+import KernelHarness
 import KernelMM
 import Synchronization
 import Testing
@@ -19,23 +20,12 @@ struct TicketLockTests {
         deinit { word.deallocate() }
     }
 
-    /// Runs `body(thread)` on `threads` new threads, started together, and waits for all.
-    static func onThreads(_ threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        let start = DispatchSemaphore(value: 0)
-        let done = DispatchSemaphore(value: 0)
-        for t in 0..<threads {
-            let thread = Thread { start.wait(); body(t); done.signal() }
-            thread.start()
-        }
-        for _ in 0..<threads { start.signal() }
-        for _ in 0..<threads { done.wait() }
-    }
 
     @Test(arguments: [2, 4, 8])
     func threadsNeverHoldItTogetherAndLoseNoUpdate(threads: Int) {
         let s = Shared()
         let rounds = 5_000
-        Self.onThreads(threads) { _ in
+        HostThreads.run(threads) { _ in
             let lock = TicketLock(s.word)
             for _ in 0..<rounds {
                 withInterruptsDisabled { token in
@@ -116,7 +106,7 @@ struct TicketLockTests {
         s.word.pointee.next = UInt32.max - 1
         s.word.pointee.owner = UInt32.max - 1
         let rounds = 1000
-        Self.onThreads(4) { _ in
+        HostThreads.run(4) { _ in
             let lock = TicketLock(s.word)
             for _ in 0..<rounds { withInterruptsDisabled { token in lock.withLock(token) { s.counter += 1 } } }
         }

@@ -23,17 +23,6 @@ struct ConcurrentDifferentialTests {
         func count(_ n: Int) { lock.lock(); operations += n; lock.unlock() }
     }
 
-    /// Runs `body(thread)` on `threads` new threads, released together, and waits for all.
-    static func onThreads(_ threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        let start = DispatchSemaphore(value: 0)
-        let done = DispatchSemaphore(value: 0)
-        for t in 0..<threads {
-            let thread = Thread { start.wait(); body(t); done.signal() }
-            thread.start()
-        }
-        for _ in 0..<threads { start.signal() }
-        for _ in 0..<threads { done.wait() }
-    }
 
     /// One CPU's stream: its own live pages and heap objects, freed on the CPU that took them.
     static func hammer(_ s: Shared, cpu: Int, rounds: Int) {
@@ -82,7 +71,7 @@ struct ConcurrentDifferentialTests {
         let start = try arena.snapshot()
         let s = Shared(arena)
         let rounds = 2_000
-        Self.onThreads(threads) { t in Self.hammer(s, cpu: t, rounds: rounds) }
+        HostThreads.run(threads) { t in Self.hammer(s, cpu: t, rounds: rounds) }
         #expect(s.errors.isEmpty, "\(s.errors)")
         #expect(s.operations == threads * rounds)
 

@@ -84,8 +84,11 @@ enum GuestPool {
     nonisolated(unsafe) private static var running: [ObjectIdentifier: LinuxGuest] = [:]
     nonisolated(unsafe) private static var atexitRegistered = false
     /// Boots at once: each is TCG on a shared machine (about 9 s of CPU, then /init's quiet
-    /// wait of up to 15 s, which costs none); more at a time only slows each.
-    static let boots = AsyncGate(limit: 4)
+    /// wait of up to 15 s, which costs none); more at a time only slows each. Two, the cores
+    /// CI has: with four, in a whole `make test` (the bundled kernel's QEMU suites running
+    /// beside, and these tests' waits holding no thread, so more of those run at once than
+    /// before the pool) the second wave of boots took over 240 s to `ready` and failed.
+    static let boots = AsyncGate(limit: 2)
 
     /// The shared guest of `configuration`, held exclusively until the lease is released.
     /// `warming`: the configurations the suite's later tests lease, booted now in the
@@ -224,7 +227,9 @@ actor SharedGuest {
                                                  numaNodes: c.numaNodes, append: c.append)
                 GuestPool.register(booted)
                 do {
-                    try await booted.ready()
+                    // counted from the boot's start (after the gate), generous: a boot that
+                    // times out fails every test of its configuration (``failure``)
+                    try await booted.ready(timeout: 600)
                 } catch {
                     GuestPool.stop(booted)
                     throw error

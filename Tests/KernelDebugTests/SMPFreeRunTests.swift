@@ -26,6 +26,8 @@ struct SMPFreeRunTests {
         let target = ["--target", "unix:" + boot.socket, "--elf", DebugBoot.kernel]
         let info = try InfoCommandTests.kmemscope(["info"] + target)
         #expect(info.status == 0 && !info.err.contains("does not check"), "\(info.err)\n\(info.out.prefix(1500))")
+        #expect(info.out.contains("now: CPUs run free (smp=free)") && info.out.contains("no CPU inside an allocator operation"),
+                "\(info.out)")
         let log = try InfoCommandTests.kmemscope(["log", "--last", "65536"] + target)
         #expect(log.status == 0, "\(log.err)")
         #expect(Set(SMPTurnsTests.cpus(log.out)) == ["0", "1", "2", "3"], "every CPU ran operations")

@@ -123,6 +123,8 @@ struct SMPTurnsTests {
         #expect(verify.out.contains("the CPU is halted in kmem_bug_halt"), "\(verify.out.prefix(1500))")
         let info = try InfoCommandTests.kmemscope(["info"] + target)
         #expect(info.out.contains("2 parked (APIC 2)"), "\(info.out)")
+        // the turn word still names the CPU that stopped taking its turn
+        #expect(info.out.contains("now: CPUs take turns, cpu 2's turn; "), "\(info.out)")
     }
 
     /// bisect on a four-CPU run lands on the sequence of the kernel's fault line: each boot it

@@ -23,14 +23,17 @@ struct InfoCommand: GuestCommand {
                 return image.json ? try JSONOutput.string(info) : info.text
             })
         }
-        let (sequence, info, kernel, crossCheck, cpus) = try GuestSource(image, stub, in: context).read(settling: nil) { s in
-            (try s.memory.readU64(at: try s.info.number("SEQUENCE")), s.info, s.kernel,
-             try DescriptorCrossCheck(info: s.info, kernel: s.kernel, memory: s.memory),
-             // a snapshot taken before the kernel published its CPUs does not hold their areas
-             (try? CPUTableDecoder(info: s.info, memory: s.memory).decode()) ?? [])
+        let (sequence, info, kernel, crossCheck, cpus, activity) = try GuestSource(image, stub, in: context).read(settling: nil) { s in
+            let activity = CPUActivityDecoder(info: s.info, memory: s.memory)
+            return (try s.memory.readU64(at: try s.info.number("SEQUENCE")), s.info, s.kernel,
+                    try DescriptorCrossCheck(info: s.info, kernel: s.kernel, memory: s.memory),
+                    // a snapshot taken before the kernel published its CPUs does not hold their areas
+                    (try? CPUTableDecoder(info: s.info, memory: s.memory).decode()) ?? [],
+                    (operations: (try? activity.operations()) ?? [], turns: try? activity.turns()))
         }
         let check = DescriptorCheck(info: info, kernel: kernel)
-        let summary = InfoSummary(info: info, sequence: sequence, check: check, crossCheck: crossCheck, elf: kernel.path, cpus: cpus)
+        let summary = InfoSummary(info: info, sequence: sequence, check: check, crossCheck: crossCheck, elf: kernel.path, cpus: cpus,
+                                  cpuOperations: activity.operations, workload: activity.turns ?? nil)
         print(image.json ? try JSONOutput.string(summary) : summary.text)
         if !check.mismatches.isEmpty { throw ExitCode(1) }
     }

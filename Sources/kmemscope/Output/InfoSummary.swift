@@ -1,5 +1,6 @@
 import BundledKernel
 import KernelLayouts
+import AllocatorModel
 import AllocatorView
 
 /// What `kmemscope info` prints.
@@ -28,9 +29,28 @@ struct InfoSummary: Encodable {
     var unknownFields: [String]
     /// The CPUs that came up, from their per-CPU areas (empty for a kernel that publishes none).
     var cpus: [GuestCPU]
+    /// Each CPU's in-operation row at the moment of the read (`info` does not settle), for the
+    /// CPUs that came up; empty for a kernel that publishes none.
+    var cpuOperations: [CPUOperationRow]
+    /// The workload's turn word, nil for a kernel that publishes none.
+    var workload: WorkloadTurns?
 
-    init(info: KernelInfo, sequence: UInt64, check: DescriptorCheck, crossCheck: DescriptorCrossCheck, elf: String, cpus: [GuestCPU] = []) {
+    /// One CPU's in-operation row: `busy` its nesting depth (0 between operations),
+    /// `parentSequence` the sequence of the operation a nested one runs in (0 at top level).
+    struct CPUOperationRow: Encodable {
+        var cpu: Int
+        var busy: UInt64
+        var parentSequence: UInt64
+    }
+
+    init(info: KernelInfo, sequence: UInt64, check: DescriptorCheck, crossCheck: DescriptorCrossCheck, elf: String, cpus: [GuestCPU] = [],
+         cpuOperations: [StateFields.CPUOperationWords] = [], workload: WorkloadTurns? = nil) {
         self.cpus = cpus
+        let upCPUs = cpus.isEmpty ? cpuOperations.count : min(cpus.count, cpuOperations.count)
+        self.cpuOperations = cpuOperations.prefix(upCPUs).enumerated().map {
+            CPUOperationRow(cpu: $0.offset, busy: $0.element.busy, parentSequence: $0.element.parentSequence)
+        }
+        self.workload = workload
         crossChecked = crossCheck.checked.count
         crossCheckSkipped = crossCheck.skipped
         unknownFields = crossCheck.unknown
@@ -64,6 +84,14 @@ struct InfoSummary: Encodable {
             lines.append("cpus \(cpus.count): " + cpus.map { cpu in
                 "\(cpu.number) \(cpu.state) (APIC \(cpu.apicID))" + (cpu.consistent ? "" : " [area inconsistent: self 0x\(String(cpu.selfAddress, radix: 16)), cpu \(cpu.recordedNumber)]")
             }.joined(separator: ", "))
+        }
+        if workload != nil || !cpuOperations.isEmpty {
+            let inside = cpuOperations.filter { $0.busy != 0 }
+            let now = inside.isEmpty ? "no CPU inside an allocator operation"
+                : "inside an allocator operation: " + inside.map { row in
+                    "cpu \(row.cpu) (depth \(row.busy)" + (row.parentSequence == 0 ? ")" : ", nested in seq \(row.parentSequence))")
+                }.joined(separator: ", ")
+            lines.append("now: " + [workload?.summary, now].compactMap { $0 }.joined(separator: "; ") + " (read as found, not settled)")
         }
         lines.append("kmem_info: \(crossChecked) of \(crossChecked + crossCheckSkipped.count + unknownFields.count) fields cross-checked against the ELF"
                      + (crossCheckSkipped.isEmpty ? "" : ", \(crossCheckSkipped.count) not (\(crossCheckSkipped[0])…)")

@@ -91,7 +91,9 @@ enum ViewHelp {
         Output: where kmem_info is and whether the guest's build-id matches the ELF; page size, \
         orders 0…MAX_ORDER (inclusive, the buddyinfo columns), pageblock order, direct-map base; \
         frames and the FrameMeta size, zones, segments, slab caches; the operation log's capacity \
-        and the current sequence; whether the kernel's measured sizes and offsets agree with DWARF \
-        (exit status 1 when they do not).
+        and the current sequence; on a kernel of several CPUs, each CPU's state and, read as found \
+        (info does not settle), whether the CPUs take turns or run free, whose turn it is and which \
+        CPUs are inside an allocator operation; whether the kernel's measured sizes and offsets \
+        agree with DWARF (exit status 1 when they do not).
         """
 }

@@ -40,6 +40,8 @@ public struct SnapshotCapture {
         _ = try DescriptorCrossCheck(info: info, kernel: session.kernel, memory: recorder)
         // the per-CPU areas info lists (a few hundred bytes); a kernel that publishes none has none
         _ = try CPUTableDecoder(info: info, memory: recorder).decode()
+        // and the workload's turn word (64 bytes), which info reads beside them
+        _ = try? CPUActivityDecoder(info: info, memory: recorder).turns()
         let snapshot = try SnapshotDecoder(info: info, memory: recorder).decode()
         recorder.handOver(snapshot.frames.bytes, .kernelVirtual, at: try info.number("FRAME_META"))
         let capacity = try info.number("OPLOG_CAPACITY"), entry = try info.size(of: "OpLogEntry")

@@ -28,6 +28,13 @@ struct SMPFreeRunTests {
         #expect(info.status == 0 && !info.err.contains("does not check"), "\(info.err)\n\(info.out.prefix(1500))")
         #expect(info.out.contains("now: CPUs run free (smp=free)") && info.out.contains("no CPU inside an allocator operation"),
                 "\(info.out)")
+        // a snapshot holds what info reads (the CPUs' rows and the turn word): the same lines offline
+        let file = SnapshotCommandTests.temporary("free-run.kms")
+        defer { unlink(file) }
+        let taken = try InfoCommandTests.kmemscope(["snapshot", "-o", file] + target)
+        #expect(taken.status == 0, "\(taken.err)")
+        let offline = try InfoCommandTests.kmemscope(["info", "--snapshot", file, "--elf", DebugBoot.kernel])
+        #expect(offline.status == 0 && offline.out == info.out, "live:\n\(info.out)\noffline:\n\(offline.out)\n\(offline.err)")
         let log = try InfoCommandTests.kmemscope(["log", "--last", "65536"] + target)
         #expect(log.status == 0, "\(log.err)")
         #expect(Set(SMPTurnsTests.cpus(log.out)) == ["0", "1", "2", "3"], "every CPU ran operations")

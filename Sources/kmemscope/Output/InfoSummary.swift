@@ -85,7 +85,8 @@ struct InfoSummary: Encodable {
                 "\(cpu.number) \(cpu.state) (APIC \(cpu.apicID))" + (cpu.consistent ? "" : " [area inconsistent: self 0x\(String(cpu.selfAddress, radix: 16)), cpu \(cpu.recordedNumber)]")
             }.joined(separator: ", "))
         }
-        if workload != nil || !cpuOperations.isEmpty {
+        // one CPU: nothing to tell apart (and the line would change a one-CPU guest's info)
+        if cpus.count > 1, workload != nil || !cpuOperations.isEmpty {
             let inside = cpuOperations.filter { $0.busy != 0 }
             let now = inside.isEmpty ? "no CPU inside an allocator operation"
                 : "inside an allocator operation: " + inside.map { row in

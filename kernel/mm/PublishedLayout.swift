@@ -22,9 +22,9 @@ public enum LayoutSection: Sendable {
 /// written (``TextSink/writeLayout(of:section:)``) and which the host tests iterate against the
 /// toolkit's decoder keys (`DescriptorFields.layouts`) and the kernel ELF's DWARF.
 ///
-/// Embedded Swift has no key paths (/work/shared/FACTS.md): a table is a function that hands
-/// each field's name, section and address (`&p.pointee.field`) to `field`, in the order the
-/// descriptor writes them; the offset is the address minus `p`'s.
+/// Embedded Swift has no key paths (`MemoryLayout.offset(of:)` is host-only): a table is a
+/// function that hands each field's name, section and address (`&p.pointee.field`) to `field`,
+/// in the order the descriptor writes them; the offset is the address minus `p`'s.
 public protocol PublishedLayout {
     /// The name in `SIZE(…)` / `OFFSET(…)`: the Swift type's name (DWARF's, for the cross-check).
     static var publishedName: StaticString { get }

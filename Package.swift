@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "AllocatorViewTests", dependencies: ["AllocatorView", "AllocatorText", "AllocatorModel", "LinuxKernel"]),
         // The buddy-generic checks on hand-built views: each broken rule found and named.
         .testTarget(name: "AllocatorChecksTests", dependencies: ["AllocatorChecks", "AllocatorView"]),
-        .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "KernelHarness"]),
+        .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "KernelHarness", "KernelLayouts"]),
         // The reference model beside the kernel's allocator on the same random operations.
         .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "AllocatorText", "KernelLayouts", "BundledKernel", "KernelMM", "KernelHarness", "BrowserSupport"]),
         .testTarget(name: "QEMULauncherTests", dependencies: ["QEMULauncher"]),

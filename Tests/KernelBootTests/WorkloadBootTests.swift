@@ -128,9 +128,23 @@ struct WorkloadBootTests {
         #expect(d["OFFSET(KmemState.cpuOperations)"] == "\(MemoryLayout<KmemState>.offset(of: \.cpuOperations)!)" && d["TURNS_MODE"] == "48")
         #expect(d["OPLOG_CAPACITY"] == "65536" && d["DIRECT_MAP"] == "0xffff888000000000")
         #expect((d["BUILD-ID"] ?? "").count == 40)
-        // every OFFSET line the kernel wrote names a field the host knows the same way
+        // every line of every field table (kernel/mm/PublishedLayouts.swift): the kernel's
+        // measurement is the host build's
+        var tableLines = 0
+        for t in PublishedLayouts.all { tableLines += Self.checkTable(t, against: d) }
         let offsets = d.keys.filter { $0.hasPrefix("OFFSET(") }
-        #expect(offsets.count > 70)
+        #expect(offsets.count > 70 && tableLines > 100)
+    }
+
+    /// `SIZE(T)` and each `OFFSET(T.field)` of T's table in the kernel's descriptor `d` equal
+    /// the host's; returns how many lines were compared.
+    static func checkTable<T: PublishedLayout>(_ t: T.Type, against d: [String: String]) -> Int {
+        let name = "\(T.publishedName)"
+        #expect(d["SIZE(\(name))"] == "\(MemoryLayout<T>.size)", "SIZE(\(name))")
+        for field in T.publishedTable {
+            #expect(d["OFFSET(\(name).\(field.name))"] == "\(field.offset)", "OFFSET(\(name).\(field.name))")
+        }
+        return 1 + T.publishedTable.count
     }
 
     static let faultKinds = ["double-free", "broken-link", "list-cycle", "parity-flip", "alloc-bitmap-flip",

@@ -1,7 +1,8 @@
 /// Every key the bundled kernel publishes in `kmem_info`, and how each is checked against the
 /// ELF before a decoder uses it (``DescriptorCrossCheck``). One line per key: a key the
 /// kernel starts to publish gets one line here (the descriptor tests fail on a key with none).
-/// `SIZE(Type)` and `OFFSET(Type.field)` are checked against DWARF by pattern.
+/// `SIZE(Type)` and `OFFSET(Type.field)` are checked against DWARF by pattern; the ones the
+/// bundled kernel publishes are listed in ``layouts`` (DescriptorFields+Layouts.swift).
 public enum DescriptorFields {
     /// (key, rules): the table. Order is the order checks run in; a rule may use a key checked
     /// on an earlier line (`PAGE_SIZE` before `FRAME_COUNT`, `STATE` before `SEQUENCE`).

@@ -52,7 +52,10 @@ echo "== kmemscope verify --replay: the contract checked from guest memory, and 
 "$bin" verify --replay --target "$target" --elf "$elf"
 halt work
 
-fault="seed=3 ops=4000 phases=2 fault=lost-block@3000"
+# seed 2: the lost block stays silent to the end of the run. With seed 3 (and 1, 4, 5, 7) the
+# kernel's own list walk later meets the block's stale link and halts at a BUG ("corrupted free
+# list"), which is the post-mortem path (verify reads it too), not the silent one shown here.
+fault="seed=2 ops=4000 phases=2 fault=lost-block@3000"
 echo "== a guest with a fault the kernel injects silently: kmemscope boot --memory 128M --append \"$fault\" =="
 boot fault 128M "$fault" done
 serial fault | grep -E "^kmem: (fault|done)"

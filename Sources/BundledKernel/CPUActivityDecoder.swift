@@ -38,13 +38,14 @@ public struct CPUActivityDecoder {
         return rows
     }
 
-    /// The workload's turn word, nil when the kernel does not publish it.
+    /// The workload's turn word, nil when the kernel does not publish it (or publishes a mode
+    /// offset outside the word's 64 bytes).
     public func turns() throws -> WorkloadTurns? {
         guard let address = try? info.number("TURNS"), let mode = try? info.number("TURNS_MODE"),
-              mode < 64, mode % 8 == 0 else { return nil }
-        let word = try memory.read(at: address, count: 64)
+              mode < 64 else { return nil }
+        let word = try memory.read(at: address, count: 24)
         func load(_ at: Int) -> UInt64 { littleEndian(word[at..<(at + 8)]) }
-        return WorkloadTurns(turn: load(0), started: load(16) != 0, free: load(Int(mode)) == 1)
+        return WorkloadTurns(turn: load(0), started: load(16) != 0, free: try memory.readU64(at: address &+ mode) == 1)
     }
 }
 

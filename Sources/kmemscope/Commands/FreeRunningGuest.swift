@@ -1,3 +1,4 @@
+import BundledKernel
 import KernelLayouts
 import KernelSession
 
@@ -18,8 +19,8 @@ enum FreeRunningGuest {
     /// Throws the refusal when the guest's turn word says its CPUs run free (`TURNS` +
     /// `TURNS_MODE` = 1). A kernel that publishes neither key takes turns (or has one CPU).
     static func refuse(_ session: GuestSession, command: String) throws {
-        guard let turns = try? session.info.number("TURNS"), let mode = try? session.info.number("TURNS_MODE"),
-              mode < 64 else { return }
-        if try session.memory.readU64(at: turns &+ mode) == 1 { throw SessionError.other(refusal(command)) }
+        if try CPUActivityDecoder(info: session.info, memory: session.memory).turns()?.free == true {
+            throw SessionError.other(refusal(command))
+        }
     }
 }

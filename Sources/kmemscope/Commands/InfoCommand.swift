@@ -29,11 +29,11 @@ struct InfoCommand: GuestCommand {
                     try DescriptorCrossCheck(info: s.info, kernel: s.kernel, memory: s.memory),
                     // a snapshot taken before the kernel published its CPUs does not hold their areas
                     (try? CPUTableDecoder(info: s.info, memory: s.memory).decode()) ?? [],
-                    (operations: (try? activity.operations()) ?? [], turns: try? activity.turns()))
+                    (operations: (try? activity.operations()) ?? [], turns: (try? activity.turns()) ?? nil))
         }
         let check = DescriptorCheck(info: info, kernel: kernel)
         let summary = InfoSummary(info: info, sequence: sequence, check: check, crossCheck: crossCheck, elf: kernel.path, cpus: cpus,
-                                  cpuOperations: activity.operations, workload: activity.turns ?? nil)
+                                  cpuOperations: activity.operations, workload: activity.turns)
         print(image.json ? try JSONOutput.string(summary) : summary.text)
         if !check.mismatches.isEmpty { throw ExitCode(1) }
     }

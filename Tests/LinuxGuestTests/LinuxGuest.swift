@@ -81,7 +81,7 @@ final class LinuxGuest: @unchecked Sendable {
     var pid: pid_t { qemu.pid }
     let socketPath: String
     let serialPath: String
-    /// Seconds from starting QEMU to the `ready` marker (set by ``waitUntilReady(timeout:)``).
+    /// Seconds from starting QEMU to the `ready` marker (set by ``ready(timeout:)``).
     private(set) var bootSeconds: Double = 0
     private let started = Date()
     private var stopped = false
@@ -169,21 +169,8 @@ final class LinuxGuest: @unchecked Sendable {
         (try? Data(contentsOf: URL(fileURLWithPath: serialPath))).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
-    /// Polls the serial log for `@@kmemscope ready` (the guest then idles).
-    func waitUntilReady(timeout: Double = 180) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if serial.contains("@@kmemscope ready") {
-                bootSeconds = Date().timeIntervalSince(started)
-                return
-            }
-            if let status = qemu.status { throw QEMULaunchError.exited(status: status, log: qemu.log) }
-            usleep(200_000)
-        }
-        throw GuestError.notReady(seconds: timeout, serialTail: String(serial.suffix(800)))
-    }
-
-    /// ``waitUntilReady(timeout:)`` for async tests (``GuestPool``): the wait holds no thread.
+    /// Polls the serial log for `@@kmemscope ready` (the guest then idles); the wait holds no
+    /// thread (``GuestPool``'s boots run beside other tests).
     func ready(timeout: Double = 240) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

@@ -11,10 +11,7 @@ extension SnapshotDecoder {
         if info["HEAP"] != nil, info["OFFSET(HeapState.lock)"] != nil, info["OFFSET(TicketLockWord.next)"] != nil,
            info["OFFSET(TicketLockWord.owner)"] != nil {
             let lock = try info.number("HEAP") &+ UInt64(try info.boundedOffset(of: "HeapState", "lock", width: try info.boundedSize(of: "TicketLockWord")))
-            let next = UInt64(try info.boundedOffset(of: "TicketLockWord", "next", width: 4))
-            let owner = UInt64(try info.boundedOffset(of: "TicketLockWord", "owner", width: 4))
-            heapLock = .init(next: UInt32(truncatingIfNeeded: littleEndian(try memory.read(at: lock &+ next, count: 4)[...])),
-                             owner: UInt32(truncatingIfNeeded: littleEndian(try memory.read(at: lock &+ owner, count: 4)[...])))
+            heapLock = try ticketLockWords(at: lock)
         }
         return (rows, heapLock)
     }

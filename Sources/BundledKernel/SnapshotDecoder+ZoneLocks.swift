@@ -9,17 +9,20 @@ extension SnapshotDecoder {
         guard info["OFFSET(Zone.lock)"] != nil, info["OFFSET(TicketLockWord.next)"] != nil,
               info["OFFSET(TicketLockWord.owner)"] != nil else { return [] }
         let lock = UInt64(try info.boundedOffset(of: "Zone", "lock", width: try info.boundedSize(of: "TicketLockWord")))
-        let next = UInt64(try info.boundedOffset(of: "TicketLockWord", "next", width: 4))
-        let owner = UInt64(try info.boundedOffset(of: "TicketLockWord", "owner", width: 4))
         let zones = try info.number("ZONES")
         var locks: [StateFields.ZoneLockWords] = []
         for z in 0..<zoneCount {
-            let base = zones &+ UInt64(z) &* zoneSize &+ lock
-            let n = try memory.read(at: base &+ next, count: 4)
-            let o = try memory.read(at: base &+ owner, count: 4)
-            locks.append(.init(next: UInt32(truncatingIfNeeded: littleEndian(n[...])),
-                               owner: UInt32(truncatingIfNeeded: littleEndian(o[...]))))
+            locks.append(try ticketLockWords(at: zones &+ UInt64(z) &* zoneSize &+ lock))
         }
         return locks
+    }
+
+    /// The two words of the ticket lock at `address` (`TicketLockWord`'s published offsets; the
+    /// caller has checked they are published): a zone's lock, the heap's.
+    func ticketLockWords(at address: UInt64) throws -> StateFields.ZoneLockWords {
+        let next = UInt64(try info.boundedOffset(of: "TicketLockWord", "next", width: 4))
+        let owner = UInt64(try info.boundedOffset(of: "TicketLockWord", "owner", width: 4))
+        return .init(next: UInt32(truncatingIfNeeded: littleEndian(try memory.read(at: address &+ next, count: 4)[...])),
+                     owner: UInt32(truncatingIfNeeded: littleEndian(try memory.read(at: address &+ owner, count: 4)[...])))
     }
 }

@@ -9,7 +9,7 @@
 #      under multi-threaded TCG (FREE=single: single-threaded), several inside the allocator)
 # Each attach settles to an operation boundary first (stderr: "stopped at sequence N, between
 # operations"); on several CPUs only the CPUs inside an operation run to its end, the others stay
-# stopped ("… on cpus 0, 2; the other CPUs did not move"). Exit status 0 when every attach
+# stopped ("… on cpus 0, 2; no other CPU moved"). Exit status 0 when every attach
 # passed, 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,7 +67,7 @@ for i in $(seq "$count"); do
     esac
     grep -q "ran to the end" "$dir/err.txt" && ran_to_end=$((ran_to_end + 1))
     # CPU by CPU: "… in progress on cpu 2;" or "… on cpus 0, 1, 3;" (the CPUs that ran)
-    ran=$(sed -n 's/.*in progress on cpus\{0,1\} \([0-9, ]*\); the other CPUs did not move.*/\1/p' "$dir/err.txt" | tr -cd ',0-9\n')
+    ran=$(sed -n 's/.*in progress on cpus\{0,1\} \([0-9, ]*\); no other CPU moved.*/\1/p' "$dir/err.txt" | tr -cd ',0-9\n')
     [[ -n $ran ]] && cpus_run=$((cpus_run + $(echo "$ran" | tr ',' '\n' | grep -c .)))
     seq_now=$(sed -n 's/^stopped at sequence \([0-9]*\).*/\1/p' "$dir/err.txt")
     [[ -z $first ]] && first=$seq_now

@@ -42,6 +42,6 @@ public struct SettlePoint: Sendable, Equatable {
         let names = cpus.map(String.init).joined(separator: ", ")
         return "stopped at sequence \(sequence), between operations (ran to the end of the "
             + (cpus.count == 1 ? "operation in progress on cpu \(names)" : "operations in progress on cpus \(names)")
-            + "; the other CPUs did not move)"
+            + "; no other CPU moved)"
     }
 }

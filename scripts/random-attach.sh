@@ -8,7 +8,9 @@
 #      FREE=1 scripts/random-attach.sh 30 256M 20000000 4   (smp=free: the CPUs run at once,
 #      under multi-threaded TCG (FREE=single: single-threaded), several inside the allocator)
 # Each attach settles to an operation boundary first (stderr: "stopped at sequence N, between
-# operations"). Exit status 0 when every attach passed, 1 otherwise.
+# operations"); on several CPUs only the CPUs inside an operation run to its end, the others stay
+# stopped ("… on cpus 0, 2; no other CPU moved"). Exit status 0 when every attach
+# passed, 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -48,7 +50,7 @@ qemu-system-x86_64 -kernel kernel/build/kernel.elf -m "$mem" "${smp[@]}" -append
 qemu_pid=$(cat "$dir/qemu.pid")
 for _ in $(seq 600); do grep -q "kmem: workload" "$dir/serial.txt" 2>/dev/null && break; sleep 0.1; done
 
-passed=0 violations=0 noverdict=0 other=0 ran_to_end=0 first="" last="" busy_ns=0
+passed=0 violations=0 noverdict=0 other=0 ran_to_end=0 cpus_run=0 first="" last="" busy_ns=0
 for i in $(seq "$count"); do
     sleep "0.$(printf '%03d' $((RANDOM % 400)))"
     t0=$(date +%s%N)
@@ -64,6 +66,9 @@ for i in $(seq "$count"); do
         *) other=$((other + 1)); echo "attach $i: exit $status: $(tail -1 "$dir/err.txt")" ;;
     esac
     grep -q "ran to the end" "$dir/err.txt" && ran_to_end=$((ran_to_end + 1))
+    # CPU by CPU: "… in progress on cpu 2;" or "… on cpus 0, 1, 3;" (the CPUs that ran)
+    ran=$(sed -n 's/.*in progress on cpus\{0,1\} \([0-9, ]*\); no other CPU moved.*/\1/p' "$dir/err.txt" | tr -cd ',0-9\n')
+    [[ -n $ran ]] && cpus_run=$((cpus_run + $(echo "$ran" | tr ',' '\n' | grep -c .)))
     seq_now=$(sed -n 's/^stopped at sequence \([0-9]*\).*/\1/p' "$dir/err.txt")
     [[ -z $first ]] && first=$seq_now
     [[ -n $seq_now ]] && last=$seq_now
@@ -71,7 +76,7 @@ done
 done_already=$(grep -c "kmem: done" "$dir/serial.txt" || true)
 echo "random-attach: $count attaches to a running workload (seed=1 ops=$ops phases=4$extra, -m $mem, -smp $cpus, $accel):" \
      "$passed passed, $violations with violations, $noverdict without verdict, $other other;" \
-     "$ran_to_end ran to kmem_op_end; sequences $first…$last;" \
+     "$ran_to_end ran to kmem_op_end ($cpus_run CPUs ran to it, the others stayed stopped); sequences $first…$last;" \
      "$(echo "$busy_ns / $count / 1000000000" | bc -l | xargs printf '%.2f') s per attach (attach, settle, read, verify, exit)" \
      "$([[ $done_already -gt 0 ]] && echo '; note: the workload finished before the last attach')"
 [[ $passed -eq $count ]]

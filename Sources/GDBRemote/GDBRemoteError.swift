@@ -38,6 +38,8 @@ public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible 
     case packetTooLarge(request: String, size: Int, limit: Int)
     /// The stub answered `request` with an empty packet: it does not implement it.
     case unsupported(request: String)
+    /// `request` was not sent: it is malformed (`reason` says how), so no stub should see it.
+    case invalidRequest(request: String, reason: String)
     /// The stub answered `request` with `E NN` (`code` is NN read as hex: QEMU's E22, its
     /// decimal EINVAL, is 0x22).
     case stubError(request: String, code: UInt8)
@@ -85,6 +87,8 @@ public enum GDBRemoteError: Error, Equatable, Sendable, CustomStringConvertible 
             return "packet for '\(request)' is \(size) bytes, more than the limit of \(limit)"
         case .unsupported(let request):
             return "the stub does not support '\(request)' (empty reply)"
+        case .invalidRequest(let request, let reason):
+            return "'\(request)' was not sent: \(reason)"
         case .stubError(let request, let code):
             return "the stub answered '\(request)' with error E\(hex2(code))"
         case .memoryAccess(let address, let count, let write, let code):

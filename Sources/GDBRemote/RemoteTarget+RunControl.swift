@@ -6,19 +6,51 @@ extension RemoteTarget {
         try requireStopped("resume")
         // If that step lands on another breakpoint, QEMU reports it again as soon as we continue.
         _ = try stepOverCodeBreakpoint()
-        try connection.send(Array((vContActions.contains("c") ? "vCont;c" : "c").utf8))
+        resumeRequest = vContActions.contains("c") ? "vCont;c" : "c"
+        try connection.send(Array(resumeRequest.utf8))
+        isRunning = true
+    }
+
+    /// Resumes the threads `request` names, each with its action (`vCont;c:p01.02;c:p01.04`),
+    /// and returns at once. On QEMU the threads it does not name stay stopped, and the next
+    /// stop (a breakpoint on any resumed thread, an interrupt) stops them all again. End the
+    /// run with ``waitForStop(timeout:)`` or ``interrupt(timeout:)``.
+    ///
+    /// A named thread that continues from one of this target's code breakpoints first steps
+    /// over it alone (`vCont;s:THREAD`, the breakpoint lifted for that instruction), as
+    /// ``resume()`` does for the stopped thread: QEMU would report the breakpoint again at once.
+    /// Looking at the threads' PCs selects them (`Hg`): select the thread you read next.
+    ///
+    /// - Throws: ``GDBRemoteError/unsupported(request:)`` when the stub's `vCont?` does not list
+    ///   every action the request uses (nothing is sent then).
+    public func resume(_ request: VContRequest) throws {
+        try requireStopped("resume")
+        guard request.letters.isSubset(of: vContActions) else { throw GDBRemoteError.unsupported(request: request.packet) }
+        for a in request.actions {
+            guard let thread = a.thread else { continue }
+            switch a.action {
+            case .continue, .continueWithSignal: _ = try stepOverCodeBreakpoint(thread: thread)
+            case .step, .stepWithSignal: break
+            }
+        }
+        resumeRequest = request.packet
+        try connection.send(Array(request.packet.utf8))
         isRunning = true
     }
 
     /// When the PC is at a code breakpoint this target inserted, removes it, executes one
     /// instruction and inserts it again; returns that step's stop reply, or nil when there
     /// was nothing to step over. The PC is the register the description types `code_ptr`.
-    func stepOverCodeBreakpoint() throws -> StopReply? {
+    /// `thread`: that thread's PC, stepped alone (it is selected with `Hg`); nil: the
+    /// selected thread's, stepped as the last stop's thread.
+    func stepOverCodeBreakpoint(thread: String? = nil) throws -> StopReply? {
         guard !codeBreakpoints.isEmpty,
-              let pc = targetDescription.registers.first(where: { $0.type == "code_ptr" }),
-              case let address = try register(pc.name), let here = codeBreakpoints[address] else { return nil }
+              let pc = targetDescription.registers.first(where: { $0.type == "code_ptr" }) else { return nil }
+        if let thread { try selectThread(thread) }
+        let address = try register(pc.name)
+        guard let here = codeBreakpoints[address] else { return nil }
         for b in here { try expectOK(Self.breakpointPacket("z", b.kind, address, b.length)) }
-        let stop = try singleStep(timeout: requestTimeout)
+        let stop = try singleStep(timeout: requestTimeout, thread: thread)
         for b in here { try expectOK(Self.breakpointPacket("Z", b.kind, address, b.length)) }
         return stop
     }
@@ -49,6 +81,13 @@ extension RemoteTarget {
                 continue
             }
             if packet == Array("OK".utf8) { continue }
+            // The stub refused the resume itself (QEMU: E22 for a vCont naming no thread it
+            // has, an empty packet for an action it lacks): nothing runs.
+            if packet.isEmpty || Self.errorCode(packet) != nil {
+                isRunning = false
+                if let code = Self.errorCode(packet) { throw GDBRemoteError.stubError(request: resumeRequest, code: code) }
+                throw GDBRemoteError.unsupported(request: resumeRequest)
+            }
             guard let stop = StopReply(packet) else {
                 throw GDBRemoteError.malformedReply(request: "stop reply", reply: String(decoding: packet, as: UTF8.self))
             }
@@ -72,6 +111,16 @@ extension RemoteTarget {
         return try waitForStop(timeout: timeout)
     }
 
+    /// Resumes the threads `request` names (``resume(_:)``) and waits for the next stop.
+    ///
+    /// - Throws: ``GDBRemoteError/timedOut(request:after:)`` if nothing stops it within
+    ///   `timeout`; the threads resumed are then still running.
+    @discardableResult
+    public func continueUntilStop(_ request: VContRequest, timeout: Duration) throws -> StopReply {
+        try resume(request)
+        return try waitForStop(timeout: timeout)
+    }
+
     /// Executes one instruction (`vCont;s:THREAD` when available, `s` otherwise) and returns
     /// the stop reply.
     @discardableResult
@@ -81,13 +130,16 @@ extension RemoteTarget {
         return try singleStep(timeout: timeout)
     }
 
-    func singleStep(timeout: Duration) throws -> StopReply {
+    func singleStep(timeout: Duration, thread: String? = nil) throws -> StopReply {
         let request: String
         if vContActions.contains("s") {
-            request = lastStop?.thread.map { "vCont;s:\($0)" } ?? "vCont;s"
+            request = (thread ?? lastStop?.thread).map { "vCont;s:\($0)" } ?? "vCont;s"
+        } else if let thread {
+            throw GDBRemoteError.unsupported(request: "vCont;s:\(thread)")   // `s` steps the stub's choice, not this thread
         } else {
             request = "s"
         }
+        resumeRequest = request
         try connection.send(Array(request.utf8))
         isRunning = true
         return try waitForStop(timeout: timeout)

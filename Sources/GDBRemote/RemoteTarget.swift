@@ -34,6 +34,8 @@ public final class RemoteTarget {
     public var unsolicitedStop: StopReply? { connection.unsolicitedStopReply.flatMap { StopReply($0) } }
     /// True between a resume (``resume()``) and the stop reply that ends it.
     public internal(set) var isRunning = false
+    /// The packet that last resumed the target (what a refusal of it is reported against).
+    var resumeRequest = "c"
     /// Code breakpoints (`Z0`/`Z1`) inserted through this target, by address: resuming from
     /// one steps over it first, as gdb does, because QEMU reports a breakpoint again at the PC
     /// it resumes from.

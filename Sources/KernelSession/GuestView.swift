@@ -29,15 +29,7 @@ extension GuestSession: GuestView {
     /// in turns, so a BUG may stop any of them), the thread the session had selected for
     /// register reads selected again; on one CPU ``register(_:)``.
     public func registerOfEveryCPU(_ name: String) throws -> [UInt64] {
-        guard let boot = bootCPUThread else { return [try register(name)] }
-        let restoring = selectedThread ?? boot
-        let ids = try target.threadIDs(limit: Int(CPUTableDecoder.maximumCPUs))
-        defer { try? target.selectThread(restoring) }
-        var values: [UInt64] = []
-        for id in ids {
-            try target.selectThread(id)
-            values.append(try target.register(name))
-        }
-        return values
+        guard bootCPUThread != nil else { return [try register(name)] }
+        return try eachThread { _ in try target.register(name) }.map(\.value)
     }
 }

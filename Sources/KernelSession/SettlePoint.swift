@@ -9,17 +9,22 @@ public struct SettlePoint: Sendable, Equatable {
     public let betweenOperations: Bool
     /// Whether the guest had to run to the end of an operation (`kmem_op_end`) first.
     public let ranToOperationEnd: Bool
+    /// On a guest of several CPUs settled CPU by CPU: the CPUs that ran to the end of their
+    /// operations (by number), while every other CPU stayed stopped where it was. nil when the
+    /// whole guest ran (one CPU, or a guest whose CPUs could not be run one by one) or nothing did.
+    public let cpusRun: [Int]?
 
     /// The BUG the kernel halted at, when it stopped itself: what is read is a post-mortem,
     /// and the guest was not run (it cannot be).
     public let bug: KernelBug?
 
     /// A settle result (the session makes these; tests compare with them).
-    public init(sequence: UInt64, betweenOperations: Bool, ranToOperationEnd: Bool, bug: KernelBug? = nil) {
+    public init(sequence: UInt64, betweenOperations: Bool, ranToOperationEnd: Bool, bug: KernelBug? = nil, cpusRun: [Int]? = nil) {
         self.sequence = sequence
         self.betweenOperations = betweenOperations
         self.ranToOperationEnd = ranToOperationEnd
         self.bug = bug
+        self.cpusRun = cpusRun
     }
 
     /// The line a command prints to standard error: `stopped at sequence N, between operations`.
@@ -30,7 +35,13 @@ public struct SettlePoint: Sendable, Equatable {
         guard betweenOperations else {
             return "stopped at sequence \(sequence), possibly inside an allocator operation"
         }
-        return "stopped at sequence \(sequence), between operations"
-            + (ranToOperationEnd ? " (ran to the end of the operation in progress)" : "")
+        guard ranToOperationEnd else { return "stopped at sequence \(sequence), between operations" }
+        guard let cpus = cpusRun, !cpus.isEmpty else {
+            return "stopped at sequence \(sequence), between operations (ran to the end of the operation in progress)"
+        }
+        let names = cpus.map(String.init).joined(separator: ", ")
+        return "stopped at sequence \(sequence), between operations (ran to the end of the "
+            + (cpus.count == 1 ? "operation in progress on cpu \(names)" : "operations in progress on cpus \(names)")
+            + "; no other CPU moved)"
     }
 }

@@ -116,4 +116,32 @@ struct SettleTests {
         }
         #expect(!guest.stub.requests.contains { $0.hasPrefix("Z") || $0 == "c" }, "no breakpoint, no run: \(guest.stub.requests)")
     }
+
+    /// Several CPUs whose threads cannot be told apart (no thread's GS base names a CPU: this
+    /// stub has no registers): the busy CPU cannot be run alone, so the whole guest runs (a
+    /// plain continue, the settle before issue 19), and a warning says the read is later than the stop.
+    @Test func severalCPUsWithoutAThreadForTheBusyOneRunTheWholeGuestWithAWarning() throws {
+        let guest = try FakeGuest(running: true, sequence: 300, busy: 2, cpuRows: [0, 2, 0])
+        let session = try Self.attach(guest)
+        #expect(session.bootCPUThread == "p01.01")
+        let point = try session.read { try $0.settle(within: .seconds(2)) }
+        #expect(point.betweenOperations && point.ranToOperationEnd && point.cpusRun == nil)
+        #expect(point.text == "stopped at sequence 301, between operations (ran to the end of the operation in progress)")
+        let warning = session.warnings.first { $0.contains("no thread of the stub runs cpu 1") }
+        #expect(warning?.contains("every CPU ran") == true && warning?.contains("later than the moment") == true, "\(session.warnings)")
+        let requests = guest.stub.requests
+        #expect(requests.contains("c") && !requests.contains { $0.hasPrefix("vCont;c:") }, "\(requests)")
+        #expect(Self.writes(requests).isEmpty)
+
+        // found stopped with a CPU inside (its row, though BUSY reads 0): refused, nothing run
+        let stopped = try FakeGuest(running: false, sequence: 7, busy: 0, cpuRows: [0, 0, 1])
+        let stoppedSession = try Self.attach(stopped)
+        do {
+            _ = try stoppedSession.read { try $0.settle(within: .seconds(2)) }
+            Issue.record("ran a guest found stopped")
+        } catch {
+            guard case .stoppedInsideOperation(7, 1) = error else { Issue.record("\(error)"); return }
+        }
+        #expect(!stopped.stub.requests.contains { $0.hasPrefix("Z") || $0 == "c" || $0.hasPrefix("vCont;") }, "\(stopped.stub.requests)")
+    }
 }

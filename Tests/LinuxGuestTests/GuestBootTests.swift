@@ -30,7 +30,7 @@ struct GuestBootTests {
         #expect(layout.pageSize == 64)
         #expect(layout.pageBuddyListName == "buddy_list")
         print("linux guest: page \(layout.pageSize) B (buddy_list at +\(layout.pageBuddyListOffset)), zone \(layout.zoneSize) B, free_area \(layout.freeAreaSize) B, \(layout.orderCount) orders, \(layout.migratetypeCount) migratetypes, \(layout.zoneCount) zones per node")
-        print("linux guest: prepare \(String(format: "%.1f", LinuxGuest.preparation.seconds)) s, boot to ready \(String(format: "%.1f", guest.bootSeconds)) s")
+        print("linux guest: prepare \(String(format: "%.1f", LinuxGuest.preparation.seconds)) s, \(guest.restored ? "restore" : "boot") to ready \(String(format: "%.1f", guest.bootSeconds)) s")
     }
 }
 

@@ -83,7 +83,8 @@ enum GuestPool {
     nonisolated(unsafe) private static var guests: [GuestConfiguration: SharedGuest] = [:]
     nonisolated(unsafe) private static var running: [ObjectIdentifier: LinuxGuest] = [:]
     nonisolated(unsafe) private static var atexitRegistered = false
-    /// Boots at once: each is TCG on a shared machine (about 9 s of CPU, then /init's quiet
+    /// Boots at once (a restore from ``GuestStates`` goes through the gate too, but takes
+    /// about a second): each is TCG on a shared machine (about 9 s of CPU, then /init's quiet
     /// wait of up to 15 s, which costs none); more at a time only slows each. Two, the cores
     /// CI has: with four, in a whole `make test` (the bundled kernel's QEMU suites running
     /// beside, and these tests' waits holding no thread, so more of those run at once than
@@ -234,7 +235,7 @@ actor SharedGuest {
                     GuestPool.stop(booted)
                     throw error
                 }
-                print("guest pool: \(c) ready in \(String(format: "%.1f", booted.bootSeconds)) s")
+                print("guest pool: \(c) \(booted.restored ? "restored" : "booted") and ready in \(String(format: "%.1f", booted.bootSeconds)) s")
                 return booted
             } catch QEMULaunchError.exited(status: .signaled(let signal), log: _) where attempt == 1 && signal != 0 {
                 // QEMU killed from outside before `ready` (seen 3 times in 8 runs on the shared

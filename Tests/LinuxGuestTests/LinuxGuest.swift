@@ -86,9 +86,19 @@ final class LinuxGuest: @unchecked Sendable {
     private let started = Date()
     private var stopped = false
 
-    private init(directory: String, qemu: QEMUProcess) {
+    /// The ``GuestStates`` key of this guest's configuration.
+    let stateKey: String
+    /// The serial output up to `ready` of the boot this guest was restored from (nil: booted).
+    let savedSerial: String?
+    /// Whether this guest was restored from a saved state rather than booted.
+    var restored: Bool { savedSerial != nil }
+    var monitorPath: String { directory + "/monitor.sock" }
+
+    private init(directory: String, qemu: QEMUProcess, stateKey: String, savedSerial: String?) {
         self.directory = directory
         self.qemu = qemu
+        self.stateKey = stateKey
+        self.savedSerial = savedSerial
         socketPath = directory + "/gdb.sock"
         serialPath = qemu.serialPath
     }
@@ -122,14 +132,19 @@ final class LinuxGuest: @unchecked Sendable {
                 numa += ["-object", "memory-backend-ram,id=m\(n),size=512M", "-numa", "node,nodeid=\(n),cpus=\(n),memdev=m\(n)"]
             }
         }
-        let configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory,
-                                              append: "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1" + (busy ? " kmemscope.busy" : "") + (append.isEmpty ? "" : " " + append),
+        let commandLine = "console=ttyS0 \(kaslr ? "kaslr" : "nokaslr") quiet panic=-1" + (busy ? " kmemscope.busy" : "") + (append.isEmpty ? "" : " " + append)
+        let options = ["-initrd", prepared.initrd, "-device", "vmcoreinfo"] + (numa.isEmpty ? ["-smp", String(cpus)] : numa)
+        // booted once per machine, restored from then on (GuestStates)
+        let key = GuestStates.key(files: [prepared.vmlinuz, prepared.initrd], options: ["\(memory)", commandLine] + options)
+        let saved = GuestStates.saved(key)
+        var configuration = QEMUConfiguration(kernel: prepared.vmlinuz, memory: memory, append: commandLine,
                                               gdb: .unix(directory + "/gdb.sock"), serialFile: directory + "/serial.log",
-                                              noDefaults: true, extraArguments: ["-initrd", prepared.initrd, "-device", "vmcoreinfo"] + (numa.isEmpty ? ["-smp", String(cpus)] : numa))
+                                              monitorSocket: directory + "/monitor.sock", noDefaults: true, extraArguments: options)
+        if let saved { configuration.extraArguments += ["-incoming", "exec:cat '\(saved.state)'"] }
         let qemu = try QEMUProcess.launch(configuration, runDirectory: directory)
         qemu.removesDirectoryOnStop = true
         watchdog(qemu: qemu.pid, directory: directory, owner: getpid())
-        return LinuxGuest(directory: directory, qemu: qemu)
+        return LinuxGuest(directory: directory, qemu: qemu, stateKey: key, savedSerial: saved?.serial)
     }
 
     /// Kills QEMU `qemu` (SIGTERM, then SIGKILL after 3 s) once process `owner` is gone: a test
@@ -165,17 +180,30 @@ final class LinuxGuest: @unchecked Sendable {
         return posix_spawnp(&pid, argv[0], &actions, nil, &cArgs, environ) == 0 ? pid : 0
     }
 
+    /// What the guest printed: for a restored guest, the saved boot's output up to `ready`
+    /// followed by what it printed since the restore (the serial file holds only the latter).
     var serial: String {
-        (try? Data(contentsOf: URL(fileURLWithPath: serialPath))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        (savedSerial ?? "") + ((try? Data(contentsOf: URL(fileURLWithPath: serialPath))).map { String(decoding: $0, as: UTF8.self) } ?? "")
     }
 
     /// Polls the serial log for `@@kmemscope ready` (the guest then idles); the wait holds no
-    /// thread (``GuestPool``'s boots run beside other tests).
+    /// thread (``GuestPool``'s boots run beside other tests). A booted guest is then saved
+    /// (``GuestStates``); a restored one is ready once its state is loaded and it runs.
     func ready(timeout: Double = 240) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if serial.contains("@@kmemscope ready") {
+        if restored {
+            if try await GuestStates.resume(monitor: monitorPath, until: deadline) {
                 bootSeconds = Date().timeIntervalSince(started)
+                return
+            }
+            if let status = qemu.status { throw QEMULaunchError.exited(status: status, log: qemu.log) }
+            throw GuestError.notReady(seconds: timeout, serialTail: "(restored from \(GuestStates.directory)/\(stateKey).state: not running; `KMEMSCOPE_LINUX_RESTORE=0` boots instead)")
+        }
+        while Date() < deadline {
+            let text = serial
+            if text.contains("@@kmemscope ready") {
+                bootSeconds = Date().timeIntervalSince(started)
+                GuestStates.save(stateKey, monitor: monitorPath, serial: text)
                 return
             }
             if let status = qemu.status { throw QEMULaunchError.exited(status: status, log: qemu.log) }

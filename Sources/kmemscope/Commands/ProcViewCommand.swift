@@ -1,5 +1,5 @@
 import ArgumentParser
-import AllocatorModel
+import BundledState
 import AllocatorText
 import AllocatorView
 import BundledKernel

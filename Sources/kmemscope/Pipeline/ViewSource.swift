@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import AllocatorView
 import BundledKernel
 import LinuxKernel

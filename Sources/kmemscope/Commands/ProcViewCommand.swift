@@ -170,7 +170,7 @@ struct SlabinfoCommand: ProcViewCommand {
         // SLUB's caches hold every node's counts (kmem_cache_node per node): not node-scoped
         let state = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in try linux.decodeSlub() }
         if image.json { return print(try JSONOutput.string(LinuxSlabinfoJSON(state))) }
-        print(state.slabinfo, terminator: "")
+        print(ProcText.slabinfo(heap: state.heapView), terminator: "")
         if let issue = state.listIssue { StandardError.write("kmemscope: broken list: \(issue)") }
         for cache in state.caches { for issue in cache.issues { StandardError.write("kmemscope: broken list: \(cache.name) \(issue)") } }
     }

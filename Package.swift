@@ -7,7 +7,9 @@ let package = Package(
         .executable(name: "kmemscope", targets: ["kmemscope"]),
         .library(name: "GDBRemote", targets: ["GDBRemote"]),
         .library(name: "KernelLayouts", targets: ["KernelLayouts"]),
+        .library(name: "BundledState", targets: ["BundledState"]),
         .library(name: "AllocatorModel", targets: ["AllocatorModel"]),
+        .library(name: "BundledChecks", targets: ["BundledChecks"]),
         .library(name: "AllocatorView", targets: ["AllocatorView"]),
         .library(name: "AllocatorText", targets: ["AllocatorText"]),
         .library(name: "AllocatorChecks", targets: ["AllocatorChecks"]),
@@ -56,18 +58,31 @@ let package = Package(
         // list, no overlap, buddies merged, counters), written once against the view; each
         // kernel's verifier runs them beside its own. Optimised even in debug builds: verify runs them.
         .target(name: "AllocatorChecks", dependencies: ["AllocatorView"], swiftSettings: [.unsafeFlags(["-O"])]),
-        // Optimised even in debug builds: verify, watch and replay walk every frame of the guest.
-        .target(name: "AllocatorModel", dependencies: ["AllocatorView", "AllocatorChecks"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // The bundled kernel's state as plain values (KernelSnapshot and its parts, the operation
+        // log's records, the BUG record) and what they say: the free-list census, the same state as
+        // the kernel-neutral view, one frame, one address, two snapshots' difference. No I/O.
+        // Optimised even in debug builds: every check and view reads its frame table frame by frame.
+        .target(name: "BundledState", dependencies: ["AllocatorView"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // The reference model (the contract written a second time) and the replay of the
+        // operation log through it, compared with a snapshot.
+        // Optimised even in debug builds: replay and the model's comparison walk every frame of the guest.
+        .target(name: "AllocatorModel", dependencies: ["BundledState", "AllocatorView"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // The bundled kernel's verifier: its named checks beside the generic ones (AllocatorChecks),
+        // the zone parameters against the model's formulas, and a halted kernel's post-mortem.
+        // Optimised even in debug builds: verify and watch walk every frame of the guest.
+        .target(name: "BundledChecks", dependencies: ["BundledState", "AllocatorModel", "AllocatorChecks", "AllocatorView"],
+                swiftSettings: [.unsafeFlags(["-O"])]),
         // Kernel images and guest memory: ELF symbols, DWARF layouts, the layout descriptor,
         // memory sources, the page-table walk, snapshot files, vmcores. No kernel's allocator.
         .target(name: "KernelLayouts", dependencies: ["AllocatorView", "CLibElf", "CLibDW", "CZlib", "CLibKdumpfile"]),
         // The bundled kernel's decoder, beside LinuxKernel: its memory, read through the
         // descriptor, as a KernelSnapshot (SnapshotDecoder), its operation log, per-CPU areas,
-        // BUG record and free-page poison; and report's page from a snapshot (MemoryMapReport).
-        .target(name: "BundledKernel", dependencies: ["KernelLayouts", "AllocatorModel", "AllocatorView", "AllocatorText"]),
+        // BUG record and free-page poison; and report's page from a snapshot and its verify
+        // report (MemoryMapReport: hence the checks and the model's large-heap owner).
+        .target(name: "BundledKernel", dependencies: ["KernelLayouts", "BundledState", "BundledChecks", "AllocatorModel", "AllocatorView", "AllocatorText"]),
         // A session with a guest: attach, remember the run state, settle to an operation
         // boundary, read, restore (on errors and signals too). One-shot commands use it today.
-        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "AllocatorModel"]),
+        .target(name: "KernelSession", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "BundledState"]),
         // A stock Linux guest: symbols from System.map/kallsyms, types from BTF (libbpf), and
         // the buddy allocator's free lists decoded from guest memory.
         .target(name: "LinuxKernel", dependencies: ["GDBRemote", "KernelLayouts", "AllocatorView", "AllocatorChecks", "CLibBPF"]),
@@ -81,22 +96,22 @@ let package = Package(
         // The one host harness: KernelMM booted over an mmap'd buffer with a test memory map,
         // read back through kmem_info and a GuestMemory as the CLI reads a guest. The KernelMM
         // and differential tests, model-bench, kmem-bench and the fuzz build (scripts/fuzz.sh) share it.
-        .target(name: "KernelHarness", dependencies: ["KernelMM", "KernelLayouts", "BundledKernel", "AllocatorModel"]),
+        .target(name: "KernelHarness", dependencies: ["KernelMM", "KernelLayouts", "BundledKernel", "BundledState"]),
         // Benchmark driver for scripts/bench-gdbremote.sh (reads guest memory, prints MiB/s).
         .executableTarget(name: "gdbremote-bench", dependencies: ["GDBRemote"]),
         // Host benchmark of the kernel's allocator (scripts/bench-allocator.sh).
         .executableTarget(name: "kmem-bench", dependencies: ["KernelMM", "KernelHarness"]),
         // Benchmark driver for scripts/bench-model.sh (replay speed of the reference model on a KernelMM log).
-        .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "KernelLayouts", "KernelMM", "KernelHarness"]),
+        .executableTarget(name: "model-bench", dependencies: ["AllocatorModel", "BundledState", "KernelLayouts", "KernelMM", "KernelHarness"]),
         // Test tool (issue 10): writes corruption into a stopped guest through the stub and
         // reports which check notices it; scripts/fault-matrix.sh makes docs/fault-matrix.md.
-        .target(name: "CorruptionTool", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "AllocatorModel"]),
+        .target(name: "CorruptionTool", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "BundledState", "BundledChecks"]),
         .executableTarget(name: "kmem-corrupt", dependencies: [
-            "CorruptionTool", "KernelSession", "KernelLayouts", "BundledKernel", "GDBRemote", "AllocatorModel",
+            "CorruptionTool", "KernelSession", "KernelLayouts", "BundledKernel", "GDBRemote", "BundledState", "BundledChecks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "kmemscope", dependencies: [
-            "GDBRemote", "KernelLayouts", "BundledKernel", "KernelSession", "AllocatorModel", "AllocatorView", "AllocatorText", "LinuxKernel", "QEMULauncher", "CLibEdit", "GDBProxy",
+            "GDBRemote", "KernelLayouts", "BundledKernel", "KernelSession", "BundledState", "BundledChecks", "AllocatorModel", "AllocatorView", "AllocatorText", "LinuxKernel", "QEMULauncher", "CLibEdit", "GDBProxy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -110,21 +125,22 @@ let package = Package(
         .testTarget(name: "KernelSessionTests", dependencies: ["KernelSession", "KernelLayouts", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelLayoutsTests", dependencies: ["KernelLayouts", "BundledKernel", "KernelMM"],
                     exclude: ["Fixtures/ImageSources", "Snapshots"]),
-        .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel", "AllocatorText"]),
+        // The bundled kernel's state, its verifier and the reference model, on snapshots built by hand.
+        .testTarget(name: "AllocatorModelTests", dependencies: ["AllocatorModel", "BundledState", "BundledChecks", "AllocatorText"]),
         // The allocator view: both kernels' producers against the views they replaced, and
         // every renderer on a view built by hand.
-        .testTarget(name: "AllocatorViewTests", dependencies: ["AllocatorView", "AllocatorText", "AllocatorModel", "LinuxKernel"]),
+        .testTarget(name: "AllocatorViewTests", dependencies: ["AllocatorView", "AllocatorText", "BundledState", "LinuxKernel"]),
         // The buddy-generic checks on hand-built views: each broken rule found and named.
         .testTarget(name: "AllocatorChecksTests", dependencies: ["AllocatorChecks", "AllocatorView"]),
         .testTarget(name: "KernelMMTests", dependencies: ["KernelMM", "KernelHarness", "KernelLayouts"]),
         // The reference model beside the kernel's allocator on the same random operations.
-        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "AllocatorText", "KernelLayouts", "BundledKernel", "KernelMM", "KernelHarness", "BrowserSupport"]),
+        .testTarget(name: "ModelDifferentialTests", dependencies: ["AllocatorModel", "BundledState", "BundledChecks", "AllocatorText", "KernelLayouts", "BundledKernel", "KernelMM", "KernelHarness", "BrowserSupport"]),
         .testTarget(name: "QEMULauncherTests", dependencies: ["QEMULauncher"]),
         // The proxy's pure parts, and faults from a scripted stub (the real-QEMU tests are in KernelDebugTests).
         .testTarget(name: "GDBProxyTests", dependencies: ["GDBProxy", "GDBRemote", "StubSupport"]),
         .testTarget(name: "KernelBootTests", dependencies: ["KernelMM", "QEMULauncher"]),
         // The kernel's debugger contract through QEMU's gdbstub: breakpoints, kmem_stop_seq, kmem_info.
-        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "KernelSession", "KernelMM", "QEMULauncher", "AllocatorModel", "AllocatorText", "CorruptionTool", "BrowserSupport", "TerminalSupport"]),
+        .testTarget(name: "KernelDebugTests", dependencies: ["GDBRemote", "KernelLayouts", "BundledKernel", "KernelSession", "KernelMM", "QEMULauncher", "BundledState", "BundledChecks", "AllocatorText", "CorruptionTool", "BrowserSupport", "TerminalSupport"]),
         // A stock Debian kernel in QEMU (scripts/linux-guest.sh fetches it into the cache).
         .testTarget(name: "LinuxGuestTests", dependencies: ["GDBRemote", "LinuxKernel", "AllocatorText", "KernelLayouts", "QEMULauncher", "BrowserSupport", "TerminalSupport"],
                     exclude: ["Fixtures"]),

@@ -67,14 +67,16 @@ build() {
     module AllocatorView Sources/AllocatorView/*.swift || return 1
     module AllocatorText Sources/AllocatorText/*.swift || return 1
     module AllocatorChecks Sources/AllocatorChecks/*.swift || return 1
+    module BundledState Sources/BundledState/*.swift || return 1
     module AllocatorModel Sources/AllocatorModel/*.swift || return 1
+    module BundledChecks Sources/BundledChecks/*.swift || return 1
     module KernelLayouts $(find Sources/KernelLayouts -name "*.swift" | sort) || return 1
     module BundledKernel Sources/BundledKernel/*.swift || return 1
     module GDBRemote Sources/GDBRemote/*.swift || return 1
     module KernelMM kernel/mm/*.swift || return 1
     module KernelHarness Sources/KernelHarness/*.swift || return 1
-    target snapshot AllocatorView AllocatorText AllocatorChecks AllocatorModel KernelLayouts BundledKernel KernelMM KernelHarness || return 1
-    target descriptor AllocatorView AllocatorText AllocatorChecks AllocatorModel KernelLayouts BundledKernel KernelMM KernelHarness || return 1
+    target snapshot AllocatorView AllocatorText AllocatorChecks BundledState AllocatorModel BundledChecks KernelLayouts BundledKernel KernelMM KernelHarness || return 1
+    target descriptor AllocatorView AllocatorText AllocatorChecks BundledState AllocatorModel BundledChecks KernelLayouts BundledKernel KernelMM KernelHarness || return 1
     target packet GDBRemote || return 1
     target targetxml GDBRemote || return 1
     # images and memory only: KernelLayouts no longer carries the bundled kernel's decoder

@@ -1,4 +1,3 @@
-import AllocatorModel
 import KernelHarness
 import KernelLayouts
 import KernelMM

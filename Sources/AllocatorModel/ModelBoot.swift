@@ -1,3 +1,5 @@
+import BundledState
+
 /// Starting the model at sequence 0: "Boot" and the watermark formulas of kernel/README.md.
 extension ModelState {
     /// A segment as boot finds it.

@@ -1,4 +1,5 @@
 import AllocatorView
+import BundledState
 
 /// The model against a snapshot: every free list as an ordered list, the per-CPU lists and
 /// drain cursor, counters, pageblock tags, every managed frame's state, and the heap.

@@ -1,4 +1,5 @@
 import AllocatorView
+import BundledState
 
 /// Starting the model from a snapshot taken earlier: every list in the order the snapshot's
 /// links give it, the per-CPU lists and drain cursor, pageblock tags, allocated and reserved

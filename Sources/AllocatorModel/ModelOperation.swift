@@ -1,3 +1,5 @@
+import BundledState
+
 /// The arguments of one allocator operation, as the operation log records them.
 public enum ModelOperation: Sendable, Equatable {
     case allocate(order: Int, migratetype: Int, zone: Int, alignment: UInt64, owner: UInt64, ignoreWatermarks: Bool)

@@ -1,3 +1,5 @@
+import BundledState
+
 /// The reference model's state: the allocator of kernel/README.md ("Rules", "Slab heap")
 /// written as plainly as possible — tables keyed by PFN (`PFNTable`: a dictionary in use, an
 /// array index inside, for speed), ordered arrays for the LIFO lists (index 0 = the front,

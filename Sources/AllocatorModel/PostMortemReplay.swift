@@ -1,3 +1,5 @@
+import BundledState
+
 /// `verify --replay` of a kernel halted at its BUG: the log replayed from the boot up to the
 /// operation before the one in progress (whose changes are half made and whose entry may not be
 /// written), whether that was clean, and the model at that point compared with guest memory:
@@ -18,10 +20,11 @@ public struct PostMortemReplay: Sendable {
     public var cleanBefore: Bool { replay.divergences == 0 && replay.stop == nil }
 
     /// Replays `log` from the boot state `snapshot` describes, through the operation before
-    /// `postMortem.operations` (or through the snapshot's sequence when the BUG is about no operation).
-    public init(_ snapshot: KernelSnapshot, log: [OpLogRecord], postMortem: PostMortem) {
+    /// `operationsInProgress` (verify's `PostMortem.operations`), or through the snapshot's
+    /// sequence when the BUG is about no operation (nil).
+    public init(_ snapshot: KernelSnapshot, log: [OpLogRecord], operationsInProgress: ClosedRange<UInt64>?) {
         // sequences are guest data: the last one there is, or an operation at 0, must not trap
-        let from = postMortem.operations?.lowerBound ?? (snapshot.sequence == .max ? .max : snapshot.sequence + 1)
+        let from = operationsInProgress?.lowerBound ?? (snapshot.sequence == .max ? .max : snapshot.sequence + 1)
         inProgressFrom = from
         through = from == 0 ? 0 : from - 1
         let (start, _) = ModelState.boot(like: snapshot, poisoning: snapshot.poisoning ?? false, log: log)

@@ -1,4 +1,5 @@
 import AllocatorView
+import BundledState
 
 /// Replays the kernel's operation log through the reference model ("Operation log" of
 /// kernel/README.md): every top-level entry, in sequence order, is run by the model, whose

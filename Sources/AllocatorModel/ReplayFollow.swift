@@ -1,3 +1,5 @@
+import BundledState
+
 /// After a divergence the model follows the kernel: the kernel's outcome of the operation is
 /// applied instead of the model's (exactly the block the kernel took), so one difference does
 /// not cascade.

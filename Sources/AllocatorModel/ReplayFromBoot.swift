@@ -1,3 +1,5 @@
+import BundledState
+
 /// `verify --replay`: the operation log replayed from the boot state (rebuilt from the
 /// snapshot's segments as the kernel's boot hands memory to the buddy lists) through the
 /// reference model, then the model compared with the snapshot.

@@ -1,4 +1,5 @@
 import AllocatorView
+import BundledState
 
 /// Replay's judge: which contract rules the kernel's outcome of an operation breaks (an
 /// *illegal* divergence), judged on the model's state before the operation.

@@ -1,3 +1,5 @@
+import BundledState
+
 /// The order a replay applies a log window's operations in (kernel/README.md "Operation log",
 /// "the order of a log"): each top-level operation together with the operations nested in it
 /// (its group), the groups by the sequence of their last entry.

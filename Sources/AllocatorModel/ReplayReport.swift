@@ -1,4 +1,5 @@
 import AllocatorView
+import BundledState
 
 /// What a replay of the kernel's operation log through the reference model found.
 public struct ReplayReport: Sendable {

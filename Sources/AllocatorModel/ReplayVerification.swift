@@ -1,4 +1,5 @@
 import AllocatorView
+import BundledState
 
 extension Replay {
     /// What "the operation log replayed through the reference model gives exactly the state and

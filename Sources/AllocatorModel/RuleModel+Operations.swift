@@ -1,4 +1,5 @@
 import AllocatorView
+import BundledState
 
 /// The rules of ``RuleModel``, judged on one log entry at a time and then applied as the kernel
 /// logged it (the rule level follows the kernel, as the exact replay does after a divergence).

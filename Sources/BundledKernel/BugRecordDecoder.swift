@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import KernelLayouts
 
 /// Reads the bundled kernel's BUG record (`kmem_bug`, descriptor `BUG`; kernel/README.md "A

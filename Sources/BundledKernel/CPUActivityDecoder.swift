@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import KernelLayouts
 
 /// What the bundled kernel's CPUs are doing in the allocator at the moment of a read: each

@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import KernelLayouts
 
 /// Reads the contents of every free or per-CPU-cached frame that carries POISON_FILL and finds

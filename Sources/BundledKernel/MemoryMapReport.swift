@@ -1,4 +1,5 @@
 import AllocatorModel
+import BundledState
 import AllocatorText
 
 /// `kmemscope report` for the bundled kernel: the snapshot's frames as map cells (every

@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import KernelLayouts
 
 /// Reads entries of the kernel's operation log ring (`OPLOG`, `OPLOG_CAPACITY`) through the

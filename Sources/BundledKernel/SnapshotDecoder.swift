@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import KernelLayouts
 
 /// Decodes the allocator's state from guest memory into a `KernelSnapshot`, using only the

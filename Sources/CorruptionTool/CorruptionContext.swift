@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import KernelLayouts
 
 /// What a corruption case needs to pick its target: the clean snapshot, the descriptor and

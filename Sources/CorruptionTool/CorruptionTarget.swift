@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledChecks
 
 /// Where a corruption is written and where the verifier must report it.
 public struct CorruptionTarget: Sendable {

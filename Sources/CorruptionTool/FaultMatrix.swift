@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledChecks
 
 /// Rows of docs/fault-matrix.md.
 public enum FaultMatrix {

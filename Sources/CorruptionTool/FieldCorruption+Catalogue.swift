@@ -1,4 +1,5 @@
-import AllocatorModel
+import BundledChecks
+import BundledState
 
 extension FieldCorruption {
     /// A wrong value for every field of every structure in the descriptor and for each bitmap

@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledChecks
 
 /// One field of one structure the layout descriptor publishes, a wrong value for it, and the
 /// checks that must notice it (empty when no check can, with the reason).

@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import GDBRemote
 import KernelLayouts
 

@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 
 /// Where a session stopped the guest before reading it.
 public struct SettlePoint: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Glibc
-import AllocatorModel
+import BundledState
 import BundledKernel
 import KernelLayouts
 

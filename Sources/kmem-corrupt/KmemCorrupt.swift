@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledChecks
 import ArgumentParser
 import CorruptionTool
 import Foundation

@@ -1,4 +1,5 @@
-import AllocatorModel
+import BundledChecks
+import BundledState
 import Testing
 
 /// What the tiling walk now notes on its one pass (frame-fields suspects, the large heap's

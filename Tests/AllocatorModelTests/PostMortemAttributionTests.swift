@@ -1,4 +1,6 @@
 import AllocatorModel
+import BundledChecks
+import BundledState
 import Testing
 
 /// Where a post-mortem places the operations in progress and each violation, on hand-built
@@ -52,11 +54,11 @@ struct PostMortemAttributionTests {
         let bug = KernelBug(rawKind: 3, code: 9, pfn: 5, sequence: 3, busy: 1, text: "illegal frame state change pfn 0x5")
         let early = PostMortem(bug: bug, snapshot: Self.snapshot(sequence: 3), log: [Self.entry(0, status: 2), Self.entry(2, status: 2)])
         #expect(early.operations == 0...3)
-        #expect(PostMortemReplay(Self.snapshot(sequence: 3), log: [], postMortem: early).through == 0)
+        #expect(PostMortemReplay(Self.snapshot(sequence: 3), log: [], operationsInProgress: early.operations).through == 0)
         let none = KernelBug(rawKind: 5, code: 14, pfn: nil, sequence: 0, busy: 0, rip: 0xffffffff80114b3b, text: "CPU exception vector 14")
         let last = Self.snapshot(sequence: .max)
         let p = PostMortem(bug: none, snapshot: last, log: [])
-        #expect(PostMortemReplay(last, log: [], postMortem: p).through == UInt64.max - 1)
+        #expect(PostMortemReplay(last, log: [], operationsInProgress: p.operations).through == UInt64.max - 1)
     }
 
     /// A BUG about no operation (an exception between operations) has none in progress.

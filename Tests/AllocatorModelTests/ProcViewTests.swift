@@ -1,6 +1,6 @@
 import AllocatorText
 import Testing
-@testable import AllocatorModel
+@testable import BundledState
 
 /// The /proc views in Linux 6.1's layout, and the census that never counts past a break.
 @Suite("/proc views")

@@ -1,4 +1,5 @@
 import AllocatorModel
+import BundledState
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 @testable import AllocatorModel
+@testable import BundledState
 import Testing
 
 /// The rule level of a replay (`RuleModel`): rules any buddy allocator keeps, judged on every

@@ -1,5 +1,6 @@
 import AllocatorText
 import AllocatorModel
+import BundledState
 import Testing
 
 /// Snapshots built by hand: the frame table decodes through the published offsets, and list

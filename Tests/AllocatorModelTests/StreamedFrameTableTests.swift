@@ -1,4 +1,5 @@
-import AllocatorModel
+import BundledChecks
+import BundledState
 import Testing
 
 /// A streamed FrameMeta table (windows read on demand into a small cache) gives the verifier

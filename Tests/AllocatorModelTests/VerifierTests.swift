@@ -1,4 +1,5 @@
-import AllocatorModel
+import BundledChecks
+import BundledState
 import Testing
 
 /// The verifier on a hand-made 16-frame segment: clean, then broken one way at a time.

@@ -1,4 +1,5 @@
-import AllocatorModel
+import BundledChecks
+import BundledState
 import Testing
 
 /// `state-fields` on the zone locks (kernel/README.md "Zone locks"): a lock held in a guest read

@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 
 // The /proc views and zones --tree as they were written against KernelSnapshot before the
 // allocator view (commit 2e924dc, Sources/AllocatorModel/ProcViews.swift and

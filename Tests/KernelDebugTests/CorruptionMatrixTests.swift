@@ -1,4 +1,3 @@
-import AllocatorModel
 import CorruptionTool
 import GDBRemote
 import KernelLayouts

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
-import AllocatorModel
+import BundledChecks
+import BundledState
 import BundledKernel
 import KernelLayouts
 import KernelSession

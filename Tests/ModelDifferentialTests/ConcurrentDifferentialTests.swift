@@ -1,4 +1,5 @@
 import AllocatorModel
+import BundledChecks
 import Foundation
 import KernelHarness
 import KernelMM

@@ -1,5 +1,6 @@
 import AllocatorText
-import AllocatorModel
+import BundledChecks
+import BundledState
 import KernelHarness
 import BundledKernel
 import KernelLayouts

@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledChecks
 import BrowserSupport
 import BundledKernel
 import Foundation

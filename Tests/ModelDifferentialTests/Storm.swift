@@ -1,4 +1,5 @@
 import AllocatorModel
+import BundledState
 import KernelHarness
 import KernelMM
 

@@ -30,20 +30,4 @@ public struct SlubState: Sendable, Equatable {
     public var caches: [SlubCache]
     /// How the walk of `slab_caches` itself ended, when not closed.
     public var listIssue: String?
-
-    /// /proc/slabinfo, version 2.1, as SLUB prints it (`cache_show`): tunables and shared are 0.
-    public var slabinfo: String {
-        func right(_ v: Int, _ width: Int) -> String { String(repeating: " ", count: max(0, width - String(v).count)) + String(v) }
-        var out = "slabinfo - version: 2.1\n"
-        out += "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
-            + " : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n"
-        for c in caches {
-            out += c.name + String(repeating: " ", count: max(0, 17 - c.name.count)) + " "
-                + right(c.activeObjects, 6) + " " + right(c.objects, 6) + " " + right(Int(c.size), 6) + " "
-                + right(c.objectsPerSlab, 4) + " " + right(c.pagesPerSlab, 4)
-                + " : tunables " + right(0, 4) + " " + right(0, 4) + " " + right(0, 4)
-                + " : slabdata " + right(c.slabs, 6) + " " + right(c.slabs, 6) + " " + right(0, 6) + "\n"
-        }
-        return out
-    }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import AllocatorModel
+import BundledState
 import BundledKernel
 import KernelLayouts
 import KernelSession

@@ -1,5 +1,4 @@
 import ArgumentParser
-import AllocatorModel
 import BundledKernel
 import KernelLayouts
 

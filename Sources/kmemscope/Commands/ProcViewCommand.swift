@@ -1,5 +1,5 @@
 import ArgumentParser
-import AllocatorModel
+import BundledState
 import AllocatorText
 import AllocatorView
 import BundledKernel
@@ -19,6 +19,8 @@ protocol ProcViewCommand: GuestCommand {
     var settling: SettleOptions { get }
     /// The view's text, whichever kernel the allocator view came from.
     static func view(_ view: AllocatorView) -> String
+    /// Linux: what the source decodes, the nodes' buddy states unless the view is of the heap.
+    static var linuxPart: LinuxViewPart { get }
     /// Linux: the view of its nodes' buddy states (the free lists unless a view needs more).
     func linuxView(_ linux: LinuxKernelTarget, _ states: [LinuxBuddyState]) throws -> AllocatorView
     /// Linux: the view's text and document as printed (`--json`: ``LinuxFreeCountsJSON``).
@@ -27,6 +29,8 @@ protocol ProcViewCommand: GuestCommand {
 
 extension ProcViewCommand {
     func run(in context: CommandContext) throws { try runView(in: context) }
+
+    static var linuxPart: LinuxViewPart { .nodes }
 
     func linuxView(_ linux: LinuxKernelTarget, _ states: [LinuxBuddyState]) throws -> AllocatorView { linux.allocatorView(states) }
 
@@ -38,7 +42,7 @@ extension ProcViewCommand {
     /// source → view → render.
     func runView(in context: CommandContext) throws {
         let read = try ViewSource(profile: profile, image: image, stub: stub, settling: settling)
-            .read(in: context, linuxView: linuxView)
+            .read(in: context, linuxPart: Self.linuxPart, linuxView: linuxView)
         if read.linux != nil { return try renderLinux(read, in: context) }
         let view = read.view
         let text = Self.view(view)
@@ -164,13 +168,15 @@ struct SlabinfoCommand: ProcViewCommand {
     @OptionGroup var stub: TargetOptions
     @OptionGroup var settling: SettleOptions
     static func view(_ v: AllocatorView) -> String { ProcText.slabinfo(v) }
+    /// SLUB's caches hold every node's counts (kmem_cache_node per node): not node-scoped.
+    static var linuxPart: LinuxViewPart { .slabCaches }
 
-    func run(in context: CommandContext) throws {
-        guard profile.isLinux else { return try runView(in: context) }
-        // SLUB's caches hold every node's counts (kmem_cache_node per node): not node-scoped
-        let state = try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in try linux.decodeSlub() }
+    /// Linux: the view's text (its heap: SLUB's caches), or `--json` with what SLUB adds; a
+    /// warning per list whose walk did not close.
+    func renderLinux(_ read: ViewRead, in context: CommandContext) throws {
+        guard let state = read.slub else { throw SessionError.other("slabinfo: SLUB's caches were not read") }
         if image.json { return print(try JSONOutput.string(LinuxSlabinfoJSON(state))) }
-        print(state.slabinfo, terminator: "")
+        print(Self.view(read.view), terminator: "")
         if let issue = state.listIssue { StandardError.write("kmemscope: broken list: \(issue)") }
         for cache in state.caches { for issue in cache.issues { StandardError.write("kmemscope: broken list: \(cache.name) \(issue)") } }
     }

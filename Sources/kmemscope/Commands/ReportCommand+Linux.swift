@@ -27,7 +27,7 @@ extension ReportCommand {
             let withBlocks = linux.allocatorView(states, pageblocks: blocks)
             let info = (try? LinuxInfo(linux))?.text ?? "(info not read)"
             let zoneinfo = (try? linux.zoneinfoView()).map(ProcText.zoneinfo) ?? "(zoneinfo not read)"
-            let slabinfo = (try? linux.decodeSlub())?.slabinfo ?? "(SLUB not read)"
+            let slabinfo = (try? linux.decodeSlub()).map { ProcText.slabinfo(heap: $0.heapView) } ?? "(SLUB not read)"
             return MemoryMapPage.page(view, title: "kmemscope report: Linux guest", marks: marks,
                                       sections: [Coverage.linuxChecks(report, base: context.linuxRead.coverage).section,
                                                  ("/proc/buddyinfo", ProcText.buddyinfo(view)), ("Verify", LinuxViews.verify(report)),

@@ -1,5 +1,7 @@
 import ArgumentParser
 import AllocatorModel
+import BundledChecks
+import BundledState
 import BundledKernel
 import KernelLayouts
 import KernelSession
@@ -109,7 +111,7 @@ struct VerifyCommand: GuestCommand {
     /// --replay the log up to the operation before and what the operation in progress had
     /// done. Always exit 1: the kernel itself found a violation (or a misuse) and stopped.
     func reportPostMortem(_ postMortem: PostMortem, _ snapshot: KernelSnapshot, _ report: VerifyReport, log: [OpLogRecord]) throws {
-        let replayed = replay && from == nil ? PostMortemReplay(snapshot, log: log, postMortem: postMortem) : nil
+        let replayed = replay && from == nil ? PostMortemReplay(snapshot, log: log, operationsInProgress: postMortem.operations) : nil
         if replay && from != nil {
             StandardError.write("verify --replay --from: a halted kernel is replayed from the boot only; --from is ignored")
         }

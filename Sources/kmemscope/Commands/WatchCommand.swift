@@ -1,5 +1,7 @@
 import ArgumentParser
 import AllocatorModel
+import BundledChecks
+import BundledState
 import Foundation
 import GDBRemote
 import BundledKernel

@@ -1,5 +1,4 @@
 import ArgumentParser
-import AllocatorModel
 import AllocatorText
 import BundledKernel
 import KernelLayouts

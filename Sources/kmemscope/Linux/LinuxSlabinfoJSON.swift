@@ -1,3 +1,4 @@
+import AllocatorText
 import LinuxKernel
 
 /// `slabinfo --kernel linux --json`: SLUB's caches as /proc/slabinfo counts them, in
@@ -28,7 +29,7 @@ struct LinuxSlabinfoJSON: Encodable {
             Cache(name: $0.name, activeObjects: $0.activeObjects, objects: $0.objects, size: $0.size, objectSize: $0.objectSize,
                   objectsPerSlab: $0.objectsPerSlab, pagesPerSlab: $0.pagesPerSlab, slabs: $0.slabs, partialSlabs: $0.partialSlabs)
         }
-        lines = state.slabinfo.split(separator: "\n").map(String.init)
+        lines = ProcText.slabinfo(heap: state.heapView).split(separator: "\n").map(String.init)
         brokenLists = (state.listIssue.map { [$0] } ?? []) + state.caches.flatMap { c in c.issues.map { "\(c.name) \($0)" } }
     }
 }

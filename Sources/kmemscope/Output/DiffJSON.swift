@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import AllocatorView
 
 /// `kmemscope diff --json` (docs/json.md).

@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 
 /// `kmemscope diff`'s text.
 enum DiffText {

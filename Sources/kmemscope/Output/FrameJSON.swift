@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import AllocatorView
 
 /// `frame --json` (schema version 1): each frame's metadata with flag and migratetype names,

@@ -1,6 +1,6 @@
 import BundledKernel
 import KernelLayouts
-import AllocatorModel
+import BundledState
 import AllocatorView
 
 /// What `kmemscope info` prints.

@@ -1,4 +1,6 @@
 import AllocatorModel
+import BundledChecks
+import BundledState
 import AllocatorView
 
 // The JSON kmemscope prints with --json (schema in docs/json.md): every document has a

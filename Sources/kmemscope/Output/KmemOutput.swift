@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import AllocatorView
 
 /// `kmem`'s text: the address and how it was read, the frame (as `frame` prints it), the

@@ -1,4 +1,5 @@
 import AllocatorModel
+import BundledChecks
 import AllocatorView
 
 /// `verify --json`'s `postMortem` object (docs/json.md): the BUG record, the operations in

@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import AllocatorView
 import BundledKernel
 import LinuxKernel
@@ -12,6 +12,17 @@ struct ViewRead {
     /// Linux: from the start to the attached, typed target (attach, BTF, settle), and the decode.
     var attachTime: Duration = .zero
     var decodeTime: Duration = .zero
+    /// Linux's slabinfo: SLUB's caches as decoded (the view holds them as its heap; the
+    /// document also names `s->object_size`, the partial slabs and how each list's walk ended).
+    var slub: SlubState?
+}
+
+/// What Linux's source decodes for a view.
+enum LinuxViewPart {
+    /// Every node's buddy state: the free lists (pagetypeinfo adds the pageblocks).
+    case nodes
+    /// SLUB's caches on `slab_caches` (their counts cover every node), as the view's heap; no node.
+    case slabCaches
 }
 
 /// The views' source stage: the guest's allocator view, whichever kernel. The bundled kernel:
@@ -26,7 +37,8 @@ struct ViewSource {
 
     /// Reads the view. `linuxView` makes Linux's view of its nodes' buddy states (by default
     /// the free lists; pagetypeinfo adds the pageblocks); it runs while the guest is held.
-    func read(in context: CommandContext,
+    /// `linuxPart` `.slabCaches` reads SLUB's caches instead of the nodes (slabinfo).
+    func read(in context: CommandContext, linuxPart: LinuxViewPart = .nodes,
               linuxView: (LinuxKernelTarget, [LinuxBuddyState]) throws -> AllocatorView = { $0.allocatorView($1) }) throws -> ViewRead {
         guard profile.isLinux else {
             let snapshot = try GuestSource(image, stub, in: context).read(settling: settling) { s in
@@ -38,6 +50,12 @@ struct ViewSource {
         let start = clock.now
         return try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
             let typed = clock.now
+            if linuxPart == .slabCaches {
+                let slub = try linux.decodeSlub()
+                var view = linux.allocatorView([] as [LinuxBuddyState])
+                view.heap = slub.heapView
+                return ViewRead(view: view, linux: linux, attachTime: typed - start, decodeTime: clock.now - typed, slub: slub)
+            }
             let states = try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) }
             let decoded = clock.now
             return ViewRead(view: try linuxView(linux, states), linux: linux, attachTime: typed - start, decodeTime: decoded - typed)

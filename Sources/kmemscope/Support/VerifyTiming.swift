@@ -1,4 +1,4 @@
-import AllocatorModel
+import BundledState
 import KernelSession
 
 /// The line `verify --timing` prints: the phases' durations, the FrameMeta array's size and

@@ -20,7 +20,17 @@ public struct FreeListCensus: Sendable {
         public var reason: String
 
         /// The reason of a walk that came back to a node it had walked.
-        static let cycle = "a cycle back to"
+        public static let cycle = "a cycle back to"
+
+        public init(zone: Int, segment: Int, migratetype: Int, order: Int, walked: UInt64, link: UInt64, reason: String) {
+            self.zone = zone
+            self.segment = segment
+            self.migratetype = migratetype
+            self.order = order
+            self.walked = walked
+            self.link = link
+            self.reason = reason
+        }
 
         /// `segment 2 (DMA32) migratetype 1 order 3: a cycle back to 0x1234 after 5 blocks`
         public func text(zoneName: String) -> String {
@@ -74,7 +84,7 @@ public struct FreeListCensus: Sendable {
 
     /// Why a walk of a segment's list from `head` broke and at which link (nil: it ended at
     /// the terminator). The census and the verifier word a break alike.
-    static func breakReason(_ walk: ListWalk, head: UInt64) -> (reason: String, link: UInt64)? {
+    public static func breakReason(_ walk: ListWalk, head: UInt64) -> (reason: String, link: UInt64)? {
         switch walk.end {
         case .closed: return nil
         case .cycle(let node): return (BrokenList.cycle, node)

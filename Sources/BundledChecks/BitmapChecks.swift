@@ -1,3 +1,5 @@
+import BundledState
+
 /// Parity bitmaps, the allocation bitmap and pageblock tags against the tiling of a segment.
 extension Verifier {
     func checkBitmaps(_ seg: SegmentSnapshot, _ t: Tiled, _ frames: FrameTable.Reader, _ r: inout VerifyReport) {

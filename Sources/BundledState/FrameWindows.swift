@@ -2,6 +2,7 @@
 /// cache of buffers (window `w` lives in slot `w % slots`). Memory is `slots × windowFrames ×
 /// stride` bytes whatever the table's size (32 MiB by default for 64-byte records); a linear
 /// pass reads each window once, a list walk re-reads the windows it jumps between.
+@usableFromInline
 final class FrameWindows: @unchecked Sendable {
     let stride: Int
     let count: Int
@@ -50,6 +51,7 @@ final class FrameWindows: @unchecked Sendable {
     }
 
     /// Reads window `w` into `slot` (a miss).
+    @usableFromInline
     func fill(_ w: Int, _ slot: Int) {
         let first = w * windowFrames
         let frames = min(windowFrames, count - first)

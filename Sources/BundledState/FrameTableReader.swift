@@ -2,14 +2,14 @@ extension FrameTable {
     /// Frame fields read straight from the table's one buffer with unaligned loads: no copy,
     /// no per-frame allocation. Valid only inside ``FrameTable/withReader(_:)``.
     public struct Reader {
-        let raw: UnsafeRawBufferPointer
+        @usableFromInline let raw: UnsafeRawBufferPointer
         /// For a streamed table: its window cache, not retained (the table holds it for as
         /// long as ``withReader(_:)`` runs), and the cache's slot tables copied out, so that a
         /// hit costs a shift, a mask, a load and a compare (no retain, no call).
-        let windows: Unmanaged<FrameWindows>?
-        let tags: UnsafeMutablePointer<Int>?
-        let storage: UnsafeRawPointer?
-        let windowShift: Int, slotMask: Int, frameMask: Int
+        @usableFromInline let windows: Unmanaged<FrameWindows>?
+        @usableFromInline let tags: UnsafeMutablePointer<Int>?
+        @usableFromInline let storage: UnsafeRawPointer?
+        @usableFromInline let windowShift: Int, slotMask: Int, frameMask: Int
         public let layout: Layout
         /// Frames in the table.
         public let count: Int
@@ -28,8 +28,9 @@ extension FrameTable {
 
         /// Where frame `pfn`'s record starts (`pfn` below ``count``): in the one buffer, or
         /// in the cached window that holds it (valid until the next window is read).
-        @inline(__always)
-        func record(_ pfn: UInt64) -> UnsafeRawPointer {
+        /// (Inlinable, as the accessors below: verify's per-frame loops in `BundledChecks` call them.)
+        @inlinable @inline(__always)
+        public func record(_ pfn: UInt64) -> UnsafeRawPointer {
             let index = Int(truncatingIfNeeded: pfn)
             guard let tags, let storage else { return raw.baseAddress! + index &* layout.stride }
             let w = index >> windowShift, slot = w & slotMask
@@ -38,33 +39,33 @@ extension FrameTable {
         }
 
         /// Whether `pfn` has a record.
-        @inline(__always)
+        @inlinable @inline(__always)
         public func contains(_ pfn: UInt64) -> Bool { pfn < UInt64(count) }
 
         /// Frame `pfn`'s flags; `pfn` must be below ``count``.
-        @inline(__always)
+        @inlinable @inline(__always)
         public func flags(_ pfn: UInt64) -> UInt32 {
             UInt32(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.flags, as: UInt32.self))
         }
 
         /// Frame `pfn`'s reference count; `pfn` must be below ``count``.
-        @inline(__always)
+        @inlinable @inline(__always)
         public func refcount(_ pfn: UInt64) -> UInt32 {
             UInt32(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.refcount, as: UInt32.self))
         }
 
         /// Frame `pfn`'s zone index; `pfn` must be below ``count``.
-        @inline(__always)
+        @inlinable @inline(__always)
         public func zone(_ pfn: UInt64) -> UInt8 { record(pfn).load(fromByteOffset: layout.zone, as: UInt8.self) }
 
         /// Frame `pfn`'s segment index; `pfn` must be below ``count``.
-        @inline(__always)
+        @inlinable @inline(__always)
         public func segment(_ pfn: UInt64) -> UInt16 {
             UInt16(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.segment, as: UInt16.self))
         }
 
         /// The sequence number of the operation that last changed frame `pfn`; `pfn` below ``count``.
-        @inline(__always)
+        @inlinable @inline(__always)
         public func lastSeq(_ pfn: UInt64) -> UInt64 {
             UInt64(littleEndian: record(pfn).loadUnaligned(fromByteOffset: layout.lastSeq, as: UInt64.self))
         }

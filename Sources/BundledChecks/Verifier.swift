@@ -1,5 +1,6 @@
 import AllocatorChecks
 import AllocatorView
+import BundledState
 
 /// Checks a snapshot against the allocator contract. Every walk is bounded by the
 /// segment's or zone's page count and stops at a revisited frame, so corrupted guest data

@@ -1,4 +1,6 @@
 import AllocatorView
+import AllocatorModel
+import BundledState
 
 /// What the zone's parameters must be by the contract's formulas (kernel/README.md,
 /// "Watermarks"), and the frames' own zone and segment fields — fields no list or bitmap
@@ -8,7 +10,7 @@ extension Verifier {
     /// and the zone's span, present, managed and segment range against its segments.
     func checkZoneParameters(_ r: inout VerifyReport) {
         let zones = snapshot.zones
-        // one statement of the formulas in this module: the reference model's
+        // one statement of the formulas: the reference model's (AllocatorModel)
         let expected = ModelState.Parameters.formulas(managed: zones.map(\.managedPages))
         for (z, want) in zip(zones, expected) {
             func fail(_ what: String, _ want: UInt64, _ found: UInt64) {

@@ -1,4 +1,5 @@
 import AllocatorView
+import BundledState
 
 /// The slab heap's checks (SLUB's `validate_slab` in spirit), from the snapshot's slab pages.
 extension Verifier {

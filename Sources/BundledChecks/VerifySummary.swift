@@ -1,3 +1,5 @@
+import BundledState
+
 /// The first lines of `verify`, in the manner of illumos MDB's `::kmem_verify`: one line per
 /// zone and per slab cache, `clean` or `N corrupt`, before the details.
 public enum VerifySummary {

@@ -77,7 +77,7 @@ extension KernelSnapshot {
 
     /// One CPU's cache of a zone: its counters, and each slot's list walked through the frame
     /// table, bounded by the slot's count plus one.
-    func perCPUCache(_ z: PerCPUSnapshot) -> PerCPUCache {
+    public func perCPUCache(_ z: PerCPUSnapshot) -> PerCPUCache {
         struct Unreadable: Error, CustomStringConvertible { var description: String }
         let frames = self.frames
         let lists = z.heads.enumerated().map { slot, head in

@@ -1,4 +1,5 @@
 import AllocatorView
+import BundledState
 
 /// A verify of a kernel halted at its own BUG: which operation was in progress, which frames it
 /// had changed, and for each violation whether it lies in that operation's unfinished work or

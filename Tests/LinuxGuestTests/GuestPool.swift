@@ -29,7 +29,12 @@ struct GuestConfiguration: Hashable, Sendable, CustomStringConvertible {
     /// LinuxSlubTests' slub_debug test need one each and neither needs the other's absent (the
     /// KASLR test reads buddyinfo, the slub_debug test finds its addresses through the decoder),
     /// so one boot serves both.
-    static let kaslrSlubDebug = GuestConfiguration(kaslr: true, append: "slub_debug=FZP")
+    static let kaslrSlubDebug = GuestConfiguration(kaslr: true, append: slubDebugAppend)
+    /// Every cache red-zoned and poisoned (FZP); three also store their users (U), so SLUB keeps
+    /// their full slabs on `kmem_cache_node.full` for the full-slab walk (the others keep no
+    /// SLAB_STORE_USER, which the object-padding test needs: a listed cache gets its block's
+    /// flags, not the global ones, mm/slub.c kmem_cache_flags).
+    static let slubDebugAppend = "slub_debug=FZP;FZPU,kmalloc-64,kmalloc-32,dentry"
     /// LinuxNUMATests' two-node guest; LinuxCommandsTests boots its own (``copy``).
     static let twoNodes = GuestConfiguration(numaNodes: 2)
     static let twoNodesForCommands = GuestConfiguration(numaNodes: 2, copy: 1)
@@ -37,7 +42,7 @@ struct GuestConfiguration: Hashable, Sendable, CustomStringConvertible {
     static func busy(cpus: Int) -> GuestConfiguration { GuestConfiguration(cpus: cpus, busy: true) }
     /// 6.1's is ``kaslrSlubDebug``.
     static func slubDebug(_ version: String) -> GuestConfiguration {
-        version == "6.1" ? kaslrSlubDebug : GuestConfiguration(version: version, append: "slub_debug=FZP")
+        version == "6.1" ? kaslrSlubDebug : GuestConfiguration(version: version, append: slubDebugAppend)
     }
     static func version(_ version: String) -> GuestConfiguration { GuestConfiguration(version: version) }
 

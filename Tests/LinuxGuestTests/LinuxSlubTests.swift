@@ -186,6 +186,17 @@ struct LinuxSlubTests {
                 }
             }
         }
+        // a full slab (kept by the caches that store users) and one of its in-use objects
+        var fullSlab: (cache: SlubCache, slab: UInt64, object: UInt64, key: SlubChecker.CacheKey)?
+        for cache in slub.caches where fullSlab == nil {
+            let key = try checker.freelistKey(cache)
+            guard key.flags & (flags.storeUser ?? 0) != 0, key.flags & flags.redZone != 0, key.inuse > key.objectSize,
+                  let slab = cache.fullSlabAddresses.first else { continue }
+            let pfn = (slab - state.vmemmapBase) / UInt64(kernel.page.size)
+            fullSlab = (cache, slab, state.pageOffsetBase + pfn * 4096 + UInt64(key.redLeft), key)
+        }
+        let storing = slub.caches.filter { ((try? checker.freelistKey($0).flags) ?? 0) & (flags.storeUser ?? 0) != 0 }
+        print("slub_debug guest \(version): caches storing users: " + storing.map { "\($0.name) (\($0.fullSlabAddresses.count) full slabs)" }.joined(separator: ", "))
         // a cache's node-0 list_lock, for the settle rule
         let cache0 = try #require(slub.caches.first)
         let node0 = try kernel.memory.readU64(at: cache0.address + UInt64(try kernel.btf.member("node", of: "kmem_cache").offset))
@@ -245,10 +256,21 @@ struct LinuxSlubTests {
                 && objectPaddedText.contains("object \(hex(objectPadding.object)) (in use): its padding byte at \(hex(objectPadding.at))")
                 && objectPaddedText.contains("is 0x41, not 0x5a"), "\(objectPaddedText)")
 
+        // 4. A full slab's in-use object: its right red zone overwritten (the full list walked)
+        let full = try #require(fullSlab, "a cache with slub_debug=U whose node keeps a full slab")
+        let fullWord = full.object + UInt64(full.key.objectSize)
+        let fullOriginal = try guest.readU64(at: fullWord)
+        try guest.writeU64(at: fullWord, (fullOriginal & ~0xff) | 0x41)
+        let (fullBad, fullBadText) = Self.kmemscope(["verify"] + linux)
+        try guest.writeU64(at: fullWord, fullOriginal)
+        #expect(fullBad == 1, "\(fullBadText)")
+        #expect(fullBadText.contains("slub-red-zone") && fullBadText.contains("cache \(full.cache.name) full slab \(hex(full.slab))")
+                && fullBadText.contains("object \(hex(full.object)) (in use): its right red zone byte at \(hex(fullWord)) is 0x41, not 0xcc"), "\(fullBadText)")
+
         let (again, againText) = Self.kmemscope(["verify"] + linux)
         #expect(again == 0 && againText.contains("slabs: all passed"), "\(againText)")
 
-        // 4. The settle rule: a cache's list_lock held (the guest is found stopped: no verdict).
+        // 5. The settle rule: a cache's list_lock held (the guest is found stopped: no verdict).
         let lockOriginal = try guest.readU64(at: listLock)
         #expect(lockOriginal & 0xffff_ffff == 0, "the list_lock is free on the idle guest")
         try guest.writeU64(at: listLock, lockOriginal | 1)

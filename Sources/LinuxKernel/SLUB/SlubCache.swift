@@ -18,6 +18,9 @@ public struct SlubCache: Sendable, Equatable {
     public var partialSlabs: Int
     /// Their `struct slab` addresses (what the heap checks walk).
     public var partialSlabAddresses: [UInt64] = []
+    /// The full slabs walked, over all nodes: only caches with `SLAB_STORE_USER` (`slub_debug=U`)
+    /// keep them on `kmem_cache_node.full`; SLUB forgets the others' full slabs.
+    public var fullSlabAddresses: [UInt64] = []
     /// Lists that did not walk cleanly (node, how it ended).
     public var issues: [String]
 

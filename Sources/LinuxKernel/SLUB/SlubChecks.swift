@@ -73,6 +73,7 @@ public struct SlubChecker {
             let key = try freelistKey(cache)
             let cpuSlab = try linux.memory.readU64(at: cache.address &+ UInt64(layout.cacheCPUSlabOffset))
             var targets = cache.partialSlabAddresses.map { Target(slab: $0, cpuFreelist: nil, ownedByCPU: false, what: "partial slab") }
+                + cache.fullSlabAddresses.map { Target(slab: $0, cpuFreelist: nil, ownedByCPU: false, what: "full slab") }
             for (cpu, offset) in cpuOffsets.enumerated() {
                 let c = try linux.memory.read(at: cpuSlab &+ offset, count: max(layout.cpuFreelistOffset, layout.cpuSlabOffset, layout.cpuPartialOffset ?? 0) + 8)
                 let slab = loadU64(c, layout.cpuSlabOffset)
@@ -224,7 +225,9 @@ public struct SlubChecker {
         // the padding runs to size_from_object() (size less the left red zone with SLAB_RED_ZONE)
         var metadataEnd: Int? = key.freeOffset >= key.inuse ? key.inuse + 8 : key.inuse
         if key.flags & (flags.storeUser ?? 0) != 0 {
-            metadataEnd = trackSize.flatMap { track in metadataEnd.map { $0 + 2 * track + (key.flags & (flags.kmalloc ?? 0) != 0 ? 4 : 0) } }
+            let kmalloc = key.flags & (flags.kmalloc ?? 0) != 0
+            let origSize = kmalloc ? flags.origSizeBytes : 0   // nil: not known, padding unchecked
+            metadataEnd = trackSize.flatMap { track in origSize.flatMap { o in metadataEnd.map { $0 + 2 * track + o } } }
         }
         if flags.storeUser == nil || hasKASAN { metadataEnd = nil }   // not known: the object padding is not checked
         let fromObject = redZone ? size - key.redLeft : size

@@ -14,18 +14,29 @@ public struct SlubDebugFlags: Sendable, Equatable {
     /// `SLAB_STORE_USER` (`U`): two `struct track` after the free pointer (the padding check
     /// needs their size); nil when not known for this kernel.
     public var storeUser: UInt32?
-    /// `SLAB_KMALLOC`: with `SLAB_STORE_USER`, an `unsigned int` orig_size after the tracks
-    /// (6.2 on; 6.1 keeps none); nil when not known.
+    /// `SLAB_KMALLOC`: with `SLAB_STORE_USER`, a kmalloc object's orig_size after the tracks
+    /// (`slub_debug_orig_size`); nil when not known.
     public var kmalloc: UInt32?
+    /// The bytes that orig_size takes there: 4 (`unsigned int`) in 6.1, 8 (`unsigned long`) in
+    /// 6.12, both measured (the requested sizes in the first 4 bytes, 6.12's next 4 zero);
+    /// nil for the releases between, where the object padding of a kmalloc cache that stores
+    /// users is then not checked (never guessed).
+    public var origSizeBytes: Int?
     /// Where the bits came from, for notes.
     public var source: String
 
     /// 6.1's values (include/linux/slab.h and mm/slub.c, Linux 6.1).
-    /// `SLAB_STORE_USER` 0x10000 (include/linux/slab.h); 6.1 stores no kmalloc orig_size.
+    /// `SLAB_STORE_USER` 0x10000 and `SLAB_KMALLOC` 0x1000 (include/linux/slab.h): 6.1 stores a
+    /// kmalloc object's `orig_size` after its two tracks too (`slub_debug_orig_size`). Measured:
+    /// on a 6.1.192 guest with `U` for kmalloc-32, kmalloc-64 and dentry, the 4 bytes after the
+    /// tracks held the requested sizes (0x14, 0x28…) in the kmalloc caches only.
     public static let linux61 = SlubDebugFlags(redZone: 0x400, poison: 0x800, objectPoison: 0x8000_0000, storeUser: 0x10000,
-                                               source: "Linux 6.1's SLAB_RED_ZONE/SLAB_POISON/__OBJECT_POISON/SLAB_STORE_USER constants")
+                                               kmalloc: 0x1000, origSizeBytes: 4,
+                                               source: "Linux 6.1's SLAB_RED_ZONE/SLAB_POISON/__OBJECT_POISON/SLAB_STORE_USER/SLAB_KMALLOC constants")
 
-    public init(redZone: UInt32, poison: UInt32, objectPoison: UInt32, storeUser: UInt32? = nil, kmalloc: UInt32? = nil, source: String) {
+    public init(redZone: UInt32, poison: UInt32, objectPoison: UInt32, storeUser: UInt32? = nil, kmalloc: UInt32? = nil,
+                origSizeBytes: Int? = nil, source: String) {
+        self.origSizeBytes = origSizeBytes
         self.redZone = redZone
         self.poison = poison
         self.objectPoison = objectPoison
@@ -43,7 +54,9 @@ public struct SlubDebugFlags: Sendable, Equatable {
             }
             guard let red = bit("_SLAB_RED_ZONE"), let poison = bit("_SLAB_POISON"), let object = bit("_SLAB_OBJECT_POISON") else { return nil }
             self.init(redZone: red, poison: poison, objectPoison: object, storeUser: bit("_SLAB_STORE_USER"),
-                      kmalloc: bit("_SLAB_KMALLOC"), source: "BTF enum _slab_flag_bits")
+                      kmalloc: bit("_SLAB_KMALLOC"),
+                      origSizeBytes: version.map { $0 >= LinuxKernelVersion(major: 6, minor: 12) ? 8 : nil } ?? nil,
+                      source: "BTF enum _slab_flag_bits")
             return
         }
         guard let version, version == LinuxKernelVersion(major: 6, minor: 1) else { return nil }

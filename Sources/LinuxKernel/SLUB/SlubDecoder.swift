@@ -2,8 +2,9 @@ import KernelLayouts
 
 /// Reads SLUB's caches from guest memory: `slab_caches` → each `struct kmem_cache` → its
 /// `node[]` → each `kmem_cache_node`'s counts and partial list → each partial `struct slab`'s
-/// `counters`. Every list walk is bounded (`slab_caches` by ``cacheLimit``, a partial list by
-/// its `nr_partial` + 1) and says where it broke.
+/// `counters`, and (where the cache stores users, `slub_debug=U`) each node's full list. Every
+/// list walk is bounded (`slab_caches` by ``cacheLimit``, a partial list by its `nr_partial` + 1,
+/// a full list by the node's `nr_slabs` + 1) and says where it broke.
 public struct SlubDecoder {
     public var memory: GuestMemory
     public var symbols: SymbolMap
@@ -76,6 +77,13 @@ public struct SlubDecoder {
             cache.partialSlabs += 1
             cache.partialSlabAddresses.append(slab)
         }
+        // the full list (empty unless the cache stores users): bounded by the node's nr_slabs
+        guard let fullOffset = layout.nodeFullOffset else { return }
+        let slabCount = try layout.nodeSlabCountOffset.map { try memory.readU64(at: node &+ UInt64($0)) } ?? UInt64(partialLimit)
+        let fullBound = Int(clamping: min(UInt64(partialLimit), slabCount)) + 1
+        let full = ListWalk.walk(head: node &+ UInt64(fullOffset), limit: fullBound) { try links($0) }
+        if full.end != .closed { cache.issues.append("node \(slot) full list: \(full.end)") }
+        cache.fullSlabAddresses += full.nodes.map { $0 &- UInt64(layout.slabListOffset) }
     }
 
     func cString(at address: UInt64, limit: Int) throws -> String {

@@ -17,6 +17,9 @@ public struct SlubLayout: Sendable, Equatable {
     public var nodePartialOffset: Int
     /// `nr_slabs` and `total_objects` (CONFIG_SLUB_DEBUG; Debian has it): nil without.
     public var nodeSlabCountOffset: Int?
+    /// `kmem_cache_node.full` (CONFIG_SLUB_DEBUG): the full slabs, kept only for caches with
+    /// `SLAB_STORE_USER` (`add_full`); nil when the kernel has no such list.
+    public var nodeFullOffset: Int?
     public var nodeTotalObjectsOffset: Int?
     public var slabListOffset: Int
     public var slabCountersOffset: Int
@@ -62,6 +65,7 @@ public struct SlubLayout: Sendable, Equatable {
         nodePartialCountOffset = try btf.member("nr_partial", of: "kmem_cache_node").offset
         nodePartialOffset = try btf.member("partial", of: "kmem_cache_node").offset
         nodeSlabCountOffset = try? btf.member("nr_slabs", of: "kmem_cache_node").offset
+        nodeFullOffset = try? btf.member("full", of: "kmem_cache_node").offset
         nodeTotalObjectsOffset = try? btf.member("total_objects", of: "kmem_cache_node").offset
         slabListOffset = try btf.member("slab_list", of: "slab").offset
         slabCountersOffset = try btf.member("counters", of: "slab").offset

@@ -1,4 +1,5 @@
-import AllocatorModel
+import BundledChecks
+import BundledState
 import BundledKernel
 import Foundation
 import GDBRemote

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Free-list, parity-bitmap, allocation-bitmap and pageblock-tag primitives. Every change
 /// of a block's "free at order k" state goes through `pushFree`/`removeFree`, which is
 /// what keeps the parity bitmaps, list counts and page counters exact.
@@ -64,7 +66,10 @@ extension PageAllocator {
                 w[Int(bit >> 6)] = inUse ? .max : 0
                 bit &+= 64
             } else {
-                if inUse { w[Int(bit >> 6)] |= 1 &<< (bit & 63) } else { w[Int(bit >> 6)] &= ~(1 &<< (bit & 63)) }
+                // one bit of a word other frames share: atomically (cache hits change bits
+                // without the zone's lock; `setInUseBit`)
+                let a = atomicWord(w + Int(bit >> 6))
+                if inUse { a.pointee.bitwiseOr(1 &<< (bit & 63), ordering: .relaxed) } else { a.pointee.bitwiseAnd(~(1 &<< (bit & 63)), ordering: .relaxed) }
                 bit &+= 1
             }
         }

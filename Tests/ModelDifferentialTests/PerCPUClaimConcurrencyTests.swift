@@ -94,23 +94,7 @@ struct PerCPUClaimConcurrencyTests {
         // the claims did take frames other CPUs had just parked (not only misses)
         #expect(s.claimed + s.reserved > 20, "claimed \(s.claimed), reserved \(s.reserved)")
 
-        let a = arena.allocator
-        #expect(a.state.pointee.busy == 0, "no CPU inside an operation")
-        for c in 0...Self.hitters { #expect(a.cpuOperation(c).pointee.busy == 0 && a.cpuOperation(c).pointee.parentSequence == 0) }
-        for z in 0..<ZoneKind.count {
-            #expect(!TicketLock(a.zoneLockWord(z)).isLocked, "zone \(z)'s lock free")
-            for c in 0..<Kmem.maxCPUs { #expect(!TicketLock(a.perCPULockWord(a.perCPU(z, cpu: c))).isLocked, "cpu \(c) zone \(z)'s cache lock free") }
-        }
-        #expect(arena.check().passed, "\(arena.check().text)")
-
-        let end = try arena.snapshot()
-        let verdict = Verifier(end).run()
-        #expect(verdict.passed, "\(verdict.text)")
-        let log = try arena.log(from: start.sequence + 1, through: end.sequence)
-        #expect(log.count == Int(end.sequence - start.sequence), "every number taken once")
-        #expect(Set(log.map(\.sequence)).count == log.count)
-        let replay = Replay.verify(from: start, to: end, log: log)
-        #expect(replay.passed, "\(replay.text)")
+        try expectQuiescentAndReplayClean(arena, from: start, cpus: Self.hitters + 1)
     }
 }
 

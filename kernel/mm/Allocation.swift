@@ -87,7 +87,7 @@ extension PageAllocator {
         if request.ignoreWatermarks { return true }
         let mark = (pass == 0 ? zone.pointee.watermarkLow : zone.pointee.watermarkMin)
             &+ zone.pointee.lowmemReserve[highest]
-        return zone.pointee.freePages >= mark &+ pages(request.order)
+        return freePagesRead(zone) >= mark &+ pages(request.order)  // atomic: hits read it without the lock
     }
 
     /// What an allocation chose, before anything of that choice changed.

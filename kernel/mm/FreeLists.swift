@@ -17,7 +17,7 @@ extension PageAllocator {
         m.pointee.migratetype = UInt8(mt)
         toggleParity(seg, pfn, order)
         seg.pointee.freePages &+= pages(order)
-        zone(of: seg).pointee.freePages &+= pages(order)
+        addFree(zone(of: seg), pages(order))
     }
 
     /// Unlinks the free block at `pfn` (a FREE|HEAD frame) from the list it is on, checking
@@ -36,7 +36,7 @@ extension PageAllocator {
         seg.pointee.freeCounts[idx] &-= 1
         toggleParity(seg, pfn, order)
         seg.pointee.freePages &-= pages(order)
-        zone(of: seg).pointee.freePages &-= pages(order)
+        addFree(zone(of: seg), 0 &- pages(order))
         return order
     }
 

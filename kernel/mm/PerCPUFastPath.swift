@@ -163,6 +163,22 @@ extension PageAllocator {
         }
     }
 
+    /// Adds `n` (wrapping: `0 &- k` subtracts) to a zone's `freePages`, which only zone-lock
+    /// holders change, as a relaxed atomic load and store (a plain `mov` each on x86): cache hits
+    /// read it without the zone's lock, as a seqcount read (`freePagesRead`), so both sides are
+    /// atomic accesses (Linux's `READ_ONCE`/`WRITE_ONCE` on a zone counter).
+    @inline(__always)
+    func addFree(_ zone: UnsafeMutablePointer<Zone>, _ n: UInt64) {
+        let w = atomicWord(Self.address(of: &zone.pointee.freePages))
+        w.pointee.store(w.pointee.load(ordering: .relaxed) &+ n, ordering: .relaxed)
+    }
+
+    /// A zone's `freePages`, read atomically (see `addFree`).
+    @inline(__always)
+    func freePagesRead(_ zone: UnsafeMutablePointer<Zone>) -> UInt64 {
+        atomicWord(Self.address(of: &zone.pointee.freePages)).pointee.load(ordering: .relaxed)
+    }
+
     /// Adds `n` (wrapping: `0 &- k` subtracts) to a zone's `allocatedPages` with `lock xadd`:
     /// cache hits change it without the zone's lock, so every writer changes it atomically.
     @inline(__always)

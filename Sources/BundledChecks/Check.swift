@@ -45,7 +45,7 @@ public enum Check: String, CaseIterable, Sendable, Codable {
         case .zoneParameters: return "watermarks, lowmem reserve and per-CPU batch/high follow the contract's formulas; span, present and managed agree with the segments"
         case .frameFields: return "every managed frame names its segment's zone and no operation after the current sequence; frames outside every segment are holes or boot reservations"
         case .freePagePoison: return "with page poisoning on, every free or per-CPU-cached page still holds the poison (0xAA) in all its bytes: no write after free (read only with verify --free-page-poison)"
-        case .stateFields: return "KmemState's copies equal the descriptor, no parent operation and no zone lock held between operations, zones and segments carry their own index, the heap's large-block totals equal the frames"
+        case .stateFields: return "KmemState's copies equal the descriptor, no parent operation and no zone, heap or per-CPU cache lock held between operations, zones and segments carry their own index, the heap's large-block totals equal the frames"
         }
     }
 }

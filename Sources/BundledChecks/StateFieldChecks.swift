@@ -30,6 +30,10 @@ extension Verifier {
             if let lock = s.heapLock, lock.isHeld {
                 fail("HeapState.lock free between operations (next == owner)", "next \(lock.next), owner \(lock.owner)")
             }
+            for p in s.perCPULocks where p.words.isHeld {
+                fail("CPU \(p.cpu)'s PerCPUPages.lock free between operations (next == owner)",
+                     "next \(p.words.next), owner \(p.words.owner)", zone: zoneName(p.zone))
+            }
         }
         for (i, kind) in s.zoneKinds.enumerated() where kind != UInt64(i) {
             fail("Zone.kind \(i) (its index)", "\(kind)", zone: zoneName(i))

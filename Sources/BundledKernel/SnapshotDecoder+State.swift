@@ -45,6 +45,7 @@ extension SnapshotDecoder {
         }
         s.zoneLocks = try decodeZoneLocks(zoneCount: zoneCount, zoneSize: zoneSize)
         (s.cpuOperations, s.heapLock) = try decodeCPUOperations()
+        s.perCPULocks = try decodePerCPULocks()
         let segmentSize = UInt64(try info.boundedSize(of: "Segment"))
         for i in 0..<segmentCount {
             if let k = try field("Segment", try info.number("SEGMENTS") &+ UInt64(i) &* segmentSize, "index", width: 4) { s.segmentIndices.append(k) }

@@ -24,6 +24,21 @@ public struct StateFields: Sendable, Equatable {
     public var cpuOperations: [CPUOperationWords] = []
     /// The heap lock's words (`HeapState.lock`), nil when not published: free between operations.
     public var heapLock: ZoneLockWords?
+    /// Every per-CPU cache's lock (`PerCPUPages.lock`), by CPU then zone; empty when not
+    /// published (kernel/README.md "Per-CPU cache locks"). Free between operations.
+    public var perCPULocks: [PerCPULockWords] = []
+
+    /// One per-CPU cache's lock words.
+    public struct PerCPULockWords: Sendable, Equatable {
+        public var cpu: Int
+        public var zone: Int
+        public var words: ZoneLockWords
+        public init(cpu: Int, zone: Int, words: ZoneLockWords) {
+            self.cpu = cpu
+            self.zone = zone
+            self.words = words
+        }
+    }
 
     /// One CPU's in-operation row as read from the guest.
     public struct CPUOperationWords: Sendable, Equatable {

@@ -36,6 +36,7 @@ extension HostArena {
         allocator.writeZoneLockLayout(to: &text)
         allocator.writePerCPULayout(to: &text)
         allocator.writeCPUOperationLayout(to: &text)
+        allocator.writePerCPULockLayout(to: &text)
         var header = [UInt8](repeating: 0, count: 16)
         withUnsafeBytes(of: KernelInfo.magic.littleEndian) { for i in 0..<8 { header[i] = $0[i] } }
         header[8] = 1

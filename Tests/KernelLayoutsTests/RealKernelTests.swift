@@ -60,7 +60,7 @@ import Testing
     @Test func perCPUPagesAndKmemStateMatchTheHostBuild() throws {  // check-tests: asserts in check
         try check("PerCPUPages", PerCPUPages.self, [
             "count": \.count, "high": \.high, "batch": \.batch, "heads": \.heads, "counts": \.counts,
-            "tails": \.tails, "drainCursor": \.drainCursor,
+            "tails": \.tails, "drainCursor": \.drainCursor, "lock": \.lock,
         ])
         try check("KmemState", KmemState.self, [
             "magic": \.magic, "sequence": \.sequence, "directMapOffset": \.directMapOffset, "frameMeta": \.frameMeta,

@@ -24,7 +24,8 @@ struct LayoutPinTests {
         #expect(MemoryLayout<Segment>.size == 40 + (96 + 12) * 8 + 32)
         #expect(MemoryLayout<Zone>.offset(of: \Zone.lowmemReserve) == 112)
         #expect(MemoryLayout<Zone>.offset(of: \Zone.lock) == 136)  // the per-CPU caches left for the [cpu][zone] table
-        #expect(MemoryLayout<PerCPUPages>.size == 24 + 3 * 32 + 8)
+        #expect(MemoryLayout<PerCPUPages>.size == 24 + 3 * 32 + 8 + 8)  // the lock appended: nothing moved
+        #expect(MemoryLayout<PerCPUPages>.offset(of: \PerCPUPages.lock) == 128)
         #expect(MemoryLayout<PerCPUPages>.offset(of: \PerCPUPages.tails) == 88)
         #expect(MemoryLayout<PerCPUPages>.offset(of: \PerCPUPages.drainCursor) == 120)
         #expect(MemoryLayout<KmemState>.size == 22 * 8)
@@ -50,7 +51,7 @@ struct LayoutPinTests {
         #expect(seg.freeCounts.count == Kmem.freeListCount)
         #expect(seg.parityBitmaps.count == Kmem.orderCount)
         let pcp = PerCPUPages(count: 0, high: 0, batch: 0, heads: .init(repeating: 0), counts: .init(repeating: 0),
-                              tails: .init(repeating: 0), drainCursor: 0)
+                              tails: .init(repeating: 0), drainCursor: 0, lock: TicketLockWord())
         #expect(pcp.heads.count == Kmem.migratetypeSlots && pcp.tails.count == Kmem.migratetypeSlots)
         #expect(Kmem.poisonWord == 0xAAAA_AAAA_AAAA_AAAA)
     }

@@ -119,11 +119,17 @@ struct MisuseAtomicityTests {
         let log = UnsafeRawPointer(bitPattern: UInt(a.allocator.state.pointee.opLog))!
         let entryOffset = log - UnsafeRawPointer(a.base) + Int((seq + 1) % a.allocator.state.pointee.opLogCapacity) * 64
         let after = UnsafeRawBufferPointer(start: a.base, count: a.bytes)
-        // and the zone locks' and the heap lock's ticket words, which every operation (every
-        // kmalloc and kfree) advances (each lock free again)
+        // and the zone locks', the per-CPU cache locks' and the heap lock's ticket words, which
+        // every operation (every kmalloc and kfree) advances (each lock free again)
+        let pcpLocks = (0..<ZoneKind.count).flatMap { z in
+            (0..<Kmem.maxCPUs).map { UnsafeRawPointer(a.allocator.perCPULockWord(a.allocator.perCPU(z, cpu: $0))) - UnsafeRawPointer(a.base) }
+        }
         let locks = (0..<ZoneKind.count).map { UnsafeRawPointer(a.allocator.zoneLockWord($0)) - UnsafeRawPointer(a.base) }
-            + [UnsafeRawPointer(a.allocator.heapLockWord) - UnsafeRawPointer(a.base)]
+            + [UnsafeRawPointer(a.allocator.heapLockWord) - UnsafeRawPointer(a.base)] + pcpLocks
         for z in 0..<ZoneKind.count { #expect(!TicketLock(a.allocator.zoneLockWord(z)).isLocked, "zone \(z)'s lock free") }
+        for z in 0..<ZoneKind.count {
+            for c in 0..<Kmem.maxCPUs { #expect(!TicketLock(a.allocator.perCPULockWord(a.allocator.perCPU(z, cpu: c))).isLocked) }
+        }
         #expect(!TicketLock(a.allocator.heapLockWord).isLocked, "the heap lock free")
         var changed: [Int] = []
         for i in 0..<a.bytes where before[i] != after[i] {

@@ -90,6 +90,18 @@ struct PerCPUFastPathTests {
             return x.indices.first { x[$0] != y[$0] }
         }
         #expect(difference(a.meta(PFN(0)), b.meta(PFN(0)), Int(a.frameCount)) == nil, "FrameMeta (byte offset)")
+        // the lock words aside: a hit takes no zone lock and one cache lock, the general path its
+        // zones' locks and its CPU's cache lock in each (kernel/README.md "Per-CPU cache locks")
+        for z in 0..<ZoneKind.count {
+            #expect(!TicketLock(a.zoneLockWord(z)).isLocked && !TicketLock(b.zoneLockWord(z)).isLocked)
+            a.zone(z).pointee.lock = TicketLockWord()
+            b.zone(z).pointee.lock = TicketLockWord()
+            for c in 0..<Kmem.maxCPUs {
+                #expect(!TicketLock(a.perCPULockWord(a.perCPU(z, cpu: c))).isLocked)
+                a.perCPU(z, cpu: c).pointee.lock = TicketLockWord()
+                b.perCPU(z, cpu: c).pointee.lock = TicketLockWord()
+            }
+        }
         #expect(difference(a.zone(0), b.zone(0), ZoneKind.count) == nil, "zones (byte offset)")
         let logA = UnsafeMutablePointer<OpLogEntry>(bitPattern: UInt(a.state.pointee.opLog))!
         let logB = UnsafeMutablePointer<OpLogEntry>(bitPattern: UInt(b.state.pointee.opLog))!

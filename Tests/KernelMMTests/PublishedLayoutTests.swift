@@ -22,6 +22,7 @@ struct PublishedLayoutTests {
         a.allocator.writeZoneLockLayout(to: &s)
         a.allocator.writePerCPULayout(to: &s)
         a.allocator.writeCPUOperationLayout(to: &s)
+        a.allocator.writePerCPULockLayout(to: &s)
         return s.text.split(separator: "\n").map { line in
             let kv = line.split(separator: "=", maxSplits: 1)
             return (String(kv[0]), kv.count > 1 ? String(kv[1]) : "")
@@ -53,14 +54,16 @@ struct PublishedLayoutTests {
     }
 
     @Test func linesAddedLaterStayWhereTheyWere() throws {
-        // OFFSET(OpLogEntry.cpu) and Zone.lock were added later and stay after the earlier lines
+        // OFFSET(OpLogEntry.cpu), Zone.lock and PerCPUPages.lock were added later and stay after the earlier lines
         let keys = try emitted().map(\.key)
         let cpu = try #require(keys.firstIndex(of: "OFFSET(OpLogEntry.cpu)"))
         let parent = try #require(keys.firstIndex(of: "OFFSET(OpLogEntry.parent)"))
         let lock = try #require(keys.firstIndex(of: "OFFSET(Zone.lock)"))
         let bug = try #require(keys.firstIndex(of: "SIZE(BugRecord)"))
         #expect(parent < bug && bug < lock && lock < cpu)
-        #expect(keys.last == "OFFSET(HeapState.lock)")
+        // the heap lock before the per-CPU caches' lock, which came last (Per-CPU cache locks)
+        let heapLock = try #require(keys.firstIndex(of: "OFFSET(HeapState.lock)"))
+        #expect(cpu < heapLock && keys.last == "OFFSET(PerCPUPages.lock)")
     }
 
     @Test func theDecodersKeysAreTheTablesKeys() {

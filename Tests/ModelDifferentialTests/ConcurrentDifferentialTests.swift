@@ -76,23 +76,8 @@ struct ConcurrentDifferentialTests {
         #expect(s.errors.isEmpty, "\(s.errors)")
         #expect(s.operations == threads * rounds)
 
-        let a = arena.allocator
-        #expect(a.state.pointee.busy == 0, "no CPU inside an operation")
-        for c in 0..<threads { #expect(a.cpuOperation(c).pointee.busy == 0 && a.cpuOperation(c).pointee.parentSequence == 0) }
-        for z in 0..<ZoneKind.count { #expect(!TicketLock(a.zoneLockWord(z)).isLocked, "zone \(z)'s lock free") }
-        #expect(!TicketLock(a.heapLockWord).isLocked, "the heap lock free")
-        #expect(arena.check().passed, "\(arena.check().text)")
-
-        let end = try arena.snapshot()
-        let verdict = Verifier(end).run()
-        #expect(verdict.passed, "\(verdict.text)")
-        let log = try arena.log(from: start.sequence + 1, through: end.sequence)
-        // every number taken once: the log holds each sequence from the start to the end
-        #expect(log.count == Int(end.sequence - start.sequence))
-        #expect(Set(log.map(\.sequence)).count == log.count)
+        let log = try expectQuiescentAndReplayClean(arena, from: start, cpus: threads)
         #expect(Set(log.map(\.cpu)) == Set((0..<threads).map(UInt8.init)))
-        let replay = Replay.verify(from: start, to: end, log: log)
-        #expect(replay.passed, "\(replay.text)")
     }
 }
 

@@ -503,14 +503,14 @@ kmem_pcp_bench: .skip 64 + 8 * MAX_CPUS
     .type kmem_turns, @object
     .size kmem_turns, 64
 kmem_turns:  .skip 64
-/* The per-CPU page caches (kernel/mm/PerCPUPages.swift): MAX_CPUS rows of 3 zones of 128
-   bytes, CPU c's cache of zone z at kmem_pcp + (c × 3 + z) × 128 (kernel/README.md
-   "Per-CPU caches"). */
+/* The per-CPU page caches (kernel/mm/PerCPUPages.swift): MAX_CPUS rows of 3 zones of 136
+   bytes (the last 8 the entry's lock), CPU c's cache of zone z at kmem_pcp + (c × 3 + z) × 136
+   (kernel/README.md "Per-CPU caches"). */
     .p2align 6
     .globl kmem_pcp
     .type kmem_pcp, @object
-    .size kmem_pcp, 128 * 3 * MAX_CPUS
-kmem_pcp:    .skip 128 * 3 * MAX_CPUS
+    .size kmem_pcp, 136 * 3 * MAX_CPUS
+kmem_pcp:    .skip 136 * 3 * MAX_CPUS
 /* Each CPU's in-operation row (kernel/mm/CPUOperation.swift): MAX_CPUS rows of 64 bytes, +0 busy,
    +8 parentSequence (kernel/README.md "Operations in progress"). */
     .p2align 6

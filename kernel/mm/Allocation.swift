@@ -10,14 +10,19 @@ extension PageAllocator {
     /// allowed zone can satisfy it above its watermark. Throws for misuse (bad order or
     /// alignment; nothing changed) or corruption found on the way.
     public func allocate(_ request: AllocationRequest) throws(KmemError) -> PFN? {
-        try withZoneLocks(zoneMask(upTo: request.zone.highestZone)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> PFN? in
+        // The hit attempt and the general path count once more in `busy`, together.
+        let op = cpuOperation
+        enterBusy(op)
+        defer { leaveBusy(op) }
+        // A cache hit holds only this CPU's cache lock (PerCPUFastPath.swift); the rest the zones' locks.
+        if let pfn = allocatePerCPUHit(request) { return pfn }
+        return try withZoneLocks(zoneMask(upTo: request.zone.highestZone)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> PFN? in
             try allocateLocked(request, held)
         }
     }
 
-    /// `allocate` with the zones' locks held.
+    /// `allocate`'s general path, with the zones' locks held.
     func allocateLocked(_ request: AllocationRequest, _ held: borrowing ZoneLocksHeld) throws(KmemError) -> PFN? {
-        if let pfn = allocatePerCPUHit(request, held) { return pfn }
         var args = OpArguments()
         args.order = request.order
         args.migratetype = request.migratetype.rawValue
@@ -82,7 +87,7 @@ extension PageAllocator {
         if request.ignoreWatermarks { return true }
         let mark = (pass == 0 ? zone.pointee.watermarkLow : zone.pointee.watermarkMin)
             &+ zone.pointee.lowmemReserve[highest]
-        return zone.pointee.freePages >= mark &+ pages(request.order)
+        return freePagesRead(zone) >= mark &+ pages(request.order)  // atomic: hits read it without the lock
     }
 
     /// What an allocation chose, before anything of that choice changed.
@@ -292,6 +297,6 @@ extension PageAllocator {
             i &+= 1
         }
         markInUse(seg, pfn, n, true)
-        zone(of: seg).pointee.allocatedPages &+= n
+        addAllocated(zone(of: seg), n)
     }
 }

@@ -269,7 +269,8 @@ extension PageAllocator {
                 lock: TicketLockWord())
             for c in 0..<Kmem.maxCPUs {
                 perCPU(z, cpu: c).pointee = PerCPUPages(count: 0, high: 0, batch: 0, heads: .init(repeating: Kmem.none),
-                                                        counts: .init(repeating: 0), tails: .init(repeating: Kmem.none), drainCursor: 0)
+                                                        counts: .init(repeating: 0), tails: .init(repeating: Kmem.none), drainCursor: 0,
+                                                        lock: TicketLockWord())
             }
         }
         let bounds: InlineArray<4, UInt64> = [0, state.pointee.dma32StartPFN, state.pointee.normalStartPFN, .max]

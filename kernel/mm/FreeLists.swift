@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Free-list, parity-bitmap, allocation-bitmap and pageblock-tag primitives. Every change
 /// of a block's "free at order k" state goes through `pushFree`/`removeFree`, which is
 /// what keeps the parity bitmaps, list counts and page counters exact.
@@ -15,7 +17,7 @@ extension PageAllocator {
         m.pointee.migratetype = UInt8(mt)
         toggleParity(seg, pfn, order)
         seg.pointee.freePages &+= pages(order)
-        zone(of: seg).pointee.freePages &+= pages(order)
+        addFree(zone(of: seg), pages(order))
     }
 
     /// Unlinks the free block at `pfn` (a FREE|HEAD frame) from the list it is on, checking
@@ -34,7 +36,7 @@ extension PageAllocator {
         seg.pointee.freeCounts[idx] &-= 1
         toggleParity(seg, pfn, order)
         seg.pointee.freePages &-= pages(order)
-        zone(of: seg).pointee.freePages &-= pages(order)
+        addFree(zone(of: seg), 0 &- pages(order))
         return order
     }
 
@@ -64,7 +66,10 @@ extension PageAllocator {
                 w[Int(bit >> 6)] = inUse ? .max : 0
                 bit &+= 64
             } else {
-                if inUse { w[Int(bit >> 6)] |= 1 &<< (bit & 63) } else { w[Int(bit >> 6)] &= ~(1 &<< (bit & 63)) }
+                // one bit of a word other frames share: atomically (cache hits change bits
+                // without the zone's lock; `setInUseBit`)
+                let a = atomicWord(w + Int(bit >> 6))
+                if inUse { a.pointee.bitwiseOr(1 &<< (bit & 63), ordering: .relaxed) } else { a.pointee.bitwiseAnd(~(1 &<< (bit & 63)), ordering: .relaxed) }
                 bit &+= 1
             }
         }

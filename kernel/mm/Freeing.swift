@@ -18,8 +18,13 @@ extension PageAllocator {
 
     /// `free`, also accepting a large heap block when `heap` (the heap's own `kfree`).
     func free(_ pfn: PFN, order: Int, heap: Bool) throws(KmemError) {
+        // The hit attempt and the general path count once more in `busy`, together.
+        let op = cpuOperation
+        enterBusy(op)
+        defer { leaveBusy(op) }
+        // A cache hit holds only this CPU's cache lock (PerCPUFastPath.swift); the rest the zone's lock.
+        if freePerCPUHit(pfn, order: order, heap: heap) { return }
         try withZoneLocks(zoneMask(pfn, through: pfn)) { (held: borrowing ZoneLocksHeld) throws(KmemError) in
-            if freePerCPUHit(pfn, order: order, heap: heap, held) { return }
             var args = OpArguments()
             args.order = order
             args.address = pfn.raw
@@ -82,7 +87,7 @@ extension PageAllocator {
             i &+= 1
         }
         markInUse(seg, pfn, n, false)
-        zone(of: seg).pointee.allocatedPages &-= n
+        addAllocated(zone(of: seg), 0 &- n)
     }
 
     /// Puts a block whose frames are FREE on the buddy lists, merging upward.

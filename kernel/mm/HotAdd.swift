@@ -13,7 +13,8 @@ extension PageAllocator {
         var args = OpArguments()
         args.address = start.raw
         args.size = count
-        return try withZoneLocks(Self.allZones) { (_: borrowing ZoneLocksHeld) throws(KmemError) -> Int in
+        // every CPU's cache lock too: hot-add rewrites every cache's high and batch
+        return try withZoneLocks(Self.allZones, everyCPU: true) { (_: borrowing ZoneLocksHeld) throws(KmemError) -> Int in
           try logged(.addMemory, args, { (_) throws(KmemError) -> Int in
             guard count != 0, start.raw <= UInt64.max &- count else { throw .invalidRange(start: start, count: count) }
             let end = start &+ count

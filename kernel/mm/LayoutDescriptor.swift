@@ -135,3 +135,12 @@ extension PageAllocator {
         out.writeLayout(of: heap, section: .cpuOperations)
     }
 }
+
+extension PageAllocator {
+    /// Writes the per-CPU caches' lock (kernel/README.md "Per-CPU cache locks"), last in the
+    /// kernel (after the turn word): `OFFSET(PerCPUPages.lock)`. CPU c's lock of zone z is at
+    /// `PCP + (c × PCP_ZONES + z) × PCP_STRIDE + OFFSET(PerCPUPages.lock)`, a `TicketLockWord`.
+    public func writePerCPULockLayout<S: TextSink>(to out: inout S) {
+        out.writeLayout(of: perCPU(0, cpu: 0), section: .perCPULocks)
+    }
+}

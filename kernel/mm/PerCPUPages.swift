@@ -3,6 +3,10 @@
 /// frees of single pages park here, allocations take from here, and the lists are
 /// refilled from and drained to the buddy lists `batch` frames at a time, keeping at most
 /// `high` frames. Cached frames carry `FrameFlags.pcp`: neither free nor allocated.
+///
+/// Every change to an entry is made holding its ``lock`` (kernel/README.md "Per-CPU cache
+/// locks"): a cache hit holds only that lock; refill, drain and claims hold the zone's lock
+/// first, then this one.
 public struct PerCPUPages: Sendable {
     /// Frames on all lists.
     public var count: UInt64
@@ -18,4 +22,8 @@ public struct PerCPUPages: Sendable {
     public var tails: InlineArray<4, UInt64>
     /// The slot the next drain starts at (round-robin, as Linux's `free_pcppages_bulk`).
     public var drainCursor: UInt64
+    /// The entry's own ticket lock (Linux's `pcp->lock`), the last field (appended: no earlier
+    /// field moved). Taken by its own CPU on every cache hit, and by a holder of the zone's lock
+    /// (its own CPU refilling or draining, any CPU claiming a frame on this list).
+    public var lock: TicketLockWord
 }

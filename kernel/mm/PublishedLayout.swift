@@ -12,6 +12,8 @@ public enum LayoutSection: Sendable {
     case perCPU
     /// ``PageAllocator/writeCPUOperationLayout(to:)``, after the per-CPU cache table.
     case cpuOperations
+    /// ``PageAllocator/writePerCPULockLayout(to:)``, after the turn word: the per-CPU caches' locks.
+    case perCPULocks
     /// The kernel's own `PerCPU` areas (kernel/src/KernelInfo.swift `writeCPUKeys`), after the
     /// BUG record; not in the host build.
     case cpus

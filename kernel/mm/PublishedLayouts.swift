@@ -59,6 +59,7 @@ extension PerCPUPages: PublishedLayout {
         field("counts", .allocator, &p.pointee.counts)
         field("tails", .allocator, &p.pointee.tails)
         field("drainCursor", .allocator, &p.pointee.drainCursor)
+        field("lock", .perCPULocks, &p.pointee.lock)
     }
 }
 

@@ -9,7 +9,8 @@ extension PageAllocator {
         args.migratetype = migratetype.rawValue
         args.address = pfn.raw
         args.owner = owner
-        return try withZoneLocks(zoneMask(pfn, through: pfn)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> Bool in
+        // every CPU's cache lock too: the frame may sit on any CPU's list (Per-CPU cache locks)
+        return try withZoneLocks(zoneMask(pfn, through: pfn), everyCPU: true) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> Bool in
             try logged(.allocateFrame, args, { (_) throws(KmemError) -> Bool in
                 guard segmentIndex(containing: pfn) != nil else { throw .outsideManagedMemory(pfn: pfn) }
                 guard isFreeOrCached(pfn) else { return false }
@@ -30,7 +31,7 @@ extension PageAllocator {
         args.size = count
         args.address = start.raw
         args.owner = owner
-        return try withZoneLocks(zoneMask(start, count: count)) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> Bool in
+        return try withZoneLocks(zoneMask(start, count: count), everyCPU: true) { (held: borrowing ZoneLocksHeld) throws(KmemError) -> Bool in
             try logged(.reserveRange, args, { (_) throws(KmemError) -> Bool in
                 try reserveUnlogged(start: start, count: count, owner: owner, held)
             }, outcome: { $0 ? (.ok, 1) : (.failed, 0) })

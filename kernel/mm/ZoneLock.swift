@@ -6,16 +6,21 @@
 ///
 /// The functions that change zone state (`allocateUnlogged`, `freeUnlogged`, `drainUnlogged`,
 /// `freeToBuddy`, `claimFrame`, the per-CPU fast paths, …) take a ``ZoneLocksHeld``, which only
-/// ``PageAllocator/withZoneLocks(_:_:)`` makes: a caller cannot reach them without the locks.
+/// ``PageAllocator/withZoneLocks(_:everyCPU:_:)`` makes: a caller cannot reach them without the locks.
 
-/// Proof that the running CPU holds, with interrupts off, the locks of a set of zones (as
-/// strat9's `IrqDisabledToken`, one level up): made only by ``PageAllocator/withZoneLocks(_:_:)``
-/// and lent to its closure, `~Copyable` and only ever borrowed, so it cannot outlive the locks.
+/// Proof that the running CPU holds, with interrupts off, the locks of a set of zones and,
+/// after them, its own per-CPU caches' locks in those zones (every CPU's, for a claim; as
+/// strat9's `IrqDisabledToken`, one level up): made only by
+/// ``PageAllocator/withZoneLocks(_:everyCPU:_:)`` and lent to its closure, `~Copyable` and only
+/// ever borrowed, so it cannot outlive the locks.
 public struct ZoneLocksHeld: ~Copyable {
     /// Bit z set: zone z's lock is held.
     public let zones: UInt32
+    /// Every CPU's cache lock in those zones is held, not only the running CPU's (a claim may
+    /// take a frame off any CPU's list).
+    public let everyCPU: Bool
 
-    fileprivate init(_ zones: UInt32) { self.zones = zones }
+    fileprivate init(_ zones: UInt32, everyCPU: Bool) { self.zones = zones; self.everyCPU = everyCPU }
 
     /// Whether zone `z`'s lock is among those held.
     @inline(__always)
@@ -59,15 +64,18 @@ extension PageAllocator {
     }
 
     /// Runs `body` holding the locks of the zones in `mask` (bit z = zone z) with interrupts
-    /// off: taken lowest zone first, released in the reverse order after `body` returns or
-    /// throws. Not reentrant: an operation nested in one that holds locks (a quarantine in an
-    /// allocation) runs under its parent's proof.
+    /// off: taken lowest zone first, then the running CPU's per-CPU cache lock in each of those
+    /// zones (with `everyCPU`, every CPU's: a claim), released in the reverse order after `body`
+    /// returns or throws (kernel/README.md "Per-CPU cache locks"). Not reentrant: an operation
+    /// nested in one that holds locks (a quarantine in an allocation) runs under its parent's
+    /// proof.
     ///
     /// The section counts in `KmemState.busy` from before the locks are taken until after they
     /// are released, so a debugger never finds `busy` at 0 with a lock held, and `kmem_op_end`
     /// (called when `busy` returns to 0) is reached with every lock free.
     @inline(__always)
-    func withZoneLocks<R>(_ mask: UInt32, _ body: (borrowing ZoneLocksHeld) throws(KmemError) -> R) throws(KmemError) -> R {
+    func withZoneLocks<R>(_ mask: UInt32, everyCPU: Bool = false,
+                          _ body: (borrowing ZoneLocksHeld) throws(KmemError) -> R) throws(KmemError) -> R {
         let zones = mask & Self.allZones
         let op = cpuOperation
         enterBusy(op)
@@ -78,14 +86,16 @@ extension PageAllocator {
                 if zones & (1 << UInt32(z)) != 0 { TicketLock(zoneLockWord(z)).lock(token) }
                 z += 1
             }
+            lockPerCPU(zones, everyCPU: everyCPU, token)
             defer {
+                unlockPerCPU(zones, everyCPU: everyCPU, token)
                 var u = ZoneKind.count &- 1
                 while u >= 0 {
                     if zones & (1 << UInt32(u)) != 0 { TicketLock(zoneLockWord(u)).unlock(token) }
                     u -= 1
                 }
             }
-            return try body(ZoneLocksHeld(zones))
+            return try body(ZoneLocksHeld(zones, everyCPU: everyCPU))
         }
     }
 }

@@ -45,6 +45,7 @@ func publishKernelInfo(_ a: PageAllocator, kernel: PhysRange, boot: BootIdentity
     a.writeCPUOperationLayout(to: &out)
     addr("TURNS", turn_area())
     out.write("TURNS_MODE="); out.dec(48); out.newline()
+    a.writePerCPULockLayout(to: &out)
     let header = UnsafeMutableRawPointer(buffer)
     header.storeBytes(of: LayoutDescriptor.magic, as: UInt64.self)
     header.storeBytes(of: LayoutDescriptor.version, toByteOffset: 8, as: UInt32.self)

@@ -12,7 +12,7 @@ extension DescriptorFields {
         ("Zone", ["kind", "segmentCount", "firstSegment", "startPFN", "endPFN", "spannedPages", "presentPages",
                   "managedPages", "bootReservedPages", "reservedPages", "freePages", "allocatedPages", "watermarkMin",
                   "watermarkLow", "watermarkHigh", "lowmemReserve", "lock"]),
-        ("PerCPUPages", ["count", "high", "batch", "heads", "counts", "tails", "drainCursor"]),
+        ("PerCPUPages", ["count", "high", "batch", "heads", "counts", "tails", "drainCursor", "lock"]),
         ("Segment", ["startPFN", "endPFN", "zone", "index", "freePages", "reservedPages", "freeHeads", "freeCounts",
                      "parityBitmaps", "allocBitmap", "pageblockTags", "firstPageblock", "pageblockCount"]),
         ("KmemState", ["magic", "sequence", "directMapOffset", "frameMeta", "frameCount", "zones", "segments",

@@ -1,4 +1,6 @@
 import AllocatorModel
+import BundledChecks
+import BundledState
 import KernelHarness
 import KernelMM
 import Testing

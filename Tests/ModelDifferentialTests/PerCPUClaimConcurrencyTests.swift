@@ -1,4 +1,6 @@
 import AllocatorModel
+import BundledChecks
+import BundledState
 import Foundation
 import KernelHarness
 import KernelMM

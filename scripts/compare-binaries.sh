@@ -211,11 +211,16 @@ if [ "${KMEMSCOPE_COMPARE_LINUX:-}" = 1 ]; then
     ls=(--kernel linux --symbols "$linuxrun/kallsyms" --snapshot "$work/l.snap")
     compare "linux verify --snapshot" verify "${ls[@]}"
     compare "linux buddyinfo --snapshot --json" buddyinfo "${ls[@]}" --json
+    for json in "" --json; do compare "linux zoneinfo --snapshot $json" zoneinfo "${ls[@]}" $json; done
+    # zoneinfo's names are the guest's vmstat_text: symbols without it are refused (exit 2)
+    grep -v ' vmstat_text$' "$linuxrun/kallsyms" >"$work/kallsyms-no-vmstat"
+    compare "linux zoneinfo (no vmstat_text)" zoneinfo --kernel linux --symbols "$work/kallsyms-no-vmstat" --target "unix:$linuxrun/gdb.sock"
+    compare "linux zoneinfo --snapshot (no vmstat_text)" zoneinfo --kernel linux --symbols "$work/kallsyms-no-vmstat" --snapshot "$work/l.snap"
     compare "linux diff" diff "$work/l.snap" "$work/l.snap" --kernel linux --symbols "$linuxrun/kallsyms"
     compare "linux verify --replay (refused)" verify --replay "${l[@]}"
     printf 'zones\nverify\ncontinue\nbuddyinfo\nstop\nuntil 5\nquit\n' >"$work/linux-console.txt"
     compare "linux attach (console)" --stdin "$work/linux-console.txt" attach "${l[@]}"
-    printf 'zones\nverify\nstop\nquit\n' >"$work/linux-console-offline.txt"
+    printf 'zones\nverify\nzoneinfo --json\nstop\nquit\n' >"$work/linux-console-offline.txt"
     compare "linux attach --snapshot" --stdin "$work/linux-console-offline.txt" attach "${ls[@]}"
 fi
 

@@ -144,16 +144,12 @@ struct ZoneinfoCommand: ProcViewCommand {
     static func view(_ v: AllocatorView) -> String { ProcText.zoneinfo(v) }
 
     /// Linux: every node (zoneinfo prints them all), read by `LinuxZoneinfoReader`.
-    func run(in context: CommandContext) throws {
-        guard profile.isLinux else { return try runView(in: context) }
-        print(try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
-            let view: AllocatorView
-            do { view = try linux.zoneinfoView() } catch let error as LinuxZoneinfoError {
-                throw SessionError.other("\(error)")
-            }
-            let text = Self.view(view)
-            return image.json ? try JSONOutput.string(LinuxZoneinfoJSON(view, text: text)) : text.droppingFinalNewline
-        })
+    static var linuxPart: LinuxViewPart { .zoneCounters }
+
+    /// Linux: the view's text, or `--json` with the guest's named counters (``LinuxZoneinfoJSON``).
+    func renderLinux(_ read: ViewRead, in context: CommandContext) throws {
+        let text = Self.view(read.view)
+        print(image.json ? try JSONOutput.string(LinuxZoneinfoJSON(read.view, text: text)) : text.droppingFinalNewline)
     }
 }
 

@@ -1,6 +1,7 @@
 import BundledState
 import AllocatorView
 import BundledKernel
+import KernelSession
 import LinuxKernel
 
 /// The allocator view of a guest, and what only its source knows beside it.
@@ -23,6 +24,9 @@ enum LinuxViewPart {
     case nodes
     /// SLUB's caches on `slab_caches` (their counts cover every node), as the view's heap; no node.
     case slabCaches
+    /// Every node's zones as /proc/zoneinfo prints them (``LinuxZoneinfoReader``: the kernel's
+    /// named counters, watermarks, pagesets); no free list is walked (zoneinfo prints none).
+    case zoneCounters
 }
 
 /// The views' source stage: the guest's allocator view, whichever kernel. The bundled kernel:
@@ -37,7 +41,8 @@ struct ViewSource {
 
     /// Reads the view. `linuxView` makes Linux's view of its nodes' buddy states (by default
     /// the free lists; pagetypeinfo adds the pageblocks); it runs while the guest is held.
-    /// `linuxPart` `.slabCaches` reads SLUB's caches instead of the nodes (slabinfo).
+    /// `linuxPart` `.slabCaches` reads SLUB's caches instead of the nodes (slabinfo),
+    /// `.zoneCounters` every node's zoneinfo fields instead of their free lists (zoneinfo).
     func read(in context: CommandContext, linuxPart: LinuxViewPart = .nodes,
               linuxView: (LinuxKernelTarget, [LinuxBuddyState]) throws -> AllocatorView = { $0.allocatorView($1) }) throws -> ViewRead {
         guard profile.isLinux else {
@@ -50,15 +55,24 @@ struct ViewSource {
         let start = clock.now
         return try LinuxAttach.run(profile, stub, in: context, settling: settling) { linux in
             let typed = clock.now
-            if linuxPart == .slabCaches {
+            switch linuxPart {
+            case .slabCaches:
                 let slub = try linux.decodeSlub()
                 var view = linux.allocatorView([] as [LinuxBuddyState])
                 view.heap = slub.heapView
                 return ViewRead(view: view, linux: linux, attachTime: typed - start, decodeTime: clock.now - typed, slub: slub)
+            case .zoneCounters:
+                // the reader walks `node_data` itself: every online node, as zoneinfo prints them
+                let view: AllocatorView
+                do { view = try linux.zoneinfoView() } catch let error as LinuxZoneinfoError {
+                    throw SessionError.other("\(error)")
+                }
+                return ViewRead(view: view, linux: linux, attachTime: typed - start, decodeTime: clock.now - typed)
+            case .nodes:
+                let states = try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) }
+                let decoded = clock.now
+                return ViewRead(view: try linuxView(linux, states), linux: linux, attachTime: typed - start, decodeTime: decoded - typed)
             }
-            let states = try LinuxAttach.allNodes(linux, in: context).map { try linux.decodeBuddy(node: $0) }
-            let decoded = clock.now
-            return ViewRead(view: try linuxView(linux, states), linux: linux, attachTime: typed - start, decodeTime: decoded - typed)
         }
     }
 }

@@ -19,6 +19,9 @@ struct WorkloadRun {
     /// Fault to inject once the sequence number reaches `faultSequence`.
     var fault: FaultKind?
     var faultSequence: UInt64
+    /// Running free: who injects the fault, decided once across CPUs by compare-exchange
+    /// (`FreeRun.injectFault`): 0 pending, 1 a CPU is injecting it, 2 injected.
+    var faultClaim: UInt64 = 0
     /// Each CPU's live set (`Unmanaged` bits, retained for the rest of the run), 0 before its first turn.
     var liveSets: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
                    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =

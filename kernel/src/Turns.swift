@@ -3,7 +3,8 @@ import KernelSupport
 /// What the CPUs of one workload run share (kernel/README.md "Workload"): the operation count,
 /// the phase, the fault still to inject, the RAM to hot-add after phase 1, and every CPU's live
 /// set once it has started. It lives on CPU 0's stack for the whole run; only the CPU whose
-/// turn it is touches it (`Turns`), so it needs no lock.
+/// turn it is touches it (`Turns`), so it needs no lock. Running free (`FreeRun`) each CPU
+/// writes only its own count, and the fault's claim word by compare-exchange.
 struct WorkloadRun {
     let seed: UInt64
     let operations: UInt64

@@ -82,6 +82,21 @@ public struct FaultReport: Sendable {
 }
 
 extension PageAllocator {
+    /// Runs `body` holding every lock of the allocator, with interrupts off (kernel/README.md
+    /// "Fault injection"): the heap lock, then every zone's lock and every CPU's cache lock in
+    /// each zone, in the lock order, counted in the running CPU's `busy`. Every operation takes
+    /// its sequence number and makes its changes under some of these locks, so while `body`
+    /// runs no other CPU changes the state or takes a number: `state.sequence` is the last
+    /// number taken, every operation numbered up to it has made its changes, none above it has
+    /// begun. Not reentrant: call it between operations (no lock held). Used for a fault on
+    /// CPUs running free, and for a checkpoint's walk of the lists.
+    /// (The sections throw nothing themselves; the type is theirs.)
+    public func withEveryLock<R>(_ body: () -> R) throws(KmemError) -> R {
+        try withHeapLock { () throws(KmemError) -> R in
+            try withZoneLocks(Self.allZones, everyCPU: true) { (_: borrowing ZoneLocksHeld) throws(KmemError) -> R in body() }
+        }
+    }
+
     /// Corrupts the state in the way `kind` names, choosing the target deterministically
     /// (the highest segment with a suitable block). Returns nil when nothing suitable exists
     /// yet. Nothing is logged and no check runs.
@@ -122,7 +137,7 @@ extension PageAllocator {
             return report(p)
         case .counterDrift:
             guard let (seg, p) = freeBlock(minListLength: 1) else { return nil }
-            zone(of: seg).pointee.freePages &+= 1
+            addFree(zone(of: seg), 1)   // as every writer of freePages: a hit may read it at once
             return report(p)
         case .lostBlock:
             guard let (seg, p) = freeBlock(minListLength: 1) else { return nil }

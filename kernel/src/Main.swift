@@ -109,10 +109,6 @@ func kmain(_ startInfoPhys: UInt64) -> Never {
         if run.cpus > 1 && Turns.free {
             console.write("kmem: workload on "); console.dec(UInt64(run.cpus)); console.write(" CPUs running free (smp=free)")
             console.newline()
-            if run.fault != nil {
-                console.write("kmem: smp=free: fault= is not injected (no exact sequence when CPUs run at once)"); console.newline()
-                run.fault = nil
-            }
         } else if run.cpus > 1 {
             console.write("kmem: workload on "); console.dec(UInt64(run.cpus)); console.write(" CPUs taking turns of ")
             console.dec(Turns.batch); console.write(" operations"); console.newline()

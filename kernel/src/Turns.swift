@@ -3,7 +3,8 @@ import KernelSupport
 /// What the CPUs of one workload run share (kernel/README.md "Workload"): the operation count,
 /// the phase, the fault still to inject, the RAM to hot-add after phase 1, and every CPU's live
 /// set once it has started. It lives on CPU 0's stack for the whole run; only the CPU whose
-/// turn it is touches it (`Turns`), so it needs no lock.
+/// turn it is touches it (`Turns`), so it needs no lock. Running free (`FreeRun`) each CPU
+/// writes only its own count, and the fault's claim word by compare-exchange.
 struct WorkloadRun {
     let seed: UInt64
     let operations: UInt64
@@ -19,6 +20,9 @@ struct WorkloadRun {
     /// Fault to inject once the sequence number reaches `faultSequence`.
     var fault: FaultKind?
     var faultSequence: UInt64
+    /// Running free: who injects the fault, decided once across CPUs by compare-exchange
+    /// (`FreeRun.injectFault`): 0 pending, 1 a CPU is injecting it, 2 injected.
+    var faultClaim: UInt64 = 0
     /// Each CPU's live set (`Unmanaged` bits, retained for the rest of the run), 0 before its first turn.
     var liveSets: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
                    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =

@@ -121,7 +121,7 @@ final class DebugBoot {
 
     /// Runs a command on QEMU's monitor and returns its output (without the echo and prompt).
     func monitor(_ command: String) throws -> String {
-        try Monitor.run(command, socket: monitorSocket)
+        try HumanMonitor.run(command, socket: monitorSocket)
     }
 
     /// `running` or `paused`, as QEMU's monitor says (`VM status: …`).
@@ -149,46 +149,6 @@ final class DebugBoot {
     func stop() {
         target.close()
         process.stop()
-    }
-}
-
-/// A minimal client for QEMU's human monitor on a Unix socket.
-enum Monitor {
-    static func run(_ command: String, socket path: String) throws -> String {
-        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var sun = sockaddr_un()
-        sun.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &sun.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let rc = withUnsafePointer(to: &sun) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else { throw DebugBootError("cannot connect to the monitor at \(path): errno \(errno)") }
-        func readUntilPrompt(_ seen: inout String) throws {
-            let deadline = Date().addingTimeInterval(5)
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while !seen.hasSuffix("(qemu) ") {
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard Date() < deadline else { throw DebugBootError("the monitor did not answer: \(seen.suffix(200).debugDescription)") }
-                if poll(&pfd, 1, 100) <= 0 { continue }
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n <= 0 { throw DebugBootError("the monitor closed the connection") }
-                seen += String(decoding: buffer[0..<n], as: UTF8.self)
-            }
-        }
-        var banner = ""
-        try readUntilPrompt(&banner)
-        let line = Array((command + "\n").utf8)
-        _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var output = ""
-        try readUntilPrompt(&output)
-        // The echo (with terminal escapes) ends at the first CRLF; the prompt ends the output.
-        let lines = output.components(separatedBy: "\r\n")
-        return lines.dropFirst().dropLast().joined(separator: "\n")
     }
 }
 

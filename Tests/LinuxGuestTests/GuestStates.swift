@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import QEMULauncher
 
 /// Booted Linux guests kept as QEMU migration streams, so that a test run boots each
 /// configuration once per machine and restores it afterwards (issue 18: the Linux suites'
@@ -69,7 +70,7 @@ enum GuestStates {
         let statePart = directory + "/\(key).state.part.\(tag)", serialPart = directory + "/\(key).serial.part.\(tag)"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let hmp = try HumanMonitor(path: monitor)
+            let hmp = try HumanMonitor(socket: monitor, timeout: 30)
             _ = try hmp.command("stop")
             defer { _ = try? hmp.command("cont") }
             _ = try hmp.command("migrate -d \"exec:cat > '\(statePart)'\"")
@@ -80,11 +81,11 @@ enum GuestStates {
                 status = try hmp.command("info migrate")
             } while !status.contains("Migration status: completed") && !status.contains("Migration status: failed") && Date() < deadline
             guard status.contains("Migration status: completed") else {
-                throw HumanMonitor.Failure("migrate did not complete: \(status.suffix(200))")
+                throw QEMUMonitorError("migrate did not complete: \(status.suffix(200))")
             }
             try serial.write(toFile: serialPart, atomically: false, encoding: .utf8)
             guard rename(serialPart, directory + "/\(key).serial") == 0, rename(statePart, directory + "/\(key).state") == 0 else {
-                throw HumanMonitor.Failure("rename: errno \(errno)")
+                throw QEMUMonitorError("rename: errno \(errno)")
             }
         } catch {
             unlink(statePart)
@@ -97,7 +98,7 @@ enum GuestStates {
     /// (it was saved stopped). Returns false if it did not reach `running` before `deadline`.
     static func resume(monitor: String, until deadline: Date) async throws -> Bool {
         while Date() < deadline {
-            if let hmp = try? HumanMonitor(path: monitor) {
+            if let hmp = try? HumanMonitor(socket: monitor, timeout: 30) {
                 let status = try hmp.command("info status")
                 if status.contains("status: running") { return true }
                 if status.contains("status: paused") && !status.contains("inmigrate") {
@@ -108,55 +109,5 @@ enum GuestStates {
             try await Task.sleep(for: .milliseconds(100))
         }
         return false
-    }
-}
-
-/// QEMU's human monitor on a Unix socket: a command, and its reply up to the next `(qemu) ` prompt.
-final class HumanMonitor {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
-
-    private let fd: Int32
-
-    init(path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure("socket: errno \(errno)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { Glibc.close(fd); throw Failure("monitor path too long: \(path)") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { let e = errno; Glibc.close(fd); throw Failure("connect \(path): errno \(e)") }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        _ = try readToPrompt()   // the banner
-    }
-
-    deinit { Glibc.close(fd) }
-
-    func command(_ line: String) throws -> String {
-        let bytes = Array((line + "\n").utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count else { throw Failure("write to the monitor: errno \(errno)") }
-        return try readToPrompt()
-    }
-
-    private func readToPrompt() throws -> String {
-        var reply: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            guard reply.count < 1 << 20 else { throw Failure("the monitor's reply is over 1 MiB") }
-            let n = read(fd, &buffer, buffer.count)
-            guard n > 0 else { throw Failure("the monitor closed or timed out (errno \(errno))") }
-            reply += buffer[0..<n]
-            if reply.count >= 7, reply.suffix(7).elementsEqual("(qemu) ".utf8) { break }
-        }
-        return String(decoding: reply, as: UTF8.self)
     }
 }

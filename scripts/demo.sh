@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: boot the kernel in QEMU (through `kmemscope boot`, the project's one launcher),
 # show what it reports on its serial port, attach kmemscope to a finished workload (info, zones,
-# buddyinfo, verify --replay), then boot a guest with an injected fault and show it caught:
+# buddyinfo, verify --replay) and to the same workload on four CPUs, then boot a guest with an injected fault and show it caught:
 # which check, which frame, which operation (verify, then bisect).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,9 +19,9 @@ stop_all() {
 }
 trap 'stop_all; rm -rf "$tmp"' EXIT
 
-# boot NAME MEMORY APPEND WAIT: `kmemscope boot` into $tmp/NAME (gdbstub on $tmp/NAME/gdb.sock)
+# boot NAME MEMORY APPEND WAIT [OPTION…]: `kmemscope boot` into $tmp/NAME (gdbstub on $tmp/NAME/gdb.sock)
 boot() {
-    "$bin" boot --elf "$elf" --memory "$2" --append "$3" --run-directory "$tmp/$1" --wait "$4" --wait-timeout 300
+    "$bin" boot --elf "$elf" --memory "$2" --append "$3" --run-directory "$tmp/$1" --wait "$4" --wait-timeout 300 "${@:5}"
 }
 # halt NAME: stop the QEMU that `boot NAME` started
 halt() { kill "$(cat "$tmp/$1/qemu.pid")"; rm -f "$tmp/$1/qemu.pid"; }
@@ -51,6 +51,13 @@ echo "== kmemscope buddyinfo: Linux's /proc/buddyinfo layout =="
 echo "== kmemscope verify --replay: the contract checked from guest memory, and the whole operation log replayed through the reference model =="
 "$bin" verify --replay --target "$target" --elf "$elf"
 halt work
+
+echo "== four CPUs: kmemscope boot --smp 4 (the workload on every CPU, taking turns), then info and verify --replay =="
+boot smp 256M "seed=1 ops=20000 phases=2" done --smp 4
+serial smp | grep -E "^kmem: (cpus|workload|done|self-check)"
+"$bin" info --target "unix:$tmp/smp/gdb.sock" --elf "$elf" | grep -E "^(cpus|now)"
+"$bin" verify --replay --target "unix:$tmp/smp/gdb.sock" --elf "$elf"
+halt smp
 
 # seed 2: the lost block stays silent to the end of the run. With seed 3 (and 1, 4, 5, 7) the
 # kernel's own list walk later meets the block's stale link and halts at a BUG ("corrupted free

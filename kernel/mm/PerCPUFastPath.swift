@@ -83,11 +83,9 @@ extension PageAllocator {
             if next.isNoFrame { pcp.pointee.tails[slot] = Kmem.none } else { meta(next).pointee.prevFrame = .noFrame }
             pcp.pointee.counts[slot] &-= 1
             pcp.pointee.count &-= 1
-            // PCP → ALLOCATED|HEAD: the `handOut` move (`transition` and `markAllocated` for one
-            // frame); the guard above, state exactly PCP, is the move's source check.
-            var st = flags.subtracting([.free, .allocated, .reserved, .pcp, .head, .kernel, .user, .slab, .poisonFill])
-            st.formUnion([.allocated, .head, request.migratetype == .unmovable ? .kernel : .user])
-            m.pointee.state = st
+            // PCP → ALLOCATED|HEAD: the `handOut` move, as `markAllocated` makes it for one frame
+            // (the guard above already asked for state exactly PCP; `transition` checks it again).
+            transition(m, .handOut, head: true, add: request.migratetype == .unmovable ? .kernel : .user, stamp: false)
             m.pointee.order = 0
             m.pointee.migratetype = request.migratetype.rawValue
             m.pointee.refcount = 1
@@ -143,11 +141,10 @@ extension PageAllocator {
             let slot = pageblockMigratetype(segment: seg, pfn: pfn)
             guard let seq = sequenceWhile(stamps) else { again = true; return false }
 
-            // ALLOCATED → FREE → PCP: the `free` then `cache` moves (`markFreed`, then
-            // `pushPerCPU`); the guard above, state exactly ALLOCATED|HEAD, is their source check.
-            var st = flags.subtracting([.free, .allocated, .reserved, .pcp, .head, .kernel, .user, .slab])
-            st.insert(.pcp)
-            m.pointee.state = st
+            // ALLOCATED → FREE → PCP: the `free` then `cache` moves, as `markFreed` and then
+            // `pushPerCPU` make them (the guard above asked for state exactly ALLOCATED|HEAD).
+            transition(m, .free, head: false, stamp: false)
+            transition(m, .cache, head: false, stamp: false)
             m.pointee.order = 0
             m.pointee.migratetype = UInt8(slot)
             m.pointee.refcount = 0

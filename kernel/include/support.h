@@ -37,8 +37,6 @@ static inline uint64_t kmem_bug_halt_address(void) { return (uint64_t)kmem_bug_h
 
 extern volatile uint64_t kmem_stop_seq;
 /// The sequence number a debugger asked to stop at (0 = none).
-static inline uint64_t stop_sequence(void) { return kmem_stop_seq; }
-static inline void clear_stop_sequence(void) { kmem_stop_seq = 0; }
 static inline uint64_t stop_sequence_address(void) { return (uint64_t)&kmem_stop_seq; }
 
 /// A read the compiler cannot drop (for crash=pagefault).

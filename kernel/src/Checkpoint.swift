@@ -1,4 +1,5 @@
 import KernelSupport
+import Synchronization
 
 /// Called between workload phases with the phase number, and when the sequence number
 /// reaches `kmem_stop_seq`. Never inlined, with this exact C name, so a debugger can break
@@ -25,11 +26,15 @@ public func kmemCheckpointBody(_ phase: UInt64) {
 @_extern(c, "kmem_checkpoint")
 func kmemCheckpoint(_ phase: UInt64)
 
-/// Calls `kmem_checkpoint` when a debugger's `kmem_stop_seq` has been reached (once).
+/// Calls `kmem_checkpoint` when a debugger's `kmem_stop_seq` has been reached (once): the first
+/// operation to end with the sequence at or past it (on whichever CPU, with turns or running
+/// free) clears it by compare-exchange, so exactly one CPU stops, between its operations; the
+/// other CPUs run on until the debugger's breakpoint stops them all.
 func checkStopSequence(_ a: PageAllocator, phase: UInt64) {
-    let stop = stop_sequence()
-    if stop != 0 && a.state.pointee.sequence >= stop {
-        clear_stop_sequence()
-        kmemCheckpoint(phase)
-    }
+    let stop = volatile_load_u64(stop_sequence_address())
+    guard stop != 0, FreeRun.sequence(a) >= stop,
+          let word = UnsafeMutablePointer<UInt64>(bitPattern: UInt(stop_sequence_address())),
+          atomicWord(word).pointee.compareExchange(expected: stop, desired: 0, ordering: .sequentiallyConsistent).exchanged
+    else { return }
+    kmemCheckpoint(phase)
 }

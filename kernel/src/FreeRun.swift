@@ -46,7 +46,7 @@ enum FreeRun {
     /// After one of this CPU's workload operations: the fault, then the stop point.
     static func afterOperation(_ allocator: PageAllocator, run: UnsafeMutablePointer<WorkloadRun>) throws(KmemError) {
         try injectFault(allocator, run: run)
-        checkStop(allocator, phase: run.pointee.phase)
+        checkStopSequence(allocator, phase: run.pointee.phase)
     }
 
     /// `fault=KIND@SEQ` running free: the first operation to end with the sequence at or past
@@ -66,19 +66,6 @@ enum FreeRun {
             return true
         }
         claim.pointee.store(injected ? 2 : 0, ordering: .sequentiallyConsistent)
-    }
-
-    /// `kmem_stop_seq` running free: the first operation to end with the sequence at or past
-    /// it (on whichever CPU) clears it by compare-exchange (so exactly one CPU stops) and calls
-    /// `kmem_checkpoint`, between its operations, as with turns. The other CPUs run on until
-    /// the debugger's breakpoint stops them all.
-    static func checkStop(_ allocator: PageAllocator, phase: UInt64) {
-        let stop = volatile_load_u64(stop_sequence_address())
-        guard stop != 0, sequence(allocator) >= stop,
-              let word = UnsafeMutablePointer<UInt64>(bitPattern: UInt(stop_sequence_address())),
-              atomicWord(word).pointee.compareExchange(expected: stop, desired: 0, ordering: .sequentiallyConsistent).exchanged
-        else { return }
-        kmemCheckpoint(phase)
     }
 
     /// On CPU 0 once every AP has finished: the run's total, then every phase's end (its
